@@ -1,0 +1,727 @@
+/*
+ * NAME
+ *	config - load and check intake.conf
+ * SYNOPSIS
+ *	struct intake_config *config_load(path, &errors)
+ *	struct intake_config *config_free(cfg)
+ *	const struct mailbox *config_match(cfg, rcpt)
+ *	const struct mailbox *config_mailbox(cfg, name)
+ *	struct intake_config *config_load_or_exit(path)
+ * DESCRIPTION
+ *	config_load() reads a GLib key file with the sections [milter],
+ *	[redis], [worker], [store], [smtp] and one [mailbox NAME] per
+ *	mailbox. Every section and key is described by a table below: a key
+ *	that no table names, and a value that does not parse, is an error.
+ *	All errors of a file are collected (not only the first), each as
+ *	"FILE:LINE: [section] key 'k': what is wrong, and what is expected".
+ *	GKeyFile does not keep line numbers, so a second pass over the text
+ *	finds the line of a section or key for the message.
+ *
+ *	Relative paths in the file are taken relative to the directory of the
+ *	file, so a test or demo directory can be moved as a whole.
+ *
+ *	config_match() finds the mailbox for an envelope recipient: the
+ *	address is normalised (case, +extension), then looked up among
+ *	addresses and aliases, then among catch-all domains. Both lookups
+ *	are hash tables. Inactive mailboxes do not match.
+ *	config_load_or_exit() is config_load() for programs: it prints every
+ *	error on stderr and exits with status 1 when there is any.
+ * DIAGNOSTICS
+ *	config_load() returns NULL and fills *errors (a GPtrArray of
+ *	strings owned by the caller) when the file cannot be read or holds
+ *	any error. The result is owned by the caller: config_free().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* ---------------------------------------------------------------- */
+/*	Value types							    */
+/* ---------------------------------------------------------------- */
+
+enum ctype {
+    CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SIZE, CT_DURATION, CT_LIST,
+    CT_ADDRLIST, CT_DOMAINLIST, CT_MODE, CT_LOG, CT_FACILITY, CT_ADDRESS,
+    CT_SOCKET, CT_SERVER,
+};
+
+struct ckey {
+    const char *name;
+    enum ctype type;
+    size_t  offset;
+    const char *def;			/* default value, as text */
+    const char *const *choices;		/* CT_STRING: allowed values */
+    gint64  min, max;			/* CT_INT, CT_SIZE, CT_DURATION */
+};
+
+static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+static const char *const backends[] = {"sqlite", NULL};
+
+#define CFG(f) offsetof(struct intake_config, f)
+#define MBX(f) offsetof(struct mailbox, f)
+#define KMAX G_GINT64_CONSTANT(1) << 40
+
+static const struct ckey milter_keys[] = {
+    {"socket", CT_SOCKET, CFG(milter_socket), "unix:/run/intake/milter.sock"},
+    {"socket_mode", CT_MODE, CFG(milter_socket_mode), "0660"},
+    {"pid_file", CT_PATH, CFG(milter_pid_file), ""},
+    {"log", CT_LOG, CFG(milter_log), "syslog"},
+    {"log_facility", CT_FACILITY, CFG(milter_log_facility), "mail"},
+    {"max_message_size", CT_SIZE, CFG(max_message_size), "50M", NULL, 1024, KMAX},
+    {"raw_max_size", CT_SIZE, CFG(raw_max_size), "10M", NULL, 0, KMAX},
+    {"max_text_size", CT_SIZE, CFG(max_text_size), "1M", NULL, 1024, KMAX},
+    {"max_recipients", CT_INT, CFG(max_recipients), "1000", NULL, 1, 1000000},
+    {"max_headers", CT_INT, CFG(max_headers), "1000", NULL, 10, 1000000},
+    {"max_attachments", CT_INT, CFG(max_attachments), "250", NULL, 0, 100000},
+    {"raw_headers", CT_LIST, CFG(raw_headers),
+	"Auto-Submitted, Precedence, List-Id, List-Unsubscribe, List-Post, "
+	"X-Auto-Response-Suppress, X-Autoreply, X-Autorespond, Return-Path, "
+    "Delivered-To, X-Original-To, Resent-To, Resent-From, X-Loop, X-Intake-Id"},
+    {"tempfail_text", CT_STRING, CFG(tempfail_text),
+    "Ticket queue temporarily unavailable, please retry later"},
+    {"recipient_delimiter", CT_STRING, CFG(recipient_delimiter), "+"},
+    {0},
+};
+
+static const struct ckey redis_keys[] = {
+    {"server", CT_SERVER, CFG(redis_server), "127.0.0.1:6379"},
+    {"password", CT_STRING, CFG(redis_password), ""},
+    {"database", CT_INT, CFG(redis_database), "0", NULL, 0, 1000},
+    {"stream", CT_STRING, CFG(redis_stream), "intake:envelopes"},
+    {"dead_stream", CT_STRING, CFG(redis_dead_stream), "intake:dead"},
+    {"timeout", CT_DURATION, CFG(redis_timeout_ms), "2s", NULL, 10, 600000},
+    {0},
+};
+
+static const struct ckey worker_keys[] = {
+    {"group", CT_STRING, CFG(worker_group), "intake"},
+    {"consumer", CT_STRING, CFG(worker_consumer), ""},
+    {"log", CT_LOG, CFG(worker_log), "syslog"},
+    {"log_facility", CT_FACILITY, CFG(worker_log_facility), "mail"},
+    {"batch", CT_INT, CFG(worker_batch), "64", NULL, 1, 10000},
+    {"block", CT_DURATION, CFG(worker_block_ms), "2s", NULL, 10, 600000},
+    {"claim_idle", CT_DURATION, CFG(worker_claim_idle_ms), "5m", NULL, 100, 86400000},
+    {"claim_interval", CT_DURATION, CFG(worker_claim_interval_ms), "30s", NULL, 100, 86400000},
+    {"max_deliveries", CT_INT, CFG(worker_max_deliveries), "5", NULL, 1, 1000},
+    {"pid_file", CT_PATH, CFG(worker_pid_file), ""},
+    {0},
+};
+
+static const struct ckey store_keys[] = {
+    {"backend", CT_STRING, CFG(store_backend), "sqlite", backends},
+    {"path", CT_PATH, CFG(store_path), "/var/lib/intake/tickets.db"},
+    {"busy_timeout", CT_DURATION, CFG(store_busy_timeout_ms), "10s", NULL, 0, 3600000},
+    {"ticket_prefix", CT_STRING, CFG(ticket_prefix), "INT"},
+    {"templates", CT_PATH, CFG(templates_dir), "/etc/intake/templates"},
+    {0},
+};
+
+static const struct ckey smtp_keys[] = {
+    {"relay", CT_SERVER, CFG(smtp_relay), "127.0.0.1:25"},
+    {"helo", CT_STRING, CFG(smtp_helo), "localhost"},
+    {"timeout", CT_DURATION, CFG(smtp_timeout_ms), "30s", NULL, 100, 3600000},
+    {"retry_interval", CT_DURATION, CFG(smtp_retry_interval_ms), "1m", NULL, 10, 86400000},
+    {"reply_window", CT_DURATION, CFG(reply_window_ms), "1h", NULL, 0, 2000000000},
+    {0},
+};
+
+static const struct ckey mailbox_keys[] = {
+    {"address", CT_ADDRESS, MBX(address), NULL},
+    {"aliases", CT_ADDRLIST, MBX(aliases), ""},
+    {"catch_all", CT_DOMAINLIST, MBX(catch_all), ""},
+    {"display_name", CT_STRING, MBX(display_name), ""},
+    {"active", CT_BOOL, MBX(active), "yes"},
+    {"deliver", CT_BOOL, MBX(deliver), "yes"},
+    {"acknowledge", CT_BOOL, MBX(acknowledge), "yes"},
+    {"import_autogenerated", CT_BOOL, MBX(import_autogenerated), "no"},
+    {"category", CT_STRING, MBX(category), ""},
+    {"priority", CT_STRING, MBX(priority), "normal", priorities},
+    {"type", CT_STRING, MBX(type), ""},
+    {"language", CT_STRING, MBX(language), "en"},
+    {"template", CT_STRING, MBX(template_name), "ack"},
+    {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
+    {0},
+};
+
+static const struct csection {
+    const char *name;
+    const struct ckey *keys;
+} sections[] = {
+    {"milter", milter_keys},
+    {"redis", redis_keys},
+    {"worker", worker_keys},
+    {"store", store_keys},
+    {"smtp", smtp_keys},
+    {0},
+};
+
+#define MAILBOX_PREFIX "mailbox "
+
+/* ---------------------------------------------------------------- */
+/*	Error reporting with line numbers				    */
+/* ---------------------------------------------------------------- */
+
+struct loader {
+    const char *path;
+    char  **lines;			/* the file's text, for line numbers */
+    GPtrArray *errors;
+    const char *dir;
+};
+
+/* loader_line - line number of [group] (key NULL) or of key in group, 0 if unknown */
+static int loader_line(const struct loader *ld, const char *group, const char *key)
+{
+    size_t  glen = group ? strlen(group) : 0;
+    int     in_group = 0;
+
+    for (int i = 0; ld->lines && ld->lines[i]; i++) {
+	const char *s = ld->lines[i];
+
+	while (*s == ' ' || *s == '\t')
+	    s++;
+	if (*s == '[') {
+	    in_group = group && strncmp(s + 1, group, glen) == 0 && s[1 + glen] == ']';
+	    if (in_group && key == NULL)
+		return i + 1;
+	    continue;
+	}
+	if (in_group && key) {
+	    size_t  klen = strlen(key);
+
+	    if (strncmp(s, key, klen) == 0) {
+		const char *t = s + klen;
+
+		while (*t == ' ' || *t == '\t')
+		    t++;
+		if (*t == '=')
+		    return i + 1;
+	    }
+	}
+    }
+    return 0;
+}
+
+static void loader_error(struct loader *ld, const char *group, const char *key,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void loader_error(struct loader *ld, const char *group, const char *key,
+			 const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *what = NULL;
+    int     line = loader_line(ld, group, key);
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (key)
+	g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: [%s] key '%s': %s",
+						 ld->path, line, group, key, what));
+    else
+	g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: [%s]: %s",
+						    ld->path, line, group, what));
+}
+
+/* ---------------------------------------------------------------- */
+/*	Value parsers							    */
+/* ---------------------------------------------------------------- */
+
+/* parse_scaled - number with optional unit suffix; 0 on success */
+static int parse_scaled(const char *text, int duration, gint64 *out)
+{
+    char   *end;
+    gint64  value;
+    gint64  scale = 1;
+
+    errno = 0;
+    value = g_ascii_strtoll(text, &end, 10);
+    if (end == text || errno != 0 || value < 0)
+	return -1;
+    while (*end == ' ')
+	end++;
+    if (duration) {
+	if (*end == 0 || strcmp(end, "s") == 0)
+	    scale = 1000;
+	else if (strcmp(end, "ms") == 0)
+	    scale = 1;
+	else if (strcmp(end, "m") == 0)
+	    scale = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+	    scale = 3600 * 1000;
+	else if (strcmp(end, "d") == 0)
+	    scale = 86400 * 1000;
+	else
+	    return -1;
+    } else {
+	if (*end == 0)
+	    scale = 1;
+	else if (g_ascii_strcasecmp(end, "k") == 0)
+	    scale = 1024;
+	else if (g_ascii_strcasecmp(end, "m") == 0)
+	    scale = 1024 * 1024;
+	else if (g_ascii_strcasecmp(end, "g") == 0)
+	    scale = 1024 * 1024 * 1024;
+	else
+	    return -1;
+    }
+    if (value > G_MAXINT64 / scale)
+	return -1;
+    *out = value * scale;
+    return 0;
+}
+
+static char **split_list(const char *text)
+{
+    char  **parts = g_strsplit_set(text, ",;", -1);
+    GPtrArray *out = g_ptr_array_new();
+
+    for (int i = 0; parts[i]; i++) {
+	char   *s = g_strstrip(parts[i]);
+
+	if (*s)
+	    g_ptr_array_add(out, g_strdup(s));
+    }
+    g_strfreev(parts);
+    g_ptr_array_add(out, NULL);
+    return (char **) g_ptr_array_free(out, FALSE);
+}
+
+static char *resolve_path(const struct loader *ld, const char *value)
+{
+    if (*value == 0 || g_path_is_absolute(value))
+	return g_strdup(value);
+    return g_build_filename(ld->dir, value, NULL);
+}
+
+static int valid_domain(const char *d)
+{
+    if (*d == 0 || strlen(d) > 253)
+	return 0;
+    for (const char *p = d; *p; p++)
+	if (!(g_ascii_isalnum(*p) || *p == '.' || *p == '-' || *p == '_'))
+	    return 0;
+    return 1;
+}
+
+static char *valid_address(const char *value, const char *delim)
+{
+    char   *a = addr_normalise(value, delim);
+
+    if (a == NULL || strchr(a, '@') == NULL || a[0] == '@'
+	|| !valid_domain(addr_domain(a))) {
+	g_free(a);
+	return NULL;
+    }
+    return a;
+}
+
+/* parse_value - convert one value into the field; 0 on success */
+static int parse_value(struct loader *ld, const char *group, const struct ckey *k,
+		       const char *value, void *base, const char *delim)
+{
+    void   *field = (char *) base + k->offset;
+    gint64  n;
+
+    switch (k->type) {
+    case CT_STRING:
+	if (k->choices && !g_strv_contains(k->choices, value)) {
+	    g_autofree char *list = g_strjoinv(", ", (char **) k->choices);
+
+	    loader_error(ld, group, k->name, "expected one of %s, got '%s'", list, value);
+	    return -1;
+	}
+	*(char **) field = g_strdup(value);
+	return 0;
+    case CT_PATH:
+	*(char **) field = resolve_path(ld, value);
+	return 0;
+    case CT_BOOL:
+	if (g_strv_contains((const char *const[]) {"yes", "true", "on", "1", NULL}, value))
+	    *(gboolean *) field = TRUE;
+	else if (g_strv_contains((const char *const[]) {"no", "false", "off", "0", NULL}, value))
+	    *(gboolean *) field = FALSE;
+	else {
+	    loader_error(ld, group, k->name, "expected yes or no, got '%s'", value);
+	    return -1;
+	}
+	return 0;
+    case CT_INT:
+    case CT_SIZE:
+    case CT_DURATION:
+	if (k->type == CT_INT
+	    ? !g_ascii_string_to_signed(value, 10, G_MININT64, G_MAXINT64, &n, NULL)
+	    : parse_scaled(value, k->type == CT_DURATION, &n) != 0) {
+	    loader_error(ld, group, k->name, "expected %s, got '%s'",
+			 k->type == CT_INT ? "a whole number" :
+			 k->type == CT_SIZE ? "a size such as 512K, 10M or 1G" :
+			 "a duration such as 500ms, 30s, 5m or 1h", value);
+	    return -1;
+	}
+	if (n < k->min || n > k->max) {
+	    loader_error(ld, group, k->name, "'%s' is out of range (%" G_GINT64_FORMAT
+			 " to %" G_GINT64_FORMAT "%s)", value, k->min, k->max,
+			 k->type == CT_SIZE ? " bytes" : k->type == CT_DURATION ? " ms" : "");
+	    return -1;
+	}
+	if (k->type == CT_SIZE)
+	    *(gint64 *) field = n;
+	else
+	    *(int *) field = (int) n;
+	return 0;
+    case CT_LIST:
+	*(char ***) field = split_list(value);
+	return 0;
+    case CT_ADDRLIST:
+    case CT_DOMAINLIST:{
+	    char  **items = split_list(value);
+
+	    for (int i = 0; items[i]; i++) {
+		char   *norm;
+
+		if (k->type == CT_ADDRLIST)
+		    norm = valid_address(items[i], delim);
+		else
+		    norm = valid_domain(items[i]) ? g_ascii_strdown(items[i], -1) : NULL;
+		if (norm == NULL) {
+		    loader_error(ld, group, k->name, "'%s' is not a valid %s", items[i],
+				 k->type == CT_ADDRLIST ? "mail address" : "domain");
+		    g_strfreev(items);
+		    return -1;
+		}
+		g_free(items[i]);
+		items[i] = norm;
+	    }
+	    *(char ***) field = items;
+	    return 0;
+	}
+    case CT_ADDRESS:{
+	    char   *norm = valid_address(value, delim);
+
+	    if (norm == NULL) {
+		loader_error(ld, group, k->name, "'%s' is not a valid mail address"
+			     " (expected local@domain)", value);
+		return -1;
+	    }
+	    *(char **) field = norm;
+	    return 0;
+	}
+    case CT_MODE:{
+	    char   *end;
+	    long    mode = strtol(value, &end, 8);
+
+	    if (*value == 0 || *end || mode < 0 || mode > 0777) {
+		loader_error(ld, group, k->name, "expected an octal mode such as 0660, got '%s'", value);
+		return -1;
+	    }
+	    *(int *) field = (int) mode;
+	    return 0;
+	}
+    case CT_LOG:
+	if (strcmp(value, "syslog") == 0)
+	    *(enum log_dest *) field = LOG_DEST_SYSLOG;
+	else if (strcmp(value, "stderr") == 0)
+	    *(enum log_dest *) field = LOG_DEST_STDERR;
+	else {
+	    loader_error(ld, group, k->name, "expected syslog or stderr, got '%s'", value);
+	    return -1;
+	}
+	return 0;
+    case CT_FACILITY:
+	if ((*(int *) field = log_facility_parse(value)) < 0) {
+	    loader_error(ld, group, k->name, "expected a syslog facility such as mail"
+			 " or local0, got '%s'", value);
+	    return -1;
+	}
+	return 0;
+    case CT_SOCKET:
+	if (g_str_has_prefix(value, "unix:") && value[5]) {
+	    g_autofree char *p = resolve_path(ld, value + 5);
+
+	    *(char **) field = g_strconcat("unix:", p, NULL);
+	    return 0;
+	}
+	if (g_str_has_prefix(value, "inet:") && strchr(value, '@')
+	    && g_ascii_isdigit(value[5])) {
+	    *(char **) field = g_strdup(value);
+	    return 0;
+	}
+	loader_error(ld, group, k->name, "expected unix:PATH or inet:PORT@ADDRESS, got '%s'", value);
+	return -1;
+    case CT_SERVER:
+	if (g_str_has_prefix(value, "unix:") && value[5]) {
+	    g_autofree char *p = resolve_path(ld, value + 5);
+
+	    *(char **) field = g_strconcat("unix:", p, NULL);
+	    return 0;
+	} else {
+	    const char *colon = strrchr(value, ':');
+	    guint64 port;
+
+	    if (colon && colon > value
+		&& g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
+		*(char **) field = g_strdup(value);
+		return 0;
+	    }
+	}
+	loader_error(ld, group, k->name, "expected HOST:PORT or unix:PATH, got '%s'", value);
+	return -1;
+    }
+    return -1;
+}
+
+/* load_section - apply defaults, then the file's values, for one section */
+static void load_section(struct loader *ld, GKeyFile *kf, const char *group,
+			 const struct ckey *keys, void *base, const char *delim)
+{
+    g_auto(GStrv) present = NULL;
+
+    if (g_key_file_has_group(kf, group))
+	present = g_key_file_get_keys(kf, group, NULL, NULL);
+    for (int i = 0; present && present[i]; i++) {
+	const struct ckey *k;
+
+	for (k = keys; k->name; k++)
+	    if (strcmp(k->name, present[i]) == 0)
+		break;
+	if (k->name == NULL)
+	    loader_error(ld, group, present[i], "unknown key (see docs/intake.conf.md"
+			 " for the keys of this section)");
+    }
+    for (const struct ckey *k = keys; k->name; k++) {
+	g_autofree char *raw = NULL;
+	g_autofree char *value = NULL;
+
+	if (present && g_strv_contains((const char *const *) present, k->name)) {
+	    raw = g_key_file_get_value(kf, group, k->name, NULL);
+	    value = g_strstrip(g_strdup(raw ? raw : ""));
+	} else if (k->def == NULL) {
+	    loader_error(ld, group, NULL, "key '%s' is required", k->name);
+	    continue;
+	} else {
+	    value = g_strdup(k->def);
+	}
+	(void) parse_value(ld, group, k, value, base, delim);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/*	Public interface						    */
+/* ---------------------------------------------------------------- */
+
+static void mailbox_free(gpointer p)
+{
+    struct mailbox *m = p;
+
+    g_free(m->name);
+    g_free(m->address);
+    g_strfreev(m->aliases);
+    g_strfreev(m->catch_all);
+    g_free(m->display_name);
+    g_free(m->category);
+    g_free(m->priority);
+    g_free(m->type);
+    g_free(m->language);
+    g_free(m->template_name);
+    g_strfreev(m->header_fields);
+    g_free(m);
+}
+
+static void add_address(struct loader *ld, struct intake_config *cfg, const char *group,
+			struct mailbox *m, const char *addr, const char *key)
+{
+    struct mailbox *other = g_hash_table_lookup(cfg->by_address, addr);
+
+    if (other) {
+	loader_error(ld, group, key, "address '%s' already belongs to [mailbox %s]",
+		     addr, other->name);
+	return;
+    }
+    g_hash_table_insert(cfg->by_address, (gpointer) addr, m);
+}
+
+struct intake_config *config_load(const char *path, GPtrArray **errors)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    g_auto(GStrv) groups = NULL;
+    struct loader ld;
+    struct intake_config *cfg;
+    gsize   len;
+
+    *errors = g_ptr_array_new_with_free_func(g_free);
+    if (!g_file_get_contents(path, &text, &len, &err)) {
+	g_ptr_array_add(*errors, g_strdup_printf("%s: cannot read: %s", path, err->message));
+	return NULL;
+    }
+    cfg = g_new0(struct intake_config, 1);
+    cfg->path = g_strdup(path);
+    {
+	g_autofree char *abs = g_canonicalize_filename(path, NULL);
+
+	cfg->dir = g_path_get_dirname(abs);
+    }
+    ld.path = path;
+    ld.lines = g_strsplit(text, "\n", -1);
+    ld.errors = *errors;
+    ld.dir = cfg->dir;
+
+    if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &err)) {
+	/* GKeyFile names the offending text but not the line: find it. */
+	int     line = 0;
+
+	for (int i = 0; ld.lines[i]; i++) {
+	    g_autofree char *s = g_strstrip(g_strdup(ld.lines[i]));
+
+	    if (*s && *s != '#' && *s != ';' && *s != '[' && !strchr(s, '=')
+		&& strstr(err->message, s)) {
+		line = i + 1;
+		break;
+	    }
+	}
+	g_ptr_array_add(*errors, g_strdup_printf("%s:%d: syntax error: %s (expected"
+						 " [section] or key = value)",
+						 path, line, err->message));
+	g_strfreev(ld.lines);
+	return config_free(cfg);
+    }
+
+    cfg->mailboxes = g_ptr_array_new_with_free_func(mailbox_free);
+    cfg->by_address = g_hash_table_new(g_str_hash, g_str_equal);
+    cfg->by_domain = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (const struct csection *s = sections; s->name; s++)
+	load_section(&ld, kf, s->name, s->keys, cfg, NULL);
+
+    groups = g_key_file_get_groups(kf, NULL);
+    for (int i = 0; groups[i]; i++) {
+	const struct csection *s;
+	struct mailbox *m;
+	const char *name;
+
+	for (s = sections; s->name; s++)
+	    if (strcmp(s->name, groups[i]) == 0)
+		break;
+	if (s->name)
+	    continue;
+	if (!g_str_has_prefix(groups[i], MAILBOX_PREFIX)) {
+	    loader_error(&ld, groups[i], NULL, "unknown section (expected milter, redis,"
+			 " worker, store, smtp or mailbox NAME)");
+	    continue;
+	}
+	name = groups[i] + strlen(MAILBOX_PREFIX);
+	while (*name == ' ')
+	    name++;
+	if (*name == 0 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name)) {
+	    loader_error(&ld, groups[i], NULL, "a mailbox name is letters, digits, '-',"
+			 " '_' and '.', such as [mailbox support]");
+	    continue;
+	}
+	m = g_new0(struct mailbox, 1);
+	m->name = g_strdup(name);
+	g_ptr_array_add(cfg->mailboxes, m);
+	load_section(&ld, kf, groups[i], mailbox_keys, m, cfg->recipient_delimiter);
+	if (m->display_name && *m->display_name == 0) {
+	    g_free(m->display_name);
+	    m->display_name = NULL;
+	}
+	if (m->address)
+	    add_address(&ld, cfg, groups[i], m, m->address, "address");
+	for (int j = 0; m->aliases && m->aliases[j]; j++)
+	    add_address(&ld, cfg, groups[i], m, m->aliases[j], "aliases");
+	for (int j = 0; m->catch_all && m->catch_all[j]; j++) {
+	    struct mailbox *other = g_hash_table_lookup(cfg->by_domain, m->catch_all[j]);
+
+	    if (other)
+		loader_error(&ld, groups[i], "catch_all", "domain '%s' is already the"
+			     " catch-all of [mailbox %s]", m->catch_all[j], other->name);
+	    else
+		g_hash_table_insert(cfg->by_domain, m->catch_all[j], m);
+	}
+    }
+    if (cfg->mailboxes->len == 0)
+	g_ptr_array_add(*errors, g_strdup_printf("%s: no [mailbox NAME] section: Intake"
+					   " has nothing to do", path));
+    g_strfreev(ld.lines);
+    if ((*errors)->len > 0)
+	return config_free(cfg);
+    return cfg;
+}
+
+struct intake_config *config_free(struct intake_config *cfg)
+{
+    if (cfg == NULL)
+	return NULL;
+    if (cfg->by_address)
+	g_hash_table_destroy(cfg->by_address);
+    if (cfg->by_domain)
+	g_hash_table_destroy(cfg->by_domain);
+    if (cfg->mailboxes)
+	g_ptr_array_free(cfg->mailboxes, TRUE);
+    g_free(cfg->path);
+    g_free(cfg->dir);
+    g_free(cfg->milter_socket);
+    g_free(cfg->milter_pid_file);
+    g_strfreev(cfg->raw_headers);
+    g_free(cfg->tempfail_text);
+    g_free(cfg->recipient_delimiter);
+    g_free(cfg->redis_server);
+    g_free(cfg->redis_password);
+    g_free(cfg->redis_stream);
+    g_free(cfg->redis_dead_stream);
+    g_free(cfg->worker_group);
+    g_free(cfg->worker_consumer);
+    g_free(cfg->worker_pid_file);
+    g_free(cfg->store_backend);
+    g_free(cfg->store_path);
+    g_free(cfg->ticket_prefix);
+    g_free(cfg->templates_dir);
+    g_free(cfg->smtp_relay);
+    g_free(cfg->smtp_helo);
+    g_free(cfg);
+    return NULL;
+}
+
+const struct mailbox *config_match(const struct intake_config *cfg, const char *rcpt)
+{
+    g_autofree char *key = addr_normalise(rcpt, cfg->recipient_delimiter);
+    const struct mailbox *m;
+
+    if (key == NULL)
+	return NULL;
+    m = g_hash_table_lookup(cfg->by_address, key);
+    if (m == NULL)
+	m = g_hash_table_lookup(cfg->by_domain, addr_domain(key));
+    return (m && m->active) ? m : NULL;
+}
+
+const struct mailbox *config_mailbox(const struct intake_config *cfg, const char *name)
+{
+    for (guint i = 0; i < cfg->mailboxes->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
+
+	if (strcmp(m->name, name) == 0)
+	    return m;
+    }
+    return NULL;
+}
+
+struct intake_config *config_load_or_exit(const char *path)
+{
+    GPtrArray *errors = NULL;
+    struct intake_config *c = config_load(path, &errors);
+
+    for (guint i = 0; i < errors->len; i++)
+	fprintf(stderr, "%s\n", (char *) g_ptr_array_index(errors, i));
+    g_ptr_array_free(errors, TRUE);
+    if (c == NULL)
+	exit(1);
+    return c;
+}

@@ -1,0 +1,720 @@
+/*
+ * NAME
+ *	envelope - build and read the JSON envelope (docs/envelope.md)
+ * SYNOPSIS
+ *	void	envelope_init()
+ *	void	envelope_limits_from_config(&limits, cfg)
+ *	json_t *envelope_build(&input, &limits)
+ *	json_t *envelope_decode(text, len, &why)
+ *	GMimeMessage *envelope_raw_message(env, &raw)
+ *	const char *envelope_str(obj, key)
+ * DESCRIPTION
+ *	envelope_build() parses a message with GMime and returns the
+ *	envelope (a new jansson reference, owned by the caller): the SMTP
+ *	facts of the input, the decoded header fields, the text body
+ *	(text/plain, or text made from HTML when there is none), the list
+ *	of attachments, selected raw header fields and the original message
+ *	in base64 (cut at limits->max_raw, then "raw_truncated" is true).
+ *	Every string is valid UTF-8; every list and text has a bound. It
+ *	never fails: a message GMime cannot make sense of still yields an
+ *	envelope with what could be read and a "warnings" list saying why.
+ *
+ *	envelope_decode() parses and checks an envelope read from the
+ *	queue. It returns NULL and a reason (g_free) for text that is not
+ *	an envelope this version understands.
+ *
+ *	envelope_raw_message() decodes the "raw" member and parses it again
+ *	(the worker needs attachment contents); NULL when there is none.
+ *	*raw receives the message bytes (g_bytes_unref).
+ *
+ *	envelope_init() initialises GMime once per process.
+ */
+#include <string.h>
+#include <gmime/gmime.h>
+
+#include "envelope.h"
+#include "html.h"
+
+#define MAX_ADDRESSES	500		/* per header field */
+#define MAX_REFERENCES	100
+#define MAX_WARNINGS	20
+#define MAX_HEADER_TEXT	4096		/* per selected raw header value */
+#define MAX_FILENAME	255
+
+void    envelope_init(void)
+{
+    static gsize done;
+
+    if (g_once_init_enter(&done)) {
+	g_mime_init();
+	g_once_init_leave(&done, 1);
+    }
+}
+
+void    envelope_limits_from_config(struct envelope_limits *lim,
+				    const struct intake_config *cfg)
+{
+    lim->max_text = (gsize) cfg->max_text_size;
+    lim->max_raw = (gsize) cfg->raw_max_size;
+    lim->max_attachments = (guint) cfg->max_attachments;
+    lim->raw_headers = (const char *const *) cfg->raw_headers;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Text hygiene							    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * clean_text - valid UTF-8, LF line ends, no control characters but tab
+ * and newline (one_line: no newline either), at most max bytes cut at a
+ * character boundary. Newly allocated. *cut tells whether text was lost.
+ */
+static char *clean_text(const char *s, gssize len, gsize max, int one_line, gboolean *cut)
+{
+    g_autofree char *valid = NULL;
+    GString *out;
+    const char *end;
+
+    if (cut)
+	*cut = FALSE;
+    if (s == NULL)
+	return g_strdup("");
+    if (len < 0)
+	len = strlen(s);
+    valid = g_utf8_make_valid(s, len);
+    out = g_string_sized_new(MIN((gsize) len, max) + 1);
+    for (const char *p = valid; *p; p++) {
+	unsigned char c = *p;
+
+	if (c == '\r') {
+	    if (p[1] == '\n')
+		continue;
+	    c = '\n';
+	}
+	if (c < 0x20 && c != '\t' && c != '\n')
+	    c = ' ';
+	if (one_line && (c == '\n' || c == '\t'))
+	    c = ' ';
+	g_string_append_c(out, c);
+    }
+    if (out->len > max) {
+	end = g_utf8_find_prev_char(out->str, out->str + max + 1);
+	while (end && end > out->str && (gsize) (end - out->str) > max)
+	    end = g_utf8_find_prev_char(out->str, end);
+	g_string_truncate(out, end ? (gsize) (end - out->str) : 0);
+	if (cut)
+	    *cut = TRUE;
+    }
+    if (one_line)
+	g_strstrip(out->str), g_string_set_size(out, strlen(out->str));
+    return g_string_free(out, FALSE);
+}
+
+static json_t *jstr(const char *s, gsize max)
+{
+    char   *t;
+    json_t *j;
+
+    if (s == NULL)
+	return json_null();
+    t = clean_text(s, -1, max, 1, NULL);
+    j = json_string(t);
+    g_free(t);
+    return j;
+}
+
+const char *envelope_str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+
+    return s ? s : "";
+}
+
+/* ---------------------------------------------------------------- */
+/*	Header fields							    */
+/* ---------------------------------------------------------------- */
+
+static void add_addresses(json_t *out, InternetAddressList *list, int depth)
+{
+    int     n = list ? internet_address_list_length(list) : 0;
+
+    for (int i = 0; i < n && json_array_size(out) < MAX_ADDRESSES; i++) {
+	InternetAddress *ia = internet_address_list_get_address(list, i);
+
+	if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+	    if (depth < 2)
+		add_addresses(out, internet_address_group_get_members(
+				   INTERNET_ADDRESS_GROUP(ia)), depth + 1);
+	    continue;
+	}
+	if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+	    continue;
+
+	const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+	const char *name = internet_address_get_name(ia);
+
+	if (addr == NULL || *addr == 0)
+	    continue;
+	json_array_append_new(out, json_pack("{s:o,s:o}",
+					     "name", jstr(name ? name : "", 512),
+					     "address", jstr(addr, 512)));
+    }
+}
+
+static json_t *address_field(GMimeMessage *msg, GMimeAddressType type)
+{
+    json_t *out = json_array();
+
+    if (msg)
+	add_addresses(out, g_mime_message_get_addresses(msg, type), 0);
+    return out;
+}
+
+static json_t *header_msgid(GMimeObject *obj, const char *name)
+{
+    const char *raw = obj ? g_mime_object_get_header(obj, name) : NULL;
+    g_autofree char *id = NULL;
+
+    if (raw == NULL)
+	return json_null();
+    id = g_mime_utils_decode_message_id(raw);
+    return id ? jstr(id, 998) : json_null();
+}
+
+static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
+{
+    json_t *out = json_array();
+    const char *raw = obj ? g_mime_object_get_header(obj, "References") : NULL;
+    GMimeReferences *refs;
+
+    if (raw == NULL)
+	return out;
+    refs = g_mime_references_parse(opts, raw);
+    if (refs == NULL)
+	return out;
+    for (int i = 0; i < g_mime_references_length(refs); i++) {
+	if (json_array_size(out) >= MAX_REFERENCES)	/* keep the newest */
+	    json_array_remove(out, 0);
+	json_array_append_new(out, jstr(g_mime_references_get_message_id(refs, i), 998));
+    }
+    g_mime_references_free(refs);
+    return out;
+}
+
+static json_t *raw_headers(GMimeObject *obj, const char *const *wanted)
+{
+    json_t *out = json_array();
+    GMimeHeaderList *list;
+
+    if (obj == NULL || wanted == NULL)
+	return out;
+    list = g_mime_object_get_header_list(obj);
+    for (int i = 0; i < g_mime_header_list_get_count(list); i++) {
+	GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+	const char *name = g_mime_header_get_name(h);
+	gboolean want = FALSE;
+
+	for (int j = 0; wanted[j] && !want; j++)
+	    want = g_ascii_strcasecmp(wanted[j], name) == 0;
+	if (!want || json_array_size(out) >= 200)
+	    continue;
+	json_array_append_new(out, json_pack("[o,o]", jstr(name, 200),
+				  jstr(g_mime_header_get_raw_value(h), MAX_HEADER_TEXT)));
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Body and attachments						    */
+/* ---------------------------------------------------------------- */
+
+static gboolean is_attachment(GMimeObject *obj)
+{
+    const char *disp = g_mime_object_get_disposition(obj);
+
+    if (disp && g_ascii_strcasecmp(disp, "attachment") == 0)
+	return TRUE;
+    return GMIME_IS_PART(obj) && g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
+}
+
+static gboolean is_text(GMimeObject *obj, const char *subtype)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    return GMIME_IS_TEXT_PART(obj) && g_mime_content_type_is_type(ct, "text", subtype)
+	&& !is_attachment(obj);
+}
+
+/* pick_body - the part that is the message's text, or NULL */
+static GMimeObject *pick_body(GMimeObject *obj, int depth)
+{
+    if (obj == NULL || depth > 30)
+	return NULL;
+    if (GMIME_IS_MULTIPART(obj)) {
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	int     n = g_mime_multipart_get_count(mp);
+
+	if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
+	    /* Prefer plain text; otherwise the HTML (maybe in a related). */
+	    for (int i = 0; i < n; i++)
+		if (is_text(g_mime_multipart_get_part(mp, i), "plain"))
+		    return g_mime_multipart_get_part(mp, i);
+	    for (int i = n - 1; i >= 0; i--) {
+		GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
+
+		if (b)
+		    return b;
+	    }
+	    return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+	    GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
+
+	    if (b)
+		return b;
+	}
+	return NULL;
+    }
+    if (is_text(obj, "plain") || is_text(obj, "html"))
+	return obj;
+    return NULL;
+}
+
+static char *part_text(GMimeObject *obj)
+{
+    return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+}
+
+static const char *sensible_extension(GMimeContentType *ct)
+{
+    static const char *const map[][2] = {
+	{"text/plain", ".txt"}, {"text/html", ".html"}, {"text/calendar", ".ics"},
+	{"text/csv", ".csv"}, {"application/pdf", ".pdf"}, {"image/png", ".png"},
+	{"image/jpeg", ".jpg"}, {"image/jpg", ".jpg"}, {"image/gif", ".gif"},
+	{"message/delivery-status", ".txt"}, {"text/rfc822-headers", ".txt"},
+	{"message/disposition-notification", ".txt"}, {"application/zip", ".zip"},
+	{"application/pgp-signature", ".asc"}, {"application/pkcs7-signature", ".p7s"},
+    };
+    const char *type = g_mime_content_type_get_media_type(ct);
+    const char *sub = g_mime_content_type_get_media_subtype(ct);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+	const char *slash = strchr(map[i][0], '/');
+
+	if (g_ascii_strncasecmp(map[i][0], type, slash - map[i][0]) == 0
+	    && strlen(type) == (gsize) (slash - map[i][0])
+	    && g_ascii_strcasecmp(slash + 1, sub) == 0)
+	    return map[i][1];
+    }
+    return ".bin";
+}
+
+/* attachment_name - the decoded file name, or a sensible one made up */
+static char *attachment_name(GMimeObject *obj, int index)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *name = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
+    char   *clean;
+
+    if (name == NULL)
+	name = g_mime_content_type_get_parameter(ct, "name");
+    if (name && *name) {
+	clean = clean_text(name, -1, MAX_FILENAME, 1, NULL);
+	if (*clean)
+	    return clean;
+	g_free(clean);
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+	GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+	const char *subject = inner ? g_mime_message_get_subject(inner) : NULL;
+
+	if (subject && *subject) {
+	    g_autofree char *s = clean_text(subject, -1, MAX_FILENAME - 4, 1, NULL);
+
+	    g_strdelimit(s, "/\\:*?\"<>|", '_');
+	    if (*s)
+		return g_strconcat(s, ".eml", NULL);
+	}
+	return g_strdup("message.eml");
+    }
+    return g_strdup_printf("attachment-%d%s", index, sensible_extension(ct));
+}
+
+static gint64 decoded_size(GMimeObject *obj)
+{
+    GMimeStream *null = g_mime_stream_null_new();
+    gint64  size = -1;
+
+    if (GMIME_IS_PART(obj)) {
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+
+	if (w)
+	    size = g_mime_data_wrapper_write_to_stream(w, null);
+    } else {
+	size = g_mime_object_write_to_stream(obj, NULL, null);
+    }
+    g_object_unref(null);
+    return size < 0 ? 0 : size;
+}
+
+struct walk_state {
+    GMimeObject *body;
+    GString *extra_text;		/* further inline text parts */
+    json_t *attachments;
+    guint   max_attachments;
+    gboolean attachments_truncated;
+    int     index;
+};
+
+static void walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent, int depth)
+{
+    GMimeContentType *ct;
+
+    if (obj == NULL || depth > 30)
+	return;
+    if (GMIME_IS_MULTIPART(obj)) {
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+	for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+	    walk_parts(ws, g_mime_multipart_get_part(mp, i), obj, depth + 1);
+	return;
+    }
+    if (obj == ws->body)
+	return;
+    ct = g_mime_object_get_content_type(obj);
+    ws->index++;
+
+    /* The other rendering of the body is not an attachment. */
+    if (ws->body && parent && GMIME_IS_MULTIPART(parent)
+	&& g_mime_content_type_is_type(g_mime_object_get_content_type(parent),
+				       "multipart", "alternative")
+	&& (is_text(obj, "html") || is_text(obj, "plain")))
+	return;
+    if (ws->body && GMIME_IS_TEXT_PART(obj) && !is_attachment(obj)
+	&& g_mime_content_type_is_type(ct, "text", "plain")
+	&& g_mime_content_type_is_type(g_mime_object_get_content_type(ws->body), "text", "plain")) {
+	g_autofree char *t = part_text(obj);
+
+	if (t && *t) {
+	    g_string_append(ws->extra_text, "\n\n");
+	    g_string_append(ws->extra_text, t);
+	}
+	return;
+    }
+    if (ws->body && parent && GMIME_IS_MULTIPART(parent)
+	&& g_mime_content_type_is_type(g_mime_object_get_content_type(parent),
+				       "multipart", "related") && is_text(obj, "html"))
+	return;
+
+    if (json_array_size(ws->attachments) >= ws->max_attachments) {
+	ws->attachments_truncated = TRUE;
+	return;
+    }
+
+    g_autofree char *name = attachment_name(obj, ws->index);
+    g_autofree char *type = g_mime_content_type_get_mime_type(ct);
+    const char *cid = g_mime_object_get_content_id(obj);
+    const char *disp = g_mime_object_get_disposition(obj);
+
+    json_array_append_new(ws->attachments,
+			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
+				    "filename", jstr(name, MAX_FILENAME),
+				    "content_type", jstr(type, 255),
+				    "size", (json_int_t) decoded_size(obj),
+				    "content_id", cid ? jstr(cid, 255) : json_null(),
+				    "disposition", jstr(disp ? disp : "attachment", 32),
+				    "part", ws->index));
+}
+
+/* ---------------------------------------------------------------- */
+/*	Building							    */
+/* ---------------------------------------------------------------- */
+
+static void parser_warning(gint64 offset, GMimeParserWarning errcode,
+			   const gchar *item, gpointer user_data)
+{
+    json_t *warnings = user_data;
+
+    if (json_array_size(warnings) < MAX_WARNINGS)
+	json_array_append_new(warnings, json_pack("{s:I,s:i,s:o}", "offset",
+						  (json_int_t) offset, "code", errcode,
+						  "item", jstr(item ? item : "", 200)));
+}
+
+static GMimeParserOptions *parser_options(json_t *warnings)
+{
+    static const char *fallback[] = {"UTF-8", "windows-1252", NULL};
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+
+    g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
+    g_mime_parser_options_set_fallback_charsets(opts, fallback);
+    if (warnings)
+	g_mime_parser_options_set_warning_callback(opts, parser_warning, warnings);
+    return opts;
+}
+
+static GMimeMessage *parse_message(const char *raw, gsize len, GMimeParserOptions *opts)
+{
+    GMimeStream *stream;
+    GMimeParser *parser;
+    GMimeMessage *msg;
+
+    /* An mbox "From " line is not a header: skip it. */
+    if (len > 5 && memcmp(raw, "From ", 5) == 0) {
+	const char *nl = memchr(raw, '\n', len);
+
+	if (nl) {
+	    len -= (gsize) (nl + 1 - raw);
+	    raw = nl + 1;
+	}
+    }
+    stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    msg = g_mime_parser_construct_message(parser, opts);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    return msg;
+}
+
+static char *body_hash(const char *raw, gsize len)
+{
+    const char *body = NULL;
+
+    for (gsize i = 0; i + 1 < len && body == NULL; i++) {
+	if (raw[i] == '\n' && raw[i + 1] == '\n')
+	    body = raw + i + 2;
+	else if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+	    body = raw + i + 3;
+    }
+    if (body == NULL)
+	body = raw + len;
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) body,
+				       (gsize) (raw + len - body));
+}
+
+static json_t *mailboxes_json(const struct envelope_input *in)
+{
+    json_t *out = json_array();
+
+    for (guint i = 0; in->matched && i < in->n_recipients; i++) {
+	const struct mailbox *m = in->matched[i];
+	json_t *entry = NULL;
+	size_t  j;
+
+	if (m == NULL)
+	    continue;
+	json_array_foreach(out, j, entry) {
+	    if (strcmp(envelope_str(entry, "name"), m->name) == 0)
+		break;
+	}
+	if (j == json_array_size(out)) {
+	    entry = json_pack("{s:s,s:[]}", "name", m->name, "recipients");
+	    json_array_append_new(out, entry);
+	}
+	json_array_append_new(json_object_get(entry, "recipients"), jstr(in->recipients[i], 512));
+    }
+    return out;
+}
+
+json_t *envelope_build(const struct envelope_input *in, const struct envelope_limits *lim)
+{
+    json_t *env = json_object();
+    json_t *warnings = json_array();
+    json_t *rcpts = json_array();
+    GMimeParserOptions *opts = parser_options(warnings);
+    GMimeMessage *msg = parse_message(in->raw, in->raw_len, opts);
+    GMimeObject *mobj = msg ? GMIME_OBJECT(msg) : NULL;
+    g_autofree char *uuid = g_uuid_string_random();
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *now_text = g_date_time_format_iso8601(now);
+    g_autofree char *hash = in->body_sha256 ? g_strdup(in->body_sha256)
+	: body_hash(in->raw, in->raw_len);
+    struct walk_state ws = {0};
+    g_autofree char *text = NULL;
+    gboolean text_cut = FALSE;
+    const char *text_from = "none";
+
+    json_object_set_new(env, "v", json_integer(ENVELOPE_VERSION));
+    json_object_set_new(env, "id", json_string(uuid));
+    json_object_set_new(env, "queue_id", jstr(in->queue_id, 64));
+    json_object_set_new(env, "received_at", json_string(now_text));
+    json_object_set_new(env, "client", json_pack("{s:o,s:o,s:o}",
+						 "addr", jstr(in->client_addr, 255),
+						 "name", jstr(in->client_name, 255),
+						 "helo", jstr(in->helo, 255)));
+    json_object_set_new(env, "sender", jstr(in->sender ? in->sender : "", 512));
+    for (guint i = 0; i < in->n_recipients; i++)
+	json_array_append_new(rcpts, jstr(in->recipients[i], 512));
+    json_object_set_new(env, "recipients", rcpts);
+    json_object_set_new(env, "mailboxes", mailboxes_json(in));
+
+    if (msg == NULL)
+	json_array_append_new(warnings, json_pack("{s:I,s:i,s:s}", "offset",
+						  (json_int_t) 0, "code", 0, "item",
+						  "no message could be parsed"));
+
+    /* Header fields, decoded. */
+    json_object_set_new(env, "from", address_field(msg, GMIME_ADDRESS_TYPE_FROM));
+    json_object_set_new(env, "to", address_field(msg, GMIME_ADDRESS_TYPE_TO));
+    json_object_set_new(env, "cc", address_field(msg, GMIME_ADDRESS_TYPE_CC));
+    json_object_set_new(env, "reply_to", address_field(msg, GMIME_ADDRESS_TYPE_REPLY_TO));
+    json_object_set_new(env, "subject", jstr(msg ? g_mime_message_get_subject(msg) : NULL, 2000));
+    {
+	GDateTime *date = msg ? g_mime_message_get_date(msg) : NULL;
+	g_autoptr(GDateTime) utc = date ? g_date_time_to_utc(date) : NULL;
+	g_autofree char *iso = utc ? g_date_time_format_iso8601(utc) : NULL;
+
+	json_object_set_new(env, "date", iso ? json_string(iso) : json_null());
+    }
+    {
+	const char *mid = msg ? g_mime_message_get_message_id(msg) : NULL;
+
+	json_object_set_new(env, "message_id", mid && *mid ? jstr(mid, 998) : json_null());
+    }
+    json_object_set_new(env, "in_reply_to", header_msgid(mobj, "In-Reply-To"));
+    json_object_set_new(env, "references", references(mobj, opts));
+    json_object_set_new(env, "headers", raw_headers(mobj, lim->raw_headers));
+
+    /* Text and attachments. */
+    ws.body = msg ? pick_body(g_mime_message_get_mime_part(msg), 0) : NULL;
+    ws.extra_text = g_string_new(NULL);
+    ws.attachments = json_array();
+    ws.max_attachments = lim->max_attachments;
+    if (msg) {
+	GMimeObject *top = g_mime_message_get_mime_part(msg);
+
+	if (top && top != ws.body)
+	    walk_parts(&ws, top, NULL, 0);
+    }
+    if (ws.body) {
+	g_autofree char *t = part_text(ws.body);
+	g_autofree char *all = g_strconcat(t ? t : "", ws.extra_text->str, NULL);
+
+	if (is_text(ws.body, "html")) {
+	    text = html_to_text(all, strlen(all), lim->max_text + 1);
+	    text_from = "html";
+	} else {
+	    text = g_steal_pointer(&all);
+	    text_from = "plain";
+	}
+    }
+    g_string_free(ws.extra_text, TRUE);
+    {
+	char   *clean = clean_text(text, -1, lim->max_text, 0, &text_cut);
+
+	json_object_set_new(env, "text", json_string(clean));
+	g_free(clean);
+    }
+    json_object_set_new(env, "text_from", json_string(text_from));
+    json_object_set_new(env, "text_truncated", json_boolean(text_cut));
+    json_object_set_new(env, "attachments", ws.attachments);
+    json_object_set_new(env, "attachments_truncated", json_boolean(ws.attachments_truncated));
+
+    /* Identity for de-duplication: what an MTA retry or second MX keeps. */
+    {
+	const char *mid = envelope_str(env, "message_id");
+	const char *fields[] = {"Date", "From", "Subject"};
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(sum, (const guchar *) mid, strlen(mid) + 1);
+	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+	    const char *v = mobj ? g_mime_object_get_header(mobj, fields[i]) : NULL;
+
+	    g_checksum_update(sum, (const guchar *) (v ? v : ""), (v ? strlen(v) : 0) + 1);
+	}
+	g_checksum_update(sum, (const guchar *) hash, strlen(hash));
+	json_object_set_new(env, "body_sha256", json_string(hash));
+	json_object_set_new(env, "dedupe_key", json_string(g_checksum_get_string(sum)));
+	g_checksum_free(sum);
+    }
+
+    /* The original, for the record. */
+    {
+	gsize   keep = MIN(in->raw_len, lim->max_raw);
+	g_autofree char *b64 = g_base64_encode((const guchar *) in->raw, keep);
+
+	json_object_set_new(env, "size", json_integer((json_int_t) in->message_size));
+	json_object_set_new(env, "truncated", json_boolean(in->message_size > in->raw_len));
+	json_object_set_new(env, "raw", json_string(b64));
+	json_object_set_new(env, "raw_size", json_integer((json_int_t) keep));
+	json_object_set_new(env, "raw_truncated", json_boolean(keep < in->message_size));
+    }
+    json_object_set_new(env, "warnings", warnings);
+
+    if (msg)
+	g_object_unref(msg);
+    g_mime_parser_options_free(opts);
+    return env;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Reading								    */
+/* ---------------------------------------------------------------- */
+
+json_t *envelope_decode(const char *text, gsize len, char **why)
+{
+    json_error_t err;
+    json_t *env = json_loadb(text, len, 0, &err);
+    static const char *const strings[] = {"id", "dedupe_key", "subject", "text", NULL};
+    static const char *const arrays[] = {"recipients", "mailboxes", "from", "to", "cc",
+    "reply_to", "references", "attachments", "headers", NULL};
+    json_int_t v;
+
+    if (env == NULL) {
+	*why = g_strdup_printf("not JSON: %s at line %d column %d", err.text,
+			       err.line, err.column);
+	return NULL;
+    }
+    if (!json_is_object(env)) {
+	*why = g_strdup("not a JSON object");
+	goto bad;
+    }
+    v = json_integer_value(json_object_get(env, "v"));
+    if (v != ENVELOPE_VERSION) {
+	*why = g_strdup_printf("envelope version %" JSON_INTEGER_FORMAT " is not %d"
+			       " (is this worker older than the milter?)", v, ENVELOPE_VERSION);
+	goto bad;
+    }
+    for (int i = 0; strings[i]; i++)
+	if (!json_is_string(json_object_get(env, strings[i]))) {
+	    *why = g_strdup_printf("member '%s' is missing or not a string", strings[i]);
+	    goto bad;
+	}
+    for (int i = 0; arrays[i]; i++)
+	if (!json_is_array(json_object_get(env, arrays[i]))) {
+	    *why = g_strdup_printf("member '%s' is missing or not an array", arrays[i]);
+	    goto bad;
+	}
+    if (json_array_size(json_object_get(env, "mailboxes")) == 0) {
+	*why = g_strdup("no mailbox named");
+	goto bad;
+    }
+    return env;
+bad:
+    json_decref(env);
+    return NULL;
+}
+
+GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out)
+{
+    const char *b64 = envelope_str(env, "raw");
+    GMimeParserOptions *opts;
+    GMimeMessage *msg;
+    guchar *raw;
+    gsize   len;
+
+    *raw_out = NULL;
+    if (*b64 == 0)
+	return NULL;
+    raw = g_base64_decode(b64, &len);
+    *raw_out = g_bytes_new_take(raw, len);
+    opts = parser_options(NULL);
+    msg = parse_message((const char *) raw, len, opts);
+    g_mime_parser_options_free(opts);
+    return msg;
+}

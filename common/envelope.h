@@ -1,0 +1,45 @@
+/* envelope.h: the JSON envelope between milter and worker. See envelope.c. */
+#ifndef INTAKE_ENVELOPE_H
+#define INTAKE_ENVELOPE_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <gmime/gmime.h>
+#include "config.h"
+
+#define ENVELOPE_VERSION 1
+
+struct envelope_input {
+    const char *queue_id;		/* MTA queue id, or NULL */
+    const char *client_addr;
+    const char *client_name;
+    const char *helo;
+    const char *sender;			/* envelope sender, "" for <> */
+    const char *const *recipients;	/* all envelope recipients */
+    const struct mailbox *const *matched;	/* per recipient, NULL if none */
+    guint   n_recipients;
+    const char *raw;			/* message as held (maybe cut) */
+    gsize   raw_len;
+    gsize   message_size;		/* bytes received in all */
+    const char *body_sha256;		/* of the whole body; NULL: from raw */
+};
+
+struct envelope_limits {
+    gsize   max_text;
+    gsize   max_raw;
+    guint   max_attachments;
+    const char *const *raw_headers;
+};
+
+void    envelope_init(void);
+void    envelope_limits_from_config(struct envelope_limits *lim,
+				    const struct intake_config *cfg);
+json_t *envelope_build(const struct envelope_input *in,
+		       const struct envelope_limits *lim);
+json_t *envelope_decode(const char *text, gsize len, char **why);
+GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out);
+
+/* Accessors that never return NULL for a missing string: "" instead. */
+const char *envelope_str(json_t *obj, const char *key);
+
+#endif

@@ -1,0 +1,25 @@
+/* redisq.h: the one Redis connection helper. See redisq.c. */
+#ifndef INTAKE_REDISQ_H
+#define INTAKE_REDISQ_H
+
+#include <hiredis/hiredis.h>
+#include "config.h"
+
+struct redisq;
+
+struct redisq *redisq_new(const struct intake_config *cfg);
+struct redisq *redisq_free(struct redisq *rq);
+redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...);
+redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
+			const size_t *lens);
+int     redisq_ok(struct redisq *rq);
+char   *redisq_describe(const struct intake_config *cfg);
+
+struct redisq_pool;
+
+struct redisq_pool *redisq_pool_new(const struct intake_config *cfg);
+struct redisq_pool *redisq_pool_free(struct redisq_pool *pool);
+struct redisq *redisq_pool_get(struct redisq_pool *pool);
+void    redisq_pool_put(struct redisq_pool *pool, struct redisq *rq);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * NAME
+ *	intake-milter - queue mail for support mailboxes as ticket envelopes
+ * SYNOPSIS
+ *	intake-milter [-f] [-v] [-c FILE]
+ *	intake-milter -t [-c FILE]
+ * DESCRIPTION
+ *	A libmilter filter for Postfix and Sendmail. For a message with at
+ *	least one recipient that is a configured mailbox, it builds the JSON
+ *	envelope (common/envelope.c) at end of message and adds it to the
+ *	Redis stream. Only when Redis has answered does it let the MTA accept
+ *	the message; otherwise it answers 451 4.3.0, so the sending side keeps
+ *	the mail and retries. Mail with no mailbox recipient is accepted at
+ *	DATA without its content being read.
+ *
+ *	After the envelope is queued, recipients of mailboxes with
+ *	"deliver = no" are removed (the whole message is discarded when no
+ *	recipient is left) and an X-Intake-Id header names the envelope.
+ *
+ *	-c FILE	configuration (default /etc/intake/intake.conf)
+ *	-f	stay in the foreground (for systemd); otherwise detach
+ *	-t	check the configuration, print what is wrong, exit 0 or 1
+ *	-v	verbose logging
+ *
+ *	SIGTERM, SIGINT and SIGHUP stop the milter: libmilter finishes the
+ *	connections in hand and smfi_main() returns.
+ * DIAGNOSTICS
+ *	One log line per decision, each starting with the MTA queue id.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "mctx.h"
+#include "redisq.h"
+
+static struct intake_config *cfg;
+static struct redisq_pool *pool;
+
+/* What we ask of the MTA: nothing we do not use. */
+#define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
+#define WANT_NR		(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
+			 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+#define WANT_SKIP	(SMFIP_NOUNKNOWN)
+
+#define MCTX(ctx)	((struct mctx *) smfi_getpriv(ctx))
+
+static sfsistat noreply(SMFICTX *ctx, unsigned long flag)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    return (mc && (mc->protocol & flag)) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static void take_queue_id(SMFICTX *ctx, struct mctx *mc)
+{
+    mctx_set_queue_id(mc, smfi_getsymval(ctx, "i"));
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3, unsigned long *pf0,
+			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    struct mctx *mc;
+
+    if ((f0 & WANT_ACTIONS) != WANT_ACTIONS) {
+	msg_error("the MTA does not offer the add-header and delete-recipient"
+		  " actions; intake-milter cannot work with it");
+	return SMFIS_REJECT;
+    }
+    mc = mctx_new(cfg);
+    mc->protocol = (f1 & WANT_NR) | (f1 & WANT_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
+    smfi_setpriv(ctx, mc);
+    *pf0 = WANT_ACTIONS;
+    *pf1 = mc->protocol;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+    struct mctx *mc = MCTX(ctx);
+    char    buf[INET6_ADDRSTRLEN] = "";
+
+    if (mc == NULL) {				/* MTA without negotiation */
+	mc = mctx_new(cfg);
+	smfi_setpriv(ctx, mc);
+    }
+    if (sa && sa->sa_family == AF_INET)
+	inet_ntop(AF_INET, &((struct sockaddr_in *) sa)->sin_addr, buf, sizeof(buf));
+    else if (sa && sa->sa_family == AF_INET6)
+	inet_ntop(AF_INET6, &((struct sockaddr_in6 *) sa)->sin6_addr, buf, sizeof(buf));
+    g_free(mc->client_addr);
+    g_free(mc->client_name);
+    mc->client_addr = g_strdup(buf);
+    mc->client_name = g_strndup(hostname ? hostname : "", 255);
+    return noreply(ctx, SMFIP_NR_CONN);
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc) {
+	g_free(mc->helo);
+	mc->helo = g_strndup(helo ? helo : "", 255);
+    }
+    return noreply(ctx, SMFIP_NR_HELO);
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc == NULL)
+	return SMFIS_TEMPFAIL;
+    mctx_reset(mc);
+    mctx_set_sender(mc, argv[0]);
+    take_queue_id(ctx, mc);
+    return noreply(ctx, SMFIP_NR_MAIL);
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct mctx *mc = MCTX(ctx);
+    const struct mailbox *m;
+
+    if (mc == NULL)
+	return SMFIS_TEMPFAIL;
+    take_queue_id(ctx, mc);
+    m = mctx_add_rcpt(mc, argv[0]);
+    if (m)
+	msg_debug("%s: recipient %s is mailbox %s", mctx_qid(mc), argv[0], m->name);
+    return noreply(ctx, SMFIP_NR_RCPT);
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc == NULL)
+	return SMFIS_TEMPFAIL;
+    take_queue_id(ctx, mc);
+    if (mc->n_matched == 0) {
+	msg_debug("%s: no mailbox recipient: accepted untouched", mctx_qid(mc));
+	mctx_reset(mc);
+	return SMFIS_ACCEPT;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc)
+	mctx_add_header(mc, name, value ? value : "", (mc->protocol & SMFIP_HDR_LEADSPC) != 0);
+    return noreply(ctx, SMFIP_NR_HDR);
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc)
+	mctx_end_headers(mc);
+    return noreply(ctx, SMFIP_NR_EOH);
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc)
+	mctx_add_body(mc, data, len);
+    return noreply(ctx, SMFIP_NR_BODY);
+}
+
+/* queue_envelope - XADD; the stream entry id (g_free), or NULL and *why */
+static char *queue_envelope(const char *json, size_t len, char **why)
+{
+    struct redisq *rq = redisq_pool_get(pool);
+    const char *argv[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json};
+    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, len};
+    redisReply *r = redisq_argv(rq, why, 7, argv, lens);
+    char   *id = NULL;
+
+    if (r && r->type == REDIS_REPLY_STRING)
+	id = g_strndup(r->str, r->len);
+    else if (r)
+	*why = g_strdup_printf("redis %s: unexpected reply type %d to XADD",
+			       cfg->redis_server, r->type);
+    if (r)
+	freeReplyObject(r);
+    redisq_pool_put(pool, rq);
+    return id;
+}
+
+static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, const char *why)
+{
+    msg_warn("%s: deferred (451 4.3.0): %s", mctx_qid(mc), why);
+    smfi_setreply(ctx, "451", "4.3.0", cfg->tempfail_text);
+    mctx_reset(mc);
+    return SMFIS_TEMPFAIL;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    struct mctx *mc = MCTX(ctx);
+    g_autofree char *why = NULL;
+    g_autofree char *entry = NULL;
+    g_autofree char *json = NULL;
+    g_autoptr(GString) names = g_string_new(NULL);
+    const char *env_id;
+    json_t *env;
+    guint   removed = 0;
+
+    if (mc == NULL)
+	return SMFIS_TEMPFAIL;
+    take_queue_id(ctx, mc);
+    env = mctx_envelope(mc);
+    json = json_dumps(env, JSON_COMPACT);
+    if (json == NULL) {
+	json_decref(env);
+	return tempfail(ctx, mc, "cannot encode the envelope (out of memory?)");
+    }
+    entry = queue_envelope(json, strlen(json), &why);
+    if (entry == NULL) {
+	json_decref(env);
+	return tempfail(ctx, mc, why ? why : "redis: unknown error");
+    }
+    env_id = envelope_str(env, "id");
+
+    /* Queued: from here on the mail is safe, whatever the MTA does next. */
+    for (guint i = 0; i < mc->rcpts->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(mc->matched, i);
+
+	if (m == NULL)
+	    continue;
+	if (names->len == 0 || !strstr(names->str, m->name))
+	    g_string_append_printf(names, "%s%s", names->len ? "," : "", m->name);
+	if (!m->deliver) {
+	    g_autofree char *bracketed = g_strdup_printf("<%s>",
+				    (char *) g_ptr_array_index(mc->rcpts, i));
+
+	    if (smfi_delrcpt(ctx, bracketed) == MI_SUCCESS)
+		removed++;
+	    else
+		msg_warn("%s: cannot remove recipient %s", mctx_qid(mc), bracketed);
+	}
+    }
+    msg_info("%s: queued envelope=%s entry=%s mailbox=%s from=<%s> size=%zu%s%s",
+	     mctx_qid(mc), env_id, entry, names->str, mc->sender ? mc->sender : "",
+	     mc->size, json_is_true(json_object_get(env, "truncated")) ? " truncated" : "",
+	     removed ? " (removed mailbox recipients)" : "");
+    if (removed == mc->rcpts->len && mc->rcpts_dropped == 0) {
+	msg_info("%s: no recipient left: discarded after queuing", mctx_qid(mc));
+	json_decref(env);
+	mctx_reset(mc);
+	return SMFIS_DISCARD;
+    }
+    if (smfi_addheader(ctx, "X-Intake-Id", (char *) env_id) != MI_SUCCESS)
+	msg_warn("%s: cannot add X-Intake-Id header", mctx_qid(mc));
+    json_decref(env);
+    mctx_reset(mc);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc)
+	mctx_reset(mc);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    smfi_setpriv(ctx, NULL);
+    mctx_free(mc);
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc filter = {
+    .xxfi_name = "intake-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = WANT_ACTIONS,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = cb_helo,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_data = cb_data,
+    .xxfi_negotiate = cb_negotiate,
+};
+
+/* ---------------------------------------------------------------- */
+/*	Start-up							    */
+/* ---------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: intake-milter [-f] [-v] [-c FILE]\n"
+	    "       intake-milter -t [-c FILE]   (check the configuration)\n");
+    exit(2);
+}
+
+static void write_pid_file(const char *path)
+{
+    g_autofree char *text = g_strdup_printf("%ld\n", (long) getpid());
+    g_autoptr(GError) err = NULL;
+
+    if (path && *path && !g_file_set_contents(path, text, -1, &err))
+	msg_fatal("cannot write pid file: %s", err->message);
+}
+
+static void detach(void)
+{
+    pid_t   pid = fork();
+    int     fd;
+
+    if (pid < 0)
+	msg_fatal("fork: %m");
+    if (pid > 0)
+	_exit(0);
+    if (setsid() < 0)
+	msg_fatal("setsid: %m");
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (cfg->milter_log == LOG_DEST_SYSLOG)
+	    dup2(fd, 2);
+	if (fd > 2)
+	    close(fd);
+    }
+}
+
+int     main(int argc, char **argv)
+{
+    const char *path = INTAKE_DEFAULT_CONFIG;
+    int     foreground = 0, test = 0, verbose = 0, c, rc;
+
+    while ((c = getopt(argc, argv, "c:ftvh")) != -1) {
+	switch (c) {
+	case 'c':
+	    path = optarg;
+	    break;
+	case 'f':
+	    foreground = 1;
+	    break;
+	case 't':
+	    test = 1;
+	    break;
+	case 'v':
+	    verbose = 1;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    if (optind != argc)
+	usage();
+    cfg = config_load_or_exit(path);
+    if (test) {
+	printf("%s: configuration OK (%u mailboxes)\n", path, cfg->mailboxes->len);
+	config_free(cfg);
+	return 0;
+    }
+    log_open("intake-milter", cfg->milter_log, cfg->milter_log_facility);
+    log_set_verbose(verbose);
+    envelope_init();
+    pool = redisq_pool_new(cfg);
+
+    if (smfi_register(filter) == MI_FAILURE)
+	msg_fatal("smfi_register failed");
+    if (smfi_setconn(cfg->milter_socket) == MI_FAILURE)
+	msg_fatal("bad milter socket '%s'", cfg->milter_socket);
+    {
+	/* The socket gets its mode from the umask libmilter creates it under. */
+	mode_t  old = umask(0777 & ~cfg->milter_socket_mode);
+
+	rc = smfi_opensocket(1);
+	umask(old);
+	if (rc == MI_FAILURE)
+	    msg_fatal("cannot listen on %s (in use, or directory missing?)", cfg->milter_socket);
+	if (g_str_has_prefix(cfg->milter_socket, "unix:")
+	    && chmod(cfg->milter_socket + 5, cfg->milter_socket_mode) < 0)
+	    msg_warn("chmod %s: %m", cfg->milter_socket + 5);
+    }
+    if (!foreground)
+	detach();
+    write_pid_file(cfg->milter_pid_file);
+    msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
+	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
+    rc = smfi_main();
+    msg_info("stopped");
+    if (cfg->milter_pid_file && *cfg->milter_pid_file)
+	unlink(cfg->milter_pid_file);
+    if (g_str_has_prefix(cfg->milter_socket, "unix:"))
+	unlink(cfg->milter_socket + 5);
+    pool = redisq_pool_free(pool);
+    cfg = config_free(cfg);
+    g_mime_shutdown();
+    return rc == MI_SUCCESS ? 0 : 1;
+}
