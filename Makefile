@@ -27,7 +27,7 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c \
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c
-WORKER   := worker/intake-worker.c worker/pipeline.c worker/stage_decode.c \
+WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/stage_decode.c \
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
@@ -54,7 +54,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
-	   $(addprefix build/asan/bin/,$(UNIT))
+	   build/asan/bin/envelope-tool $(addprefix build/asan/bin/,$(UNIT))
 build/asan/bin/intake-milter: $(call obj,$(MILTER) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
@@ -62,6 +62,12 @@ build/asan/bin/intake-worker: $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 build/asan/bin/intakectl: $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+build/asan/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+build/release/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 build/asan/bin/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/tap.o \

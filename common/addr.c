@@ -10,7 +10,8 @@
  *	angle brackets removed, lower case (ASCII; the local part is treated
  *	case-insensitively, as every MTA that Intake sits in does), and the
  *	address extension removed: with delimiters "+", "support+billing@x"
- *	becomes "support@x". A quoted local part keeps its quotes. The
+ *	becomes "support@x". A quoted local part keeps its quotes, and a
+ *	delimiter inside the quotes does not start an extension. The
  *	result is newly allocated (g_free); NULL when the input holds no
  *	usable address (empty, "<>", control characters, longer than 512).
  *
@@ -28,6 +29,7 @@ char   *addr_normalise(const char *addr, const char *delimiters)
 {
     const char *start, *end, *at;
     GString *out;
+    int     quoted;
 
     if (addr == NULL)
 	return NULL;
@@ -50,8 +52,12 @@ char   *addr_normalise(const char *addr, const char *delimiters)
 	    break;
 	}
     out = g_string_sized_new(end - start);
+    quoted = 0;
     for (const char *p = start; p < (at ? at : end); p++) {
-	if (delimiters && *delimiters && p > start && strchr(delimiters, *p))
+	/* A delimiter inside a quoted string is text, not an extension. */
+	if (*p == '"' && (p == start || p[-1] != '\\'))
+	    quoted = !quoted;
+	else if (!quoted && delimiters && *delimiters && p > start && strchr(delimiters, *p))
 	    break;
 	g_string_append_c(out, g_ascii_tolower(*p));
     }

@@ -568,23 +568,33 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	cfg->dir = g_path_get_dirname(abs);
     }
     ld.path = path;
-    ld.lines = g_strsplit(text, "\n", -1);
+    ld.lines = g_strsplit_set(text, "\n", -1);	/* one pass; g_strsplit is quadratic under ASan */
     ld.errors = *errors;
     ld.dir = cfg->dir;
 
     if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &err)) {
-	/* GKeyFile names the offending text but not the line: find it. */
-	int     line = 0;
+	/*
+	 * GKeyFile names the offending text but not the line. It stops at
+	 * the first bad line, so the first k lines load exactly when k is
+	 * before that line: bisect for the largest such k.
+	 */
+	int     lo = 0, hi = (int) g_strv_length(ld.lines) - 1, line;
 
-	for (int i = 0; ld.lines[i]; i++) {
-	    g_autofree char *s = g_strstrip(g_strdup(ld.lines[i]));
+	while (lo < hi) {
+	    int     mid = lo + (hi - lo + 1) / 2;
+	    g_autoptr(GKeyFile) probe = g_key_file_new();
+	    char   *saved = ld.lines[mid];
+	    g_autofree char *head = NULL;
 
-	    if (*s && *s != '#' && *s != ';' && *s != '[' && !strchr(s, '=')
-		&& strstr(err->message, s)) {
-		line = i + 1;
-		break;
-	    }
+	    ld.lines[mid] = NULL;
+	    head = g_strjoinv("\n", ld.lines);
+	    ld.lines[mid] = saved;
+	    if (g_key_file_load_from_data(probe, head, -1, G_KEY_FILE_NONE, NULL))
+		lo = mid;
+	    else
+		hi = mid - 1;
 	}
+	line = lo + 1;
 	g_ptr_array_add(*errors, g_strdup_printf("%s:%d: syntax error: %s (expected"
 						 " [section] or key = value)",
 						 path, line, err->message));

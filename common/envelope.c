@@ -7,6 +7,7 @@
  *	json_t *envelope_build(&input, &limits)
  *	json_t *envelope_decode(text, len, &why)
  *	GMimeMessage *envelope_raw_message(env, &raw)
+ *	GPtrArray *envelope_attachments(env)
  *	const char *envelope_str(obj, key)
  * DESCRIPTION
  *	envelope_build() parses a message with GMime and returns the
@@ -26,6 +27,10 @@
  *	envelope_raw_message() decodes the "raw" member and parses it again
  *	(the worker needs attachment contents); NULL when there is none.
  *	*raw receives the message bytes (g_bytes_unref).
+ *
+ *	envelope_attachments() returns the decoded contents (GBytes) of the
+ *	envelope's attachments, in the order of its "attachments" list, from
+ *	the raw message; NULL when the raw message is missing or cut.
  *
  *	envelope_init() initialises GMime once per process.
  */
@@ -174,11 +179,14 @@ static json_t *header_msgid(GMimeObject *obj, const char *name)
 {
     const char *raw = obj ? g_mime_object_get_header(obj, name) : NULL;
     g_autofree char *id = NULL;
+    const char *lt;
 
     if (raw == NULL)
 	return json_null();
-    id = g_mime_utils_decode_message_id(raw);
-    return id ? jstr(id, 998) : json_null();
+    /* The first <id>: old mailers wrap it in text ("Your message of ... <id>"). */
+    lt = strchr(raw, '<');
+    id = g_mime_utils_decode_message_id(lt ? lt : raw);
+    return id && *id ? jstr(id, 998) : json_null();
 }
 
 static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
@@ -281,9 +289,54 @@ static GMimeObject *pick_body(GMimeObject *obj, int depth)
     return NULL;
 }
 
+/*
+ * part_text - the text of a text part in UTF-8, newly allocated, or NULL.
+ * Like g_mime_text_part_get_text(), but NUL bytes are dropped instead of
+ * ending the text early, and 8-bit text with no known charset is read as
+ * windows-1252 (as header fields are) when it is not UTF-8.
+ */
 static char *part_text(GMimeObject *obj)
 {
-    return g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    GMimeFilter *conv = charset ? g_mime_filter_charset_new(charset, "utf-8") : NULL;
+    GMimeStream *mem, *filtered;
+    GByteArray *buf;
+    GString *out;
+
+    if (content == NULL) {
+	if (conv)
+	    g_object_unref(conv);
+	return NULL;
+    }
+    mem = g_mime_stream_mem_new();
+    filtered = g_mime_stream_filter_new(mem);
+    if (conv) {
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), conv);
+	g_object_unref(conv);
+    }
+    g_mime_data_wrapper_write_to_stream(content, filtered);
+    g_mime_stream_flush(filtered);
+    buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    out = g_string_sized_new(buf->len);
+    for (const guint8 *p = buf->data, *end = buf->data + buf->len; p < end;) {
+	const guint8 *nul = memchr(p, 0, (gsize) (end - p));
+
+	g_string_append_len(out, (const char *) p, (nul ? nul : end) - p);
+	p = nul ? nul + 1 : end;
+    }
+    g_object_unref(filtered);
+    g_object_unref(mem);
+    if (conv == NULL && !g_utf8_validate(out->str, (gssize) out->len, NULL)) {
+	char   *text = g_convert(out->str, (gssize) out->len, "UTF-8", "WINDOWS-1252",
+				 NULL, NULL, NULL);
+
+	if (text) {
+	    g_string_free(out, TRUE);
+	    return text;
+	}
+    }
+    return g_string_free(out, FALSE);
 }
 
 static const char *sensible_extension(GMimeContentType *ct)
@@ -317,6 +370,8 @@ static char *attachment_name(GMimeObject *obj, int index)
     const char *name = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
     char   *clean;
 
+    if (name == NULL)			/* message/rfc822 is not a GMimePart */
+	name = g_mime_object_get_content_disposition_parameter(obj, "filename");
     if (name == NULL)
 	name = g_mime_content_type_get_parameter(ct, "name");
     if (name && *name) {
@@ -362,6 +417,7 @@ struct walk_state {
     GMimeObject *body;
     GString *extra_text;		/* further inline text parts */
     json_t *attachments;
+    GPtrArray *contents;		/* GBytes per attachment, or NULL */
     guint   max_attachments;
     gboolean attachments_truncated;
     int     index;
@@ -417,6 +473,18 @@ static void walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *par
     const char *cid = g_mime_object_get_content_id(obj);
     const char *disp = g_mime_object_get_disposition(obj);
 
+    if (ws->contents) {
+	GByteArray *bytes = g_byte_array_new();
+	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	if (GMIME_IS_PART(obj) && g_mime_part_get_content(GMIME_PART(obj)))
+	    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(obj)), mem);
+	else if (!GMIME_IS_PART(obj))
+	    g_mime_object_write_to_stream(obj, NULL, mem);
+	g_object_unref(mem);
+	g_ptr_array_add(ws->contents, g_byte_array_free_to_bytes(bytes));
+    }
     json_array_append_new(ws->attachments,
 			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
 				    "filename", jstr(name, MAX_FILENAME),
@@ -563,7 +631,12 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_object_set_new(env, "to", address_field(msg, GMIME_ADDRESS_TYPE_TO));
     json_object_set_new(env, "cc", address_field(msg, GMIME_ADDRESS_TYPE_CC));
     json_object_set_new(env, "reply_to", address_field(msg, GMIME_ADDRESS_TYPE_REPLY_TO));
-    json_object_set_new(env, "subject", jstr(msg ? g_mime_message_get_subject(msg) : NULL, 2000));
+    {
+	const char *subject = msg ? g_mime_message_get_subject(msg) : NULL;
+
+	/* Always a string (envelope_decode() requires one): no Subject is "". */
+	json_object_set_new(env, "subject", jstr(subject ? subject : "", 2000));
+    }
     {
 	GDateTime *date = msg ? g_mime_message_get_date(msg) : NULL;
 	g_autoptr(GDateTime) utc = date ? g_date_time_to_utc(date) : NULL;
@@ -717,4 +790,30 @@ GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out)
     msg = parse_message((const char *) raw, len, opts);
     g_mime_parser_options_free(opts);
     return msg;
+}
+
+GPtrArray *envelope_attachments(json_t *env)
+{
+    g_autoptr(GBytes) raw = NULL;
+    GMimeMessage *msg;
+    struct walk_state ws = {0};
+    GMimeObject *top;
+
+    if (json_is_true(json_object_get(env, "raw_truncated")))
+	return NULL;
+    msg = envelope_raw_message(env, &raw);
+    if (msg == NULL)
+	return NULL;
+    top = g_mime_message_get_mime_part(msg);
+    ws.body = pick_body(top, 0);
+    ws.extra_text = g_string_new(NULL);
+    ws.attachments = json_array();
+    ws.contents = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+    ws.max_attachments = (guint) json_array_size(json_object_get(env, "attachments"));
+    if (top && top != ws.body)
+	walk_parts(&ws, top, NULL, 0);
+    g_string_free(ws.extra_text, TRUE);
+    json_decref(ws.attachments);
+    g_object_unref(msg);
+    return ws.contents;
 }

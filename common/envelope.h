@@ -38,6 +38,7 @@ json_t *envelope_build(const struct envelope_input *in,
 		       const struct envelope_limits *lim);
 json_t *envelope_decode(const char *text, gsize len, char **why);
 GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out);
+GPtrArray *envelope_attachments(json_t *env);
 
 /* Accessors that never return NULL for a missing string: "" instead. */
 const char *envelope_str(json_t *obj, const char *key);

@@ -7,6 +7,7 @@
  *	redisReply *redisq_command(rq, &why, fmt, ...)
  *	redisReply *redisq_argv(rq, &why, argc, argv, lens)
  *	int	redisq_ok(rq)
+ *	void	redisq_set_timeout(rq, ms)
  *	char   *redisq_describe(cfg)
  *
  *	struct redisq_pool *redisq_pool_new(cfg)
@@ -50,6 +51,7 @@ struct redisq {
     redisContext *ctx;
     gint64  next_try;			/* monotonic us: no connect before */
     int     backoff_ms;
+    int     timeout_ms;			/* command timeout; 0: [redis] timeout */
     char   *last_error;
 };
 
@@ -122,6 +124,10 @@ static int connect_now(struct redisq *rq, char **why)
     if (rq->ctx->err)
 	return fail_connect(rq, why, g_strdup_printf("redis %s: %s", cfg->redis_server,
 						     rq->ctx->errstr));
+    if (rq->timeout_ms) {
+	tv.tv_sec = rq->timeout_ms / 1000;
+	tv.tv_usec = (rq->timeout_ms % 1000) * 1000;
+    }
     if (redisSetTimeout(rq->ctx, tv) != REDIS_OK)
 	return fail_connect(rq, why, g_strdup_printf("redis %s: cannot set timeout: %s",
 						     cfg->redis_server, rq->ctx->errstr));
@@ -196,6 +202,17 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
 	return NULL;
     r = redisCommandArgv(rq->ctx, argc, argv, lens);
     return check_reply(rq, r, why);
+}
+
+/* redisq_set_timeout - a longer command timeout, for blocking reads */
+void    redisq_set_timeout(struct redisq *rq, int ms)
+{
+    rq->timeout_ms = ms;
+    if (rq->ctx) {
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	redisSetTimeout(rq->ctx, tv);
+    }
 }
 
 int     redisq_ok(struct redisq *rq)

@@ -13,6 +13,7 @@ redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...);
 redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
 			const size_t *lens);
 int     redisq_ok(struct redisq *rq);
+void    redisq_set_timeout(struct redisq *rq, int ms);
 char   *redisq_describe(const struct intake_config *cfg);
 
 struct redisq_pool;

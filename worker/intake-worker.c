@@ -1,0 +1,410 @@
+/*
+ * NAME
+ *	intake-worker - turn queued envelopes into tickets
+ * SYNOPSIS
+ *	intake-worker [-f] [-v] [-c FILE]
+ *	intake-worker -t [-c FILE]
+ * DESCRIPTION
+ *	Consumes the envelope stream as a member of the consumer group
+ *	[worker] group, under the name [worker] consumer (default: the host
+ *	name, so that a restarted worker finds its own pending entries).
+ *
+ *	On start it first reads its own pending entries (given to it before
+ *	a crash), then new ones, waiting up to [worker] block for them. Every
+ *	[worker] claim_interval it takes over entries that another consumer
+ *	has held for longer than [worker] claim_idle (that consumer died).
+ *
+ *	Entries are processed in batches of up to [worker] batch, in one
+ *	store transaction (one fsync per batch), each entry in its own
+ *	savepoint. Only after the transaction committed are the entries
+ *	acknowledged and deleted from the stream. A crash anywhere before
+ *	that leaves them pending: they are delivered again and the store's
+ *	de-duplication key makes the second pass a no-op.
+ *
+ *	An entry that cannot be processed stays pending (its error is noted
+ *	in Redis) and is delivered again after claim_idle; once delivered
+ *	more than [worker] max_deliveries times it moves to the dead-letter
+ *	stream with its error (intakectl dlq). A transient store failure
+ *	(locked, disk full) is not the entry's fault: the batch is rolled
+ *	back and retried with backoff, without counting a delivery.
+ *
+ *	-c FILE	configuration (default /etc/intake/intake.conf)
+ *	-f	stay in the foreground (for systemd); otherwise detach
+ *	-t	check the configuration (and templates), exit 0 or 1
+ *	-v	verbose logging
+ *
+ *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
+ *	read the configuration again (kept as it was if the new one has
+ *	errors).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "outbox.h"
+#include "pipeline.h"
+#include "queue.h"
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_hup;
+
+struct worker {
+    const char *path;
+    struct intake_config *cfg;
+    char   *consumer;
+    struct queue *q;
+    struct pipeline pl;
+    struct outbox *outbox;
+};
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+	got_hup = 1;
+    else
+	got_term = 1;
+}
+
+/* pause_ms - sleep, but wake for SIGTERM */
+static void pause_ms(int ms)
+{
+    for (int waited = 0; waited < ms && !got_term; waited += 50)
+	g_usleep(50 * 1000);
+}
+
+/* ---------------------------------------------------------------- */
+/*	Batches								    */
+/* ---------------------------------------------------------------- */
+
+/* dead_letters - move entries delivered too often; TRUE: entry handled */
+static gboolean dead_letter(struct worker *w, struct queue_entry *e)
+{
+    g_autofree char *error = NULL;
+    g_autofree char *why = NULL;
+
+    if (e->deliveries <= w->cfg->worker_max_deliveries)
+	return FALSE;
+    error = queue_last_error(w->q, e->id);
+    if (error == NULL)
+	error = g_strdup_printf("delivered %" G_GINT64_FORMAT " times without success",
+				e->deliveries);
+    if (queue_dead_letter(w->q, e, error, &why) < 0) {
+	msg_warn("entry %s: cannot move to the dead-letter stream: %s", e->id, why);
+	return TRUE;
+    }
+    msg_warn("entry %s: moved to dead-letter stream %s after %" G_GINT64_FORMAT
+	     " deliveries: %s", e->id, w->cfg->redis_dead_stream, e->deliveries, error);
+    return TRUE;
+}
+
+static void process_batch(struct worker *w, GPtrArray *entries)
+{
+    const struct store_ops *ops = w->pl.store->ops;
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    g_autoptr(GPtrArray) done = g_ptr_array_new();
+    int     backoff = 100;
+
+    for (guint i = 0; i < entries->len; i++) {
+	struct queue_entry *e = g_ptr_array_index(entries, i);
+
+	if (dead_letter(w, e))
+	    continue;
+	if (e->envelope == NULL)		/* deleted while pending */
+	    g_ptr_array_add(done, e->id);
+	else
+	    g_ptr_array_add(todo, e);
+    }
+
+    for (;;) {
+	char   *why = NULL;
+	gboolean retry = FALSE;
+
+	g_ptr_array_set_size(done, 0);
+	w->pl.replies_queued = 0;
+	if (ops->begin(w->pl.store, &why) != STORE_OK) {
+	    retry = TRUE;
+	} else {
+	    for (guint i = 0; i < todo->len && !retry; i++) {
+		struct queue_entry *e = g_ptr_array_index(todo, i);
+		enum pipe_result r = pipeline_entry(&w->pl, e->id, e->envelope, e->len, &why);
+		char   *w2 = NULL;
+
+		switch (r) {
+		case PIPE_OK:
+		    g_ptr_array_add(done, e->id);
+		    break;
+		case PIPE_FAIL:
+		    msg_warn("entry %s: cannot be processed (delivery %" G_GINT64_FORMAT
+			     " of at most %d): %s", e->id, e->deliveries,
+			     w->cfg->worker_max_deliveries, why);
+		    if (queue_note_error(w->q, e->id, why, &w2) < 0) {
+			msg_warn("entry %s: cannot note the error: %s", e->id, w2);
+			g_free(w2);
+		    }
+		    g_clear_pointer(&why, g_free);
+		    break;
+		case PIPE_RETRY:
+		    retry = TRUE;
+		    break;
+		}
+	    }
+	    if (!retry && ops->commit(w->pl.store, &why) != STORE_OK)
+		retry = TRUE;
+	    if (retry)
+		ops->rollback(w->pl.store);
+	}
+	if (!retry)
+	    break;
+	msg_warn("store busy, batch of %u rolled back, retrying in %d ms: %s", todo->len,
+		 backoff, why ? why : "?");
+	g_free(why);
+	pause_ms(backoff);
+	backoff = MIN(backoff * 2, 10000);
+	if (got_term) {
+	    msg_info("stopping with %u entries unprocessed: they stay pending", todo->len);
+	    return;
+	}
+    }
+
+    /* Committed: now, and only now, the entries may go. */
+    if (done->len) {
+	char   *why = NULL;
+
+	if (queue_ack(w->q, (const char *const *) done->pdata, done->len, &why) < 0) {
+	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
+		     " again and found to be duplicates): %s", done->len, why);
+	    g_free(why);
+	}
+    }
+    if (w->pl.replies_queued && w->outbox)
+	outbox_kick(w->outbox);
+}
+
+/* ---------------------------------------------------------------- */
+/*	Start, reload, stop						    */
+/* ---------------------------------------------------------------- */
+
+static void check_templates(struct intake_config *cfg, struct templates *ts, int *errors)
+{
+    for (guint i = 0; i < cfg->mailboxes->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
+	char   *why = NULL;
+
+	if (!m->acknowledge)
+	    continue;
+	if (templates_check(ts, m->template_name, m->language, &why) < 0) {
+	    fprintf(stderr, "%s: [mailbox %s] template '%s' language '%s': %s\n", cfg->path,
+		    m->name, m->template_name, m->language, why);
+	    g_free(why);
+	    (*errors)++;
+	}
+    }
+}
+
+static int worker_start(struct worker *w)
+{
+    char   *why = NULL;
+    int     errors = 0;
+
+    w->consumer = g_strdup(*w->cfg->worker_consumer ? w->cfg->worker_consumer
+			   : g_get_host_name());
+    w->pl.cfg = w->cfg;
+    w->pl.templates = templates_new(w->cfg->templates_dir);
+    check_templates(w->cfg, w->pl.templates, &errors);
+    if (errors)
+	msg_warn("%d template problem(s): those mailboxes send no acknowledgement", errors);
+    if ((w->pl.store = store_open(w->cfg, &why)) == NULL) {
+	msg_error("cannot open the ticket store: %s", why);
+	g_free(why);
+	return -1;
+    }
+    if ((w->outbox = outbox_start(w->cfg, &why)) == NULL) {
+	msg_error("cannot start the outbox: %s", why);
+	g_free(why);
+	return -1;
+    }
+    w->q = queue_new(w->cfg, w->consumer);
+    return 0;
+}
+
+static void worker_stop(struct worker *w)
+{
+    w->outbox = outbox_stop(w->outbox);
+    w->q = queue_free(w->q);
+    w->pl.store = store_close(w->pl.store);
+    w->pl.templates = templates_free(w->pl.templates);
+    g_clear_pointer(&w->consumer, g_free);
+}
+
+static void reload(struct worker *w)
+{
+    GPtrArray *errors = NULL;
+    struct intake_config *fresh = config_load(w->path, &errors);
+
+    for (guint i = 0; i < errors->len; i++)
+	msg_error("%s", (char *) g_ptr_array_index(errors, i));
+    g_ptr_array_free(errors, TRUE);
+    if (fresh == NULL) {
+	msg_error("SIGHUP: %s has errors: keeping the configuration in force", w->path);
+	return;
+    }
+    worker_stop(w);
+    config_free(w->cfg);
+    w->cfg = fresh;
+    if (worker_start(w) < 0)
+	msg_fatal("SIGHUP: cannot start with the new configuration");
+    msg_info("SIGHUP: configuration %s read again (%u mailboxes)", w->path,
+	     w->cfg->mailboxes->len);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: intake-worker [-f] [-v] [-c FILE]\n"
+	    "       intake-worker -t [-c FILE]   (check the configuration)\n");
+    exit(2);
+}
+
+static void detach(const struct intake_config *cfg)
+{
+    pid_t   pid = fork();
+    int     fd;
+
+    if (pid < 0)
+	msg_fatal("fork: %m");
+    if (pid > 0)
+	_exit(0);
+    setsid();
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (cfg->worker_log == LOG_DEST_SYSLOG)
+	    dup2(fd, 2);
+	if (fd > 2)
+	    close(fd);
+    }
+}
+
+int     main(int argc, char **argv)
+{
+    struct worker w = {0};
+    struct sigaction sa = {0};
+    gint64  last_claim = 0;
+    int     foreground = 0, test = 0, verbose = 0, c, redis_errors = 0;
+
+    w.path = INTAKE_DEFAULT_CONFIG;
+    while ((c = getopt(argc, argv, "c:ftvh")) != -1) {
+	switch (c) {
+	case 'c':
+	    w.path = optarg;
+	    break;
+	case 'f':
+	    foreground = 1;
+	    break;
+	case 't':
+	    test = 1;
+	    break;
+	case 'v':
+	    verbose = 1;
+	    break;
+	default:
+	    usage();
+	}
+    }
+    if (optind != argc)
+	usage();
+    w.cfg = config_load_or_exit(w.path);
+    if (test) {
+	struct templates *ts = templates_new(w.cfg->templates_dir);
+	g_autofree char *dir = g_path_get_dirname(w.cfg->store_path);
+	int     errors = 0;
+
+	check_templates(w.cfg, ts, &errors);
+	templates_free(ts);
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	    fprintf(stderr, "%s: [store] key 'path': directory %s does not exist\n",
+		    w.cfg->path, dir);
+	    errors++;
+	}
+	if (errors == 0)
+	    printf("%s: configuration OK (%u mailboxes)\n", w.path, w.cfg->mailboxes->len);
+	config_free(w.cfg);
+	return errors ? 1 : 0;
+    }
+    log_open("intake-worker", w.cfg->worker_log, w.cfg->worker_log_facility);
+    log_set_verbose(verbose);
+    envelope_init();
+
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!foreground)
+	detach(w.cfg);
+    if (worker_start(&w) < 0)
+	return 1;
+    if (w.cfg->worker_pid_file && *w.cfg->worker_pid_file) {
+	g_autofree char *pid = g_strdup_printf("%ld\n", (long) getpid());
+
+	if (!g_file_set_contents(w.cfg->worker_pid_file, pid, -1, NULL))
+	    msg_warn("cannot write pid file %s", w.cfg->worker_pid_file);
+    }
+    msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
+	     w.consumer, w.cfg->worker_group, w.cfg->redis_server, w.cfg->redis_stream,
+	     w.cfg->store_backend, w.cfg->store_path);
+
+    /* Own pending entries first: what this consumer held when it stopped. */
+    for (gboolean pending = TRUE; !got_term;) {
+	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(queue_entry_free);
+	g_autofree char *why = NULL;
+	gint64  now = g_get_monotonic_time() / 1000;
+	int     rc = 0;
+
+	if (got_hup) {
+	    got_hup = 0;
+	    reload(&w);
+	    pending = TRUE;
+	}
+	if (pending) {
+	    rc = queue_ensure_group(w.q, &why);
+	    if (rc == 0)
+		rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
+	    if (rc == 0 && entries->len == 0)
+		pending = FALSE;
+	} else if (now - last_claim >= w.cfg->worker_claim_interval_ms) {
+	    rc = queue_claim(w.q, w.cfg->worker_claim_idle_ms, w.cfg->worker_batch, entries, &why);
+	    if (rc == 0 && entries->len < (guint) w.cfg->worker_batch)
+		last_claim = now;
+	} else {
+	    rc = queue_read(w.q, FALSE, w.cfg->worker_batch, w.cfg->worker_block_ms, entries, &why);
+	}
+	if (rc < 0) {
+	    if (redis_errors++ % 30 == 0)
+		msg_warn("queue: %s", why);
+	    pause_ms(MIN(100 * redis_errors, 2000));
+	    continue;
+	}
+	if (redis_errors) {
+	    msg_info("queue: redis %s answers again", w.cfg->redis_server);
+	    redis_errors = 0;
+	}
+	if (entries->len)
+	    process_batch(&w, entries);
+    }
+    msg_info("stopping: %u tickets created, %u follow-ups, %u duplicates ignored",
+	     w.pl.tickets_created, w.pl.messages_added, w.pl.duplicates);
+    worker_stop(&w);
+    if (w.cfg->worker_pid_file && *w.cfg->worker_pid_file)
+	unlink(w.cfg->worker_pid_file);
+    config_free(w.cfg);
+    g_mime_shutdown();
+    return 0;
+}

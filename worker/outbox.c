@@ -1,0 +1,209 @@
+/*
+ * NAME
+ *	outbox - send the replies the store says are owed
+ * SYNOPSIS
+ *	struct outbox *outbox_start(cfg, &why)
+ *	void	outbox_kick(ob)
+ *	struct outbox *outbox_stop(ob)
+ * DESCRIPTION
+ *	A thread of intake-worker with its own store connection and SMTP
+ *	client. It sends owed replies one by one, oldest first, and records
+ *	each outcome:
+ *	- sent: the relay answered 250 after the data;
+ *	- owed again, with the error and a next try [smtp] retry_interval
+ *	  later, when the relay was unreachable or answered 4xx (while the
+ *	  relay is unreachable the thread waits instead of trying every
+ *	  reply);
+ *	- failed, for a 5xx: it is not retried;
+ *	- unknown, when the data was sent but no answer came.
+ *	Just before the end-of-data dot the reply is marked "sending": if
+ *	the worker dies from then until the answer is recorded, the next
+ *	start finds it "sending" and calls it "unknown" instead of sending
+ *	it again. An acknowledgement therefore goes out at most once; the
+ *	window in which one can be lost to a crash is one SMTP round trip.
+ *
+ *	outbox_kick() wakes the thread after the pipeline committed new
+ *	replies; outbox_stop() lets it finish the reply in hand and joins it.
+ * DIAGNOSTICS
+ *	outbox_start() returns NULL and *why when the store cannot be
+ *	opened. Every outcome is logged with the ticket's reply id.
+ */
+#include "log.h"
+#include "outbox.h"
+#include "smtp.h"
+#include "store.h"
+
+struct outbox {
+    const struct intake_config *cfg;
+    struct store *store;
+    struct smtp *smtp;
+    GThread *thread;
+    GMutex  lock;
+    GCond   cond;
+    gboolean stop;
+    gboolean kicked;
+};
+
+struct sending {
+    struct outbox *ob;
+    gint64  id;
+};
+
+static void mark_sending(void *arg)
+{
+    struct sending *s = arg;
+    char   *why = NULL;
+
+    if (s->ob->store->ops->reply_state(s->ob->store, s->id, "sending", NULL, 0, &why) != STORE_OK) {
+	msg_warn("reply %" G_GINT64_FORMAT ": cannot mark as sending: %s", s->id, why);
+	g_free(why);
+    }
+}
+
+/* wait_a_while - sleep until kicked, stopped or ms passed */
+static void wait_a_while(struct outbox *ob, gint64 ms)
+{
+    gint64  until = g_get_monotonic_time() + ms * 1000;
+
+    g_mutex_lock(&ob->lock);
+    while (!ob->stop && !ob->kicked)
+	if (!g_cond_wait_until(&ob->cond, &ob->lock, until))
+	    break;
+    ob->kicked = FALSE;
+    g_mutex_unlock(&ob->lock);
+}
+
+static gboolean stopping(struct outbox *ob)
+{
+    gboolean s;
+
+    g_mutex_lock(&ob->lock);
+    s = ob->stop;
+    g_mutex_unlock(&ob->lock);
+    return s;
+}
+
+static void record(struct outbox *ob, gint64 id, const char *state, const char *error,
+		   gint64 next_try)
+{
+    char   *why = NULL;
+
+    /* A busy database is waited out: the outcome must not be lost. */
+    while (ob->store->ops->reply_state(ob->store, id, state, error, next_try, &why) == STORE_BUSY
+	   && !stopping(ob)) {
+	msg_warn("reply %" G_GINT64_FORMAT ": cannot record '%s' yet: %s", id, state, why);
+	g_clear_pointer(&why, g_free);
+	wait_a_while(ob, 1000);
+    }
+    if (why) {
+	msg_error("reply %" G_GINT64_FORMAT ": cannot record '%s': %s", id, state, why);
+	g_free(why);
+    }
+}
+
+static gpointer outbox_main(gpointer p)
+{
+    struct outbox *ob = p;
+    const struct store_ops *ops = ob->store->ops;
+    gint64  retry_s = MAX(1, ob->cfg->smtp_retry_interval_ms / 1000);
+
+    while (!stopping(ob)) {
+	struct store_outbox r = {0};
+	struct sending s = {ob, 0};
+	gint64  now = g_get_real_time() / G_USEC_PER_SEC;
+	gboolean found = FALSE;
+	char   *why = NULL;
+	enum smtp_result res;
+
+	if (ops->next_reply(ob->store, now, &r, &found, &why) != STORE_OK) {
+	    msg_warn("outbox: %s", why);
+	    g_free(why);
+	    wait_a_while(ob, 1000);
+	    continue;
+	}
+	if (!found) {
+	    wait_a_while(ob, ob->cfg->smtp_retry_interval_ms);
+	    continue;
+	}
+	s.id = r.id;
+	res = smtp_send(ob->smtp, r.recipient, r.content, mark_sending, &s, &why);
+	switch (res) {
+	case SMTP_SENT:
+	    record(ob, r.id, "sent", NULL, 0);
+	    msg_info("reply %" G_GINT64_FORMAT ": sent to <%s> via %s (message-id <%s>)",
+		     r.id, r.recipient, ob->cfg->smtp_relay, r.message_id);
+	    break;
+	case SMTP_TEMPORARY:
+	    record(ob, r.id, "owed", why, now + retry_s);
+	    msg_warn("reply %" G_GINT64_FORMAT ": to <%s> deferred, next try in %" G_GINT64_FORMAT
+		     "s: %s", r.id, r.recipient, retry_s, why);
+	    /* The relay is likely down for the others too: wait. */
+	    wait_a_while(ob, ob->cfg->smtp_retry_interval_ms);
+	    break;
+	case SMTP_PERMANENT:
+	    record(ob, r.id, "failed", why, 0);
+	    msg_error("reply %" G_GINT64_FORMAT ": to <%s> refused for good: %s", r.id,
+		      r.recipient, why);
+	    break;
+	case SMTP_AMBIGUOUS:
+	    record(ob, r.id, "unknown", why, 0);
+	    msg_error("reply %" G_GINT64_FORMAT ": to <%s> may or may not have been taken"
+		      " (not sent again): %s", r.id, r.recipient, why);
+	    break;
+	}
+	g_free(why);
+	store_outbox_clear(&r);
+    }
+    return NULL;
+}
+
+struct outbox *outbox_start(const struct intake_config *cfg, char **why)
+{
+    struct outbox *ob = g_new0(struct outbox, 1);
+    int     ambiguous = 0;
+
+    ob->cfg = cfg;
+    if ((ob->store = store_open(cfg, why)) == NULL) {
+	g_free(ob);
+	return NULL;
+    }
+    if (ob->store->ops->recover_replies(ob->store, &ambiguous, why) != STORE_OK) {
+	store_close(ob->store);
+	g_free(ob);
+	return NULL;
+    }
+    if (ambiguous)
+	msg_warn("outbox: %d replies were being handed to the relay when the worker"
+		 " stopped; marked 'unknown', not sent again (intakectl ticket shows them)",
+		 ambiguous);
+    ob->smtp = smtp_new(cfg);
+    g_mutex_init(&ob->lock);
+    g_cond_init(&ob->cond);
+    ob->thread = g_thread_new("outbox", outbox_main, ob);
+    return ob;
+}
+
+void    outbox_kick(struct outbox *ob)
+{
+    g_mutex_lock(&ob->lock);
+    ob->kicked = TRUE;
+    g_cond_signal(&ob->cond);
+    g_mutex_unlock(&ob->lock);
+}
+
+struct outbox *outbox_stop(struct outbox *ob)
+{
+    if (ob == NULL)
+	return NULL;
+    g_mutex_lock(&ob->lock);
+    ob->stop = TRUE;
+    g_cond_signal(&ob->cond);
+    g_mutex_unlock(&ob->lock);
+    g_thread_join(ob->thread);
+    smtp_free(ob->smtp);
+    store_close(ob->store);
+    g_mutex_clear(&ob->lock);
+    g_cond_clear(&ob->cond);
+    g_free(ob);
+    return NULL;
+}

@@ -1,0 +1,154 @@
+/*
+ * NAME
+ *	reply - build automatic replies (RFC 3834)
+ * SYNOPSIS
+ *	GBytes *reply_build(spec, &message_id, &why)
+ *	char   *reply_safe_address(addr)
+ *	char   *reply_safe_text(text, max)
+ * DESCRIPTION
+ *	reply_build() writes an acknowledgement as an RFC 5322 message with
+ *	CRLF line ends, ready for SMTP: From the mailbox, To the customer,
+ *	the rendered Subject and body (UTF-8 text/plain), a new Message-ID of
+ *	ours (returned without <>, g_free), In-Reply-To and References of the
+ *	customer's mail, Auto-Submitted: auto-replied, X-Auto-Response-
+ *	Suppress: All, X-Loop naming the mailbox, and X-Intake-Ticket.
+ *
+ *	Header injection: nothing from the customer is pasted into header
+ *	syntax. GMime writes every header: display names and the subject
+ *	are encoded as RFC 2047 words where needed, after reply_safe_text()
+ *	turned CR, LF and other control characters (also those that came out
+ *	of decoding an encoded word) into spaces. Addresses must pass
+ *	reply_safe_address(), message ids are kept only when they are plain
+ *	printable ASCII without spaces or angle brackets.
+ *
+ *	reply_safe_address() returns the address (g_free) when it is a plain
+ *	local@domain of printable ASCII without spaces, quotes, brackets,
+ *	commas or semicolons; NULL otherwise.
+ * DIAGNOSTICS
+ *	NULL and *why (g_free) when the reply cannot be built.
+ */
+#include <string.h>
+#include <gmime/gmime.h>
+
+#include "reply.h"
+
+#define MAX_REFERENCES 20
+
+char   *reply_safe_text(const char *text, gsize max)
+{
+    g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = valid; *p && out->len < max; p = g_utf8_next_char(p)) {
+	gunichar c = g_utf8_get_char(p);
+
+	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029)
+	    g_string_append_c(out, ' ');
+	else
+	    g_string_append_unichar(out, c);
+    }
+    return g_strstrip(g_string_free(out, FALSE));
+}
+
+char   *reply_safe_address(const char *addr)
+{
+    const char *at;
+
+    if (addr == NULL || *addr == 0 || strlen(addr) > 320)
+	return NULL;
+    for (const char *p = addr; *p; p++)
+	if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || strchr("<>()[],;:\"\\", *p))
+	    return NULL;
+    at = strrchr(addr, '@');
+    if (at == NULL || at == addr || at[1] == 0 || strchr(at + 1, '.') == NULL)
+	return NULL;
+    return g_strdup(addr);
+}
+
+static gboolean safe_msgid(const char *id)
+{
+    if (id == NULL || *id == 0 || strlen(id) > 500)
+	return FALSE;
+    for (const char *p = id; *p; p++)
+	if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || *p == '<' || *p == '>')
+	    return FALSE;
+    return TRUE;
+}
+
+GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why)
+{
+    g_autofree char *to = reply_safe_address(spec->to_address);
+    g_autofree char *from = reply_safe_address(spec->from_address);
+    g_autofree char *subject = reply_safe_text(spec->subject, 900);
+    g_autofree char *from_name = reply_safe_text(spec->from_name, 200);
+    g_autofree char *to_name = reply_safe_text(spec->to_name, 200);
+    g_autofree char *body = g_utf8_make_valid(spec->body ? spec->body : "", -1);
+    g_autoptr(GString) refs = g_string_new(NULL);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    GMimeFormatOptions *fmt;
+    GMimeMessage *msg;
+    GMimeTextPart *part;
+    GMimeObject *obj;
+    char   *text;
+    char   *id;
+    const char *domain;
+    size_t  i, n, first;
+
+    if (to == NULL) {
+	*why = g_strdup_printf("recipient '%s' is not a plain mail address", spec->to_address);
+	return NULL;
+    }
+    if (from == NULL) {
+	*why = g_strdup_printf("mailbox address '%s' is not a plain mail address",
+			       spec->from_address);
+	return NULL;
+    }
+    domain = strrchr(from, '@') + 1;
+    msg = g_mime_message_new(TRUE);
+    obj = GMIME_OBJECT(msg);
+    g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, from_name, from);
+    g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, to_name, to);
+    g_mime_message_set_subject(msg, subject, "utf-8");
+    g_mime_message_set_date(msg, now);
+    id = g_mime_utils_generate_message_id(domain);
+    g_mime_message_set_message_id(msg, id);
+    if (safe_msgid(spec->in_reply_to)) {
+	g_autofree char *irt = g_strdup_printf("<%s>", spec->in_reply_to);
+
+	g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
+    }
+    n = json_array_size(spec->references);
+    first = n > MAX_REFERENCES - 1 ? n - (MAX_REFERENCES - 1) : 0;
+    for (i = first; i < n; i++) {
+	const char *r = json_string_value(json_array_get(spec->references, i));
+
+	if (safe_msgid(r))
+	    g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
+    }
+    if (safe_msgid(spec->in_reply_to)
+	&& !strstr(refs->str, spec->in_reply_to))
+	g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", spec->in_reply_to);
+    if (refs->len)
+	g_mime_object_set_header(obj, "References", refs->str, NULL);
+    g_mime_object_set_header(obj, "Auto-Submitted", "auto-replied", NULL);
+    g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
+    g_mime_object_set_header(obj, "X-Loop", from, NULL);
+    if (spec->ticket_number && safe_msgid(spec->ticket_number))
+	g_mime_object_set_header(obj, "X-Intake-Ticket", spec->ticket_number, NULL);
+
+    part = g_mime_text_part_new_with_subtype("plain");
+    g_mime_text_part_set_text(part, body);
+    g_mime_part_set_content_encoding(GMIME_PART(part),
+		  g_mime_part_get_best_content_encoding(GMIME_PART(part),
+					   GMIME_ENCODING_CONSTRAINT_7BIT));
+    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+    g_object_unref(part);
+
+    fmt = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fmt, GMIME_NEWLINE_FORMAT_DOS);
+    text = g_mime_object_to_string(obj, fmt);
+    g_mime_format_options_free(fmt);
+    g_object_unref(msg);
+    *message_id = id;
+    return g_bytes_new_take(text, strlen(text));
+}

@@ -1,0 +1,24 @@
+/* reply.h: build automatic replies (RFC 3834). See reply.c. */
+#ifndef INTAKE_REPLY_H
+#define INTAKE_REPLY_H
+
+#include <glib.h>
+#include <jansson.h>
+
+struct reply_spec {
+    const char *from_name;
+    const char *from_address;
+    const char *to_name;
+    const char *to_address;
+    const char *subject;
+    const char *body;
+    const char *in_reply_to;		/* customer's Message-ID, no <> */
+    json_t *references;			/* customer's References, array */
+    const char *ticket_number;
+};
+
+GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why);
+char   *reply_safe_address(const char *addr);
+char   *reply_safe_text(const char *text, gsize max);
+
+#endif

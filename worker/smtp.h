@@ -1,0 +1,24 @@
+/* smtp.h: hand a message to the SMTP relay. See smtp.c. */
+#ifndef INTAKE_SMTP_H
+#define INTAKE_SMTP_H
+
+#include <glib.h>
+#include "config.h"
+
+enum smtp_result {
+    SMTP_SENT,				/* the relay took it (250 after DATA) */
+    SMTP_TEMPORARY,			/* not taken; try again later */
+    SMTP_PERMANENT,			/* refused for good (5xx) */
+    SMTP_AMBIGUOUS,			/* data sent, no answer: may have been taken */
+};
+
+typedef void (*smtp_eod_fn) (void *arg);
+
+struct smtp;
+
+struct smtp *smtp_new(const struct intake_config *cfg);
+struct smtp *smtp_free(struct smtp *s);
+enum smtp_result smtp_send(struct smtp *s, const char *rcpt, GBytes *message,
+			   smtp_eod_fn eod, void *arg, char **why);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * NAME
+ *	stage_classify - category, priority, type and language of a ticket
+ * SYNOPSIS
+ *	enum stage_result stage_classify(job)
+ * DESCRIPTION
+ *	For now the mailbox decides: its category, priority, type and
+ *	customer language. Routing rules, auto-tagging, language detection
+ *	and category suggestions will refine job->* here, before the store
+ *	stage writes the ticket.
+ */
+#include "pipeline.h"
+
+enum stage_result stage_classify(struct job *job)
+{
+    const struct mailbox *m = job->mailbox;
+
+    job->category = m && m->category && *m->category ? m->category : NULL;
+    job->priority = m ? m->priority : "normal";
+    job->type = m && m->type && *m->type ? m->type : NULL;
+    job->language = m ? m->language : "en";
+    return STAGE_NEXT;
+}

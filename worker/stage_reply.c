@@ -1,0 +1,149 @@
+/*
+ * NAME
+ *	stage_reply - record the acknowledgement a new ticket owes
+ * SYNOPSIS
+ *	enum stage_result stage_reply(job)
+ * DESCRIPTION
+ *	For a new ticket of a mailbox with acknowledge = yes, the reply is
+ *	rendered from the mailbox's template in the ticket's language,
+ *	built (reply.c) and recorded as owed in the same transaction as the
+ *	ticket; the worker's outbox thread sends it. A relay that is down
+ *	therefore never holds a ticket back, and a restart does not forget a
+ *	reply. The reply is also kept as an outgoing message of the ticket,
+ *	with its Message-ID, so that an answer to it threads.
+ *
+ *	No reply goes (RFC 3834) to auto-generated mail, to mail asking for
+ *	none, to an address that is not a plain address, to one of our own
+ *	mailboxes, or to a sender acknowledged by this mailbox within
+ *	[smtp] reply_window (two auto-responders cannot loop).
+ */
+#include <string.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "reply.h"
+#include "ticketno.h"
+
+static enum stage_result skip(struct job *job, const char *why)
+{
+    msg_info("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
+    return STAGE_NEXT;
+}
+
+enum stage_result stage_reply(struct job *job)
+{
+    const struct intake_config *cfg = job->pl->cfg;
+    const struct mailbox *m = job->mailbox;
+    struct store *st = job->pl->store;
+    g_autofree char *to = NULL;
+    g_autofree char *subject = NULL;
+    g_autofree char *body = NULL;
+    g_autofree char *msgid = NULL;
+    g_autofree char *tag = NULL;
+    g_autofree char *recipients = NULL;
+    g_autoptr(GHashTable) vars = NULL;
+    g_autoptr(GBytes) content = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *date = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
+    struct reply_spec spec = {0};
+    struct store_reply r = {0};
+    struct store_message out = {0};
+    const char *thread_ids[2] = {NULL, NULL};
+    gboolean recent = FALSE;
+    gint64  row = 0;
+    char   *why = NULL;
+    int     rc;
+
+    if (!job->is_new || m == NULL || !m->acknowledge)
+	return STAGE_NEXT;
+    if (job->no_reply)
+	return skip(job, job->no_reply);
+    if ((to = reply_safe_address(job->reply_address)) == NULL)
+	return skip(job, "the reply address is not a plain mail address");
+    if (config_match(cfg, to))
+	return skip(job, "the reply address is one of our own mailboxes");
+    rc = st->ops->replied_recently(st, m->name, to,
+			   g_get_real_time() / G_USEC_PER_SEC - cfg->reply_window_ms / 1000,
+				   &recent, &why);
+    if (rc != STORE_OK)
+	return stage_store_status(rc, job, why);
+    if (recent)
+	return skip(job, "this sender was acknowledged within [smtp] reply_window");
+
+    tag = ticketno_tag(job->number);
+    vars = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(vars, "ticket_number", job->number);
+    g_hash_table_insert(vars, "ticket_tag", tag);
+    g_hash_table_insert(vars, "subject", (gpointer) (*envelope_str(job->env, "subject")
+				   ? envelope_str(job->env, "subject") : "(no subject)"));
+    g_hash_table_insert(vars, "customer_name", (gpointer) (*job->customer_name
+				   ? job->customer_name : job->customer_address));
+    g_hash_table_insert(vars, "customer_address", (gpointer) job->customer_address);
+    g_hash_table_insert(vars, "mailbox", m->name);
+    g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
+    g_hash_table_insert(vars, "mailbox_address", m->address);
+    g_hash_table_insert(vars, "date", date);
+    if (templates_render(job->pl->templates, m->template_name, job->language, vars,
+			 &subject, &body, &why) < 0) {
+	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
+	g_free(why);
+	return STAGE_NEXT;
+    }
+    /* The number belongs in the subject, whatever the template says. */
+    if (strstr(subject, tag) == NULL) {
+	char   *s = g_strdup_printf("%s %s", tag, subject);
+
+	g_free(subject);
+	subject = s;
+    }
+    spec.from_name = m->display_name;
+    spec.from_address = m->address;
+    spec.to_name = job->customer_name;
+    spec.to_address = to;
+    spec.subject = subject;
+    spec.body = body;
+    spec.in_reply_to = json_string_value(json_object_get(job->env, "message_id"));
+    spec.references = json_object_get(job->env, "references");
+    spec.ticket_number = job->number;
+    if ((content = reply_build(&spec, &msgid, &why)) == NULL) {
+	skip(job, why);
+	g_free(why);
+	return STAGE_NEXT;
+    }
+
+    r.ticket_id = job->ticket_id;
+    r.mailbox = m->name;
+    r.kind = "ack";
+    r.recipient = to;
+    r.message_id = msgid;
+    r.content = content;
+    rc = st->ops->queue_reply(st, &r, &why);
+    if (rc != STORE_OK)
+	return stage_store_status(rc, job, why);
+
+    {
+	json_t *list = json_pack("[s]", to);
+
+	recipients = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+    }
+    thread_ids[0] = msgid;
+    out.direction = "out";
+    out.message_id = msgid;
+    out.sender_name = m->display_name;
+    out.sender_address = m->address;
+    out.recipients = recipients;
+    out.subject = subject;
+    out.header_fields = "[]";
+    out.body = body;
+    out.raw = content;
+    out.note = "automatic acknowledgement";
+    out.thread_ids = thread_ids;
+    rc = st->ops->add_message(st, job->ticket_id, &out, &row, &why);
+    if (rc != STORE_OK)
+	return stage_store_status(rc, job, why);
+    job->pl->replies_queued++;
+    msg_info("%s: ticket %s: acknowledgement to <%s> owed (message-id <%s>)", job->qid,
+	     job->number, to, msgid);
+    return STAGE_NEXT;
+}

@@ -1,0 +1,206 @@
+/*
+ * NAME
+ *	stage_store - write the ticket and the message
+ * SYNOPSIS
+ *	enum stage_result stage_store(job)
+ * DESCRIPTION
+ *	First the duplicate check: the envelope's de-duplication key (the
+ *	Message-ID, Date, From, Subject and body hash: what an MTA retry, a
+ *	redelivery after a crash or a second MX keeps) plus the mailbox name
+ *	is unique in the store. A mail seen before ends the job here; the
+ *	store's UNIQUE constraint is the final guard against two workers
+ *	racing, inside the same transaction.
+ *
+ *	Then a follow-up is added to its ticket (a closed ticket is reopened)
+ *	and any other mail opens a new ticket, with the message: sender,
+ *	recipients, the mailbox's header_fields, the text, the original
+ *	message and the attachments (their contents come from the original;
+ *	when that was cut at [milter] raw_max_size the attachments are
+ *	listed but not stored, and the message's note says so).
+ */
+#include <string.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "pipeline.h"
+
+static char *address_list(json_t *list)
+{
+    GString *s = g_string_new(NULL);
+    json_t *a;
+    size_t  i;
+
+    json_array_foreach(list, i, a) {
+	const char *name = envelope_str(a, "name");
+
+	if (s->len)
+	    g_string_append(s, ", ");
+	if (*name)
+	    g_string_append_printf(s, "%s <%s>", name, envelope_str(a, "address"));
+	else
+	    g_string_append(s, envelope_str(a, "address"));
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* header_fields - [[name, value]] of the mailbox's header_fields */
+static char *header_fields(struct job *job)
+{
+    static const char *const default_fields[] = {"To", "Cc", NULL};
+    const char *const *fields = job->mailbox && job->mailbox->header_fields
+	? (const char *const *) job->mailbox->header_fields : default_fields;
+    json_t *out = json_array();
+    char   *text;
+
+    for (int i = 0; fields[i]; i++) {
+	const char *f = fields[i];
+	g_autofree char *value = NULL;
+
+	if (g_ascii_strcasecmp(f, "To") == 0 || g_ascii_strcasecmp(f, "Cc") == 0
+	    || g_ascii_strcasecmp(f, "From") == 0 || g_ascii_strcasecmp(f, "Reply-To") == 0) {
+	    g_autofree char *key = g_ascii_strdown(f, -1);
+
+	    g_strdelimit(key, "-", '_');
+	    value = address_list(json_object_get(job->env, key));
+	} else if (g_ascii_strcasecmp(f, "Subject") == 0 || g_ascii_strcasecmp(f, "Date") == 0
+		   || g_ascii_strcasecmp(f, "Message-ID") == 0) {
+	    g_autofree char *key = g_ascii_strdown(f, -1);
+
+	    g_strdelimit(key, "-", '_');
+	    value = g_strdup(envelope_str(job->env, key));
+	} else {
+	    const char *v = json_header(job->env, f);
+
+	    value = v ? g_strdup(v) : NULL;
+	}
+	if (value && *value)
+	    json_array_append_new(out, json_pack("[s,s]", f, value));
+    }
+    text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    return text;
+}
+
+static void free_attachment(gpointer p)
+{
+    g_free(p);
+}
+
+enum stage_result stage_store(struct job *job)
+{
+    struct store *st = job->pl->store;
+    json_t *env = job->env;
+    gint64  dup_ticket = 0, msg_row = 0;
+    g_autofree char *dup_number = NULL;
+    g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
+    g_autofree char *fields = header_fields(job);
+    g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
+    g_autoptr(GPtrArray) contents = NULL;
+    g_autoptr(GBytes) raw = NULL;
+    const char *thread_ids[2] = {NULL, NULL};
+    const char *note = NULL;
+    struct store_message m = {0};
+    char   *why = NULL;
+    json_t *a;
+    size_t  i;
+    int     rc;
+
+    rc = st->ops->find_duplicate(st, job->dedupe_key, &dup_ticket, &dup_number, &why);
+    if (rc != STORE_OK)
+	return stage_store_status(rc, job, why);
+    if (dup_ticket) {
+	msg_info("%s: mailbox %s: duplicate of a message already on ticket %s: nothing to do",
+		 job->qid, job->mailbox_name, dup_number);
+	job->pl->duplicates++;
+	return STAGE_DONE;
+    }
+
+    if (job->ticket.id) {
+	job->ticket_id = job->ticket.id;
+	job->number = g_strdup(job->ticket.number);
+	if (g_strcmp0(job->ticket.status, "closed") == 0) {
+	    rc = st->ops->set_status(st, job->ticket_id, "open", &why);
+	    if (rc != STORE_OK)
+		return stage_store_status(rc, job, why);
+	    msg_info("%s: ticket %s reopened by a follow-up", job->qid, job->number);
+	}
+    } else {
+	struct store_ticket t = {0};
+	const char *subject = envelope_str(env, "subject");
+
+	t.mailbox = job->mailbox_name;
+	t.title = *subject ? subject : "(no subject)";
+	t.category = job->category;
+	t.priority = job->priority;
+	t.type = job->type;
+	t.language = job->language;
+	t.customer_name = job->customer_name;
+	t.customer_address = job->customer_address;
+	t.status = "new";
+	rc = st->ops->create_ticket(st, &t, job->pl->cfg->ticket_prefix, &job->ticket_id,
+				    &job->number, &why);
+	if (rc != STORE_OK)
+	    return stage_store_status(rc, job, why);
+	job->is_new = TRUE;
+    }
+
+    /* The original and the attachments' contents. */
+    {
+	const char *b64 = envelope_str(env, "raw");
+
+	if (*b64) {
+	    gsize   len;
+	    guchar *bytes = g_base64_decode(b64, &len);
+
+	    raw = g_bytes_new_take(bytes, len);
+	}
+    }
+    if (json_array_size(json_object_get(env, "attachments")) > 0) {
+	contents = envelope_attachments(env);
+	if (contents == NULL)
+	    note = "The message was larger than the size kept; its attachments are"
+		" listed but not stored.";
+    }
+    json_array_foreach(json_object_get(env, "attachments"), i, a) {
+	struct store_attachment *sa = g_new0(struct store_attachment, 1);
+
+	sa->filename = envelope_str(a, "filename");
+	sa->content_type = envelope_str(a, "content_type");
+	sa->content_id = json_string_value(json_object_get(a, "content_id"));
+	sa->size = json_integer_value(json_object_get(a, "size"));
+	sa->content = contents && i < contents->len ? g_ptr_array_index(contents, i) : NULL;
+	g_ptr_array_add(attachments, sa);
+    }
+
+    thread_ids[0] = json_string_value(json_object_get(env, "message_id"));
+    m.direction = "in";
+    m.envelope_id = envelope_str(env, "id");
+    m.queue_id = job->qid;
+    m.dedupe_key = job->dedupe_key;
+    m.message_id = thread_ids[0];
+    m.sender_name = job->customer_name;
+    m.sender_address = job->customer_address;
+    m.recipients = recipients;
+    m.subject = envelope_str(env, "subject");
+    m.header_fields = fields;
+    m.body = envelope_str(env, "text");
+    m.raw = raw;
+    m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
+    m.note = note;
+    m.attachments = attachments;
+    m.thread_ids = thread_ids[0] ? thread_ids : NULL;
+    rc = st->ops->add_message(st, job->ticket_id, &m, &msg_row, &why);
+    if (rc != STORE_OK)
+	return stage_store_status(rc, job, why);
+    if (job->is_new) {
+	job->pl->tickets_created++;
+	msg_info("%s: ticket %s created: mailbox=%s from=<%s> message-id=<%s> attachments=%zu",
+		 job->qid, job->number, job->mailbox_name, job->customer_address,
+		 thread_ids[0] ? thread_ids[0] : "", json_array_size(json_object_get(env, "attachments")));
+    } else {
+	job->pl->messages_added++;
+	msg_info("%s: ticket %s: follow-up added (%s) from=<%s>", job->qid, job->number,
+		 job->thread_how, job->customer_address);
+    }
+    return STAGE_NEXT;
+}

@@ -1,0 +1,66 @@
+/*
+ * NAME
+ *	store - open the configured ticket store backend
+ * SYNOPSIS
+ *	struct store *store_open(cfg, &why)
+ *	struct store *store_close(st)
+ *	void	store_ticket_info_clear(info)
+ *	void	store_outbox_clear(out)
+ * DESCRIPTION
+ *	store_open() picks the backend named by [store] backend and opens
+ *	it (creating or migrating the schema). Callers then use st->ops.
+ *	NULL and *why (g_free) when it cannot be opened.
+ */
+#include <string.h>
+
+#include "store.h"
+
+static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
+
+struct store *store_open(const struct intake_config *cfg, char **why)
+{
+    for (int i = 0; backends[i]; i++) {
+	if (strcmp(backends[i]->name, cfg->store_backend) == 0) {
+	    struct store *st = g_new0(struct store, 1);
+
+	    st->ops = backends[i];
+	    st->cfg = cfg;
+	    if (st->ops->open(st, why) != STORE_OK) {
+		g_free(st);
+		return NULL;
+	    }
+	    return st;
+	}
+    }
+    *why = g_strdup_printf("unknown store backend '%s'", cfg->store_backend);
+    return NULL;
+}
+
+struct store *store_close(struct store *st)
+{
+    if (st) {
+	st->ops->close(st);
+	g_free(st);
+    }
+    return NULL;
+}
+
+void    store_ticket_info_clear(struct store_ticket_info *info)
+{
+    g_clear_pointer(&info->number, g_free);
+    g_clear_pointer(&info->mailbox, g_free);
+    g_clear_pointer(&info->status, g_free);
+    g_clear_pointer(&info->title, g_free);
+    g_clear_pointer(&info->customer_address, g_free);
+    info->id = 0;
+}
+
+void    store_outbox_clear(struct store_outbox *out)
+{
+    g_clear_pointer(&out->mailbox, g_free);
+    g_clear_pointer(&out->recipient, g_free);
+    g_clear_pointer(&out->message_id, g_free);
+    g_clear_pointer(&out->content, g_bytes_unref);
+    out->id = out->ticket_id = 0;
+    out->attempts = 0;
+}

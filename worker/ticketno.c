@@ -1,0 +1,53 @@
+/*
+ * NAME
+ *	ticketno - ticket numbers shown to customers
+ * SYNOPSIS
+ *	char   *ticketno_format(prefix, year, seq)
+ *	char   *ticketno_find(prefix, subject)
+ *	char   *ticketno_tag(number)
+ * DESCRIPTION
+ *	A ticket number is PREFIX-YYYY-NNNNNN: the configured prefix, the
+ *	year the ticket was made and a sequence per year (at least six
+ *	digits; more when a year needs them). The store hands out the
+ *	sequence inside the ticket's transaction, so numbers are unique
+ *	whatever the number of workers.
+ *
+ *	ticketno_format() makes a number. ticketno_tag() makes the subject
+ *	tag "[#NUMBER]". ticketno_find() returns the first number of this
+ *	system found in a subject as "[#NUMBER]" (also "[NUMBER]" and
+ *	"#NUMBER", which mail clients and people produce when they edit a
+ *	subject), or NULL. All results are newly allocated (g_free).
+ */
+#include <string.h>
+
+#include "ticketno.h"
+
+char   *ticketno_format(const char *prefix, int year, gint64 seq)
+{
+    return g_strdup_printf("%s-%04d-%06" G_GINT64_FORMAT, prefix, year, seq);
+}
+
+char   *ticketno_tag(const char *number)
+{
+    return g_strdup_printf("[#%s]", number);
+}
+
+char   *ticketno_find(const char *prefix, const char *subject)
+{
+    g_autofree char *quoted = g_regex_escape_string(prefix, -1);
+    g_autofree char *pattern = g_strdup_printf("(?:\\[#?|#)(%s-[0-9]{4}-[0-9]{6,12})(?![0-9])",
+					       quoted);
+    g_autoptr(GRegex) re = NULL;
+    g_autoptr(GMatchInfo) mi = NULL;
+    char   *number = NULL;
+
+    if (subject == NULL)
+	return NULL;
+    re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+    if (re && g_regex_match(re, subject, 0, &mi)) {
+	number = g_match_info_fetch(mi, 1);
+	/* The prefix is matched without regard to case; store it as configured. */
+	memcpy(number, prefix, strlen(prefix));
+    }
+    return number;
+}
