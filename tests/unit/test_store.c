@@ -1,0 +1,849 @@
+/*
+ * NAME
+ *	test_store - unit tests of the SQLite ticket store (worker/store_sqlite.c)
+ * DESCRIPTION
+ *	Loads a minimal intake.conf from a private temporary directory
+ *	([store] path there, busy_timeout 100ms, one mailbox) and drives
+ *	every store operation through store.h, checking results through the
+ *	store and, where the store has no read function (schema version,
+ *	journal mode, full-text index, counts), through a separate read-only
+ *	SQLite connection. Each test_*() function is one topic; they run in
+ *	order on one database, so later tests see the tickets of earlier ones.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "store.h"
+#include "tap.h"
+
+static char *tmpdir;
+static struct intake_config *cfg;
+static int year;				/* current UTC year */
+
+/* ---------------------------------------------------------------- */
+/*	Helpers								    */
+/* ---------------------------------------------------------------- */
+
+/* write_file - write text to tmpdir/name; newly allocated path */
+static char *write_file(const char *name, const char *text)
+{
+    char   *path = g_build_filename(tmpdir, name, NULL);
+    g_autoptr(GError) err = NULL;
+
+    if (!g_file_set_contents(path, text, -1, &err))
+	g_error("cannot write %s: %s", path, err->message);
+    return path;
+}
+
+/* remove_tree - remove a directory tree made by the tests */
+static void remove_tree(const char *path)
+{
+    GDir   *d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    if (d == NULL) {
+	g_remove(path);
+	return;
+    }
+    while ((name = g_dir_read_name(d)) != NULL) {
+	g_autofree char *sub = g_build_filename(path, name, NULL);
+
+	if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !g_file_test(sub, G_FILE_TEST_IS_SYMLINK))
+	    remove_tree(sub);
+	else
+	    g_remove(sub);
+    }
+    g_dir_close(d);
+    g_rmdir(path);
+}
+
+/* open_store - store_open() that must succeed (aborts the test otherwise) */
+static struct store *open_store(const char *name)
+{
+    g_autofree char *why = NULL;
+    struct store *st = store_open(cfg, &why);
+
+    if (!ok(st != NULL, "%s: store_open", name)) {
+	diag("  %s", why);
+	tap_done();
+	exit(1);
+    }
+    return st;
+}
+
+/*
+ * sql_text - the first column of the first row of a query, newly
+ * allocated ("" for NULL, NULL when there is no row), run on a private
+ * read-only connection to the database file at path.
+ */
+static char *sql_text(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char   *value = NULL;
+    int     rc;
+
+    if ((rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) != SQLITE_OK
+	|| (rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK) {
+	diag("%s: %s: %s", path, sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return NULL;
+    }
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	const char *text = (const char *) sqlite3_column_text(s, 0);
+
+	value = g_strdup(text ? text : "");
+    } else if (rc != SQLITE_DONE) {
+	diag("%s: %s: %s", path, sql, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return value;
+}
+
+static long long sql_int(const char *path, const char *sql)
+{
+    g_autofree char *text = sql_text(path, sql);
+
+    return text ? g_ascii_strtoll(text, NULL, 10) : -1;
+}
+
+/* json_str - a string member of a JSON object, or NULL */
+static const char *json_str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static const char *const no_ids[] = {NULL};
+
+/* A typical incoming mail; tests change what they need. */
+static struct store_message message(const char *dedupe_key, const char *message_id,
+				            const char *sender, const char *body)
+{
+    struct store_message m = {
+	.direction = "in",
+	.envelope_id = "env-1",
+	.queue_id = "4XyZ1",
+	.dedupe_key = dedupe_key,
+	.message_id = message_id,
+	.sender_name = "Alice Example",
+	.sender_address = sender,
+	.recipients = "[\"support@example.test\"]",
+	.subject = "Printer on fire",
+	.header_fields = "[[\"X-Priority\", \"1\"]]",
+	.body = body,
+	.thread_ids = no_ids,
+    };
+
+    return m;
+}
+
+static struct store_ticket ticket(const char *title, const char *customer)
+{
+    struct store_ticket t = {
+	.mailbox = "support",
+	.title = title,
+	.category = "hardware",
+	.priority = "high",
+	.customer_name = "Alice Example",
+	.customer_address = customer,
+    };
+
+    return t;
+}
+
+/* new_ticket - create_ticket() that is checked; returns the id, *number (g_free) */
+static gint64 new_ticket(struct store *st, const char *title, const char *customer,
+			         char **number)
+{
+    struct store_ticket t = ticket(title, customer);
+    g_autofree char *why = NULL;
+    gint64  id = 0;
+
+    *number = NULL;
+    if (!is_int(st->ops->create_ticket(st, &t, "INT", &id, number, &why), STORE_OK,
+		"create_ticket '%s'", title))
+	diag("  %s", why);
+    return id;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Tests								    */
+/* ---------------------------------------------------------------- */
+
+/* The schema is created on first open, kept on reopen. */
+static void test_schema(void)
+{
+    static const char *const tables[] = {
+	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
+	"outbox", "messages_fts",
+    };
+    struct store *st = open_store("new database");
+
+    is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "user_version is the schema version");
+    is_int(STORE_SCHEMA_VERSION, 1, "schema version 1");
+    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
+	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
+					       " WHERE type = 'table' AND name = '%s'",
+					       tables[i]);
+
+	is_int(sql_int(cfg->store_path, sql), 1, "table %s exists", tables[i]);
+    }
+    {
+	g_autofree char *mode = sql_text(cfg->store_path, "PRAGMA journal_mode");
+
+	is_str(mode, "wal", "journal mode is WAL");
+    }
+    st = store_close(st);
+    ok(st == NULL, "store_close returns NULL");
+    st = open_store("reopened database");
+    is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "user_version unchanged by reopening");
+    store_close(st);
+}
+
+/* open_elsewhere - store_open() on another path; NULL expected, *why returned */
+static struct store *open_elsewhere(const char *path, char **why)
+{
+    char   *saved = cfg->store_path;
+    struct store *st;
+
+    cfg->store_path = (char *) path;
+    st = store_open(cfg, why);
+    cfg->store_path = saved;
+    return st;
+}
+
+/* What cannot be opened is refused with a message that says why. */
+static void test_refused(void)
+{
+    g_autofree char *missing = g_build_filename(tmpdir, "no-such-dir", "tickets.db", NULL);
+    g_autofree char *newer = g_build_filename(tmpdir, "newer.db", NULL);
+    g_autofree char *why = NULL;
+    struct store *st;
+    sqlite3 *db = NULL;
+
+    st = open_elsewhere(missing, &why);
+    ok(st == NULL, "missing directory: refused");
+    has_str(why, missing, "missing directory: message names the path");
+    has_str(why, "does not exist", "missing directory: message says what is wrong");
+    ok(!g_file_test(missing, G_FILE_TEST_EXISTS), "missing directory: nothing created");
+    store_close(st);
+    g_clear_pointer(&why, g_free);
+
+    if (sqlite3_open(newer, &db) != SQLITE_OK
+	|| sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) != SQLITE_OK)
+	diag("cannot make %s: %s", newer, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    st = open_elsewhere(newer, &why);
+    ok(st == NULL, "newer schema: refused");
+    has_str(why, "database schema version 99 is newer than this intake-worker (1);"
+	    " upgrade intake", "newer schema: message");
+    has_str(why, newer, "newer schema: message names the path");
+    is_int(sql_int(newer, "PRAGMA user_version"), 99, "newer schema: database untouched");
+    store_close(st);
+}
+
+/* Numbers count per year from 1; lookups by number; status changes. */
+static void test_tickets(struct store *st)
+{
+    g_autofree char *n1 = NULL;
+    g_autofree char *n2 = NULL;
+    g_autofree char *want1 = g_strdup_printf("INT-%04d-000001", year);
+    g_autofree char *want2 = g_strdup_printf("INT-%04d-000002", year);
+    g_autofree char *why = NULL;
+    struct store_ticket_info info = {0};
+    gint64  id1, id2;
+
+    id1 = new_ticket(st, "Printer on fire", "Alice@Example.TEST", &n1);
+    id2 = new_ticket(st, "Second", "carol@example.test", &n2);
+    is_str(n1, want1, "first ticket number");
+    is_str(n2, want2, "second ticket number");
+    ok(id1 > 0 && id2 > id1, "ticket ids ascend");
+
+    is_int(st->ops->find_ticket(st, n1, &info, &why), STORE_OK, "find_ticket");
+    is_int(info.id, id1, "find_ticket: id");
+    is_str(info.number, n1, "find_ticket: number");
+    is_str(info.mailbox, "support", "find_ticket: mailbox");
+    is_str(info.status, "new", "find_ticket: status defaults to new");
+    is_str(info.title, "Printer on fire", "find_ticket: title");
+    is_str(info.customer_address, "Alice@Example.TEST", "find_ticket: customer as given");
+    store_ticket_info_clear(&info);
+
+    is_int(st->ops->find_ticket(st, "INT-1999-000001", &info, &why), STORE_OK,
+	   "find_ticket, unknown number: OK");
+    is_int(info.id, 0, "find_ticket, unknown number: id 0");
+    store_ticket_info_clear(&info);
+
+    is_int(st->ops->set_status(st, id2, "open", &why), STORE_OK, "set_status");
+    st->ops->find_ticket(st, n2, &info, &why);
+    is_str(info.status, "open", "set_status: status changed");
+    store_ticket_info_clear(&info);
+    is_int(st->ops->set_status(st, 999999, "open", &why), STORE_ERROR,
+	   "set_status, no such ticket: error");
+    has_str(why, "no ticket", "set_status, no such ticket: message");
+}
+
+/* Messages with attachments and thread ids; duplicates; parties. */
+static void test_messages(struct store *st)
+{
+    static const char *const refs[] = {"ref-1@client.example", "ref-2@client.example", NULL};
+    static const char *const later_refs[] = {"ref-2@client.example", NULL};
+    static const char *const unknown[] = {"nobody@nowhere", "", NULL};
+    g_autofree char *number = NULL;
+    g_autofree char *n3 = NULL;
+    g_autofree char *dup_number = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(GBytes) pdf = g_bytes_new_static("%PDF-1.4 ...", 12);
+    g_autoptr(GBytes) raw = g_bytes_new_static("From: a\r\n\r\nbody\r\n", 18);
+    struct store_attachment a1 = {"invoice.pdf", "application/pdf", "cid-1", 12, pdf};
+    struct store_attachment a2 = {"huge.iso", "application/octet-stream", NULL, 1 << 30, NULL};
+    g_autoptr(GPtrArray) atts = g_ptr_array_new();
+    struct store_message m = message("support:<m1@client.example>", "m1@client.example",
+				     "Alice@Example.test", "The printer is smoking. Frobnicator café.");
+    struct store_ticket_info info = {0};
+    gint64  id, mid = 0, mid2 = 0, dup_id = -1;
+    gboolean yes = FALSE;
+
+    g_ptr_array_add(atts, &a1);
+    g_ptr_array_add(atts, &a2);
+    m.attachments = atts;
+    m.thread_ids = refs;
+    m.raw = raw;
+    m.note = "huge.iso not stored: larger than max_attachment_size";
+
+    id = new_ticket(st, "Printer on fire again", "alice@example.test", &number);
+    is_int(st->ops->add_message(st, id, &m, &mid, &why), STORE_OK, "add_message");
+    ok(mid > 0, "add_message: message id");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM attachments WHERE stored = 1"), 1,
+	   "one attachment stored");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM attachments WHERE stored = 0"
+		   " AND content IS NULL AND size = 1073741824"), 1,
+	   "one attachment listed only");
+    is_int(sql_int(cfg->store_path, "SELECT length(raw) FROM messages ORDER BY id DESC"),
+	   18, "raw kept");
+
+    is_int(st->ops->find_duplicate(st, "support:<m1@client.example>", &dup_id, &dup_number,
+				   &why), STORE_OK, "find_duplicate");
+    is_int(dup_id, id, "find_duplicate: ticket id");
+    is_str(dup_number, number, "find_duplicate: ticket number");
+    g_clear_pointer(&dup_number, g_free);
+    is_int(st->ops->find_duplicate(st, "support:<other@x>", &dup_id, &dup_number, &why),
+	   STORE_OK, "find_duplicate, new key: OK");
+    is_int(dup_id, 0, "find_duplicate, new key: ticket id 0");
+    ok(dup_number == NULL, "find_duplicate, new key: no number");
+
+    is_int(st->ops->add_message(st, id, &m, &mid2, &why), STORE_ERROR,
+	   "add_message, same dedupe key: error");
+    has_str(why, "duplicate", "add_message, same dedupe key: says duplicate");
+    g_clear_pointer(&why, g_free);
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages"), 1,
+	   "add_message, same dedupe key: nothing half-stored (messages)");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM attachments"), 2,
+	   "add_message, same dedupe key: nothing half-stored (attachments)");
+
+    is_int(st->ops->add_message(st, 999999, &m, &mid2, &why), STORE_ERROR,
+	   "add_message, no such ticket: error");
+    g_clear_pointer(&why, g_free);
+
+    /* Threading: own Message-ID and references name the ticket. */
+    is_int(st->ops->find_by_message_ids(st, "support", refs, &info, &why), STORE_OK,
+	   "find_by_message_ids");
+    is_str(info.number, number, "find_by_message_ids: by reference");
+    store_ticket_info_clear(&info);
+    {
+	const char *const own[] = {"m1@client.example", NULL};
+
+	st->ops->find_by_message_ids(st, "support", own, &info, &why);
+	is_str(info.number, number, "find_by_message_ids: by own Message-ID");
+	store_ticket_info_clear(&info);
+    }
+    is_int(st->ops->find_by_message_ids(st, "sales", refs, &info, &why), STORE_OK,
+	   "find_by_message_ids, other mailbox: OK");
+    is_int(info.id, 0, "find_by_message_ids, other mailbox: none");
+    store_ticket_info_clear(&info);
+    st->ops->find_by_message_ids(st, "support", unknown, &info, &why);
+    is_int(info.id, 0, "find_by_message_ids, unknown ids: none");
+    store_ticket_info_clear(&info);
+
+    /* A later ticket naming one of the ids wins. */
+    {
+	gint64  id3 = new_ticket(st, "Follow-up", "alice@example.test", &n3);
+	struct store_message m3 = message("support:<m3@client.example>", "m3@client.example",
+					  "alice@example.test", "again");
+
+	m3.thread_ids = later_refs;
+	is_int(st->ops->add_message(st, id3, &m3, NULL, &why), STORE_OK,
+	       "add_message, no message id wanted");
+	st->ops->find_by_message_ids(st, "support", refs, &info, &why);
+	is_str(info.number, n3, "find_by_message_ids: most recent ticket");
+	store_ticket_info_clear(&info);
+    }
+
+    /* Parties: customer and senders, case-insensitive. */
+    st->ops->is_party(st, id, "ALICE@example.TEST", &yes, &why);
+    ok(yes, "is_party: customer, other case");
+    st->ops->is_party(st, id, "bob@example.test", &yes, &why);
+    ok(!yes, "is_party: stranger");
+    {
+	struct store_message m4 = message("support:<m4@client.example>", "m4@client.example",
+					  "Bob@Example.test", "me too");
+
+	st->ops->add_message(st, id, &m4, NULL, &why);
+	st->ops->is_party(st, id, "bob@EXAMPLE.test", &yes, &why);
+	ok(yes, "is_party: sender of a later message");
+    }
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM parties WHERE address <> lower(address)"),
+	   0, "parties are stored lower case");
+}
+
+/* Savepoints undo one job of a transaction; rollback undoes all. */
+static void test_transactions(struct store *st)
+{
+    g_autofree char *na = NULL;
+    g_autofree char *nb = NULL;
+    g_autofree char *nc = NULL;
+    g_autofree char *nd = NULL;
+    g_autofree char *why = NULL;
+    struct store_ticket_info info = {0};
+    struct store_message m = message("support:<job-a@client.example>", "job-a@client.example",
+				     "dave@example.test", "job a");
+
+    is_int(st->ops->begin(st, &why), STORE_OK, "begin");
+    is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job A");
+    st->ops->add_message(st, new_ticket(st, "Job A", "dave@example.test", &na), &m, NULL, &why);
+    is_int(st->ops->release(st, &why), STORE_OK, "release, job A");
+
+    is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job B");
+    new_ticket(st, "Job B", "erin@example.test", &nb);
+    st->ops->rollback_to(st);
+
+    is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job C");
+    new_ticket(st, "Job C", "frank@example.test", &nc);
+    is_int(st->ops->release(st, &why), STORE_OK, "release, job C");
+    is_int(st->ops->commit(st, &why), STORE_OK, "commit");
+
+    st->ops->find_ticket(st, na, &info, &why);
+    is_str(info.title, "Job A", "job A kept");
+    store_ticket_info_clear(&info);
+    st->ops->find_ticket(st, nc, &info, &why);
+    is_str(info.title, "Job C", "job C kept");
+    store_ticket_info_clear(&info);
+    is_str(nc, nb, "job B undone, its number counter too (no gap)");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM tickets WHERE title = 'Job B'"), 0,
+	   "job B undone");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages"
+		   " WHERE dedupe_key = 'support:<job-a@client.example>'"), 1,
+	   "job A's message kept");
+
+    st->ops->begin(st, &why);
+    new_ticket(st, "Rolled back", "gina@example.test", &nd);
+    st->ops->rollback(st);
+    st->ops->find_ticket(st, nd, &info, &why);
+    is_int(info.id, 0, "rollback undoes the transaction");
+    store_ticket_info_clear(&info);
+    st->ops->rollback(st);
+    ok(1, "rollback without a transaction is harmless");
+    is_int(st->ops->commit(st, &why), STORE_ERROR, "commit without begin: error");
+    g_clear_pointer(&why, g_free);
+}
+
+/* The outbox: owed -> sending -> sent; retry; recovery after a crash. */
+static void test_outbox(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(GBytes) ack1 = g_bytes_new_static("Subject: ack 1\r\n\r\nThanks\r\n", 27);
+    g_autoptr(GBytes) ack2 = g_bytes_new_static("Subject: ack 2\r\n\r\nThanks\r\n", 27);
+    gint64  now = time(NULL);
+    gint64  id = new_ticket(st, "Outbox", "henry@example.test", &number);
+    struct store_reply r1 = {id, "support", "ack", "henry@example.test", "ack-1@intake", ack1};
+    struct store_reply r2 = {id, "support", "ack", "henry@example.test", "ack-2@intake", ack2};
+    struct store_outbox out = {0};
+    struct store_ticket_info info = {0};
+    gboolean found = FALSE, yes = FALSE;
+    gint64  first;
+    int     ambiguous = -1;
+
+    is_int(st->ops->queue_reply(st, &r1, &why), STORE_OK, "queue_reply");
+    is_int(st->ops->next_reply(st, now, &out, &found, &why), STORE_OK, "next_reply");
+    ok(found, "next_reply: found the owed reply");
+    first = out.id;
+    is_int(out.ticket_id, id, "next_reply: ticket id");
+    is_str(out.mailbox, "support", "next_reply: mailbox");
+    is_str(out.recipient, "henry@example.test", "next_reply: recipient");
+    is_str(out.message_id, "ack-1@intake", "next_reply: message id");
+    ok(out.content && g_bytes_equal(out.content, ack1), "next_reply: content");
+    is_int(out.attempts, 0, "next_reply: no attempts yet");
+    store_outbox_clear(&out);
+
+    st->ops->replied_recently(st, "support", "henry@example.test", now - 60, &yes, &why);
+    ok(yes, "replied_recently: within the window");
+    st->ops->replied_recently(st, "support", "henry@example.test", now + 3600, &yes, &why);
+    ok(!yes, "replied_recently: not after the window start");
+    st->ops->replied_recently(st, "support", "ivy@example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: other recipient");
+    st->ops->replied_recently(st, "sales", "henry@example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: other mailbox");
+
+    /* The answer to an acknowledgement finds its ticket. */
+    {
+	const char *const ids[] = {"ack-1@intake", NULL};
+
+	st->ops->find_by_message_ids(st, "support", ids, &info, &why);
+	is_str(info.number, number, "find_by_message_ids: by a queued reply's Message-ID");
+	store_ticket_info_clear(&info);
+    }
+
+    /* The worker dies while sending. */
+    is_int(st->ops->reply_state(st, first, "sending", NULL, 0, &why), STORE_OK,
+	   "reply_state sending");
+    st->ops->next_reply(st, now, &out, &found, &why);
+    ok(!found, "next_reply: a reply being sent is not due");
+    store_outbox_clear(&out);
+    is_int(st->ops->reply_state(st, first, "sending", NULL, 0, &why), STORE_BUSY,
+	   "reply_state sending twice: taken");
+    g_clear_pointer(&why, g_free);
+    is_int(st->ops->recover_replies(st, &ambiguous, &why), STORE_OK, "recover_replies");
+    is_int(ambiguous, 1, "recover_replies: one ambiguous reply");
+    {
+	g_autofree char *state = sql_text(cfg->store_path, "SELECT state FROM outbox"
+					  " WHERE message_id = 'ack-1@intake'");
+
+	is_str(state, "unknown", "recover_replies: state unknown");
+    }
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM outbox WHERE state = 'unknown'"), 1,
+	   "recover_replies: one row unknown");
+    st->ops->next_reply(st, now + 86400, &out, &found, &why);
+    ok(!found, "next_reply: an unknown reply is never sent again");
+    store_outbox_clear(&out);
+    st->ops->recover_replies(st, &ambiguous, &why);
+    is_int(ambiguous, 0, "recover_replies again: nothing");
+
+    /* A retry later. */
+    st->ops->queue_reply(st, &r2, &why);
+    st->ops->next_reply(st, now, &out, &found, &why);
+    ok(found && strcmp(out.message_id, "ack-2@intake") == 0, "next_reply: second reply");
+    st->ops->reply_state(st, out.id, "sending", NULL, 0, &why);
+    is_int(st->ops->reply_state(st, out.id, "owed", "451 4.3.0 try later", now + 600, &why),
+	   STORE_OK, "reply_state owed with next_try");
+    store_outbox_clear(&out);
+    st->ops->next_reply(st, now, &out, &found, &why);
+    ok(!found, "next_reply: not before next_try");
+    store_outbox_clear(&out);
+    st->ops->next_reply(st, now + 600, &out, &found, &why);
+    ok(found, "next_reply: at next_try");
+    is_int(out.attempts, 1, "next_reply: one attempt counted");
+    st->ops->reply_state(st, out.id, "sending", NULL, 0, &why);
+    is_int(st->ops->reply_state(st, out.id, "sent", NULL, 0, &why), STORE_OK,
+	   "reply_state sent");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM outbox WHERE state = 'sent'"
+		   " AND sent_at LIKE '____-__-__T__:__:__Z' AND attempts = 1"), 1,
+	   "sent: sent_at set, attempts kept");
+    is_int(st->ops->reply_state(st, out.id, "sending", NULL, 0, &why), STORE_BUSY,
+	   "reply_state: a sent reply cannot be sent again");
+    g_clear_pointer(&why, g_free);
+    is_int(st->ops->reply_state(st, out.id, "bogus", NULL, 0, &why), STORE_ERROR,
+	   "reply_state: unknown state refused");
+    g_clear_pointer(&why, g_free);
+    is_int(st->ops->reply_state(st, 999999, "failed", "x", 0, &why), STORE_ERROR,
+	   "reply_state: no such reply");
+    has_str(why, "no reply", "reply_state: no such reply: message");
+    store_outbox_clear(&out);
+    st->ops->next_reply(st, now + 86400, &out, &found, &why);
+    ok(!found, "next_reply: nothing left");
+    store_outbox_clear(&out);
+}
+
+/* list_tickets, show_ticket and stats as JSON. */
+static void test_reports(struct store *st)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *number = NULL;
+    json_t *list = NULL, *show = NULL, *stats = NULL;
+    json_t *msg, *att;
+    long long tickets = sql_int(cfg->store_path, "SELECT count(*) FROM tickets");
+
+    is_int(st->ops->list_tickets(st, NULL, NULL, 0, &list, &why), STORE_OK, "list_tickets");
+    is_int(json_array_size(list), tickets, "list_tickets: all tickets");
+    is_str(json_str(json_array_get(list, 0), "title"), "Outbox", "list_tickets: newest first");
+    json_decref(list);
+
+    st->ops->list_tickets(st, "support", "open", 10, &list, &why);
+    is_int(json_array_size(list), 1, "list_tickets: by mailbox and status");
+    is_str(json_str(json_array_get(list, 0), "title"), "Second", "list_tickets: the open one");
+    json_decref(list);
+
+    st->ops->list_tickets(st, NULL, "new", 2, &list, &why);
+    is_int(json_array_size(list), 2, "list_tickets: limit");
+    json_decref(list);
+    st->ops->list_tickets(st, "sales", NULL, 0, &list, &why);
+    is_int(json_array_size(list), 0, "list_tickets: other mailbox: empty");
+    json_decref(list);
+
+    st->ops->list_tickets(st, "support", NULL, 0, &list, &why);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+	json_t *t = json_array_get(list, i);
+
+	if (g_strcmp0(json_str(t, "title"), "Printer on fire again") == 0) {
+	    number = g_strdup(json_str(t, "number"));
+	    is_str(json_str(t, "customer"), "alice@example.test", "list_tickets: customer");
+	    is_str(json_str(t, "mailbox"), "support", "list_tickets: mailbox");
+	    is_str(json_str(t, "status"), "new", "list_tickets: status");
+	    is_int(json_integer_value(json_object_get(t, "messages")), 2,
+		   "list_tickets: message count");
+	    ok(json_str(t, "created_at") && json_str(t, "updated_at"), "list_tickets: times");
+	}
+    }
+    json_decref(list);
+
+    is_int(st->ops->show_ticket(st, number, &show, &why), STORE_OK, "show_ticket");
+    is_str(json_str(show, "number"), number, "show_ticket: number");
+    is_str(json_str(show, "priority"), "high", "show_ticket: priority");
+    is_str(json_str(show, "customer_name"), "Alice Example", "show_ticket: customer name");
+    ok(g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$",
+			    json_str(show, "created_at"), 0, 0), "show_ticket: ISO 8601 UTC time");
+    is_int(json_array_size(json_object_get(show, "messages")), 2, "show_ticket: two messages");
+    msg = json_array_get(json_object_get(show, "messages"), 0);
+    is_str(json_str(msg, "direction"), "in", "show_ticket: message direction");
+    is_str(json_str(msg, "sender"), "Alice@Example.test", "show_ticket: message sender");
+    is_str(json_str(msg, "subject"), "Printer on fire", "show_ticket: message subject");
+    has_str(json_str(msg, "body"), "smoking", "show_ticket: message body");
+    ok(json_is_array(json_object_get(msg, "header_fields")),
+       "show_ticket: header_fields parsed");
+    is_str(json_string_value(json_array_get(json_array_get(json_object_get(msg, "header_fields"),
+							   0), 0)), "X-Priority",
+	   "show_ticket: header field name");
+    is_int(json_array_size(json_object_get(msg, "attachments")), 2,
+	   "show_ticket: two attachments");
+    att = json_array_get(json_object_get(msg, "attachments"), 0);
+    is_str(json_str(att, "filename"), "invoice.pdf", "show_ticket: attachment filename");
+    is_str(json_str(att, "content_type"), "application/pdf", "show_ticket: content type");
+    is_int(json_integer_value(json_object_get(att, "size")), 12, "show_ticket: size");
+    ok(json_is_true(json_object_get(att, "stored")), "show_ticket: stored true");
+    att = json_array_get(json_object_get(msg, "attachments"), 1);
+    ok(json_is_false(json_object_get(att, "stored")), "show_ticket: listed only: stored false");
+    is_int(json_array_size(json_object_get(show, "replies")), 0, "show_ticket: no replies");
+    json_decref(show);
+    show = NULL;
+
+    st->ops->list_tickets(st, NULL, NULL, 1, &list, &why);
+    st->ops->show_ticket(st, json_str(json_array_get(list, 0), "number"), &show, &why);
+    {
+	json_t *replies = json_object_get(show, "replies");
+	json_t *r = json_array_get(replies, 1);
+
+	is_int(json_array_size(replies), 2, "show_ticket: replies");
+	is_str(json_str(json_array_get(replies, 0), "state"), "unknown",
+	       "show_ticket: first reply unknown");
+	has_str(json_str(json_array_get(replies, 0), "last_error"), "not sent again",
+		"show_ticket: unknown reply explained");
+	is_str(json_str(r, "state"), "sent", "show_ticket: second reply sent");
+	is_str(json_str(r, "kind"), "ack", "show_ticket: reply kind");
+	is_str(json_str(r, "recipient"), "henry@example.test", "show_ticket: reply recipient");
+	is_str(json_str(r, "message_id"), "ack-2@intake", "show_ticket: reply message id");
+	is_str(json_str(r, "last_error"), NULL, "show_ticket: no error after success");
+	is_int(json_integer_value(json_object_get(r, "attempts")), 1, "show_ticket: attempts");
+	ok(json_str(r, "sent_at") != NULL, "show_ticket: sent_at");
+    }
+    json_decref(show);
+    json_decref(list);
+    show = NULL;
+
+    is_int(st->ops->show_ticket(st, "INT-1999-000042", &show, &why), STORE_ERROR,
+	   "show_ticket, unknown number: error");
+    is_str(why, "no ticket INT-1999-000042", "show_ticket, unknown number: message");
+    ok(show == NULL, "show_ticket, unknown number: no JSON");
+    g_clear_pointer(&why, g_free);
+
+    is_int(st->ops->stats(st, &stats, &why), STORE_OK, "stats");
+    is_int(json_integer_value(json_object_get(stats, "tickets")), tickets, "stats: tickets");
+    is_int(json_integer_value(json_object_get(stats, "messages")),
+	   sql_int(cfg->store_path, "SELECT count(*) FROM messages"), "stats: messages");
+    is_int(json_integer_value(json_object_get(stats, "replies_owed")), 0, "stats: owed");
+    is_int(json_integer_value(json_object_get(stats, "replies_sent")), 1, "stats: sent");
+    is_int(json_integer_value(json_object_get(stats, "replies_unknown")), 1, "stats: unknown");
+    is_int(json_integer_value(json_object_get(stats, "replies_failed")), 0, "stats: failed");
+    json_decref(stats);
+}
+
+/* The full-text index follows add_message. */
+static void test_fts(void)
+{
+    static const struct {
+	const char *match;
+	long long count;
+    } cases[] = {
+	{"frobnicator", 1},		/* a body word */
+	{"FROBNICATOR", 1},		/* case folded */
+	{"cafe", 1},			/* diacritics removed */
+	{"subject:printer", 4},		/* every message of the tests so far has it */
+	{"body:printer", 1},		/* only the first body has it */
+	{"nonexistentword", 0},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM messages_fts"
+					       " WHERE messages_fts MATCH '%s'", cases[i].match);
+
+	is_int(sql_int(cfg->store_path, sql), cases[i].count, "fts: MATCH '%s'",
+	       cases[i].match);
+    }
+    {
+	g_autofree char *dedupe = sql_text(cfg->store_path,
+					   "SELECT m.dedupe_key FROM messages_fts f"
+					   " JOIN messages m ON m.id = f.rowid"
+					   " WHERE messages_fts MATCH 'smoking'");
+
+	is_str(dedupe, "support:<m1@client.example>", "fts: rowid is the message id");
+    }
+}
+
+/* Two connections, as the pipeline and reply threads have. */
+static void test_two_connections(struct store *st)
+{
+    struct store *st2 = open_store("second connection");
+    g_autofree char *n1 = NULL;
+    g_autofree char *n2 = NULL;
+    g_autofree char *n3 = NULL;
+    g_autofree char *why = NULL;
+    struct store_ticket_info info = {0};
+    gint64  t0, elapsed_ms;
+    int     ret;
+
+    new_ticket(st, "Committed", "judy@example.test", &n1);
+    st2->ops->find_ticket(st2, n1, &info, &why);
+    is_str(info.title, "Committed", "second connection sees committed data");
+    store_ticket_info_clear(&info);
+
+    is_int(st->ops->begin(st, &why), STORE_OK, "first connection: begin");
+    new_ticket(st, "Uncommitted", "kim@example.test", &n2);
+    st2->ops->find_ticket(st2, n2, &info, &why);
+    is_int(info.id, 0, "second connection does not see uncommitted data");
+    store_ticket_info_clear(&info);
+
+    t0 = g_get_monotonic_time();
+    ret = st2->ops->begin(st2, &why);
+    elapsed_ms = (g_get_monotonic_time() - t0) / 1000;
+    is_int(ret, STORE_BUSY, "second connection: begin while the first writes: STORE_BUSY");
+    has_str(why, cfg->store_path, "STORE_BUSY: message names the database");
+    ok(elapsed_ms >= 50 && elapsed_ms < 2000,
+       "STORE_BUSY after about busy_timeout (100ms): %lld ms", (long long) elapsed_ms);
+    g_clear_pointer(&why, g_free);
+    st2->ops->rollback(st2);
+    {
+	struct store_ticket t = ticket("Blocked", "leo@example.test");
+	gint64  id = -1;
+
+	is_int(st2->ops->create_ticket(st2, &t, "INT", &id, &n3, &why), STORE_BUSY,
+	       "second connection: create_ticket without begin: STORE_BUSY");
+	ok(id == 0 && n3 == NULL, "STORE_BUSY: no ticket returned");
+	g_clear_pointer(&why, g_free);
+    }
+
+    is_int(st->ops->commit(st, &why), STORE_OK, "first connection: commit");
+    st2->ops->find_ticket(st2, n2, &info, &why);
+    is_str(info.title, "Uncommitted", "second connection sees it after commit");
+    store_ticket_info_clear(&info);
+    is_int(st2->ops->begin(st2, &why), STORE_OK, "second connection: begin after commit");
+    st2->ops->rollback(st2);
+    store_close(st2);
+}
+
+/* A second connection opened from another thread, at the same time. */
+static gpointer open_close_thread(gpointer data)
+{
+    g_autofree char *why = NULL;
+    struct store *st = store_open(cfg, &why);
+
+    if (st == NULL)
+	return g_steal_pointer(&why);
+    store_close(st);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    GThread *threads[4];
+    int     failed = 0;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+	threads[i] = g_thread_new("open", open_close_thread, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(threads); i++) {
+	char   *why = g_thread_join(threads[i]);
+
+	if (why) {
+	    diag("  %s", why);
+	    failed++;
+	    g_free(why);
+	}
+    }
+    is_int(failed, 0, "four threads open and close the store at once");
+}
+
+int     main(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *conf = NULL;
+    g_autofree char *fresh = NULL;
+    GPtrArray *errors = NULL;
+    struct store *st;
+    int     status;
+
+    year = g_date_time_get_year(now);
+    tmpdir = g_dir_make_tmp("intake-test-store-XXXXXX", &err);
+    if (tmpdir == NULL) {
+	fprintf(stderr, "cannot make a temporary directory: %s\n", err->message);
+	return 1;
+    }
+    conf = write_file("intake.conf",
+		      "[store]\n"
+		      "path = tickets.db\n"
+		      "busy_timeout = 100ms\n"
+		      "\n"
+		      "[mailbox support]\n"
+		      "address = support@example.test\n");
+    cfg = config_load(conf, &errors);
+    if (!ok(cfg != NULL, "config_load")) {
+	for (guint i = 0; errors && i < errors->len; i++)
+	    diag("  %s", (const char *) g_ptr_array_index(errors, i));
+	if (errors)
+	    g_ptr_array_unref(errors);
+	return tap_done();
+    }
+
+    test_schema();
+    test_refused();
+    st = open_store("working connection");
+    test_tickets(st);
+    test_messages(st);
+    test_transactions(st);
+    test_outbox(st);
+    test_reports(st);
+    test_fts();
+    test_two_connections(st);
+    store_close(st);
+
+    /* Concurrent first opens of a new database: one creates, the others wait. */
+    fresh = g_build_filename(tmpdir, "fresh.db", NULL);
+    g_free(cfg->store_path);
+    cfg->store_path = g_strdup(fresh);
+    cfg->store_busy_timeout_ms = 10000;		/* the default: creating the schema takes time */
+    test_threads();
+    is_int(sql_int(fresh, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "threads: schema created once");
+
+    config_free(cfg);
+    remove_tree(tmpdir);
+    g_free(tmpdir);
+    status = tap_done();
+    return status;
+}
