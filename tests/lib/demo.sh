@@ -1,0 +1,157 @@
+#!/bin/bash
+# demo.sh start|stop: run Intake for a person to look at (make demo / make demo-stop).
+#
+# Everything lives under .demo/ in the project (git-ignored): a private Redis on a unix socket,
+# a private Postfix on 127.0.0.1:2525 with intake-milter attached, intake-worker with its SQLite
+# store, and the configuration .demo/intake.conf whose mailbox is support@example.test. Every
+# other address @example.test is a local Maildir under .demo/postfix/mail/example.test/, so the
+# acknowledgements the worker sends through that same Postfix land there. The services keep
+# running after "make demo"; "make demo-stop" stops them. The system's Postfix and Redis are not
+# touched.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib/harness.sh"
+
+T=$ROOT/.demo
+H_BASE=$T		# Postfix's maillog_file_prefixes
+H_NAME=demo
+PORT=2525
+CONF=$T/intake.conf
+INTAKE_BIN=$ROOT
+
+die() { echo "demo: $*" >&2; exit 1; }
+
+pid_of() { [ -s "$1" ] && read -r p < "$1" && _h_alive "$p" && echo "$p"; }
+
+stop_daemon() {	# stop_daemon NAME PIDFILE
+    local pid
+    pid=$(pid_of "$2") || return 0
+    kill -TERM "$pid" 2>/dev/null
+    _h_wait_gone "$pid" 30 || { kill -KILL "$pid" 2>/dev/null; echo "demo: $1 killed"; }
+    echo "demo: $1 stopped"
+}
+
+stop() {
+    [ -d "$T" ] || { echo "demo: nothing to stop"; return 0; }
+    stop_daemon intake-worker "$T/worker.pid"
+    stop_daemon intake-milter "$T/milter.pid"
+    if [ -f "$T/postfix/queue/pid/master.pid" ]; then
+	h_postfix_stop postfix >/dev/null && echo "demo: postfix stopped"
+    fi
+    if [ -S "$T/redis/redis.sock" ]; then
+	H_REDIS_PID=$(cat "$T/redis/redis.pid" 2>/dev/null)
+	h_redis_stop && echo "demo: redis stopped"
+    fi
+    local left
+    left=$(_h_kill_under "$T")
+    [ -n "$left" ] && echo "demo: stopped leftovers: $left"
+    return 0
+}
+
+send() {	# send "NAME <ADDRESS>" SUBJECT BODY [swaks options...]
+    local from=$1 subject=$2 body=$3 addr
+    shift 3
+    addr=${from##*<}
+    addr=${addr%>}
+    swaks --server "127.0.0.1:$PORT" --silent 2 --from "$addr" --to support@example.test \
+	--header "From: $from" --header "Subject: $subject" --body "$body" "$@" >/dev/null ||
+	die "swaks could not send '$subject' (see $T/postfix/maillog)"
+}
+
+start() {
+    [ "$(id -u)" = 0 ] || die "run as root (a private Postfix instance needs it)"
+    [ -x "$ROOT/milter/intake-milter" ] && [ -x "$ROOT/worker/intake-worker" ] || die "build first: make"
+    stop >/dev/null
+    rm -rf "$T"
+    mkdir -p "$T"
+    chmod 755 "$T"
+    : > "$T/.ports"
+    _h_listening "$PORT" && die "127.0.0.1:$PORT is in use (another demo? make demo-stop)"
+
+    echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker under .demo/"
+    h_redis_start >/dev/null || die "redis did not start"
+    cat > "$CONF" <<CONF
+# intake.conf of make demo (see docs/intake.conf.md)
+[milter]
+socket = unix:milter.sock
+socket_mode = 0666
+pid_file = milter.pid
+log = stderr
+
+[redis]
+server = unix:redis/redis.sock
+
+[worker]
+consumer = demo
+log = stderr
+pid_file = worker.pid
+block = 1s
+
+[store]
+path = tickets.db
+templates = $ROOT/conf/templates
+
+[smtp]
+relay = 127.0.0.1:$PORT
+retry_interval = 5s
+
+[mailbox support]
+address = support@example.test
+aliases = help@example.test
+display_name = Example Support
+category = general
+acknowledge = yes
+CONF
+    "$ROOT/milter/intake-milter" -t -c "$CONF" >/dev/null || die "config check failed"
+    "$ROOT/worker/intake-worker" -t -c "$CONF" >/dev/null || die "config check failed"
+    h_postfix_start postfix "$PORT" "smtpd_milters=unix:$T/milter.sock" >/dev/null ||
+	die "postfix did not start (see $T/postfix/maillog)"
+    # Both daemons detach (no -f) and write their pid files; logs to stderr, kept in files.
+    "$ROOT/milter/intake-milter" -c "$CONF" 2>> "$T/milter.log" || die "intake-milter did not start"
+    h_poll "[ -S '$T/milter.sock' ]" 20 || die "intake-milter socket missing (see $T/milter.log)"
+    "$ROOT/worker/intake-worker" -c "$CONF" 2>> "$T/worker.log" || die "intake-worker did not start"
+    h_poll "[ -s '$T/worker.pid' ]" 20 || die "intake-worker did not start (see $T/worker.log)"
+
+    echo "demo: sending three sample mails to support@example.test"
+    send "Alice Example <alice@example.test>" "Printer on fire" \
+	"Hello, our printer in room 4 is on fire again. Please help."
+    printf 'Beleg 2026-117\nBetrag: 117,00 EUR\n' > "$T/beleg.txt"
+    send "Bob Beispiel <bob@example.test>" "Rechnung 2026-117 fehlt" \
+	"Guten Tag, mir fehlt die Rechnung 2026-117. Anbei der Beleg." \
+	--attach-type text/plain --attach-name beleg.txt --attach @"$T/beleg.txt"
+    send "Carol <carol@example.test>" "Password reset for carol" \
+	"Hi, I cannot log in since this morning." --header "Cc: dave@example.test"
+
+    local ctl=("$ROOT/worker/intakectl" -c "$CONF")
+    h_poll '[ "$("${ctl[@]}" tickets --json 2>/dev/null | jq length)" = 3 ]' 60 ||
+	die "no 3 tickets after 60s (see $T/worker.log, $T/milter.log, $T/postfix/maillog)"
+    h_poll '[ "$(find "$T/postfix/mail/example.test" -path "*/new/*" -type f | xargs -r grep -l "^Auto-Submitted: auto-replied" | wc -l)" -ge 3 ]' 60 ||
+	die "the 3 acknowledgements did not arrive (see $T/worker.log)"
+
+    echo
+    echo "Tickets (worker/intakectl -c .demo/intake.conf tickets):"
+    "${ctl[@]}" tickets
+    echo
+    echo "Acknowledgements delivered by Postfix to the customers' mailboxes:"
+    find "$T/postfix/mail/example.test" -path '*/new/*' -type f | xargs -r grep -l '^Auto-Submitted: auto-replied' |
+	while read -r f; do
+	    printf '  %s\n      %s\n' "${f#"$ROOT"/}" "$(grep -m1 '^Subject:' "$f")"
+	done
+    echo
+    echo "Queue (worker/intakectl -c .demo/intake.conf status):"
+    "${ctl[@]}" status | sed 's/^/  /'
+    cat <<MSG
+
+Intake is running. Send more mail:
+  swaks --server 127.0.0.1:$PORT --to support@example.test --from you@example.test
+Look at a ticket:   worker/intakectl -c .demo/intake.conf ticket NUMBER
+Logs:               .demo/milter.log  .demo/worker.log  .demo/postfix/maillog
+Stop everything:    make demo-stop
+MSG
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: demo.sh start|stop" >&2; exit 2 ;;
+esac
