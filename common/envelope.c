@@ -166,12 +166,87 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
     }
 }
 
-static json_t *address_field(GMimeMessage *msg, GMimeAddressType type)
+/*
+ * b_words_as_q - header text with every RFC 2047 "B" encoded-word written
+ * as the "Q" word of the same bytes; newly allocated. XXX GMime 3.2.13
+ * (github.com/jstedfast/gmime/issues/133) loses the rest of a run of
+ * adjacent B words of one charset after a word that ends in "=" padding:
+ * "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" decodes as "Hello". Q words
+ * decode to the same bytes and are merged correctly (also a character
+ * split across two words). Drop this when GMime is fixed.
+ */
+static char *b_words_as_q(const char *text)
+{
+    GString *out = g_string_new(NULL);
+    const char *p = text, *w;
+
+    while ((w = strstr(p, "=?")) != NULL) {
+	const char *q = strchr(w + 2, '?');
+	const char *end = q && (q[1] == 'B' || q[1] == 'b') && q[2] == '?'
+	    ? strstr(q + 3, "?=") : NULL;
+	const char *s = w;
+
+	while (end && s < end && !g_ascii_isspace(*s))
+	    s++;
+	if (end == NULL || s < end) {		/* not a B word */
+	    g_string_append_len(out, p, w + 2 - p);
+	    p = w + 2;
+	    continue;
+	}
+	{
+	    g_autofree char *b64 = g_strndup(q + 3, (gsize) (end - q - 3));
+	    gsize   n = 0;
+	    g_autofree guchar *bytes = *b64 ? g_base64_decode(b64, &n) : NULL;
+
+	    g_string_append_len(out, p, q + 1 - p);	/* ... "=?charset?" */
+	    g_string_append(out, "Q?");
+	    for (gsize i = 0; i < n; i++)
+		g_string_append_printf(out, "=%02X", bytes[i]);
+	    g_string_append(out, "?=");
+	}
+	p = end + 2;
+    }
+    g_string_append(out, p);
+    return g_string_free(out, FALSE);
+}
+
+/* header_text - the decoded text of the first header field NAME, or NULL */
+static char *header_text(GMimeObject *obj, const char *name, GMimeParserOptions *opts)
+{
+    GMimeHeaderList *list = obj ? g_mime_object_get_header_list(obj) : NULL;
+    GMimeHeader *h = list ? g_mime_header_list_get_header(list, name) : NULL;
+    g_autofree char *unfolded = NULL;
+    g_autofree char *fixed = NULL;
+
+    if (h == NULL || g_mime_header_get_raw_value(h) == NULL)
+	return NULL;
+    unfolded = g_mime_utils_header_unfold(g_mime_header_get_raw_value(h));
+    fixed = b_words_as_q(unfolded);
+    return g_mime_utils_header_decode_text(opts, fixed);
+}
+
+/* address_field - the addresses of every header field NAME */
+static json_t *address_field(GMimeObject *obj, const char *name, GMimeParserOptions *opts)
 {
     json_t *out = json_array();
+    GMimeHeaderList *list = obj ? g_mime_object_get_header_list(obj) : NULL;
 
-    if (msg)
-	add_addresses(out, g_mime_message_get_addresses(msg, type), 0);
+    for (int i = 0; list && i < g_mime_header_list_get_count(list); i++) {
+	GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+	const char *raw = g_mime_header_get_raw_value(h);
+	g_autofree char *unfolded = NULL;
+	g_autofree char *fixed = NULL;
+	InternetAddressList *addrs;
+
+	if (raw == NULL || g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
+	    continue;
+	unfolded = g_mime_utils_header_unfold(raw);
+	fixed = b_words_as_q(unfolded);
+	if ((addrs = internet_address_list_parse(opts, fixed)) != NULL) {
+	    add_addresses(out, addrs, 0);
+	    g_object_unref(addrs);
+	}
+    }
     return out;
 }
 
@@ -193,11 +268,23 @@ static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
 {
     json_t *out = json_array();
     const char *raw = obj ? g_mime_object_get_header(obj, "References") : NULL;
+    g_autofree char *text = NULL;
     GMimeReferences *refs;
+    int     in_id = 0;
 
     if (raw == NULL)
 	return out;
-    refs = g_mime_references_parse(opts, raw);
+    /* Some mailers put ',' or ';' between the ids: GMime stops there. */
+    text = g_strdup(raw);
+    for (char *p = text; *p; p++) {
+	if (*p == '<')
+	    in_id = 1;
+	else if (*p == '>')
+	    in_id = 0;
+	else if (!in_id && (*p == ',' || *p == ';'))
+	    *p = ' ';
+    }
+    refs = g_mime_references_parse(opts, text);
     if (refs == NULL)
 	return out;
     for (int i = 0; i < g_mime_references_length(refs); i++) {
@@ -226,8 +313,12 @@ static json_t *raw_headers(GMimeObject *obj, const char *const *wanted)
 	    want = g_ascii_strcasecmp(wanted[j], name) == 0;
 	if (!want || json_array_size(out) >= 200)
 	    continue;
-	json_array_append_new(out, json_pack("[o,o]", jstr(name, 200),
-				  jstr(g_mime_header_get_raw_value(h), MAX_HEADER_TEXT)));
+	{
+	    g_autofree char *value = g_mime_utils_header_unfold(g_mime_header_get_raw_value(h));
+
+	    json_array_append_new(out, json_pack("[o,o]", jstr(name, 200),
+						 jstr(value, MAX_HEADER_TEXT)));
+	}
     }
     return out;
 }
@@ -363,6 +454,34 @@ static const char *sensible_extension(GMimeContentType *ct)
     return ".bin";
 }
 
+/*
+ * described_name - a file name from Content-Description (Postfix bounces
+ * say "Delivery report", "Undelivered Message"), or NULL. Newly allocated.
+ */
+static char *described_name(GMimeObject *obj, const char *ext)
+{
+    const char *desc = g_mime_object_get_header(obj, "Content-Description");
+    char   *s;
+
+    if (desc == NULL)
+	return NULL;
+    s = clean_text(desc, -1, MAX_FILENAME - strlen(ext), 1, NULL);
+    g_strdelimit(s, "/\\:*?\"<>|", '_');
+    if (*s == 0) {
+	g_free(s);
+	return NULL;
+    }
+    if (strlen(s) >= strlen(ext)
+	&& g_ascii_strcasecmp(s + strlen(s) - strlen(ext), ext) == 0)
+	return s;
+    {
+	char   *named = g_strconcat(s, ext, NULL);
+
+	g_free(s);
+	return named;
+    }
+}
+
 /* attachment_name - the decoded file name, or a sensible one made up */
 static char *attachment_name(GMimeObject *obj, int index)
 {
@@ -391,8 +510,12 @@ static char *attachment_name(GMimeObject *obj, int index)
 	    if (*s)
 		return g_strconcat(s, ".eml", NULL);
 	}
+	if ((clean = described_name(obj, ".eml")) != NULL)
+	    return clean;
 	return g_strdup("message.eml");
     }
+    if ((clean = described_name(obj, sensible_extension(ct))) != NULL)
+	return clean;
     return g_strdup_printf("attachment-%d%s", index, sensible_extension(ct));
 }
 
@@ -627,12 +750,12 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 						  "no message could be parsed"));
 
     /* Header fields, decoded. */
-    json_object_set_new(env, "from", address_field(msg, GMIME_ADDRESS_TYPE_FROM));
-    json_object_set_new(env, "to", address_field(msg, GMIME_ADDRESS_TYPE_TO));
-    json_object_set_new(env, "cc", address_field(msg, GMIME_ADDRESS_TYPE_CC));
-    json_object_set_new(env, "reply_to", address_field(msg, GMIME_ADDRESS_TYPE_REPLY_TO));
+    json_object_set_new(env, "from", address_field(mobj, "From", opts));
+    json_object_set_new(env, "to", address_field(mobj, "To", opts));
+    json_object_set_new(env, "cc", address_field(mobj, "Cc", opts));
+    json_object_set_new(env, "reply_to", address_field(mobj, "Reply-To", opts));
     {
-	const char *subject = msg ? g_mime_message_get_subject(msg) : NULL;
+	g_autofree char *subject = header_text(mobj, "Subject", opts);
 
 	/* Always a string (envelope_decode() requires one): no Subject is "". */
 	json_object_set_new(env, "subject", jstr(subject ? subject : "", 2000));
