@@ -6,16 +6,21 @@
  *	void	envelope_limits_from_config(&limits, cfg)
  *	json_t *envelope_build(&input, &limits)
  *	json_t *envelope_decode(text, len, &why)
- *	GMimeMessage *envelope_raw_message(env, &raw)
- *	GPtrArray *envelope_attachments(env)
+ *	gsize	envelope_raw_size(env)
+ *	GMimeMessage *envelope_raw_message(raw, len)
+ *	GPtrArray *envelope_attachments(env, raw, len)
  *	const char *envelope_str(obj, key)
  * DESCRIPTION
  *	envelope_build() parses a message with GMime and returns the
  *	envelope (a new jansson reference, owned by the caller): the SMTP
  *	facts of the input, the decoded header fields, the text body
  *	(text/plain, or text made from HTML when there is none), the list
- *	of attachments, selected raw header fields and the original message
- *	in base64 (cut at limits->max_raw, then "raw_truncated" is true).
+ *	of attachments and selected raw header fields. The original message
+ *	is not part of the JSON (escaping and base64 would cost more than
+ *	the rest of the envelope): it travels beside it, as the "raw" field
+ *	of the stream entry, cut at limits->max_raw; the envelope records
+ *	how much of it there is ("raw_size") and whether it was cut
+ *	("raw_truncated"). envelope_raw_size() reads "raw_size".
  *	Every string is valid UTF-8; every list and text has a bound. It
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.
@@ -24,13 +29,12 @@
  *	queue. It returns NULL and a reason (g_free) for text that is not
  *	an envelope this version understands.
  *
- *	envelope_raw_message() decodes the "raw" member and parses it again
- *	(the worker needs attachment contents); NULL when there is none.
- *	*raw receives the message bytes (g_bytes_unref).
+ *	envelope_raw_message() parses the original again (the worker needs
+ *	attachment contents); NULL when there is none.
  *
  *	envelope_attachments() returns the decoded contents (GBytes) of the
  *	envelope's attachments, in the order of its "attachments" list, from
- *	the raw message; NULL when the raw message is missing or cut.
+ *	the original message; NULL when it is missing or was cut.
  *
  *	envelope_init() initialises GMime once per process.
  */
@@ -832,11 +836,9 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     /* The original, for the record. */
     {
 	gsize   keep = MIN(in->raw_len, lim->max_raw);
-	g_autofree char *b64 = g_base64_encode((const guchar *) in->raw, keep);
 
 	json_object_set_new(env, "size", json_integer((json_int_t) in->message_size));
 	json_object_set_new(env, "truncated", json_boolean(in->message_size > in->raw_len));
-	json_object_set_new(env, "raw", json_string(b64));
 	json_object_set_new(env, "raw_size", json_integer((json_int_t) keep));
 	json_object_set_new(env, "raw_truncated", json_boolean(keep < in->message_size));
     }
@@ -896,35 +898,35 @@ bad:
     return NULL;
 }
 
-GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out)
+gsize   envelope_raw_size(json_t *env)
 {
-    const char *b64 = envelope_str(env, "raw");
+    json_int_t n = json_integer_value(json_object_get(env, "raw_size"));
+
+    return n > 0 ? (gsize) n : 0;
+}
+
+GMimeMessage *envelope_raw_message(const char *raw, gsize len)
+{
     GMimeParserOptions *opts;
     GMimeMessage *msg;
-    guchar *raw;
-    gsize   len;
 
-    *raw_out = NULL;
-    if (*b64 == 0)
+    if (raw == NULL || len == 0)
 	return NULL;
-    raw = g_base64_decode(b64, &len);
-    *raw_out = g_bytes_new_take(raw, len);
     opts = parser_options(NULL);
-    msg = parse_message((const char *) raw, len, opts);
+    msg = parse_message(raw, len, opts);
     g_mime_parser_options_free(opts);
     return msg;
 }
 
-GPtrArray *envelope_attachments(json_t *env)
+GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len)
 {
-    g_autoptr(GBytes) raw = NULL;
     GMimeMessage *msg;
     struct walk_state ws = {0};
     GMimeObject *top;
 
     if (json_is_true(json_object_get(env, "raw_truncated")))
 	return NULL;
-    msg = envelope_raw_message(env, &raw);
+    msg = envelope_raw_message(raw, len);
     if (msg == NULL)
 	return NULL;
     top = g_mime_message_get_mime_part(msg);

@@ -37,8 +37,9 @@ void    envelope_limits_from_config(struct envelope_limits *lim,
 json_t *envelope_build(const struct envelope_input *in,
 		       const struct envelope_limits *lim);
 json_t *envelope_decode(const char *text, gsize len, char **why);
-GMimeMessage *envelope_raw_message(json_t *env, GBytes **raw_out);
-GPtrArray *envelope_attachments(json_t *env);
+gsize   envelope_raw_size(json_t *env);
+GMimeMessage *envelope_raw_message(const char *raw, gsize len);
+GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len);
 
 /* Accessors that never return NULL for a missing string: "" instead. */
 const char *envelope_str(json_t *obj, const char *key);

@@ -190,12 +190,13 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 }
 
 /* queue_envelope - XADD; the stream entry id (g_free), or NULL and *why */
-static char *queue_envelope(const char *json, size_t len, char **why)
+static char *queue_envelope(const char *json, size_t len, const char *raw, size_t raw_len,
+			    char **why)
 {
     struct redisq *rq = redisq_pool_get(pool);
-    const char *argv[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json};
-    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, len};
-    redisReply *r = redisq_argv(rq, why, 7, argv, lens);
+    const char *argv[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json, "raw", raw};
+    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, len, 3, raw_len};
+    redisReply *r = redisq_argv(rq, why, 9, argv, lens);
     char   *id = NULL;
 
     if (r && r->type == REDIS_REPLY_STRING)
@@ -237,7 +238,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	json_decref(env);
 	return tempfail(ctx, mc, "cannot encode the envelope (out of memory?)");
     }
-    entry = queue_envelope(json, strlen(json), &why);
+    entry = queue_envelope(json, strlen(json), mc->raw ? (const char *) mc->raw->data : "",
+			   envelope_raw_size(env), &why);
     if (entry == NULL) {
 	json_decref(env);
 	return tempfail(ctx, mc, why ? why : "redis: unknown error");

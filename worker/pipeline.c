@@ -2,7 +2,7 @@
  * NAME
  *	pipeline - run one stream entry through the worker's stages
  * SYNOPSIS
- *	enum pipe_result pipeline_entry(pl, entry_id, text, len, &why)
+ *	enum pipe_result pipeline_entry(pl, entry_id, text, len, raw, raw_len, &why)
  *	const char *json_header(env, name)
  * DESCRIPTION
  *	pipeline_entry() decodes the entry and runs one job per mailbox
@@ -59,7 +59,8 @@ static enum stage_result run_job(struct job *job)
 }
 
 enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
-				const char *text, gsize len, char **why)
+				const char *text, gsize len, const char *raw,
+				gsize raw_len, char **why)
 {
     const struct store_ops *ops = pl->store->ops;
     enum pipe_result result = PIPE_OK;
@@ -80,6 +81,8 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
 	job.pl = pl;
 	job.entry_id = entry_id;
 	job.env = env;
+	job.raw = raw;
+	job.raw_len = raw_len;
 	job.qid = json_string_value(json_object_get(env, "queue_id"));
 	if (job.qid == NULL || *job.qid == 0)
 	    job.qid = "NOQUEUE";

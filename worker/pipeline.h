@@ -38,6 +38,8 @@ struct job {
     struct pipeline *pl;
     const char *entry_id;
     json_t *env;			/* borrowed */
+    const char *raw;			/* the original message, or NULL */
+    gsize   raw_len;
     const char *qid;			/* MTA queue id, for the log */
     const char *mailbox_name;
     const struct mailbox *mailbox;	/* NULL: no longer configured */
@@ -82,7 +84,8 @@ json_t *stage_decode(const char *text, gsize len, char **why);
 enum stage_result stage_store_status(int rc, struct job *job, char *why);
 
 enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
-				const char *text, gsize len, char **why);
+				const char *text, gsize len, const char *raw,
+				gsize raw_len, char **why);
 const char *json_header(json_t *env, const char *name);
 
 #endif

@@ -18,7 +18,7 @@
  *	struct queue *queue_free(q)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
- *	"v" and "envelope". Workers read them as consumers of the group
+ *	"v", "envelope" (the JSON) and "raw" (the original message, binary). Workers read them as consumers of the group
  *	[worker] group.
  *
  *	queue_read() appends up to count entries to entries (struct
@@ -64,6 +64,7 @@ void    queue_entry_free(gpointer p)
 
     g_free(e->id);
     g_free(e->envelope);
+    g_free(e->raw);
     g_free(e);
 }
 
@@ -162,6 +163,11 @@ static void add_entries(redisReply *list, GPtrArray *entries)
 	if (env) {
 	    qe->envelope = g_strndup(env, len);
 	    qe->len = len;
+	}
+	env = field(e->element[1], "raw", &len);
+	if (env) {
+	    qe->raw = g_memdup2(env, len);
+	    qe->raw_len = len;
 	}
 	qe->deliveries = 1;
 	g_ptr_array_add(entries, qe);
@@ -275,12 +281,13 @@ static int transaction(struct queue *q, GPtrArray *cmds, char **why)
 	return -1;
     freeReplyObject(r);
     for (guint i = 0; i < cmds->len; i++) {
-	GPtrArray *argv = g_ptr_array_index(cmds, i);
-	g_autofree size_t *lens = g_new(size_t, argv->len);
+	GPtrArray *args = g_ptr_array_index(cmds, i);
+	g_autofree size_t *lens = g_new(size_t, args->len);
+	g_autofree const char **argv = g_new(const char *, args->len);
 
-	for (guint j = 0; j < argv->len; j++)
-	    lens[j] = strlen(g_ptr_array_index(argv, j));
-	r = redisq_argv(q->rq, why, argv->len, (const char **) argv->pdata, lens);
+	for (guint j = 0; j < args->len; j++)
+	    argv[j] = g_bytes_get_data(g_ptr_array_index(args, j), &lens[j]);
+	r = redisq_argv(q->rq, why, args->len, argv, lens);
 	if (r == NULL) {
 	    r = cmd(q, why, "DISCARD", NULL);
 	    if (r)
@@ -303,16 +310,22 @@ static int transaction(struct queue *q, GPtrArray *cmds, char **why)
     return 0;
 }
 
+/* argv_new - a command's arguments as GBytes (binary-safe) */
 static GPtrArray *argv_new(const char *first, ...)
 {
-    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
     va_list ap;
 
     va_start(ap, first);
     for (const char *s = first; s; s = va_arg(ap, const char *))
-	g_ptr_array_add(a, g_strdup(s));
+	g_ptr_array_add(a, g_bytes_new(s, strlen(s)));
     va_end(ap);
     return a;
+}
+
+static void argv_add(GPtrArray *a, const char *s)
+{
+    g_ptr_array_add(a, g_bytes_new(s, strlen(s)));
 }
 
 int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why)
@@ -326,9 +339,9 @@ int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why)
     del = argv_new("XDEL", q->cfg->redis_stream, NULL);
     hdel = argv_new("HDEL", q->errors_key, NULL);
     for (guint i = 0; i < n; i++) {
-	g_ptr_array_add(ack, g_strdup(ids[i]));
-	g_ptr_array_add(del, g_strdup(ids[i]));
-	g_ptr_array_add(hdel, g_strdup(ids[i]));
+	argv_add(ack, ids[i]);
+	argv_add(del, ids[i]);
+	argv_add(hdel, ids[i]);
     }
     g_ptr_array_add(cmds, ack);
     g_ptr_array_add(cmds, del);
@@ -367,10 +380,13 @@ int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const ch
     g_autofree char *when = g_date_time_format_iso8601(now);
     g_autofree char *deliveries = g_strdup_printf("%" G_GINT64_FORMAT, e->deliveries);
 
-    g_ptr_array_add(cmds, argv_new("XADD", q->cfg->redis_dead_stream, "*", "entry", e->id,
-				   "error", error, "deliveries", deliveries, "failed_at", when,
-				   "consumer", q->consumer, "envelope",
-				   e->envelope ? e->envelope : "", NULL));
+    GPtrArray *add = argv_new("XADD", q->cfg->redis_dead_stream, "*", "entry", e->id,
+			      "error", error, "deliveries", deliveries, "failed_at", when,
+			      "consumer", q->consumer, "envelope",
+			      e->envelope ? e->envelope : "", "raw", NULL);
+
+    g_ptr_array_add(add, g_bytes_new(e->raw ? e->raw : "", e->raw ? e->raw_len : 0));
+    g_ptr_array_add(cmds, add);
     g_ptr_array_add(cmds, argv_new("XACK", q->cfg->redis_stream, q->cfg->worker_group,
 				   e->id, NULL));
     g_ptr_array_add(cmds, argv_new("XDEL", q->cfg->redis_stream, e->id, NULL));
@@ -545,10 +561,10 @@ int     queue_dlq_show(struct queue *q, const char *id, json_t **out, char **why
 int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **why)
 {
     redisReply *r = cmd(q, why, "XRANGE", q->cfg->redis_dead_stream, id, id, NULL);
-    const char *argv[9];
-    size_t  lens[9];
-    const char *env;
-    gsize   len = 0;
+    const char *argv[11];
+    size_t  lens[11];
+    const char *env, *raw;
+    gsize   len = 0, raw_len = 0;
     int     rc = -1;
 
     if (r == NULL)
@@ -563,12 +579,16 @@ int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **w
 	*why = g_strdup_printf("dead letter %s has no envelope to retry", id);
 	goto out;
     }
+    raw = field(r->element[0]->element[1], "raw", &raw_len);
     argv[0] = "XADD", argv[1] = q->cfg->redis_stream, argv[2] = "*", argv[3] = "v";
-    argv[4] = "1", argv[5] = "envelope", argv[6] = env, argv[7] = "retry_of", argv[8] = id;
-    for (int i = 0; i < 9; i++)
-	lens[i] = i == 6 ? len : strlen(argv[i]);
+    argv[4] = "1", argv[5] = "envelope", argv[6] = env, argv[7] = "raw";
+    argv[8] = raw ? raw : "", argv[9] = "retry_of", argv[10] = id;
+    for (int i = 0; i < 11; i++)
+	lens[i] = strlen(argv[i]);
+    lens[6] = len;
+    lens[8] = raw ? raw_len : 0;
     {
-	redisReply *a = redisq_argv(q->rq, why, 9, argv, lens);
+	redisReply *a = redisq_argv(q->rq, why, 11, argv, lens);
 
 	if (a == NULL)
 	    goto out;

@@ -11,6 +11,8 @@ struct queue_entry {
     char   *id;
     char   *envelope;			/* NULL when the entry has none */
     gsize   len;
+    char   *raw;			/* the original message, or NULL */
+    gsize   raw_len;
     gint64  deliveries;
 };
 

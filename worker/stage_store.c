@@ -145,18 +145,10 @@ enum stage_result stage_store(struct job *job)
     }
 
     /* The original and the attachments' contents. */
-    {
-	const char *b64 = envelope_str(env, "raw");
-
-	if (*b64) {
-	    gsize   len;
-	    guchar *bytes = g_base64_decode(b64, &len);
-
-	    raw = g_bytes_new_take(bytes, len);
-	}
-    }
+    if (job->raw && job->raw_len)
+	raw = g_bytes_new_static(job->raw, job->raw_len);
     if (json_array_size(json_object_get(env, "attachments")) > 0) {
-	contents = envelope_attachments(env);
+	contents = envelope_attachments(env, job->raw, job->raw_len);
 	if (contents == NULL)
 	    note = "The message was larger than the size kept; its attachments are"
 		" listed but not stored.";

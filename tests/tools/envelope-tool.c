@@ -6,8 +6,9 @@
  * DESCRIPTION
  *	Builds the envelope of each MESSAGE with the same code the milter
  *	uses, as if it had been sent to the address of MAILBOX, and prints
- *	it (one JSON document a line) or, with -x, adds it to the configured
- *	stream as the milter does. With -n the files are used round-robin
+ *	it (one JSON document a line, without the original message) or, with
+ *	-x, adds it to the configured stream as the milter does (fields v,
+ *	envelope and raw). With -n the files are used round-robin
  *	until COUNT envelopes are made; -u makes each one a different mail
  *	(a unique Message-ID and de-duplication key), as distinct customers'
  *	mails would be.
@@ -92,10 +93,12 @@ int     main(int argc, char **argv)
 	}
 	json = json_dumps(env, JSON_COMPACT);
 	if (rq) {
-	    const char *av[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json};
-	    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, strlen(json)};
+	    const char *av[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json,
+		"raw", in.raw};
+	    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, strlen(json), 3,
+		envelope_raw_size(env)};
 	    char   *why = NULL;
-	    redisReply *r = redisq_argv(rq, &why, 7, av, lens);
+	    redisReply *r = redisq_argv(rq, &why, 9, av, lens);
 
 	    if (r == NULL) {
 		fprintf(stderr, "envelope-tool: %s\n", why);

@@ -1,0 +1,1463 @@
+/*
+ * NAME
+ *	test_envelope - unit and corpus tests of common/envelope.c
+ * SYNOPSIS
+ *	test_envelope [unit|corpus]
+ * DESCRIPTION
+ *	Part one builds envelopes from messages written here, each aimed at
+ *	one rule of envelope_build(): body choice, header decoding (RFC 2047,
+ *	RFC 2231, raw 8-bit), attachments and their names, limits, broken
+ *	input, de-duplication, and the envelope_decode() round trip. Most
+ *	cases are a table: a message and the envelope members it must give.
+ *
+ *	Part two runs every message of the corpus (directory $INTAKE_CORPUS,
+ *	default ../shared/corpus) through envelope_build() and
+ *	envelope_decode(), and compares subject, sender address and
+ *	attachment file names with the parse/ expectations. Each field must
+ *	agree for at least 95% of the messages; every disagreement is
+ *	printed as a "#" line.
+ *
+ *	Without an argument both parts run. Exit status: 0 all passed, 1
+ *	something failed, 77 the corpus was not found (and part one, if run,
+ *	passed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <jansson.h>
+#include <gmime/gmime.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "tap.h"
+
+/* ---------------------------------------------------------------- */
+/*	Helpers								    */
+/* ---------------------------------------------------------------- */
+
+static struct mailbox mb_support = {.name = "support", .address = "support@example.com",
+.active = TRUE};
+static struct mailbox mb_sales = {.name = "sales", .address = "sales@example.com",
+.active = TRUE};
+
+static const char *const default_raw_headers[] = {
+    "Auto-Submitted", "Precedence", "List-Id", "List-Unsubscribe", "List-Post",
+    "X-Auto-Response-Suppress", "X-Autoreply", "X-Autorespond", "Return-Path",
+    "Delivered-To", "X-Original-To", "Resent-To", "Resent-From", "X-Loop", "X-Intake-Id",
+    NULL,
+};
+
+static struct envelope_limits default_limits(void)
+{
+    struct envelope_limits lim = {
+	.max_text = 1024 * 1024,
+	.max_raw = 10 * 1024 * 1024,
+	.max_attachments = 250,
+	.raw_headers = default_raw_headers,
+    };
+
+    return lim;
+}
+
+/* build_len - envelope of raw[0..len) sent to support@example.com */
+static json_t *build_len(const char *raw, gsize len, const struct envelope_limits *lim)
+{
+    static const char *const rcpts[] = {"support@example.com"};
+    static const struct mailbox *const matched[] = {&mb_support};
+    struct envelope_limits dl = default_limits();
+    struct envelope_input in = {
+	.queue_id = "4QX1Z2abcd",
+	.client_addr = "192.0.2.1",
+	.client_name = "mail.example.org",
+	.helo = "mail.example.org",
+	.sender = "alice@example.org",
+	.recipients = rcpts,
+	.matched = matched,
+	.n_recipients = 1,
+	.raw = raw,
+	.raw_len = len,
+	.message_size = len,
+    };
+
+    return envelope_build(&in, lim ? lim : &dl);
+}
+
+static json_t *build(const char *raw, const struct envelope_limits *lim)
+{
+    return build_len(raw, strlen(raw), lim);
+}
+
+/*
+ * jpath - member of a JSON value by a path such as "from[0].address",
+ * "mailboxes[1].recipients[0]" or "headers[0][1]"; NULL when absent.
+ */
+static json_t *jpath(json_t *root, const char *path)
+{
+    const char *p = path;
+    json_t *cur = root;
+
+    while (cur && *p) {
+	if (*p == '.') {
+	    p++;
+	} else if (*p == '[') {
+	    char   *end;
+	    long    idx = strtol(p + 1, &end, 10);
+
+	    if (*end != ']')
+		return NULL;
+	    cur = json_array_get(cur, (size_t) idx);
+	    p = end + 1;
+	} else {
+	    size_t  n = strcspn(p, ".[");
+	    g_autofree char *key = g_strndup(p, n);
+
+	    cur = json_object_get(cur, key);
+	    p += n;
+	}
+    }
+    return cur;
+}
+
+static const char *jpath_str(json_t *root, const char *path)
+{
+    return json_string_value(jpath(root, path));
+}
+
+/* roundtrip - the envelope as the worker reads it, or NULL (why printed) */
+static json_t *roundtrip(json_t *env)
+{
+    char   *text = json_dumps(env, JSON_COMPACT);
+    char   *why = NULL;
+    json_t *back;
+
+    if (text == NULL) {
+	diag("json_dumps failed (invalid UTF-8 in a string?)");
+	return NULL;
+    }
+    back = envelope_decode(text, strlen(text), &why);
+    if (back == NULL)
+	diag("envelope_decode: %s", why);
+    g_free(why);
+    free(text);
+    return back;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Table: a message and what its envelope must hold		    */
+/* ---------------------------------------------------------------- */
+
+enum op {
+    END, EQ, HAS, LACKS, PREFIX, INT, ISNULL, ISTRUE, ISFALSE, LEN, MAXLEN, ISSTR,
+};
+
+struct check {
+    enum op op;
+    const char *path;
+    const char *s;			/* EQ, HAS, LACKS, PREFIX */
+    long long n;			/* INT, LEN (array size), MAXLEN (string bytes) */
+};
+
+struct env_case {
+    const char *name;
+    const char *raw;
+    struct check checks[32];		/* ends at the first END */
+};
+
+#define HDR \
+    "From: Alice Example <alice@example.org>\n" \
+    "To: Support <support@example.com>\n" \
+    "Date: Tue, 02 Jan 2024 10:00:00 +0100\n" \
+    "Message-ID: <case@example.org>\n" \
+    "MIME-Version: 1.0\n"
+
+static const struct env_case env_cases[] = {
+    {"plain text mail",
+	"From: Alice Example <alice@example.org>\n"
+	"To: Support <support@example.com>\n"
+	"Cc: bob@example.org, \"Carol C.\" <carol@example.org>\n"
+	"Reply-To: replies@example.org\n"
+	"Subject: Printer on fire\n"
+	"Date: Tue, 02 Jan 2024 10:00:00 +0100\n"
+	"Message-ID: <plain-1@example.org>\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Hello,\n"
+	"the printer is on fire.\n",
+	{{INT, "v", .n = ENVELOPE_VERSION}, {ISSTR, "id"}, {EQ, "queue_id", "4QX1Z2abcd"},
+	    {EQ, "client.addr", "192.0.2.1"}, {EQ, "sender", "alice@example.org"},
+	    {EQ, "recipients[0]", "support@example.com"}, {EQ, "mailboxes[0].name", "support"},
+	    {EQ, "subject", "Printer on fire"}, {EQ, "from[0].name", "Alice Example"},
+	    {EQ, "from[0].address", "alice@example.org"}, {EQ, "to[0].address", "support@example.com"},
+	    {LEN, "cc", .n = 2}, {EQ, "cc[1].name", "Carol C."}, {EQ, "cc[0].address", "bob@example.org"},
+	    {EQ, "reply_to[0].address", "replies@example.org"},
+	    {EQ, "date", "2024-01-02T09:00:00Z"}, {EQ, "message_id", "plain-1@example.org"},
+	    {EQ, "text", "Hello,\nthe printer is on fire.\n"}, {EQ, "text_from", "plain"},
+	    {ISFALSE, "text_truncated"}, {LEN, "attachments", .n = 0},
+	    {ISFALSE, "attachments_truncated"}, {ISNULL, "in_reply_to"}, {LEN, "references", .n = 0}}},
+    {"CRLF line ends",
+	"From: alice@example.org\r\n"
+	"Subject: CRLF\r\n"
+	"Message-ID: <crlf@example.org>\r\n"
+	"\r\n"
+	"line one\r\n"
+	"line two\r\n",
+	{{EQ, "subject", "CRLF"}, {EQ, "message_id", "crlf@example.org"},
+	    {EQ, "text", "line one\nline two\n"}, {EQ, "text_from", "plain"}}},
+    {"multipart/alternative: the text part is the body, the HTML is not an attachment",
+	HDR
+	"Subject: Alternative\n"
+	"Content-Type: multipart/alternative; boundary=\"alt\"\n"
+	"\n"
+	"--alt\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Plain version.\n"
+	"--alt\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<html><body><p>HTML <b>version</b>.</p></body></html>\n"
+	"--alt--\n",
+	{{EQ, "text_from", "plain"}, {HAS, "text", "Plain version."}, {LACKS, "text", "HTML"},
+	    {LEN, "attachments", .n = 0}}},
+    {"multipart/alternative with the HTML first",
+	HDR
+	"Subject: Alternative\n"
+	"Content-Type: multipart/alternative; boundary=\"alt\"\n"
+	"\n"
+	"--alt\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<p>HTML version.</p>\n"
+	"--alt\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Plain version.\n"
+	"--alt--\n",
+	{{EQ, "text_from", "plain"}, {HAS, "text", "Plain version."}, {LEN, "attachments", .n = 0}}},
+    {"HTML only: text made from HTML, script and style dropped",
+	HDR
+	"Subject: HTML only\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<html><head><title>Page title</title><style>p { color: red }</style>\n"
+	"<script>alert('head');</script></head>\n"
+	"<body><p>Hello <b>world</b>,</p><script type=\"text/javascript\">evil();</script>\n"
+	"<ul><li>first</li><li>second</li></ul><p>Caf&eacute; &amp; more</p></body></html>\n",
+	{{EQ, "text_from", "html"}, {HAS, "text", "Hello world,"}, {HAS, "text", "- first\n- second"},
+	    {HAS, "text", "Caf\xc3\xa9 & more"}, {LACKS, "text", "alert"}, {LACKS, "text", "evil"},
+	    {LACKS, "text", "color"}, {LACKS, "text", "Page title"}, {LACKS, "text", "<"},
+	    {LEN, "attachments", .n = 0}}},
+    {"HTML only, quoted-printable latin1",
+	HDR
+	"Subject: HTML latin1\n"
+	"Content-Type: text/html; charset=iso-8859-1\n"
+	"Content-Transfer-Encoding: quoted-printable\n"
+	"\n"
+	"<p>Gr=FC=DFe aus K=F6ln</p>\n",
+	{{EQ, "text_from", "html"}, {EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln"}}},
+    {"multipart/related HTML with an inline image keeping its Content-ID",
+	HDR
+	"Subject: Inline image\n"
+	"Content-Type: multipart/related; boundary=\"rel\"; type=\"text/html\"\n"
+	"\n"
+	"--rel\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<p>See <img src=\"cid:logo@example.org\"> here</p>\n"
+	"--rel\n"
+	"Content-Type: image/png\n"
+	"Content-Transfer-Encoding: base64\n"
+	"Content-ID: <logo@example.org>\n"
+	"Content-Disposition: inline\n"
+	"\n"
+	"iVBORw0KGgo=\n"
+	"--rel--\n",
+	{{EQ, "text_from", "html"}, {HAS, "text", "See"}, {LEN, "attachments", .n = 1},
+	    {EQ, "attachments[0].content_id", "logo@example.org"},
+	    {EQ, "attachments[0].content_type", "image/png"},
+	    {EQ, "attachments[0].disposition", "inline"},
+	    {INT, "attachments[0].size", .n = 8}}},
+    {"alternative inside mixed, with a PDF",
+	HDR
+	"Subject: Report\n"
+	"Content-Type: multipart/mixed; boundary=\"mix\"\n"
+	"\n"
+	"--mix\n"
+	"Content-Type: multipart/alternative; boundary=\"alt\"\n"
+	"\n"
+	"--alt\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Report attached.\n"
+	"--alt\n"
+	"Content-Type: text/html\n"
+	"\n"
+	"<p>Report attached.</p>\n"
+	"--alt--\n"
+	"--mix\n"
+	"Content-Type: application/pdf; name=\"report.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"JVBERi0xLjQK\n"
+	"--mix--\n",
+	{{EQ, "text_from", "plain"}, {HAS, "text", "Report attached."}, {LEN, "attachments", .n = 1},
+	    {EQ, "attachments[0].filename", "report.pdf"},
+	    {EQ, "attachments[0].content_type", "application/pdf"},
+	    {INT, "attachments[0].size", .n = 9}, {EQ, "attachments[0].disposition", "attachment"},
+	    {ISNULL, "attachments[0].content_id"}}},
+    {"RFC 2047 subject and From name: UTF-8 Q, ISO-8859-1 B",
+	"From: =?ISO-8859-1?B?Suly9G1l?= <jerome@example.org>\n"
+	"Subject: =?UTF-8?Q?Caf=C3=A9_cr=C3=A8me?=\n"
+	"Message-ID: <rfc2047-1@example.org>\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "Caf\xc3\xa9 cr\xc3\xa8me"}, {EQ, "from[0].name", "J\xc3\xa9r\xc3\xb4me"},
+	    {EQ, "from[0].address", "jerome@example.org"}}},
+    {"RFC 2047 subject and From name: UTF-8 B, ISO-8859-1 Q, two words",
+	"From: =?iso-8859-1?q?Fran=E7ois?= =?iso-8859-1?q?_M=FCller?= <fm@example.org>\n"
+	"Subject: =?utf-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\n"
+	"Message-ID: <rfc2047-2@example.org>\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln"},
+	    {EQ, "from[0].name", "Fran\xc3\xa7ois M\xc3\xbcller"},
+	    {EQ, "from[0].address", "fm@example.org"}}},
+    {"RFC 2047: words split across a folded line, mixed with plain text",
+	"From: alice@example.org\n"
+	"Subject: Re: =?UTF-8?Q?=E2=82=AC_100?=\n"
+	" =?UTF-8?Q?_invoice?= (urgent)\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "Re: \xe2\x82\xac 100 invoice (urgent)"}}},
+    {"RFC 2047: adjacent B words, the first with padding (GMime issue 133)",
+	"From: =?UTF-8?B?U3NzxZsgTGHFgmFsYQ==?= =?UTF-8?B?bGFsYQ==?= <s@example.org>\n"
+	"Subject: =?UTF-8?B?SGVsbG8=?=\n"
+	" =?UTF-8?B?IHdvcmxk?=\n"
+	"Cc: =?UTF-8?B?4oI=?= =?UTF-8?B?rA==?= <euro@example.org>\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "Hello world"}, {EQ, "from[0].name", "Sss\xc5\x9b La\xc5\x82" "alalala"},
+	    {EQ, "from[0].address", "s@example.org"},
+	    {EQ, "cc[0].name", "\xe2\x82\xac"}}},		/* one character split across two words */
+    {"addresses of repeated To and Cc fields are all kept, groups flattened",
+	"From: alice@example.org\n"
+	"To: a@example.com\n"
+	"To: B <b@example.com>, c@example.com\n"
+	"Cc: Team: d@example.com, \"E\" <e@example.com>;, f@example.com\n"
+	"Subject: many\n"
+	"\n"
+	"body\n",
+	{{LEN, "to", .n = 3}, {EQ, "to[1].name", "B"}, {EQ, "to[2].address", "c@example.com"},
+	    {LEN, "cc", .n = 3}, {EQ, "cc[1].name", "E"}, {EQ, "cc[2].address", "f@example.com"}}},
+    {"RFC 2231 file name (UTF-8, percent-encoded)",
+	HDR
+	"Subject: Rates\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"See attached.\n"
+	"--b\n"
+	"Content-Type: application/pdf\n"
+	"Content-Disposition: attachment; filename*=UTF-8''%E2%82%AC%20rates.pdf\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"JVBERi0xLjQK\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"Content-Disposition: attachment;\n"
+	" filename*0*=UTF-8''%C3%BC;\n"
+	" filename*1=ber.txt\n"
+	"\n"
+	"continued name\n"
+	"--b--\n",
+	{{EQ, "text", "See attached."}, {LEN, "attachments", .n = 2},
+	    {EQ, "attachments[0].filename", "\xe2\x82\xac rates.pdf"},
+	    {EQ, "attachments[1].filename", "\xc3\xbc" "ber.txt"},
+	    {EQ, "attachments[1].content_type", "text/plain"}}},
+    {"RFC 2047 file name in Content-Disposition and in Content-Type name",
+	HDR
+	"Subject: Names\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Two files.\n"
+	"--b\n"
+	"Content-Type: application/vnd.ms-powerpoint\n"
+	"Content-Disposition: attachment; filename=\"=?UTF-8?B?UHLDpHNlbnRhdGlvbi5wcHQ=?=\"\n"
+	"\n"
+	"x\n"
+	"--b\n"
+	"Content-Type: application/octet-stream; name=\"=?ISO-8859-1?Q?r=E9sum=E9=2Edoc?=\"\n"
+	"\n"
+	"y\n"
+	"--b--\n",
+	{{LEN, "attachments", .n = 2}, {EQ, "attachments[0].filename", "Pr\xc3\xa4sentation.ppt"},
+	    {EQ, "attachments[1].filename", "r\xc3\xa9sum\xc3\xa9.doc"}}},
+    {"attachment without any name gets a made-up one with a sensible extension",
+	HDR
+	"Subject: Nameless\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Body.\n"
+	"--b\n"
+	"Content-Type: application/pdf\n"
+	"Content-Disposition: attachment\n"
+	"\n"
+	"%PDF\n"
+	"--b\n"
+	"Content-Type: application/x-unheard-of\n"
+	"\n"
+	"?\n"
+	"--b--\n",
+	{{LEN, "attachments", .n = 2}, {PREFIX, "attachments[0].filename", "attachment-"},
+	    {HAS, "attachments[0].filename", ".pdf"}, {HAS, "attachments[1].filename", ".bin"}}},
+    {"file name with a path and control characters is kept on one line",
+	HDR
+	"Subject: Path\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Body.\n"
+	"--b\n"
+	"Content-Type: application/octet-stream\n"
+	"Content-Disposition: attachment; filename*=UTF-8''a%0Ab%09c.txt\n"
+	"\n"
+	"x\n"
+	"--b--\n",
+	{{LEN, "attachments", .n = 1}, {LACKS, "attachments[0].filename", "\n"},
+	    {LACKS, "attachments[0].filename", "\t"}}},
+    {"message/rfc822 attachment is named after its subject",
+	HDR
+	"Subject: Fwd: complaint\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Forwarding this.\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"Content-Disposition: attachment\n"
+	"\n"
+	"From: customer@example.net\n"
+	"Subject: =?UTF-8?Q?Order_12/34:_where_is_it=3F?=\n"
+	"Message-ID: <inner@example.net>\n"
+	"\n"
+	"Where is my order?\n"
+	"--b--\n",
+	{{EQ, "subject", "Fwd: complaint"}, {EQ, "text", "Forwarding this."},
+	    {LEN, "attachments", .n = 1}, {EQ, "attachments[0].content_type", "message/rfc822"},
+	    {EQ, "attachments[0].filename", "Order 12_34_ where is it_.eml"},
+	    {EQ, "message_id", "case@example.org"}}},
+    {"message/rfc822 attachment without a subject",
+	HDR
+	"Subject: Fwd\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"See inner.\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"From: customer@example.net\n"
+	"\n"
+	"No subject here.\n"
+	"--b--\n",
+	{{LEN, "attachments", .n = 1}, {EQ, "attachments[0].filename", "message.eml"}}},
+    {"message/rfc822 attachment with its own file name",
+	HDR
+	"Subject: Fwd\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"See inner.\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"Content-Disposition: attachment; filename=\"original.eml\"\n"
+	"\n"
+	"From: customer@example.net\n"
+	"Subject: Inner subject\n"
+	"\n"
+	"Inner body.\n"
+	"--b--\n",
+	{{LEN, "attachments", .n = 1}, {EQ, "attachments[0].filename", "original.eml"}}},
+    {"bounce parts are named from Content-Description",
+	"From: MAILER-DAEMON@example.net (Mail Delivery System)\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\n"
+	"\n"
+	"--r\n"
+	"Content-Description: Notification\n"
+	"Content-Type: text/plain; charset=us-ascii\n"
+	"\n"
+	"I'm sorry to have to inform you that your message could not be delivered.\n"
+	"--r\n"
+	"Content-Description: Delivery report\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; mx.example.net\n"
+	"\n"
+	"Final-Recipient: rfc822; nobody@example.net\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"--r\n"
+	"Content-Description: Undelivered Message\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"From: alice@example.org\n"
+	"To: nobody@example.net\n"
+	"\n"
+	"hello\n"
+	"--r\n"
+	"Content-Description: Undelivered Message Headers\n"
+	"Content-Type: text/rfc822-headers\n"
+	"\n"
+	"From: alice@example.org\n"
+	"--r--\n",
+	{{HAS, "text", "could not be delivered"}, {LEN, "attachments", .n = 3},
+	    {EQ, "attachments[0].filename", "Delivery report.txt"},
+	    {EQ, "attachments[1].filename", "Undelivered Message.eml"},
+	    {EQ, "attachments[2].filename", "Undelivered Message Headers.txt"},
+	    {EQ, "from[0].address", "MAILER-DAEMON@example.net"}}},
+    {"8-bit latin1 bytes in raw headers become valid UTF-8",
+	"From: J\xe9r\xf4me Dupr\xe9 <jerome@example.org>\n"
+	"Subject: Caf\xe9 cr\xe8me \xe0 la carte\n"
+	"Message-ID: <8bit@example.org>\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "Caf\xc3\xa9 cr\xc3\xa8me \xc3\xa0 la carte"},
+	    {EQ, "from[0].name", "J\xc3\xa9r\xc3\xb4me Dupr\xc3\xa9"},
+	    {EQ, "from[0].address", "jerome@example.org"}}},
+    {"8-bit UTF-8 bytes in raw headers are kept",
+	"From: \xc3\x89milie <emilie@example.org>\n"
+	"Subject: \xe2\x82\xac 5 refund\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "\xe2\x82\xac 5 refund"}, {EQ, "from[0].name", "\xc3\x89milie"}}},
+    {"missing Message-ID: null, envelope still built",
+	"From: alice@example.org\n"
+	"Subject: No id\n"
+	"\n"
+	"body\n",
+	{{ISNULL, "message_id"}, {EQ, "subject", "No id"}, {EQ, "text", "body\n"},
+	    {ISSTR, "dedupe_key"}}},
+    {"missing Subject: empty string, envelope still decodes",
+	"From: alice@example.org\n"
+	"Message-ID: <nosubject@example.org>\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", ""}, {EQ, "text", "body\n"}}},
+    {"unknown charset: text kept as far as it is UTF-8",
+	HDR
+	"Subject: =?x-klingon?Q?tlhIngan?= Hol\n"
+	"Content-Type: text/plain; charset=x-klingon\n"
+	"Content-Transfer-Encoding: 8bit\n"
+	"\n"
+	"plain ascii text, caf\xe9\n",
+	{{ISSTR, "subject"}, {HAS, "subject", "Hol"},
+	    {EQ, "text", "plain ascii text, caf\xc3\xa9\n"}}},
+    {"text/plain without charset holding 8-bit latin1 bytes",
+	"From: alice@example.org\n"
+	"Subject: no charset\n"
+	"\n"
+	"caf\xe9 au lait\n",
+	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    {"text/plain without charset holding UTF-8",
+	"From: alice@example.org\n"
+	"Subject: no charset\n"
+	"\n"
+	"caf\xc3\xa9 au lait\n",
+	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    {"control characters in the body are blanked, tabs and newlines kept",
+	"From: alice@example.org\n"
+	"Subject: controls\n"
+	"\n"
+	"a\x01" "b\x1b[31mc\td\n",
+	{{EQ, "text", "a b [31mc\td\n"}}},
+    {"broken MIME: closing boundary missing",
+	HDR
+	"Subject: Broken\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"First part.\n"
+	"--b\n"
+	"Content-Type: application/pdf; name=\"cut.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"JVBERi0xLjQK\n",
+	{{EQ, "subject", "Broken"}, {HAS, "text", "First part."}, {LEN, "attachments", .n = 1},
+	    {EQ, "attachments[0].filename", "cut.pdf"}}},
+    {"broken MIME: boundary never appears",
+	HDR
+	"Subject: No parts\n"
+	"Content-Type: multipart/mixed; boundary=\"nowhere\"\n"
+	"\n"
+	"Just text, no parts at all.\n",
+	{{EQ, "subject", "No parts"}, {ISSTR, "text"}, {ISSTR, "dedupe_key"}}},
+    {"broken MIME: multipart without a boundary parameter",
+	HDR
+	"Subject: No boundary\n"
+	"Content-Type: multipart/mixed\n"
+	"\n"
+	"--x\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"text\n"
+	"--x--\n",
+	{{EQ, "subject", "No boundary"}, {ISSTR, "text"}}},
+    {"broken MIME: bad base64 and unknown transfer encoding",
+	HDR
+	"Subject: Bad encodings\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"Content-Transfer-Encoding: x-uuencode-ish\n"
+	"\n"
+	"text\n"
+	"--b\n"
+	"Content-Type: image/png\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"!!!! not base64 ####\n"
+	"--b--\n",
+	{{EQ, "subject", "Bad encodings"}, {ISSTR, "text"}, {LEN, "attachments", .n = 1}}},
+    {"garbage: no header at all",
+	"\x01\x02\x03 this is not a mail \xff\xfe\n\n\n\x00 more",
+	{{ISSTR, "subject"}, {ISSTR, "text"}, {LEN, "from", .n = 0}, {ISSTR, "dedupe_key"}}},
+    {"garbage: header line without a colon, then no body",
+	"this is not a header\nneither is this",
+	{{ISSTR, "subject"}, {ISSTR, "text"}}},
+    {"mbox From_ line is skipped",
+	"From alice@example.org Tue Jan  2 10:00:00 2024\n"
+	"From: alice@example.org\n"
+	"Subject: mbox\n"
+	"\n"
+	"body\n",
+	{{EQ, "subject", "mbox"}, {EQ, "from[0].address", "alice@example.org"}}},
+    {"In-Reply-To and References",
+	"From: alice@example.org\n"
+	"Subject: Re: Re: question\n"
+	"Message-ID: <reply-3@example.org>\n"
+	"In-Reply-To: <reply-2@example.com>\n"
+	"References: <orig-1@example.org>\n"
+	" <reply-2@example.com>\n"
+	"\n"
+	"body\n",
+	{{EQ, "in_reply_to", "reply-2@example.com"}, {LEN, "references", .n = 2},
+	    {EQ, "references[0]", "orig-1@example.org"}, {EQ, "references[1]", "reply-2@example.com"}}},
+    {"In-Reply-To with comments and text around the id",
+	"From: alice@example.org\n"
+	"Subject: Re: question\n"
+	"In-Reply-To: Your message of Tue, 2 Jan 2024 <orig-1@example.org> (sent)\n"
+	"References: <a@x.example> junk <b@y.example>\n"
+	"\n"
+	"body\n",
+	{{EQ, "in_reply_to", "orig-1@example.org"}, {LEN, "references", .n = 2},
+	    {EQ, "references[1]", "b@y.example"}}},
+    {"References separated by commas and semicolons",
+	"From: alice@example.org\n"
+	"Subject: Re: question\n"
+	"In-Reply-To: <c@z.example>, <d@z.example>\n"
+	"References: <a@x.example>,\n"
+	" <b@y.example>; <c@z.example>\n"
+	"\n"
+	"body\n",
+	{{EQ, "in_reply_to", "c@z.example"}, {LEN, "references", .n = 3},
+	    {EQ, "references[0]", "a@x.example"}, {EQ, "references[2]", "c@z.example"}}},
+    {"only the configured raw header fields are copied",
+	"Return-Path: <bounce@example.org>\n"
+	"Received: from mx.example.org by mx.example.com\n"
+	"From: alice@example.org\n"
+	"Subject: Out of office\n"
+	"auto-submitted: auto-replied\n"
+	"Precedence: bulk\n"
+	"X-Mailer: Something\n"
+	"List-Id: Support list\n"
+	" <support.lists.example.org>\n"
+	"X-Spam: no\n"
+	"\n"
+	"I am away.\n",
+	{{LEN, "headers", .n = 4}, {EQ, "headers[0][0]", "Return-Path"},
+	    {EQ, "headers[0][1]", "<bounce@example.org>"},
+	    {EQ, "headers[1][0]", "auto-submitted"}, {EQ, "headers[1][1]", "auto-replied"},
+	    {EQ, "headers[2][0]", "Precedence"}, {EQ, "headers[2][1]", "bulk"},
+	    {EQ, "headers[3][0]", "List-Id"},
+	    {EQ, "headers[3][1]", "Support list <support.lists.example.org>"}}},
+};
+
+/* diag_got - "got: VALUE" on one line */
+static void diag_got(const char *s)
+{
+    g_autofree char *shown = s ? g_strescape(s, NULL) : NULL;
+
+    diag("got: %s", shown ? shown : "(not a string)");
+}
+
+static void run_check(json_t *env, const struct env_case *c, const struct check *k)
+{
+    json_t *v = jpath(env, k->path);
+    const char *s = json_string_value(v);
+    g_autofree char *want = k->s ? g_strescape(k->s, NULL) : NULL;	/* for the test name */
+
+    switch (k->op) {
+    case END:
+	break;
+    case EQ:
+	is_str(s, k->s, "%s: %s", c->name, k->path);
+	break;
+    case HAS:
+	has_str(s, k->s, "%s: %s has '%s'", c->name, k->path, want);
+	break;
+    case LACKS:
+	if (!ok(s != NULL && strstr(s, k->s) == NULL, "%s: %s lacks '%s'", c->name, k->path, want))
+	    diag_got(s);
+	break;
+    case PREFIX:
+	if (!ok(s != NULL && g_str_has_prefix(s, k->s), "%s: %s starts with '%s'", c->name,
+		k->path, want))
+	    diag_got(s);
+	break;
+    case INT:
+	if (!ok(json_is_integer(v), "%s: %s is an integer", c->name, k->path))
+	    break;
+	is_int(json_integer_value(v), k->n, "%s: %s = %lld", c->name, k->path, k->n);
+	break;
+    case ISNULL:
+	ok(json_is_null(v), "%s: %s is null", c->name, k->path);
+	break;
+    case ISTRUE:
+	ok(json_is_true(v), "%s: %s is true", c->name, k->path);
+	break;
+    case ISFALSE:
+	ok(json_is_false(v), "%s: %s is false", c->name, k->path);
+	break;
+    case LEN:
+	if (!is_int(json_is_array(v) ? (long long) json_array_size(v) : -1, k->n,
+		    "%s: %s has %lld entries", c->name, k->path, k->n) && v) {
+	    char   *d = json_dumps(v, JSON_COMPACT);
+
+	    diag("got: %s", d ? d : "?");
+	    free(d);
+	}
+	break;
+    case MAXLEN:
+	ok(s && strlen(s) <= (size_t) k->n, "%s: %s is at most %lld bytes", c->name, k->path, k->n);
+	break;
+    case ISSTR:
+	ok(json_is_string(v), "%s: %s is a string", c->name, k->path);
+	break;
+    }
+}
+
+static void test_table(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(env_cases); i++) {
+	const struct env_case *c = &env_cases[i];
+	json_t *env = build(c->raw, NULL);
+	json_t *back;
+
+	if (!ok(env != NULL, "%s: envelope built", c->name))
+	    continue;
+	for (const struct check *k = c->checks; k->op != END; k++)
+	    run_check(env, c, k);
+	back = roundtrip(env);
+	ok(back != NULL && json_equal(back, env), "%s: envelope_decode() gives it back", c->name);
+	json_decref(back);
+	json_decref(env);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/*	Cases that need their own input or limits			    */
+/* ---------------------------------------------------------------- */
+
+static void test_nul_bytes(void)
+{
+    static const char raw[] = "From: alice@example.org\nSubject: nul\n\nbefore\0after\n";
+    json_t *env = build_len(raw, sizeof(raw) - 1, NULL);
+    const char *text = jpath_str(env, "text");
+
+    ok(json_is_string(json_object_get(env, "subject")), "NUL bytes: envelope built");
+    has_str(text, "before", "NUL bytes: text before the NUL kept");
+    has_str(text, "after", "NUL bytes: text after the NUL kept");
+    is_int(json_integer_value(json_object_get(env, "raw_size")), sizeof(raw) - 1,
+	   "NUL bytes: raw keeps every byte");
+    json_decref(env);
+}
+
+static void test_empty(void)
+{
+    json_t *env = build_len("", 0, NULL);
+    json_t *back;
+
+    if (!ok(env != NULL, "empty input: envelope built"))
+	return;
+    is_str(jpath_str(env, "subject"), "", "empty input: subject is empty");
+    is_str(jpath_str(env, "text"), "", "empty input: text is empty");
+    is_str(jpath_str(env, "text_from"), "none", "empty input: text_from none");
+    ok(json_is_null(json_object_get(env, "message_id")), "empty input: no message_id");
+    is_int(json_array_size(json_object_get(env, "from")), 0, "empty input: no From");
+    is_int(json_integer_value(json_object_get(env, "size")), 0, "empty input: size 0");
+    is_int(envelope_raw_size(env), 0, "empty input: raw_size 0");
+    ok(json_object_get(env, "raw") == NULL, "empty input: the original is not in the JSON");
+    back = roundtrip(env);
+    ok(back != NULL, "empty input: envelope_decode() accepts it");
+    json_decref(back);
+    json_decref(env);
+}
+
+static void test_huge_subject(void)
+{
+    GString *raw = g_string_new("From: alice@example.org\nSubject: ");
+    json_t *env;
+    const char *s;
+
+    for (int i = 0; i < 50000; i++)
+	g_string_append(raw, "\xc3\xa9");		/* 2 bytes each */
+    g_string_append(raw, "\n\nbody\n");
+    env = build(raw->str, NULL);
+    s = jpath_str(env, "subject");
+    ok(s != NULL && strlen(s) > 1000 && strlen(s) <= 2000,
+       "huge subject: cut to at most 2000 bytes (got %zu)", s ? strlen(s) : 0);
+    ok(s != NULL && g_utf8_validate(s, -1, NULL) && strlen(s) % 2 == 0,
+       "huge subject: cut at a character boundary");
+    is_str(jpath_str(env, "text"), "body\n", "huge subject: body still found");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_text_limit(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new("From: alice@example.org\nSubject: long\n\n");
+    json_t *env;
+    const char *t;
+
+    for (int i = 0; i < 1000; i++)
+	g_string_append(raw, "\xe2\x82\xac");		/* 3 bytes each */
+    lim.max_text = 100;
+    env = build(raw->str, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= 100 && strlen(t) >= 97, "text limit: text cut to max_text (got %zu)",
+       t ? strlen(t) : 0);
+    ok(t && g_utf8_validate(t, -1, NULL) && strlen(t) % 3 == 0,
+       "text limit: cut at a character boundary");
+    ok(json_is_true(json_object_get(env, "text_truncated")), "text limit: text_truncated");
+    json_decref(env);
+
+    lim.max_text = 3000;
+    env = build(raw->str, &lim);
+    ok(json_is_false(json_object_get(env, "text_truncated")),
+       "text limit: exactly max_text bytes is not truncated");
+    is_int(strlen(jpath_str(env, "text")), 3000, "text limit: all 3000 bytes kept");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* The same for text made from HTML. */
+    raw = g_string_new("From: alice@example.org\nSubject: long\nContent-Type: text/html\n\n<p>");
+    for (int i = 0; i < 500; i++)
+	g_string_append(raw, "word ");
+    g_string_append(raw, "</p>\n");
+    lim.max_text = 100;
+    env = build(raw->str, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= 100, "text limit: HTML text cut to max_text (got %zu)", t ? strlen(t) : 0);
+    ok(json_is_true(json_object_get(env, "text_truncated")), "text limit: HTML text_truncated");
+    is_str(jpath_str(env, "text_from"), "html", "text limit: text from html");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_attachment_limit(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: many\n"
+				"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+				"--b\nContent-Type: text/plain\n\nBody.\n");
+    json_t *env;
+
+    for (int i = 0; i < 5; i++)
+	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"f%d.bin\"\n\n%d\n", i, i);
+    g_string_append(raw, "--b--\n");
+
+    lim.max_attachments = 2;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 2,
+	   "max_attachments 2 of 5: two kept");
+    is_str(jpath_str(env, "attachments[1].filename"), "f1.bin", "max_attachments: the first ones kept");
+    ok(json_is_true(json_object_get(env, "attachments_truncated")),
+       "max_attachments: attachments_truncated");
+    json_decref(env);
+
+    lim.max_attachments = 5;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 5, "max_attachments 5 of 5: all kept");
+    ok(json_is_false(json_object_get(env, "attachments_truncated")),
+       "max_attachments 5 of 5: not truncated");
+    json_decref(env);
+
+    lim.max_attachments = 0;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 0, "max_attachments 0: none kept");
+    ok(json_is_true(json_object_get(env, "attachments_truncated")), "max_attachments 0: truncated");
+    is_str(jpath_str(env, "text"), "Body.", "max_attachments 0: text still there");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_raw_limit(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new("From: alice@example.org\nSubject: raw\n\n");
+    json_t *env;
+
+    while (raw->len < 500)
+	g_string_append(raw, "0123456789\n");
+    lim.max_raw = 100;
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "raw_truncated")), "raw limit: raw_truncated");
+    is_int(json_integer_value(json_object_get(env, "raw_size")), 100, "raw limit: raw_size = max_raw");
+    is_int(json_integer_value(json_object_get(env, "size")), raw->len, "raw limit: size is the whole");
+    ok(json_is_false(json_object_get(env, "truncated")), "raw limit: the message itself was whole");
+    is_int(envelope_raw_size(env), 100, "raw limit: envelope_raw_size() = max_raw");
+    is_str(jpath_str(env, "subject"), "raw", "raw limit: parsed from the whole message");
+    json_decref(env);
+
+    lim.max_raw = raw->len;
+    env = build(raw->str, &lim);
+    ok(json_is_false(json_object_get(env, "raw_truncated")), "raw limit: exactly max_raw is whole");
+    json_decref(env);
+
+    /* The milter held only part of a bigger message. */
+    {
+	static const char *const rcpts[] = {"support@example.com"};
+	static const struct mailbox *const matched[] = {&mb_support};
+	struct envelope_input in = {
+	    .sender = "", .recipients = rcpts, .matched = matched, .n_recipients = 1,
+	    .raw = raw->str, .raw_len = 200, .message_size = 5000000,
+	};
+
+	lim = default_limits();
+	env = envelope_build(&in, &lim);
+	is_int(json_integer_value(json_object_get(env, "size")), 5000000, "cut message: size as received");
+	is_int(json_integer_value(json_object_get(env, "raw_size")), 200, "cut message: raw_size as held");
+	ok(json_is_true(json_object_get(env, "truncated")), "cut message: truncated");
+	ok(json_is_true(json_object_get(env, "raw_truncated")), "cut message: raw_truncated");
+	is_str(jpath_str(env, "sender"), "", "null sender is \"\"");
+	json_decref(env);
+    }
+    g_string_free(raw, TRUE);
+}
+
+static void test_two_mailboxes(void)
+{
+    static const char *const rcpts[] = {"support@example.com", "Sales@Example.com",
+	"help+x@example.com", "stranger@example.net"};
+    static const struct mailbox *const matched[] = {&mb_support, &mb_sales, &mb_support, NULL};
+    static const char raw[] = "From: alice@example.org\nSubject: two\n\nbody\n";
+    struct envelope_limits lim = default_limits();
+    struct envelope_input in = {
+	.sender = "alice@example.org", .recipients = rcpts, .matched = matched,
+	.n_recipients = 4, .raw = raw, .raw_len = sizeof(raw) - 1, .message_size = sizeof(raw) - 1,
+    };
+    json_t *env = envelope_build(&in, &lim);
+    char   *d = json_dumps(json_object_get(env, "mailboxes"), JSON_COMPACT | JSON_SORT_KEYS);
+
+    is_int(json_array_size(json_object_get(env, "recipients")), 4, "two mailboxes: all 4 recipients");
+    is_str(d, "[{\"name\":\"support\",\"recipients\":[\"support@example.com\",\"help+x@example.com\"]},"
+	   "{\"name\":\"sales\",\"recipients\":[\"Sales@Example.com\"]}]",
+	   "two mailboxes: one entry per mailbox, recipients grouped, unmatched left out");
+    free(d);
+    json_decref(env);
+
+    /* No recipient matched: the worker must refuse it. */
+    in.matched = (const struct mailbox *const[]) {NULL, NULL, NULL, NULL};
+    env = envelope_build(&in, &lim);
+    d = json_dumps(env, JSON_COMPACT);
+    {
+	char   *why = NULL;
+	json_t *back = envelope_decode(d, strlen(d), &why);
+
+	ok(back == NULL && why && strstr(why, "mailbox"), "no matched mailbox: envelope_decode refuses (%s)",
+	   why ? why : "accepted");
+	json_decref(back);
+	g_free(why);
+    }
+    free(d);
+    json_decref(env);
+}
+
+static void test_dedupe(void)
+{
+    static const char a[] =
+	"Received: from a.example.org by mx1.example.com; Tue, 2 Jan 2024 10:00:01 +0100\n"
+	"From: alice@example.org\nSubject: dup\nDate: Tue, 02 Jan 2024 10:00:00 +0100\n"
+	"Message-ID: <dup@example.org>\n\nsame body\n";
+    static const char b[] =
+	"Received: from b.example.org by mx2.example.com; Tue, 2 Jan 2024 10:03:17 +0100\n"
+	"Received: from a.example.org by b.example.org; Tue, 2 Jan 2024 10:00:01 +0100\n"
+	"From: alice@example.org\nSubject: dup\nDate: Tue, 02 Jan 2024 10:00:00 +0100\n"
+	"Message-ID: <dup@example.org>\n\nsame body\n";
+    static const char c[] =
+	"Received: from a.example.org by mx1.example.com; Tue, 2 Jan 2024 10:00:01 +0100\n"
+	"From: alice@example.org\nSubject: dup\nDate: Tue, 02 Jan 2024 10:00:00 +0100\n"
+	"Message-ID: <dup@example.org>\n\nanother body\n";
+    json_t *ea = build(a, NULL), *eb = build(b, NULL), *ec = build(c, NULL);
+    const char *ka = jpath_str(ea, "dedupe_key"), *kb = jpath_str(eb, "dedupe_key"),
+	*kc = jpath_str(ec, "dedupe_key");
+
+    ok(ka && strlen(ka) == 64, "dedupe_key is a SHA-256 in hex");
+    is_str(kb, ka, "dedupe_key: same message, different Received headers: equal");
+    ok(ka && kc && strcmp(ka, kc) != 0, "dedupe_key: different bodies: different");
+    is_str(jpath_str(eb, "body_sha256"), jpath_str(ea, "body_sha256"),
+	   "body_sha256: equal for the same body");
+    ok(strcmp(jpath_str(ea, "id"), jpath_str(eb, "id")) != 0, "id: every envelope has its own");
+    json_decref(ea);
+    json_decref(eb);
+    json_decref(ec);
+}
+
+static void test_decode(void)
+{
+    static const char raw[] = HDR "Subject: round trip\nIn-Reply-To: <x@y.example>\n\nbody\n";
+    json_t *env = build(raw, NULL);
+    char   *text = json_dumps(env, JSON_COMPACT);
+    char   *why = NULL;
+    json_t *back = envelope_decode(text, strlen(text), &why);
+
+    ok(back != NULL && json_equal(back, env), "decode: round trip of a built envelope");
+    json_decref(back);
+
+    /* The original travels beside the JSON: all of it is kept. */
+    {
+	GMimeMessage *msg = envelope_raw_message(raw, envelope_raw_size(env));
+
+	is_int(envelope_raw_size(env), sizeof(raw) - 1, "envelope_raw_size: the whole message");
+	ok(msg != NULL, "envelope_raw_message: parses the original");
+	is_str(msg ? g_mime_message_get_subject(msg) : NULL, "round trip",
+	       "envelope_raw_message: its subject");
+	ok(envelope_raw_message(NULL, 0) == NULL, "envelope_raw_message: NULL without one");
+	if (msg)
+	    g_object_unref(msg);
+    }
+    free(text);
+
+    static const struct {
+	const char *name;
+	const char *text;		/* NULL: from the built envelope, changed */
+	const char *del;		/* member to delete */
+	const char *set_v;		/* "v" replaced by this JSON */
+	const char *why;		/* part of the reason */
+    } bad[] = {
+	{"not JSON", "{\"v\": 1, ", NULL, NULL, "not JSON"},
+	{"empty text", "", NULL, NULL, "not JSON"},
+	{"not an object", "[1, 2, 3]", NULL, NULL, "not a JSON object"},
+	{"wrong version", NULL, NULL, "2", "version 2"},
+	{"version as a string", NULL, NULL, "\"1\"", "version"},
+	{"missing version", NULL, "v", NULL, "version"},
+	{"missing subject", NULL, "subject", NULL, "'subject'"},
+	{"missing dedupe_key", NULL, "dedupe_key", NULL, "'dedupe_key'"},
+	{"missing mailboxes", NULL, "mailboxes", NULL, "'mailboxes'"},
+	{"missing attachments", NULL, "attachments", NULL, "'attachments'"},
+	{"subject not a string", NULL, NULL, NULL, "'subject'"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+	char   *t;
+
+	if (bad[i].text) {
+	    t = g_strdup(bad[i].text);
+	} else {
+	    json_t *copy = json_deep_copy(env);
+	    char   *j;
+
+	    if (bad[i].del)
+		json_object_del(copy, bad[i].del);
+	    else if (bad[i].set_v)
+		json_object_set_new(copy, "v", json_loads(bad[i].set_v, JSON_DECODE_ANY, NULL));
+	    else
+		json_object_set_new(copy, "subject", json_integer(5));
+	    j = json_dumps(copy, JSON_COMPACT);
+	    t = g_strdup(j);
+	    free(j);
+	    json_decref(copy);
+	}
+	why = NULL;
+	back = envelope_decode(t, strlen(t), &why);
+	ok(back == NULL, "decode rejects: %s", bad[i].name);
+	has_str(why, bad[i].why, "decode rejects: %s: the reason says so", bad[i].name);
+	json_decref(back);
+	g_free(why);
+	g_free(t);
+    }
+    json_decref(env);
+}
+
+static void test_limits_from_config(void)
+{
+    const char *path = "conf/intake.conf";
+    GPtrArray *errors = NULL;
+    struct intake_config *cfg;
+    struct envelope_limits lim;
+
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+	skip("conf/intake.conf not found (run from the project root)");
+	return;
+    }
+    cfg = config_load(path, &errors);
+    g_ptr_array_free(errors, TRUE);
+    if (!ok(cfg != NULL, "limits: conf/intake.conf loads"))
+	return;
+    envelope_limits_from_config(&lim, cfg);
+    is_int(lim.max_text, cfg->max_text_size, "limits: max_text from max_text_size");
+    is_int(lim.max_raw, cfg->raw_max_size, "limits: max_raw from raw_max_size");
+    is_int(lim.max_attachments, cfg->max_attachments, "limits: max_attachments");
+    ok(lim.raw_headers == (const char *const *) cfg->raw_headers, "limits: raw_headers");
+    config_free(cfg);
+}
+
+static void run_unit(void)
+{
+    test_table();
+    test_nul_bytes();
+    test_empty();
+    test_huge_subject();
+    test_text_limit();
+    test_attachment_limit();
+    test_raw_limit();
+    test_two_mailboxes();
+    test_dedupe();
+    test_decode();
+    test_limits_from_config();
+}
+
+/* ---------------------------------------------------------------- */
+/*	Corpus								    */
+/* ---------------------------------------------------------------- */
+
+struct tally {
+    const char *what;
+    int     match, total;
+    GPtrArray *misses;			/* "file: expected 'x', got 'y'" */
+};
+
+static void tally_add(struct tally *t, int matched, const char *file, const char *want,
+		      const char *got)
+{
+    t->total++;
+    if (matched)
+	t->match++;
+    else
+	g_ptr_array_add(t->misses, g_strdup_printf("%s: expected '%s', got '%s'", file,
+						   want ? want : "(none)", got ? got : "(none)"));
+}
+
+static int is_message_file(const char *name)
+{
+    return !g_str_has_suffix(name, ".json") && !g_str_has_suffix(name, ".tsv")
+	&& !g_str_has_suffix(name, ".md");
+}
+
+static void collect_files(const char *dir, GPtrArray *out)
+{
+    GDir   *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    if (d == NULL)
+	return;
+    while ((name = g_dir_read_name(d)) != NULL) {
+	char   *path = g_build_filename(dir, name, NULL);
+
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+	    collect_files(path, out);
+	    g_free(path);
+	} else {
+	    g_ptr_array_add(out, path);
+	}
+    }
+    g_dir_close(d);
+}
+
+static int cmp_path(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * same_text - want equals got, where a U+FFFD in want (the source parser
+ * met a byte it could not decode) stands for any one character of got.
+ */
+static int same_text(const char *want, const char *got)
+{
+    if (!g_utf8_validate(want, -1, NULL) || !g_utf8_validate(got, -1, NULL))
+	return strcmp(want, got) == 0;
+    while (*want && *got) {
+	gunichar w = g_utf8_get_char(want);
+
+	if (w != 0xFFFD && w != g_utf8_get_char(got))
+	    return 0;
+	want = g_utf8_next_char(want);
+	got = g_utf8_next_char(got);
+    }
+    return *want == 0 && *got == 0;
+}
+
+static char *trimmed(const char *s)
+{
+    return g_strstrip(g_strdup(s ? s : ""));
+}
+
+/* compare_expected - tally one parse/ expectation against its envelope */
+static void compare_expected(const char *exp_path, const char *rel, json_t *env,
+			     struct tally *subj, struct tally *from, struct tally *att)
+{
+    json_error_t jerr;
+    json_t *exp = json_load_file(exp_path, 0, &jerr);
+    json_t *fields = json_object_get(exp, "fields");
+    json_t *v;
+
+    if (!json_is_object(fields)) {
+	diag("%s: cannot read expectations: %s", exp_path, jerr.text);
+	json_decref(exp);
+	return;
+    }
+    if ((v = json_object_get(fields, "subject")) != NULL && json_is_string(v)) {
+	g_autofree char *want = trimmed(json_string_value(v));
+	g_autofree char *got = trimmed(jpath_str(env, "subject"));
+
+	tally_add(subj, same_text(want, got), rel, want, got);
+    }
+    if (json_array_size(v = json_object_get(fields, "from")) > 0) {
+	const char *want = jpath_str(v, "[0].address");
+	const char *got = jpath_str(env, "from[0].address");
+
+	if (want)
+	    tally_add(from, got && g_ascii_strcasecmp(want, got) == 0, rel, want, got);
+    }
+    if (json_is_array(v = json_object_get(fields, "attachments"))) {
+	size_t  i;
+	json_t *a;
+
+	json_array_foreach(v, i, a) {
+	    const char *want = json_string_value(json_object_get(a, "filename"));
+	    json_t *envatt = json_object_get(env, "attachments");
+	    int     found = 0;
+	    size_t  j;
+	    json_t *b;
+	    GString *names;
+
+	    if (json_is_true(json_object_get(a, "zammad_html_alternative_of_body")) || want == NULL)
+		continue;
+	    json_array_foreach(envatt, j, b) {
+		const char *got = json_string_value(json_object_get(b, "filename"));
+
+		if (got && same_text(want, got))
+		    found = 1;
+	    }
+	    names = g_string_new(NULL);
+	    json_array_foreach(envatt, j, b)
+		g_string_append_printf(names, "%s%s", j ? ", " : "",
+				  json_string_value(json_object_get(b, "filename")));
+	    tally_add(att, found, rel, want, json_array_size(envatt) ? names->str : NULL);
+	    g_string_free(names, TRUE);
+	}
+    }
+    json_decref(exp);
+}
+
+static int report_tally(struct tally *t)
+{
+    double  pct = t->total ? 100.0 * t->match / t->total : 100.0;
+    int     good = pct >= 95.0;
+
+    printf("# %s: %d/%d (%.1f%%)\n", t->what, t->match, t->total, pct);
+    for (guint i = 0; i < t->misses->len; i++)
+	printf("#   mismatch %s\n", (const char *) g_ptr_array_index(t->misses, i));
+    ok(good, "corpus: %s agree for at least 95%% (%d/%d)", t->what, t->match, t->total);
+    g_ptr_array_free(t->misses, TRUE);
+    return good;
+}
+
+/*
+ * load_threading - threading.derived.tsv as file -> row (strv: message_id,
+ * in_reply_to, references), or NULL when the corpus has none.
+ */
+static GHashTable *load_threading(const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "threading.derived.tsv", NULL);
+    g_autofree char *text = NULL;
+    GHashTable *rows;
+    char  **lines;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+	return NULL;
+    rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_strfreev);
+    lines = g_strsplit(text, "\n", -1);
+    for (int i = 1; lines[i]; i++) {		/* line 0 names the columns */
+	char  **cols = g_strsplit(lines[i], "\t", 4);
+
+	if (g_strv_length(cols) == 4) {
+	    char  **row = g_new0(char *, 4);
+
+	    for (int j = 0; j < 3; j++)
+		row[j] = g_strdup(g_strstrip(cols[j + 1]));
+	    g_hash_table_replace(rows, g_strdup(cols[0]), row);
+	}
+	g_strfreev(cols);
+    }
+    g_strfreev(lines);
+    return rows;
+}
+
+/* compare_threading - tally message_id, in_reply_to, references against a derived row */
+static void compare_threading(char **row, const char *rel, json_t *env, struct tally *t)
+{
+    const char *mid = jpath_str(env, "message_id");
+    const char *irt = jpath_str(env, "in_reply_to");
+    g_autofree char *want_mid = NULL, *want_irt = NULL, *got_mid = NULL, *got_irt = NULL;
+    GString *refs = g_string_new(NULL);
+    size_t  i;
+    json_t *v;
+
+    /* Derived values are "<id>" tokens: compare in that form. */
+    want_mid = g_strdup(row[0]);
+    got_mid = mid ? g_strdup_printf("<%s>", mid) : g_strdup("");
+    want_irt = g_strndup(row[1], strcspn(row[1], " "));
+    got_irt = irt ? g_strdup_printf("<%s>", irt) : g_strdup("");
+    json_array_foreach(json_object_get(env, "references"), i, v)
+	g_string_append_printf(refs, "%s<%s>", i ? " " : "", json_string_value(v));
+    tally_add(&t[0], strcmp(want_mid, got_mid) == 0, rel, want_mid, got_mid);
+    tally_add(&t[1], strcmp(want_irt, got_irt) == 0, rel, want_irt, got_irt);
+    tally_add(&t[2], strcmp(row[2], refs->str) == 0, rel, row[2], refs->str);
+    g_string_free(refs, TRUE);
+}
+
+/* run_corpus - 0 done, 77 corpus not found */
+static int run_corpus(void)
+{
+    const char *dir = g_getenv("INTAKE_CORPUS");
+    GPtrArray *files;
+    struct tally subj = {"subjects", 0, 0, g_ptr_array_new_with_free_func(g_free)};
+    struct tally from = {"senders", 0, 0, g_ptr_array_new_with_free_func(g_free)};
+    struct tally att = {"attachment filenames", 0, 0, g_ptr_array_new_with_free_func(g_free)};
+    struct tally thr[3] = {
+	{"threading (derived): message_id", 0, 0, g_ptr_array_new_with_free_func(g_free)},
+	{"threading (derived): in_reply_to", 0, 0, g_ptr_array_new_with_free_func(g_free)},
+	{"threading (derived): references", 0, 0, g_ptr_array_new_with_free_func(g_free)},
+    };
+    GHashTable *threading;
+    GPtrArray *bad = g_ptr_array_new_with_free_func(g_free);
+    int     n_messages = 0, n_expected = 0;
+    gsize   dirlen;
+
+    if (dir == NULL || *dir == 0)
+	dir = "../shared/corpus";
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	printf("skipped: corpus not found (%s)\n", dir);
+	g_ptr_array_free(subj.misses, TRUE);
+	g_ptr_array_free(from.misses, TRUE);
+	g_ptr_array_free(att.misses, TRUE);
+	for (int k = 0; k < 3; k++)
+	    g_ptr_array_free(thr[k].misses, TRUE);
+	g_ptr_array_free(bad, TRUE);
+	return 77;
+    }
+    threading = load_threading(dir);
+    dirlen = strlen(dir);
+    files = g_ptr_array_new_with_free_func(g_free);
+    collect_files(dir, files);
+    g_ptr_array_sort(files, cmp_path);
+
+    for (guint i = 0; i < files->len; i++) {
+	const char *path = g_ptr_array_index(files, i);
+	const char *rel = path + dirlen + (path[dirlen] == '/');
+	g_autofree char *raw = NULL;
+	g_autofree char *exp_path = NULL;
+	gsize   len;
+	json_t *env, *back;
+
+	if (!is_message_file(path))
+	    continue;
+	if (!g_file_get_contents(path, &raw, &len, NULL)) {
+	    g_ptr_array_add(bad, g_strdup_printf("%s: cannot read", rel));
+	    continue;
+	}
+	n_messages++;
+	env = build_len(raw, len, NULL);
+	back = roundtrip(env);
+	if (back == NULL)
+	    g_ptr_array_add(bad, g_strdup_printf("%s: envelope does not decode", rel));
+	json_decref(back);
+
+	exp_path = g_strconcat(path, ".expected.json", NULL);
+	if (g_str_has_prefix(rel, "parse/") && g_file_test(exp_path, G_FILE_TEST_EXISTS)) {
+	    n_expected++;
+	    compare_expected(exp_path, rel, env, &subj, &from, &att);
+	}
+	if (threading && g_hash_table_lookup(threading, rel))
+	    compare_threading(g_hash_table_lookup(threading, rel), rel, env, thr);
+	json_decref(env);
+    }
+    g_ptr_array_free(files, TRUE);
+
+    for (guint i = 0; i < bad->len; i++)
+	diag("%s", (const char *) g_ptr_array_index(bad, i));
+    ok(n_messages > 0 && bad->len == 0, "corpus: all %d messages give an envelope that decodes",
+       n_messages);
+    ok(n_expected > 0, "corpus: %d messages with expected parse results", n_expected);
+    g_ptr_array_free(bad, TRUE);
+    report_tally(&subj);
+    report_tally(&from);
+    report_tally(&att);
+    if (threading) {
+	/* A sanity check only: the corpus derived these with a simple tokeniser. */
+	for (int k = 0; k < 3; k++)
+	    report_tally(&thr[k]);
+	g_hash_table_destroy(threading);
+    } else {
+	skip("threading.derived.tsv not in the corpus");
+	for (int k = 0; k < 3; k++)
+	    g_ptr_array_free(thr[k].misses, TRUE);
+    }
+    return 0;
+}
+
+int     main(int argc, char **argv)
+{
+    const char *part = argc > 1 ? argv[1] : "all";
+    int     corpus = 0;
+    int     status;
+
+    if (strcmp(part, "all") && strcmp(part, "unit") && strcmp(part, "corpus")) {
+	fprintf(stderr, "usage: %s [unit|corpus]\n", argv[0]);
+	return 2;
+    }
+    envelope_init();
+    if (strcmp(part, "corpus") != 0)
+	run_unit();
+    if (strcmp(part, "unit") != 0)
+	corpus = run_corpus();
+    status = tap_done();
+    g_mime_shutdown();
+    return status != 0 ? status : corpus;
+}
