@@ -86,7 +86,7 @@ check: deps
 unit: asan
 	@bash tests/run unit
 
-bench: deps all
+bench: deps all build/release/bin/envelope-tool
 	@bash tests/bench/run
 
 demo: deps all
