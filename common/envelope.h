@@ -36,7 +36,10 @@ void    envelope_limits_from_config(struct envelope_limits *lim,
 				    const struct intake_config *cfg);
 json_t *envelope_build(const struct envelope_input *in,
 		       const struct envelope_limits *lim);
-json_t *envelope_decode(const char *text, gsize len, char **why);
+char   *envelope_encode(json_t *env, const char **text, gsize *text_len);
+json_t *envelope_decode(const char *json, gsize len, char **why);
+json_t *envelope_decode_parts(const char *json, gsize len, const char *text,
+			      gsize text_len, char **why);
 gsize   envelope_raw_size(json_t *env);
 GMimeMessage *envelope_raw_message(const char *raw, gsize len);
 GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len);

@@ -19,7 +19,7 @@
  *	(HOST:PORT or unix:PATH), with the configured timeout on connect,
  *	read and write, AUTH and SELECT done on connect. It connects on first
  *	use and again after any connection error. After a failed connect it
- *	waits before the next attempt (backoff doubling from 100 ms to 5 s):
+ *	waits before the next attempt (backoff doubling from 100 ms to 1 s):
  *	within that time a command fails at once, so that a milter answers
  *	"try again later" quickly instead of holding the SMTP session for a
  *	timeout per message.
@@ -44,7 +44,7 @@
 #include "redisq.h"
 
 #define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
+#define BACKOFF_MAX_MS	1000
 
 struct redisq {
     const struct intake_config *cfg;

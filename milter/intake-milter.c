@@ -41,6 +41,7 @@
 #include <libmilter/mfapi.h>
 
 #include "config.h"
+#include "enqueue.h"
 #include "envelope.h"
 #include "log.h"
 #include "mctx.h"
@@ -189,27 +190,6 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
     return noreply(ctx, SMFIP_NR_BODY);
 }
 
-/* queue_envelope - XADD; the stream entry id (g_free), or NULL and *why */
-static char *queue_envelope(const char *json, size_t len, const char *raw, size_t raw_len,
-			    char **why)
-{
-    struct redisq *rq = redisq_pool_get(pool);
-    const char *argv[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json, "raw", raw};
-    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, len, 3, raw_len};
-    redisReply *r = redisq_argv(rq, why, 9, argv, lens);
-    char   *id = NULL;
-
-    if (r && r->type == REDIS_REPLY_STRING)
-	id = g_strndup(r->str, r->len);
-    else if (r)
-	*why = g_strdup_printf("redis %s: unexpected reply type %d to XADD",
-			       cfg->redis_server, r->type);
-    if (r)
-	freeReplyObject(r);
-    redisq_pool_put(pool, rq);
-    return id;
-}
-
 static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, const char *why)
 {
     msg_warn("%s: deferred (451 4.3.0): %s", mctx_qid(mc), why);
@@ -223,7 +203,6 @@ static sfsistat cb_eom(SMFICTX *ctx)
     struct mctx *mc = MCTX(ctx);
     g_autofree char *why = NULL;
     g_autofree char *entry = NULL;
-    g_autofree char *json = NULL;
     g_autoptr(GString) names = g_string_new(NULL);
     const char *env_id;
     json_t *env;
@@ -233,13 +212,13 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	return SMFIS_TEMPFAIL;
     take_queue_id(ctx, mc);
     env = mctx_envelope(mc);
-    json = json_dumps(env, JSON_COMPACT);
-    if (json == NULL) {
-	json_decref(env);
-	return tempfail(ctx, mc, "cannot encode the envelope (out of memory?)");
+    {
+	struct redisq *rq = redisq_pool_get(pool);
+
+	entry = enqueue_envelope(rq, cfg->redis_stream, env,
+				 mc->raw ? (const char *) mc->raw->data : "", &why);
+	redisq_pool_put(pool, rq);
     }
-    entry = queue_envelope(json, strlen(json), mc->raw ? (const char *) mc->raw->data : "",
-			   envelope_raw_size(env), &why);
     if (entry == NULL) {
 	json_decref(env);
 	return tempfail(ctx, mc, why ? why : "redis: unknown error");

@@ -132,8 +132,7 @@ static void process_batch(struct worker *w, GPtrArray *entries)
 	} else {
 	    for (guint i = 0; i < todo->len && !retry; i++) {
 		struct queue_entry *e = g_ptr_array_index(todo, i);
-		enum pipe_result r = pipeline_entry(&w->pl, e->id, e->envelope, e->len, e->raw,
-						     e->raw_len, &why);
+		enum pipe_result r = pipeline_entry(&w->pl, e, &why);
 		char   *w2 = NULL;
 
 		switch (r) {

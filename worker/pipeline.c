@@ -2,7 +2,7 @@
  * NAME
  *	pipeline - run one stream entry through the worker's stages
  * SYNOPSIS
- *	enum pipe_result pipeline_entry(pl, entry_id, text, len, raw, raw_len, &why)
+ *	enum pipe_result pipeline_entry(pl, entry, &why)
  *	const char *json_header(env, name)
  * DESCRIPTION
  *	pipeline_entry() decodes the entry and runs one job per mailbox
@@ -58,9 +58,8 @@ static enum stage_result run_job(struct job *job)
     return STAGE_DONE;
 }
 
-enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
-				const char *text, gsize len, const char *raw,
-				gsize raw_len, char **why)
+enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
+				char **why)
 {
     const struct store_ops *ops = pl->store->ops;
     enum pipe_result result = PIPE_OK;
@@ -68,7 +67,7 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
     size_t  i;
 
     *why = NULL;
-    if ((env = stage_decode(text, len, why)) == NULL)
+    if ((env = stage_decode(e, why)) == NULL)
 	return PIPE_FAIL;
     if (ops->savepoint(pl->store, why) != STORE_OK) {
 	json_decref(env);
@@ -79,10 +78,10 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
 	enum stage_result r;
 
 	job.pl = pl;
-	job.entry_id = entry_id;
+	job.entry_id = e->id;
 	job.env = env;
-	job.raw = raw;
-	job.raw_len = raw_len;
+	job.raw = e->raw;
+	job.raw_len = e->raw_len;
 	job.qid = json_string_value(json_object_get(env, "queue_id"));
 	if (job.qid == NULL || *job.qid == 0)
 	    job.qid = "NOQUEUE";

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "config.h"
 #include "envelope.h"
+#include "queue.h"
 #include "store.h"
 #include "template.h"
 
@@ -80,12 +81,11 @@ enum stage_result stage_classify(struct job *job);
 enum stage_result stage_store(struct job *job);
 enum stage_result stage_reply(struct job *job);
 
-json_t *stage_decode(const char *text, gsize len, char **why);
+json_t *stage_decode(const struct queue_entry *e, char **why);
 enum stage_result stage_store_status(int rc, struct job *job, char *why);
 
-enum pipe_result pipeline_entry(struct pipeline *pl, const char *entry_id,
-				const char *text, gsize len, const char *raw,
-				gsize raw_len, char **why);
+enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
+				char **why);
 const char *json_header(json_t *env, const char *name);
 
 #endif

@@ -18,7 +18,8 @@
  *	struct queue *queue_free(q)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
- *	"v", "envelope" (the JSON) and "raw" (the original message, binary). Workers read them as consumers of the group
+ *	"v", "envelope" (the JSON), "text" and "raw" (the original message,
+ *	binary); see common/enqueue.c. A dead letter keeps all of them. Workers read them as consumers of the group
  *	[worker] group.
  *
  *	queue_read() appends up to count entries to entries (struct
@@ -63,8 +64,8 @@ void    queue_entry_free(gpointer p)
     struct queue_entry *e = p;
 
     g_free(e->id);
-    g_free(e->envelope);
-    g_free(e->raw);
+    if (e->fields)
+	g_ptr_array_unref(e->fields);
     g_free(e);
 }
 
@@ -145,30 +146,45 @@ static const char *field(redisReply *fields, const char *name, gsize *len)
     return NULL;
 }
 
+/* entry_field - the value of a field of a queue entry, or NULL */
+static const char *entry_field(const struct queue_entry *qe, const char *name, gsize *len)
+{
+    for (guint i = 0; i + 1 < qe->fields->len; i += 2) {
+	gsize   n;
+	const char *k = g_bytes_get_data(g_ptr_array_index(qe->fields, i), &n);
+
+	if (n == strlen(name) && memcmp(k, name, n) == 0)
+	    return g_bytes_get_data(g_ptr_array_index(qe->fields, i + 1), len);
+    }
+    return NULL;
+}
+
 /* add_entries - entries of an [id, [field, value...]] array */
 static void add_entries(redisReply *list, GPtrArray *entries)
 {
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
 	redisReply *e = list->element[i];
+	redisReply *f;
 	struct queue_entry *qe;
-	const char *env;
-	gsize   len = 0;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
 	    || e->element[0]->type != REDIS_REPLY_STRING)
 	    continue;
 	qe = g_new0(struct queue_entry, 1);
 	qe->id = g_strdup(e->element[0]->str);
-	env = field(e->element[1], "envelope", &len);
-	if (env) {
-	    qe->envelope = g_strndup(env, len);
-	    qe->len = len;
+	qe->fields = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+	f = e->element[1];
+	for (size_t j = 0; f && f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
+	    if (f->element[j]->type != REDIS_REPLY_STRING
+		|| f->element[j + 1]->type != REDIS_REPLY_STRING)
+		continue;
+	    g_ptr_array_add(qe->fields, g_bytes_new(f->element[j]->str, f->element[j]->len));
+	    g_ptr_array_add(qe->fields, g_bytes_new(f->element[j + 1]->str,
+						    f->element[j + 1]->len));
 	}
-	env = field(e->element[1], "raw", &len);
-	if (env) {
-	    qe->raw = g_memdup2(env, len);
-	    qe->raw_len = len;
-	}
+	qe->envelope = entry_field(qe, "envelope", &qe->len);
+	qe->text = entry_field(qe, "text", &qe->text_len);
+	qe->raw = entry_field(qe, "raw", &qe->raw_len);
 	qe->deliveries = 1;
 	g_ptr_array_add(entries, qe);
     }
@@ -382,10 +398,11 @@ int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const ch
 
     GPtrArray *add = argv_new("XADD", q->cfg->redis_dead_stream, "*", "entry", e->id,
 			      "error", error, "deliveries", deliveries, "failed_at", when,
-			      "consumer", q->consumer, "envelope",
-			      e->envelope ? e->envelope : "", "raw", NULL);
+			      "consumer", q->consumer, NULL);
 
-    g_ptr_array_add(add, g_bytes_new(e->raw ? e->raw : "", e->raw ? e->raw_len : 0));
+    /* Everything the entry carried, as it was: dlq retry puts it back. */
+    for (guint i = 0; e->fields && i < e->fields->len; i++)
+	g_ptr_array_add(add, g_bytes_ref(g_ptr_array_index(e->fields, i)));
     g_ptr_array_add(cmds, add);
     g_ptr_array_add(cmds, argv_new("XACK", q->cfg->redis_stream, q->cfg->worker_group,
 				   e->id, NULL));
@@ -560,13 +577,16 @@ int     queue_dlq_show(struct queue *q, const char *id, json_t **out, char **why
 
 int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **why)
 {
+    static const char *const meta[] = {"entry", "error", "deliveries", "failed_at",
+    "consumer", NULL};
     redisReply *r = cmd(q, why, "XRANGE", q->cfg->redis_dead_stream, id, id, NULL);
-    const char *argv[11];
-    size_t  lens[11];
-    const char *env, *raw;
-    gsize   len = 0, raw_len = 0;
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GArray) lens = g_array_new(FALSE, FALSE, sizeof(size_t));
+    redisReply *f, *a;
     int     rc = -1;
 
+#define ARG(p, n) do { size_t len_ = (n); g_ptr_array_add(argv, (gpointer) (p)); \
+		       g_array_append_val(lens, len_); } while (0)
     if (r == NULL)
 	return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
@@ -574,34 +594,31 @@ int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **w
 			       q->cfg->redis_dead_stream);
 	goto out;
     }
-    env = field(r->element[0]->element[1], "envelope", &len);
-    if (env == NULL || len == 0) {
+    f = r->element[0]->element[1];
+    if (field(f, "envelope", NULL) == NULL) {
 	*why = g_strdup_printf("dead letter %s has no envelope to retry", id);
 	goto out;
     }
-    raw = field(r->element[0]->element[1], "raw", &raw_len);
-    argv[0] = "XADD", argv[1] = q->cfg->redis_stream, argv[2] = "*", argv[3] = "v";
-    argv[4] = "1", argv[5] = "envelope", argv[6] = env, argv[7] = "raw";
-    argv[8] = raw ? raw : "", argv[9] = "retry_of", argv[10] = id;
-    for (int i = 0; i < 11; i++)
-	lens[i] = strlen(argv[i]);
-    lens[6] = len;
-    lens[8] = raw ? raw_len : 0;
-    {
-	redisReply *a = redisq_argv(q->rq, why, 11, argv, lens);
-
-	if (a == NULL)
-	    goto out;
-	*new_id = g_strndup(a->str, a->len);
-	freeReplyObject(a);
+    ARG("XADD", 4);
+    ARG(q->cfg->redis_stream, strlen(q->cfg->redis_stream));
+    ARG("*", 1);
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+	if (g_strv_contains(meta, f->element[i]->str))
+	    continue;
+	ARG(f->element[i]->str, f->element[i]->len);
+	ARG(f->element[i + 1]->str, f->element[i + 1]->len);
     }
-    {
-	redisReply *d = cmd(q, why, "XDEL", q->cfg->redis_dead_stream, id, NULL);
-
-	if (d == NULL)
-	    goto out;
-	freeReplyObject(d);
-    }
+    ARG("retry_of", 8);
+    ARG(id, strlen(id));
+#undef ARG
+    if ((a = redisq_argv(q->rq, why, argv->len, (const char **) argv->pdata,
+			 (size_t *) lens->data)) == NULL)
+	goto out;
+    *new_id = g_strndup(a->str, a->len);
+    freeReplyObject(a);
+    if ((a = cmd(q, why, "XDEL", q->cfg->redis_dead_stream, id, NULL)) == NULL)
+	goto out;
+    freeReplyObject(a);
     rc = 0;
 out:
     freeReplyObject(r);

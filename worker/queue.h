@@ -9,9 +9,12 @@
 
 struct queue_entry {
     char   *id;
-    char   *envelope;			/* NULL when the entry has none */
+    GPtrArray *fields;			/* GBytes: name, value, name, value... */
+    const char *envelope;		/* into fields; NULL when there is none */
     gsize   len;
-    char   *raw;			/* the original message, or NULL */
+    const char *text;			/* the body text, or NULL */
+    gsize   text_len;
+    const char *raw;			/* the original message, or NULL */
     gsize   raw_len;
     gint64  deliveries;
 };

@@ -2,10 +2,11 @@
  * NAME
  *	stage_decode - stream entry to envelope
  * SYNOPSIS
- *	json_t *stage_decode(text, len, &why)
+ *	json_t *stage_decode(entry, &why)
  * DESCRIPTION
- *	The first stage: the entry's "envelope" field is parsed and checked
- *	by envelope_decode() (the same module the milter writes it with).
+ *	The first stage: the entry's "envelope" field is parsed and checked,
+ *	with its "text" field put back in, by envelope_decode_parts() (the
+ *	same module the milter writes it with).
  *	An entry with no envelope field, or one this worker cannot read,
  *	fails with the reason: it is retried and, after [worker]
  *	max_deliveries, kept in the dead-letter stream for a postmaster.
@@ -13,11 +14,11 @@
 #include "envelope.h"
 #include "pipeline.h"
 
-json_t *stage_decode(const char *text, gsize len, char **why)
+json_t *stage_decode(const struct queue_entry *e, char **why)
 {
-    if (text == NULL) {
+    if (e->envelope == NULL) {
 	*why = g_strdup("stream entry has no 'envelope' field");
 	return NULL;
     }
-    return envelope_decode(text, len, why);
+    return envelope_decode_parts(e->envelope, e->len, e->text, e->text_len, why);
 }

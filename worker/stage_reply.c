@@ -139,7 +139,7 @@ enum stage_result stage_reply(struct job *job)
     out.subject = subject;
     out.header_fields = "[]";
     out.body = body;
-    out.raw = content;
+    out.raw = NULL;			/* the outbox row holds the message as sent */
     out.note = "automatic acknowledgement";
     out.thread_ids = thread_ids;
     rc = st->ops->add_message(st, job->ticket_id, &out, &row, &why);

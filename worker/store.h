@@ -133,6 +133,7 @@ struct store_ops {
 			     int limit, json_t **out, char **why);
     int     (*show_ticket) (struct store *st, const char *number, json_t **out, char **why);
     int     (*stats) (struct store *st, json_t **out, char **why);
+    int     (*set_durability) (struct store *st, gboolean full, char **why);
 };
 
 struct store {

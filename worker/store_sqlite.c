@@ -13,6 +13,9 @@
  *	runs in WAL mode, so readers never wait for the writer, with
  *	synchronous=FULL: once store_commit() returns, the tickets survive
  *	a power loss, and the worker may acknowledge the Redis entries.
+ *	set_durability(FALSE) relaxes one connection to synchronous=NORMAL
+ *	(the outbox's: a reply's state survives a crash, not a power loss).
+ *	Full-text indexing happens once per transaction, in commit.
  *	Foreign keys are enforced; a writer that finds the database locked
  *	waits up to [store] busy_timeout, then gets STORE_BUSY.
  *
@@ -21,8 +24,8 @@
  *	(so two processes that start together migrate once); a database
  *	made by a newer Intake is refused. Tables: counters (ticket
  *	sequence per year), tickets, messages (with messages_fts, an
- *	external-content FTS5 index of subject and body, kept in sync by
- *	add_message; messages are never deleted or updated), attachments,
+ *	external-content FTS5 index of subject and body, brought up to date
+ *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
  *	their references, and the Message-ID of every queued reply, so that
  *	an answer to an acknowledgement finds its ticket), parties
@@ -154,7 +157,9 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_ticket ON outbox(ticket_id);"
     "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body,"
     "  content='messages', content_rowid='id',"
-    "  tokenize='unicode61 remove_diacritics 2');",
+    "  tokenize='unicode61 remove_diacritics 2');"
+    /* Messages above this id are not in messages_fts yet (see sq_commit). */
+    "INSERT INTO counters(name, value) VALUES('fts-indexed', 0);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -169,7 +174,7 @@ enum stmt {
     S_OP_SAVEPOINT, S_OP_RELEASE, S_OP_ROLLBACK_TO,
     S_FIND_DUPLICATE, S_TICKET_BY_NUMBER, S_TICKET_BY_ID, S_THREAD_LOOKUP,
     S_IS_PARTY, S_COUNTER_NEXT, S_TICKET_INSERT, S_PARTY_INSERT, S_SET_STATUS,
-    S_TICKET_MAILBOX, S_MESSAGE_INSERT, S_FTS_INSERT, S_ATTACHMENT_INSERT,
+    S_TICKET_MAILBOX, S_MESSAGE_INSERT, S_FTS_INSERT, S_FTS_MARK, S_ATTACHMENT_INSERT,
     S_THREAD_INSERT, S_TICKET_TOUCH,
     S_REPLY_INSERT, S_REPLIED_RECENTLY, S_NEXT_REPLY, S_REPLY_STATE, S_REPLY_GET_STATE,
     S_RECOVER_REPLIES,
@@ -236,7 +241,13 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	" body, raw, raw_truncated, note, created_at)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
     [S_FTS_INSERT] = {"index message text",
-	"INSERT INTO messages_fts(rowid, subject, body) VALUES(?1, ?2, ?3)"},
+	"INSERT INTO messages_fts(rowid, subject, body)"
+	" SELECT id, subject, body FROM messages"
+	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
+	"   AND direction = 'in' ORDER BY id"},
+    [S_FTS_MARK] = {"mark messages indexed",
+	"UPDATE counters SET value = (SELECT coalesce(max(id), 0) FROM messages)"
+	" WHERE name = 'fts-indexed'"},
     [S_ATTACHMENT_INSERT] = {"insert attachment",
 	"INSERT INTO attachments(message_id, filename, content_type, content_id, size,"
 	" content, stored) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
@@ -587,6 +598,11 @@ static const struct {
     {"journal_mode", "WAL", "wal"},
     {"synchronous", "FULL", "2"},
     {"foreign_keys", "ON", "1"},
+    /* A batch of tickets with their originals is several MB: keep it in memory. */
+    {"cache_size", "-32768", "-32768"},
+    /* Checkpoint every 32 MB of WAL, not 4 MB: index pages rewritten by
+     * several batches are copied to the database once. */
+    {"wal_autocheckpoint", "8192", "8192"},
 };
 
 static int sq_pragmas(struct sq *sq, char **why)
@@ -793,6 +809,19 @@ static int sq_commit(struct store *st, char **why)
 			       sq->path);
 	return STORE_BUSY;
     }
+    /*
+     * Full-text indexing happens here, once per transaction, not as each
+     * message is added: FTS5 flushes its pending terms at every SAVEPOINT,
+     * and the pipeline takes one per job, so indexing message by message
+     * wrote one index segment per message (a sixth of the worker's time,
+     * and ever more segments to merge). Messages of jobs rolled back to
+     * their savepoint are gone by now and are not indexed. Outgoing
+     * messages are automatic acknowledgements (template text) for now:
+     * XXX index agents' replies too once the store has them.
+     */
+    if ((ret = sq_run(sq, S_FTS_INSERT, why)) != STORE_OK
+	|| (ret = sq_run(sq, S_FTS_MARK, why)) != STORE_OK)
+	return ret;
     ret = sq_run(sq, S_COMMIT, why);
     if (ret == STORE_OK || sqlite3_get_autocommit(sq->db))
 	sq->in_txn = FALSE;
@@ -1100,10 +1129,8 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 	return ret;
     }
     *message_id = sqlite3_last_insert_rowid(sq->db);
-    if ((ret = sq_bind(sq, S_FTS_INSERT, why, "itt", *message_id, m->subject,
-		       m->body)) != STORE_OK)
-	return ret;
-    return sq_run(sq, S_FTS_INSERT, why);
+    /* Indexed for full-text search at commit: see sq_commit(). */
+    return STORE_OK;
 }
 
 static int sq_add_message(struct store *st, gint64 ticket_id,
@@ -1418,6 +1445,19 @@ static int sq_stats(struct store *st, json_t **out, char **why)
     return STORE_OK;
 }
 
+/*
+ * sq_set_durability - synchronous=FULL (default) or NORMAL for this
+ * connection. With NORMAL a commit survives the death of the process
+ * (it is in the WAL, in the kernel's page cache) but not a power loss.
+ */
+static int sq_set_durability(struct store *st, gboolean full, char **why)
+{
+    struct sq *sq = SQ(st);
+    const char *sql = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+
+    return sq_exec(sq, sql, sql, why);
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1443,4 +1483,5 @@ const struct store_ops store_sqlite_ops = {
     .list_tickets = sq_list_tickets,
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
+    .set_durability = sq_set_durability,
 };

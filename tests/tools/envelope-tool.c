@@ -7,8 +7,8 @@
  *	Builds the envelope of each MESSAGE with the same code the milter
  *	uses, as if it had been sent to the address of MAILBOX, and prints
  *	it (one JSON document a line, without the original message) or, with
- *	-x, adds it to the configured stream as the milter does (fields v,
- *	envelope and raw). With -n the files are used round-robin
+ *	-x, adds it to the configured stream as the milter does
+ *	(enqueue_envelope(): fields v, envelope, text and raw). With -n the files are used round-robin
  *	until COUNT envelopes are made; -u makes each one a different mail
  *	(a unique Message-ID and de-duplication key), as distinct customers'
  *	mails would be.
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "enqueue.h"
 #include "envelope.h"
 #include "redisq.h"
 
@@ -91,24 +92,20 @@ int     main(int argc, char **argv)
 	    json_object_set_new(env, "message_id", json_string(mid));
 	    json_object_set_new(env, "dedupe_key", json_string(key));
 	}
-	json = json_dumps(env, JSON_COMPACT);
 	if (rq) {
-	    const char *av[] = {"XADD", cfg->redis_stream, "*", "v", "1", "envelope", json,
-		"raw", in.raw};
-	    size_t  lens[] = {4, strlen(cfg->redis_stream), 1, 1, 1, 8, strlen(json), 3,
-		envelope_raw_size(env)};
 	    char   *why = NULL;
-	    redisReply *r = redisq_argv(rq, &why, 9, av, lens);
+	    char   *id = enqueue_envelope(rq, cfg->redis_stream, env, in.raw, &why);
 
-	    if (r == NULL) {
+	    if (id == NULL) {
 		fprintf(stderr, "envelope-tool: %s\n", why);
 		return 1;
 	    }
-	    freeReplyObject(r);
+	    g_free(id);
 	} else {
+	    json = json_dumps(env, JSON_COMPACT);
 	    printf("%s\n", json);
+	    free(json);
 	}
-	free(json);
 	json_decref(env);
     }
     redisq_free(rq);

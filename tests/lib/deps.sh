@@ -1,0 +1,75 @@
+#!/bin/sh
+# deps.sh: install the Debian packages Intake needs to build and test (run by `make deps`).
+#
+# POSIX sh (Debian runs this with dash). Works on a fresh minimal Debian 12: needs only dpkg-query
+# and apt-get, no sudo, no pkg-config.
+#   - everything installed: prints nothing, exits 0
+#   - something missing, running as root: apt-get update (only when a missing package has no
+#     install candidate, e.g. empty package lists), preseeds Postfix ("No configuration"), installs
+#   - something missing, not root: prints the command to run as root and exits 1
+# Installing postfix or redis-server may start the *system* instances; the tests never use or
+# touch them (they run private instances under /tmp/intake-tests).
+
+PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
+libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
+postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+    if [ "$status" != "install ok installed" ]; then
+	missing="$missing $p"
+    fi
+done
+missing=${missing# }
+[ -z "$missing" ] && exit 0
+
+preseed="echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections"
+install="DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing"
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages: $missing" >&2
+    echo "deps: run as root:" >&2
+    echo "  apt-get update && $preseed && $install" >&2
+    exit 1
+fi
+
+echo "deps: installing: $missing"
+
+# apt-get update only when needed: a missing package without an install candidate
+# (a new machine's package lists may be empty).
+need_update=no
+for p in $missing; do
+    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+    if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then
+	need_update=yes
+	break
+    fi
+done
+if [ "$need_update" = yes ]; then
+    apt-get update || { echo "deps: apt-get update failed" >&2; exit 1; }
+fi
+
+case " $missing " in
+    *" postfix "*)
+	echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections \
+	    || { echo "deps: debconf-set-selections failed" >&2; exit 1; } ;;
+esac
+
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing || {
+    echo "deps: apt-get install failed" >&2
+    exit 1
+}
+
+# Check again: apt-get can succeed without installing what was asked for.
+still=""
+for p in $missing; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
+    [ "$status" = "install ok installed" ] || still="$still $p"
+done
+if [ -n "$still" ]; then
+    echo "deps: still missing after install:$still" >&2
+    exit 1
+fi
+exit 0
