@@ -520,13 +520,39 @@ static char *attachment_name(GMimeObject *obj, int index)
 	if (subject && *subject) {
 	    g_autofree char *s = clean_text(subject, -1, MAX_FILENAME - 4, 1, NULL);
 
-	    g_strdelimit(s, "/\\:*?\"<>|", '_');
+	    g_strdelimit(s, "/\\", '_');
 	    if (*s)
 		return g_strconcat(s, ".eml", NULL);
 	}
 	if ((clean = described_name(obj, ".eml")) != NULL)
 	    return clean;
 	return g_strdup("message.eml");
+    }
+    /* An unnamed image (an inline picture, mostly) is "image.png". */
+    if (g_mime_content_type_is_type(ct, "image", "*")) {
+	const char *ext = sensible_extension(ct);
+
+	if (strcmp(ext, ".bin") == 0) {
+	    g_autofree char *sub = g_ascii_strdown(g_mime_content_type_get_media_subtype(ct), 20);
+
+	    g_strdelimit(sub, "/\\. ", '_');
+	    return g_strconcat("image.", sub, NULL);
+	}
+	return g_strconcat("image", ext, NULL);
+    }
+    /* Otherwise the Content-ID's local part names it, as it names it in the HTML. */
+    {
+	const char *cid = g_mime_object_get_content_id(obj);
+
+	if (cid && *cid) {
+	    g_autofree char *local = g_strndup(cid, strcspn(cid, "@"));
+
+	    clean = clean_text(local, -1, MAX_FILENAME, 1, NULL);
+	    g_strdelimit(clean, "/\\", '_');
+	    if (*clean && strcmp(clean, ".") != 0 && strcmp(clean, "..") != 0)
+		return clean;
+	    g_free(clean);
+	}
     }
     if ((clean = described_name(obj, sensible_extension(ct))) != NULL)
 	return clean;
@@ -647,15 +673,50 @@ static void parser_warning(gint64 offset, GMimeParserWarning errcode,
 						  "item", jstr(item ? item : "", 200)));
 }
 
-static GMimeParserOptions *parser_options(json_t *warnings)
+/*
+ * declared_charset - the charset a message declares somewhere (a text
+ * part, a multipart's parameter), when it has raw 8-bit bytes that are
+ * not UTF-8 (in its first 64 KB): a Chinese or Japanese mailer that writes raw
+ * GB2312 or Shift_JIS into Subject or a file name declares that charset
+ * for its text, and Windows-1252 would only make mojibake of it. NULL
+ * when the header is clean, or nothing else is declared. Newly allocated.
+ */
+static char *declared_charset(const char *raw, gsize len)
 {
-    static const char *fallback[] = {"UTF-8", "windows-1252", NULL};
+    static GRegex *re;
+    static gsize once;
+    g_autoptr(GMatchInfo) mi = NULL;
+    gsize   scan = MIN(len, 65536);
+    char   *cs = NULL;
+
+    /* Where everything is ASCII or UTF-8 the fallback never comes into play. */
+    if (g_utf8_validate_len(raw, scan, NULL))
+	return NULL;
+    if (g_once_init_enter(&once)) {
+	re = g_regex_new("charset\\s*=\\s*\"?([A-Za-z0-9_.:-]{2,40})", G_REGEX_CASELESS
+			 | G_REGEX_RAW | G_REGEX_OPTIMIZE, 0, NULL);
+	g_once_init_leave(&once, 1);
+    }
+    if (g_regex_match_full(re, raw, scan, 0, 0, &mi, NULL)) {
+	cs = g_match_info_fetch(mi, 1);
+	if (g_ascii_strcasecmp(cs, "us-ascii") == 0 || g_ascii_strcasecmp(cs, "utf-8") == 0)
+	    g_clear_pointer(&cs, g_free);
+    }
+    return cs;
+}
+
+static GMimeParserOptions *parser_options(json_t *warnings, const char *declared)
+{
+    const char *fallback[] = {"UTF-8", declared ? declared : "windows-1252",
+	"windows-1252", NULL};
     GMimeParserOptions *opts = g_mime_parser_options_new();
 
     g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
+    if (declared == NULL)
+	fallback[2] = NULL;
     g_mime_parser_options_set_fallback_charsets(opts, fallback);
     if (warnings)
 	g_mime_parser_options_set_warning_callback(opts, parser_warning, warnings);
@@ -731,7 +792,8 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_t *env = json_object();
     json_t *warnings = json_array();
     json_t *rcpts = json_array();
-    GMimeParserOptions *opts = parser_options(warnings);
+    g_autofree char *declared = declared_charset(in->raw, in->raw_len);
+    GMimeParserOptions *opts = parser_options(warnings, declared);
     GMimeMessage *msg = parse_message(in->raw, in->raw_len, opts);
     GMimeObject *mobj = msg ? GMIME_OBJECT(msg) : NULL;
     g_autofree char *uuid = g_uuid_string_random();
@@ -952,7 +1014,11 @@ GMimeMessage *envelope_raw_message(const char *raw, gsize len)
 
     if (raw == NULL || len == 0)
 	return NULL;
-    opts = parser_options(NULL);
+    {
+	g_autofree char *declared = declared_charset(raw, len);
+
+	opts = parser_options(NULL, declared);
+    }
     msg = parse_message(raw, len, opts);
     g_mime_parser_options_free(opts);
     return msg;

@@ -18,8 +18,8 @@
  *	(counted, logged, kept apart) is the business of the auto-generated
  *	mail issue, which extends this stage.
  *
- *	Also picks the customer: the first From address (the envelope
- *	sender when there is none) and where an acknowledgement would go
+ *	Also picks the customer: the first From address (else Reply-To, else
+ *	the envelope sender) and where an acknowledgement would go
  *	(Reply-To, else From).
  */
 #include <string.h>
@@ -72,6 +72,9 @@ enum stage_result stage_filter(struct job *job)
     const char *sender = envelope_str(env, "sender");
     const char *v;
 
+    /* No From (it happens, mostly in spam): Reply-To, else the envelope sender. */
+    if (from == NULL)
+	from = reply_to;
     job->customer_address = from ? envelope_str(from, "address") : sender;
     job->customer_name = from ? envelope_str(from, "name") : "";
     job->reply_address = reply_to ? envelope_str(reply_to, "address") : job->customer_address;

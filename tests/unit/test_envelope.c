@@ -458,7 +458,7 @@ static const struct env_case env_cases[] = {
 	"--b--\n",
 	{{EQ, "subject", "Fwd: complaint"}, {EQ, "text", "Forwarding this."},
 	    {LEN, "attachments", .n = 1}, {EQ, "attachments[0].content_type", "message/rfc822"},
-	    {EQ, "attachments[0].filename", "Order 12_34_ where is it_.eml"},
+	    {EQ, "attachments[0].filename", "Order 12_34: where is it?.eml"},
 	    {EQ, "message_id", "case@example.org"}}},
     {"message/rfc822 attachment without a subject",
 	HDR
