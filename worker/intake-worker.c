@@ -103,29 +103,21 @@ static gboolean dead_letter(struct worker *w, struct queue_entry *e)
     return TRUE;
 }
 
-static void process_batch(struct worker *w, GPtrArray *entries)
+/*
+ * run_transaction - process entries in one store transaction, retrying
+ * the whole of it while the store is busy; acknowledge what committed.
+ */
+static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 {
     const struct store_ops *ops = w->pl.store->ops;
-    g_autoptr(GPtrArray) todo = g_ptr_array_new();
-    g_autoptr(GPtrArray) done = g_ptr_array_new();
+    guint   already = done->len;		/* gone entries, acknowledged too */
     int     backoff = 100;
-
-    for (guint i = 0; i < entries->len; i++) {
-	struct queue_entry *e = g_ptr_array_index(entries, i);
-
-	if (dead_letter(w, e))
-	    continue;
-	if (e->envelope == NULL)		/* deleted while pending */
-	    g_ptr_array_add(done, e->id);
-	else
-	    g_ptr_array_add(todo, e);
-    }
 
     for (;;) {
 	char   *why = NULL;
 	gboolean retry = FALSE;
 
-	g_ptr_array_set_size(done, 0);
+	g_ptr_array_set_size(done, already);
 	w->pl.replies_queued = 0;
 	if (ops->begin(w->pl.store, &why) != STORE_OK) {
 	    retry = TRUE;
@@ -184,6 +176,39 @@ static void process_batch(struct worker *w, GPtrArray *entries)
     }
     if (w->pl.replies_queued && w->outbox)
 	outbox_kick(w->outbox);
+}
+
+/*
+ * process_batch - the entries of one read. Entries delivered before (the
+ * worker died while it held them, or they failed) each get a transaction
+ * of their own: should one of them crash the worker again, the others
+ * are already committed and do not climb towards max_deliveries with it.
+ * New entries share one transaction (one fsync for all).
+ */
+static void process_batch(struct worker *w, GPtrArray *entries)
+{
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    g_autoptr(GPtrArray) done = g_ptr_array_new();
+
+    for (guint i = 0; i < entries->len && !got_term; i++) {
+	struct queue_entry *e = g_ptr_array_index(entries, i);
+
+	if (dead_letter(w, e))
+	    continue;
+	if (e->fields->len == 0) {		/* deleted while pending */
+	    g_ptr_array_add(done, e->id);
+	} else if (e->deliveries > 1) {
+	    g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+	    g_ptr_array_add(one, e);
+	    run_transaction(w, one, done);
+	    g_ptr_array_set_size(done, 0);
+	} else {
+	    g_ptr_array_add(fresh, e);
+	}
+    }
+    if (fresh->len || done->len)
+	run_transaction(w, fresh, done);
 }
 
 /* ---------------------------------------------------------------- */

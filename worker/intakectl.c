@@ -387,11 +387,19 @@ int     main(int argc, char **argv)
     }
     if (optind >= argc)
 	usage();
+    /*
+     * Then the command's own options, wherever they stand among its
+     * operands: getopt_long() permutes argv[cmd_at..] so that the operands
+     * (e.g. "ticket NUMBER", "dlq retry ID") end up after the options.
+     * optind = 0 makes glibc start afresh (a new argv, GNU ordering).
+     */
     {
 	int     cmd_at = optind;
+	int     sub_argc = argc - cmd_at;
+	char  **sub_argv = argv + cmd_at;
 
-	optind = cmd_at + 1;
-	while ((c = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(sub_argc, sub_argv, "c:j", opts, NULL)) != -1) {
 	    switch (c) {
 	    case 'c':
 		path = optarg;
@@ -417,9 +425,10 @@ int     main(int argc, char **argv)
 		usage();
 	    }
 	}
-	argv[optind - 1] = argv[cmd_at];
-	argc -= optind - 1;
-	argv += optind - 1;
+	/* sub_argv[0] is the command word; the operands follow optind. */
+	sub_argv[optind - 1] = sub_argv[0];
+	argc = sub_argc - (optind - 1);
+	argv = sub_argv + (optind - 1);
     }
     if (strcmp(argv[0], "check-config") == 0)
 	return cmd_check(path);
