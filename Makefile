@@ -27,7 +27,7 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c \
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c
-WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/stage_decode.c \
+WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/maint.c worker/stage_decode.c \
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c

@@ -47,6 +47,7 @@
 
 #include "envelope.h"
 #include "log.h"
+#include "maint.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -61,6 +62,7 @@ struct worker {
     struct queue *q;
     struct pipeline pl;
     struct outbox *outbox;
+    struct maint *maint;
 };
 
 static void on_signal(int sig)
@@ -249,6 +251,11 @@ static int worker_start(struct worker *w)
 	g_free(why);
 	return -1;
     }
+    if ((w->maint = maint_start(w->cfg, &why)) == NULL) {
+	msg_error("cannot start store maintenance: %s", why);
+	g_free(why);
+	return -1;
+    }
     if ((w->outbox = outbox_start(w->cfg, &why)) == NULL) {
 	msg_error("cannot start the outbox: %s", why);
 	g_free(why);
@@ -261,6 +268,7 @@ static int worker_start(struct worker *w)
 static void worker_stop(struct worker *w)
 {
     w->outbox = outbox_stop(w->outbox);
+    w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);

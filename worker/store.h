@@ -134,6 +134,7 @@ struct store_ops {
     int     (*show_ticket) (struct store *st, const char *number, json_t **out, char **why);
     int     (*stats) (struct store *st, json_t **out, char **why);
     int     (*set_durability) (struct store *st, gboolean full, char **why);
+    int     (*checkpoint) (struct store *st, char **why);
 };
 
 struct store {

@@ -1458,6 +1458,22 @@ static int sq_set_durability(struct store *st, gboolean full, char **why)
     return sq_exec(sq, sql, sql, why);
 }
 
+/*
+ * sq_checkpoint - copy what the WAL holds into the database, without
+ * waiting for (or blocking) the writer: a background thread calls this so
+ * that the writer's commits seldom reach wal_autocheckpoint themselves.
+ */
+static int sq_checkpoint(struct store *st, char **why)
+{
+    struct sq *sq = SQ(st);
+    int     rc = sqlite3_wal_checkpoint_v2(sq->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+	return STORE_OK;
+    *why = g_strdup_printf("%s: checkpoint: %s", sq->path, sqlite3_errmsg(sq->db));
+    return STORE_BUSY;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1484,4 +1500,5 @@ const struct store_ops store_sqlite_ops = {
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
     .set_durability = sq_set_durability,
+    .checkpoint = sq_checkpoint,
 };
