@@ -23,7 +23,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmilter -pthread -lm
 O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/html.c \
-	    common/envelope.c common/redisq.c common/enqueue.c
+	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c

@@ -41,6 +41,7 @@
 #include <libmilter/mfapi.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "enqueue.h"
 #include "envelope.h"
 #include "log.h"
@@ -300,76 +301,20 @@ static struct smfiDesc filter = {
 /*	Start-up							    */
 /* ---------------------------------------------------------------- */
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: intake-milter [-f] [-v] [-c FILE]\n"
-	    "       intake-milter -t [-c FILE]   (check the configuration)\n");
-    exit(2);
-}
-
-static void write_pid_file(const char *path)
-{
-    g_autofree char *text = g_strdup_printf("%ld\n", (long) getpid());
-    g_autoptr(GError) err = NULL;
-
-    if (path && *path && !g_file_set_contents(path, text, -1, &err))
-	msg_fatal("cannot write pid file: %s", err->message);
-}
-
-static void detach(void)
-{
-    pid_t   pid = fork();
-    int     fd;
-
-    if (pid < 0)
-	msg_fatal("fork: %m");
-    if (pid > 0)
-	_exit(0);
-    if (setsid() < 0)
-	msg_fatal("setsid: %m");
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0);
-	dup2(fd, 1);
-	if (cfg->milter_log == LOG_DEST_SYSLOG)
-	    dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
-    }
-}
-
 int     main(int argc, char **argv)
 {
-    const char *path = INTAKE_DEFAULT_CONFIG;
-    int     foreground = 0, test = 0, verbose = 0, c, rc;
+    struct daemon_opts opt;
+    int     rc;
 
-    while ((c = getopt(argc, argv, "c:ftvh")) != -1) {
-	switch (c) {
-	case 'c':
-	    path = optarg;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 't':
-	    test = 1;
-	    break;
-	case 'v':
-	    verbose = 1;
-	    break;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
-    cfg = config_load_or_exit(path);
-    if (test) {
-	printf("%s: configuration OK (%u mailboxes)\n", path, cfg->mailboxes->len);
+    daemon_options(argc, argv, "intake-milter", &opt);
+    cfg = config_load_or_exit(opt.config);
+    if (opt.test) {
+	printf("%s: configuration OK (%u mailboxes)\n", opt.config, cfg->mailboxes->len);
 	config_free(cfg);
 	return 0;
     }
     log_open("intake-milter", cfg->milter_log, cfg->milter_log_facility);
-    log_set_verbose(verbose);
+    log_set_verbose(opt.verbose);
     envelope_init();
     pool = redisq_pool_new(cfg);
 
@@ -389,15 +334,14 @@ int     main(int argc, char **argv)
 	    && chmod(cfg->milter_socket + 5, cfg->milter_socket_mode) < 0)
 	    msg_warn("chmod %s: %m", cfg->milter_socket + 5);
     }
-    if (!foreground)
-	detach();
-    write_pid_file(cfg->milter_pid_file);
+    if (!opt.foreground)
+	daemon_detach(cfg->milter_log);
+    daemon_pid_file(cfg->milter_pid_file);
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
     rc = smfi_main();
     msg_info("stopped");
-    if (cfg->milter_pid_file && *cfg->milter_pid_file)
-	unlink(cfg->milter_pid_file);
+    daemon_pid_file_remove(cfg->milter_pid_file);
     if (g_str_has_prefix(cfg->milter_socket, "unix:"))
 	unlink(cfg->milter_socket + 5);
     pool = redisq_pool_free(pool);

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "envelope.h"
 #include "log.h"
 #include "maint.h"
@@ -296,63 +297,18 @@ static void reload(struct worker *w)
 	     w->cfg->mailboxes->len);
 }
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: intake-worker [-f] [-v] [-c FILE]\n"
-	    "       intake-worker -t [-c FILE]   (check the configuration)\n");
-    exit(2);
-}
-
-static void detach(const struct intake_config *cfg)
-{
-    pid_t   pid = fork();
-    int     fd;
-
-    if (pid < 0)
-	msg_fatal("fork: %m");
-    if (pid > 0)
-	_exit(0);
-    setsid();
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-	dup2(fd, 0);
-	dup2(fd, 1);
-	if (cfg->worker_log == LOG_DEST_SYSLOG)
-	    dup2(fd, 2);
-	if (fd > 2)
-	    close(fd);
-    }
-}
-
 int     main(int argc, char **argv)
 {
     struct worker w = {0};
     struct sigaction sa = {0};
+    struct daemon_opts opt;
     gint64  last_claim = 0;
-    int     foreground = 0, test = 0, verbose = 0, c, redis_errors = 0;
+    int     redis_errors = 0;
 
-    w.path = INTAKE_DEFAULT_CONFIG;
-    while ((c = getopt(argc, argv, "c:ftvh")) != -1) {
-	switch (c) {
-	case 'c':
-	    w.path = optarg;
-	    break;
-	case 'f':
-	    foreground = 1;
-	    break;
-	case 't':
-	    test = 1;
-	    break;
-	case 'v':
-	    verbose = 1;
-	    break;
-	default:
-	    usage();
-	}
-    }
-    if (optind != argc)
-	usage();
+    daemon_options(argc, argv, "intake-worker", &opt);
+    w.path = opt.config;
     w.cfg = config_load_or_exit(w.path);
-    if (test) {
+    if (opt.test) {
 	struct templates *ts = templates_new(w.cfg->templates_dir);
 	g_autofree char *dir = g_path_get_dirname(w.cfg->store_path);
 	int     errors = 0;
@@ -370,7 +326,7 @@ int     main(int argc, char **argv)
 	return errors ? 1 : 0;
     }
     log_open("intake-worker", w.cfg->worker_log, w.cfg->worker_log_facility);
-    log_set_verbose(verbose);
+    log_set_verbose(opt.verbose);
     envelope_init();
 
     sa.sa_handler = on_signal;
@@ -380,16 +336,11 @@ int     main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!foreground)
-	detach(w.cfg);
+    if (!opt.foreground)
+	daemon_detach(w.cfg->worker_log);
     if (worker_start(&w) < 0)
 	return 1;
-    if (w.cfg->worker_pid_file && *w.cfg->worker_pid_file) {
-	g_autofree char *pid = g_strdup_printf("%ld\n", (long) getpid());
-
-	if (!g_file_set_contents(w.cfg->worker_pid_file, pid, -1, NULL))
-	    msg_warn("cannot write pid file %s", w.cfg->worker_pid_file);
-    }
+    daemon_pid_file(w.cfg->worker_pid_file);
     msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
 	     w.consumer, w.cfg->worker_group, w.cfg->redis_server, w.cfg->redis_stream,
 	     w.cfg->store_backend, w.cfg->store_path);
@@ -435,8 +386,7 @@ int     main(int argc, char **argv)
     msg_info("stopping: %u tickets created, %u follow-ups, %u duplicates ignored",
 	     w.pl.tickets_created, w.pl.messages_added, w.pl.duplicates);
     worker_stop(&w);
-    if (w.cfg->worker_pid_file && *w.cfg->worker_pid_file)
-	unlink(w.cfg->worker_pid_file);
+    daemon_pid_file_remove(w.cfg->worker_pid_file);
     config_free(w.cfg);
     g_mime_shutdown();
     return 0;

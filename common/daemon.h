@@ -1,0 +1,19 @@
+/* daemon.h: what every Intake daemon does at start. See daemon.c. */
+#ifndef INTAKE_DAEMON_H
+#define INTAKE_DAEMON_H
+
+#include "log.h"
+
+struct daemon_opts {
+    const char *config;			/* -c FILE */
+    int     foreground;			/* -f */
+    int     test;			/* -t */
+    int     verbose;			/* -v */
+};
+
+void    daemon_options(int argc, char **argv, const char *name, struct daemon_opts *o);
+void    daemon_detach(enum log_dest dest);
+void    daemon_pid_file(const char *path);
+void    daemon_pid_file_remove(const char *path);
+
+#endif
