@@ -75,6 +75,9 @@ build/asan/bin/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/tap.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# test_filter includes the stage it tests.
+$(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
+
 deps:
 	@sh tests/lib/deps.sh
 

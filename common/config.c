@@ -82,7 +82,7 @@ static const struct ckey milter_keys[] = {
     {"raw_headers", CT_LIST, CFG(raw_headers),
 	"Auto-Submitted, Precedence, List-Id, List-Unsubscribe, List-Post, "
 	"X-Auto-Response-Suppress, X-Autoreply, X-Autorespond, Return-Path, "
-    "Delivered-To, X-Original-To, Resent-To, Resent-From, X-Loop, X-Intake-Id"},
+    "Delivered-To, X-Original-To, Resent-To, Resent-From, X-Loop, X-Intake-Id, Content-Type"},
     {"tempfail_text", CT_STRING, CFG(tempfail_text),
     "Ticket queue temporarily unavailable, please retry later"},
     {"recipient_delimiter", CT_STRING, CFG(recipient_delimiter), "+"},

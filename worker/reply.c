@@ -22,8 +22,8 @@
  *	printable ASCII without spaces or angle brackets.
  *
  *	reply_safe_address() returns the address (g_free) when it is a plain
- *	local@domain of printable ASCII without spaces, quotes, brackets,
- *	commas or semicolons; NULL otherwise.
+ *	local@domain of printable ASCII with one "@" and without spaces,
+ *	quotes, brackets, commas or semicolons; NULL otherwise.
  * DIAGNOSTICS
  *	NULL and *why (g_free) when the reply cannot be built.
  */
@@ -59,8 +59,9 @@ char   *reply_safe_address(const char *addr)
     for (const char *p = addr; *p; p++)
 	if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f || strchr("<>()[],;:\"\\", *p))
 	    return NULL;
-    at = strrchr(addr, '@');
-    if (at == NULL || at == addr || at[1] == 0 || strchr(at + 1, '.') == NULL)
+    at = strchr(addr, '@');
+    if (at == NULL || at == addr || at[1] == 0 || strchr(at + 1, '@') != NULL
+	|| strchr(at + 1, '.') == NULL)
 	return NULL;
     return g_strdup(addr);
 }
@@ -92,7 +93,7 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
     char   *text;
     char   *id;
     const char *domain;
-    size_t  i, n, first;
+    size_t  i, n, first, kept;
 
     if (to == NULL) {
 	*why = g_strdup_printf("recipient '%s' is not a plain mail address", spec->to_address);
@@ -117,17 +118,27 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
 
 	g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
     }
+    /* The newest MAX_REFERENCES - 1 safe ids, oldest first, then In-Reply-To. */
     n = json_array_size(spec->references);
-    first = n > MAX_REFERENCES - 1 ? n - (MAX_REFERENCES - 1) : 0;
+    first = n;
+    for (i = n, kept = 0; i > 0 && kept < MAX_REFERENCES - 1; i--)
+	if (safe_msgid(json_string_value(json_array_get(spec->references, i - 1)))) {
+	    first = i - 1;
+	    kept++;
+	}
     for (i = first; i < n; i++) {
 	const char *r = json_string_value(json_array_get(spec->references, i));
 
 	if (safe_msgid(r))
 	    g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", r);
     }
-    if (safe_msgid(spec->in_reply_to)
-	&& !strstr(refs->str, spec->in_reply_to))
-	g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "", spec->in_reply_to);
+    if (safe_msgid(spec->in_reply_to)) {
+	/* Whole ids only: "<abc@x>" is not in "<xabc@x>". */
+	g_autofree char *irt = g_strdup_printf("<%s>", spec->in_reply_to);
+
+	if (!strstr(refs->str, irt))
+	    g_string_append_printf(refs, "%s%s", refs->len ? " " : "", irt);
+    }
     if (refs->len)
 	g_mime_object_set_header(obj, "References", refs->str, NULL);
     g_mime_object_set_header(obj, "Auto-Submitted", "auto-replied", NULL);

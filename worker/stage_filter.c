@@ -64,6 +64,33 @@ static gboolean is_no(const char *value)
 	&& (value[2] == 0 || value[2] == ' ' || value[2] == '\t' || value[2] == '(');
 }
 
+/* any_header - does any field of that name satisfy the test? */
+static gboolean any_header(struct job *job, const char *name,
+			   gboolean (*test) (struct job *, const char *))
+{
+    json_t *h;
+    size_t  i;
+
+    json_array_foreach(json_object_get(job->env, "headers"), i, h) {
+	const char *n = json_string_value(json_array_get(h, 0));
+	const char *v = json_string_value(json_array_get(h, 1));
+
+	if (n && v && g_ascii_strcasecmp(n, name) == 0 && test(job, v))
+	    return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean auto_submitted(struct job *job, const char *v)
+{
+    return !is_no(v);
+}
+
+static gboolean our_loop(struct job *job, const char *v)
+{
+    return config_match(job->pl->cfg, v) != NULL;
+}
+
 enum stage_result stage_filter(struct job *job)
 {
     json_t *env = job->env;
@@ -83,7 +110,7 @@ enum stage_result stage_filter(struct job *job)
 
     if (*sender == 0)
 	job->autogen = "null envelope sender (a bounce or report)";
-    else if ((v = json_header(env, "Auto-Submitted")) && !is_no(v))
+    else if (any_header(job, "Auto-Submitted", auto_submitted))
 	job->autogen = "Auto-Submitted";
     else if ((v = json_header(env, "Precedence"))
 	     && contains_word(v, (const char *const[]) {"bulk", "list", "junk",
@@ -105,7 +132,7 @@ enum stage_result stage_filter(struct job *job)
     else if ((v = json_header(env, "X-Auto-Response-Suppress"))
 	     && contains_word(v, (const char *const[]) {"all", "autoreply", "oof", NULL}))
 	job->no_reply = "X-Auto-Response-Suppress";
-    else if ((v = json_header(env, "X-Loop")) && config_match(job->pl->cfg, v))
+    else if (any_header(job, "X-Loop", our_loop))
 	job->no_reply = "X-Loop names one of our mailboxes";
     if (job->autogen)
 	msg_info("%s: mailbox %s: auto-generated (%s): ticketed without acknowledgement",

@@ -62,7 +62,13 @@ struct templates *templates_new(const char *dir)
 
     ts->dir = g_strdup(dir);
     ts->cache = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, template_free);
-    ts->var = g_regex_new("\\{\\{\\{\\{|\\{\\{\\s*([a-z_]+)\\s*\\}\\}", G_REGEX_OPTIMIZE, 0, NULL);
+    /*
+     * Any "{{name}}" is a variable, not only the lower-case names: a typo
+     * such as {{Customer_Name}} or {{ticket-number}} is then reported as
+     * an unknown variable instead of going out to customers verbatim.
+     */
+    ts->var = g_regex_new("\\{\\{\\{\\{|\\{\\{\\s*([^{}\\s]+)\\s*\\}\\}", G_REGEX_OPTIMIZE, 0,
+			  NULL);
     g_mutex_init(&ts->lock);
     return ts;
 }
@@ -149,7 +155,8 @@ static struct template *lookup(struct templates *ts, const char *name, const cha
 
     *why = NULL;
     if (strchr(name, '/') || (lang && strchr(lang, '/'))) {
-	*why = g_strdup_printf("template name '%s' or language '%s' holds a '/'", name, lang);
+	*why = g_strdup_printf("template name '%s' or language '%s' holds a '/'", name,
+			       lang ? lang : "");
 	return NULL;
     }
     g_mutex_lock(&ts->lock);

@@ -35,7 +35,7 @@ char   *ticketno_tag(const char *number)
 char   *ticketno_find(const char *prefix, const char *subject)
 {
     g_autofree char *quoted = g_regex_escape_string(prefix, -1);
-    g_autofree char *pattern = g_strdup_printf("(?:\\[#?|#)(%s-[0-9]{4}-[0-9]{6,12})(?![0-9])",
+    g_autofree char *pattern = g_strdup_printf("(?:\\[#?|#)%s(-[0-9]{4}-[0-9]{6,12})(?![0-9])",
 					       quoted);
     g_autoptr(GRegex) re = NULL;
     g_autoptr(GMatchInfo) mi = NULL;
@@ -45,9 +45,15 @@ char   *ticketno_find(const char *prefix, const char *subject)
 	return NULL;
     re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
     if (re && g_regex_match(re, subject, 0, &mi)) {
-	number = g_match_info_fetch(mi, 1);
-	/* The prefix is matched without regard to case; store it as configured. */
-	memcpy(number, prefix, strlen(prefix));
+	g_autofree char *rest = g_match_info_fetch(mi, 1);
+
+	/*
+	 * The prefix is matched without regard to case; return it as
+	 * configured. Not by copying it over the matched text: a case
+	 * variant may have another length in UTF-8 (U+212A KELVIN SIGN
+	 * matches "k").
+	 */
+	number = g_strconcat(prefix, rest, NULL);
     }
     return number;
 }
