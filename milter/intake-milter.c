@@ -11,7 +11,8 @@
  *	Redis stream. Only when Redis has answered does it let the MTA accept
  *	the message; otherwise it answers 451 4.3.0, so the sending side keeps
  *	the mail and retries. Mail with no mailbox recipient is accepted at
- *	DATA without its content being read.
+ *	DATA without its content being read (at end of message, untouched,
+ *	when the MTA has no DATA step: milter protocol before version 4).
  *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
@@ -205,6 +206,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     g_autofree char *why = NULL;
     g_autofree char *entry = NULL;
     g_autoptr(GString) names = g_string_new(NULL);
+    g_autoptr(GPtrArray) seen = g_ptr_array_new();
     const char *env_id;
     json_t *env;
     guint   removed = 0;
@@ -212,6 +214,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if (mc == NULL)
 	return SMFIS_TEMPFAIL;
     take_queue_id(ctx, mc);
+    if (mc->n_matched == 0) {
+	/* An MTA without the DATA step (milter protocol < 4) gets here. */
+	msg_debug("%s: no mailbox recipient: accepted untouched", mctx_qid(mc));
+	mctx_reset(mc);
+	return SMFIS_CONTINUE;
+    }
     env = mctx_envelope(mc);
     {
 	struct redisq *rq = redisq_pool_get(pool);
@@ -232,8 +240,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 	if (m == NULL)
 	    continue;
-	if (names->len == 0 || !strstr(names->str, m->name))
+	if (!g_ptr_array_find(seen, m, NULL)) {
+	    g_ptr_array_add(seen, (gpointer) m);
 	    g_string_append_printf(names, "%s%s", names->len ? "," : "", m->name);
+	}
 	if (!m->deliver) {
 	    g_autofree char *bracketed = g_strdup_printf("<%s>",
 				    (char *) g_ptr_array_index(mc->rcpts, i));
@@ -254,8 +264,14 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	mctx_reset(mc);
 	return SMFIS_DISCARD;
     }
-    if (smfi_addheader(ctx, "X-Intake-Id", (char *) env_id) != MI_SUCCESS)
-	msg_warn("%s: cannot add X-Intake-Id header", mctx_qid(mc));
+    {
+	/* With SMFIP_HDR_LEADSPC the MTA puts the value right after the colon. */
+	g_autofree char *value = g_strdup_printf("%s%s",
+			    (mc->protocol & SMFIP_HDR_LEADSPC) ? " " : "", env_id);
+
+	if (smfi_addheader(ctx, "X-Intake-Id", value) != MI_SUCCESS)
+	    msg_warn("%s: cannot add X-Intake-Id header", mctx_qid(mc));
+    }
     json_decref(env);
     mctx_reset(mc);
     return SMFIS_CONTINUE;

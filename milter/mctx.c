@@ -20,8 +20,10 @@
  *	The message is rebuilt as it came: header lines with CRLF, the empty
  *	line, the body. What a sender controls is bounded: recipients beyond
  *	max_recipients are not recorded (counted), header fields beyond
- *	max_headers are dropped, and bytes beyond max_message_size are
- *	counted but not kept. The body hash always covers the whole body:
+ *	max_headers are dropped (counted in "headers_dropped" and in the
+ *	size), and bytes beyond max_message_size are counted but not kept.
+ *	Past max_recipients a recipient is still kept when it is a mailbox:
+ *	those decide the tickets. The body hash always covers the whole body:
  *	it is part of the de-duplication key.
  *
  *	mctx_add_rcpt() records a recipient and returns its mailbox, if any.
@@ -50,6 +52,7 @@ void    mctx_reset(struct mctx *mc)
     g_clear_pointer(&mc->body_sum, g_checksum_free);
     mc->n_matched = 0;
     mc->rcpts_dropped = 0;
+    mc->headers_dropped = 0;
     mc->size = 0;
     mc->n_headers = 0;
 }
@@ -107,11 +110,12 @@ const struct mailbox *mctx_add_rcpt(struct mctx *mc, const char *rcpt)
 	mc->rcpts = g_ptr_array_new_with_free_func(g_free);
 	mc->matched = g_ptr_array_new();
     }
-    if (mc->rcpts->len >= (guint) mc->cfg->max_recipients) {
+    m = config_match(mc->cfg, rcpt);
+    /* Past the limit only mailbox recipients are kept: they decide the tickets. */
+    if (mc->rcpts->len >= (guint) mc->cfg->max_recipients && m == NULL) {
 	mc->rcpts_dropped++;
 	return NULL;
     }
-    m = config_match(mc->cfg, rcpt);
     g_ptr_array_add(mc->rcpts, strip_brackets(rcpt));
     g_ptr_array_add(mc->matched, (gpointer) m);
     if (m)
@@ -135,8 +139,12 @@ void    mctx_add_header(struct mctx *mc, const char *name, const char *value, in
 {
     GString *line;
 
-    if (++mc->n_headers > mc->cfg->max_headers)
+    if (++mc->n_headers > mc->cfg->max_headers) {
+	/* Counted, not kept: "size" is what arrived. */
+	mc->size += strlen(name) + strlen(value) + 4;
+	mc->headers_dropped++;
 	return;
+    }
     line = g_string_new(name);
     g_string_append_c(line, ':');
     if (!leadspc)
@@ -190,5 +198,7 @@ json_t *mctx_envelope(struct mctx *mc)
     env = envelope_build(&in, &lim);
     if (mc->rcpts_dropped)
 	json_object_set_new(env, "recipients_dropped", json_integer(mc->rcpts_dropped));
+    if (mc->headers_dropped)
+	json_object_set_new(env, "headers_dropped", json_integer(mc->headers_dropped));
     return env;
 }

@@ -20,6 +20,7 @@ struct mctx {
     GPtrArray *matched;			/* const struct mailbox *, per rcpt */
     guint   n_matched;
     guint   rcpts_dropped;		/* over max_recipients */
+    guint   headers_dropped;		/* over max_headers */
     GByteArray *raw;			/* headers + body, up to the limit */
     gsize   size;			/* bytes received in all */
     int     n_headers;
