@@ -31,7 +31,7 @@ WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/main
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
-UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
@@ -74,6 +74,11 @@ build/asan/bin/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/tap.o \
 		       $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The corpus part of test_envelope.c is a binary of its own (skipped without the corpus).
+$(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DTEST_CORPUS -c -o $@ $<
 
 # test_filter includes the stage it tests.
 $(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
