@@ -1,22 +1,24 @@
 #!/bin/bash
 # demo.sh start|stop: run Intake for a person to look at (make demo / make demo-stop).
 #
-# Everything lives under .demo/ in the project (git-ignored): a private Redis on a unix socket,
-# a private Postfix on 127.0.0.1:2525 with intake-milter attached, intake-worker with its SQLite
-# store, and the configuration .demo/intake.conf whose mailbox is support@example.test. Every
-# other address @example.test is a local Maildir under .demo/postfix/mail/example.test/, so the
-# acknowledgements the worker sends through that same Postfix land there. The services keep
-# running after "make demo"; "make demo-stop" stops them. The system's Postfix and Redis are not
-# touched.
+# The demo's configuration (.demo/intake.conf, mailbox support@example.test), ticket store and
+# logs live under .demo/ in the project (git-ignored). What Postfix's own users must reach (the
+# private Postfix instance on 127.0.0.1:2525, the milter socket, Redis) lives under
+# /var/tmp/intake-demo, because a project under /root is closed to them; .demo/postfix points
+# there. Every other address @example.test is a local Maildir under .demo/postfix/mail/example.test/,
+# so the acknowledgements the worker sends through that same Postfix land there. The services
+# keep running after "make demo"; "make demo-stop" stops them. The system's Postfix and Redis are
+# not touched.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib/harness.sh"
 
-T=$ROOT/.demo
-H_BASE=$T		# Postfix's maillog_file_prefixes
+DEMO=$ROOT/.demo		# configuration, store, logs, pid files
+T=/var/tmp/intake-demo		# Postfix instance, milter socket, Redis
+H_BASE=$T			# Postfix's maillog_file_prefixes
 H_NAME=demo
 PORT=2525
-CONF=$T/intake.conf
+CONF=$DEMO/intake.conf
 INTAKE_BIN=$ROOT
 
 die() { echo "demo: $*" >&2; exit 1; }
@@ -32,9 +34,9 @@ stop_daemon() {	# stop_daemon NAME PIDFILE
 }
 
 stop() {
-    [ -d "$T" ] || { echo "demo: nothing to stop"; return 0; }
-    stop_daemon intake-worker "$T/worker.pid"
-    stop_daemon intake-milter "$T/milter.pid"
+    [ -d "$T" ] || [ -d "$DEMO" ] || { echo "demo: nothing to stop"; return 0; }
+    stop_daemon intake-worker "$DEMO/worker.pid"
+    stop_daemon intake-milter "$DEMO/milter.pid"
     if [ -f "$T/postfix/queue/pid/master.pid" ]; then
 	h_postfix_stop postfix >/dev/null && echo "demo: postfix stopped"
     fi
@@ -43,7 +45,7 @@ stop() {
 	h_redis_stop && echo "demo: redis stopped"
     fi
     local left
-    left=$(_h_kill_under "$T")
+    left=$(_h_kill_under "$T"; _h_kill_under "$DEMO")
     [ -n "$left" ] && echo "demo: stopped leftovers: $left"
     return 0
 }
@@ -62,24 +64,25 @@ start() {
     [ "$(id -u)" = 0 ] || die "run as root (a private Postfix instance needs it)"
     [ -x "$ROOT/milter/intake-milter" ] && [ -x "$ROOT/worker/intake-worker" ] || die "build first: make"
     stop >/dev/null
-    rm -rf "$T"
-    mkdir -p "$T"
+    rm -rf "$T" "$DEMO"
+    mkdir -p "$T" "$DEMO"
     chmod 755 "$T"
     : > "$T/.ports"
+    ln -s "$T/postfix" "$DEMO/postfix"
     _h_listening "$PORT" && die "127.0.0.1:$PORT is in use (another demo? make demo-stop)"
 
-    echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker under .demo/"
+    echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker (.demo/, /var/tmp/intake-demo)"
     h_redis_start >/dev/null || die "redis did not start"
     cat > "$CONF" <<CONF
 # intake.conf of make demo (see docs/intake.conf.md)
 [milter]
-socket = unix:milter.sock
+socket = unix:$T/milter.sock
 socket_mode = 0666
 pid_file = milter.pid
 log = stderr
 
 [redis]
-server = unix:redis/redis.sock
+server = unix:$T/redis/redis.sock
 
 [worker]
 consumer = demo
@@ -107,26 +110,26 @@ CONF
     h_postfix_start postfix "$PORT" "smtpd_milters=unix:$T/milter.sock" >/dev/null ||
 	die "postfix did not start (see $T/postfix/maillog)"
     # Both daemons detach (no -f) and write their pid files; logs to stderr, kept in files.
-    "$ROOT/milter/intake-milter" -c "$CONF" 2>> "$T/milter.log" || die "intake-milter did not start"
-    h_poll "[ -S '$T/milter.sock' ]" 20 || die "intake-milter socket missing (see $T/milter.log)"
-    "$ROOT/worker/intake-worker" -c "$CONF" 2>> "$T/worker.log" || die "intake-worker did not start"
-    h_poll "[ -s '$T/worker.pid' ]" 20 || die "intake-worker did not start (see $T/worker.log)"
+    "$ROOT/milter/intake-milter" -c "$CONF" 2>> "$DEMO/milter.log" || die "intake-milter did not start"
+    h_poll "[ -S '$T/milter.sock' ]" 20 || die "intake-milter socket missing (see $DEMO/milter.log)"
+    "$ROOT/worker/intake-worker" -c "$CONF" 2>> "$DEMO/worker.log" || die "intake-worker did not start"
+    h_poll "[ -s '$DEMO/worker.pid' ]" 20 || die "intake-worker did not start (see $DEMO/worker.log)"
 
     echo "demo: sending three sample mails to support@example.test"
     send "Alice Example <alice@example.test>" "Printer on fire" \
 	"Hello, our printer in room 4 is on fire again. Please help."
-    printf 'Beleg 2026-117\nBetrag: 117,00 EUR\n' > "$T/beleg.txt"
+    printf 'Beleg 2026-117\nBetrag: 117,00 EUR\n' > "$DEMO/beleg.txt"
     send "Bob Beispiel <bob@example.test>" "Rechnung 2026-117 fehlt" \
 	"Guten Tag, mir fehlt die Rechnung 2026-117. Anbei der Beleg." \
-	--attach-type text/plain --attach-name beleg.txt --attach @"$T/beleg.txt"
+	--attach-type text/plain --attach-name beleg.txt --attach @"$DEMO/beleg.txt"
     send "Carol <carol@example.test>" "Password reset for carol" \
 	"Hi, I cannot log in since this morning." --header "Cc: dave@example.test"
 
     local ctl=("$ROOT/worker/intakectl" -c "$CONF")
     h_poll '[ "$("${ctl[@]}" tickets --json 2>/dev/null | jq length)" = 3 ]' 60 ||
-	die "no 3 tickets after 60s (see $T/worker.log, $T/milter.log, $T/postfix/maillog)"
+	die "no 3 tickets after 60s (see $DEMO/worker.log, $DEMO/milter.log, $DEMO/postfix/maillog)"
     h_poll '[ "$(find "$T/postfix/mail/example.test" -path "*/new/*" -type f | xargs -r grep -l "^Auto-Submitted: auto-replied" | wc -l)" -ge 3 ]' 60 ||
-	die "the 3 acknowledgements did not arrive (see $T/worker.log)"
+	die "the 3 acknowledgements did not arrive (see $DEMO/worker.log)"
 
     echo
     echo "Tickets (worker/intakectl -c .demo/intake.conf tickets):"
@@ -135,7 +138,7 @@ CONF
     echo "Acknowledgements delivered by Postfix to the customers' mailboxes:"
     find "$T/postfix/mail/example.test" -path '*/new/*' -type f | xargs -r grep -l '^Auto-Submitted: auto-replied' |
 	while read -r f; do
-	    printf '  %s\n      %s\n' "${f#"$ROOT"/}" "$(grep -m1 '^Subject:' "$f")"
+	    printf '  %s\n      %s\n' ".demo/postfix/${f#"$T"/postfix/}" "$(grep -m1 '^Subject:' "$f")"
 	done
     echo
     echo "Queue (worker/intakectl -c .demo/intake.conf status):"
