@@ -119,6 +119,13 @@ static void table(json_t *rows, const char *const *keys, const char *const *head
     }
 }
 
+/* age_text - ", oldest N s" for an age in seconds, "" when there is none */
+static char *age_text(json_t *v)
+{
+    return json_is_number(v) ? g_strdup_printf(", oldest %.1f s", json_number_value(v))
+	: g_strdup("");
+}
+
 static int cmd_status(const struct intake_config *cfg)
 {
     struct queue *q = queue_new(cfg, "intakectl");
@@ -143,13 +150,13 @@ static int cmd_status(const struct intake_config *cfg)
 	print_json(st);
     } else {
 	json_t *s = json_object_get(st, "store");
-	g_autofree char *oldest = text(json_object_get(st, "oldest_entry_age_s"));
-	g_autofree char *oldest_p = text(json_object_get(st, "oldest_pending_age_s"));
+	g_autofree char *oldest = age_text(json_object_get(st, "oldest_entry_age_s"));
+	g_autofree char *oldest_p = age_text(json_object_get(st, "oldest_pending_age_s"));
 
 	printf("stream          %s (%s)\n", envelope_str(st, "stream"), cfg->redis_server);
-	printf("queued          %" JSON_INTEGER_FORMAT " entries not yet acknowledged,"
-	       " oldest %s s\n", json_integer_value(json_object_get(st, "length")), oldest);
-	printf("pending         %" JSON_INTEGER_FORMAT " delivered to a worker, oldest %s s\n",
+	printf("queued          %" JSON_INTEGER_FORMAT " entries not yet acknowledged%s\n",
+	       json_integer_value(json_object_get(st, "length")), oldest);
+	printf("pending         %" JSON_INTEGER_FORMAT " delivered to a worker%s\n",
 	       json_integer_value(json_object_get(st, "pending")), oldest_p);
 	printf("dead letters    %" JSON_INTEGER_FORMAT " (%s)\n",
 	       json_integer_value(json_object_get(st, "dead_letters")), cfg->redis_dead_stream);
