@@ -5,6 +5,7 @@
  *	intakectl [-c FILE] [--json] status
  *	intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]
  *	intakectl [-c FILE] [--json] ticket NUMBER
+ *	intakectl [-c FILE] close|reopen NUMBER
  *	intakectl [-c FILE] [--json] dlq list [--limit N]
  *	intakectl [-c FILE] [--json] dlq show ID
  *	intakectl [-c FILE] dlq retry ID|--all
@@ -15,7 +16,8 @@
  *	pending entries per consumer, the age of the oldest entry and of the
  *	oldest pending one, dead letters, and the store's counts of tickets
  *	and replies by state.
- *	tickets, ticket: the ticket store, newest first.
+ *	tickets, ticket: the ticket store, newest first. close, reopen: set
+ *	a ticket's status by hand (a follow-up mail reopens a closed ticket).
  *	dlq: entries that failed [worker] max_deliveries times: list, show
  *	(with the envelope), retry (back into the stream), purge.
  *	check-config: as intake-milter -t and intake-worker -t.
@@ -46,6 +48,7 @@ static void usage(void)
 	    "usage: intakectl [-c FILE] [--json] status\n"
 	    "       intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]\n"
 	    "       intakectl [-c FILE] [--json] ticket NUMBER\n"
+	    "       intakectl [-c FILE] close|reopen NUMBER\n"
 	    "       intakectl [-c FILE] [--json] dlq list [--limit N] | dlq show ID\n"
 	    "       intakectl [-c FILE] dlq retry ID|--all | dlq purge ID|--all\n"
 	    "       intakectl [-c FILE] check-config\n");
@@ -271,6 +274,36 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
     return 0;
 }
 
+/* cmd_set_status - close or reopen a ticket by hand */
+static int cmd_set_status(const struct intake_config *cfg, const char *verb,
+			  const char *number, const char *status)
+{
+    char   *why = NULL;
+    struct store *st = open_store(cfg, &why);
+    struct store_ticket_info info = {0};
+    int     rc = 1;
+
+    if (st == NULL)
+	return fail(verb, why);
+    if (st->ops->begin(st, &why) != STORE_OK
+	|| st->ops->find_ticket(st, number, &info, &why) != STORE_OK) {
+	rc = fail(verb, why);
+    } else if (info.id == 0) {
+	rc = fail(verb, g_strdup_printf("no ticket %s", number));
+    } else if (st->ops->set_status(st, info.id, status, &why) != STORE_OK
+	       || st->ops->commit(st, &why) != STORE_OK) {
+	rc = fail(verb, why);
+    } else {
+	printf("%s: %s -> %s\n", number, info.status, status);
+	rc = 0;
+    }
+    if (rc)
+	st->ops->rollback(st);
+    store_ticket_info_clear(&info);
+    store_close(st);
+    return rc;
+}
+
 static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int limit, int all)
 {
     struct queue *q = queue_new(cfg, "intakectl");
@@ -446,6 +479,10 @@ int     main(int argc, char **argv)
 	rc = cmd_tickets(cfg, mailbox, status, limit);
     else if (strcmp(argv[0], "ticket") == 0 && argc == 2)
 	rc = cmd_ticket(cfg, argv[1]);
+    else if (strcmp(argv[0], "close") == 0 && argc == 2)
+	rc = cmd_set_status(cfg, "close", argv[1], "closed");
+    else if (strcmp(argv[0], "reopen") == 0 && argc == 2)
+	rc = cmd_set_status(cfg, "reopen", argv[1], "open");
     else if (strcmp(argv[0], "dlq") == 0)
 	rc = cmd_dlq(cfg, argc - 1, argv + 1, limit, all);
     else

@@ -5,6 +5,7 @@
 #      ticket, no second acknowledgement.
 #   3. mallory (not on N) writes with "[#N] hello": a ticket of her own; N is unchanged.
 #   4. alice answers the acknowledgement (In-Reply-To = its Message-ID, as read at the relay)
+#   5. intakectl closes N; alice writes again: N is reopened
 #      with a Subject without the number: a third incoming message on N.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
@@ -99,6 +100,22 @@ h_check "[ \"\$(h_ctl '$C' ticket '$N' --json 2>/dev/null | jq -r .number 2>/dev
     "intakectl ticket NUMBER --json (option after the operand) works"
 h_assert_eq 2 "$(h_sink_count)" "relay: 2 acknowledgements in all (none for follow-ups)"
 h_assert_eq 0 "$(h_pending_count)" "stream: nothing pending"
+
+# 5. A closed ticket is reopened by a follow-up of its customer.
+h_ctl "$C" close "$N" > /dev/null || h_fail "intakectl close $N failed"
+h_assert_eq closed "$(h_ctl "$C" --json ticket "$N" | jq -r .status)" "intakectl close: ticket N is closed"
+send alice@example.test "Re: [#$N] Printer on fire" "It is burning again."
+h_wait_for "[ \"\$(in_count '$N')\" -eq 4 ] && [ \"\$(h_xlen)\" -eq 0 ]" 30 \
+    "alice's mail to the closed ticket N lands on it (4 incoming messages)"
+h_assert_eq open "$(h_ctl "$C" --json ticket "$N" | jq -r .status)" "the follow-up reopened ticket N"
+h_assert_eq 1 "$(grep -c "ticket $N reopened by a follow-up" "$T/worker.log")" "worker log: reopened"
+h_assert_eq 2 "$(h_tickets_count "$C")" "still two tickets"
+if h_ctl "$C" close INT-1999-000001 > "$T/close.out" 2>&1; then
+    h_fail "intakectl close of an unknown ticket succeeded"
+else
+    h_assert_eq "intakectl: close: no ticket INT-1999-000001" "$(cat "$T/close.out")" \
+	"intakectl close: an unknown ticket is an error that names it"
+fi
 
 h_worker_stop
 h_milter_stop
