@@ -7,8 +7,8 @@
  *	struct outbox *outbox_stop(ob)
  * DESCRIPTION
  *	A thread of intake-worker with its own store connection and SMTP
- *	client. It sends owed replies one by one, oldest first, and records
- *	each outcome:
+ *	client. It builds owed replies from their recorded parts (reply.c)
+ *	and sends them one by one, oldest first, recording each outcome:
  *	- sent: the relay answered 250 after the data;
  *	- owed again, with the error and a next try [smtp] retry_interval
  *	  later, when the relay was unreachable or answered 4xx (while the
@@ -30,6 +30,7 @@
  */
 #include "log.h"
 #include "outbox.h"
+#include "reply.h"
 #include "smtp.h"
 #include "store.h"
 
@@ -126,7 +127,25 @@ static gpointer outbox_main(gpointer p)
 	    continue;
 	}
 	s.id = r.id;
-	res = smtp_send(ob->smtp, r.recipient, r.content, mark_sending, &s, &why);
+	{
+	    struct reply_spec spec;
+	    gsize   len;
+	    const char *data = g_bytes_get_data(r.content, &len);
+	    json_t *parts = reply_spec_decode(data, len, &spec, &why);
+	    g_autofree char *built_id = NULL;
+	    GBytes *message = parts ? reply_build(&spec, &built_id, &why) : NULL;
+
+	    json_decref(parts);
+	    if (message == NULL) {
+		record(ob, r.id, "failed", why, 0);
+		msg_error("reply %" G_GINT64_FORMAT ": cannot be built: %s", r.id, why);
+		g_free(why);
+		store_outbox_clear(&r);
+		continue;
+	    }
+	    res = smtp_send(ob->smtp, r.recipient, message, mark_sending, &s, &why);
+	    g_bytes_unref(message);
+	}
 	switch (res) {
 	case SMTP_SENT:
 	    record(ob, r.id, "sent", NULL, 0);

@@ -5,6 +5,9 @@
  *	GBytes *reply_build(spec, &message_id, &why)
  *	char   *reply_safe_address(addr)
  *	char   *reply_safe_text(text, max)
+ *	char   *reply_new_message_id(from_address)
+ *	char   *reply_spec_encode(spec)
+ *	json_t *reply_spec_decode(text, len, &spec, &why)
  * DESCRIPTION
  *	reply_build() writes an acknowledgement as an RFC 5322 message with
  *	CRLF line ends, ready for SMTP: From the mailbox, To the customer,
@@ -20,6 +23,13 @@
  *	of decoding an encoded word) into spaces. Addresses must pass
  *	reply_safe_address(), message ids are kept only when they are plain
  *	printable ASCII without spaces or angle brackets.
+ *
+ *	The pipeline records a reply as its parts (reply_spec_encode(): JSON,
+ *	g_free) with a Message-ID made up front (reply_new_message_id(), so
+ *	that an answer to it threads), and the outbox builds the message when
+ *	it sends it: building it costs the ticket pipeline a tenth of its time.
+ *	reply_spec_decode() fills *spec with pointers into the returned JSON
+ *	(json_decref it when done); NULL and *why for text that is not one.
  *
  *	reply_safe_address() returns the address (g_free) when it is a plain
  *	local@domain of printable ASCII with one "@" and without spaces,
@@ -111,7 +121,8 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
     g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, to_name, to);
     g_mime_message_set_subject(msg, subject, "utf-8");
     g_mime_message_set_date(msg, now);
-    id = g_mime_utils_generate_message_id(domain);
+    id = spec->message_id && safe_msgid(spec->message_id) ? g_strdup(spec->message_id)
+	: g_mime_utils_generate_message_id(domain);
     g_mime_message_set_message_id(msg, id);
     if (safe_msgid(spec->in_reply_to)) {
 	g_autofree char *irt = g_strdup_printf("<%s>", spec->in_reply_to);
@@ -162,4 +173,62 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
     g_object_unref(msg);
     *message_id = id;
     return g_bytes_new_take(text, strlen(text));
+}
+
+char   *reply_new_message_id(const char *from_address)
+{
+    const char *at = from_address ? strrchr(from_address, '@') : NULL;
+
+    return g_mime_utils_generate_message_id(at && at[1] ? at + 1 : "localhost");
+}
+
+char   *reply_spec_encode(const struct reply_spec *spec)
+{
+    json_t *o = json_object();
+    char   *text;
+
+#define PUT(k, v) json_object_set_new(o, k, (v) ? json_string(v) : json_null())
+    PUT("from_name", spec->from_name);
+    PUT("from_address", spec->from_address);
+    PUT("to_name", spec->to_name);
+    PUT("to_address", spec->to_address);
+    PUT("subject", spec->subject);
+    PUT("body", spec->body);
+    PUT("in_reply_to", spec->in_reply_to);
+    PUT("ticket_number", spec->ticket_number);
+    PUT("message_id", spec->message_id);
+#undef PUT
+    if (spec->references)
+	json_object_set(o, "references", spec->references);
+    else
+	json_object_set_new(o, "references", json_array());
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+json_t *reply_spec_decode(const char *text, gsize len, struct reply_spec *spec, char **why)
+{
+    json_error_t err;
+    json_t *o = json_loadb(text, len, 0, &err);
+
+    memset(spec, 0, sizeof(*spec));
+    if (o == NULL || !json_is_object(o)) {
+	*why = g_strdup_printf("reply record is not JSON: %s", o ? "not an object" : err.text);
+	json_decref(o);
+	return NULL;
+    }
+#define GET(k) json_string_value(json_object_get(o, k))
+    spec->from_name = GET("from_name");
+    spec->from_address = GET("from_address");
+    spec->to_name = GET("to_name");
+    spec->to_address = GET("to_address");
+    spec->subject = GET("subject");
+    spec->body = GET("body");
+    spec->in_reply_to = GET("in_reply_to");
+    spec->ticket_number = GET("ticket_number");
+    spec->message_id = GET("message_id");
+#undef GET
+    spec->references = json_object_get(o, "references");
+    return o;
 }

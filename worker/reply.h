@@ -15,9 +15,13 @@ struct reply_spec {
     const char *in_reply_to;		/* customer's Message-ID, no <> */
     json_t *references;			/* customer's References, array */
     const char *ticket_number;
+    const char *message_id;		/* ours, no <>; NULL: make one up */
 };
 
 GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why);
+char   *reply_new_message_id(const char *from_address);
+char   *reply_spec_encode(const struct reply_spec *spec);
+json_t *reply_spec_decode(const char *text, gsize len, struct reply_spec *spec, char **why);
 char   *reply_safe_address(const char *addr);
 char   *reply_safe_text(const char *text, gsize max);
 

@@ -5,9 +5,10 @@
  *	enum stage_result stage_reply(job)
  * DESCRIPTION
  *	For a new ticket of a mailbox with acknowledge = yes, the reply is
- *	rendered from the mailbox's template in the ticket's language,
- *	built (reply.c) and recorded as owed in the same transaction as the
- *	ticket; the worker's outbox thread sends it. A relay that is down
+ *	rendered from the mailbox's template in the ticket's language and
+ *	recorded as owed, as its parts with a Message-ID of ours (reply.c),
+ *	in the same transaction as the ticket; the worker's outbox thread
+ *	builds the message and sends it. A relay that is down
  *	therefore never holds a ticket back, and a restart does not forget a
  *	reply. The reply is also kept as an outgoing message of the ticket,
  *	with its Message-ID, so that an answer to it threads.
@@ -108,10 +109,13 @@ enum stage_result stage_reply(struct job *job)
     spec.in_reply_to = json_string_value(json_object_get(job->env, "message_id"));
     spec.references = json_object_get(job->env, "references");
     spec.ticket_number = job->number;
-    if ((content = reply_build(&spec, &msgid, &why)) == NULL) {
-	skip(job, why);
-	g_free(why);
-	return STAGE_NEXT;
+    msgid = reply_new_message_id(m->address);
+    spec.message_id = msgid;
+    {
+	/* Its parts: the outbox thread builds the message when it sends it. */
+	char   *json = reply_spec_encode(&spec);
+
+	content = g_bytes_new_take(json, strlen(json));
     }
 
     r.ticket_id = job->ticket_id;
