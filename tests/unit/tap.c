@@ -27,6 +27,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <glib.h>
+#include <glib/gstdio.h>
 
 #include "tap.h"
 
@@ -167,4 +169,26 @@ int     tap_done(void)
     printf("%d passed, %d failed\n", tap_passed, tap_fails);
     fflush(stdout);
     return tap_fails ? 1 : 0;
+}
+
+/* tap_remove_tree - remove a directory tree made by a test (symbolic links not followed) */
+void    tap_remove_tree(const char *path)
+{
+    GDir   *d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    if (d == NULL) {
+	g_remove(path);
+	return;
+    }
+    while ((name = g_dir_read_name(d)) != NULL) {
+	g_autofree char *sub = g_build_filename(path, name, NULL);
+
+	if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !g_file_test(sub, G_FILE_TEST_IS_SYMLINK))
+	    tap_remove_tree(sub);
+	else
+	    g_remove(sub);
+    }
+    g_dir_close(d);
+    g_rmdir(path);
 }

@@ -16,4 +16,6 @@ void	diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	tap_failed(void);
 int	tap_done(void);
 
+void    tap_remove_tree(const char *path);
+
 #endif

@@ -36,27 +36,6 @@ static char *write_file(const char *name, const char *text)
     return path;
 }
 
-/* remove_tree - remove a directory tree made by the tests */
-static void remove_tree(const char *path)
-{
-    GDir   *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d == NULL) {
-	g_remove(path);
-	return;
-    }
-    while ((name = g_dir_read_name(d)) != NULL) {
-	g_autofree char *sub = g_build_filename(path, name, NULL);
-
-	if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !g_file_test(sub, G_FILE_TEST_IS_SYMLINK))
-	    remove_tree(sub);
-	else
-	    g_remove(sub);
-    }
-    g_dir_close(d);
-    g_rmdir(path);
-}
 
 static void print_errors(GPtrArray *errors)
 {
@@ -662,7 +641,7 @@ int     main(void)
 	test_bad(&bad_cases[i], (int) i);
     test_unreadable();
 
-    remove_tree(tmpdir);
+    tap_remove_tree(tmpdir);
     g_free(tmpdir);
     status = tap_done();
     return status;

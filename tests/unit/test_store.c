@@ -41,27 +41,6 @@ static char *write_file(const char *name, const char *text)
     return path;
 }
 
-/* remove_tree - remove a directory tree made by the tests */
-static void remove_tree(const char *path)
-{
-    GDir   *d = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    if (d == NULL) {
-	g_remove(path);
-	return;
-    }
-    while ((name = g_dir_read_name(d)) != NULL) {
-	g_autofree char *sub = g_build_filename(path, name, NULL);
-
-	if (g_file_test(sub, G_FILE_TEST_IS_DIR) && !g_file_test(sub, G_FILE_TEST_IS_SYMLINK))
-	    remove_tree(sub);
-	else
-	    g_remove(sub);
-    }
-    g_dir_close(d);
-    g_rmdir(path);
-}
 
 /* open_store - store_open() that must succeed (aborts the test otherwise) */
 static struct store *open_store(const char *name)
@@ -842,7 +821,7 @@ int     main(void)
 	   "threads: schema created once");
 
     config_free(cfg);
-    remove_tree(tmpdir);
+    tap_remove_tree(tmpdir);
     g_free(tmpdir);
     status = tap_done();
     return status;
