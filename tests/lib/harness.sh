@@ -21,7 +21,9 @@
 # shellcheck shell=bash
 
 H_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-H_BASE=/tmp/intake-tests
+# INTAKE_TEST_BASE: another base directory, so that two checkouts can run their tests side by
+# side (keep it short: unix socket paths under it are limited to 107 bytes).
+H_BASE=${INTAKE_TEST_BASE:-/tmp/intake-tests}
 : "${INTAKE_BIN:=$H_ROOT/build/asan/bin}"
 : "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=0:halt_on_error=1}"
 : "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
