@@ -11,13 +11,28 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR  ?= /lib/systemd/system
 CC       ?= cc
-PKGS     := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0 sqlite3 libcurl
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -Icommon -Iworker \
-	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmilter -pthread -lm
+
+# Each program gets the include paths and libraries it needs, no more: common/ is compiled with
+# -Icommon only (it cannot include a daemon's header), the milter with -Icommon -Imilter (never
+# worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
+# -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
+PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl
+pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
+CFLAGS_COMMON = -Icommon $(call pkg_cflags,$(PKGS_COMMON))
+CFLAGS_MILTER = -Icommon -Imilter $(call pkg_cflags,$(PKGS_COMMON))
+CFLAGS_WORKER = -Icommon -Iworker $(call pkg_cflags,$(PKGS_WORKER))
+LIBS_COMMON = $(call pkg_libs,$(PKGS_COMMON)) -pthread -lm
+LIBS_MILTER = $(LIBS_COMMON) -lmilter
+LIBS_WORKER = $(call pkg_libs,$(PKGS_WORKER)) -pthread -lm
+LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 
 # O is the object directory: build/release for installed binaries, build/asan for tests.
 O        ?= build/release
@@ -26,28 +41,62 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c \
 	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
-	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c
+	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/checkconf.c
 WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/maint.c worker/stage_decode.c \
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
+# Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
+UNIT_COMMON := test_addr test_config test_envelope test_corpus
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
+MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
+WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
+CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
+unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o \
+	      $(call obj,$(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB)) $(COMMON))
+unit_libs   = $(if $(filter $(1),$(UNIT_COMMON)),$(LIBS_COMMON),$(LIBS_WORKER))
 
-.PHONY: all deps check unit bench demo demo-stop install clean asan
+.PHONY: all deps check unit bench demo demo-stop install clean asan asan-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
 
-milter/intake-milter: $(call obj,$(MILTER) $(COMMON))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-worker/intake-worker: $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-worker/intakectl: $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-
-$(O)/%.o: %.c $(wildcard common/*.h worker/*.h milter/*.h)
+milter/intake-milter build/asan/bin/intake-milter: $(MILTER_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(LINK) $(LIBS_MILTER)
+worker/intake-worker build/asan/bin/intake-worker: $(WORKER_OBJS)
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_WORKER)
+worker/intakectl build/asan/bin/intakectl: $(CTL_OBJS)
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_WORKER)
+build/asan/bin/envelope-tool build/release/bin/envelope-tool: \
+		$(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_COMMON)
+
+$(O)/common/%.o: common/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -c -o $@ $<
+$(O)/milter/%.o: milter/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_MILTER) -c -o $@ $<
+$(O)/worker/%.o: worker/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_WORKER) -c -o $@ $<
+$(O)/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -c -o $@ $<
+$(O)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(if $(filter $*,$(UNIT_COMMON) tap),$(CFLAGS_COMMON),$(CFLAGS_WORKER)) \
+		-c -o $@ $<
+# The corpus part of test_envelope.c is a binary of its own (skipped without the corpus).
+$(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -DTEST_CORPUS -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # Sanitizer build used by the tests: binaries under build/asan/bin.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -55,33 +104,14 @@ asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
 	   build/asan/bin/envelope-tool $(addprefix build/asan/bin/,$(UNIT))
-build/asan/bin/intake-milter: $(call obj,$(MILTER) $(COMMON))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-build/asan/bin/intake-worker: $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-build/asan/bin/intakectl: $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-build/asan/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-build/release/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
-build/asan/bin/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/tap.o \
-		       $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-# The corpus part of test_envelope.c is a binary of its own (skipped without the corpus).
-$(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DTEST_CORPUS -c -o $@ $<
-
-# test_filter includes the stage it tests.
-$(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
+# One rule per unit test (a pattern rule cannot pick its objects by the test's name).
+define unit_rule
+build/asan/bin/$(1): $(call unit_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	$$(LINK) $(call unit_libs,$(1))
+endef
+$(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
 
 deps:
 	@sh tests/lib/deps.sh

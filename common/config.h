@@ -2,6 +2,7 @@
 #ifndef INTAKE_CONFIG_H
 #define INTAKE_CONFIG_H
 
+#include <stdio.h>
 #include <glib.h>
 #include "log.h"
 
@@ -31,6 +32,7 @@ struct intake_config {
     char   *milter_socket;
     int     milter_socket_mode;
     char   *milter_pid_file;
+    char   *milter_user;		/* USER[:GROUP] to run as; "" none */
     enum log_dest milter_log;
     int     milter_log_facility;
     gint64  max_message_size;
@@ -62,6 +64,7 @@ struct intake_config {
     int     worker_claim_interval_ms;
     int     worker_max_deliveries;
     char   *worker_pid_file;
+    char   *worker_user;		/* USER[:GROUP] to run as; "" none */
 
     /* [store] */
     char   *store_backend;
@@ -87,6 +90,11 @@ struct intake_config *config_free(struct intake_config *cfg);
 const struct mailbox *config_match(const struct intake_config *cfg, const char *rcpt);
 const struct mailbox *config_mailbox(const struct intake_config *cfg, const char *name);
 struct intake_config *config_load_or_exit(const char *path);
+
+/* config_check's extra checks: add error lines (g_strdup'ed) to errors. */
+typedef void (*config_check_fn)(const struct intake_config *cfg, GPtrArray *errors);
+int     config_check(const char *path, config_check_fn extra, FILE *out, FILE *err);
+struct intake_config *config_reload(const char *path);
 
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 

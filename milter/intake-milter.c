@@ -23,14 +23,24 @@
  *	-t	check the configuration, print what is wrong, exit 0 or 1
  *	-v	verbose logging
  *
- *	SIGTERM, SIGINT and SIGHUP stop the milter: libmilter finishes the
- *	connections in hand and smfi_main() returns.
+ *	SIGTERM and SIGINT stop the milter: libmilter finishes the
+ *	connections in hand and smfi_main() returns. SIGHUP reads the
+ *	configuration again: new connections use the new one, connections
+ *	in hand keep the one they started with; a file with errors is
+ *	logged and the configuration in force kept.
+ *
+ *	Started as root, the milter creates its socket (owned by [milter]
+ *	user, so that the MTA's group can connect) and pid file, then
+ *	becomes that user for good (common/daemon.c). Everything it creates
+ *	afterwards is under umask 077.
  * DIAGNOSTICS
  *	One log line per decision, each starting with the MTA queue id.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +59,30 @@
 #include "mctx.h"
 #include "redisq.h"
 
-static struct intake_config *cfg;
-static struct redisq_pool *pool;
+/*
+ * A generation is one configuration and the Redis pool made from it.
+ * libmilter runs each SMTP connection in a thread of its own, and a
+ * connection holds pointers into its configuration (mailboxes matched
+ * at RCPT are used at end of message), so a SIGHUP cannot free the old
+ * configuration while connections use it. Each connection takes a
+ * reference to the current generation when it opens and drops it when it
+ * closes; SIGHUP installs a new current generation and drops the old
+ * one's reference; the last user frees it.
+ */
+struct generation {
+    gint    refs;
+    struct intake_config *cfg;
+    struct redisq_pool *pool;
+};
+
+G_LOCK_DEFINE_STATIC(current);
+static struct generation *current;	/* under the lock "current" */
+
+/* What a connection's libmilter context points to. */
+struct conn {
+    struct mctx *mc;
+    struct generation *gen;
+};
 
 /* What we ask of the MTA: nothing we do not use. */
 #define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
@@ -58,7 +90,69 @@ static struct redisq_pool *pool;
 			 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 #define WANT_SKIP	(SMFIP_NOUNKNOWN)
 
-#define MCTX(ctx)	((struct mctx *) smfi_getpriv(ctx))
+#define CONN(ctx)	((struct conn *) smfi_getpriv(ctx))
+#define MCTX(ctx)	(CONN(ctx) ? CONN(ctx)->mc : NULL)
+
+/* ---------------------------------------------------------------- */
+/*	Configuration generations					    */
+/* ---------------------------------------------------------------- */
+
+/* generation_new - one reference, owned by the caller; takes cfg */
+static struct generation *generation_new(struct intake_config *cfg)
+{
+    struct generation *g = g_new0(struct generation, 1);
+
+    g->refs = 1;
+    g->cfg = cfg;
+    g->pool = redisq_pool_new(cfg);
+    return g;
+}
+
+/* generation_unref - drop a reference; the last one frees; returns NULL */
+static struct generation *generation_unref(struct generation *g)
+{
+    if (g && g_atomic_int_dec_and_test(&g->refs)) {
+	redisq_pool_free(g->pool);
+	config_free(g->cfg);
+	g_free(g);
+    }
+    return NULL;
+}
+
+/* generation_current - a new reference to the current generation */
+static struct generation *generation_current(void)
+{
+    struct generation *g;
+
+    G_LOCK(current);
+    g = current;
+    g_atomic_int_inc(&g->refs);
+    G_UNLOCK(current);
+    return g;
+}
+
+/* generation_install - make g (whose reference it takes) current */
+static void generation_install(struct generation *g)
+{
+    struct generation *old;
+
+    G_LOCK(current);
+    old = current;
+    current = g;
+    G_UNLOCK(current);
+    generation_unref(old);
+}
+
+/* conn_open - a connection's state, with the current configuration */
+static struct mctx *conn_open(SMFICTX *ctx)
+{
+    struct conn *c = g_new0(struct conn, 1);
+
+    c->gen = generation_current();
+    c->mc = mctx_new(c->gen->cfg);
+    smfi_setpriv(ctx, c);
+    return c->mc;
+}
 
 static sfsistat noreply(SMFICTX *ctx, unsigned long flag)
 {
@@ -83,9 +177,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		  " actions; intake-milter cannot work with it");
 	return SMFIS_REJECT;
     }
-    mc = mctx_new(cfg);
+    mc = conn_open(ctx);
     mc->protocol = (f1 & WANT_NR) | (f1 & WANT_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
-    smfi_setpriv(ctx, mc);
     *pf0 = WANT_ACTIONS;
     *pf1 = mc->protocol;
     *pf2 = 0;
@@ -98,10 +191,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     struct mctx *mc = MCTX(ctx);
     char    buf[INET6_ADDRSTRLEN] = "";
 
-    if (mc == NULL) {				/* MTA without negotiation */
-	mc = mctx_new(cfg);
-	smfi_setpriv(ctx, mc);
-    }
+    if (mc == NULL)				/* MTA without negotiation */
+	mc = conn_open(ctx);
     if (sa && sa->sa_family == AF_INET)
 	inet_ntop(AF_INET, &((struct sockaddr_in *) sa)->sin_addr, buf, sizeof(buf));
     else if (sa && sa->sa_family == AF_INET6)
@@ -195,7 +286,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, const char *why)
 {
     msg_warn("%s: deferred (451 4.3.0): %s", mctx_qid(mc), why);
-    smfi_setreply(ctx, "451", "4.3.0", cfg->tempfail_text);
+    smfi_setreply(ctx, "451", "4.3.0", mc->cfg->tempfail_text);
     mctx_reset(mc);
     return SMFIS_TEMPFAIL;
 }
@@ -222,9 +313,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     env = mctx_envelope(mc);
     {
+	struct redisq_pool *pool = CONN(ctx)->gen->pool;
 	struct redisq *rq = redisq_pool_get(pool);
 
-	entry = enqueue_envelope(rq, cfg->redis_stream, env,
+	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env,
 				 mc->raw ? (const char *) mc->raw->data : "", &why);
 	redisq_pool_put(pool, rq);
     }
@@ -288,10 +380,14 @@ static sfsistat cb_abort(SMFICTX *ctx)
 
 static sfsistat cb_close(SMFICTX *ctx)
 {
-    struct mctx *mc = MCTX(ctx);
+    struct conn *c = CONN(ctx);
 
     smfi_setpriv(ctx, NULL);
-    mctx_free(mc);
+    if (c) {
+	mctx_free(c->mc);
+	generation_unref(c->gen);
+	g_free(c);
+    }
     return SMFIS_CONTINUE;
 }
 
@@ -314,25 +410,176 @@ static struct smfiDesc filter = {
 };
 
 /* ---------------------------------------------------------------- */
+/*	Signals and reload						    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and
+ * SIGINT and stops the milter on any of them. To own SIGHUP, smfi_main()
+ * runs in a thread of its own, started with the three signals blocked
+ * (libmilter's threads inherit that mask), while the main thread keeps
+ * them unblocked, with handlers that write the signal number to a pipe
+ * it reads. Linux delivers a process-directed signal to the thread
+ * group leader (the main thread, the one kill(PID) names) when that
+ * thread does not block it, so libmilter's thread does not see them; we
+ * stop libmilter with smfi_stop(). XXX POSIX lets the kernel pick any
+ * eligible thread: should libmilter's thread take a SIGHUP, it stops the
+ * milter, and main() exits with status 1 so a supervisor restarts it
+ * (the systemd unit has Restart=on-failure). A milter thread that ends
+ * writes 0 to the pipe.
+ */
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char c = (unsigned char) sig;
+    int     saved = errno;
+
+    if (write(sig_pipe[1], &c, 1) < 0) {
+	/* Pipe full: signals are pending already. */
+    }
+    errno = saved;
+}
+
+static void *milter_thread(void *arg)
+{
+    int    *rc = arg;
+    unsigned char c = 0;
+
+    *rc = smfi_main();
+    if (write(sig_pipe[1], &c, 1) < 0)
+	msg_warn("cannot wake the main thread: %m");
+    return NULL;
+}
+
+/* restart_only - note the keys whose change a SIGHUP does not apply */
+static void restart_only(const struct intake_config *old, const struct intake_config *fresh)
+{
+    static const struct {
+	const char *key;
+	size_t  off;
+    } keys[] = {
+	{"socket", G_STRUCT_OFFSET(struct intake_config, milter_socket)},
+	{"pid_file", G_STRUCT_OFFSET(struct intake_config, milter_pid_file)},
+	{"user", G_STRUCT_OFFSET(struct intake_config, milter_user)},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+	if (g_strcmp0(G_STRUCT_MEMBER(char *, old, keys[i].off),
+		      G_STRUCT_MEMBER(char *, fresh, keys[i].off)) != 0)
+	    msg_warn("SIGHUP: [milter] %s changed: takes effect when the milter is restarted",
+		     keys[i].key);
+    if (old->milter_socket_mode != fresh->milter_socket_mode
+	|| old->milter_log != fresh->milter_log
+	|| old->milter_log_facility != fresh->milter_log_facility)
+	msg_warn("SIGHUP: [milter] socket_mode, log or log_facility changed: takes effect"
+		 " when the milter is restarted");
+}
+
+static void reload(const char *path)
+{
+    struct intake_config *fresh = config_reload(path);
+    struct generation *old;
+
+    if (fresh == NULL)
+	return;
+    old = generation_current();
+    restart_only(old->cfg, fresh);
+    generation_unref(old);
+    generation_install(generation_new(fresh));
+    msg_info("SIGHUP: configuration %s read again (%u mailboxes)", path,
+	     fresh->mailboxes->len);
+}
+
+/*
+ * run_milter - smfi_main() in its own thread, signals in this one, until
+ * libmilter stops. Returns the exit status.
+ */
+static int run_milter(const char *path)
+{
+    static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
+    struct sigaction sa = {0};
+    sigset_t set, old;
+    pthread_t tid;
+    int     milter_rc = MI_FAILURE, err, stopping = 0;
+
+    if (pipe(sig_pipe) < 0 || fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+	msg_fatal("signal pipe: %m");
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&set);
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
+	sigaction(sigs[i], &sa, NULL);
+	sigaddset(&set, sigs[i]);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    err = pthread_create(&tid, NULL, milter_thread, &milter_rc);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0)
+	msg_fatal("cannot start the milter thread: %s", g_strerror(err));
+
+    for (;;) {
+	unsigned char c;
+	ssize_t n = read(sig_pipe[0], &c, 1);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n != 1)
+	    msg_fatal("signal pipe: %s", n < 0 ? g_strerror(errno) : "end of file");
+	if (c == 0)
+	    break;
+	if (c == SIGHUP && !stopping) {
+	    reload(path);
+	} else if (c == SIGTERM || c == SIGINT) {
+	    if (!stopping)
+		msg_info("stopping on signal %d: finishing the connections in hand", c);
+	    stopping = 1;
+	    smfi_stop();
+	}
+    }
+    pthread_join(tid, NULL);
+    if (!stopping) {
+	msg_error("libmilter stopped without being asked to (a signal taken by its own"
+		  " thread, or a listener error): exit status 1 so that a supervisor restarts"
+		  " the milter");
+	return 1;
+    }
+    return milter_rc == MI_SUCCESS ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------- */
 /*	Start-up							    */
 /* ---------------------------------------------------------------- */
 
 int     main(int argc, char **argv)
 {
     struct daemon_opts opt;
+    struct daemon_user user;
+    struct intake_config *cfg;
+    g_autofree char *why = NULL;
+    g_autofree char *where = NULL;
+    g_autofree char *socket_path = NULL;
+    g_autofree char *pid_file = NULL;
     int     rc;
 
     daemon_options(argc, argv, "intake-milter", &opt);
+    if (opt.test)
+	return config_check(opt.config, NULL, stdout, stderr);
+
+    /* Envelopes hold customers' mail: nothing we create is for others to read. */
+    umask(077);
     cfg = config_load_or_exit(opt.config);
-    if (opt.test) {
-	printf("%s: configuration OK (%u mailboxes)\n", opt.config, cfg->mailboxes->len);
-	config_free(cfg);
-	return 0;
-    }
+    where = g_strdup_printf("%s: [milter] key 'user'", opt.config);
+    if (daemon_user_lookup(cfg->milter_user, &user, &why) < 0)
+	msg_fatal("%s: %s", where, why);	/* deleted since loading */
     log_open("intake-milter", cfg->milter_log, cfg->milter_log_facility);
     log_set_verbose(opt.verbose);
     envelope_init();
-    pool = redisq_pool_new(cfg);
+    /* A reload may change these; what we made at start is what we remove at exit. */
+    socket_path = g_str_has_prefix(cfg->milter_socket, "unix:")
+	? g_strdup(cfg->milter_socket + 5) : NULL;
+    pid_file = g_strdup(cfg->milter_pid_file);
 
     if (smfi_register(filter) == MI_FAILURE)
 	msg_fatal("smfi_register failed");
@@ -346,22 +593,27 @@ int     main(int argc, char **argv)
 	umask(old);
 	if (rc == MI_FAILURE)
 	    msg_fatal("cannot listen on %s (in use, or directory missing?)", cfg->milter_socket);
-	if (g_str_has_prefix(cfg->milter_socket, "unix:")
-	    && chmod(cfg->milter_socket + 5, cfg->milter_socket_mode) < 0)
-	    msg_warn("chmod %s: %m", cfg->milter_socket + 5);
+	if (socket_path && chmod(socket_path, cfg->milter_socket_mode) < 0)
+	    msg_warn("chmod %s: %m", socket_path);
+	/* Made by root for a milter that becomes user: the socket is the user's and group's. */
+	if (socket_path && geteuid() == 0 && user.name && user.uid != 0
+	    && chown(socket_path, user.uid, user.gid) < 0)
+	    msg_fatal("chown %s to %s: %m", socket_path, cfg->milter_user);
     }
     if (!opt.foreground)
 	daemon_detach(cfg->milter_log);
-    daemon_pid_file(cfg->milter_pid_file);
+    daemon_pid_file(pid_file);
+    daemon_become(&user, where);
+    daemon_user_free(&user);
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
-    rc = smfi_main();
+    current = generation_new(cfg);
+    rc = run_milter(opt.config);
     msg_info("stopped");
-    daemon_pid_file_remove(cfg->milter_pid_file);
-    if (g_str_has_prefix(cfg->milter_socket, "unix:"))
-	unlink(cfg->milter_socket + 5);
-    pool = redisq_pool_free(pool);
-    cfg = config_free(cfg);
+    daemon_pid_file_remove(pid_file);
+    if (socket_path)
+	unlink(socket_path);
+    current = generation_unref(current);
     g_mime_shutdown();
-    return rc == MI_SUCCESS ? 0 : 1;
+    return rc;
 }

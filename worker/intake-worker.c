@@ -45,6 +45,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "checkconf.h"
 #include "daemon.h"
 #include "envelope.h"
 #include "log.h"
@@ -218,35 +221,22 @@ static void process_batch(struct worker *w, GPtrArray *entries)
 /*	Start, reload, stop						    */
 /* ---------------------------------------------------------------- */
 
-static void check_templates(struct intake_config *cfg, struct templates *ts, int *errors)
-{
-    for (guint i = 0; i < cfg->mailboxes->len; i++) {
-	const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
-	char   *why = NULL;
-
-	if (!m->acknowledge)
-	    continue;
-	if (templates_check(ts, m->template_name, m->language, &why) < 0) {
-	    fprintf(stderr, "%s: [mailbox %s] template '%s' language '%s': %s\n", cfg->path,
-		    m->name, m->template_name, m->language, why);
-	    g_free(why);
-	    (*errors)++;
-	}
-    }
-}
 
 static int worker_start(struct worker *w)
 {
     char   *why = NULL;
-    int     errors = 0;
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 
     w->consumer = g_strdup(*w->cfg->worker_consumer ? w->cfg->worker_consumer
 			   : g_get_host_name());
     w->pl.cfg = w->cfg;
     w->pl.templates = templates_new(w->cfg->templates_dir);
-    check_templates(w->cfg, w->pl.templates, &errors);
-    if (errors)
-	msg_warn("%d template problem(s): those mailboxes send no acknowledgement", errors);
+    worker_config_check(w->cfg, problems);
+    for (guint i = 0; i < problems->len; i++)
+	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
+    if (problems->len)
+	msg_warn("%u configuration problem(s): mailboxes with a bad template send no"
+		 " acknowledgement", problems->len);
     if ((w->pl.store = store_open(w->cfg, &why)) == NULL) {
 	msg_error("cannot open the ticket store: %s", why);
 	g_free(why);
@@ -278,16 +268,10 @@ static void worker_stop(struct worker *w)
 
 static void reload(struct worker *w)
 {
-    GPtrArray *errors = NULL;
-    struct intake_config *fresh = config_load(w->path, &errors);
+    struct intake_config *fresh = config_reload(w->path);
 
-    for (guint i = 0; i < errors->len; i++)
-	msg_error("%s", (char *) g_ptr_array_index(errors, i));
-    g_ptr_array_free(errors, TRUE);
-    if (fresh == NULL) {
-	msg_error("SIGHUP: %s has errors: keeping the configuration in force", w->path);
+    if (fresh == NULL)
 	return;
-    }
     worker_stop(w);
     config_free(w->cfg);
     w->cfg = fresh;
@@ -302,29 +286,21 @@ int     main(int argc, char **argv)
     struct worker w = {0};
     struct sigaction sa = {0};
     struct daemon_opts opt;
+    struct daemon_user user;
+    g_autofree char *why = NULL;
     gint64  last_claim = 0;
     int     redis_errors = 0;
 
     daemon_options(argc, argv, "intake-worker", &opt);
     w.path = opt.config;
-    w.cfg = config_load_or_exit(w.path);
-    if (opt.test) {
-	struct templates *ts = templates_new(w.cfg->templates_dir);
-	g_autofree char *dir = g_path_get_dirname(w.cfg->store_path);
-	int     errors = 0;
+    if (opt.test)
+	return config_check(w.path, worker_config_check, stdout, stderr);
 
-	check_templates(w.cfg, ts, &errors);
-	templates_free(ts);
-	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-	    fprintf(stderr, "%s: [store] key 'path': directory %s does not exist\n",
-		    w.cfg->path, dir);
-	    errors++;
-	}
-	if (errors == 0)
-	    printf("%s: configuration OK (%u mailboxes)\n", w.path, w.cfg->mailboxes->len);
-	config_free(w.cfg);
-	return errors ? 1 : 0;
-    }
+    /* Tickets, spool and dead letters are customers' mail: nothing we create is world-readable. */
+    umask(077);
+    w.cfg = config_load_or_exit(w.path);
+    if (daemon_user_lookup(w.cfg->worker_user, &user, &why) < 0)
+	msg_fatal("%s: [worker] key 'user': %s", w.path, why);	/* deleted since loading */
     log_open("intake-worker", w.cfg->worker_log, w.cfg->worker_log_facility);
     log_set_verbose(opt.verbose);
     envelope_init();
@@ -338,9 +314,18 @@ int     main(int argc, char **argv)
 
     if (!opt.foreground)
 	daemon_detach(w.cfg->worker_log);
-    if (worker_start(&w) < 0)
-	return 1;
     daemon_pid_file(w.cfg->worker_pid_file);
+    {
+	g_autofree char *where = g_strdup_printf("%s: [worker] key 'user'", w.path);
+
+	/* Before the store is opened: its files belong to the worker's user. */
+	daemon_become(&user, where);
+	daemon_user_free(&user);
+    }
+    if (worker_start(&w) < 0) {
+	daemon_pid_file_remove(w.cfg->worker_pid_file);
+	return 1;
+    }
     msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
 	     w.consumer, w.cfg->worker_group, w.cfg->redis_server, w.cfg->redis_stream,
 	     w.cfg->store_backend, w.cfg->store_path);

@@ -20,7 +20,7 @@
  *	a ticket's status by hand (a follow-up mail reopens a closed ticket).
  *	dlq: entries that failed [worker] max_deliveries times: list, show
  *	(with the envelope), retry (back into the stream), purge.
- *	check-config: as intake-milter -t and intake-worker -t.
+ *	check-config: the same check, text and exit status as intake-worker -t.
  *
  *	Human-readable tables by default; --json prints JSON for scripts.
  * DIAGNOSTICS
@@ -38,6 +38,7 @@
 #include "log.h"
 #include "queue.h"
 #include "store.h"
+#include "checkconf.h"
 #include "template.h"
 
 static int json_out;
@@ -369,35 +370,6 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
     return rc;
 }
 
-static int cmd_check(const char *path)
-{
-    GPtrArray *errors = NULL;
-    struct intake_config *cfg = config_load(path, &errors);
-    int     n = (int) errors->len;
-
-    for (guint i = 0; i < errors->len; i++)
-	fprintf(stderr, "%s\n", (char *) g_ptr_array_index(errors, i));
-    g_ptr_array_free(errors, TRUE);
-    if (cfg) {
-	struct templates *ts = templates_new(cfg->templates_dir);
-
-	for (guint i = 0; i < cfg->mailboxes->len; i++) {
-	    const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
-	    char   *why = NULL;
-
-	    if (m->acknowledge && templates_check(ts, m->template_name, m->language, &why) < 0) {
-		fprintf(stderr, "%s: [mailbox %s] template: %s\n", path, m->name, why);
-		g_free(why);
-		n++;
-	    }
-	}
-	templates_free(ts);
-	if (n == 0)
-	    printf("%s: configuration OK (%u mailboxes)\n", path, cfg->mailboxes->len);
-	config_free(cfg);
-    }
-    return n ? 1 : 0;
-}
 
 int     main(int argc, char **argv)
 {
@@ -471,7 +443,7 @@ int     main(int argc, char **argv)
 	argv = sub_argv + (optind - 1);
     }
     if (strcmp(argv[0], "check-config") == 0)
-	return cmd_check(path);
+	return config_check(path, worker_config_check, stdout, stderr);
     cfg = config_load_or_exit(path);
     if (strcmp(argv[0], "status") == 0 && argc == 1)
 	rc = cmd_status(cfg);

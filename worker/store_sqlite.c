@@ -63,6 +63,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sqlite3.h>
 
@@ -714,6 +715,27 @@ static void sq_free(struct sq *sq)
     g_free(sq);
 }
 
+/*
+ * sq_check_modes - warn about store files others may read. The daemons
+ * run under umask 077, but a database copied in, restored from a backup
+ * or made by intakectl under a looser umask keeps its mode; it holds
+ * customers' mail, so say which file and how to fix it.
+ */
+static void sq_check_modes(const struct sq *sq)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", NULL};
+
+    for (int i = 0; suffixes[i]; i++) {
+	g_autofree char *file = g_strconcat(sq->path, suffixes[i], NULL);
+	struct stat sb;
+
+	if (stat(file, &sb) == 0 && (sb.st_mode & S_IRWXO))
+	    msg_warn("%s: mode %04o lets every user of this host read the tickets:"
+		     " chmod o-rwx %s (and check the directory's mode)", file,
+		     (unsigned) (sb.st_mode & 07777), file);
+    }
+}
+
 static int sq_open(struct store *st, char **why)
 {
     struct sq *sq = g_new0(struct sq, 1);
@@ -749,6 +771,7 @@ static int sq_open(struct store *st, char **why)
     }
     if ((ret = sq_pragmas(sq, why)) != STORE_OK || (ret = sq_migrate(sq, why)) != STORE_OK)
 	goto fail;
+    sq_check_modes(sq);				/* -wal and -shm exist from here on */
     for (int i = 0; i < S_COUNT; i++) {
 	rc = sqlite3_prepare_v3(sq->db, stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
 				&sq->stmt[i], NULL);

@@ -78,6 +78,7 @@ start() {
 [milter]
 socket = unix:$T/milter.sock
 socket_mode = 0666
+user = $(id -un)
 pid_file = milter.pid
 log = stderr
 
@@ -86,6 +87,7 @@ server = unix:$T/redis/redis.sock
 
 [worker]
 consumer = demo
+user = $(id -un)
 log = stderr
 pid_file = worker.pid
 block = 1s

@@ -632,7 +632,8 @@ h_sink_stop() {
 # intake-milter
 
 # h_write_conf FILE [LINE...]: an intake.conf for tests: milter socket $T/milter.sock (mode 0666:
-# Postfix's smtpd runs as user postfix), log to stderr, Redis on the private socket, stream
+# Postfix's smtpd runs as user postfix), the daemons run as the user running the tests ([milter]
+# and [worker] user: a daemon started as root refuses to run without one), log to stderr, Redis on the private socket, stream
 # intake:envelopes, mailboxes support (alias help@) and sales. Extra lines are appended as they
 # are; a repeated [section] header continues that section (GLib key file: later keys win).
 h_write_conf() {
@@ -643,6 +644,7 @@ h_write_conf() {
 [milter]
 socket = unix:$T/milter.sock
 socket_mode = 0666
+user = $(id -un)
 log = stderr
 
 [redis]

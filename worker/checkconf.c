@@ -1,0 +1,43 @@
+/*
+ * NAME
+ *	checkconf - what the worker checks beyond the configuration file
+ * SYNOPSIS
+ *	void	worker_config_check(cfg, errors)
+ * DESCRIPTION
+ *	The extra checks of intake-worker -t and intakectl check-config,
+ *	given to config_check() (common/config.c), and run by the worker at
+ *	start and on SIGHUP: the reply template of every mailbox that sends
+ *	acknowledgements loads, and the directory of [store] path exists.
+ *	The milter needs neither, so its -t runs config_check() without them
+ *	(common/ cannot reach worker code).
+ * DIAGNOSTICS
+ *	One text per problem, added to errors (g_strdup'ed, the array owns
+ *	it), naming the file, the section and the key.
+ */
+#include "checkconf.h"
+#include "template.h"
+
+void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
+{
+    struct templates *ts = templates_new(cfg->templates_dir);
+    g_autofree char *dir = g_path_get_dirname(cfg->store_path);
+
+    for (guint i = 0; i < cfg->mailboxes->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
+	char   *why = NULL;
+
+	if (!m->acknowledge)
+	    continue;
+	if (templates_check(ts, m->template_name, m->language, &why) < 0) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'template': '%s'"
+						    " language '%s': %s", cfg->path, m->name,
+						    m->template_name, m->language, why));
+	    g_free(why);
+	}
+    }
+    templates_free(ts);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'path': directory %s does"
+						" not exist (create it, owned by the worker's"
+						" user, mode 0750)", cfg->path, dir));
+}
