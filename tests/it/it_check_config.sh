@@ -1,0 +1,66 @@
+#!/bin/bash
+# it_check_config.sh: "intake-milter -t", "intake-worker -t" and "intakectl check-config" are one
+# check (config_check in common/config.c): for a bad file all three exit 1 with the same text,
+# every error naming file:line and key, then "FILE: N error(s)"; for a good file all three exit 0
+# with the same "configuration OK" line. The worker-side checks (templates, store directory) are
+# the worker's and intakectl's: for a file whose only problem is a missing template, those two
+# agree and the milter (which sends no reply) passes it.
+. "$(dirname "$0")/../lib/harness.sh"
+h_init it_check_config
+
+C=$T/intake.conf
+mkdir -p "$T/store"
+
+# run_all: each program's exit status, stdout and stderr, into $T/out.milter etc.
+run_all() {
+    "$INTAKE_BIN/intake-milter" -t -c "$C" > "$T/out.milter" 2>&1; echo "status $?" >> "$T/out.milter"
+    "$INTAKE_BIN/intake-worker" -t -c "$C" > "$T/out.worker" 2>&1; echo "status $?" >> "$T/out.worker"
+    "$INTAKE_BIN/intakectl" -c "$C" check-config > "$T/out.ctl" 2>&1; echo "status $?" >> "$T/out.ctl"
+}
+
+# same A B WHAT: the outputs of A and B are identical.
+same() {
+    if cmp -s "$T/out.$1" "$T/out.$2"; then
+	h_pass "$3: $1 and $2 print the same"
+    else
+	h_fail "$3: $1 and $2 differ: $(diff "$T/out.$1" "$T/out.$2" | head -n 6 | tr '\n' '|')"
+    fi
+}
+
+# 1. A bad file: three errors in three sections.
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates" \
+    "[worker]" "batch = many" "[mailbox sales]" "priority = hgih" "[redis]" "colour = blue"
+run_all
+same milter worker "bad file"
+same milter ctl "bad file"
+h_assert_eq "status 1" "$(tail -n 1 "$T/out.milter")" "bad file: exit status 1"
+# setting|message: the error for the line "setting" of the file, which must name that line.
+while IFS='|' read -r setting msg; do
+    line=$(grep -n -x -F "$setting" "$C" | cut -d: -f1)
+    grep -q -x -F "$C:$line: $msg" "$T/out.milter" && h_pass "bad file: '$setting' reported at $C:$line" ||
+	h_fail "bad file: no line '$C:$line: $msg' in: $(tr '\n' '|' < "$T/out.milter")"
+done <<'ERRORS'
+batch = many|[worker] key 'batch': expected a whole number, got 'many'
+priority = hgih|[mailbox sales] key 'priority': expected one of low, normal, high, urgent, got 'hgih'
+colour = blue|[redis] key 'colour': unknown key (see docs/intake.conf.md for the keys of this section)
+ERRORS
+h_assert_eq "$C: 3 error(s)" "$(tail -n 2 "$T/out.milter" | head -n 1)" "bad file: the count of errors last"
+
+# 2. A good file.
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates"
+run_all
+same milter worker "good file"
+same milter ctl "good file"
+h_assert_eq "$C: configuration OK (2 mailboxes)|status 0" "$(tr '\n' '|' < "$T/out.milter" | sed 's/|$//')" \
+    "good file: OK line and exit status 0"
+
+# 3. Only the worker's checks fail: a template that does not exist.
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates" \
+    "[mailbox sales]" "template = nosuch"
+run_all
+same worker ctl "missing template"
+h_assert_eq "status 1" "$(tail -n 1 "$T/out.worker")" "missing template: worker -t exits 1"
+grep -q "^$C: \[mailbox sales\] key 'template': 'nosuch'" "$T/out.worker" &&
+    h_pass "missing template: the mailbox, key and template named" ||
+    h_fail "missing template: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+h_assert_eq "status 0" "$(tail -n 1 "$T/out.milter")" "missing template: milter -t passes (it sends no reply)"
