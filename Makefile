@@ -6,13 +6,15 @@
 #   make bench      benchmarks (prints figures; not part of check)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (see the install target)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
-UNITDIR  ?= /lib/systemd/system
+UNITDIR  ?= /etc/systemd/system
+INTAKE_USER ?= intake
+INTAKE_GROUP ?= intake
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
@@ -133,16 +135,32 @@ demo: deps all
 demo-stop:
 	@bash tests/lib/demo.sh stop
 
+# install: binaries, /etc/intake/intake.conf (0640) and templates without overwriting what is
+# there, /var/lib/intake (0750), the systemd units with this PREFIX's paths. As root with an
+# empty DESTDIR it also creates the system user intake and gives it the state directory and the
+# config's group (contrib/install-owner.sh); with DESTDIR (packaging) it installs files only.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(SYSCONFDIR)/intake/templates
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(SYSCONFDIR)/intake $(DESTDIR)$(SYSCONFDIR)/intake/templates \
+		$(DESTDIR)$(UNITDIR)
+	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/lib/intake
 	install -m 0755 milter/intake-milter worker/intake-worker $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 worker/intakectl $(DESTDIR)$(PREFIX)/bin/
 	test -e $(DESTDIR)$(SYSCONFDIR)/intake/intake.conf || \
 		install -m 0640 conf/intake.conf $(DESTDIR)$(SYSCONFDIR)/intake/intake.conf
 	for t in conf/templates/*; do \
 		test -e $(DESTDIR)$(SYSCONFDIR)/intake/templates/$${t##*/} || \
-		install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/intake/templates/; done
+		install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/intake/templates/ || exit 1; done
+	for u in contrib/systemd/*.service; do \
+		sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' -e 's|/usr/local/share/|$(PREFIX)/share/|g' \
+		    -e 's|/etc/intake/|$(SYSCONFDIR)/intake/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/intake
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/intake/
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		sh contrib/install-owner.sh $(INTAKE_USER) $(INTAKE_GROUP) \
+		    $(SYSCONFDIR)/intake/intake.conf $(LOCALSTATEDIR)/lib/intake; fi
 
 clean:
 	rm -rf build milter/intake-milter worker/intake-worker worker/intakectl
