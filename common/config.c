@@ -494,7 +494,7 @@ static int parse_value(struct loader *ld, const char *group, const struct ckey *
 
 	    /* Checked here so that -t finds a user missing on this host. */
 	    if (daemon_user_lookup(value, &u, &why) < 0) {
-		loader_error(ld, group, k->name, "%s (expected USER or USER:GROUP)", why);
+		loader_error(ld, group, k->name, "%s", why);
 		return -1;
 	    }
 	    daemon_user_free(&u);

@@ -419,6 +419,19 @@ static const struct bad_case bad_cases[] = {
 	"address = sales@example.com\n"
 	"priority = hgih\n",
 	1, {":6: [mailbox sales] key 'priority': expected one of low, normal, high, urgent, got 'hgih'"}},
+    {"user and group must exist on this host",
+	"[milter]\n"
+	"user = no-such-intake-user\n"
+	"[worker]\n"
+	"user = root:no-such-intake-group\n"
+	"[redis]\n" MBX_OK,
+	2, {":2: [milter] key 'user': no user 'no-such-intake-user' on this system (create it:"
+	    " adduser --system --group no-such-intake-user)",
+	    ":4: [worker] key 'user': no group 'no-such-intake-group' on this system"}},
+    {"user syntax",
+	"[milter]\n"
+	"user = root:\n" MBX_OK,
+	1, {":2: [milter] key 'user': 'root:' is not USER or USER:GROUP"}},
     {"bad backend lists the choices",
 	"[store]\n"
 	"backend = mysql\n" MBX_OK,
