@@ -15,17 +15,7 @@ h_milter_start "$C" || exit 1
 P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 
-# send TO ID: one mail through swaks; fails the test if it is not accepted.
-send() {
-    local out
-    if out=$(swaks --server "127.0.0.1:$P" --helo client.test --from sender@client.test \
-		 --to "$1" --header "Message-Id: <$2>" --header "Subject: reload $2" \
-		 --body "Test mail $2" 2>&1); then
-	h_pass "swaks: mail $2 to $1 accepted"
-    else
-	h_fail "swaks: mail $2 to $1 not accepted: $(echo "$out" | grep -E '^ *(<~?\*|\*\*\*)' | tail -n 3)"
-    fi
-}
+send() { h_send_swaks "$P" "$@"; }
 
 # mailboxes_of ID: the mailbox names of the envelope of the mail with Message-Id ID ("" if none).
 mailboxes_of() {

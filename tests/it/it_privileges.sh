@@ -30,18 +30,14 @@ status_ids() {
 
 # 1. Started as root without a user: refused, with the key and the fix named.
 h_worker_conf "$C" "$S" "[store]" "path = $T/store/tickets.db" "[milter]" "user =" "[worker]" "user ="
-out=$("$INTAKE_BIN/intake-milter" -f -c "$C" 2>&1)
-rc=$?
-h_assert_eq 1 "$rc" "no user: intake-milter refuses to start as root"
-grep -qF "$C: [milter] key 'user' is not set: refusing to run as root" <<< "$out" &&
-    h_pass "no user: the milter names the key and what to set" ||
-    h_fail "no user: unexpected message: $out"
-out=$("$INTAKE_BIN/intake-worker" -f -c "$C" 2>&1)
-rc=$?
-h_assert_eq 1 "$rc" "no user: intake-worker refuses to start as root"
-grep -qF "$C: [worker] key 'user' is not set: refusing to run as root" <<< "$out" &&
-    h_pass "no user: the worker names the key and what to set" ||
-    h_fail "no user: unexpected message: $out"
+for d in milter worker; do
+    out=$("$INTAKE_BIN/intake-$d" -f -c "$C" 2>&1)
+    rc=$?
+    h_assert_eq 1 "$rc" "no user: intake-$d refuses to start as root"
+    grep -qF "$C: [$d] key 'user' is not set: refusing to run as root" <<< "$out" &&
+	h_pass "no user: intake-$d names the key and what to set" ||
+	h_fail "no user: unexpected message from intake-$d: $out"
+done
 [ ! -e "$T/store/tickets.db" ] && h_pass "no user: no store file made" || h_fail "no user: store file made"
 
 # 2. user = nobody:nogroup.

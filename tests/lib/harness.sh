@@ -736,6 +736,20 @@ h_milter_check_log() {
 # ---------------------------------------------------------------------------------------------
 # Sending mail and reading the stream
 
+# h_send_swaks PORT TO MESSAGE_ID: one mail through swaks to 127.0.0.1:PORT from
+# sender@client.test, Subject "test MESSAGE_ID"; a pass if it is accepted, a failure (return 1)
+# naming swaks' last lines if not.
+h_send_swaks() {
+    local out
+    if out=$(swaks --server "127.0.0.1:$1" --helo client.test --from sender@client.test \
+		 --to "$2" --header "Message-Id: <$3>" --header "Subject: test $3" \
+		 --body "Test mail $3" 2>&1); then
+	h_pass "swaks: mail $3 to $2 accepted"
+    else
+	h_fail "swaks: mail $3 to $2 not accepted: $(echo "$out" | grep -E '^ *(<~?\*|\*\*\*)' | tail -n 3)"
+    fi
+}
+
 # h_send_source PORT COUNT RECIPIENT [smtp-source options...]: COUNT mails to RECIPIENT through
 # 127.0.0.1:PORT from sender@client.test, 10 sessions. Each mail has a unique Message-Id.
 # Fails (returns 1) if smtp-source does, i.e. on any reply that is not 2xx.
