@@ -30,12 +30,18 @@
  *
  *	-c FILE	configuration (default /etc/intake/intake.conf)
  *	-f	stay in the foreground (for systemd); otherwise detach
- *	-t	check the configuration (and templates), exit 0 or 1
+ *	-t	check the configuration, templates and store directory
+ *		(config_check() with worker_config_check()), exit 0 or 1
  *	-v	verbose logging
  *
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
  *	read the configuration again (kept as it was if the new one has
  *	errors).
+ *
+ *	Started as root, the worker writes its pid file and then becomes
+ *	[worker] user for good (common/daemon.c), before it opens the store:
+ *	the store's files belong to that user. Under umask 077 nothing it
+ *	creates is readable by others.
  */
 #include <errno.h>
 #include <fcntl.h>
