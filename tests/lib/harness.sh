@@ -632,10 +632,11 @@ h_sink_stop() {
 # intake-milter
 
 # h_write_conf FILE [LINE...]: an intake.conf for tests: milter socket $T/milter.sock (mode 0666:
-# Postfix's smtpd runs as user postfix), the daemons run as the user running the tests ([milter]
-# and [worker] user: a daemon started as root refuses to run without one), log to stderr, Redis on the private socket, stream
-# intake:envelopes, mailboxes support (alias help@) and sales. Extra lines are appended as they
-# are; a repeated [section] header continues that section (GLib key file: later keys win).
+# Postfix's smtpd runs as user postfix), log to stderr, Redis on the private socket, stream
+# intake:envelopes, mailboxes support (alias help@) and sales; both daemons run as the user
+# running the tests ([milter] and [worker] user: started as root, they refuse to run without).
+# Extra lines are appended as they are; a repeated [section] header continues that section (GLib
+# key file: later keys win).
 h_write_conf() {
     local file=$1 line
     shift
@@ -651,6 +652,9 @@ log = stderr
 server = unix:$T/redis/redis.sock
 stream = intake:envelopes
 timeout = 2s
+
+[worker]
+user = $(id -un)
 
 [mailbox support]
 address = support@$H_DOMAIN

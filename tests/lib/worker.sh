@@ -42,7 +42,6 @@ h_worker_conf() {
 	"" \
 	"[worker]" \
 	"consumer = test" \
-	"user = $(id -un)" \
 	"log = stderr" \
 	"block = 500ms" \
 	"claim_idle = 2s" \
