@@ -22,7 +22,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmilter -pthread -lm
 # O is the object directory: build/release for installed binaries, build/asan for tests.
 O        ?= build/release
 
-COMMON   := common/log.c common/config.c common/addr.c common/html.c \
+COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \

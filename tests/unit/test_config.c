@@ -283,7 +283,7 @@ static void test_defaults(void)
     is_int(cfg->milter_socket_mode, 0660, "defaults: socket_mode");
     is_str(cfg->milter_pid_file, "", "defaults: empty pid_file stays empty");
     is_int(cfg->milter_log, LOG_DEST_SYSLOG, "defaults: log");
-    is_int(cfg->max_message_size, 50 * 1024 * 1024, "defaults: max_message_size 50M");
+    is_int(cfg->max_message_size, 10240000, "defaults: max_message_size 10240000 (Postfix message_size_limit)");
     is_int(cfg->raw_max_size, 10 * 1024 * 1024, "defaults: raw_max_size 10M");
     is_int(cfg->max_text_size, 1024 * 1024, "defaults: max_text_size 1M");
     is_int(cfg->max_recipients, 1000, "defaults: max_recipients");
