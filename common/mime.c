@@ -276,7 +276,8 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 }
 
 /* scan_limit - the offset where the parser must stop, or -1 */
-static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why)
+static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why,
+			 gint64 *header_end)
 {
     struct scan s = {0};
     struct scan_level top = {NULL, 0};
@@ -286,6 +287,7 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
     gint64  offset = 0, line_start = 0, cut = -1;
     gssize  n;
 
+    *header_end = -1;
     s.levels = g_array_new(FALSE, FALSE, sizeof(struct scan_level));
     g_array_append_val(s.levels, top);
     s.in_header = TRUE;
@@ -295,6 +297,8 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 		line[line_len++] = buf[i];
 	    if (buf[i] != '\n')
 		continue;
+	    if (*header_end < 0 && (line_len == 1 || (line_len == 2 && line[0] == '\r')))
+		*header_end = line_start;
 	    if (!scan_line(&s, line, line_len, max_parts, max_depth, why))
 		cut = line_start;
 	    line_len = 0;
@@ -310,11 +314,81 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
     return cut;
 }
 
+/*
+ * defuse_encoded_words - make every "=?" that no "?=" follows before the
+ * next "=?" (or the end) something else, in place; TRUE when it changed
+ * anything. XXX GMime 3.2.13's loose RFC 2047 decoder looks for the end
+ * of a word from every "=?" on to the end of the field: 100 fields of
+ * 100 KB of "=?a?B? " cost it more than a minute, inside
+ * g_mime_parser_construct_message(). A real encoded word has its "?="
+ * before the next word starts, so it is left alone. Linear: one pass from
+ * the end. Drop this when GMime scans no further than a word can reach.
+ */
+static gboolean defuse_encoded_words(char *text, gsize len)
+{
+    gboolean closed = FALSE;		/* a "?=" follows, before the next "=?" */
+    gboolean changed = FALSE;
+
+    for (gsize i = len; i-- > 1;) {
+	if (text[i - 1] == '?' && text[i] == '=') {
+	    closed = TRUE;
+	    i--;			/* "...==?=" ends a word; its '?' starts none */
+	} else if (text[i - 1] == '=' && text[i] == '?') {
+	    if (!closed) {
+		text[i] = '_';
+		changed = TRUE;
+	    }
+	    closed = FALSE;
+	}
+    }
+    return changed;
+}
+
+/*
+ * header_stream - the message from start to end with its top-level header
+ * block (head bytes; at most HEADER_MAX of them are kept, whole lines)
+ * defused as above; NULL when nothing needs to change. Only the header
+ * block is copied; the rest is read from stream.
+ */
+#define HEADER_MAX	(1024 * 1024)
+
+static GMimeStream *header_stream(GMimeStream *stream, gint64 start, gint64 head, gint64 end)
+{
+    gint64  keep = MIN(head, HEADER_MAX);
+    char   *text = g_malloc((gsize) keep + 1);
+    gssize  n, got = 0;
+    GMimeStream *cat, *mem, *rest;
+    gboolean changed;
+
+    g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET);
+    while (got < keep && (n = g_mime_stream_read(stream, text + got, (gsize) (keep - got))) > 0)
+	got += n;
+    if (keep < head) {				/* whole lines only */
+	char   *nl = g_strrstr_len(text, got, "\n");
+
+	got = nl ? nl + 1 - text : 0;
+    }
+    changed = defuse_encoded_words(text, (gsize) got);
+    if (!changed && keep == head) {
+	g_free(text);
+	return NULL;
+    }
+    mem = g_mime_stream_mem_new_with_buffer(text, (gsize) got);
+    g_free(text);
+    rest = g_mime_stream_substream(stream, start + head, end);
+    cat = g_mime_stream_cat_new();
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), mem);
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), rest);
+    g_object_unref(mem);
+    g_object_unref(rest);
+    return cat;
+}
+
 GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
 			 guint max_depth, struct mime_cut *cut)
 {
     gint64  start = g_mime_stream_tell(stream);
-    gint64  limit;
+    gint64  limit, head, end;
     const char *why = NULL;
     GMimeStream *seen;
     GMimeParser *parser;
@@ -325,16 +399,18 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     cut->why = NULL;
     if (start < 0)
 	start = 0;
-    limit = scan_limit(stream, max_parts, max_depth, &why);
-    g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET);
+    limit = scan_limit(stream, max_parts, max_depth, &why, &head);
+    end = g_mime_stream_tell(stream);
     if (limit >= 0) {
 	cut->cut = TRUE;
 	cut->offset = limit;
 	cut->why = why;
-	seen = g_mime_stream_substream(stream, start, start + limit);
-    } else {
-	seen = g_object_ref(stream);
+	end = start + limit;
     }
+    seen = head >= 0 && (limit < 0 || head < limit)
+	? header_stream(stream, start, head, end) : NULL;
+    if (seen == NULL)
+	seen = g_mime_stream_substream(stream, start, end);
     parser = g_mime_parser_new_with_stream(seen);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     msg = g_mime_parser_construct_message(parser, opts);
