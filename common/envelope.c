@@ -544,8 +544,8 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_object_set_new(env, "text_truncated", json_boolean(body.text_truncated));
     json_object_set_new(env, "attachments", json_incref(body.attachments));
     json_object_set_new(env, "attachments_truncated", json_boolean(body.attachments_truncated));
-    if (body.encrypted)
-	json_object_set_new(env, "encrypted", json_string(body.encrypted));
+    json_object_set_new(env, "encrypted", body.encrypted ? json_string(body.encrypted)
+			: json_null());
     mime_body_clear(&body);
     json_object_set_new(env, "mime_truncated", json_boolean(cut.cut));
     if (cut.cut)

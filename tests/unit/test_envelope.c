@@ -702,6 +702,91 @@ static const struct env_case env_cases[] = {
 	    {EQ, "headers[2][0]", "Precedence"}, {EQ, "headers[2][1]", "bulk"},
 	    {EQ, "headers[3][0]", "List-Id"},
 	    {EQ, "headers[3][1]", "Support list <support.lists.example.org>"}}},
+    /* Mail with no text body still makes a complete envelope (issue 6). */
+    {"attachment only: a scanned PDF, no text part",
+	HDR "Subject: scan\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: application/pdf; name=\"scan-0001.pdf\"\n"
+	"Content-Disposition: attachment; filename=\"scan-0001.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IK\n--b--\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {ISFALSE, "text_truncated"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "scan-0001.pdf"},
+	    {EQ, "attachments[0].content_type", "application/pdf"},
+	    {INT, "attachments[0].size", NULL, 15}, {ISFALSE, "mime_truncated"}}},
+    {"a single image as the whole message",
+	HDR "Subject: photo\nContent-Type: image/jpeg\nContent-Transfer-Encoding: base64\n\n"
+	"/9j/4AAQSkZJRgABAQ==\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].filename", "image.jpg"}, {EQ, "subject", "photo"}}},
+    {"S/MIME encrypted (application/pkcs7-mime, enveloped-data)",
+	HDR "Subject: secret\n"
+	"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\n"
+	"Content-Disposition: attachment; filename=\"smime.p7m\"\n"
+	"Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {EQ, "encrypted", "smime"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "smime.p7m"}}},
+    {"S/MIME signed-data is not encrypted",
+	HDR "Subject: signed opaque\n"
+	"Content-Type: application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"\n"
+	"Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\n",
+	{{EQ, "text", ""}, {ISNULL, "encrypted"}, {LEN, "attachments", NULL, 1}}},
+    {"PGP/MIME encrypted (multipart/encrypted)",
+	HDR "Subject: pgp\n"
+	"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"e\"\n\n"
+	"--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+	"--e\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\n\n"
+	"-----BEGIN PGP MESSAGE-----\n\nhQEMA1x2\n-----END PGP MESSAGE-----\n--e--\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {EQ, "encrypted", "pgp"},
+	    {LEN, "attachments", NULL, 2}, {EQ, "attachments[1].filename", "encrypted.asc"}}},
+    {"inline PGP message in a text part",
+	HDR "Subject: inline pgp\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA1x2\n"
+	"-----END PGP MESSAGE-----\n",
+	{{PREFIX, "text", "-----BEGIN PGP MESSAGE-----"}, {EQ, "text_from", "plain"},
+	    {EQ, "encrypted", "pgp"}, {LEN, "attachments", NULL, 0}}},
+    {"signed only (multipart/signed, PGP): the signed text is the body",
+	HDR "Subject: signed\n"
+	"Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\";"
+	" boundary=\"s\"\n\n"
+	"--s\nContent-Type: text/plain; charset=utf-8\n\nSigned hello.\n"
+	"--s\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n"
+	"-----BEGIN PGP SIGNATURE-----\n\niQEz\n-----END PGP SIGNATURE-----\n--s--\n",
+	{{EQ, "text", "Signed hello."}, {EQ, "text_from", "plain"}, {ISNULL, "encrypted"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "signature.asc"}}},
+    {"signed only (S/MIME): the signature is an attachment",
+	HDR "Subject: smime signed\n"
+	"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;"
+	" boundary=\"s\"\n\n"
+	"--s\nContent-Type: text/plain\n\nHello from Outlook.\n"
+	"--s\nContent-Type: application/pkcs7-signature\nContent-Transfer-Encoding: base64\n\n"
+	"MIAGCSqGSIb3DQEHAqCAMIACAQEx\n--s--\n",
+	{{EQ, "text", "Hello from Outlook."}, {ISNULL, "encrypted"}, {LEN, "attachments", NULL, 1},
+	    {PREFIX, "attachments[0].filename", "attachment-"},
+	    {HAS, "attachments[0].filename", ".p7s"}}},
+    {"calendar invitation only (text/calendar)",
+	HDR "Subject: Invitation: call\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\n\n"
+	"BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:call\nEND:VEVENT\nEND:VCALENDAR\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].content_type", "text/calendar"},
+	    {HAS, "attachments[0].filename", ".ics"}}},
+    {"calendar invitation beside a text part",
+	HDR "Subject: Invitation\nContent-Type: multipart/alternative; boundary=\"a\"\n\n"
+	"--a\nContent-Type: text/plain\n\nYou are invited.\n"
+	"--a\nContent-Type: text/calendar; method=REQUEST\n\nBEGIN:VCALENDAR\nEND:VCALENDAR\n--a--\n",
+	{{EQ, "text", "You are invited."}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].content_type", "text/calendar"}}},
+    {"empty body",
+	HDR "Subject: nothing\n\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "plain"}, {LEN, "attachments", NULL, 0},
+	    {ISFALSE, "text_truncated"}}},
+    {"C1 control characters leave subject, names and file names",
+	"From: =?utf-8?B?QWxpY2XChUV2aWw=?= <alice@example.org>\n"
+	"Subject: =?utf-8?B?SGVsbG/Cm1sySndvcmxk?=\n"
+	"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: text/plain; charset=utf-8\n\nA\xc2\x9b" "31mB\n"
+	"--b\nContent-Type: application/octet-stream\n"
+	"Content-Disposition: attachment; filename*=utf-8''a%C2%85b.txt\n\nx\n--b--\n",
+	{{EQ, "subject", "Hello [2Jworld"}, {EQ, "from[0].name", "Alice Evil"},
+	    {EQ, "attachments[0].filename", "a b.txt"}, {EQ, "text", "A 31mB"}}},
 };
 
 /* diag_got - "got: VALUE" on one line */
