@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 #include <jansson.h>
 #include <gmime/gmime.h>
@@ -1221,6 +1222,230 @@ static void test_limits_from_config(void)
     config_free(cfg);
 }
 
+/* ---------------------------------------------------------------- */
+/*	Hostile input: cut where it should be, and marked		    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * cpu_seconds - CPU time of this process so far. The hostile cases
+ * assert a CPU budget that linear code meets a hundred times over and
+ * the quadratic code it replaced missed by minutes (other load on the
+ * machine does not count against it, as wall time would).
+ */
+static double cpu_seconds(void)
+{
+    return (double) clock() / CLOCKS_PER_SEC;
+}
+
+static gboolean has_warning(json_t *env, const char *text)
+{
+    json_t *w;
+    size_t  i;
+
+    json_array_foreach(json_object_get(env, "warnings"), i, w) {
+	if (strstr(envelope_str(w, "item"), text))
+	    return TRUE;
+    }
+    return FALSE;
+}
+
+static void test_many_parts(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: parts\n"
+				"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+				"--b\nContent-Type: text/plain\n\nBody.\n");
+    double  t0;
+    json_t *env;
+
+    for (int i = 0; i < 1000000; i++)
+	g_string_append(raw, "--b\n\n");
+    g_string_append(raw, "--b--\n");
+    t0 = cpu_seconds();
+    env = build_len(raw->str, raw->len, &lim);
+    ok(cpu_seconds() - t0 < 10, "a million empty parts: built in linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "a million empty parts: mime_truncated");
+    ok(has_warning(env, "max_mime_parts"), "a million empty parts: a warning names max_mime_parts");
+    is_str(jpath_str(env, "text"), "Body.", "a million empty parts: the text is there");
+    is_int(json_integer_value(json_object_get(env, "size")), (long long) raw->len,
+	   "a million empty parts: size is all of it");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* The cut is at part max_parts + 1: exactly max_parts are parsed. */
+    raw = g_string_new(HDR "Subject: parts\nContent-Type: multipart/mixed; boundary=\"b\"\n\n");
+    for (int i = 0; i < 30; i++)
+	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
+    g_string_append(raw, "--b--\n");
+    lim.max_parts = 10;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 10,
+	   "max_mime_parts 10 of 30: ten parts parsed");
+    is_str(jpath_str(env, "attachments[9].filename"), "p9.bin", "max_mime_parts: the first ones");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "max_mime_parts 10 of 30: mime_truncated");
+    json_decref(env);
+    lim.max_parts = 30;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 30,
+	   "max_mime_parts 30 of 30: all parsed");
+    ok(json_is_false(json_object_get(env, "mime_truncated")),
+       "max_mime_parts 30 of 30: not mime_truncated");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_deep_nesting(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: deep\n");
+    json_t *env;
+
+    for (int i = 0; i < 5000; i++)
+	g_string_append_printf(raw, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    g_string_append(raw, "Content-Type: text/plain\n\nDeep inside.\n");
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5000 nested multiparts: mime_truncated");
+    ok(has_warning(env, "max_mime_depth"), "5000 nested multiparts: a warning names max_mime_depth");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Attached messages nest too. */
+    raw = g_string_new(HDR "Subject: deep messages\n");
+    for (int i = 0; i < 5000; i++)
+	g_string_append(raw, "Content-Type: message/rfc822\n\nSubject: inner\n");
+    g_string_append(raw, "\nInnermost.\n");
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5000 nested messages: mime_truncated");
+    is_str(jpath_str(env, "subject"), "deep messages", "5000 nested messages: the outer subject");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Within the limit nothing is cut. */
+    raw = g_string_new(HDR "Subject: nested\n");
+    for (int i = 0; i < 5; i++)
+	g_string_append_printf(raw, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    g_string_append(raw, "Content-Type: text/plain\n\nFive deep.\n");
+    for (int i = 4; i >= 0; i--)
+	g_string_append_printf(raw, "--b%d--\n", i);
+    lim.max_depth = 5;
+    env = build(raw->str, &lim);
+    ok(json_is_false(json_object_get(env, "mime_truncated")), "5 nested of max 5: not cut");
+    is_str(jpath_str(env, "text"), "Five deep.", "5 nested of max 5: the text");
+    json_decref(env);
+    lim.max_depth = 4;
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5 nested of max 4: cut");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_encoded_word_flood(void)
+{
+    GString *raw = g_string_new("From: alice@example.org\n");
+    double  t0;
+    json_t *env;
+
+    /* 2 MB of unterminated encoded words: quadratic in GMime 3.2.13. */
+    for (int f = 0; f < 20; f++) {
+	g_string_append(raw, "To: ");
+	for (int i = 0; i < 15000; i++)
+	    g_string_append(raw, "=?a?B? ");
+	g_string_append(raw, "\n");
+    }
+    g_string_append(raw, "Subject: flood\n\nhi\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 10, "2 MB of encoded words in To: linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    ok(json_is_array(json_object_get(env, "to")), "encoded-word flood: to is a list");
+    has_str(jpath_str(env, "text"), "hi", "encoded-word flood: the text is there");
+    {
+	json_t *back = roundtrip(env);
+
+	ok(back != NULL, "encoded-word flood: envelope_decode() accepts it");
+	json_decref(back);
+    }
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Words that do end are decoded as before, next to the flood. */
+    raw = g_string_new("From: alice@example.org\nSubject: =?utf-8?B?R3LDvMOfZQ==?= =?a?B? =?a?B?\n\nx\n");
+    env = build(raw->str, NULL);
+    has_str(jpath_str(env, "subject"), "Grüße", "encoded-word flood: a real word still decoded");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_big_bodies(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new("From: alice@example.org\nSubject: big\nContent-Type: text/html\n\n");
+    json_t *env;
+    const char *t;
+
+    for (int i = 0; i < 100000; i++)		/* 4 MB */
+	g_string_append(raw, "<p>hello <b>world</b> more text</p>\n");
+    lim.max_text = 64 * 1024;
+    env = build_len(raw->str, raw->len, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= lim.max_text && strlen(t) > lim.max_text / 2,
+       "4 MB of HTML: text cut at max_text (%zu bytes)", t ? strlen(t) : 0);
+    ok(json_is_true(json_object_get(env, "text_truncated")), "4 MB of HTML: text_truncated");
+    has_str(t, "hello world more text", "4 MB of HTML: readable text");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    raw = g_string_new("From: alice@example.org\nSubject: big\nContent-Transfer-Encoding: base64\n\n");
+    for (int i = 0; i < 80000; i++)		/* 4 MB of base64 */
+	g_string_append(raw, "cGxhaW4gdGV4dCBsaW5lIG9mIGEgbG9uZyBtYWlsIGJvZHkK\n");
+    env = build_len(raw->str, raw->len, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= lim.max_text && strlen(t) > lim.max_text - 64,
+       "4 MB of base64 text: text cut at max_text (%zu bytes)", t ? strlen(t) : 0);
+    ok(json_is_true(json_object_get(env, "text_truncated")), "4 MB of base64 text: text_truncated");
+    ok(t && g_str_has_prefix(t, "plain text line of a long mail body\n"),
+       "4 MB of base64 text: decoded");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_attachments_by_part(void)
+{
+    static const char raw[] = HDR "Subject: three\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: text/plain\n\nBody.\n"
+	"--b\nContent-Type: application/octet-stream; name=\"one.bin\"\n\nONE\n"
+	"--b\nContent-Type: application/octet-stream; name=\"two.bin\"\n\nTWO\n"
+	"--b\nContent-Type: application/octet-stream; name=\"three.bin\"\n\nTHREE\n--b--\n";
+    json_t *env = build(raw, NULL);
+    GPtrArray *contents;
+    gsize   n;
+
+    /* A reader that dropped the first one still gets the right bytes for the others. */
+    json_array_remove(json_object_get(env, "attachments"), 0);
+    contents = envelope_attachments(env, raw, strlen(raw));
+    if (ok(contents && contents->len == 2, "attachments by part: one content per listed attachment")) {
+	const char *two = g_bytes_get_data(g_ptr_array_index(contents, 0), &n);
+
+	ok(n >= 3 && memcmp(two, "TWO", 3) == 0, "attachments by part: the first listed is two.bin's");
+	ok(g_ptr_array_index(contents, 1) != NULL
+	   && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 1), NULL), "THREE", 5) == 0,
+	   "attachments by part: the second listed is three.bin's");
+    }
+    if (contents)
+	g_ptr_array_unref(contents);
+    /* A part the message does not have gets no content. */
+    json_object_set_new(json_array_get(json_object_get(env, "attachments"), 0), "part",
+			json_integer(99));
+    contents = envelope_attachments(env, raw, strlen(raw));
+    ok(contents && contents->len == 2 && g_ptr_array_index(contents, 0) == NULL,
+       "attachments by part: no part 99, no content");
+    if (contents)
+	g_ptr_array_unref(contents);
+    json_decref(env);
+}
+
 static void run_unit(void)
 {
     test_table();
@@ -1234,6 +1459,11 @@ static void run_unit(void)
     test_dedupe();
     test_decode();
     test_limits_from_config();
+    test_many_parts();
+    test_deep_nesting();
+    test_encoded_word_flood();
+    test_big_bodies();
+    test_attachments_by_part();
 }
 
 /* ---------------------------------------------------------------- */
