@@ -80,6 +80,9 @@ $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DTEST_CORPUS -c -o $@ $<
 
+# test_mctx drives the milter's message state without libmilter.
+$(O)/tests/unit/test_mctx.o: ALL_CFLAGS += -Imilter
+
 # test_filter includes the stage it tests.
 $(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
 
