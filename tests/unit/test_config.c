@@ -288,6 +288,12 @@ static void test_defaults(void)
     is_int(cfg->max_text_size, 1024 * 1024, "defaults: max_text_size 1M");
     is_int(cfg->max_recipients, 1000, "defaults: max_recipients");
     is_int(cfg->max_attachments, 250, "defaults: max_attachments");
+    is_int(cfg->max_mime_parts, 1000, "defaults: max_mime_parts");
+    is_int(cfg->max_mime_depth, 20, "defaults: max_mime_depth");
+    is_int(cfg->spool_threshold, 1024 * 1024, "defaults: spool_threshold 1M");
+    is_str(cfg->spool_directory, "/var/tmp", "defaults: spool_directory");
+    is_str(((struct mailbox *) g_ptr_array_index(cfg->mailboxes, 0))->oversize, "ticket",
+	   "defaults: mailbox oversize = ticket");
     ok(cfg->raw_headers && g_strv_contains((const char *const *) cfg->raw_headers, "Auto-Submitted")
        && g_strv_contains((const char *const *) cfg->raw_headers, "X-Intake-Id"),
        "defaults: raw_headers list");
@@ -419,6 +425,21 @@ static const struct bad_case bad_cases[] = {
 	"address = sales@example.com\n"
 	"priority = hgih\n",
 	1, {":6: [mailbox sales] key 'priority': expected one of low, normal, high, urgent, got 'hgih'"}},
+    {"bad oversize policy lists the choices",
+	MBX_OK
+	"\n"
+	"[mailbox sales]\n"
+	"address = sales@example.com\n"
+	"oversize = drop\n",
+	1, {":6: [mailbox sales] key 'oversize': expected one of ticket, reject, got 'drop'"}},
+    {"MIME limits and spool threshold out of range",
+	"[milter]\n"
+	"max_mime_parts = 0\n"
+	"max_mime_depth = 101\n"
+	"spool_threshold = 1Q\n" MBX_OK,
+	3, {":2: [milter] key 'max_mime_parts': '0' is out of range (1 to 10000)",
+	    ":3: [milter] key 'max_mime_depth': '101' is out of range (1 to 100)",
+	    ":4: [milter] key 'spool_threshold': expected a size such as 512K, 10M or 1G, got '1Q'"}},
     {"bad backend lists the choices",
 	"[store]\n"
 	"backend = mysql\n" MBX_OK,
