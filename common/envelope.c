@@ -81,19 +81,6 @@ void    envelope_limits_from_config(struct envelope_limits *lim,
     lim->raw_headers = (const char *const *) cfg->raw_headers;
 }
 
-static json_t *jstr(const char *s, gsize max)
-{
-    char   *t;
-    json_t *j;
-
-    if (s == NULL)
-	return json_null();
-    t = mime_clean_text(s, -1, max, 1, NULL);
-    j = json_string(t);
-    g_free(t);
-    return j;
-}
-
 const char *envelope_str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
@@ -127,8 +114,8 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
 	if (addr == NULL || *addr == 0)
 	    continue;
 	json_array_append_new(out, json_pack("{s:o,s:o}",
-					     "name", jstr(name ? name : "", 512),
-					     "address", jstr(addr, 512)));
+					     "name", mime_json_line(name ? name : "", 512),
+					     "address", mime_json_line(addr, 512)));
     }
 }
 
@@ -248,7 +235,7 @@ static json_t *header_msgid(GMimeObject *obj, const char *name)
     /* The first <id>: old mailers wrap it in text ("Your message of ... <id>"). */
     lt = strchr(raw, '<');
     id = g_mime_utils_decode_message_id(lt ? lt : raw);
-    return id && *id ? jstr(id, 998) : json_null();
+    return id && *id ? mime_json_line(id, 998) : json_null();
 }
 
 static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
@@ -277,7 +264,7 @@ static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
     for (int i = 0; i < g_mime_references_length(refs); i++) {
 	if (json_array_size(out) >= MAX_REFERENCES)	/* keep the newest */
 	    json_array_remove(out, 0);
-	json_array_append_new(out, jstr(g_mime_references_get_message_id(refs, i), 998));
+	json_array_append_new(out, mime_json_line(g_mime_references_get_message_id(refs, i), 998));
     }
     g_mime_references_free(refs);
     return out;
@@ -303,8 +290,8 @@ static json_t *raw_headers(GMimeObject *obj, const char *const *wanted)
 	{
 	    g_autofree char *value = g_mime_utils_header_unfold(g_mime_header_get_raw_value(h));
 
-	    json_array_append_new(out, json_pack("[o,o]", jstr(name, 200),
-						 jstr(value, MAX_HEADER_TEXT)));
+	    json_array_append_new(out, json_pack("[o,o]", mime_json_line(name, 200),
+						 mime_json_line(value, MAX_HEADER_TEXT)));
 	}
     }
     return out;
@@ -322,7 +309,7 @@ static void parser_warning(gint64 offset, GMimeParserWarning errcode,
     if (json_array_size(warnings) < MAX_WARNINGS)
 	json_array_append_new(warnings, json_pack("{s:I,s:i,s:o}", "offset",
 						  (json_int_t) offset, "code", errcode,
-						  "item", jstr(item ? item : "", 200)));
+						  "item", mime_json_line(item ? item : "", 200)));
 }
 
 /*
@@ -465,7 +452,7 @@ static json_t *mailboxes_json(const struct envelope_input *in)
 	    entry = json_pack("{s:s,s:[]}", "name", m->name, "recipients");
 	    json_array_append_new(out, entry);
 	}
-	json_array_append_new(json_object_get(entry, "recipients"), jstr(in->recipients[i], 512));
+	json_array_append_new(json_object_get(entry, "recipients"), mime_json_line(in->recipients[i], 512));
     }
     return out;
 }
@@ -495,15 +482,15 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 
     json_object_set_new(env, "v", json_integer(ENVELOPE_VERSION));
     json_object_set_new(env, "id", json_string(uuid));
-    json_object_set_new(env, "queue_id", jstr(in->queue_id, 64));
+    json_object_set_new(env, "queue_id", mime_json_line(in->queue_id, 64));
     json_object_set_new(env, "received_at", json_string(now_text));
     json_object_set_new(env, "client", json_pack("{s:o,s:o,s:o}",
-						 "addr", jstr(in->client_addr, 255),
-						 "name", jstr(in->client_name, 255),
-						 "helo", jstr(in->helo, 255)));
-    json_object_set_new(env, "sender", jstr(in->sender ? in->sender : "", 512));
+						 "addr", mime_json_line(in->client_addr, 255),
+						 "name", mime_json_line(in->client_name, 255),
+						 "helo", mime_json_line(in->helo, 255)));
+    json_object_set_new(env, "sender", mime_json_line(in->sender ? in->sender : "", 512));
     for (guint i = 0; i < in->n_recipients; i++)
-	json_array_append_new(rcpts, jstr(in->recipients[i], 512));
+	json_array_append_new(rcpts, mime_json_line(in->recipients[i], 512));
     json_object_set_new(env, "recipients", rcpts);
     json_object_set_new(env, "mailboxes", mailboxes_json(in));
 
@@ -519,7 +506,7 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	g_autofree char *subject = header_text(mobj, "Subject", opts);
 
 	/* Always a string (envelope_decode() requires one): no Subject is "". */
-	json_object_set_new(env, "subject", jstr(subject ? subject : "", 2000));
+	json_object_set_new(env, "subject", mime_json_line(subject ? subject : "", 2000));
     }
     {
 	GDateTime *date = msg ? g_mime_message_get_date(msg) : NULL;
@@ -531,7 +518,7 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     {
 	const char *mid = msg ? g_mime_message_get_message_id(msg) : NULL;
 
-	json_object_set_new(env, "message_id", mid && *mid ? jstr(mid, 998) : json_null());
+	json_object_set_new(env, "message_id", mid && *mid ? mime_json_line(mid, 998) : json_null());
     }
     json_object_set_new(env, "in_reply_to", header_msgid(mobj, "In-Reply-To"));
     json_object_set_new(env, "references", references(mobj, opts));

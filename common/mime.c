@@ -3,6 +3,7 @@
  *	mime - MIME walking and decoding for the envelope
  * SYNOPSIS
  *	char   *mime_clean_text(s, len, max, one_line, &cut)
+ *	json_t *mime_json_line(s, max)
  *	GMimeMessage *mime_parse(stream, opts, max_parts, max_depth, &cut)
  *	void	mime_body_read(msg, &limits, &body)
  *	void	mime_body_clear(&body)
@@ -19,7 +20,8 @@
  *	characters but tab and newline (one_line: neither), no C1 controls
  *	(U+0080-U+009F, which terminals take as commands), at most max bytes
  *	cut at a character boundary. Newly allocated (g_free). *cut, when
- *	given, tells whether text was lost.
+ *	given, tells whether text was lost. mime_json_line() is the one-line
+ *	clean text as a new JSON string (JSON null for NULL).
  *
  *	mime_parse() parses a message from stream (from its current
  *	position) with GMime, after a linear pre-scan that stops the parser
@@ -103,7 +105,7 @@ char   *mime_clean_text(const char *s, gssize len, gsize max, int one_line, gboo
     return g_string_free(out, FALSE);
 }
 
-static json_t *jstr(const char *s, gsize max)
+json_t *mime_json_line(const char *s, gsize max)
 {
     char   *t;
     json_t *j;
@@ -850,11 +852,11 @@ static void add_attachment(struct walk_state *ws, GMimeObject *obj)
 
     json_array_append_new(ws->attachments,
 			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
-				    "filename", jstr(name, MAX_FILENAME),
-				    "content_type", jstr(type, 255),
+				    "filename", mime_json_line(name, MAX_FILENAME),
+				    "content_type", mime_json_line(type, 255),
 				    "size", (json_int_t) decoded_size(obj),
-				    "content_id", cid ? jstr(cid, 255) : json_null(),
-				    "disposition", jstr(disp ? disp : "attachment", 32),
+				    "content_id", cid ? mime_json_line(cid, 255) : json_null(),
+				    "disposition", mime_json_line(disp ? disp : "attachment", 32),
 				    "part", ws->index));
 }
 
