@@ -277,39 +277,139 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
     return TRUE;
 }
 
-/* scan_limit - the offset where the parser must stop, or -1 */
+/*
+ * Header blocks GMime would decode in quadratic time. XXX GMime 3.2.13's
+ * loose RFC 2047 decoder looks for the end of a word from every "=?" on
+ * to the end of the field: 100 fields of 100 KB of "=?a?B? " cost it more
+ * than a minute, a 200 KB file name in a part's header 9 s, all inside
+ * g_mime_parser_construct_message(). A real encoded word has its "?="
+ * before the next word starts. The pre-scan notes the header blocks (of
+ * the message, of its parts, of attached messages) where an "=?" is
+ * followed by another before any "?=", and the parser reads those blocks
+ * from a copy in which such words are defused; the rest it reads from the
+ * original. The copies together are at most DEFUSE_MAX bytes: past that,
+ * a block keeps only the whole lines that fit (maybe none) and the rest of
+ * its header fields is not parsed. Drop this when GMime scans no further
+ * than a word can reach.
+ */
+#define DEFUSE_MAX	(1024 * 1024)
+
+struct block {
+    gint64  start, end;			/* offsets of a header block to defuse */
+    gint64  keep;			/* bytes of it to copy; the rest is dropped */
+};
+
+struct ew_state {
+    char    p1, p2;			/* the two bytes before this one */
+    gboolean open;			/* an "=?" has no "?=" yet */
+    gboolean needs;			/* an "=?" came while one was open */
+};
+
+static void ew_step(struct ew_state *ew, char c)
+{
+    if (ew->p1 == '?' && c == '=') {
+	ew->open = FALSE;
+	c = 0;				/* "?=" ends a word; its '=' starts none */
+    } else if (ew->p2 == '=' && ew->p1 == '?') {
+	/* "=?" followed by anything but '=' ("=?=" is a padded word's end) */
+	if (ew->open)
+	    ew->needs = TRUE;
+	ew->open = TRUE;
+    }
+    ew->p2 = ew->p1;
+    ew->p1 = c;
+}
+
+/*
+ * defuse_encoded_words - make every "=?" that no "?=" follows before the
+ * next "=?" (or the end) something else, in place, the rule ew_step()
+ * detects; lines starting with "--" (boundaries) are left as they are.
+ * Linear: one pass from the end.
+ */
+static void defuse_encoded_words(char *text, gsize len)
+{
+    gboolean closed = FALSE;		/* a "?=" follows, before the next "=?" */
+    gsize   end = len;
+
+    while (end > 0) {
+	gsize   bol = end;
+
+	while (bol > 0 && text[bol - 1] != '\n')
+	    bol--;
+	if (!(end - bol >= 2 && text[bol] == '-' && text[bol + 1] == '-')) {
+	    for (gsize i = end; i-- > bol + 1;) {
+		if (text[i - 1] == '?' && text[i] == '=') {
+		    closed = TRUE;
+		    i--;		/* "...==?=" ends a word; its '?' starts none */
+		} else if (text[i - 1] == '=' && text[i] == '?') {
+		    if (!closed)
+			text[i] = '_';
+		    closed = FALSE;
+		}
+	    }
+	}
+	end = bol > 0 ? bol - 1 : 0;	/* before the line's '\n' */
+    }
+}
+
+/*
+ * scan_limit - the offset where the parser must stop, or -1; *blocks gets
+ * the header blocks to defuse (struct block, offsets from the start).
+ */
+static void add_block(GArray *blocks, gint64 start, gint64 end, gint64 *copied)
+{
+    struct block b = {start, end, MIN(end - start, DEFUSE_MAX - *copied)};
+
+    g_array_append_val(blocks, b);
+    *copied += b.keep;
+}
+
 static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why,
-			 gint64 *header_end)
+			 GArray *blocks)
 {
     struct scan s = {0};
     struct scan_level top = {NULL, 0};
+    struct ew_state ew = {0};
     char    buf[READ_PIECE];
     char    line[SCAN_LINE];
     gsize   line_len = 0;
-    gint64  offset = 0, line_start = 0, cut = -1;
+    gint64  offset = 0, line_start = 0, cut = -1, block_start = 0, copied = 0;
+    gboolean in_block = TRUE;
     gssize  n;
 
-    *header_end = -1;
     s.levels = g_array_new(FALSE, FALSE, sizeof(struct scan_level));
     g_array_append_val(s.levels, top);
     s.in_header = TRUE;
     while (cut < 0 && (n = g_mime_stream_read(stream, buf, sizeof(buf))) > 0) {
 	for (gssize i = 0; i < n && cut < 0; i++) {
+	    if (in_block)
+		ew_step(&ew, buf[i]);
 	    if (line_len < sizeof(line))
 		line[line_len++] = buf[i];
 	    if (buf[i] != '\n')
 		continue;
-	    if (*header_end < 0 && (line_len == 1 || (line_len == 2 && line[0] == '\r')))
-		*header_end = line_start;
 	    if (!scan_line(&s, line, line_len, max_parts, max_depth, why))
 		cut = line_start;
 	    line_len = 0;
+	    if (in_block && !s.in_header) {	/* a header block ended with this line */
+		in_block = FALSE;
+		if (ew.needs && cut < 0)
+		    add_block(blocks, block_start, line_start, &copied);
+	    }
 	    line_start = offset + i + 1;
+	    if (!in_block && s.in_header) {	/* one starts with the next line */
+		in_block = TRUE;
+		block_start = line_start;
+		memset(&ew, 0, sizeof(ew));
+	    }
 	}
 	offset += n;
     }
     if (cut < 0 && line_len > 0 && !scan_line(&s, line, line_len, max_parts, max_depth, why))
 	cut = line_start;
+    /* A header block without its end: GMime reads it to the end. */
+    if (cut < 0 && in_block && ew.needs)
+	add_block(blocks, block_start, offset, &copied);
     scan_pop_to(&s, 0);
     g_array_free(s.levels, TRUE);
     g_free(s.pending_boundary);
@@ -317,72 +417,60 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 }
 
 /*
- * defuse_encoded_words - make every "=?" that no "?=" follows before the
- * next "=?" (or the end) something else, in place; TRUE when it changed
- * anything. XXX GMime 3.2.13's loose RFC 2047 decoder looks for the end
- * of a word from every "=?" on to the end of the field: 100 fields of
- * 100 KB of "=?a?B? " cost it more than a minute, inside
- * g_mime_parser_construct_message(). A real encoded word has its "?="
- * before the next word starts, so it is left alone. Linear: one pass from
- * the end. Drop this when GMime scans no further than a word can reach.
+ * defused_stream - stream from start to end, with the blocks read from
+ * defused copies. Newly referenced.
  */
-static gboolean defuse_encoded_words(char *text, gsize len)
+static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end, GArray *blocks,
+				   gboolean *dropped)
 {
-    gboolean closed = FALSE;		/* a "?=" follows, before the next "=?" */
-    gboolean changed = FALSE;
+    GMimeStream *cat;
+    gint64  pos = start;
 
-    for (gsize i = len; i-- > 1;) {
-	if (text[i - 1] == '?' && text[i] == '=') {
-	    closed = TRUE;
-	    i--;			/* "...==?=" ends a word; its '?' starts none */
-	} else if (text[i - 1] == '=' && text[i] == '?') {
-	    if (!closed) {
-		text[i] = '_';
-		changed = TRUE;
-	    }
-	    closed = FALSE;
-	}
-    }
-    return changed;
-}
-
-/*
- * header_stream - the message from start to end with its top-level header
- * block (head bytes; at most HEADER_MAX of them are kept, whole lines)
- * defused as above; NULL when nothing needs to change. Only the header
- * block is copied; the rest is read from stream.
- */
-#define HEADER_MAX	(1024 * 1024)
-
-static GMimeStream *header_stream(GMimeStream *stream, gint64 start, gint64 head, gint64 end)
-{
-    gint64  keep = MIN(head, HEADER_MAX);
-    char   *text = g_malloc((gsize) keep + 1);
-    gssize  n, got = 0;
-    GMimeStream *cat, *mem, *rest;
-    gboolean changed;
-
-    g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET);
-    while (got < keep && (n = g_mime_stream_read(stream, text + got, (gsize) (keep - got))) > 0)
-	got += n;
-    if (keep < head) {				/* whole lines only */
-	char   *nl = g_strrstr_len(text, got, "\n");
-
-	got = nl ? nl + 1 - text : 0;
-    }
-    changed = defuse_encoded_words(text, (gsize) got);
-    if (!changed && keep == head) {
-	g_free(text);
-	return NULL;
-    }
-    mem = g_mime_stream_mem_new_with_buffer(text, (gsize) got);
-    g_free(text);
-    rest = g_mime_stream_substream(stream, start + head, end);
+    if (blocks->len == 0)
+	return g_mime_stream_substream(stream, start, end);
     cat = g_mime_stream_cat_new();
-    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), mem);
-    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), rest);
-    g_object_unref(mem);
-    g_object_unref(rest);
+    for (guint i = 0; i < blocks->len; i++) {
+	struct block *b = &g_array_index(blocks, struct block, i);
+	gint64  from = start + b->start, to = MIN(from + b->keep, end);
+	GByteArray *copy;
+	GMimeStream *part;
+	gssize  got = 0, r;
+
+	if (from >= end)
+	    break;
+	if (from > pos) {
+	    part = g_mime_stream_substream(stream, pos, from);
+	    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	    g_object_unref(part);
+	}
+	copy = g_byte_array_sized_new((guint) (to - from));
+	g_byte_array_set_size(copy, (guint) (to - from));
+	g_mime_stream_seek(stream, from, GMIME_STREAM_SEEK_SET);
+	while (got < to - from
+	       && (r = g_mime_stream_read(stream, (char *) copy->data + got,
+					  (gsize) (to - from - got))) > 0)
+	    got += r;
+	g_byte_array_set_size(copy, (guint) got);
+	if (b->keep < b->end - b->start) {	/* whole lines only; the rest is dropped */
+	    guint   len = copy->len;
+
+	    while (len > 0 && copy->data[len - 1] != '\n')
+		len--;
+	    g_byte_array_set_size(copy, len);
+	    *dropped = TRUE;
+	}
+	defuse_encoded_words((char *) copy->data, copy->len);
+	part = g_mime_stream_mem_new_with_byte_array(copy);	/* owns copy */
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+	pos = MIN(start + b->end, end);
+    }
+    if (pos < end) {
+	GMimeStream *part = g_mime_stream_substream(stream, pos, end);
+
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+    }
     return cat;
 }
 
@@ -390,8 +478,9 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
 			 guint max_depth, struct mime_cut *cut)
 {
     gint64  start = g_mime_stream_tell(stream);
-    gint64  limit, head, end;
+    gint64  limit, end;
     const char *why = NULL;
+    GArray *blocks = g_array_new(FALSE, FALSE, sizeof(struct block));
     GMimeStream *seen;
     GMimeParser *parser;
     GMimeMessage *msg;
@@ -399,9 +488,10 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     cut->cut = FALSE;
     cut->offset = -1;
     cut->why = NULL;
+    cut->header_cut = FALSE;
     if (start < 0)
 	start = 0;
-    limit = scan_limit(stream, max_parts, max_depth, &why, &head);
+    limit = scan_limit(stream, max_parts, max_depth, &why, blocks);
     end = g_mime_stream_tell(stream);
     if (limit >= 0) {
 	cut->cut = TRUE;
@@ -409,10 +499,8 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
 	cut->why = why;
 	end = start + limit;
     }
-    seen = head >= 0 && (limit < 0 || head < limit)
-	? header_stream(stream, start, head, end) : NULL;
-    if (seen == NULL)
-	seen = g_mime_stream_substream(stream, start, end);
+    seen = defused_stream(stream, start, end, blocks, &cut->header_cut);
+    g_array_free(blocks, TRUE);
     parser = g_mime_parser_new_with_stream(seen);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     msg = g_mime_parser_construct_message(parser, opts);

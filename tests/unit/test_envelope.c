@@ -1361,12 +1361,37 @@ static void test_encoded_word_flood(void)
        cpu_seconds() - t0);
     ok(json_is_array(json_object_get(env, "to")), "encoded-word flood: to is a list");
     has_str(jpath_str(env, "text"), "hi", "encoded-word flood: the text is there");
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "RFC 2047"),
+       "encoded-word flood: over 1 MB, the rest of the header is dropped, and it says so");
     {
 	json_t *back = roundtrip(env);
 
 	ok(back != NULL, "encoded-word flood: envelope_decode() accepts it");
 	json_decref(back);
     }
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* The same in a part's header (a file name) and an attached message's. */
+    raw = g_string_new(HDR "Subject: part flood\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+		       "--b\nContent-Type: text/plain\n\nBody.\n"
+		       "--b\nContent-Type: application/octet-stream\n"
+		       "Content-Disposition: attachment; filename=\"");
+    for (int i = 0; i < 30000; i++)
+	g_string_append(raw, "=?a?B? ");
+    g_string_append(raw, ".txt\"\n\nx\n--b\nContent-Type: message/rfc822\n\nSubject: ");
+    for (int i = 0; i < 30000; i++)
+	g_string_append(raw, "=?a?B? ");
+    g_string_append(raw, "\n\ninner\n--b--\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 10, "encoded words in part headers: linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    is_str(jpath_str(env, "text"), "Body.", "encoded words in part headers: the text");
+    is_int(json_array_size(json_object_get(env, "attachments")), 2,
+	   "encoded words in part headers: both attachments listed");
+    ok(json_is_false(json_object_get(env, "mime_truncated")),
+       "encoded words in part headers: under 1 MB nothing is dropped");
     json_decref(env);
     g_string_free(raw, TRUE);
 
