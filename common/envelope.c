@@ -17,7 +17,12 @@
  *	envelope (a new jansson reference, owned by the caller): the SMTP
  *	facts of the input, the decoded header fields, the text body
  *	(text/plain, or text made from HTML when there is none), the list
- *	of attachments and selected raw header fields. The original message
+ *	of attachments and selected raw header fields; the body is read by
+ *	common/mime.c, with the limits on text, parts and nesting. The
+ *	message is parsed from input->stream when there is one (the milter's
+ *	spool file, input->kept_len bytes), else from input->raw, in place
+ *	(no copy). input->raw holds the original, or at least its first
+ *	limits->max_raw bytes. The original message
  *	is not part of the JSON (escaping and base64 would cost more than
  *	the rest of the envelope): it travels beside it, as the "raw" field
  *	of the stream entry, cut at limits->max_raw; the envelope records
@@ -44,7 +49,10 @@
  *
  *	envelope_attachments() returns the decoded contents (GBytes) of the
  *	envelope's attachments, in the order of its "attachments" list, from
- *	the original message; NULL when it is missing or was cut.
+ *	the original message, each found by its "part" index (NULL for one
+ *	the original does not have); NULL when the original is missing or
+ *	was cut. The original is parsed with the largest MIME limits a
+ *	configuration may set (MIME_PARTS_CEILING, MIME_DEPTH_CEILING).
  *
  *	envelope_init() initialises GMime once per process.
  */
