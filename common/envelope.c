@@ -45,7 +45,8 @@
  *	understands.
  *
  *	envelope_raw_message() parses the original again (the worker needs
- *	attachment contents); NULL when there is none.
+ *	attachment contents); NULL when there is none. The message holds a
+ *	copy of raw.
  *
  *	envelope_attachments() returns the decoded contents (GBytes) of the
  *	envelope's attachments, in the order of its "attachments" list, from
@@ -676,7 +677,11 @@ gsize   envelope_raw_size(json_t *env)
     return n > 0 ? (gsize) n : 0;
 }
 
-GMimeMessage *envelope_raw_message(const char *raw, gsize len)
+/*
+ * raw_message - envelope_raw_message(); with borrow, the message reads
+ * raw in place and must not outlive it.
+ */
+static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow)
 {
     GMimeParserOptions *opts;
     GMimeMessage *msg;
@@ -690,12 +695,18 @@ GMimeMessage *envelope_raw_message(const char *raw, gsize len)
 
 	opts = parser_options(NULL, declared);
     }
+    stream = borrow ? message_stream(raw, len) : g_mime_stream_mem_new_with_buffer(raw, len);
     /* The milter's limits are not known here: the most any may allow. */
-    stream = message_stream(raw, len);
     msg = parse_message(stream, opts, MIME_PARTS_CEILING, MIME_DEPTH_CEILING, &cut);
     g_object_unref(stream);
     g_mime_parser_options_free(opts);
     return msg;
+}
+
+GMimeMessage *envelope_raw_message(const char *raw, gsize len)
+{
+    /* A copy: the caller may free raw before the message. */
+    return raw_message(raw, len, FALSE);
 }
 
 GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len)
@@ -705,8 +716,7 @@ GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len)
 
     if (json_is_true(json_object_get(env, "raw_truncated")))
 	return NULL;
-    msg = envelope_raw_message(raw, len);
-    if (msg == NULL)
+    if ((msg = raw_message(raw, len, TRUE)) == NULL)
 	return NULL;
     contents = mime_attachment_contents(msg, json_object_get(env, "attachments"));
     g_object_unref(msg);
