@@ -10,7 +10,12 @@
  *	envelope (common/envelope.c) at end of message and adds it to the
  *	Redis stream. Only when Redis has answered does it let the MTA accept
  *	the message; otherwise it answers 451 4.3.0, so the sending side keeps
- *	the mail and retries. Mail with no mailbox recipient is accepted at
+ *	the mail and retries; also when a large body could not be spooled to
+ *	a file (milter/mctx.c): a mail is never accepted unparsed. A mail
+ *	over max_message_size to a mailbox with "oversize = reject" gets 552
+ *	5.3.4, as soon as the body passes the limit when the MTA lets the
+ *	milter answer during the body, else at its end. Mail with no mailbox
+ *	recipient is accepted at
  *	DATA without its content being read (at end of message, untouched,
  *	when the MTA has no DATA step: milter protocol before version 4).
  *
