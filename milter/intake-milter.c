@@ -15,9 +15,9 @@
  *	over max_message_size to a mailbox with "oversize = reject" gets 552
  *	5.3.4, as soon as the body passes the limit when the MTA lets the
  *	milter answer during the body, else at its end. Mail with no mailbox
- *	recipient is accepted at
- *	DATA without its content being read (at end of message, untouched,
- *	when the MTA has no DATA step: milter protocol before version 4).
+ *	recipient is accepted at DATA without its content being read (at end
+ *	of message, untouched, when the MTA has no DATA step: milter protocol
+ *	before version 4).
  *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
