@@ -142,6 +142,7 @@ struct scan {
     guint   parts;
     gboolean in_header;
     gboolean field_is_ct;
+    gboolean field_is_multipart;	/* its type is multipart/ */
     char   *pending_boundary;		/* declared in the header block */
     gboolean pending_message;
 };
@@ -185,10 +186,12 @@ static void scan_header_line(struct scan *s, const char *line, gsize len)
 	s->field_is_ct = len >= 13 && g_ascii_strncasecmp(line, "Content-Type:", 13) == 0;
 	if (!s->field_is_ct)
 	    return;
+	s->field_is_multipart = ascii_casestr(line, len, "multipart/") != NULL;
 	if (ascii_casestr(line, len, "message/rfc822") || ascii_casestr(line, len, "message/global"))
 	    s->pending_message = TRUE;
     }
-    if ((b = ascii_casestr(line, len, "boundary=")) != NULL) {
+    /* Only a multipart's boundary opens a level (GMime ignores the others). */
+    if (s->field_is_multipart && (b = ascii_casestr(line, len, "boundary=")) != NULL) {
 	const char *v = b + 9, *end = line + len, *e;
 
 	if (v < end && *v == '"') {

@@ -1286,6 +1286,19 @@ static void test_many_parts(void)
     is_str(jpath_str(env, "attachments[9].filename"), "p9.bin", "max_mime_parts: the first ones");
     ok(json_is_true(json_object_get(env, "mime_truncated")), "max_mime_parts 10 of 30: mime_truncated");
     json_decref(env);
+    /* Lines that look like boundaries of a part that is not a multipart are text. */
+    {
+	GString *text = g_string_new(HDR "Subject: dashes\nContent-Type: text/plain; boundary=\"x\"\n\n");
+	json_t *e;
+
+	for (int i = 0; i < 30; i++)
+	    g_string_append(text, "--x\n");
+	e = build(text->str, &lim);
+	ok(json_is_false(json_object_get(e, "mime_truncated")),
+	   "max_mime_parts: '--x' lines of a text/plain part are not parts");
+	json_decref(e);
+	g_string_free(text, TRUE);
+    }
     lim.max_parts = 30;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 30,
