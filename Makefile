@@ -39,7 +39,7 @@ LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 # O is the object directory: build/release for installed binaries, build/asan for tests.
 O        ?= build/release
 
-COMMON   := common/log.c common/config.c common/addr.c common/html.c \
+COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
@@ -49,16 +49,21 @@ WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/main
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
-# Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
+# Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
+# libmilter) and common/; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus
+UNIT_MILTER := test_mctx
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
 WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
 CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
-unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o \
-	      $(call obj,$(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB)) $(COMMON))
-unit_libs   = $(if $(filter $(1),$(UNIT_COMMON)),$(LIBS_COMMON),$(LIBS_WORKER))
+unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
+	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
+	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB))))
+unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$(LIBS_WORKER))
+unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
+	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))
 
 .PHONY: all deps check unit bench demo demo-stop install clean asan asan-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
@@ -91,8 +96,7 @@ $(O)/tests/tools/%.o: tests/tools/%.c
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -c -o $@ $<
 $(O)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(if $(filter $*,$(UNIT_COMMON) tap),$(CFLAGS_COMMON),$(CFLAGS_WORKER)) \
-		-c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(call unit_cflags,$*) -c -o $@ $<
 # The corpus part of test_envelope.c is a binary of its own (skipped without the corpus).
 $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 	@mkdir -p $(dir $@)

@@ -55,6 +55,7 @@
 #include "addr.h"
 #include "config.h"
 #include "daemon.h"
+#include "mime.h"
 
 /* ---------------------------------------------------------------- */
 /*	Value types							    */
@@ -77,6 +78,7 @@ struct ckey {
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 static const char *const backends[] = {"sqlite", NULL};
+static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 
 #define CFG(f) offsetof(struct intake_config, f)
 #define MBX(f) offsetof(struct mailbox, f)
@@ -89,12 +91,16 @@ static const struct ckey milter_keys[] = {
     {"user", CT_USER, CFG(milter_user), ""},
     {"log", CT_LOG, CFG(milter_log), "syslog"},
     {"log_facility", CT_FACILITY, CFG(milter_log_facility), "mail"},
-    {"max_message_size", CT_SIZE, CFG(max_message_size), "50M", NULL, 1024, KMAX},
+    {"max_message_size", CT_SIZE, CFG(max_message_size), "10240000", NULL, 1024, KMAX},
     {"raw_max_size", CT_SIZE, CFG(raw_max_size), "10M", NULL, 0, KMAX},
     {"max_text_size", CT_SIZE, CFG(max_text_size), "1M", NULL, 1024, KMAX},
     {"max_recipients", CT_INT, CFG(max_recipients), "1000", NULL, 1, 1000000},
     {"max_headers", CT_INT, CFG(max_headers), "1000", NULL, 10, 1000000},
     {"max_attachments", CT_INT, CFG(max_attachments), "250", NULL, 0, 100000},
+    {"max_mime_parts", CT_INT, CFG(max_mime_parts), G_STRINGIFY(MIME_PARTS_DEFAULT), NULL, 1, MIME_PARTS_CEILING},
+    {"max_mime_depth", CT_INT, CFG(max_mime_depth), G_STRINGIFY(MIME_DEPTH_DEFAULT), NULL, 1, MIME_DEPTH_CEILING},
+    {"spool_threshold", CT_SIZE, CFG(spool_threshold), "1M", NULL, 0, KMAX},
+    {"spool_directory", CT_PATH, CFG(spool_directory), "/var/tmp"},
     {"raw_headers", CT_LIST, CFG(raw_headers),
 	"Auto-Submitted, Precedence, List-Id, List-Unsubscribe, List-Post, "
 	"X-Auto-Response-Suppress, X-Autoreply, X-Autorespond, Return-Path, "
@@ -163,6 +169,7 @@ static const struct ckey mailbox_keys[] = {
     {"language", CT_STRING, MBX(language), "en"},
     {"template", CT_STRING, MBX(template_name), "ack"},
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
+    {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
     {0},
 };
 
@@ -559,6 +566,7 @@ static void mailbox_free(gpointer p)
     g_free(m->language);
     g_free(m->template_name);
     g_strfreev(m->header_fields);
+    g_free(m->oversize);
     g_free(m);
 }
 
@@ -710,6 +718,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->milter_socket);
     g_free(cfg->milter_pid_file);
     g_free(cfg->milter_user);
+    g_free(cfg->spool_directory);
     g_strfreev(cfg->raw_headers);
     g_free(cfg->tempfail_text);
     g_free(cfg->recipient_delimiter);

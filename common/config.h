@@ -22,6 +22,7 @@ struct mailbox {
     char   *language;
     char   *template_name;
     char  **header_fields;
+    char   *oversize;		/* ticket, reject: over max_message_size */
 };
 
 struct intake_config {
@@ -41,6 +42,10 @@ struct intake_config {
     int     max_recipients;
     int     max_headers;
     int     max_attachments;
+    int     max_mime_parts;
+    int     max_mime_depth;
+    gint64  spool_threshold;
+    char   *spool_directory;
     char  **raw_headers;
     char   *tempfail_text;
     char   *recipient_delimiter;

@@ -17,7 +17,12 @@
  *	envelope (a new jansson reference, owned by the caller): the SMTP
  *	facts of the input, the decoded header fields, the text body
  *	(text/plain, or text made from HTML when there is none), the list
- *	of attachments and selected raw header fields. The original message
+ *	of attachments and selected raw header fields; the body is read by
+ *	common/mime.c, with the limits on text, parts and nesting. The
+ *	message is parsed from input->stream when there is one (the milter's
+ *	spool file, input->kept_len bytes), else from input->raw, in place
+ *	(no copy). input->raw holds the original, or at least its first
+ *	limits->max_raw bytes. The original message
  *	is not part of the JSON (escaping and base64 would cost more than
  *	the rest of the envelope): it travels beside it, as the "raw" field
  *	of the stream entry, cut at limits->max_raw; the envelope records
@@ -40,11 +45,15 @@
  *	understands.
  *
  *	envelope_raw_message() parses the original again (the worker needs
- *	attachment contents); NULL when there is none.
+ *	attachment contents); NULL when there is none. The message holds a
+ *	copy of raw.
  *
  *	envelope_attachments() returns the decoded contents (GBytes) of the
  *	envelope's attachments, in the order of its "attachments" list, from
- *	the original message; NULL when it is missing or was cut.
+ *	the original message, each found by its "part" index (NULL for one
+ *	the original does not have); NULL when the original is missing or
+ *	was cut. The original is parsed with the largest MIME limits a
+ *	configuration may set (MIME_PARTS_CEILING, MIME_DEPTH_CEILING).
  *
  *	envelope_init() initialises GMime once per process.
  */
@@ -52,7 +61,7 @@
 #include <gmime/gmime.h>
 
 #include "envelope.h"
-#include "html.h"
+#include "mime.h"
 
 #define MAX_ADDRESSES	500		/* per header field */
 #define MAX_REFERENCES	100
@@ -76,70 +85,9 @@ void    envelope_limits_from_config(struct envelope_limits *lim,
     lim->max_text = (gsize) cfg->max_text_size;
     lim->max_raw = (gsize) cfg->raw_max_size;
     lim->max_attachments = (guint) cfg->max_attachments;
+    lim->max_parts = (guint) cfg->max_mime_parts;
+    lim->max_depth = (guint) cfg->max_mime_depth;
     lim->raw_headers = (const char *const *) cfg->raw_headers;
-}
-
-/* ---------------------------------------------------------------- */
-/*	Text hygiene							    */
-/* ---------------------------------------------------------------- */
-
-/*
- * clean_text - valid UTF-8, LF line ends, no control characters but tab
- * and newline (one_line: no newline either), at most max bytes cut at a
- * character boundary. Newly allocated. *cut tells whether text was lost.
- */
-static char *clean_text(const char *s, gssize len, gsize max, int one_line, gboolean *cut)
-{
-    g_autofree char *valid = NULL;
-    GString *out;
-    const char *end;
-
-    if (cut)
-	*cut = FALSE;
-    if (s == NULL)
-	return g_strdup("");
-    if (len < 0)
-	len = strlen(s);
-    valid = g_utf8_make_valid(s, len);
-    out = g_string_sized_new(MIN((gsize) len, max) + 1);
-    for (const char *p = valid; *p; p++) {
-	unsigned char c = *p;
-
-	if (c == '\r') {
-	    if (p[1] == '\n')
-		continue;
-	    c = '\n';
-	}
-	if (c < 0x20 && c != '\t' && c != '\n')
-	    c = ' ';
-	if (one_line && (c == '\n' || c == '\t'))
-	    c = ' ';
-	g_string_append_c(out, c);
-    }
-    if (out->len > max) {
-	end = g_utf8_find_prev_char(out->str, out->str + max + 1);
-	while (end && end > out->str && (gsize) (end - out->str) > max)
-	    end = g_utf8_find_prev_char(out->str, end);
-	g_string_truncate(out, end ? (gsize) (end - out->str) : 0);
-	if (cut)
-	    *cut = TRUE;
-    }
-    if (one_line)
-	g_strstrip(out->str), g_string_set_size(out, strlen(out->str));
-    return g_string_free(out, FALSE);
-}
-
-static json_t *jstr(const char *s, gsize max)
-{
-    char   *t;
-    json_t *j;
-
-    if (s == NULL)
-	return json_null();
-    t = clean_text(s, -1, max, 1, NULL);
-    j = json_string(t);
-    g_free(t);
-    return j;
 }
 
 const char *envelope_str(json_t *obj, const char *key)
@@ -175,8 +123,8 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
 	if (addr == NULL || *addr == 0)
 	    continue;
 	json_array_append_new(out, json_pack("{s:o,s:o}",
-					     "name", jstr(name ? name : "", 512),
-					     "address", jstr(addr, 512)));
+					     "name", mime_json_line(name ? name : "", 512),
+					     "address", mime_json_line(addr, 512)));
     }
 }
 
@@ -193,22 +141,43 @@ static char *b_words_as_q(const char *text)
 {
     GString *out = g_string_new(NULL);
     const char *p = text, *w;
+    const char *end = text + strlen(text);
+
+    /*
+     * Linear: a word is "=?charset?B?text?=" without white space. The next
+     * '?', the next "?=" and the next white space after a position only
+     * move forward as the scan does, so each is found once and reused
+     * (strstr() from every "=?" made 10 MB of "=?a?B? " take minutes).
+     */
+    const char *next_q = text, *next_end = text, *next_space = text;
 
     while ((w = strstr(p, "=?")) != NULL) {
-	const char *q = strchr(w + 2, '?');
-	const char *end = q && (q[1] == 'B' || q[1] == 'b') && q[2] == '?'
-	    ? strstr(q + 3, "?=") : NULL;
-	const char *s = w;
+	const char *q, *stop;
 
-	while (end && s < end && !g_ascii_isspace(*s))
-	    s++;
-	if (end == NULL || s < end) {		/* not a B word */
+	if (next_q < w + 2)
+	    next_q = w + 2;
+	while (*next_q && *next_q != '?')
+	    next_q++;
+	q = *next_q ? next_q : NULL;
+	stop = NULL;
+	if (q && (q[1] == 'B' || q[1] == 'b') && q[2] == '?') {
+	    if (next_end < q + 3)
+		next_end = q + 3;
+	    while (next_end + 1 < end && !(next_end[0] == '?' && next_end[1] == '='))
+		next_end++;
+	    stop = next_end + 1 < end ? next_end : NULL;
+	}
+	if (next_space < w)
+	    next_space = w;
+	while (next_space < end && !g_ascii_isspace(*next_space))
+	    next_space++;
+	if (stop == NULL || next_space < stop) {	/* not a B word */
 	    g_string_append_len(out, p, w + 2 - p);
 	    p = w + 2;
 	    continue;
 	}
 	{
-	    g_autofree char *b64 = g_strndup(q + 3, (gsize) (end - q - 3));
+	    g_autofree char *b64 = g_strndup(q + 3, (gsize) (stop - q - 3));
 	    gsize   n = 0;
 	    g_autofree guchar *bytes = *b64 ? g_base64_decode(b64, &n) : NULL;
 
@@ -218,7 +187,7 @@ static char *b_words_as_q(const char *text)
 		g_string_append_printf(out, "=%02X", bytes[i]);
 	    g_string_append(out, "?=");
 	}
-	p = end + 2;
+	p = stop + 2;
     }
     g_string_append(out, p);
     return g_string_free(out, FALSE);
@@ -275,7 +244,7 @@ static json_t *header_msgid(GMimeObject *obj, const char *name)
     /* The first <id>: old mailers wrap it in text ("Your message of ... <id>"). */
     lt = strchr(raw, '<');
     id = g_mime_utils_decode_message_id(lt ? lt : raw);
-    return id && *id ? jstr(id, 998) : json_null();
+    return id && *id ? mime_json_line(id, 998) : json_null();
 }
 
 static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
@@ -304,7 +273,7 @@ static json_t *references(GMimeObject *obj, GMimeParserOptions *opts)
     for (int i = 0; i < g_mime_references_length(refs); i++) {
 	if (json_array_size(out) >= MAX_REFERENCES)	/* keep the newest */
 	    json_array_remove(out, 0);
-	json_array_append_new(out, jstr(g_mime_references_get_message_id(refs, i), 998));
+	json_array_append_new(out, mime_json_line(g_mime_references_get_message_id(refs, i), 998));
     }
     g_mime_references_free(refs);
     return out;
@@ -330,332 +299,11 @@ static json_t *raw_headers(GMimeObject *obj, const char *const *wanted)
 	{
 	    g_autofree char *value = g_mime_utils_header_unfold(g_mime_header_get_raw_value(h));
 
-	    json_array_append_new(out, json_pack("[o,o]", jstr(name, 200),
-						 jstr(value, MAX_HEADER_TEXT)));
+	    json_array_append_new(out, json_pack("[o,o]", mime_json_line(name, 200),
+						 mime_json_line(value, MAX_HEADER_TEXT)));
 	}
     }
     return out;
-}
-
-/* ---------------------------------------------------------------- */
-/*	Body and attachments						    */
-/* ---------------------------------------------------------------- */
-
-static gboolean is_attachment(GMimeObject *obj)
-{
-    const char *disp = g_mime_object_get_disposition(obj);
-
-    if (disp && g_ascii_strcasecmp(disp, "attachment") == 0)
-	return TRUE;
-    return GMIME_IS_PART(obj) && g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
-}
-
-static gboolean is_text(GMimeObject *obj, const char *subtype)
-{
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-
-    return GMIME_IS_TEXT_PART(obj) && g_mime_content_type_is_type(ct, "text", subtype)
-	&& !is_attachment(obj);
-}
-
-/* pick_body - the part that is the message's text, or NULL */
-static GMimeObject *pick_body(GMimeObject *obj, int depth)
-{
-    if (obj == NULL || depth > 30)
-	return NULL;
-    if (GMIME_IS_MULTIPART(obj)) {
-	GMimeMultipart *mp = GMIME_MULTIPART(obj);
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	int     n = g_mime_multipart_get_count(mp);
-
-	if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
-	    /* Prefer plain text; otherwise the HTML (maybe in a related). */
-	    for (int i = 0; i < n; i++)
-		if (is_text(g_mime_multipart_get_part(mp, i), "plain"))
-		    return g_mime_multipart_get_part(mp, i);
-	    for (int i = n - 1; i >= 0; i--) {
-		GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
-
-		if (b)
-		    return b;
-	    }
-	    return NULL;
-	}
-	for (int i = 0; i < n; i++) {
-	    GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
-
-	    if (b)
-		return b;
-	}
-	return NULL;
-    }
-    if (is_text(obj, "plain") || is_text(obj, "html"))
-	return obj;
-    return NULL;
-}
-
-/*
- * part_text - the text of a text part in UTF-8, newly allocated, or NULL.
- * Like g_mime_text_part_get_text(), but NUL bytes are dropped instead of
- * ending the text early, and 8-bit text with no known charset is read as
- * windows-1252 (as header fields are) when it is not UTF-8.
- */
-static char *part_text(GMimeObject *obj)
-{
-    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
-    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
-    GMimeFilter *conv = charset ? g_mime_filter_charset_new(charset, "utf-8") : NULL;
-    GMimeStream *mem, *filtered;
-    GByteArray *buf;
-    GString *out;
-
-    if (content == NULL) {
-	if (conv)
-	    g_object_unref(conv);
-	return NULL;
-    }
-    mem = g_mime_stream_mem_new();
-    filtered = g_mime_stream_filter_new(mem);
-    if (conv) {
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), conv);
-	g_object_unref(conv);
-    }
-    g_mime_data_wrapper_write_to_stream(content, filtered);
-    g_mime_stream_flush(filtered);
-    buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    out = g_string_sized_new(buf->len);
-    for (const guint8 *p = buf->data, *end = buf->data + buf->len; p < end;) {
-	const guint8 *nul = memchr(p, 0, (gsize) (end - p));
-
-	g_string_append_len(out, (const char *) p, (nul ? nul : end) - p);
-	p = nul ? nul + 1 : end;
-    }
-    g_object_unref(filtered);
-    g_object_unref(mem);
-    if (conv == NULL && !g_utf8_validate(out->str, (gssize) out->len, NULL)) {
-	char   *text = g_convert(out->str, (gssize) out->len, "UTF-8", "WINDOWS-1252",
-				 NULL, NULL, NULL);
-
-	if (text) {
-	    g_string_free(out, TRUE);
-	    return text;
-	}
-    }
-    return g_string_free(out, FALSE);
-}
-
-static const char *sensible_extension(GMimeContentType *ct)
-{
-    static const char *const map[][2] = {
-	{"text/plain", ".txt"}, {"text/html", ".html"}, {"text/calendar", ".ics"},
-	{"text/csv", ".csv"}, {"application/pdf", ".pdf"}, {"image/png", ".png"},
-	{"image/jpeg", ".jpg"}, {"image/jpg", ".jpg"}, {"image/gif", ".gif"},
-	{"message/delivery-status", ".txt"}, {"text/rfc822-headers", ".txt"},
-	{"message/disposition-notification", ".txt"}, {"application/zip", ".zip"},
-	{"application/pgp-signature", ".asc"}, {"application/pkcs7-signature", ".p7s"},
-    };
-    const char *type = g_mime_content_type_get_media_type(ct);
-    const char *sub = g_mime_content_type_get_media_subtype(ct);
-
-    for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
-	const char *slash = strchr(map[i][0], '/');
-
-	if (g_ascii_strncasecmp(map[i][0], type, slash - map[i][0]) == 0
-	    && strlen(type) == (gsize) (slash - map[i][0])
-	    && g_ascii_strcasecmp(slash + 1, sub) == 0)
-	    return map[i][1];
-    }
-    return ".bin";
-}
-
-/*
- * described_name - a file name from Content-Description (Postfix bounces
- * say "Delivery report", "Undelivered Message"), or NULL. Newly allocated.
- */
-static char *described_name(GMimeObject *obj, const char *ext)
-{
-    const char *desc = g_mime_object_get_header(obj, "Content-Description");
-    char   *s;
-
-    if (desc == NULL)
-	return NULL;
-    s = clean_text(desc, -1, MAX_FILENAME - strlen(ext), 1, NULL);
-    g_strdelimit(s, "/\\:*?\"<>|", '_');
-    if (*s == 0) {
-	g_free(s);
-	return NULL;
-    }
-    if (strlen(s) >= strlen(ext)
-	&& g_ascii_strcasecmp(s + strlen(s) - strlen(ext), ext) == 0)
-	return s;
-    {
-	char   *named = g_strconcat(s, ext, NULL);
-
-	g_free(s);
-	return named;
-    }
-}
-
-/* attachment_name - the decoded file name, or a sensible one made up */
-static char *attachment_name(GMimeObject *obj, int index)
-{
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    const char *name = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
-    char   *clean;
-
-    if (name == NULL)			/* message/rfc822 is not a GMimePart */
-	name = g_mime_object_get_content_disposition_parameter(obj, "filename");
-    if (name == NULL)
-	name = g_mime_content_type_get_parameter(ct, "name");
-    if (name && *name) {
-	clean = clean_text(name, -1, MAX_FILENAME, 1, NULL);
-	if (*clean)
-	    return clean;
-	g_free(clean);
-    }
-    if (GMIME_IS_MESSAGE_PART(obj)) {
-	GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-	const char *subject = inner ? g_mime_message_get_subject(inner) : NULL;
-
-	if (subject && *subject) {
-	    g_autofree char *s = clean_text(subject, -1, MAX_FILENAME - 4, 1, NULL);
-
-	    g_strdelimit(s, "/\\", '_');
-	    if (*s)
-		return g_strconcat(s, ".eml", NULL);
-	}
-	if ((clean = described_name(obj, ".eml")) != NULL)
-	    return clean;
-	return g_strdup("message.eml");
-    }
-    /* An unnamed image (an inline picture, mostly) is "image.png". */
-    if (g_mime_content_type_is_type(ct, "image", "*")) {
-	const char *ext = sensible_extension(ct);
-
-	if (strcmp(ext, ".bin") == 0) {
-	    g_autofree char *sub = g_ascii_strdown(g_mime_content_type_get_media_subtype(ct), 20);
-
-	    g_strdelimit(sub, "/\\. ", '_');
-	    return g_strconcat("image.", sub, NULL);
-	}
-	return g_strconcat("image", ext, NULL);
-    }
-    /* Otherwise the Content-ID's local part names it, as it names it in the HTML. */
-    {
-	const char *cid = g_mime_object_get_content_id(obj);
-
-	if (cid && *cid) {
-	    g_autofree char *local = g_strndup(cid, strcspn(cid, "@"));
-
-	    clean = clean_text(local, -1, MAX_FILENAME, 1, NULL);
-	    g_strdelimit(clean, "/\\", '_');
-	    if (*clean && strcmp(clean, ".") != 0 && strcmp(clean, "..") != 0)
-		return clean;
-	    g_free(clean);
-	}
-    }
-    if ((clean = described_name(obj, sensible_extension(ct))) != NULL)
-	return clean;
-    return g_strdup_printf("attachment-%d%s", index, sensible_extension(ct));
-}
-
-static gint64 decoded_size(GMimeObject *obj)
-{
-    GMimeStream *null = g_mime_stream_null_new();
-    gint64  size = -1;
-
-    if (GMIME_IS_PART(obj)) {
-	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
-
-	if (w)
-	    size = g_mime_data_wrapper_write_to_stream(w, null);
-    } else {
-	size = g_mime_object_write_to_stream(obj, NULL, null);
-    }
-    g_object_unref(null);
-    return size < 0 ? 0 : size;
-}
-
-struct walk_state {
-    GMimeObject *body;
-    GString *extra_text;		/* further inline text parts */
-    json_t *attachments;
-    GPtrArray *contents;		/* GBytes per attachment, or NULL */
-    guint   max_attachments;
-    gboolean attachments_truncated;
-    int     index;
-};
-
-static void walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent, int depth)
-{
-    GMimeContentType *ct;
-
-    if (obj == NULL || depth > 30)
-	return;
-    if (GMIME_IS_MULTIPART(obj)) {
-	GMimeMultipart *mp = GMIME_MULTIPART(obj);
-
-	for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-	    walk_parts(ws, g_mime_multipart_get_part(mp, i), obj, depth + 1);
-	return;
-    }
-    if (obj == ws->body)
-	return;
-    ct = g_mime_object_get_content_type(obj);
-    ws->index++;
-
-    /* The other rendering of the body is not an attachment. */
-    if (ws->body && parent && GMIME_IS_MULTIPART(parent)
-	&& g_mime_content_type_is_type(g_mime_object_get_content_type(parent),
-				       "multipart", "alternative")
-	&& (is_text(obj, "html") || is_text(obj, "plain")))
-	return;
-    if (ws->body && GMIME_IS_TEXT_PART(obj) && !is_attachment(obj)
-	&& g_mime_content_type_is_type(ct, "text", "plain")
-	&& g_mime_content_type_is_type(g_mime_object_get_content_type(ws->body), "text", "plain")) {
-	g_autofree char *t = part_text(obj);
-
-	if (t && *t) {
-	    g_string_append(ws->extra_text, "\n\n");
-	    g_string_append(ws->extra_text, t);
-	}
-	return;
-    }
-    if (ws->body && parent && GMIME_IS_MULTIPART(parent)
-	&& g_mime_content_type_is_type(g_mime_object_get_content_type(parent),
-				       "multipart", "related") && is_text(obj, "html"))
-	return;
-
-    if (json_array_size(ws->attachments) >= ws->max_attachments) {
-	ws->attachments_truncated = TRUE;
-	return;
-    }
-
-    g_autofree char *name = attachment_name(obj, ws->index);
-    g_autofree char *type = g_mime_content_type_get_mime_type(ct);
-    const char *cid = g_mime_object_get_content_id(obj);
-    const char *disp = g_mime_object_get_disposition(obj);
-
-    if (ws->contents) {
-	GByteArray *bytes = g_byte_array_new();
-	GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
-
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	if (GMIME_IS_PART(obj) && g_mime_part_get_content(GMIME_PART(obj)))
-	    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(obj)), mem);
-	else if (!GMIME_IS_PART(obj))
-	    g_mime_object_write_to_stream(obj, NULL, mem);
-	g_object_unref(mem);
-	g_ptr_array_add(ws->contents, g_byte_array_free_to_bytes(bytes));
-    }
-    json_array_append_new(ws->attachments,
-			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
-				    "filename", jstr(name, MAX_FILENAME),
-				    "content_type", jstr(type, 255),
-				    "size", (json_int_t) decoded_size(obj),
-				    "content_id", cid ? jstr(cid, 255) : json_null(),
-				    "disposition", jstr(disp ? disp : "attachment", 32),
-				    "part", ws->index));
 }
 
 /* ---------------------------------------------------------------- */
@@ -670,7 +318,18 @@ static void parser_warning(gint64 offset, GMimeParserWarning errcode,
     if (json_array_size(warnings) < MAX_WARNINGS)
 	json_array_append_new(warnings, json_pack("{s:I,s:i,s:o}", "offset",
 						  (json_int_t) offset, "code", errcode,
-						  "item", jstr(item ? item : "", 200)));
+						  "item", mime_json_line(item ? item : "", 200)));
+}
+
+/*
+ * add_warning - a warning of Intake's own (code 0), where GMime's parser
+ * warnings go. The limits that cut a message always say so, even when
+ * the parser filled the list.
+ */
+static void add_warning(json_t *warnings, gint64 offset, const char *item)
+{
+    json_array_append_new(warnings, json_pack("{s:I,s:i,s:s}", "offset", (json_int_t) offset,
+					      "code", 0, "item", item));
 }
 
 /*
@@ -723,28 +382,48 @@ static GMimeParserOptions *parser_options(json_t *warnings, const char *declared
     return opts;
 }
 
-static GMimeMessage *parse_message(const char *raw, gsize len, GMimeParserOptions *opts)
+/*
+ * message_stream - a stream over a message held in memory, without a
+ * copy (g_mime_stream_mem_new_with_buffer() copies). XXX A GByteArray
+ * cannot wrap memory it does not own: the stream gets a GByteArray header
+ * of our own over the caller's bytes (freed with the stream) and is not
+ * its owner. GMime reads a memory stream's data and len, and frees or
+ * grows the array only when it owns it or is written to; nothing writes
+ * here. The bytes must outlive the stream and whatever was parsed from it.
+ */
+static GMimeStream *message_stream(const char *raw, gsize len)
 {
+    GByteArray *header = g_new0(GByteArray, 1);
     GMimeStream *stream;
-    GMimeParser *parser;
-    GMimeMessage *msg;
 
-    /* An mbox "From " line is not a header: skip it. */
-    if (len > 5 && memcmp(raw, "From ", 5) == 0) {
-	const char *nl = memchr(raw, '\n', len);
+    header->data = (guint8 *) raw;
+    header->len = (guint) MIN(len, (gsize) G_MAXUINT);
+    stream = g_mime_stream_mem_new_with_byte_array(header);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    g_object_set_data_full(G_OBJECT(stream), "intake-borrowed", header, g_free);
+    return stream;
+}
 
-	if (nl) {
-	    len -= (gsize) (nl + 1 - raw);
-	    raw = nl + 1;
-	}
-    }
-    stream = g_mime_stream_mem_new_with_buffer(raw, len);
-    parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    msg = g_mime_parser_construct_message(parser, opts);
-    g_object_unref(parser);
-    g_object_unref(stream);
-    return msg;
+/* skip_from_line - position stream after an mbox "From " line, if any */
+static void skip_from_line(GMimeStream *stream)
+{
+    char    head[1024];
+    gint64  start = g_mime_stream_tell(stream);
+    gssize  n = g_mime_stream_read(stream, head, sizeof(head));
+    const char *nl = n > 5 ? memchr(head, '\n', (gsize) n) : NULL;
+
+    /* An mbox "From " line is not a header. */
+    if (nl && memcmp(head, "From ", 5) == 0)
+	g_mime_stream_seek(stream, start + (nl + 1 - head), GMIME_STREAM_SEEK_SET);
+    else
+	g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET);
+}
+
+static GMimeMessage *parse_message(GMimeStream *stream, GMimeParserOptions *opts,
+				   guint max_parts, guint max_depth, struct mime_cut *cut)
+{
+    skip_from_line(stream);
+    return mime_parse(stream, opts, max_parts, max_depth, cut);
 }
 
 static char *body_hash(const char *raw, gsize len)
@@ -782,7 +461,7 @@ static json_t *mailboxes_json(const struct envelope_input *in)
 	    entry = json_pack("{s:s,s:[]}", "name", m->name, "recipients");
 	    json_array_append_new(out, entry);
 	}
-	json_array_append_new(json_object_get(entry, "recipients"), jstr(in->recipients[i], 512));
+	json_array_append_new(json_object_get(entry, "recipients"), mime_json_line(in->recipients[i], 512));
     }
     return out;
 }
@@ -794,36 +473,38 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_t *rcpts = json_array();
     g_autofree char *declared = declared_charset(in->raw, in->raw_len);
     GMimeParserOptions *opts = parser_options(warnings, declared);
-    GMimeMessage *msg = parse_message(in->raw, in->raw_len, opts);
+    GMimeStream *stream = in->stream ? g_object_ref(in->stream)
+	: message_stream(in->raw, in->raw_len);
+    gsize   kept = in->stream ? in->kept_len : in->raw_len;
+    guint   max_parts = lim->max_parts ? lim->max_parts : MIME_PARTS_DEFAULT;
+    guint   max_depth = lim->max_depth ? lim->max_depth : MIME_DEPTH_DEFAULT;
+    struct mime_cut cut;
+    GMimeMessage *msg = parse_message(stream, opts, max_parts, max_depth, &cut);
     GMimeObject *mobj = msg ? GMIME_OBJECT(msg) : NULL;
     g_autofree char *uuid = g_uuid_string_random();
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *now_text = g_date_time_format_iso8601(now);
     g_autofree char *hash = in->body_sha256 ? g_strdup(in->body_sha256)
 	: body_hash(in->raw, in->raw_len);
-    struct walk_state ws = {0};
-    g_autofree char *text = NULL;
-    gboolean text_cut = FALSE;
-    const char *text_from = "none";
+    struct mime_limits ml = {lim->max_text, lim->max_attachments, max_parts, max_depth};
+    struct mime_body body;
 
     json_object_set_new(env, "v", json_integer(ENVELOPE_VERSION));
     json_object_set_new(env, "id", json_string(uuid));
-    json_object_set_new(env, "queue_id", jstr(in->queue_id, 64));
+    json_object_set_new(env, "queue_id", mime_json_line(in->queue_id, 64));
     json_object_set_new(env, "received_at", json_string(now_text));
     json_object_set_new(env, "client", json_pack("{s:o,s:o,s:o}",
-						 "addr", jstr(in->client_addr, 255),
-						 "name", jstr(in->client_name, 255),
-						 "helo", jstr(in->helo, 255)));
-    json_object_set_new(env, "sender", jstr(in->sender ? in->sender : "", 512));
+						 "addr", mime_json_line(in->client_addr, 255),
+						 "name", mime_json_line(in->client_name, 255),
+						 "helo", mime_json_line(in->helo, 255)));
+    json_object_set_new(env, "sender", mime_json_line(in->sender ? in->sender : "", 512));
     for (guint i = 0; i < in->n_recipients; i++)
-	json_array_append_new(rcpts, jstr(in->recipients[i], 512));
+	json_array_append_new(rcpts, mime_json_line(in->recipients[i], 512));
     json_object_set_new(env, "recipients", rcpts);
     json_object_set_new(env, "mailboxes", mailboxes_json(in));
 
     if (msg == NULL)
-	json_array_append_new(warnings, json_pack("{s:I,s:i,s:s}", "offset",
-						  (json_int_t) 0, "code", 0, "item",
-						  "no message could be parsed"));
+	add_warning(warnings, 0, "no message could be parsed");
 
     /* Header fields, decoded. */
     json_object_set_new(env, "from", address_field(mobj, "From", opts));
@@ -834,7 +515,7 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	g_autofree char *subject = header_text(mobj, "Subject", opts);
 
 	/* Always a string (envelope_decode() requires one): no Subject is "". */
-	json_object_set_new(env, "subject", jstr(subject ? subject : "", 2000));
+	json_object_set_new(env, "subject", mime_json_line(subject ? subject : "", 2000));
     }
     {
 	GDateTime *date = msg ? g_mime_message_get_date(msg) : NULL;
@@ -846,46 +527,30 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     {
 	const char *mid = msg ? g_mime_message_get_message_id(msg) : NULL;
 
-	json_object_set_new(env, "message_id", mid && *mid ? jstr(mid, 998) : json_null());
+	json_object_set_new(env, "message_id", mid && *mid ? mime_json_line(mid, 998) : json_null());
     }
     json_object_set_new(env, "in_reply_to", header_msgid(mobj, "In-Reply-To"));
     json_object_set_new(env, "references", references(mobj, opts));
     json_object_set_new(env, "headers", raw_headers(mobj, lim->raw_headers));
 
     /* Text and attachments. */
-    ws.body = msg ? pick_body(g_mime_message_get_mime_part(msg), 0) : NULL;
-    ws.extra_text = g_string_new(NULL);
-    ws.attachments = json_array();
-    ws.max_attachments = lim->max_attachments;
-    if (msg) {
-	GMimeObject *top = g_mime_message_get_mime_part(msg);
-
-	if (top && top != ws.body)
-	    walk_parts(&ws, top, NULL, 0);
-    }
-    if (ws.body) {
-	g_autofree char *t = part_text(ws.body);
-	g_autofree char *all = g_strconcat(t ? t : "", ws.extra_text->str, NULL);
-
-	if (is_text(ws.body, "html")) {
-	    text = html_to_text(all, strlen(all), lim->max_text + 1);
-	    text_from = "html";
-	} else {
-	    text = g_steal_pointer(&all);
-	    text_from = "plain";
-	}
-    }
-    g_string_free(ws.extra_text, TRUE);
-    {
-	char   *clean = clean_text(text, -1, lim->max_text, 0, &text_cut);
-
-	json_object_set_new(env, "text", json_string(clean));
-	g_free(clean);
-    }
-    json_object_set_new(env, "text_from", json_string(text_from));
-    json_object_set_new(env, "text_truncated", json_boolean(text_cut));
-    json_object_set_new(env, "attachments", ws.attachments);
-    json_object_set_new(env, "attachments_truncated", json_boolean(ws.attachments_truncated));
+    mime_body_read(msg, &ml, &body);
+    json_object_set_new(env, "text", json_string(body.text));
+    json_object_set_new(env, "text_from", json_string(body.text_from));
+    json_object_set_new(env, "text_truncated", json_boolean(body.text_truncated));
+    json_object_set_new(env, "attachments", json_incref(body.attachments));
+    json_object_set_new(env, "attachments_truncated", json_boolean(body.attachments_truncated));
+    json_object_set_new(env, "encrypted", body.encrypted ? json_string(body.encrypted)
+			: json_null());
+    mime_body_clear(&body);
+    json_object_set_new(env, "mime_truncated", json_boolean(cut.cut || cut.header_cut));
+    if (cut.header_cut)
+	add_warning(warnings, 0, "more than 1 MB of header fields with RFC 2047 words that do"
+		    " not end: the rest of those fields was not parsed");
+    if (cut.cut)
+	add_warning(warnings, cut.offset, g_strcmp0(cut.why, "depth") == 0
+		    ? "MIME parts nested deeper than max_mime_depth: the rest was not parsed"
+		    : "more MIME parts than max_mime_parts: the rest was not parsed");
 
     /* Identity for de-duplication: what an MTA retry or second MX keeps. */
     {
@@ -910,14 +575,19 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	gsize   keep = MIN(in->raw_len, lim->max_raw);
 
 	json_object_set_new(env, "size", json_integer((json_int_t) in->message_size));
-	json_object_set_new(env, "truncated", json_boolean(in->message_size > in->raw_len));
+	json_object_set_new(env, "truncated", json_boolean(in->message_size > kept));
 	json_object_set_new(env, "raw_size", json_integer((json_int_t) keep));
 	json_object_set_new(env, "raw_truncated", json_boolean(keep < in->message_size));
+	if (in->message_size > kept)
+	    add_warning(warnings, (gint64) kept, "message over max_message_size: its text and"
+			" attachments are from the part received before the limit; attachments"
+			" are listed, not stored");
     }
     json_object_set_new(env, "warnings", warnings);
 
     if (msg)
 	g_object_unref(msg);
+    g_object_unref(stream);
     g_mime_parser_options_free(opts);
     return env;
 }
@@ -1007,10 +677,16 @@ gsize   envelope_raw_size(json_t *env)
     return n > 0 ? (gsize) n : 0;
 }
 
-GMimeMessage *envelope_raw_message(const char *raw, gsize len)
+/*
+ * raw_message - envelope_raw_message(); with borrow, the message reads
+ * raw in place and must not outlive it.
+ */
+static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow)
 {
     GMimeParserOptions *opts;
     GMimeMessage *msg;
+    GMimeStream *stream;
+    struct mime_cut cut;
 
     if (raw == NULL || len == 0)
 	return NULL;
@@ -1019,32 +695,30 @@ GMimeMessage *envelope_raw_message(const char *raw, gsize len)
 
 	opts = parser_options(NULL, declared);
     }
-    msg = parse_message(raw, len, opts);
+    stream = borrow ? message_stream(raw, len) : g_mime_stream_mem_new_with_buffer(raw, len);
+    /* The milter's limits are not known here: the most any may allow. */
+    msg = parse_message(stream, opts, MIME_PARTS_CEILING, MIME_DEPTH_CEILING, &cut);
+    g_object_unref(stream);
     g_mime_parser_options_free(opts);
     return msg;
+}
+
+GMimeMessage *envelope_raw_message(const char *raw, gsize len)
+{
+    /* A copy: the caller may free raw before the message. */
+    return raw_message(raw, len, FALSE);
 }
 
 GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len)
 {
     GMimeMessage *msg;
-    struct walk_state ws = {0};
-    GMimeObject *top;
+    GPtrArray *contents;
 
     if (json_is_true(json_object_get(env, "raw_truncated")))
 	return NULL;
-    msg = envelope_raw_message(raw, len);
-    if (msg == NULL)
+    if ((msg = raw_message(raw, len, TRUE)) == NULL)
 	return NULL;
-    top = g_mime_message_get_mime_part(msg);
-    ws.body = pick_body(top, 0);
-    ws.extra_text = g_string_new(NULL);
-    ws.attachments = json_array();
-    ws.contents = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
-    ws.max_attachments = (guint) json_array_size(json_object_get(env, "attachments"));
-    if (top && top != ws.body)
-	walk_parts(&ws, top, NULL, 0);
-    g_string_free(ws.extra_text, TRUE);
-    json_decref(ws.attachments);
+    contents = mime_attachment_contents(msg, json_object_get(env, "attachments"));
     g_object_unref(msg);
-    return ws.contents;
+    return contents;
 }

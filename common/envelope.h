@@ -18,8 +18,10 @@ struct envelope_input {
     const char *const *recipients;	/* all envelope recipients */
     const struct mailbox *const *matched;	/* per recipient, NULL if none */
     guint   n_recipients;
-    const char *raw;			/* message as held (maybe cut) */
-    gsize   raw_len;
+    const char *raw;			/* the original as held in memory: all of */
+    gsize   raw_len;			/* it, or at least its first max_raw bytes */
+    GMimeStream *stream;		/* the message to parse; NULL: raw */
+    gsize   kept_len;			/* bytes in stream (with stream only) */
     gsize   message_size;		/* bytes received in all */
     const char *body_sha256;		/* of the whole body; NULL: from raw */
 };
@@ -28,6 +30,8 @@ struct envelope_limits {
     gsize   max_text;
     gsize   max_raw;
     guint   max_attachments;
+    guint   max_parts;			/* MIME parts parsed */
+    guint   max_depth;			/* MIME nesting parsed */
     const char *const *raw_headers;
 };
 

@@ -2,31 +2,54 @@
  * NAME
  *	html - text from HTML mail bodies
  * SYNOPSIS
- *	char *html_to_text(html, len, max_out)
+ *	struct html_text *html_text_new(max_out)
+ *	gboolean html_text_feed(h, html, len)
+ *	char   *html_text_finish(h)
+ *	char   *html_to_text(html, len, max_out)
  * DESCRIPTION
- *	html_to_text() parses UTF-8 HTML with libxml2's error-tolerant HTML
- *	parser (no network, no external entities) and returns the readable
- *	text: script, style, head and title are skipped, block elements and
- *	<br> end lines, list items start with "- ", links keep their target
- *	when it differs from the text, runs of white space collapse and
- *	blank lines are limited to one. At most max_out bytes are produced
- *	(cut at a character boundary). The result is newly allocated UTF-8
- *	(g_free), never NULL.
+ *	These functions turn UTF-8 HTML into its readable text with
+ *	libxml2's error-tolerant HTML push parser (no network, no external
+ *	entities): script, style, head and title are skipped, block elements
+ *	and <br> end lines, list items start with "- ", links keep their
+ *	target when it differs from the text, runs of white space collapse
+ *	and blank lines are limited to one.
+ *
+ *	The HTML comes in pieces and is turned into text as it is parsed
+ *	(SAX callbacks, no document tree): a 50 MB body costs the parser's
+ *	buffers, not a tree of 50 MB of nodes, and parsing stops as soon as
+ *	max_out bytes of text have been produced.
+ *
+ *	html_text_new() starts a conversion (never NULL).
+ *	html_text_feed() hands it the next piece of HTML; it returns FALSE
+ *	once the text is full, and the caller should stop reading its input.
+ *	html_text_finish() ends the conversion, frees h and returns the text:
+ *	newly allocated UTF-8 (g_free), never NULL, at most max_out bytes
+ *	(cut at a character boundary).
+ *	html_to_text() does the three for HTML held in memory.
  */
 #include <string.h>
 #include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
+#include <libxml/parserInternals.h>
 
 #include "html.h"
 
-struct html_out {
+#define MAX_HREF	2048		/* longer link targets are not shown */
+#define MAX_LINK_TEXT	4096		/* link text kept to compare with its target */
+#define FEED_PIECE	65536		/* html_to_text() feeds this much at a time */
+
+struct html_text {
+    htmlParserCtxtPtr ctxt;
     GString *text;
     gsize   max;
     int     pending_space;
     int     newlines;			/* trailing newlines in text */
+    int     skip;			/* inside script, style, head, title */
+    GString *href;			/* inside <a href="http...">, else NULL */
+    GString *link_text;
+    gboolean full;
 };
 
-static void out_newline(struct html_out *o, int count)
+static void out_newline(struct html_text *o, int count)
 {
     if (o->text->len == 0)
 	return;
@@ -37,9 +60,9 @@ static void out_newline(struct html_out *o, int count)
     o->pending_space = 0;
 }
 
-static void out_text(struct html_out *o, const char *s)
+static void out_text(struct html_text *o, const char *s, gsize len)
 {
-    for (const char *p = s; *p && o->text->len < o->max; p++) {
+    for (const char *p = s, *end = s + len; p < end && o->text->len < o->max; p++) {
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') {
 	    o->pending_space = 1;
 	    continue;
@@ -49,6 +72,10 @@ static void out_text(struct html_out *o, const char *s)
 	o->pending_space = 0;
 	o->newlines = 0;
 	g_string_append_c(o->text, *p);
+    }
+    if (o->text->len >= o->max && !o->full) {
+	o->full = TRUE;
+	xmlStopParser(o->ctxt);
     }
 }
 
@@ -62,77 +89,172 @@ static int is_block(const char *name)
     return g_strv_contains(blocks, name);
 }
 
-static void walk(struct html_out *o, xmlNode *node, int depth)
+static int is_skipped(const char *name)
 {
-    if (depth > 200)				/* hostile nesting */
+    return strcmp(name, "script") == 0 || strcmp(name, "style") == 0
+	|| strcmp(name, "head") == 0 || strcmp(name, "title") == 0;
+}
+
+static void sax_start(void *user, const xmlChar *xname, const xmlChar **attrs)
+{
+    struct html_text *o = user;
+    const char *name = (const char *) xname;
+
+    if (is_skipped(name)) {
+	o->skip++;
 	return;
-    for (xmlNode *n = node; n && o->text->len < o->max; n = n->next) {
-	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-	    if (n->content)
-		out_text(o, (const char *) n->content);
-	    continue;
-	}
-	if (n->type != XML_ELEMENT_NODE)
-	    continue;
-
-	const char *name = (const char *) n->name;
-
-	if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0
-	    || strcmp(name, "head") == 0 || strcmp(name, "title") == 0)
-	    continue;
-	if (strcmp(name, "br") == 0) {
-	    out_newline(o, o->newlines + 1 > 2 ? 2 : o->newlines + 1);
-	    continue;
-	}
-	if (is_block(name))
-	    out_newline(o, strcmp(name, "p") == 0 ? 2 : 1);
-	if (strcmp(name, "li") == 0) {
-	    out_newline(o, 1);
-	    out_text(o, "- ");
-	}
-	if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)
-	    o->pending_space = 1;
-	walk(o, n->children, depth + 1);
-	if (strcmp(name, "a") == 0) {
-	    xmlChar *href = xmlGetProp(n, (const xmlChar *) "href");
-	    xmlChar *inner = xmlNodeGetContent(n);
-
-	    if (href && g_str_has_prefix((const char *) href, "http")
-		&& (inner == NULL || strstr((const char *) inner, (const char *) href) == NULL)) {
-		out_text(o, " <");
-		out_text(o, (const char *) href);
-		out_text(o, ">");
-	    }
-	    xmlFree(href);
-	    xmlFree(inner);
-	}
-	if (is_block(name))
-	    out_newline(o, strcmp(name, "p") == 0 ? 2 : 1);
     }
+    if (o->skip)
+	return;
+    if (strcmp(name, "br") == 0) {
+	out_newline(o, o->newlines + 1 > 2 ? 2 : o->newlines + 1);
+	return;
+    }
+    if (is_block(name))
+	out_newline(o, strcmp(name, "p") == 0 ? 2 : 1);
+    if (strcmp(name, "li") == 0) {
+	out_newline(o, 1);
+	out_text(o, "- ", 2);
+    }
+    if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)
+	o->pending_space = 1;
+    if (strcmp(name, "a") == 0 && o->href == NULL) {
+	for (int i = 0; attrs && attrs[i]; i += 2) {
+	    const char *v = (const char *) attrs[i + 1];
+
+	    if (g_ascii_strcasecmp((const char *) attrs[i], "href") == 0 && v
+		&& g_str_has_prefix(v, "http") && strlen(v) <= MAX_HREF) {
+		o->href = g_string_new(v);
+		o->link_text = g_string_new(NULL);
+		break;
+	    }
+	}
+    }
+}
+
+static void sax_end(void *user, const xmlChar *xname)
+{
+    struct html_text *o = user;
+    const char *name = (const char *) xname;
+
+    if (is_skipped(name)) {
+	if (o->skip > 0)
+	    o->skip--;
+	return;
+    }
+    if (o->skip)
+	return;
+    if (strcmp(name, "a") == 0 && o->href) {
+	/* The target is worth showing only when the text does not already say it. */
+	if (strstr(o->link_text->str, o->href->str) == NULL) {
+	    out_text(o, " <", 2);
+	    out_text(o, o->href->str, o->href->len);
+	    out_text(o, ">", 1);
+	}
+	g_string_free(o->href, TRUE);
+	g_string_free(o->link_text, TRUE);
+	o->href = o->link_text = NULL;
+    }
+    if (is_block(name))
+	out_newline(o, strcmp(name, "p") == 0 ? 2 : 1);
+}
+
+static void sax_text(void *user, const xmlChar *ch, int len)
+{
+    struct html_text *o = user;
+
+    if (o->skip || len <= 0)
+	return;
+    if (o->link_text && o->link_text->len < MAX_LINK_TEXT)
+	g_string_append_len(o->link_text, (const char *) ch,
+			    MIN((gsize) len, MAX_LINK_TEXT - o->link_text->len));
+    out_text(o, (const char *) ch, (gsize) len);
+}
+
+struct html_text *html_text_new(gsize max_out)
+{
+    static htmlSAXHandler sax;
+    static gsize once;
+    struct html_text *o = g_new0(struct html_text, 1);
+    xmlCharEncodingHandlerPtr utf8;
+
+    if (g_once_init_enter(&once)) {
+	sax.startElement = sax_start;
+	sax.endElement = sax_end;
+	sax.characters = sax_text;
+	sax.cdataBlock = sax_text;
+	sax.ignorableWhitespace = sax_text;
+	g_once_init_leave(&once, 1);
+    }
+    o->text = g_string_new(NULL);
+    o->max = max_out;
+    o->ctxt = htmlCreatePushParserCtxt(&sax, o, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
+    if (o->ctxt == NULL) {
+	o->full = TRUE;				/* out of memory: no text */
+	return o;
+    }
+    htmlCtxtUseOptions(o->ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR
+		       | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+    /*
+     * The caller has converted the text to UTF-8 already: naming the
+     * encoding keeps a <meta charset> in the body from switching the
+     * parser to another one (as htmlReadMemory(..., "UTF-8") did).
+     */
+    if ((utf8 = xmlFindCharEncodingHandler("UTF-8")) != NULL) {
+	xmlSwitchToEncoding(o->ctxt, utf8);
+	if (o->ctxt->input && o->ctxt->input->encoding == NULL)
+	    o->ctxt->input->encoding = xmlStrdup((const xmlChar *) "UTF-8");
+    }
+    if (max_out == 0)
+	o->full = TRUE;
+    return o;
+}
+
+gboolean html_text_feed(struct html_text *o, const char *html, gsize len)
+{
+    while (len > 0 && !o->full) {
+	int     n = (int) MIN(len, (gsize) FEED_PIECE);
+
+	htmlParseChunk(o->ctxt, html, n, 0);
+	html += n;
+	len -= (gsize) n;
+    }
+    return !o->full;
+}
+
+char   *html_text_finish(struct html_text *o)
+{
+    GString *text = o->text;
+
+    if (o->ctxt) {
+	if (!o->full)
+	    htmlParseChunk(o->ctxt, NULL, 0, 1);
+	if (o->ctxt->myDoc)			/* SAX builds none; be sure */
+	    xmlFreeDoc(o->ctxt->myDoc);
+	htmlFreeParserCtxt(o->ctxt);
+    }
+    if (o->href)
+	g_string_free(o->href, TRUE);
+    if (o->link_text)
+	g_string_free(o->link_text, TRUE);
+    g_free(o);
+
+    while (text->len > 0 && (text->str[text->len - 1] == '\n'
+			     || text->str[text->len - 1] == ' '))
+	g_string_truncate(text, text->len - 1);
+    if (!g_utf8_validate(text->str, (gssize) text->len, NULL)) {
+	char   *valid = g_utf8_make_valid(text->str, (gssize) text->len);
+
+	g_string_free(text, TRUE);
+	return valid;
+    }
+    return g_string_free(text, FALSE);
 }
 
 char   *html_to_text(const char *html, gsize len, gsize max_out)
 {
-    struct html_out o = {g_string_new(NULL), max_out, 0, 0};
-    htmlDocPtr doc;
+    struct html_text *h = html_text_new(max_out);
 
-    if (len > G_MAXINT)
-	len = G_MAXINT;
-    doc = htmlReadMemory(html, (int) len, NULL, "UTF-8",
-			 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING
-			 | HTML_PARSE_NONET | HTML_PARSE_NOBLANKS);
-    if (doc) {
-	walk(&o, xmlDocGetRootElement(doc), 0);
-	xmlFreeDoc(doc);
-    }
-    while (o.text->len > 0 && (o.text->str[o.text->len - 1] == '\n'
-			       || o.text->str[o.text->len - 1] == ' '))
-	g_string_truncate(o.text, o.text->len - 1);
-    if (!g_utf8_validate(o.text->str, o.text->len, NULL)) {
-	char   *valid = g_utf8_make_valid(o.text->str, o.text->len);
-
-	g_string_free(o.text, TRUE);
-	return valid;
-    }
-    return g_string_free(o.text, FALSE);
+    html_text_feed(h, html, len);
+    return html_text_finish(h);
 }

@@ -4,6 +4,11 @@
 
 #include <glib.h>
 
-char *html_to_text(const char *html, gsize len, gsize max_out);
+struct html_text;
+
+struct html_text *html_text_new(gsize max_out);
+gboolean html_text_feed(struct html_text *h, const char *html, gsize len);
+char   *html_text_finish(struct html_text *h);
+char   *html_to_text(const char *html, gsize len, gsize max_out);
 
 #endif

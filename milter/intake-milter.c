@@ -10,9 +10,14 @@
  *	envelope (common/envelope.c) at end of message and adds it to the
  *	Redis stream. Only when Redis has answered does it let the MTA accept
  *	the message; otherwise it answers 451 4.3.0, so the sending side keeps
- *	the mail and retries. Mail with no mailbox recipient is accepted at
- *	DATA without its content being read (at end of message, untouched,
- *	when the MTA has no DATA step: milter protocol before version 4).
+ *	the mail and retries; also when a large body could not be spooled to
+ *	a file (milter/mctx.c): a mail is never accepted unparsed. A mail
+ *	over max_message_size to a mailbox with "oversize = reject" gets 552
+ *	5.3.4, as soon as the body passes the limit when the MTA lets the
+ *	milter answer during the body, else at its end. Mail with no mailbox
+ *	recipient is accepted at DATA without its content being read (at end
+ *	of message, untouched, when the MTA has no DATA step: milter protocol
+ *	before version 4).
  *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
@@ -274,21 +279,43 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     return noreply(ctx, SMFIP_NR_EOH);
 }
 
-static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
-{
-    struct mctx *mc = MCTX(ctx);
-
-    if (mc)
-	mctx_add_body(mc, data, len);
-    return noreply(ctx, SMFIP_NR_BODY);
-}
-
 static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, const char *why)
 {
     msg_warn("%s: deferred (451 4.3.0): %s", mctx_qid(mc), why);
     smfi_setreply(ctx, "451", "4.3.0", mc->cfg->tempfail_text);
     mctx_reset(mc);
     return SMFIS_TEMPFAIL;
+}
+
+/* too_big - "552 5.3.4" for a mail over max_message_size to an "oversize = reject" mailbox */
+static sfsistat too_big(SMFICTX *ctx, struct mctx *mc)
+{
+    g_autofree char *text = g_strdup_printf("Message too big for the ticket system"
+					    " (more than %" G_GINT64_FORMAT " bytes)",
+					    mc->cfg->max_message_size);
+
+    msg_info("%s: rejected (552 5.3.4): more than max_message_size (%" G_GINT64_FORMAT
+	     " bytes) for an oversize = reject mailbox", mctx_qid(mc), mc->cfg->max_message_size);
+    smfi_setreply(ctx, "552", "5.3.4", text);
+    mctx_reset(mc);
+    return SMFIS_REJECT;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    struct mctx *mc = MCTX(ctx);
+
+    if (mc == NULL)
+	return noreply(ctx, SMFIP_NR_BODY);
+    mctx_add_body(mc, data, len);
+    /* Answer as soon as it is clear, when the MTA lets us answer here. */
+    if (!(mc->protocol & SMFIP_NR_BODY)) {
+	if (mctx_spool_error(mc))
+	    return tempfail(ctx, mc, mctx_spool_error(mc));
+	if (mctx_oversize_reject(mc))
+	    return too_big(ctx, mc);
+    }
+    return noreply(ctx, SMFIP_NR_BODY);
 }
 
 static sfsistat cb_eom(SMFICTX *ctx)
@@ -311,7 +338,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	mctx_reset(mc);
 	return SMFIS_CONTINUE;
     }
-    env = mctx_envelope(mc);
+    if (mctx_oversize_reject(mc))
+	return too_big(ctx, mc);
+    if ((env = mctx_envelope(mc)) == NULL)
+	return tempfail(ctx, mc, mctx_spool_error(mc) ? mctx_spool_error(mc)
+			: "cannot build the envelope");
     {
 	struct redisq_pool *pool = CONN(ctx)->gen->pool;
 	struct redisq *rq = redisq_pool_get(pool);

@@ -8,6 +8,9 @@
  *	void	mctx_add_header(mc, name, value, leadspc)
  *	void	mctx_end_headers(mc)
  *	void	mctx_add_body(mc, data, len)
+ *	const char *mctx_spool_error(mc)
+ *	gboolean mctx_oversize(mc)
+ *	gboolean mctx_oversize_reject(mc)
  *	json_t *mctx_envelope(mc)
  *	struct mctx *mctx_free(mc)
  * DESCRIPTION
@@ -22,14 +25,35 @@
  *	max_recipients are not recorded (counted), header fields beyond
  *	max_headers are dropped (counted in "headers_dropped" and in the
  *	size), and bytes beyond max_message_size are counted but not kept.
+ *
+ *	Memory per SMTP session is bounded, whatever the message size: up
+ *	to spool_threshold bytes the message is held in memory; beyond, it
+ *	goes to an unlinked file (mode 0600) in spool_directory, which GMime
+ *	parses from, and memory keeps only the original's first raw_max_size
+ *	bytes (what the envelope's "raw" carries). So a session holds at
+ *	most MAX(spool_threshold, raw_max_size) bytes of message, plus what
+ *	building the envelope takes (max_text_size of text, at most 1 MB of
+ *	header block, the parser's part tree for at most max_mime_parts
+ *	parts). A spool file that cannot be written is remembered
+ *	(mctx_spool_error()): the milter then answers 451, never accepting
+ *	a mail it could not read.
  *	Past max_recipients a recipient is still kept when it is a mailbox:
  *	those decide the tickets. The body hash always covers the whole body:
  *	it is part of the de-duplication key.
  *
  *	mctx_add_rcpt() records a recipient and returns its mailbox, if any.
- *	mctx_envelope() builds the envelope (a new reference).
+ *	mctx_envelope() builds the envelope (a new reference), or returns
+ *	NULL when the spool file failed. mctx_oversize() tells whether more
+ *	than max_message_size bytes came; mctx_oversize_reject() whether
+ *	such a mail is to be refused (one of its mailboxes says
+ *	"oversize = reject").
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "envelope.h"
 #include "mctx.h"
@@ -39,6 +63,7 @@ struct mctx *mctx_new(const struct intake_config *cfg)
     struct mctx *mc = g_new0(struct mctx, 1);
 
     mc->cfg = cfg;
+    mc->spool_fd = -1;
     return mc;
 }
 
@@ -50,6 +75,11 @@ void    mctx_reset(struct mctx *mc)
     g_clear_pointer(&mc->matched, g_ptr_array_unref);
     g_clear_pointer(&mc->raw, g_byte_array_unref);
     g_clear_pointer(&mc->body_sum, g_checksum_free);
+    g_clear_pointer(&mc->spool_error, g_free);
+    if (mc->spool_fd >= 0)
+	close(mc->spool_fd);
+    mc->spool_fd = -1;
+    mc->kept = 0;
     mc->n_matched = 0;
     mc->rcpts_dropped = 0;
     mc->headers_dropped = 0;
@@ -123,16 +153,79 @@ const struct mailbox *mctx_add_rcpt(struct mctx *mc, const char *rcpt)
     return m;
 }
 
+/*
+ * spool_open - an unlinked temporary file in spool_directory (O_TMPFILE
+ * where the file system has it, else mkstemp() and unlink()), or -1 and
+ * mc->spool_error.
+ */
+static int spool_open(struct mctx *mc)
+{
+    const char *dir = mc->cfg->spool_directory;
+    int     fd = -1;
+
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd < 0) {
+	g_autofree char *path = g_build_filename(dir, "intake-spool-XXXXXX", NULL);
+
+	if ((fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600)) >= 0)
+	    (void) unlink(path);
+    }
+    if (fd < 0)
+	mc->spool_error = g_strdup_printf("cannot create a spool file in %s ([milter]"
+					  " spool_directory): %s", dir, g_strerror(errno));
+    return fd;
+}
+
+static void spool_write(struct mctx *mc, const void *data, gsize len)
+{
+    const char *p = data;
+
+    while (len > 0 && mc->spool_error == NULL) {
+	ssize_t n = write(mc->spool_fd, p, len);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0) {
+	    mc->spool_error = g_strdup_printf("cannot write the spool file in %s ([milter]"
+					      " spool_directory): %s", mc->cfg->spool_directory,
+					      n < 0 ? g_strerror(errno) : "no space");
+	    return;
+	}
+	p += n;
+	len -= (gsize) n;
+    }
+}
+
 static void append(struct mctx *mc, const void *data, gsize len)
 {
-    gsize   room;
+    gsize   max = (gsize) mc->cfg->max_message_size;
+    gsize   raw_max = (gsize) mc->cfg->raw_max_size;
+    gsize   n;
 
     mc->size += len;
     if (mc->raw == NULL)
 	mc->raw = g_byte_array_sized_new(8192);
-    room = (gsize) mc->cfg->max_message_size > mc->raw->len
-	? (gsize) mc->cfg->max_message_size - mc->raw->len : 0;
-    g_byte_array_append(mc->raw, data, (guint) MIN(len, room));
+    n = MIN(len, max > mc->kept ? max - mc->kept : 0);
+    if (n == 0 || mc->spool_error)
+	return;
+    /* Past the threshold, the message goes to a file and memory keeps the "raw" part. */
+    if (mc->spool_fd < 0 && mc->kept + n > (gsize) mc->cfg->spool_threshold) {
+	if ((mc->spool_fd = spool_open(mc)) < 0)
+	    return;
+	spool_write(mc, mc->raw->data, mc->raw->len);
+	if (mc->raw->len > raw_max)
+	    g_byte_array_set_size(mc->raw, (guint) raw_max);
+    }
+    if (mc->spool_fd >= 0) {
+	spool_write(mc, data, n);
+	if (mc->raw->len < raw_max)
+	    g_byte_array_append(mc->raw, data, (guint) MIN(n, raw_max - mc->raw->len));
+    } else {
+	g_byte_array_append(mc->raw, data, (guint) n);
+    }
+    mc->kept += n;
 }
 
 void    mctx_add_header(struct mctx *mc, const char *name, const char *value, int leadspc)
@@ -174,15 +267,54 @@ void    mctx_add_body(struct mctx *mc, const unsigned char *data, size_t len)
     append(mc, data, len);
 }
 
+const char *mctx_spool_error(const struct mctx *mc)
+{
+    return mc->spool_error;
+}
+
+gboolean mctx_oversize(const struct mctx *mc)
+{
+    return mc->size > (gsize) mc->cfg->max_message_size;
+}
+
+gboolean mctx_oversize_reject(const struct mctx *mc)
+{
+    if (!mctx_oversize(mc) || mc->matched == NULL)
+	return FALSE;
+    for (guint i = 0; i < mc->matched->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(mc->matched, i);
+
+	if (m && g_strcmp0(m->oversize, "reject") == 0)
+	    return TRUE;
+    }
+    return FALSE;
+}
+
 json_t *mctx_envelope(struct mctx *mc)
 {
     struct envelope_limits lim;
     struct envelope_input in = {0};
+    GMimeStream *stream = NULL;
     json_t *env;
 
+    if (mc->spool_error)
+	return NULL;
     if (mc->body_sum == NULL)
 	mc->body_sum = g_checksum_new(G_CHECKSUM_SHA256);
     envelope_limits_from_config(&lim, mc->cfg);
+    if (mc->spool_fd >= 0) {
+	/* A stream of its own on the file: GMime closes what it owns. */
+	int     fd = dup(mc->spool_fd);
+
+	if (fd < 0) {
+	    mc->spool_error = g_strdup_printf("cannot read the spool file: %s",
+					      g_strerror(errno));
+	    return NULL;
+	}
+	stream = g_mime_stream_fs_new_with_bounds(fd, 0, (gint64) mc->kept);
+	in.stream = stream;
+	in.kept_len = mc->kept;
+    }
     in.queue_id = mc->queue_id;
     in.client_addr = mc->client_addr;
     in.client_name = mc->client_name;
@@ -196,6 +328,8 @@ json_t *mctx_envelope(struct mctx *mc)
     in.message_size = mc->size;
     in.body_sha256 = g_checksum_get_string(mc->body_sum);
     env = envelope_build(&in, &lim);
+    if (stream)
+	g_object_unref(stream);
     if (mc->rcpts_dropped)
 	json_object_set_new(env, "recipients_dropped", json_integer(mc->rcpts_dropped));
     if (mc->headers_dropped)

@@ -283,11 +283,17 @@ static void test_defaults(void)
     is_int(cfg->milter_socket_mode, 0660, "defaults: socket_mode");
     is_str(cfg->milter_pid_file, "", "defaults: empty pid_file stays empty");
     is_int(cfg->milter_log, LOG_DEST_SYSLOG, "defaults: log");
-    is_int(cfg->max_message_size, 50 * 1024 * 1024, "defaults: max_message_size 50M");
+    is_int(cfg->max_message_size, 10240000, "defaults: max_message_size 10240000 (Postfix message_size_limit)");
     is_int(cfg->raw_max_size, 10 * 1024 * 1024, "defaults: raw_max_size 10M");
     is_int(cfg->max_text_size, 1024 * 1024, "defaults: max_text_size 1M");
     is_int(cfg->max_recipients, 1000, "defaults: max_recipients");
     is_int(cfg->max_attachments, 250, "defaults: max_attachments");
+    is_int(cfg->max_mime_parts, 1000, "defaults: max_mime_parts");
+    is_int(cfg->max_mime_depth, 20, "defaults: max_mime_depth");
+    is_int(cfg->spool_threshold, 1024 * 1024, "defaults: spool_threshold 1M");
+    is_str(cfg->spool_directory, "/var/tmp", "defaults: spool_directory");
+    is_str(((struct mailbox *) g_ptr_array_index(cfg->mailboxes, 0))->oversize, "ticket",
+	   "defaults: mailbox oversize = ticket");
     ok(cfg->raw_headers && g_strv_contains((const char *const *) cfg->raw_headers, "Auto-Submitted")
        && g_strv_contains((const char *const *) cfg->raw_headers, "X-Intake-Id"),
        "defaults: raw_headers list");
@@ -432,6 +438,21 @@ static const struct bad_case bad_cases[] = {
 	"[milter]\n"
 	"user = root:\n" MBX_OK,
 	1, {":2: [milter] key 'user': 'root:' is not USER or USER:GROUP"}},
+    {"bad oversize policy lists the choices",
+	MBX_OK
+	"\n"
+	"[mailbox sales]\n"
+	"address = sales@example.com\n"
+	"oversize = drop\n",
+	1, {":6: [mailbox sales] key 'oversize': expected one of ticket, reject, got 'drop'"}},
+    {"MIME limits and spool threshold out of range",
+	"[milter]\n"
+	"max_mime_parts = 0\n"
+	"max_mime_depth = 101\n"
+	"spool_threshold = 1Q\n" MBX_OK,
+	3, {":2: [milter] key 'max_mime_parts': '0' is out of range (1 to 10000)",
+	    ":3: [milter] key 'max_mime_depth': '101' is out of range (1 to 100)",
+	    ":4: [milter] key 'spool_threshold': expected a size such as 512K, 10M or 1G, got '1Q'"}},
     {"bad backend lists the choices",
 	"[store]\n"
 	"backend = mysql\n" MBX_OK,

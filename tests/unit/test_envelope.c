@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <glib.h>
 #include <jansson.h>
 #include <gmime/gmime.h>
@@ -702,6 +703,91 @@ static const struct env_case env_cases[] = {
 	    {EQ, "headers[2][0]", "Precedence"}, {EQ, "headers[2][1]", "bulk"},
 	    {EQ, "headers[3][0]", "List-Id"},
 	    {EQ, "headers[3][1]", "Support list <support.lists.example.org>"}}},
+    /* Mail with no text body still makes a complete envelope (issue 6). */
+    {"attachment only: a scanned PDF, no text part",
+	HDR "Subject: scan\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: application/pdf; name=\"scan-0001.pdf\"\n"
+	"Content-Disposition: attachment; filename=\"scan-0001.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IK\n--b--\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {ISFALSE, "text_truncated"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "scan-0001.pdf"},
+	    {EQ, "attachments[0].content_type", "application/pdf"},
+	    {INT, "attachments[0].size", NULL, 15}, {ISFALSE, "mime_truncated"}}},
+    {"a single image as the whole message",
+	HDR "Subject: photo\nContent-Type: image/jpeg\nContent-Transfer-Encoding: base64\n\n"
+	"/9j/4AAQSkZJRgABAQ==\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].filename", "image.jpg"}, {EQ, "subject", "photo"}}},
+    {"S/MIME encrypted (application/pkcs7-mime, enveloped-data)",
+	HDR "Subject: secret\n"
+	"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\n"
+	"Content-Disposition: attachment; filename=\"smime.p7m\"\n"
+	"Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {EQ, "encrypted", "smime"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "smime.p7m"}}},
+    {"S/MIME signed-data is not encrypted",
+	HDR "Subject: signed opaque\n"
+	"Content-Type: application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"\n"
+	"Content-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\n",
+	{{EQ, "text", ""}, {ISNULL, "encrypted"}, {LEN, "attachments", NULL, 1}}},
+    {"PGP/MIME encrypted (multipart/encrypted)",
+	HDR "Subject: pgp\n"
+	"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"e\"\n\n"
+	"--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+	"--e\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\n\n"
+	"-----BEGIN PGP MESSAGE-----\n\nhQEMA1x2\n-----END PGP MESSAGE-----\n--e--\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {EQ, "encrypted", "pgp"},
+	    {LEN, "attachments", NULL, 2}, {EQ, "attachments[1].filename", "encrypted.asc"}}},
+    {"inline PGP message in a text part",
+	HDR "Subject: inline pgp\n\n-----BEGIN PGP MESSAGE-----\n\nhQEMA1x2\n"
+	"-----END PGP MESSAGE-----\n",
+	{{PREFIX, "text", "-----BEGIN PGP MESSAGE-----"}, {EQ, "text_from", "plain"},
+	    {EQ, "encrypted", "pgp"}, {LEN, "attachments", NULL, 0}}},
+    {"signed only (multipart/signed, PGP): the signed text is the body",
+	HDR "Subject: signed\n"
+	"Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\";"
+	" boundary=\"s\"\n\n"
+	"--s\nContent-Type: text/plain; charset=utf-8\n\nSigned hello.\n"
+	"--s\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n"
+	"-----BEGIN PGP SIGNATURE-----\n\niQEz\n-----END PGP SIGNATURE-----\n--s--\n",
+	{{EQ, "text", "Signed hello."}, {EQ, "text_from", "plain"}, {ISNULL, "encrypted"},
+	    {LEN, "attachments", NULL, 1}, {EQ, "attachments[0].filename", "signature.asc"}}},
+    {"signed only (S/MIME): the signature is an attachment",
+	HDR "Subject: smime signed\n"
+	"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;"
+	" boundary=\"s\"\n\n"
+	"--s\nContent-Type: text/plain\n\nHello from Outlook.\n"
+	"--s\nContent-Type: application/pkcs7-signature\nContent-Transfer-Encoding: base64\n\n"
+	"MIAGCSqGSIb3DQEHAqCAMIACAQEx\n--s--\n",
+	{{EQ, "text", "Hello from Outlook."}, {ISNULL, "encrypted"}, {LEN, "attachments", NULL, 1},
+	    {PREFIX, "attachments[0].filename", "attachment-"},
+	    {HAS, "attachments[0].filename", ".p7s"}}},
+    {"calendar invitation only (text/calendar)",
+	HDR "Subject: Invitation: call\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\n\n"
+	"BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:call\nEND:VEVENT\nEND:VCALENDAR\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].content_type", "text/calendar"},
+	    {HAS, "attachments[0].filename", ".ics"}}},
+    {"calendar invitation beside a text part",
+	HDR "Subject: Invitation\nContent-Type: multipart/alternative; boundary=\"a\"\n\n"
+	"--a\nContent-Type: text/plain\n\nYou are invited.\n"
+	"--a\nContent-Type: text/calendar; method=REQUEST\n\nBEGIN:VCALENDAR\nEND:VCALENDAR\n--a--\n",
+	{{EQ, "text", "You are invited."}, {LEN, "attachments", NULL, 1},
+	    {EQ, "attachments[0].content_type", "text/calendar"}}},
+    {"empty body",
+	HDR "Subject: nothing\n\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "plain"}, {LEN, "attachments", NULL, 0},
+	    {ISFALSE, "text_truncated"}}},
+    {"C1 control characters leave subject, names and file names",
+	"From: =?utf-8?B?QWxpY2XChUV2aWw=?= <alice@example.org>\n"
+	"Subject: =?utf-8?B?SGVsbG/Cm1sySndvcmxk?=\n"
+	"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: text/plain; charset=utf-8\n\nA\xc2\x9b" "31mB\n"
+	"--b\nContent-Type: application/octet-stream\n"
+	"Content-Disposition: attachment; filename*=utf-8''a%C2%85b.txt\n\nx\n--b--\n",
+	{{EQ, "subject", "Hello [2Jworld"}, {EQ, "from[0].name", "Alice Evil"},
+	    {EQ, "attachments[0].filename", "a b.txt"}, {EQ, "text", "A 31mB"}}},
 };
 
 /* diag_got - "got: VALUE" on one line */
@@ -1136,6 +1222,268 @@ static void test_limits_from_config(void)
     config_free(cfg);
 }
 
+/* ---------------------------------------------------------------- */
+/*	Hostile input: cut where it should be, and marked		    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * cpu_seconds - CPU time of this process so far. The hostile cases
+ * assert a CPU budget that linear code meets a hundred times over and
+ * the quadratic code it replaced missed by minutes (other load on the
+ * machine does not count against it, as wall time would).
+ */
+static double cpu_seconds(void)
+{
+    return (double) clock() / CLOCKS_PER_SEC;
+}
+
+static gboolean has_warning(json_t *env, const char *text)
+{
+    json_t *w;
+    size_t  i;
+
+    json_array_foreach(json_object_get(env, "warnings"), i, w) {
+	if (strstr(envelope_str(w, "item"), text))
+	    return TRUE;
+    }
+    return FALSE;
+}
+
+static void test_many_parts(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: parts\n"
+				"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+				"--b\nContent-Type: text/plain\n\nBody.\n");
+    double  t0;
+    json_t *env;
+
+    for (int i = 0; i < 1000000; i++)
+	g_string_append(raw, "--b\n\n");
+    g_string_append(raw, "--b--\n");
+    t0 = cpu_seconds();
+    env = build_len(raw->str, raw->len, &lim);
+    ok(cpu_seconds() - t0 < 10, "a million empty parts: built in linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "a million empty parts: mime_truncated");
+    ok(has_warning(env, "max_mime_parts"), "a million empty parts: a warning names max_mime_parts");
+    is_str(jpath_str(env, "text"), "Body.", "a million empty parts: the text is there");
+    is_int(json_integer_value(json_object_get(env, "size")), (long long) raw->len,
+	   "a million empty parts: size is all of it");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* The cut is at part max_parts + 1: exactly max_parts are parsed. */
+    raw = g_string_new(HDR "Subject: parts\nContent-Type: multipart/mixed; boundary=\"b\"\n\n");
+    for (int i = 0; i < 30; i++)
+	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
+    g_string_append(raw, "--b--\n");
+    lim.max_parts = 10;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 10,
+	   "max_mime_parts 10 of 30: ten parts parsed");
+    is_str(jpath_str(env, "attachments[9].filename"), "p9.bin", "max_mime_parts: the first ones");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "max_mime_parts 10 of 30: mime_truncated");
+    json_decref(env);
+    /* Lines that look like boundaries of a part that is not a multipart are text. */
+    {
+	GString *text = g_string_new(HDR "Subject: dashes\nContent-Type: text/plain; boundary=\"x\"\n\n");
+	json_t *e;
+
+	for (int i = 0; i < 30; i++)
+	    g_string_append(text, "--x\n");
+	e = build(text->str, &lim);
+	ok(json_is_false(json_object_get(e, "mime_truncated")),
+	   "max_mime_parts: '--x' lines of a text/plain part are not parts");
+	json_decref(e);
+	g_string_free(text, TRUE);
+    }
+    lim.max_parts = 30;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 30,
+	   "max_mime_parts 30 of 30: all parsed");
+    ok(json_is_false(json_object_get(env, "mime_truncated")),
+       "max_mime_parts 30 of 30: not mime_truncated");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_deep_nesting(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: deep\n");
+    json_t *env;
+
+    for (int i = 0; i < 5000; i++)
+	g_string_append_printf(raw, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    g_string_append(raw, "Content-Type: text/plain\n\nDeep inside.\n");
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5000 nested multiparts: mime_truncated");
+    ok(has_warning(env, "max_mime_depth"), "5000 nested multiparts: a warning names max_mime_depth");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Attached messages nest too. */
+    raw = g_string_new(HDR "Subject: deep messages\n");
+    for (int i = 0; i < 5000; i++)
+	g_string_append(raw, "Content-Type: message/rfc822\n\nSubject: inner\n");
+    g_string_append(raw, "\nInnermost.\n");
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5000 nested messages: mime_truncated");
+    is_str(jpath_str(env, "subject"), "deep messages", "5000 nested messages: the outer subject");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Within the limit nothing is cut. */
+    raw = g_string_new(HDR "Subject: nested\n");
+    for (int i = 0; i < 5; i++)
+	g_string_append_printf(raw, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    g_string_append(raw, "Content-Type: text/plain\n\nFive deep.\n");
+    for (int i = 4; i >= 0; i--)
+	g_string_append_printf(raw, "--b%d--\n", i);
+    lim.max_depth = 5;
+    env = build(raw->str, &lim);
+    ok(json_is_false(json_object_get(env, "mime_truncated")), "5 nested of max 5: not cut");
+    is_str(jpath_str(env, "text"), "Five deep.", "5 nested of max 5: the text");
+    json_decref(env);
+    lim.max_depth = 4;
+    env = build(raw->str, &lim);
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "5 nested of max 4: cut");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_encoded_word_flood(void)
+{
+    GString *raw = g_string_new("From: alice@example.org\n");
+    double  t0;
+    json_t *env;
+
+    /* 2 MB of unterminated encoded words: quadratic in GMime 3.2.13. */
+    for (int f = 0; f < 20; f++) {
+	g_string_append(raw, "To: ");
+	for (int i = 0; i < 15000; i++)
+	    g_string_append(raw, "=?a?B? ");
+	g_string_append(raw, "\n");
+    }
+    g_string_append(raw, "Subject: flood\n\nhi\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 10, "2 MB of encoded words in To: linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    ok(json_is_array(json_object_get(env, "to")), "encoded-word flood: to is a list");
+    has_str(jpath_str(env, "text"), "hi", "encoded-word flood: the text is there");
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "RFC 2047"),
+       "encoded-word flood: over 1 MB, the rest of the header is dropped, and it says so");
+    {
+	json_t *back = roundtrip(env);
+
+	ok(back != NULL, "encoded-word flood: envelope_decode() accepts it");
+	json_decref(back);
+    }
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* The same in a part's header (a file name) and an attached message's. */
+    raw = g_string_new(HDR "Subject: part flood\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+		       "--b\nContent-Type: text/plain\n\nBody.\n"
+		       "--b\nContent-Type: application/octet-stream\n"
+		       "Content-Disposition: attachment; filename=\"");
+    for (int i = 0; i < 30000; i++)
+	g_string_append(raw, "=?a?B? ");
+    g_string_append(raw, ".txt\"\n\nx\n--b\nContent-Type: message/rfc822\n\nSubject: ");
+    for (int i = 0; i < 30000; i++)
+	g_string_append(raw, "=?a?B? ");
+    g_string_append(raw, "\n\ninner\n--b--\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 10, "encoded words in part headers: linear time (%.2f s CPU)",
+       cpu_seconds() - t0);
+    is_str(jpath_str(env, "text"), "Body.", "encoded words in part headers: the text");
+    is_int(json_array_size(json_object_get(env, "attachments")), 2,
+	   "encoded words in part headers: both attachments listed");
+    ok(json_is_false(json_object_get(env, "mime_truncated")),
+       "encoded words in part headers: under 1 MB nothing is dropped");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Words that do end are decoded as before, next to the flood. */
+    raw = g_string_new("From: alice@example.org\nSubject: =?utf-8?B?R3LDvMOfZQ==?= =?a?B? =?a?B?\n\nx\n");
+    env = build(raw->str, NULL);
+    has_str(jpath_str(env, "subject"), "Grüße", "encoded-word flood: a real word still decoded");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_big_bodies(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new("From: alice@example.org\nSubject: big\nContent-Type: text/html\n\n");
+    json_t *env;
+    const char *t;
+
+    for (int i = 0; i < 100000; i++)		/* 4 MB */
+	g_string_append(raw, "<p>hello <b>world</b> more text</p>\n");
+    lim.max_text = 64 * 1024;
+    env = build_len(raw->str, raw->len, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= lim.max_text && strlen(t) > lim.max_text / 2,
+       "4 MB of HTML: text cut at max_text (%zu bytes)", t ? strlen(t) : 0);
+    ok(json_is_true(json_object_get(env, "text_truncated")), "4 MB of HTML: text_truncated");
+    has_str(t, "hello world more text", "4 MB of HTML: readable text");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    raw = g_string_new("From: alice@example.org\nSubject: big\nContent-Transfer-Encoding: base64\n\n");
+    for (int i = 0; i < 80000; i++)		/* 4 MB of base64 */
+	g_string_append(raw, "cGxhaW4gdGV4dCBsaW5lIG9mIGEgbG9uZyBtYWlsIGJvZHkK\n");
+    env = build_len(raw->str, raw->len, &lim);
+    t = jpath_str(env, "text");
+    ok(t && strlen(t) <= lim.max_text && strlen(t) > lim.max_text - 64,
+       "4 MB of base64 text: text cut at max_text (%zu bytes)", t ? strlen(t) : 0);
+    ok(json_is_true(json_object_get(env, "text_truncated")), "4 MB of base64 text: text_truncated");
+    ok(t && g_str_has_prefix(t, "plain text line of a long mail body\n"),
+       "4 MB of base64 text: decoded");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+static void test_attachments_by_part(void)
+{
+    static const char raw[] = HDR "Subject: three\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: text/plain\n\nBody.\n"
+	"--b\nContent-Type: application/octet-stream; name=\"one.bin\"\n\nONE\n"
+	"--b\nContent-Type: application/octet-stream; name=\"two.bin\"\n\nTWO\n"
+	"--b\nContent-Type: application/octet-stream; name=\"three.bin\"\n\nTHREE\n--b--\n";
+    json_t *env = build(raw, NULL);
+    GPtrArray *contents;
+    gsize   n;
+
+    /* A reader that dropped the first one still gets the right bytes for the others. */
+    json_array_remove(json_object_get(env, "attachments"), 0);
+    contents = envelope_attachments(env, raw, strlen(raw));
+    if (ok(contents && contents->len == 2, "attachments by part: one content per listed attachment")) {
+	const char *two = g_bytes_get_data(g_ptr_array_index(contents, 0), &n);
+
+	ok(n >= 3 && memcmp(two, "TWO", 3) == 0, "attachments by part: the first listed is two.bin's");
+	ok(g_ptr_array_index(contents, 1) != NULL
+	   && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 1), NULL), "THREE", 5) == 0,
+	   "attachments by part: the second listed is three.bin's");
+    }
+    if (contents)
+	g_ptr_array_unref(contents);
+    /* A part the message does not have gets no content. */
+    json_object_set_new(json_array_get(json_object_get(env, "attachments"), 0), "part",
+			json_integer(99));
+    contents = envelope_attachments(env, raw, strlen(raw));
+    ok(contents && contents->len == 2 && g_ptr_array_index(contents, 0) == NULL,
+       "attachments by part: no part 99, no content");
+    if (contents)
+	g_ptr_array_unref(contents);
+    json_decref(env);
+}
+
 static void run_unit(void)
 {
     test_table();
@@ -1149,6 +1497,11 @@ static void run_unit(void)
     test_dedupe();
     test_decode();
     test_limits_from_config();
+    test_many_parts();
+    test_deep_nesting();
+    test_encoded_word_flood();
+    test_big_bodies();
+    test_attachments_by_part();
 }
 
 /* ---------------------------------------------------------------- */

@@ -1,0 +1,1081 @@
+/*
+ * NAME
+ *	mime - MIME walking and decoding for the envelope
+ * SYNOPSIS
+ *	char   *mime_clean_text(s, len, max, one_line, &cut)
+ *	json_t *mime_json_line(s, max)
+ *	GMimeMessage *mime_parse(stream, opts, max_parts, max_depth, &cut)
+ *	void	mime_body_read(msg, &limits, &body)
+ *	void	mime_body_clear(&body)
+ *	GPtrArray *mime_attachment_contents(msg, attachments)
+ * DESCRIPTION
+ *	This module is what common/envelope.c knows about MIME bodies: which
+ *	part is the text, how a part becomes UTF-8 text, which parts are
+ *	attachments and what they are called. Everything here is linear in
+ *	the size of the message and bounded in memory by the limits given,
+ *	whatever the sender wrote.
+ *
+ *	mime_clean_text() returns text fit for the envelope: valid UTF-8
+ *	(undecodable bytes become U+FFFD), LF line ends, no control
+ *	characters but tab and newline (one_line: neither), no C1 controls
+ *	(U+0080-U+009F, which terminals take as commands), at most max bytes
+ *	cut at a character boundary. Newly allocated (g_free). *cut, when
+ *	given, tells whether text was lost. mime_json_line() is the one-line
+ *	clean text as a new JSON string (JSON null for NULL).
+ *
+ *	mime_parse() parses a message from stream (from its current
+ *	position) with GMime, after a linear pre-scan that stops the parser
+ *	at the boundary line of part max_parts + 1, or where the nesting of
+ *	multiparts and attached messages exceeds max_depth: GMime's parser
+ *	has no such limits, and a million empty parts cost it a gigabyte.
+ *	cut says whether and where that happened. It returns a new
+ *	reference, or NULL when nothing could be parsed.
+ *
+ *	mime_body_read() fills body from a parsed message: the text
+ *	(text/plain, further inline text/plain parts appended, else text made
+ *	from the HTML; decoding stops at limits->max_text), the attachments
+ *	(JSON, each with its "part" index), and whether the message is
+ *	encrypted. mime_body_clear() frees what it holds.
+ *
+ *	mime_attachment_contents() returns the decoded contents of the parts
+ *	listed in attachments (the envelope's list), in the list's order,
+ *	found by their "part" index: a GBytes per entry, NULL where the part
+ *	is not (or no longer) in msg. Free with g_ptr_array_unref().
+ */
+#include <string.h>
+
+#include "html.h"
+#include "mime.h"
+
+#define MAX_FILENAME	255
+#define MAX_WALK_DEPTH	(MIME_DEPTH_CEILING + 10)
+#define SCAN_LINE	1024		/* bytes of a line the pre-scan looks at */
+#define READ_PIECE	16384
+
+/* ---------------------------------------------------------------- */
+/*	Text hygiene							    */
+/* ---------------------------------------------------------------- */
+
+char   *mime_clean_text(const char *s, gssize len, gsize max, int one_line, gboolean *cut)
+{
+    g_autofree char *valid = NULL;
+    GString *out;
+    const char *end;
+
+    if (cut)
+	*cut = FALSE;
+    if (s == NULL)
+	return g_strdup("");
+    if (len < 0)
+	len = (gssize) strlen(s);
+    valid = g_utf8_make_valid(s, len);
+    out = g_string_sized_new(MIN((gsize) len, max) + 1);
+    for (const char *p = valid; *p; p++) {
+	unsigned char c = *p;
+
+	if (c == '\r') {
+	    if (p[1] == '\n')
+		continue;
+	    c = '\n';
+	}
+	/* C1 controls are U+0080-U+009F: 0xC2 0x80-0x9F in valid UTF-8. */
+	if (c == 0xC2 && (unsigned char) p[1] >= 0x80 && (unsigned char) p[1] <= 0x9F) {
+	    g_string_append_c(out, ' ');
+	    p++;
+	    continue;
+	}
+	if (c < 0x20 && c != '\t' && c != '\n')
+	    c = ' ';
+	if (c == 0x7F)
+	    c = ' ';
+	if (one_line && (c == '\n' || c == '\t'))
+	    c = ' ';
+	g_string_append_c(out, (char) c);
+    }
+    if (out->len > max) {
+	end = g_utf8_find_prev_char(out->str, out->str + max + 1);
+	while (end && end > out->str && (gsize) (end - out->str) > max)
+	    end = g_utf8_find_prev_char(out->str, end);
+	g_string_truncate(out, end ? (gsize) (end - out->str) : 0);
+	if (cut)
+	    *cut = TRUE;
+    }
+    if (one_line)
+	g_strstrip(out->str), g_string_set_size(out, strlen(out->str));
+    return g_string_free(out, FALSE);
+}
+
+json_t *mime_json_line(const char *s, gsize max)
+{
+    char   *t;
+    json_t *j;
+
+    if (s == NULL)
+	return json_null();
+    t = mime_clean_text(s, -1, max, 1, NULL);
+    j = json_string(t);
+    g_free(t);
+    return j;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Parsing with limits						    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The pre-scan follows what GMime will do closely enough to count: a
+ * Content-Type of multipart/ with a boundary opens a level when its
+ * header block ends, a line "--boundary" of an open level starts a part
+ * (closing the levels opened inside the previous one), "--boundary--"
+ * closes the level, and message/rfc822 (or message/global) opens a level
+ * for the attached message, which ends with the part that holds it.
+ * It looks at the first SCAN_LINE bytes of each line and at no more
+ * than max_depth open boundaries per line, so it is linear.
+ */
+struct scan_level {
+    char   *boundary;			/* NULL: the top level */
+    guint   messages;			/* attached messages opened in its part */
+};
+
+struct scan {
+    GArray *levels;			/* struct scan_level */
+    guint   parts;
+    gboolean in_header;
+    gboolean field_is_ct;
+    gboolean field_is_multipart;	/* its type is multipart/ */
+    char   *pending_boundary;		/* declared in the header block */
+    gboolean pending_message;
+};
+
+static guint scan_depth(struct scan *s)
+{
+    guint   depth = s->levels->len - 1;
+
+    for (guint i = 0; i < s->levels->len; i++)
+	depth += g_array_index(s->levels, struct scan_level, i).messages;
+    return depth;
+}
+
+static void scan_pop_to(struct scan *s, guint keep)
+{
+    while (s->levels->len > keep) {
+	g_free(g_array_index(s->levels, struct scan_level, s->levels->len - 1).boundary);
+	g_array_set_size(s->levels, s->levels->len - 1);
+    }
+}
+
+static const char *ascii_casestr(const char *hay, gsize len, const char *needle)
+{
+    gsize   n = strlen(needle);
+
+    for (gsize i = 0; i + n <= len; i++)
+	if (g_ascii_strncasecmp(hay + i, needle, n) == 0)
+	    return hay + i;
+    return NULL;
+}
+
+/* scan_header_line - note a multipart boundary or an attached message */
+static void scan_header_line(struct scan *s, const char *line, gsize len)
+{
+    const char *b;
+
+    if (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
+	if (!s->field_is_ct)
+	    return;
+    } else {
+	s->field_is_ct = len >= 13 && g_ascii_strncasecmp(line, "Content-Type:", 13) == 0;
+	if (!s->field_is_ct)
+	    return;
+	s->field_is_multipart = ascii_casestr(line, len, "multipart/") != NULL;
+	if (ascii_casestr(line, len, "message/rfc822") || ascii_casestr(line, len, "message/global"))
+	    s->pending_message = TRUE;
+    }
+    /* Only a multipart's boundary opens a level (GMime ignores the others). */
+    if (s->field_is_multipart && (b = ascii_casestr(line, len, "boundary=")) != NULL) {
+	const char *v = b + 9, *end = line + len, *e;
+
+	if (v < end && *v == '"') {
+	    v++;
+	    e = memchr(v, '"', (gsize) (end - v));
+	    e = e ? e : end;
+	} else {
+	    for (e = v; e < end && *e != ';' && *e != ' ' && *e != '\t'; e++)
+		 /* void */ ;
+	}
+	if (e > v) {
+	    g_free(s->pending_boundary);
+	    s->pending_boundary = g_strndup(v, (gsize) (e - v));
+	}
+    }
+}
+
+/*
+ * scan_line - account for one line; FALSE when the parser must not see
+ * it (a part over max_parts, a level over max_depth).
+ */
+static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max_parts,
+			  guint max_depth, const char **why)
+{
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+	len--;
+    if (s->levels->len > 1 && len > 2 && line[0] == '-' && line[1] == '-') {
+	const char *b = line + 2;
+	gsize   blen = len - 2;
+
+	while (blen > 0 && (b[blen - 1] == ' ' || b[blen - 1] == '\t'))
+	    blen--;
+	for (guint i = s->levels->len - 1; i > 0; i--) {
+	    struct scan_level *lv = &g_array_index(s->levels, struct scan_level, i);
+	    gsize   n = strlen(lv->boundary);
+	    gboolean end;
+
+	    if (blen != n && blen != n + 2)
+		continue;
+	    if (memcmp(b, lv->boundary, n) != 0)
+		continue;
+	    end = blen == n + 2;
+	    if (end && memcmp(b + n, "--", 2) != 0)
+		continue;
+	    if (end) {
+		scan_pop_to(s, i);
+		s->in_header = FALSE;
+	    } else {
+		scan_pop_to(s, i + 1);
+		lv = &g_array_index(s->levels, struct scan_level, i);
+		lv->messages = 0;
+		if (++s->parts > max_parts) {
+		    *why = "parts";
+		    return FALSE;
+		}
+		s->in_header = TRUE;
+		s->field_is_ct = FALSE;
+		g_clear_pointer(&s->pending_boundary, g_free);
+		s->pending_message = FALSE;
+	    }
+	    return TRUE;
+	}
+    }
+    if (!s->in_header)
+	return TRUE;
+    if (len > 0) {
+	scan_header_line(s, line, len);
+	return TRUE;
+    }
+    /* The end of a header block. */
+    s->in_header = FALSE;
+    s->field_is_ct = FALSE;
+    if (s->pending_boundary) {
+	struct scan_level lv = {g_steal_pointer(&s->pending_boundary), 0};
+
+	g_array_append_val(s->levels, lv);
+    } else if (s->pending_message) {
+	g_array_index(s->levels, struct scan_level, s->levels->len - 1).messages++;
+	s->in_header = TRUE;			/* the attached message's own */
+    }
+    s->pending_message = FALSE;
+    if (scan_depth(s) > max_depth) {
+	*why = "depth";
+	return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Header blocks GMime would decode in quadratic time. XXX GMime 3.2.13's
+ * loose RFC 2047 decoder looks for the end of a word from every "=?" on
+ * to the end of the field: 100 fields of 100 KB of "=?a?B? " cost it more
+ * than a minute, a 200 KB file name in a part's header 9 s, all inside
+ * g_mime_parser_construct_message(). A real encoded word has its "?="
+ * before the next word starts. The pre-scan notes the header blocks (of
+ * the message, of its parts, of attached messages) where an "=?" is
+ * followed by another before any "?=", and the parser reads those blocks
+ * from a copy in which such words are defused; the rest it reads from the
+ * original. The copies together are at most DEFUSE_MAX bytes: past that,
+ * a block keeps only the whole lines that fit (maybe none) and the rest of
+ * its header fields is not parsed. Drop this when GMime scans no further
+ * than a word can reach.
+ */
+#define DEFUSE_MAX	(1024 * 1024)
+
+struct block {
+    gint64  start, end;			/* offsets of a header block to defuse */
+    gint64  keep;			/* bytes of it to copy; the rest is dropped */
+};
+
+struct ew_state {
+    char    p1, p2;			/* the two bytes before this one */
+    gboolean open;			/* an "=?" has no "?=" yet */
+    gboolean needs;			/* an "=?" came while one was open */
+};
+
+static void ew_step(struct ew_state *ew, char c)
+{
+    if (ew->p1 == '?' && c == '=') {
+	ew->open = FALSE;
+	c = 0;				/* "?=" ends a word; its '=' starts none */
+    } else if (ew->p2 == '=' && ew->p1 == '?') {
+	/* "=?" followed by anything but '=' ("=?=" is a padded word's end) */
+	if (ew->open)
+	    ew->needs = TRUE;
+	ew->open = TRUE;
+    }
+    ew->p2 = ew->p1;
+    ew->p1 = c;
+}
+
+/*
+ * defuse_encoded_words - make every "=?" that no "?=" follows before the
+ * next "=?" (or the end) something else, in place, the rule ew_step()
+ * detects; lines starting with "--" (boundaries) are left as they are.
+ * Linear: one pass from the end.
+ */
+static void defuse_encoded_words(char *text, gsize len)
+{
+    gboolean closed = FALSE;		/* a "?=" follows, before the next "=?" */
+    gsize   end = len;
+
+    while (end > 0) {
+	gsize   bol = end;
+
+	while (bol > 0 && text[bol - 1] != '\n')
+	    bol--;
+	if (!(end - bol >= 2 && text[bol] == '-' && text[bol + 1] == '-')) {
+	    for (gsize i = end; i-- > bol + 1;) {
+		if (text[i - 1] == '?' && text[i] == '=') {
+		    closed = TRUE;
+		    i--;		/* "...==?=" ends a word; its '?' starts none */
+		} else if (text[i - 1] == '=' && text[i] == '?') {
+		    if (!closed)
+			text[i] = '_';
+		    closed = FALSE;
+		}
+	    }
+	}
+	end = bol > 0 ? bol - 1 : 0;	/* before the line's '\n' */
+    }
+}
+
+/*
+ * scan_limit - the offset where the parser must stop, or -1; *blocks gets
+ * the header blocks to defuse (struct block, offsets from the start).
+ */
+static void add_block(GArray *blocks, gint64 start, gint64 end, gint64 *copied)
+{
+    struct block b = {start, end, MIN(end - start, DEFUSE_MAX - *copied)};
+
+    g_array_append_val(blocks, b);
+    *copied += b.keep;
+}
+
+static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why,
+			 GArray *blocks)
+{
+    struct scan s = {0};
+    struct scan_level top = {NULL, 0};
+    struct ew_state ew = {0};
+    char    buf[READ_PIECE];
+    char    line[SCAN_LINE];
+    gsize   line_len = 0;
+    gint64  offset = 0, line_start = 0, cut = -1, block_start = 0, copied = 0;
+    gboolean in_block = TRUE;
+    gssize  n;
+
+    s.levels = g_array_new(FALSE, FALSE, sizeof(struct scan_level));
+    g_array_append_val(s.levels, top);
+    s.in_header = TRUE;
+    while (cut < 0 && (n = g_mime_stream_read(stream, buf, sizeof(buf))) > 0) {
+	for (gssize i = 0; i < n && cut < 0; i++) {
+	    if (in_block)
+		ew_step(&ew, buf[i]);
+	    if (line_len < sizeof(line))
+		line[line_len++] = buf[i];
+	    if (buf[i] != '\n')
+		continue;
+	    if (!scan_line(&s, line, line_len, max_parts, max_depth, why))
+		cut = line_start;
+	    line_len = 0;
+	    if (in_block && !s.in_header) {	/* a header block ended with this line */
+		in_block = FALSE;
+		if (ew.needs && cut < 0)
+		    add_block(blocks, block_start, line_start, &copied);
+	    }
+	    line_start = offset + i + 1;
+	    if (!in_block && s.in_header) {	/* one starts with the next line */
+		in_block = TRUE;
+		block_start = line_start;
+		memset(&ew, 0, sizeof(ew));
+	    }
+	}
+	offset += n;
+    }
+    if (cut < 0 && line_len > 0 && !scan_line(&s, line, line_len, max_parts, max_depth, why))
+	cut = line_start;
+    /* A header block without its end: GMime reads it to the end. */
+    if (cut < 0 && in_block && ew.needs)
+	add_block(blocks, block_start, offset, &copied);
+    scan_pop_to(&s, 0);
+    g_array_free(s.levels, TRUE);
+    g_free(s.pending_boundary);
+    return cut;
+}
+
+/*
+ * defused_stream - stream from start to end, with the blocks read from
+ * defused copies. Newly referenced.
+ */
+static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end, GArray *blocks,
+				   gboolean *dropped)
+{
+    GMimeStream *cat;
+    gint64  pos = start;
+
+    if (blocks->len == 0)
+	return g_mime_stream_substream(stream, start, end);
+    cat = g_mime_stream_cat_new();
+    for (guint i = 0; i < blocks->len; i++) {
+	struct block *b = &g_array_index(blocks, struct block, i);
+	gint64  from = start + b->start, to = MIN(from + b->keep, end);
+	GByteArray *copy;
+	GMimeStream *part;
+	gssize  got = 0, r;
+
+	if (from >= end)
+	    break;
+	if (from > pos) {
+	    part = g_mime_stream_substream(stream, pos, from);
+	    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	    g_object_unref(part);
+	}
+	copy = g_byte_array_sized_new((guint) (to - from));
+	g_byte_array_set_size(copy, (guint) (to - from));
+	g_mime_stream_seek(stream, from, GMIME_STREAM_SEEK_SET);
+	while (got < to - from
+	       && (r = g_mime_stream_read(stream, (char *) copy->data + got,
+					  (gsize) (to - from - got))) > 0)
+	    got += r;
+	g_byte_array_set_size(copy, (guint) got);
+	if (b->keep < b->end - b->start) {	/* whole lines only; the rest is dropped */
+	    guint   len = copy->len;
+
+	    while (len > 0 && copy->data[len - 1] != '\n')
+		len--;
+	    g_byte_array_set_size(copy, len);
+	    *dropped = TRUE;
+	}
+	defuse_encoded_words((char *) copy->data, copy->len);
+	part = g_mime_stream_mem_new_with_byte_array(copy);	/* owns copy */
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+	pos = MIN(start + b->end, end);
+    }
+    if (pos < end) {
+	GMimeStream *part = g_mime_stream_substream(stream, pos, end);
+
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	g_object_unref(part);
+    }
+    return cat;
+}
+
+GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
+			 guint max_depth, struct mime_cut *cut)
+{
+    gint64  start = g_mime_stream_tell(stream);
+    gint64  limit, end;
+    const char *why = NULL;
+    GArray *blocks = g_array_new(FALSE, FALSE, sizeof(struct block));
+    GMimeStream *seen;
+    GMimeParser *parser;
+    GMimeMessage *msg;
+
+    cut->cut = FALSE;
+    cut->offset = -1;
+    cut->why = NULL;
+    cut->header_cut = FALSE;
+    if (start < 0)
+	start = 0;
+    limit = scan_limit(stream, max_parts, max_depth, &why, blocks);
+    end = g_mime_stream_tell(stream);
+    if (limit >= 0) {
+	cut->cut = TRUE;
+	cut->offset = limit;
+	cut->why = why;
+	end = start + limit;
+    }
+    seen = defused_stream(stream, start, end, blocks, &cut->header_cut);
+    g_array_free(blocks, TRUE);
+    parser = g_mime_parser_new_with_stream(seen);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    msg = g_mime_parser_construct_message(parser, opts);
+    g_object_unref(parser);
+    g_object_unref(seen);
+    return msg;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Which part is the text						    */
+/* ---------------------------------------------------------------- */
+
+static gboolean is_attachment(GMimeObject *obj)
+{
+    const char *disp = g_mime_object_get_disposition(obj);
+
+    if (disp && g_ascii_strcasecmp(disp, "attachment") == 0)
+	return TRUE;
+    return GMIME_IS_PART(obj) && g_mime_part_get_filename(GMIME_PART(obj)) != NULL;
+}
+
+static gboolean is_text(GMimeObject *obj, const char *subtype)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    return GMIME_IS_TEXT_PART(obj) && g_mime_content_type_is_type(ct, "text", subtype)
+	&& !is_attachment(obj);
+}
+
+/* pick_body - the part that is the message's text, or NULL */
+static GMimeObject *pick_body(GMimeObject *obj, int depth)
+{
+    if (obj == NULL || depth > MAX_WALK_DEPTH)
+	return NULL;
+    if (GMIME_IS_MULTIPART_ENCRYPTED(obj))
+	return NULL;				/* nothing readable inside */
+    if (GMIME_IS_MULTIPART(obj)) {
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	int     n = g_mime_multipart_get_count(mp);
+
+	if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
+	    /* Prefer plain text; otherwise the HTML (maybe in a related). */
+	    for (int i = 0; i < n; i++)
+		if (is_text(g_mime_multipart_get_part(mp, i), "plain"))
+		    return g_mime_multipart_get_part(mp, i);
+	    for (int i = n - 1; i >= 0; i--) {
+		GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
+
+		if (b)
+		    return b;
+	    }
+	    return NULL;
+	}
+	/* multipart/signed: the signed part comes first, the signature after. */
+	for (int i = 0; i < n; i++) {
+	    GMimeObject *b = pick_body(g_mime_multipart_get_part(mp, i), depth + 1);
+
+	    if (b)
+		return b;
+	}
+	return NULL;
+    }
+    if (is_text(obj, "plain") || is_text(obj, "html"))
+	return obj;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/*	Text of a part, bounded						    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * part_stream - the decoded content of a part as a stream to read from
+ * (transfer encoding undone, converted from its declared charset to
+ * UTF-8), or NULL. Reading pulls the content through GMime's filters a
+ * piece at a time, so the caller decides how much is decoded.
+ */
+static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    GMimeStream *src = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    GMimeStream *filtered;
+    GMimeFilter *f;
+
+    *declared = FALSE;
+    if (src == NULL)
+	return NULL;
+    g_mime_stream_reset(src);
+    filtered = g_mime_stream_filter_new(src);
+    switch (g_mime_data_wrapper_get_encoding(content)) {
+    case GMIME_CONTENT_ENCODING_BASE64:
+    case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+    case GMIME_CONTENT_ENCODING_UUENCODE:
+	f = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(content), FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+	g_object_unref(f);
+	break;
+    default:
+	break;
+    }
+    if (charset && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+	g_object_unref(f);
+	*declared = TRUE;
+    }
+    return filtered;
+}
+
+/* drop_nul - remove NUL bytes (they would end the text early); new length */
+static gsize drop_nul(char *buf, gsize len)
+{
+    gsize   o = 0;
+
+    for (gsize i = 0; i < len; i++)
+	if (buf[i] != 0)
+	    buf[o++] = buf[i];
+    return o;
+}
+
+/*
+ * part_text_append - append at most *room bytes of a text part's text in
+ * UTF-8 to out, and take them from *room; TRUE when text was left over.
+ * 8-bit text with no declared charset is read as windows-1252 (as header
+ * fields are) when it is not UTF-8.
+ */
+static gboolean part_text_append(GMimeObject *obj, GString *out, gsize *room)
+{
+    gboolean declared;
+    GMimeStream *in = part_stream(obj, &declared);
+    GString *raw;
+    char    buf[READ_PIECE];
+    gssize  n;
+    gboolean more = FALSE;
+
+    if (in == NULL)
+	return FALSE;
+    raw = g_string_new(NULL);
+    while ((n = g_mime_stream_read(in, buf, sizeof(buf))) > 0) {
+	gsize   len = drop_nul(buf, (gsize) n);
+
+	if (raw->len + len > *room) {
+	    g_string_append_len(raw, buf, (gssize) (*room - raw->len));
+	    more = TRUE;
+	    break;
+	}
+	g_string_append_len(raw, buf, (gssize) len);
+    }
+    g_object_unref(in);
+    *room -= raw->len;
+    {
+	const char *bad = NULL;
+
+	/* A character cut at the end of what was read is not a wrong charset. */
+	if (!g_utf8_validate(raw->str, (gssize) raw->len, &bad) && more
+	    && raw->len - (gsize) (bad - raw->str) < 4
+	    && g_utf8_get_char_validated(bad, (gssize) (raw->str + raw->len - bad)) == (gunichar) - 2)
+	    g_string_truncate(raw, (gsize) (bad - raw->str));
+    }
+    if (!declared && !g_utf8_validate(raw->str, (gssize) raw->len, NULL)) {
+	g_autofree char *text = g_convert(raw->str, (gssize) raw->len, "UTF-8", "WINDOWS-1252",
+					  NULL, NULL, NULL);
+
+	if (text) {
+	    g_string_append(out, text);
+	    g_string_free(raw, TRUE);
+	    return more;
+	}
+    }
+    g_string_append_len(out, raw->str, (gssize) raw->len);
+    g_string_free(raw, TRUE);
+    return more;
+}
+
+/*
+ * html_part_text - the text of an HTML part, at most max bytes; the HTML
+ * is decoded and handed to the HTML parser a piece at a time, and
+ * reading stops when the text is full. Undeclared 8-bit HTML switches
+ * to windows-1252 from the first piece that is not UTF-8.
+ */
+static char *html_part_text(GMimeObject *obj, gsize max, gboolean *more)
+{
+    gboolean declared, cp1252 = FALSE;
+    GMimeStream *in = part_stream(obj, &declared);
+    struct html_text *h = html_text_new(max);
+    char    buf[READ_PIECE + 4];
+    gsize   carry = 0;
+    gssize  n;
+
+    *more = FALSE;
+    while (in && (n = g_mime_stream_read(in, buf + carry, READ_PIECE)) > 0) {
+	gsize   len = drop_nul(buf, carry + (gsize) n);
+	const char *bad = NULL;
+	gboolean go;
+
+	carry = 0;
+	if (!declared && !cp1252 && !g_utf8_validate(buf, (gssize) len, &bad)) {
+	    /* Keep an incomplete character at the end for the next piece. */
+	    if (len - (gsize) (bad - buf) < 4
+		&& g_utf8_get_char_validated(bad, (gssize) (buf + len - bad)) == (gunichar) - 2)
+		carry = len - (gsize) (bad - buf);
+	    else
+		cp1252 = TRUE;
+	}
+	if (cp1252) {
+	    g_autofree char *utf8 = g_convert(buf, (gssize) len, "UTF-8", "WINDOWS-1252",
+					      NULL, NULL, NULL);
+
+	    go = utf8 ? html_text_feed(h, utf8, strlen(utf8)) : html_text_feed(h, buf, len);
+	} else {
+	    go = html_text_feed(h, buf, len - carry);
+	    memmove(buf, buf + len - carry, carry);
+	}
+	if (!go) {
+	    *more = TRUE;
+	    break;
+	}
+    }
+    if (in)
+	g_object_unref(in);
+    return html_text_finish(h);
+}
+
+/* ---------------------------------------------------------------- */
+/*	Attachments							    */
+/* ---------------------------------------------------------------- */
+
+static const char *sensible_extension(GMimeContentType *ct)
+{
+    static const char *const map[][2] = {
+	{"text/plain", ".txt"}, {"text/html", ".html"}, {"text/calendar", ".ics"},
+	{"text/csv", ".csv"}, {"application/pdf", ".pdf"}, {"image/png", ".png"},
+	{"image/jpeg", ".jpg"}, {"image/jpg", ".jpg"}, {"image/gif", ".gif"},
+	{"message/delivery-status", ".txt"}, {"text/rfc822-headers", ".txt"},
+	{"message/disposition-notification", ".txt"}, {"application/zip", ".zip"},
+	{"application/pgp-signature", ".asc"}, {"application/pkcs7-signature", ".p7s"},
+	{"application/x-pkcs7-signature", ".p7s"}, {"application/pgp-encrypted", ".txt"},
+	{"application/pkcs7-mime", ".p7m"}, {"application/x-pkcs7-mime", ".p7m"},
+    };
+    const char *type = g_mime_content_type_get_media_type(ct);
+    const char *sub = g_mime_content_type_get_media_subtype(ct);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+	const char *slash = strchr(map[i][0], '/');
+
+	if (g_ascii_strncasecmp(map[i][0], type, (gsize) (slash - map[i][0])) == 0
+	    && strlen(type) == (gsize) (slash - map[i][0])
+	    && g_ascii_strcasecmp(slash + 1, sub) == 0)
+	    return map[i][1];
+    }
+    return ".bin";
+}
+
+/*
+ * described_name - a file name from Content-Description (Postfix bounces
+ * say "Delivery report", "Undelivered Message"), or NULL. Newly allocated.
+ */
+static char *described_name(GMimeObject *obj, const char *ext)
+{
+    const char *desc = g_mime_object_get_header(obj, "Content-Description");
+    char   *s;
+
+    if (desc == NULL)
+	return NULL;
+    s = mime_clean_text(desc, -1, MAX_FILENAME - strlen(ext), 1, NULL);
+    g_strdelimit(s, "/\\:*?\"<>|", '_');
+    if (*s == 0) {
+	g_free(s);
+	return NULL;
+    }
+    if (strlen(s) >= strlen(ext)
+	&& g_ascii_strcasecmp(s + strlen(s) - strlen(ext), ext) == 0)
+	return s;
+    {
+	char   *named = g_strconcat(s, ext, NULL);
+
+	g_free(s);
+	return named;
+    }
+}
+
+/* attachment_name - the decoded file name, or a sensible one made up */
+static char *attachment_name(GMimeObject *obj, int index)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *name = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj)) : NULL;
+    char   *clean;
+
+    if (name == NULL)			/* message/rfc822 is not a GMimePart */
+	name = g_mime_object_get_content_disposition_parameter(obj, "filename");
+    if (name == NULL)
+	name = g_mime_content_type_get_parameter(ct, "name");
+    if (name && *name) {
+	clean = mime_clean_text(name, -1, MAX_FILENAME, 1, NULL);
+	if (*clean)
+	    return clean;
+	g_free(clean);
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+	GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+	const char *subject = inner ? g_mime_message_get_subject(inner) : NULL;
+
+	if (subject && *subject) {
+	    g_autofree char *s = mime_clean_text(subject, -1, MAX_FILENAME - 4, 1, NULL);
+
+	    g_strdelimit(s, "/\\", '_');
+	    if (*s)
+		return g_strconcat(s, ".eml", NULL);
+	}
+	if ((clean = described_name(obj, ".eml")) != NULL)
+	    return clean;
+	return g_strdup("message.eml");
+    }
+    /* An unnamed image (an inline picture, mostly) is "image.png". */
+    if (g_mime_content_type_is_type(ct, "image", "*")) {
+	const char *ext = sensible_extension(ct);
+
+	if (strcmp(ext, ".bin") == 0) {
+	    g_autofree char *sub = g_ascii_strdown(g_mime_content_type_get_media_subtype(ct), 20);
+
+	    g_strdelimit(sub, "/\\. ", '_');
+	    return g_strconcat("image.", sub, NULL);
+	}
+	return g_strconcat("image", ext, NULL);
+    }
+    /* Otherwise the Content-ID's local part names it, as it names it in the HTML. */
+    {
+	const char *cid = g_mime_object_get_content_id(obj);
+
+	if (cid && *cid) {
+	    g_autofree char *local = g_strndup(cid, strcspn(cid, "@"));
+
+	    clean = mime_clean_text(local, -1, MAX_FILENAME, 1, NULL);
+	    g_strdelimit(clean, "/\\", '_');
+	    if (*clean && strcmp(clean, ".") != 0 && strcmp(clean, "..") != 0)
+		return clean;
+	    g_free(clean);
+	}
+    }
+    if ((clean = described_name(obj, sensible_extension(ct))) != NULL)
+	return clean;
+    return g_strdup_printf("attachment-%d%s", index, sensible_extension(ct));
+}
+
+/* write_content - the decoded content of a part (or an attached message) */
+static gint64 write_content(GMimeObject *obj, GMimeStream *to)
+{
+    gint64  size = -1;
+
+    if (GMIME_IS_PART(obj)) {
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+
+	if (w)
+	    size = g_mime_data_wrapper_write_to_stream(w, to);
+    } else {
+	size = g_mime_object_write_to_stream(obj, NULL, to);
+    }
+    return size < 0 ? 0 : size;
+}
+
+static gint64 decoded_size(GMimeObject *obj)
+{
+    GMimeStream *null = g_mime_stream_null_new();
+    gint64  size = write_content(obj, null);
+
+    g_object_unref(null);
+    return size;
+}
+
+/* encryption - "pgp" or "smime" for an encrypted part, else NULL */
+static const char *encryption(GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    if (GMIME_IS_MULTIPART_ENCRYPTED(obj) || g_mime_content_type_is_type(ct, "multipart", "encrypted")) {
+	const char *proto = g_mime_content_type_get_parameter(ct, "protocol");
+
+	return proto && (strstr(proto, "pkcs7") || strstr(proto, "PKCS7")) ? "smime" : "pgp";
+    }
+    if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime")
+	|| g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) {
+	const char *type = g_mime_content_type_get_parameter(ct, "smime-type");
+
+	/* signed-data is signed only; no smime-type: as good as enveloped. */
+	if (type == NULL || g_ascii_strcasecmp(type, "enveloped-data") == 0
+	    || g_ascii_strcasecmp(type, "authEnveloped-data") == 0)
+	    return "smime";
+    }
+    if (g_mime_content_type_is_type(ct, "application", "pgp-encrypted"))
+	return "pgp";
+    return NULL;
+}
+
+struct walk_state {
+    GMimeObject *body;
+    GString *extra_text;		/* further inline text parts, or NULL */
+    gsize   text_room;			/* bytes extra_text may still take */
+    gboolean text_more;			/* text was left out */
+    json_t *attachments;		/* listed, or NULL */
+    guint   max_attachments;
+    gboolean attachments_truncated;
+    GHashTable *wanted;			/* part index -> position, or NULL */
+    GPtrArray *contents;		/* GBytes per wanted position */
+    const char *encrypted;
+    int     index;
+};
+
+static void add_attachment(struct walk_state *ws, GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    if (ws->wanted) {
+	gpointer pos;
+
+	if (g_hash_table_lookup_extended(ws->wanted, GINT_TO_POINTER(ws->index), NULL, &pos)) {
+	    GByteArray *bytes = g_byte_array_new();
+	    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+
+	    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	    write_content(obj, mem);
+	    g_object_unref(mem);
+	    g_ptr_array_index(ws->contents, GPOINTER_TO_UINT(pos)) =
+		g_byte_array_free_to_bytes(bytes);
+	}
+	return;
+    }
+    if (json_array_size(ws->attachments) >= ws->max_attachments) {
+	ws->attachments_truncated = TRUE;
+	return;
+    }
+
+    g_autofree char *name = attachment_name(obj, ws->index);
+    g_autofree char *type = g_mime_content_type_get_mime_type(ct);
+    const char *cid = g_mime_object_get_content_id(obj);
+    const char *disp = g_mime_object_get_disposition(obj);
+
+    json_array_append_new(ws->attachments,
+			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
+				    "filename", mime_json_line(name, MAX_FILENAME),
+				    "content_type", mime_json_line(type, 255),
+				    "size", (json_int_t) decoded_size(obj),
+				    "content_id", cid ? mime_json_line(cid, 255) : json_null(),
+				    "disposition", mime_json_line(disp ? disp : "attachment", 32),
+				    "part", ws->index));
+}
+
+static void walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent, int depth)
+{
+    GMimeContentType *ct;
+    GMimeContentType *pct = parent ? g_mime_object_get_content_type(parent) : NULL;
+
+    if (obj == NULL || depth > MAX_WALK_DEPTH)
+	return;
+    if (ws->encrypted == NULL)
+	ws->encrypted = encryption(obj);
+    if (GMIME_IS_MULTIPART(obj)) {
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+	for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+	    walk_parts(ws, g_mime_multipart_get_part(mp, i), obj, depth + 1);
+	return;
+    }
+    if (obj == ws->body)
+	return;
+    ct = g_mime_object_get_content_type(obj);
+    ws->index++;
+
+    /* The other rendering of the body is not an attachment. */
+    if (ws->body && pct && g_mime_content_type_is_type(pct, "multipart", "alternative")
+	&& (is_text(obj, "html") || is_text(obj, "plain")))
+	return;
+    if (ws->body && GMIME_IS_TEXT_PART(obj) && !is_attachment(obj)
+	&& g_mime_content_type_is_type(ct, "text", "plain")
+	&& g_mime_content_type_is_type(g_mime_object_get_content_type(ws->body), "text", "plain")) {
+	if (ws->extra_text && !ws->text_more && ws->text_room > 2) {
+	    GString *t = g_string_new(NULL);
+
+	    ws->text_room -= 2;
+	    ws->text_more = part_text_append(obj, t, &ws->text_room);
+	    if (t->len > 0) {
+		g_string_append(ws->extra_text, "\n\n");
+		g_string_append_len(ws->extra_text, t->str, (gssize) t->len);
+	    } else {
+		ws->text_room += 2;
+	    }
+	    g_string_free(t, TRUE);
+	} else if (ws->extra_text) {
+	    ws->text_more = TRUE;
+	}
+	return;
+    }
+    if (ws->body && pct && g_mime_content_type_is_type(pct, "multipart", "related")
+	&& is_text(obj, "html"))
+	return;
+    add_attachment(ws, obj);
+}
+
+/* ---------------------------------------------------------------- */
+/*	The body							    */
+/* ---------------------------------------------------------------- */
+
+void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
+		       struct mime_body *body)
+{
+    GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+    struct walk_state ws = {0};
+    g_autofree char *text = NULL;
+    gboolean more = FALSE;
+
+    memset(body, 0, sizeof(*body));
+    body->text_from = "none";
+    ws.body = pick_body(top, 0);
+    ws.attachments = json_array();
+    ws.max_attachments = lim->max_attachments;
+    /* A little more than max_text is read, so that the clean-up still has enough. */
+    ws.text_room = lim->max_text + lim->max_text / 8 + 16;
+    if (ws.body && is_text(ws.body, "plain")) {
+	GString *t = g_string_new(NULL);
+
+	more = part_text_append(ws.body, t, &ws.text_room);
+	ws.extra_text = t;
+	ws.text_more = more;
+    }
+    if (top && top != ws.body)
+	walk_parts(&ws, top, NULL, 0);
+    else if (top)
+	ws.encrypted = encryption(top);
+    if (ws.extra_text) {
+	more = ws.text_more;
+	text = g_string_free(ws.extra_text, FALSE);
+	body->text_from = "plain";
+    } else if (ws.body) {
+	text = html_part_text(ws.body, lim->max_text + 1, &more);
+	body->text_from = "html";
+    }
+    body->text = mime_clean_text(text, -1, lim->max_text, 0, &body->text_truncated);
+    body->text_truncated = body->text_truncated || more;
+    body->attachments = ws.attachments;
+    body->attachments_truncated = ws.attachments_truncated;
+    body->encrypted = ws.encrypted;
+    /* Inline PGP: the text part holds the armoured message. */
+    if (body->encrypted == NULL && strstr(body->text, "-----BEGIN PGP MESSAGE-----"))
+	body->encrypted = "pgp";
+}
+
+void    mime_body_clear(struct mime_body *body)
+{
+    g_clear_pointer(&body->text, g_free);
+    g_clear_pointer(&body->attachments, json_decref);
+}
+
+GPtrArray *mime_attachment_contents(GMimeMessage *msg, json_t *attachments)
+{
+    GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+    struct walk_state ws = {0};
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+    json_t *a;
+    size_t  i;
+
+    g_ptr_array_set_size(out, (guint) json_array_size(attachments));
+    ws.wanted = g_hash_table_new(NULL, NULL);
+    ws.contents = out;
+    json_array_foreach(attachments, i, a) {
+	json_int_t part = json_integer_value(json_object_get(a, "part"));
+
+	if (part > 0 && part <= G_MAXINT)
+	    g_hash_table_insert(ws.wanted, GINT_TO_POINTER((int) part), GUINT_TO_POINTER(i));
+    }
+    ws.body = pick_body(top, 0);
+    if (top && top != ws.body)
+	walk_parts(&ws, top, NULL, 0);
+    g_hash_table_destroy(ws.wanted);
+    return out;
+}

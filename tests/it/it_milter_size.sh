@@ -1,0 +1,97 @@
+#!/bin/bash
+# it_milter_size.sh: intake-milter and message size, at the level of the milter protocol
+# (miltertest(8) plays the MTA) against the ASan build and a private Redis.
+#
+#   1  a body over spool_threshold (spooled to a file) and under max_message_size: continue, one
+#      entry, its text to the last line, raw cut at raw_max_size
+#   2  over max_message_size to a mailbox with oversize = ticket: continue, an entry marked
+#      truncated, its text from the first part
+#   3  over max_message_size to a mailbox with oversize = reject: 552 5.3.4, nothing queued;
+#      under the limit it is queued
+#   4  the spool directory gone: 451 4.3.0 (tempfail_text), nothing queued, the reason logged
+#      with the key; directory back: queued
+. "$(dirname "$0")/../lib/harness.sh"
+h_init it_milter_size
+command -v miltertest >/dev/null || h_die "miltertest not installed (make deps)"
+
+MT=$(cd "$(dirname "$0")/miltertest" && pwd)
+STREAM=intake:envelopes
+TEMPFAIL="Intake test: ticket queue down"
+MAXSIZE=65536
+
+h_redis_start || exit 1
+mkdir -p "$T/spool"
+h_write_conf "$T/intake.conf" "[milter]" "max_message_size = 64K" "spool_threshold = 16K" \
+    "spool_directory = $T/spool" "raw_max_size = 32K" "tempfail_text = $TEMPFAIL" \
+    "[mailbox sales]" "oversize = reject"
+h_milter_start "$T/intake.conf" || exit 1
+
+# size TAG RCPT BYTES: run size.lua; its report in $T/mt-TAG.out.
+size() {
+    miltertest -D "SOCK=$T/milter.sock" -D "LIB=$MT" -D "TAG=$1" -D "RCPT=$2" -D "SIZE=$3" \
+	-D "MAXSIZE=$MAXSIZE" -D "TEMPFAIL=$TEMPFAIL" -s "$MT/size.lua" \
+	> "$T/mt-$1.out" 2> "$T/mt-$1.err" \
+	|| h_fail "miltertest $1 did not complete: $(tail -n 3 "$T/mt-$1.err" | tr '\n' ' ')"
+}
+val() {
+    awk -v k="$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$T/mt-$1.out"
+}
+entry() {
+    h_redis_cli --raw EVAL "
+	local e = redis.call('XRANGE', KEYS[1], '-', '+')[tonumber(ARGV[1])]
+	if not e then return false end
+	for i = 1, #e[2], 2 do
+	    if e[2][i] == ARGV[2] then return e[2][i + 1] end
+	end
+	return false" 1 "$STREAM" "$1" "$2" | head -c -1
+}
+env_jq() {
+    entry "$1" envelope | jq -r "$2"
+}
+
+# 1: 40 KB, over the 16 KB spool threshold, under the 64 KB limit.
+size s1 support@example.test 40000
+h_assert_eq continue "$(val s1 s1.eom)" "case 1: spooled body: end of message: continue"
+h_assert_eq 1 "$(h_xlen)" "case 1: one entry"
+h_assert_eq "false 32768 true" "$(env_jq 1 '"\(.truncated) \(.raw_size) \(.raw_truncated)"')" \
+    "case 1: envelope: not truncated, raw cut at raw_max_size"
+h_assert_eq "line 003076" "$(entry 1 text | tail -n 1)" \
+    "case 1: text to the last line (parsed from the spool file, past what memory kept)"
+h_assert_eq 32768 "$(entry 1 raw | wc -c)" "case 1: raw field: raw_max_size bytes"
+
+# 2: 200 KB to support (oversize = ticket by default).
+size s2 support@example.test 200000
+h_assert_eq continue "$(val s2 s2.eom)" "case 2: oversize, ticket: end of message: continue"
+h_assert_eq 2 "$(h_xlen)" "case 2: an entry"
+h_assert_eq "true true" "$(env_jq 2 '"\(.truncated) \(.raw_truncated)"')" \
+    "case 2: envelope: truncated, raw_truncated (attachments listed, not stored)"
+h_assert_eq "line 000000" "$(entry 2 text | head -n 1)" "case 2: text from the first part"
+h_assert_eq 1 "$(env_jq 2 '[.warnings[] | select(.item | test("max_message_size"))] | length')" \
+    "case 2: a warning says why"
+
+# 3: 200 KB to sales (oversize = reject), then 20 KB.
+size s3 sales@example.test 200000
+h_assert_eq "replycode true" "$(val s3 s3.eom) $(val s3 s3.reply552)" \
+    "case 3: oversize, reject: 552 5.3.4 Message too big for the ticket system"
+h_assert_eq 2 "$(h_xlen)" "case 3: nothing queued"
+size s3b sales@example.test 20000
+h_assert_eq continue "$(val s3b s3b.eom)" "case 3: 20 KB to the same mailbox: continue"
+h_assert_eq 3 "$(h_xlen)" "case 3: queued"
+
+# 4: no spool directory: 451, never accepted unparsed.
+rm -rf "$T/spool"
+size s4 support@example.test 40000
+h_assert_eq "replycode true" "$(val s4 s4.eom) $(val s4 s4.reply451)" \
+    "case 4: spool file cannot be made: 451 4.3.0 with tempfail_text"
+h_assert_eq 3 "$(h_xlen)" "case 4: nothing queued"
+if grep -q "spool_directory" "$T/milter.log"; then
+    h_pass "case 4: the log names spool_directory"
+else
+    h_fail "case 4: the log does not name spool_directory: $(tail -n 3 "$T/milter.log" | tr '\n' ' ')"
+fi
+mkdir -p "$T/spool"
+size s4b support@example.test 40000
+h_assert_eq continue "$(val s4b s4b.eom)" "case 4: directory back: continue"
+h_assert_eq 4 "$(h_xlen)" "case 4: queued"
+
+h_milter_stop

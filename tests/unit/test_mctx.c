@@ -1,0 +1,223 @@
+/*
+ * NAME
+ *	test_mctx - unit tests of milter/mctx.c, without libmilter
+ * DESCRIPTION
+ *	Drives an mctx as the milter callbacks do (sender, recipients,
+ *	header fields, body chunks, end of message) with configurations
+ *	written into a private temporary directory, and checks what the
+ *	module promises: a small message stays in memory; a large one goes
+ *	to an unlinked spool file of mode 0600 and memory keeps only the
+ *	first raw_max_size bytes, while the envelope is still built from all
+ *	of the message; a message over max_message_size is marked and, for a
+ *	mailbox with "oversize = reject", to be refused; a spool file that
+ *	cannot be made is an error the milter answers with 451.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "mctx.h"
+#include "tap.h"
+
+static char *tmpdir;
+
+/* load - a configuration with these [milter] lines and two mailboxes */
+static struct intake_config *load(const char *name, const char *milter)
+{
+    g_autofree char *path = g_build_filename(tmpdir, name, NULL);
+    g_autofree char *text = g_strdup_printf(
+	"[milter]\n%s\n"
+	"[mailbox support]\naddress = support@example.com\n"
+	"[mailbox sales]\naddress = sales@example.com\noversize = reject\n", milter);
+    g_autoptr(GError) err = NULL;
+    GPtrArray *errors = NULL;
+    struct intake_config *cfg;
+
+    if (!g_file_set_contents(path, text, -1, &err))
+	g_error("cannot write %s: %s", path, err->message);
+    cfg = config_load(path, &errors);
+    for (guint i = 0; errors && i < errors->len; i++)
+	diag("  %s", (const char *) g_ptr_array_index(errors, i));
+    if (errors)
+	g_ptr_array_free(errors, TRUE);
+    return cfg;
+}
+
+/*
+ * feed - one message through mc as the callbacks would: a text body of
+ * body_len bytes ("line NNNNNN\n" lines, then "THE END\n"), in chunks of
+ * 64 KB as the MTA sends them.
+ */
+static void feed(struct mctx *mc, const char *rcpt, gsize body_len)
+{
+    GString *body = g_string_new(NULL);
+    int     n = 0;
+
+    mctx_reset(mc);
+    mctx_set_queue_id(mc, "4QTEST");
+    mctx_set_sender(mc, "<alice@example.org>");
+    mctx_add_rcpt(mc, rcpt);
+    mctx_add_header(mc, "From", "Alice <alice@example.org>", 0);
+    mctx_add_header(mc, "Subject", "spool test", 0);
+    mctx_add_header(mc, "Message-ID", "<spool@example.org>", 0);
+    mctx_end_headers(mc);
+    while (body->len + 20 < body_len)
+	g_string_append_printf(body, "line %06d\r\n", n++);
+    g_string_append(body, "THE END\r\n");
+    for (gsize off = 0; off < body->len; off += 65536)
+	mctx_add_body(mc, (const unsigned char *) body->str + off, MIN(65536, body->len - off));
+    g_string_free(body, TRUE);
+}
+
+static void test_in_memory(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nspool_threshold = 64K", tmpdir);
+    struct intake_config *cfg = load("memory.conf", milter);
+    struct mctx *mc;
+    json_t *env;
+
+    if (!ok(cfg != NULL, "memory: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    feed(mc, "<support@example.com>", 1000);
+    ok(mc->spool_fd < 0, "memory: a 1 KB message is not spooled");
+    is_int(mc->raw->len, (long long) mc->size, "memory: all of it held");
+    env = mctx_envelope(mc);
+    if (ok(env != NULL, "memory: envelope built")) {
+	is_str(envelope_str(env, "subject"), "spool test", "memory: subject");
+	has_str(envelope_str(env, "text"), "THE END", "memory: text to the end");
+	ok(json_is_false(json_object_get(env, "raw_truncated")), "memory: raw not truncated");
+    }
+    json_decref(env);
+    ok(!mctx_oversize(mc), "memory: not oversize");
+    mctx_free(mc);
+    config_free(cfg);
+}
+
+static void test_spooled(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nspool_threshold = 64K\n"
+					      "raw_max_size = 100K\nmax_text_size = 2M\n"
+					      "max_message_size = 10M", tmpdir);
+    struct intake_config *cfg = load("spool.conf", milter);
+    struct mctx *mc;
+    struct stat st;
+    json_t *env;
+    int     fd;
+
+    if (!ok(cfg != NULL, "spool: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    feed(mc, "<support@example.com>", 1024 * 1024);
+    fd = mc->spool_fd;
+    if (!ok(fd >= 0, "spool: a 1 MB message over a 64 KB threshold is spooled"))
+	goto out;
+    ok(fstat(fd, &st) == 0 && st.st_nlink == 0, "spool: the file has no name (unlinked)");
+    is_int(st.st_mode & 0777, 0600, "spool: mode 0600");
+    is_int(st.st_size, (long long) mc->size, "spool: the file holds the whole message");
+    is_int(mc->raw->len, 100 * 1024, "spool: memory holds raw_max_size bytes only");
+    env = mctx_envelope(mc);
+    if (ok(env != NULL, "spool: envelope built")) {
+	/* The end of the text is past what memory holds: it was parsed from the file. */
+	has_str(envelope_str(env, "text"), "THE END", "spool: text from the spool file, to its end");
+	is_str(envelope_str(env, "message_id"), "spool@example.org", "spool: header fields");
+	is_int(envelope_raw_size(env), 100 * 1024, "spool: raw_size is raw_max_size");
+	ok(json_is_true(json_object_get(env, "raw_truncated")), "spool: raw_truncated");
+	ok(json_is_false(json_object_get(env, "truncated")), "spool: not truncated (all parsed)");
+    }
+    json_decref(env);
+    mctx_reset(mc);
+    ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF, "spool: reset closes the file");
+    is_int(mc->spool_fd, -1, "spool: reset forgets it");
+out:
+    mctx_free(mc);
+    config_free(cfg);
+}
+
+static void test_oversize(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nspool_threshold = 16K\n"
+					      "max_message_size = 32K\nraw_max_size = 1M", tmpdir);
+    struct intake_config *cfg = load("oversize.conf", milter);
+    struct mctx *mc;
+    json_t *env;
+
+    if (!ok(cfg != NULL, "oversize: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    feed(mc, "<support@example.com>", 200 * 1024);
+    ok(mctx_oversize(mc), "oversize: 200 KB over a 32 KB max_message_size");
+    ok(!mctx_oversize_reject(mc), "oversize: mailbox with oversize = ticket takes it");
+    ok(mc->kept == 32 * 1024, "oversize: max_message_size bytes kept (%zu)", mc->kept);
+    env = mctx_envelope(mc);
+    if (ok(env != NULL, "oversize: envelope built")) {
+	ok(json_is_true(json_object_get(env, "truncated")), "oversize: truncated");
+	ok(json_is_true(json_object_get(env, "raw_truncated")),
+	   "oversize: raw_truncated (attachments listed, not stored)");
+	is_int(json_integer_value(json_object_get(env, "size")), (long long) mc->size,
+	       "oversize: size is all that came");
+	has_str(envelope_str(env, "text"), "line 000000", "oversize: the text kept");
+	{
+	    json_t *w;
+	    size_t  i;
+	    int     said = 0;
+
+	    json_array_foreach(json_object_get(env, "warnings"), i, w)
+		said |= strstr(envelope_str(w, "item"), "max_message_size") != NULL;
+	    ok(said, "oversize: a warning says so");
+	}
+    }
+    json_decref(env);
+
+    feed(mc, "<sales@example.com>", 200 * 1024);
+    ok(mctx_oversize_reject(mc), "oversize: mailbox with oversize = reject refuses it");
+    feed(mc, "<sales@example.com>", 1024);
+    ok(!mctx_oversize_reject(mc), "oversize: a small mail to that mailbox is taken");
+    mctx_free(mc);
+    config_free(cfg);
+}
+
+static void test_spool_failure(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s/missing\n"
+					      "spool_threshold = 1K", tmpdir);
+    struct intake_config *cfg = load("nospool.conf", milter);
+    struct mctx *mc;
+
+    if (!ok(cfg != NULL, "spool failure: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    feed(mc, "<support@example.com>", 8192);
+    ok(mctx_spool_error(mc) != NULL, "spool failure: an error is kept");
+    has_str(mctx_spool_error(mc), "spool_directory", "spool failure: it names the key");
+    has_str(mctx_spool_error(mc), "missing", "spool failure: and the directory");
+    ok(mctx_envelope(mc) == NULL, "spool failure: no envelope (the milter answers 451)");
+    mctx_reset(mc);
+    ok(mctx_spool_error(mc) == NULL, "spool failure: reset forgets it");
+    mctx_free(mc);
+    config_free(cfg);
+}
+
+int     main(void)
+{
+    g_autoptr(GError) err = NULL;
+
+    envelope_init();
+    tmpdir = g_dir_make_tmp("intake-test-mctx-XXXXXX", &err);
+    if (tmpdir == NULL)
+	g_error("cannot make a temporary directory: %s", err->message);
+    test_in_memory();
+    test_spooled();
+    test_oversize();
+    test_spool_failure();
+    tap_remove_tree(tmpdir);
+    g_free(tmpdir);
+    return tap_done();
+}
