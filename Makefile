@@ -80,8 +80,9 @@ $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DTEST_CORPUS -c -o $@ $<
 
-# test_filter includes the stage it tests.
+# test_filter and test_decode include the stages they test.
 $(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
+$(O)/tests/unit/test_decode.o: worker/pipeline.c $(wildcard worker/stage_*.c)
 
 deps:
 	@sh tests/lib/deps.sh

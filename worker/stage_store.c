@@ -17,6 +17,14 @@
  *	message and the attachments (their contents come from the original;
  *	when that was cut at [milter] raw_max_size the attachments are
  *	listed but not stored, and the message's note says so).
+ *
+ *	A mail with no text (only an attachment, a scanned PDF, a calendar
+ *	invitation, an empty body) is stored with an empty text. One the
+ *	milter found encrypted (envelope member "encrypted": "pgp" or
+ *	"smime", optional) and that therefore has no readable text gets a
+ *	text saying so and naming the attachments that hold it, e.g.
+ *	"[encrypted message (S/MIME): see the attachment smime.p7m]": an
+ *	agent must not take it for an empty mail.
  */
 #include <string.h>
 
@@ -81,6 +89,42 @@ static char *header_fields(struct job *job)
     return text;
 }
 
+/*
+ * encrypted_text - the text shown for an encrypted mail without readable
+ * text (g_free), or NULL when the envelope's text is to be shown. The
+ * PGP/MIME control part (application/pgp-encrypted, "Version: 1") holds
+ * nothing a reader wants, so it is not named.
+ */
+static char *encrypted_text(json_t *env)
+{
+    const char *kind = json_string_value(json_object_get(env, "encrypted"));
+    const char *label;
+    g_autoptr(GString) names = NULL;
+    json_t *a;
+    size_t  i;
+    guint   n = 0;
+
+    if (kind == NULL || *envelope_str(env, "text"))
+	return NULL;
+    if (strcmp(kind, "smime") == 0)
+	label = "S/MIME";
+    else if (strcmp(kind, "pgp") == 0)
+	label = "PGP";
+    else
+	label = kind;
+    names = g_string_new(NULL);
+    json_array_foreach(json_object_get(env, "attachments"), i, a) {
+	if (g_ascii_strcasecmp(envelope_str(a, "content_type"), "application/pgp-encrypted") == 0)
+	    continue;
+	g_string_append_printf(names, "%s%s", n++ ? ", " : "", envelope_str(a, "filename"));
+    }
+    if (n == 0)
+	return g_strdup_printf("[encrypted message (%s): the encrypted part is not listed]",
+			       label);
+    return g_strdup_printf("[encrypted message (%s): see the attachment%s %s]", label,
+			   n > 1 ? "s" : "", names->str);
+}
+
 static void free_attachment(gpointer p)
 {
     g_free(p);
@@ -97,6 +141,7 @@ enum stage_result stage_store(struct job *job)
     g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
     g_autoptr(GPtrArray) contents = NULL;
     g_autoptr(GBytes) raw = NULL;
+    g_autofree char *encrypted = encrypted_text(env);
     const char *thread_ids[2] = {NULL, NULL};
     const char *note = NULL;
     struct store_message m = {0};
@@ -175,7 +220,7 @@ enum stage_result stage_store(struct job *job)
     m.recipients = recipients;
     m.subject = envelope_str(env, "subject");
     m.header_fields = fields;
-    m.body = envelope_str(env, "text");
+    m.body = encrypted ? encrypted : envelope_str(env, "text");
     m.raw = raw;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;
