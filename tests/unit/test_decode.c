@@ -128,8 +128,18 @@ static char *write_file(const char *name, const char *text)
     return path;
 }
 
+static struct queue_entry *entry_patched(gsize i, const char *encrypted, const char *patch,
+					 gboolean with_text);
+
 /* entry_of - the stream entry the milter would write for case i, as the queue reads it */
 static struct queue_entry *entry_of(gsize i, const char *encrypted, gboolean with_text)
+{
+    return entry_patched(i, encrypted, NULL, with_text);
+}
+
+/* entry_patched - entry_of(), with the members of the JSON text patch set in the envelope */
+static struct queue_entry *entry_patched(gsize i, const char *encrypted, const char *patch,
+					 gboolean with_text)
 {
     g_autofree char *raw = g_strdup_printf(HDR "%s", cases[i].label, (unsigned) i,
 					   cases[i].mime);
@@ -152,6 +162,13 @@ static struct queue_entry *entry_of(gsize i, const char *encrypted, gboolean wit
     env = envelope_build(&in, &lim);
     if (encrypted)
 	json_object_set_new(env, "encrypted", json_string(encrypted));
+    if (patch) {
+	json_t *p = json_loads(patch, 0, NULL);
+
+	g_assert(p != NULL);
+	json_object_update(env, p);
+	json_decref(p);
+    }
     json = envelope_encode(env, &text, &text_len);
     /* The fields as common/enqueue.c writes them and hiredis hands them back. */
     g_ptr_array_add(fields, g_bytes_new("v", 1));
@@ -280,6 +297,55 @@ static void test_no_text_field(struct pipeline *pl)
     queue_entry_free(e);
 }
 
+/* Where the milter cut a mail, the message's note says so, naming the limit. */
+static void test_cut(struct pipeline *pl)
+{
+    static const struct {
+	const char *label;
+	const char *patch;
+	const char *note[3];
+    } cut[] = {
+	{"nothing cut", "{}", {NULL}},
+	{"message over max_message_size",
+	    "{\"truncated\": true, \"size\": 60000000, \"raw_truncated\": true}",
+	{"(60000000 bytes) was larger than [milter] max_message_size",
+	 "kept up to [milter] raw_max_size"}},
+	{"text cut", "{\"text_truncated\": true}", {"text was cut at [milter] max_text_size"}},
+	{"parts not listed", "{\"attachments_truncated\": true, \"headers_dropped\": 7}",
+	{"more parts than [milter] max_attachments", "7 header fields beyond [milter] max_headers"}},
+    };
+    json_t *t, *msg;
+    char   *why = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cut); i++) {
+	g_autofree char *label = g_strdup_printf("cut: %s", cut[i].label);
+	json_t *patch = json_pack("{s:s, s:s+, s:s+}", "subject", label,
+				  "message_id", "cut", cut[i].label, "dedupe_key", "cut", cut[i].label);
+	json_t *marks = json_loads(cut[i].patch, 0, NULL);
+	char   *text;
+	struct queue_entry *e;
+
+	json_object_update(patch, marks);
+	text = json_dumps(patch, JSON_COMPACT);
+	e = entry_patched(0, NULL, text, TRUE);
+	free(text);
+	json_decref(marks);
+	json_decref(patch);
+	is_int(run_entry(pl, e, &why), PIPE_OK, "%s: processed", label);
+	g_clear_pointer(&why, g_free);
+	queue_entry_free(e);
+	if (!ok((t = newest_ticket(pl->store)) != NULL, "%s: ticket", label))
+	    continue;
+	is_str(envelope_str(t, "title"), label, "%s: its ticket", label);
+	msg = json_array_get(json_object_get(t, "messages"), 0);
+	if (cut[i].note[0] == NULL)
+	    ok(json_is_null(json_object_get(msg, "note")), "%s: no note", label);
+	for (int k = 0; cut[i].note[k]; k++)
+	    has_str(envelope_str(msg, "note"), cut[i].note[k], "%s: note", label);
+	json_decref(t);
+    }
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -314,6 +380,7 @@ int     main(void)
     test_cases(&pl);
     test_duplicate(&pl);
     test_no_text_field(&pl);
+    test_cut(&pl);
 
     store_close(pl.store);
     config_free(cfg);
