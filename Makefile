@@ -54,7 +54,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
-	   build/asan/bin/envelope-tool $(addprefix build/asan/bin/,$(UNIT))
+	   build/asan/bin/envelope-tool build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT))
 build/asan/bin/intake-milter: $(call obj,$(MILTER) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
@@ -70,6 +70,10 @@ build/asan/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMM
 build/release/bin/envelope-tool: $(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+# hostile-mail writes the hostile mails of it_hostile and make bench (no libraries).
+build/asan/bin/hostile-mail build/release/bin/hostile-mail: tests/tools/hostile-mail.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
 build/asan/bin/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/tap.o \
 		       $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
 	@mkdir -p $(dir $@)
@@ -95,7 +99,7 @@ check: deps
 unit: asan
 	@bash tests/run unit
 
-bench: deps all build/release/bin/envelope-tool
+bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
 	@bash tests/bench/run
 
 demo: deps all
