@@ -15,7 +15,8 @@
  *	An envelope with "encrypted" (added by newer milters; optional) and
  *	no text gets a text naming the encrypted attachment. An entry with
  *	no "text" field at all is still refused (a corrupt entry is not a
- *	text-less mail).
+ *	text-less mail). Where the milter cut a mail (its envelope's marks),
+ *	the message's note names the [milter] limit.
  *
  *	The unit tests link the worker library only: the stages and
  *	pipeline.c are compiled in here, stage_reply() is a stub.
@@ -51,6 +52,12 @@ enum stage_result stage_reply(struct job *job) { return STAGE_NEXT; }
     "Message-ID: <%u@customer.example>\r\n" \
     "MIME-Version: 1.0\r\n"
 
+/* An S/MIME message (RFC 8551) of the given smime-type: the whole body is smime.p7m. */
+#define SMIME(type, b64) \
+    "Content-Type: application/pkcs7-mime; smime-type=" type "; name=\"smime.p7m\"\r\n" \
+    "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n" \
+    "Content-Transfer-Encoding: base64\r\n\r\n" b64 "\r\n"
+
 #define B64 "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoK\r\n"
 
 static const struct {
@@ -64,7 +71,6 @@ static const struct {
 	"Content-Type: text/plain; charset=utf-8\r\n\r\nMy printer is on fire.\r\n",
     NULL, "My printer is on fire.", {NULL}},
     {"only an attachment",
-	
 	"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
 	"--b\r\nContent-Type: application/pdf; name=\"invoice.pdf\"\r\n"
 	"Content-Disposition: attachment; filename=\"invoice.pdf\"\r\n"
@@ -75,28 +81,20 @@ static const struct {
 	"Content-Transfer-Encoding: base64\r\n\r\n" B64,
     NULL, "", {"scan0001.pdf"}},
     {"an image, inline",
-	
 	"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
 	"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: inline\r\n"
 	"Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQSkZJRgABAQ==\r\n--b--\r\n",
     NULL, "", {"image.jpg"}},
     {"S/MIME encrypted",
-	"Content-Type: application/pkcs7-mime; smime-type=enveloped-data;"
-	" name=\"smime.p7m\"\r\nContent-Disposition: attachment; filename=\"smime.p7m\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n",
+	SMIME("enveloped-data", "MIAGCSqGSIb3DQEHA6CAMIACAQAxggE="),
     "smime", "[encrypted message (S/MIME): see the attachment smime.p7m]", {"smime.p7m"}},
     {"S/MIME encrypted, envelope without 'encrypted' (older milter)",
-	"Content-Type: application/pkcs7-mime; smime-type=enveloped-data;"
-	" name=\"smime.p7m\"\r\nContent-Disposition: attachment; filename=\"smime.p7m\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggE=\r\n",
+	SMIME("enveloped-data", "MIAGCSqGSIb3DQEHA6CAMIACAQAxggE="),
     NULL, "", {"smime.p7m"}},
     {"S/MIME signed-only (opaque)",
-	"Content-Type: application/pkcs7-mime; smime-type=signed-data;"
-	" name=\"smime.p7m\"\r\nContent-Disposition: attachment; filename=\"smime.p7m\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQExDzA=\r\n",
+	SMIME("signed-data", "MIAGCSqGSIb3DQEHAqCAMIACAQExDzA="),
     NULL, "", {"smime.p7m"}},
     {"PGP/MIME encrypted",
-	
 	"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";"
 	" boundary=\"b\"\r\n\r\n"
 	"--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
@@ -106,6 +104,14 @@ static const struct {
 	"--b--\r\n",
     "pgp", "[encrypted message (PGP): see the attachment encrypted.asc]",
     {"attachment-1.bin", "encrypted.asc"}},
+    {"PGP/MIME signed-only",
+	"Content-Type: multipart/signed; micalg=pgp-sha256;"
+	" protocol=\"application/pgp-signature\"; boundary=\"s\"\r\n\r\n"
+	"--s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSigned, not sealed.\r\n"
+	"--s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n"
+	"-----BEGIN PGP SIGNATURE-----\r\n\r\niQEzBAEBCAAdFiEE=\r\n-----END PGP SIGNATURE-----\r\n"
+	"--s--\r\n",
+    NULL, "Signed, not sealed.", {"signature.asc"}},
     {"a calendar invitation",
 	"Content-Type: text/calendar; method=REQUEST; charset=utf-8;"
 	" name=\"invite.ics\"\r\n\r\n"
@@ -115,6 +121,15 @@ static const struct {
     {"an empty body", "Content-Type: text/plain\r\n\r\n", NULL, "", {NULL}},
     {"no body at all", "", NULL, "", {NULL}},
 };
+
+/* case_index - the index of the case with that label (the test's own table: it exists) */
+static gsize case_index(const char *label)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+	if (strcmp(cases[i].label, label) == 0)
+	    return i;
+    g_error("no case '%s'", label);
+}
 
 static struct intake_config *cfg;
 static char *tmpdir;
@@ -268,7 +283,7 @@ static void test_cases(struct pipeline *pl)
 /* The same mail again: a duplicate, no second ticket. */
 static void test_duplicate(struct pipeline *pl)
 {
-    struct queue_entry *e = entry_of(1, NULL, TRUE);
+    struct queue_entry *e = entry_of(case_index("only an attachment"), NULL, TRUE);
     guint   before = pl->tickets_created, dup = pl->duplicates;
     char   *why = NULL;
 
@@ -282,7 +297,7 @@ static void test_duplicate(struct pipeline *pl)
 /* An entry without a text field is corrupt, not text-less: it still fails. */
 static void test_no_text_field(struct pipeline *pl)
 {
-    struct queue_entry *e = entry_of(0, NULL, FALSE);
+    struct queue_entry *e = entry_of(case_index("plain text (control)"), NULL, FALSE);
     char   *why = NULL;
 
     ok(e->text == NULL, "entry without text field: text is NULL");
@@ -292,7 +307,7 @@ static void test_no_text_field(struct pipeline *pl)
     queue_entry_free(e);
 
     /* and an empty text field is there, empty */
-    e = entry_of(9, NULL, TRUE);
+    e = entry_of(case_index("an empty body"), NULL, TRUE);
     ok(e->text != NULL && e->text_len == 0, "empty text field: \"\", not NULL");
     queue_entry_free(e);
 }
@@ -327,7 +342,7 @@ static void test_cut(struct pipeline *pl)
 
 	json_object_update(patch, marks);
 	text = json_dumps(patch, JSON_COMPACT);
-	e = entry_patched(0, NULL, text, TRUE);
+	e = entry_patched(case_index("plain text (control)"), NULL, text, TRUE);
 	free(text);
 	json_decref(marks);
 	json_decref(patch);
