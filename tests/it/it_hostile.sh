@@ -124,8 +124,7 @@ hostile() {
 		[ "$mark" = "552?" ] && continue
 		h_check "ticket_note '$subject' | grep -qF '$mark'" "$kind: the note names $mark"
 	    done
-	    [ $# -eq 0 ] || [ "$*" = "552?" ] ||
-		h_note "  note: $(ticket_note "$subject" | cut -d'|' -f2-)"
+	    h_note "  note: $(ticket_note "$subject" | cut -d'|' -f2-)"
 	fi
     fi
     h_check "[ \"\$(echo '$out' | awk -F'\t' 'NR == 2 { print \$2 }')\" = 250 ]" \
