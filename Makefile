@@ -109,7 +109,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
-	   build/asan/bin/envelope-tool $(addprefix build/asan/bin/,$(UNIT))
+	   build/asan/bin/envelope-tool build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT))
 
 # One rule per unit test (a pattern rule cannot pick its objects by the test's name).
 define unit_rule
@@ -118,6 +118,10 @@ build/asan/bin/$(1): $(call unit_objs,$(1))
 	$$(LINK) $(call unit_libs,$(1))
 endef
 $(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
+# hostile-mail writes the hostile mails of it_hostile and make bench (no libraries).
+build/asan/bin/hostile-mail build/release/bin/hostile-mail: tests/tools/hostile-mail.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
 
 deps:
 	@sh tests/lib/deps.sh
@@ -130,7 +134,7 @@ check: deps
 unit: asan
 	@bash tests/run unit
 
-bench: deps all build/release/bin/envelope-tool
+bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
 	@bash tests/bench/run
 
 demo: deps all

@@ -112,9 +112,12 @@ static void table(json_t *rows, const char *const *keys, const char *const *head
 	    glong   len = g_utf8_strlen(t, -1);
 
 	    if (len > maxw) {
-		char   *cut = g_utf8_offset_to_pointer(t, maxw - 1);
+		/* A new string: "…" is 3 bytes and may not fit where the cut is. */
+		const char *cut = g_utf8_offset_to_pointer(t, maxw - 1);
+		char   *shown = g_strdup_printf("%.*s…", (int) (cut - t), t);
 
-		strcpy(cut, "…");
+		g_free(t);
+		t = shown;
 		len = maxw;
 	    }
 	    printf("%s%*s%s", t, c + 1 < n ? (int) (widths[c] - len) : 0, "",

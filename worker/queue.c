@@ -16,6 +16,7 @@
  *	int	queue_dlq_retry(q, id, &new_id, &why)
  *	int	queue_dlq_purge(q, id_or_NULL, &count, &why)
  *	struct queue *queue_free(q)
+ *	struct queue_entry *queue_entry_new(id, fields)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
  *	"v", "envelope" (the JSON), "text" and "raw" (the original message,
@@ -39,6 +40,10 @@
  *	STREAM:errors), for the dead-letter record. queue_dead_letter()
  *	moves an entry to [redis] dead_stream with the error text and
  *	acknowledges it, atomically.
+ *
+ *	queue_entry_new() makes an entry of fields as read (GBytes: name,
+ *	value, ...; it takes the array): the reader's one way to find the
+ *	"envelope", "text" and "raw" fields in an entry.
  *
  *	The status and dlq functions serve intakectl.
  * DIAGNOSTICS
@@ -146,17 +151,39 @@ static const char *field(redisReply *fields, const char *name, gsize *len)
     return NULL;
 }
 
-/* entry_field - the value of a field of a queue entry, or NULL */
+/*
+ * entry_field - the value of a field of a queue entry, or NULL when the
+ * entry has no such field. A field that is there but empty is "", never
+ * NULL: GLib keeps no data pointer for an empty GBytes, and a text-less
+ * mail (only an attachment, an encrypted body) has an empty "text" field
+ * that must not read as a missing one.
+ */
 static const char *entry_field(const struct queue_entry *qe, const char *name, gsize *len)
 {
     for (guint i = 0; i + 1 < qe->fields->len; i += 2) {
 	gsize   n;
 	const char *k = g_bytes_get_data(g_ptr_array_index(qe->fields, i), &n);
 
-	if (n == strlen(name) && memcmp(k, name, n) == 0)
-	    return g_bytes_get_data(g_ptr_array_index(qe->fields, i + 1), len);
+	if (k && n == strlen(name) && memcmp(k, name, n) == 0) {
+	    const char *v = g_bytes_get_data(g_ptr_array_index(qe->fields, i + 1), len);
+
+	    return v ? v : "";
+	}
     }
     return NULL;
+}
+
+struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields)
+{
+    struct queue_entry *qe = g_new0(struct queue_entry, 1);
+
+    qe->id = g_strdup(id);
+    qe->fields = fields;
+    qe->envelope = entry_field(qe, "envelope", &qe->len);
+    qe->text = entry_field(qe, "text", &qe->text_len);
+    qe->raw = entry_field(qe, "raw", &qe->raw_len);
+    qe->deliveries = 1;
+    return qe;
 }
 
 /* add_entries - entries of an [id, [field, value...]] array */
@@ -165,28 +192,21 @@ static void add_entries(redisReply *list, GPtrArray *entries)
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
 	redisReply *e = list->element[i];
 	redisReply *f;
-	struct queue_entry *qe;
+	GPtrArray *fields;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements < 2
 	    || e->element[0]->type != REDIS_REPLY_STRING)
 	    continue;
-	qe = g_new0(struct queue_entry, 1);
-	qe->id = g_strdup(e->element[0]->str);
-	qe->fields = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+	fields = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
 	f = e->element[1];
 	for (size_t j = 0; f && f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2) {
 	    if (f->element[j]->type != REDIS_REPLY_STRING
 		|| f->element[j + 1]->type != REDIS_REPLY_STRING)
 		continue;
-	    g_ptr_array_add(qe->fields, g_bytes_new(f->element[j]->str, f->element[j]->len));
-	    g_ptr_array_add(qe->fields, g_bytes_new(f->element[j + 1]->str,
-						    f->element[j + 1]->len));
+	    g_ptr_array_add(fields, g_bytes_new(f->element[j]->str, f->element[j]->len));
+	    g_ptr_array_add(fields, g_bytes_new(f->element[j + 1]->str, f->element[j + 1]->len));
 	}
-	qe->envelope = entry_field(qe, "envelope", &qe->len);
-	qe->text = entry_field(qe, "text", &qe->text_len);
-	qe->raw = entry_field(qe, "raw", &qe->raw_len);
-	qe->deliveries = 1;
-	g_ptr_array_add(entries, qe);
+	g_ptr_array_add(entries, queue_entry_new(e->element[0]->str, fields));
     }
 }
 

@@ -38,6 +38,7 @@ int     queue_dlq_list(struct queue *q, int limit, json_t **out, char **why);
 int     queue_dlq_show(struct queue *q, const char *id, json_t **out, char **why);
 int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **why);
 int     queue_dlq_purge(struct queue *q, const char *id, gint64 *count, char **why);
+struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields);
 void    queue_entry_free(gpointer p);
 
 #endif

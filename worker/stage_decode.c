@@ -7,6 +7,9 @@
  *	The first stage: the entry's "envelope" field is parsed and checked,
  *	with its "text" field put back in, by envelope_decode_parts() (the
  *	same module the milter writes it with).
+ *	A text field that is there but empty (a mail with no text: only an
+ *	attachment, an encrypted body) is an empty text, not a missing one
+ *	(queue_entry_new() never gives NULL for a field that is there).
  *	An entry with no envelope field, or one this worker cannot read,
  *	fails with the reason: it is retried and, after [worker]
  *	max_deliveries, kept in the dead-letter stream for a postmaster.

@@ -16,7 +16,21 @@
  *	recipients, the mailbox's header_fields, the text, the original
  *	message and the attachments (their contents come from the original;
  *	when that was cut at [milter] raw_max_size the attachments are
- *	listed but not stored, and the message's note says so).
+ *	listed but not stored).
+ *
+ *	The message's note says where the milter cut the mail, from the
+ *	envelope's marks (truncated, text_truncated, attachments_truncated,
+ *	raw_truncated, headers_dropped, recipients_dropped), naming the
+ *	[milter] limit that cut it: an agent sees that the ticket does not
+ *	show the whole mail, a postmaster which key to raise.
+ *
+ *	A mail with no text (only an attachment, a scanned PDF, a calendar
+ *	invitation, an empty body) is stored with an empty text. One the
+ *	milter found encrypted (envelope member "encrypted": "pgp" or
+ *	"smime", optional) and that therefore has no readable text gets a
+ *	text saying so and naming the attachments that hold it, e.g.
+ *	"[encrypted message (S/MIME): see the attachment smime.p7m]": an
+ *	agent must not take it for an empty mail.
  */
 #include <string.h>
 
@@ -81,6 +95,78 @@ static char *header_fields(struct job *job)
     return text;
 }
 
+/*
+ * encrypted_text - the text shown for an encrypted mail without readable
+ * text (g_free), or NULL when the envelope's text is to be shown. The
+ * PGP/MIME control part (application/pgp-encrypted, "Version: 1") holds
+ * nothing a reader wants, so it is not named.
+ */
+static char *encrypted_text(json_t *env)
+{
+    const char *kind = json_string_value(json_object_get(env, "encrypted"));
+    const char *label;
+    g_autoptr(GString) names = NULL;
+    json_t *a;
+    size_t  i;
+    guint   n = 0;
+
+    if (kind == NULL || *envelope_str(env, "text"))
+	return NULL;
+    if (strcmp(kind, "smime") == 0)
+	label = "S/MIME";
+    else if (strcmp(kind, "pgp") == 0)
+	label = "PGP";
+    else
+	label = kind;
+    names = g_string_new(NULL);
+    json_array_foreach(json_object_get(env, "attachments"), i, a) {
+	if (g_ascii_strcasecmp(envelope_str(a, "content_type"), "application/pgp-encrypted") == 0)
+	    continue;
+	g_string_append_printf(names, "%s%s", n++ ? ", " : "", envelope_str(a, "filename"));
+    }
+    if (n == 0)
+	return g_strdup_printf("[encrypted message (%s): the encrypted part is not listed]",
+			       label);
+    return g_strdup_printf("[encrypted message (%s): see the attachment%s %s]", label,
+			   n > 1 ? "s" : "", names->str);
+}
+
+/* cut_note - what the milter cut of this mail and by which limit (g_free), or NULL */
+static char *cut_note(json_t *env, gboolean contents_missing)
+{
+    GString *s = g_string_new(NULL);
+    json_int_t size = json_integer_value(json_object_get(env, "size"));
+    json_int_t n;
+
+    if (json_is_true(json_object_get(env, "truncated")))
+	g_string_append_printf(s, " The message (%" JSON_INTEGER_FORMAT " bytes) was larger"
+			       " than [milter] max_message_size: it was read up to that size.",
+			       size);
+    if (json_is_true(json_object_get(env, "text_truncated")))
+	g_string_append(s, " The text was cut at [milter] max_text_size.");
+    if (json_is_true(json_object_get(env, "attachments_truncated")))
+	g_string_append(s, " It has more parts than [milter] max_attachments: the rest are"
+			" not listed.");
+    if ((n = json_integer_value(json_object_get(env, "headers_dropped"))) > 0)
+	g_string_append_printf(s, " %" JSON_INTEGER_FORMAT " header fields beyond [milter]"
+			       " max_headers were dropped.", n);
+    if ((n = json_integer_value(json_object_get(env, "recipients_dropped"))) > 0)
+	g_string_append_printf(s, " %" JSON_INTEGER_FORMAT " recipients beyond [milter]"
+			       " max_recipients were not recorded.", n);
+    if (json_is_true(json_object_get(env, "raw_truncated")))
+	g_string_append_printf(s, " The original was kept up to [milter] raw_max_size"
+			       " (%zu of %" JSON_INTEGER_FORMAT " bytes)%s.", envelope_raw_size(env),
+			       size, contents_missing ? "; its attachments are listed but not stored"
+			       : "");
+    else if (contents_missing)
+	g_string_append(s, " The attachments are listed but not stored (the original is"
+			" missing).");
+    if (s->len == 0)
+	return g_string_free(s, TRUE);
+    g_string_erase(s, 0, 1);
+    return g_string_free(s, FALSE);
+}
+
 static void free_attachment(gpointer p)
 {
     g_free(p);
@@ -97,8 +183,9 @@ enum stage_result stage_store(struct job *job)
     g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
     g_autoptr(GPtrArray) contents = NULL;
     g_autoptr(GBytes) raw = NULL;
+    g_autofree char *encrypted = encrypted_text(env);
     const char *thread_ids[2] = {NULL, NULL};
-    const char *note = NULL;
+    g_autofree char *note = NULL;
     struct store_message m = {0};
     char   *why = NULL;
     json_t *a;
@@ -147,12 +234,10 @@ enum stage_result stage_store(struct job *job)
     /* The original and the attachments' contents. */
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
-    if (json_array_size(json_object_get(env, "attachments")) > 0) {
+    if (json_array_size(json_object_get(env, "attachments")) > 0)
 	contents = envelope_attachments(env, job->raw, job->raw_len);
-	if (contents == NULL)
-	    note = "The message was larger than the size kept; its attachments are"
-		" listed but not stored.";
-    }
+    note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0
+		    && contents == NULL);
     json_array_foreach(json_object_get(env, "attachments"), i, a) {
 	struct store_attachment *sa = g_new0(struct store_attachment, 1);
 
@@ -175,7 +260,7 @@ enum stage_result stage_store(struct job *job)
     m.recipients = recipients;
     m.subject = envelope_str(env, "subject");
     m.header_fields = fields;
-    m.body = envelope_str(env, "text");
+    m.body = encrypted ? encrypted : envelope_str(env, "text");
     m.raw = raw;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;

@@ -43,8 +43,10 @@
  *	Conventions beyond store.h: find_ticket() and find_by_message_ids()
  *	report "not found" as STORE_OK with info->id = 0; they overwrite
  *	*info (pass it zeroed or cleared). next_reply() likewise overwrites
- *	*out. attempts counts failed tries: reply_state() adds one when the
- *	new state is "owed" or "failed". reply_state(..., "sending", ...)
+ *	*out. attempts counts tries, the one that sent a reply included:
+ *	reply_state() adds one with every outcome it records (any state but
+ *	"sending"), recover_replies() with the "unknown" it records for a
+ *	try that was cut short. reply_state(..., "sending", ...)
  *	claims a reply: it succeeds only while the reply is owed, and
  *	returns STORE_BUSY when another worker took it first.
  *	replied_recently() matches the recipient exactly as it was queued,
@@ -267,13 +269,13 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	" FROM outbox WHERE state = 'owed' AND next_try <= ?1 ORDER BY id LIMIT 1"},
     [S_REPLY_STATE] = {"update reply",
 	"UPDATE outbox SET state = ?2, last_error = ?3, next_try = ?4,"
-	" attempts = attempts + (?2 IN ('owed', 'failed')),"
+	" attempts = attempts + (?2 <> 'sending'),"
 	" sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END"
 	" WHERE id = ?1 AND (?2 <> 'sending' OR state = 'owed')"},
     [S_REPLY_GET_STATE] = {"look up reply",
 	"SELECT state FROM outbox WHERE id = ?1"},
     [S_RECOVER_REPLIES] = {"recover replies",
-	"UPDATE outbox SET state = 'unknown',"
+	"UPDATE outbox SET state = 'unknown', attempts = attempts + 1,"
 	" last_error = 'the worker stopped while sending: not known whether the relay"
 	" took it, so it is not sent again'"
 	" WHERE state = 'sending'"},

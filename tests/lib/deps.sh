@@ -8,11 +8,13 @@
 #     install candidate, e.g. empty package lists), preseeds Postfix ("No configuration"), installs
 #   - something missing, not root: prints the command to run as root and exits 1
 # Installing postfix or redis-server may start the *system* instances; the tests never use or
-# touch them (they run private instances under /tmp/intake-tests).
+# touch them (they run private instances under /tmp/intake-tests). perl: Net::SMTP and Digest::SHA
+# for the tests that send files (h_send_files, it_corpus).
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
-postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq"
+postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
+perl"
 
 missing=""
 for p in $PACKAGES; do

@@ -768,6 +768,39 @@ h_send_source() {
     return 0
 }
 
+# h_send_files PORT SENDER RECIPIENT FILE...: send each FILE as one mail through 127.0.0.1:PORT,
+# all in one SMTP session (Net::SMTP, part of Perl), envelope sender and recipient as given.
+# A leading mbox "From " line is dropped (an MTA never sees it: it is the mailbox format's, not
+# the message's), line ends become CRLF and lines are dot-stuffed. Prints one line per file,
+# tab-separated: FILE, the reply code to the data (or to the command that failed, "-" when
+# there was none) and the reply text (Postfix's "2.0.0 Ok: queued as QUEUEID"). Returns 1 only
+# when no session could be opened; a refused mail is a line like any other (a 5xx is a result).
+h_send_files() {
+    local port=$1 from=$2 to=$3
+    shift 3
+    perl -MNet::SMTP -e '
+	my ($port, $from, $to, @files) = @ARGV;
+	my $s = Net::SMTP->new("127.0.0.1", Port => $port, Hello => "client.test",
+			       Timeout => 600) or die "h_send_files: cannot connect to $port: $@\n";
+	$| = 1;
+	for my $f (@files) {
+	    my $fh;
+	    unless (open($fh, "<:raw", $f)) { print "$f\t-\tcannot read: $!\n"; next }
+	    my $d = do { local $/; <$fh> };
+	    close $fh;
+	    $d =~ s/\AFrom [^\n]*\n//;
+	    $d =~ s/\r\n/\n/g;
+	    $d .= "\n" unless $d =~ /\n\z/;
+	    my $ok = $s->mail($from) && $s->to($to) && $s->data;
+	    if ($ok) { $s->datasend($d); $ok = $s->dataend }
+	    my $msg = join(" ", map { s/\s+\z//r } $s->message);
+	    print "$f\t", ($s->code || "-"), "\t$msg\n";
+	    $s->reset unless $ok;
+	}
+	$s->quit;
+    ' "$port" "$from" "$to" "$@"
+}
+
 # h_stream_envelopes [STREAM]: the envelope JSON of every entry of the stream, one line each
 # (the value of the field "envelope").
 h_stream_envelopes() {

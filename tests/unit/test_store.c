@@ -492,6 +492,9 @@ static void test_outbox(struct store *st)
     g_clear_pointer(&why, g_free);
     is_int(st->ops->recover_replies(st, &ambiguous, &why), STORE_OK, "recover_replies");
     is_int(ambiguous, 1, "recover_replies: one ambiguous reply");
+    is_int(sql_int(cfg->store_path, "SELECT attempts FROM outbox"
+		   " WHERE message_id = 'ack-1@intake'"), 1,
+	   "recover_replies: the try cut short is counted");
     {
 	g_autofree char *state = sql_text(cfg->store_path, "SELECT state FROM outbox"
 					  " WHERE message_id = 'ack-1@intake'");
@@ -524,8 +527,8 @@ static void test_outbox(struct store *st)
     is_int(st->ops->reply_state(st, out.id, "sent", NULL, 0, &why), STORE_OK,
 	   "reply_state sent");
     is_int(sql_int(cfg->store_path, "SELECT count(*) FROM outbox WHERE state = 'sent'"
-		   " AND sent_at LIKE '____-__-__T__:__:__Z' AND attempts = 1"), 1,
-	   "sent: sent_at set, attempts kept");
+		   " AND sent_at LIKE '____-__-__T__:__:__Z' AND attempts = 2"), 1,
+	   "sent: sent_at set, the try that sent it counted (2 attempts)");
     is_int(st->ops->reply_state(st, out.id, "sending", NULL, 0, &why), STORE_BUSY,
 	   "reply_state: a sent reply cannot be sent again");
     g_clear_pointer(&why, g_free);
@@ -536,6 +539,7 @@ static void test_outbox(struct store *st)
 	   "reply_state: no such reply");
     has_str(why, "no reply", "reply_state: no such reply: message");
     store_outbox_clear(&out);
+
     st->ops->next_reply(st, now + 86400, &out, &found, &why);
     ok(!found, "next_reply: nothing left");
     store_outbox_clear(&out);
@@ -629,7 +633,8 @@ static void test_reports(struct store *st)
 	is_str(json_str(r, "recipient"), "henry@example.test", "show_ticket: reply recipient");
 	is_str(json_str(r, "message_id"), "ack-2@intake", "show_ticket: reply message id");
 	is_str(json_str(r, "last_error"), NULL, "show_ticket: no error after success");
-	is_int(json_integer_value(json_object_get(r, "attempts")), 1, "show_ticket: attempts");
+	is_int(json_integer_value(json_object_get(r, "attempts")), 2,
+	       "show_ticket: attempts (the failed try and the one that sent it)");
 	ok(json_str(r, "sent_at") != NULL, "show_ticket: sent_at");
     }
     json_decref(show);
