@@ -23,10 +23,11 @@ LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmilter -pthread -lm
 O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/html.c \
-	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
+	    common/envelope.c common/redisq.c common/stream.c common/durable.c \
+	    common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
-	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c
+	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c
 WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/maint.c worker/stage_decode.c \
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c

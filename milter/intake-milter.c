@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "durable.h"
 #include "enqueue.h"
 #include "envelope.h"
 #include "log.h"
@@ -51,6 +52,18 @@
 
 static struct intake_config *cfg;
 static struct redisq_pool *pool;
+
+/*
+ * Redis's persistence settings are checked by a thread of their own (at
+ * start, then every [redis] durable_check_interval), never on the
+ * per-message path: that reads one atomic flag.
+ */
+static struct durable *durable;		/* the check thread's, after start */
+static gint durable_refused;		/* atomic: require_durable and not durable */
+static GThread *check_thread;
+static GMutex check_lock;
+static GCond check_cond;
+static gboolean check_stop;
 
 /* What we ask of the MTA: nothing we do not use. */
 #define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
@@ -220,6 +233,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	mctx_reset(mc);
 	return SMFIS_CONTINUE;
     }
+    if (g_atomic_int_get(&durable_refused))
+	return tempfail(ctx, mc, "redis is not known to keep accepted mail safely and"
+			" [redis] require_durable = yes (see the warning about its settings)");
     env = mctx_envelope(mc);
     {
 	struct redisq *rq = redisq_pool_get(pool);
@@ -314,6 +330,47 @@ static struct smfiDesc filter = {
 };
 
 /* ---------------------------------------------------------------- */
+/*	Durability check						    */
+/* ---------------------------------------------------------------- */
+
+/* check_durable - check now; returns the time until the next check (ms) */
+static int check_durable(struct redisq *rq, gboolean *answered)
+{
+    g_autofree char *why = NULL;
+
+    *answered = durable_update(durable, rq, &why) == 0;
+    if (!*answered) {
+	msg_debug("cannot check redis's persistence settings now: %s", why);
+	/* Not known: with require_durable, unknown is refused. */
+	if (durable_state(durable) == DURABLE_UNKNOWN)
+	    g_atomic_int_set(&durable_refused, cfg->redis_require_durable);
+	return MIN(5000, cfg->redis_durable_check_ms);
+    }
+    g_atomic_int_set(&durable_refused, durable_refuse(durable));
+    return cfg->redis_durable_check_ms;
+}
+
+static gpointer check_main(gpointer data)
+{
+    struct redisq *rq = data;
+    gboolean answered;
+
+    g_mutex_lock(&check_lock);
+    while (!check_stop) {
+	gint64  end;
+
+	g_mutex_unlock(&check_lock);
+	end = g_get_monotonic_time() + (gint64) check_durable(rq, &answered) * 1000;
+	g_mutex_lock(&check_lock);
+	while (!check_stop && g_cond_wait_until(&check_cond, &check_lock, end))
+	    continue;
+    }
+    g_mutex_unlock(&check_lock);
+    redisq_free(rq);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- */
 /*	Start-up							    */
 /* ---------------------------------------------------------------- */
 
@@ -333,6 +390,23 @@ int     main(int argc, char **argv)
     log_set_verbose(opt.verbose);
     envelope_init();
     pool = redisq_pool_new(cfg);
+    durable = durable_new(cfg);
+    {
+	/* Refuse to start on settings known to be unsafe; Redis down is no reason. */
+	struct redisq *rq = redisq_new(cfg);
+	gboolean answered;
+
+	check_durable(rq, &answered);
+	redisq_free(rq);
+	if (answered && durable_refuse(durable)) {
+	    msg_error("not starting: redis %s does not keep accepted mail safely (see above)"
+		      " and [redis] require_durable = yes in %s", cfg->redis_server, cfg->path);
+	    durable = durable_free(durable);
+	    pool = redisq_pool_free(pool);
+	    cfg = config_free(cfg);
+	    return 1;
+	}
+    }
 
     if (smfi_register(filter) == MI_FAILURE)
 	msg_fatal("smfi_register failed");
@@ -353,9 +427,16 @@ int     main(int argc, char **argv)
     if (!opt.foreground)
 	daemon_detach(cfg->milter_log);
     daemon_pid_file(cfg->milter_pid_file);
+    check_thread = g_thread_new("durable", check_main, redisq_new(cfg));
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
     rc = smfi_main();
+    g_mutex_lock(&check_lock);
+    check_stop = TRUE;
+    g_cond_signal(&check_cond);
+    g_mutex_unlock(&check_lock);
+    g_thread_join(check_thread);
+    durable = durable_free(durable);
     msg_info("stopped");
     daemon_pid_file_remove(cfg->milter_pid_file);
     if (g_str_has_prefix(cfg->milter_socket, "unix:"))

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "durable.h"
 #include "envelope.h"
 #include "log.h"
 #include "maint.h"
@@ -61,6 +62,8 @@ struct worker {
     struct intake_config *cfg;
     char   *consumer;
     struct queue *q;
+    struct durable *durable;		/* Redis's persistence settings */
+    gint64  durable_next;		/* monotonic ms: check them again */
     struct pipeline pl;
     struct outbox *outbox;
     struct maint *maint;
@@ -235,6 +238,27 @@ static void check_templates(struct intake_config *cfg, struct templates *ts, int
     }
 }
 
+static void worker_stop(struct worker *w);
+
+/*
+ * check_durable - ask Redis for its persistence settings (durable.c logs
+ * what is wrong); again every [redis] durable_check_interval, or after
+ * 5 s while Redis does not answer. The worker goes on draining whatever
+ * it hears: stopping would leave the mail in the unsafe place longer.
+ */
+static void check_durable(struct worker *w)
+{
+    g_autofree char *why = NULL;
+    gint64  now = g_get_monotonic_time() / 1000;
+
+    if (durable_update(w->durable, queue_redis(w->q), &why) < 0) {
+	msg_debug("cannot check redis's persistence settings now: %s", why);
+	w->durable_next = now + MIN(5000, w->cfg->redis_durable_check_ms);
+    } else {
+	w->durable_next = now + w->cfg->redis_durable_check_ms;
+    }
+}
+
 static int worker_start(struct worker *w)
 {
     char   *why = NULL;
@@ -242,6 +266,15 @@ static int worker_start(struct worker *w)
 
     w->consumer = g_strdup(*w->cfg->worker_consumer ? w->cfg->worker_consumer
 			   : g_get_host_name());
+    w->q = queue_new(w->cfg, w->consumer);
+    w->durable = durable_new(w->cfg);
+    check_durable(w);
+    if (durable_refuse(w->durable)) {
+	msg_error("not starting: redis %s does not keep accepted mail safely (see above) and"
+		  " [redis] require_durable = yes in %s", w->cfg->redis_server, w->cfg->path);
+	worker_stop(w);
+	return -1;
+    }
     w->pl.cfg = w->cfg;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     check_templates(w->cfg, w->pl.templates, &errors);
@@ -262,7 +295,6 @@ static int worker_start(struct worker *w)
 	g_free(why);
 	return -1;
     }
-    w->q = queue_new(w->cfg, w->consumer);
     return 0;
 }
 
@@ -271,6 +303,7 @@ static void worker_stop(struct worker *w)
     w->outbox = outbox_stop(w->outbox);
     w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
+    w->durable = durable_free(w->durable);
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
     g_clear_pointer(&w->consumer, g_free);
@@ -338,8 +371,10 @@ int     main(int argc, char **argv)
 
     if (!opt.foreground)
 	daemon_detach(w.cfg->worker_log);
-    if (worker_start(&w) < 0)
+    if (worker_start(&w) < 0) {
+	config_free(w.cfg);
 	return 1;
+    }
     daemon_pid_file(w.cfg->worker_pid_file);
     msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
 	     w.consumer, w.cfg->worker_group, w.cfg->redis_server, w.cfg->redis_stream,
@@ -357,10 +392,10 @@ int     main(int argc, char **argv)
 	    reload(&w);
 	    pending = TRUE;
 	}
+	if (now >= w.durable_next)
+	    check_durable(&w);
 	if (pending) {
-	    rc = queue_ensure_group(w.q, &why);
-	    if (rc == 0)
-		rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
+	    rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
 	    if (rc == 0 && entries->len == 0)
 		pending = FALSE;
 	} else if (now - last_claim >= w.cfg->worker_claim_interval_ms) {
