@@ -32,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,7 +429,22 @@ int     main(int argc, char **argv)
     if (!opt.foreground)
 	daemon_detach(cfg->milter_log);
     daemon_pid_file(cfg->milter_pid_file);
-    check_thread = g_thread_new("durable", check_main, redisq_new(cfg));
+    {
+	/*
+	 * libmilter takes SIGTERM, SIGINT and SIGHUP with sigwait() in a thread
+	 * of its own; a thread started before smfi_main() must block them, or
+	 * the kernel may hand one to it and the default action ends the milter.
+	 */
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	check_thread = g_thread_new("durable", check_main, redisq_new(cfg));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
     rc = smfi_main();
