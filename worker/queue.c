@@ -20,7 +20,8 @@
  *	before every read: XGROUP CREATE is refused when Redis is at
  *	maxmemory, and a worker must drain exactly then. Draining (XREADGROUP,
  *	XAUTOCLAIM, XPENDING, XACK, XDEL, HDEL) uses no command that Redis
- *	refuses at maxmemory.
+ *	refuses at maxmemory, and no MULTI (in which Redis then refuses
+ *	every command).
  *
  *	queue_read() appends up to count entries to entries (struct
  *	queue_entry *, owned by the array: queue_entry_free). With
@@ -33,10 +34,10 @@
  *	Entries read from a pending list carry their delivery count. A field
  *	that is present but empty has a non-NULL pointer and length 0.
  *
- *	queue_ack() acknowledges and deletes entries whose tickets are
- *	committed, in one MULTI/EXEC: the stream then holds only entries
- *	that are not yet acknowledged, and nothing unacknowledged is ever
- *	trimmed. queue_note_error() remembers why an entry failed (hash
+ *	queue_ack() deletes and acknowledges entries whose tickets are
+ *	committed (in that order, without MULTI: see the function): the
+ *	stream then holds only entries that are not yet acknowledged, and
+ *	nothing unacknowledged is ever trimmed. queue_note_error() remembers why an entry failed (hash
  *	STREAM:errors), for the dead-letter record; Redis refuses it at
  *	maxmemory (HSET), which costs only that text. queue_dead_letter()
  *	moves an entry to [redis] dead_stream with the error text and
@@ -324,30 +325,44 @@ static GPtrArray *argv_new(const char *first, ...)
     return a;
 }
 
-static void argv_add(GPtrArray *a, const char *s)
-{
-    g_ptr_array_add(a, g_bytes_new(s, strlen(s)));
-}
-
+/*
+ * queue_ack - XDEL, then XACK, then HDEL of the error notes, as three
+ * plain commands. Not in MULTI: at maxmemory Redis refuses every command
+ * queued in a transaction (queuing takes memory), and acknowledging is
+ * what must work then. Not atomic, so the order matters: a crash after
+ * XDEL leaves the entry pending with no fields, and whoever reads it
+ * next acknowledges it as done (worker/intake-worker.c); XACK first would
+ * leave an acknowledged entry in the stream that no one ever reads.
+ * XXX A failed HDEL only leaves error notes behind; it is not reported.
+ */
 int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why)
 {
-    g_autoptr(GPtrArray) cmds = g_ptr_array_new_with_free_func((GDestroyNotify) g_ptr_array_unref);
-    GPtrArray *ack, *del, *hdel;
+    static const char *const cmds[] = {"XDEL", "XACK", "HDEL"};
 
     if (n == 0)
 	return 0;
-    ack = argv_new("XACK", q->cfg->redis_stream, q->cfg->worker_group, NULL);
-    del = argv_new("XDEL", q->cfg->redis_stream, NULL);
-    hdel = argv_new("HDEL", q->errors_key, NULL);
-    for (guint i = 0; i < n; i++) {
-	argv_add(ack, ids[i]);
-	argv_add(del, ids[i]);
-	argv_add(hdel, ids[i]);
+    for (guint c = 0; c < G_N_ELEMENTS(cmds); c++) {
+	const char *key = c == 2 ? q->errors_key : q->cfg->redis_stream;
+	guint   fixed = c == 1 ? 3 : 2;		/* XACK names the group */
+	g_autofree const char **argv = g_new(const char *, n + fixed);
+	g_autofree size_t *lens = g_new(size_t, n + fixed);
+	redisReply *r;
+
+	argv[0] = cmds[c];
+	argv[1] = key;
+	argv[2] = q->cfg->worker_group;
+	for (guint i = 0; i < n; i++)
+	    argv[fixed + i] = ids[i];
+	for (guint i = 0; i < n + fixed; i++)
+	    lens[i] = strlen(argv[i]);
+	r = redisq_argv(q->rq, why, n + fixed, argv, lens);
+	if (r == NULL && c < 2)
+	    return -1;
+	if (r)
+	    freeReplyObject(r);
+	g_clear_pointer(why, g_free);
     }
-    g_ptr_array_add(cmds, ack);
-    g_ptr_array_add(cmds, del);
-    g_ptr_array_add(cmds, hdel);
-    return transaction(q, cmds, why);
+    return 0;
 }
 
 int     queue_note_error(struct queue *q, const char *id, const char *error, char **why)
