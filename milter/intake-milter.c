@@ -14,6 +14,12 @@
  *	DATA without its content being read (at end of message, untouched,
  *	when the MTA has no DATA step: milter protocol before version 4).
  *
+ *	A thread checks Redis's persistence settings at start and every
+ *	[redis] durable_check_interval (common/durable.c) and warns about any
+ *	that can lose accepted mail. With [redis] require_durable = yes the
+ *	milter does not start on them, and answers 451 to every mail while
+ *	they last (or while they are not known).
+ *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
  *	recipient is left) and an X-Intake-Id header names the envelope.

@@ -28,6 +28,12 @@
  *	(locked, disk full) is not the entry's fault: the batch is rolled
  *	back and retried with backoff, without counting a delivery.
  *
+ *	At start and every [redis] durable_check_interval it checks Redis's
+ *	persistence settings (common/durable.c) and warns about any that can
+ *	lose accepted mail; with [redis] require_durable = yes it does not
+ *	start on them, but once running it goes on draining whatever it
+ *	hears. Redis at maxmemory does not stop it draining (worker/queue.c).
+ *
  *	-c FILE	configuration (default /etc/intake/intake.conf)
  *	-f	stay in the foreground (for systemd); otherwise detach
  *	-t	check the configuration (and templates), exit 0 or 1
