@@ -50,10 +50,11 @@
  *	idle connection or makes a new one; redisq_pool_put() gives it back.
  *	The pool's lock is held only to take or give back, never during
  *	network I/O. The connections of a pool share one backoff: once one
- *	of them failed, new connects of the others fail at once until the
- *	backoff ends, and then only one of them tries (the others still fail
- *	at once while it does), so that a hundred SMTP sessions do not each
- *	wait a connect timeout while Redis is away.
+ *	of them failed, the others fail at once until the backoff ends (an
+ *	open one is dropped unused: Redis may hang rather than refuse), and
+ *	then only one of them tries (the others still fail at once while it
+ *	does), so that a hundred SMTP sessions do not each wait a timeout
+ *	while Redis is away.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -181,6 +182,31 @@ static int may_connect(struct redisq *rq, char **why)
     return rc;
 }
 
+static int connect_now(struct redisq *rq, char **why);
+
+/*
+ * ready - connect when there is no connection. While the backoff of a
+ * pool runs (another of its connections failed: Redis may hang), an open
+ * connection is dropped unused rather than waited on for a timeout.
+ */
+static int ready(struct redisq *rq, char **why)
+{
+    *why = NULL;
+    rq->code[0] = 0;
+    if (rq->ctx && rq->bo != &rq->own) {
+	gint64  next_try;
+
+	g_mutex_lock(&rq->bo->lock);
+	next_try = rq->bo->next_try;
+	g_mutex_unlock(&rq->bo->lock);
+	if (next_try && g_get_monotonic_time() < next_try)
+	    drop(rq);
+    }
+    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+	return -1;
+    return 0;
+}
+
 static int connect_now(struct redisq *rq, char **why)
 {
     const struct intake_config *cfg = rq->cfg;
@@ -275,9 +301,7 @@ redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...)
     va_list ap;
     redisReply *r;
 
-    *why = NULL;
-    rq->code[0] = 0;
-    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+    if (ready(rq, why) < 0)
 	return NULL;
     va_start(ap, fmt);
     r = redisvCommand(rq->ctx, fmt, ap);
@@ -290,9 +314,7 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
 {
     redisReply *r;
 
-    *why = NULL;
-    rq->code[0] = 0;
-    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+    if (ready(rq, why) < 0)
 	return NULL;
     r = redisCommandArgv(rq->ctx, argc, argv, lens);
     return check_reply(rq, r, why);
