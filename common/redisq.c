@@ -54,7 +54,8 @@
  *	open one is dropped unused: Redis may hang rather than refuse), and
  *	then only one of them tries (the others still fail at once while it
  *	does), so that a hundred SMTP sessions do not each wait a timeout
- *	while Redis is away.
+ *	while Redis is away. What ends a backoff is the first reply on a new
+ *	connection, not the connect: a hung Redis still accepts connections.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ struct redisq {
     struct backoff *bo;			/* &own, or the pool's */
     struct backoff own;
     int     timeout_ms;			/* command timeout; 0: [redis] timeout */
+    gboolean fresh;			/* connected, no reply yet */
     char    code[32];			/* first word of the last error reply */
 };
 
@@ -260,12 +262,20 @@ static int connect_now(struct redisq *rq, char **why)
 	}
 	freeReplyObject(r);
     }
+    /* A hung Redis still accepts connections: only a reply ends the backoff. */
+    rq->fresh = TRUE;
+    return 0;
+}
+
+/* answered - a fresh connection's first reply ends the backoff */
+static void answered(struct redisq *rq)
+{
+    rq->fresh = FALSE;
     g_mutex_lock(&rq->bo->lock);
     rq->bo->backoff_ms = 0;
     rq->bo->next_try = 0;
     g_clear_pointer(&rq->bo->last_error, g_free);
     g_mutex_unlock(&rq->bo->lock);
-    return 0;
 }
 
 static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
@@ -284,15 +294,20 @@ static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
 	g_strlcpy(rq->code, r->str, MIN(n + 1, sizeof(rq->code)));
 	freeReplyObject(r);
 	if (g_strv_contains(reconnect_codes, rq->code)) {
+	    /* The wrong server, or not ready: the backoff goes on growing. */
 	    char   *t = g_strconcat(text, " (reconnecting)", NULL);
 
 	    g_free(text);
 	    fail_connect(rq, why, t);
-	} else {
-	    *why = text;
+	    return NULL;
 	}
+	if (rq->fresh)
+	    answered(rq);
+	*why = text;
 	return NULL;
     }
+    if (rq->fresh)
+	answered(rq);
     return r;
 }
 

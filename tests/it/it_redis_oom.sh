@@ -27,9 +27,7 @@ h_milter_start "$C" || exit 1
 B=$(h_free_port)
 F=$(h_free_port)
 h_postfix_start back "$B" "smtpd_milters=unix:$T/milter.sock" || exit 1
-# FRONT retries only when flushed (long backoff), so the retry is under the test's control.
-h_postfix_start front "$F" "virtual_mailbox_domains=" "relayhost=[127.0.0.1]:$B" \
-    "queue_run_delay=1h" "minimal_backoff_time=1h" "maximal_backoff_time=1h" || exit 1
+h_postfix_front front "$F" "$B" || exit 1
 
 # xadd_refused: (a condition) Redis refuses an XADD with OOM now.
 xadd_refused() {

@@ -28,8 +28,7 @@ h_milter_start "$T/intake.conf" || exit 1
 B=$(h_free_port)
 F=$(h_free_port)
 h_postfix_start back "$B" "smtpd_milters=unix:$T/milter.sock" || exit 1
-h_postfix_start front "$F" "virtual_mailbox_domains=" "relayhost=[127.0.0.1]:$B" \
-    "queue_run_delay=1h" "minimal_backoff_time=1h" "maximal_backoff_time=1h" || exit 1
+h_postfix_front front "$F" "$B" || exit 1
 
 # Fill the milter's pool: 10 sessions at once straight to the back.
 h_send_source "$B" 60 support@example.test || h_die "back did not accept the first 60 mails"
