@@ -3,13 +3,15 @@
 # and still serves what draining needs (XREADGROUP, XAUTOCLAIM, XPENDING, XACK, XDEL, HDEL):
 #   smtp-source -> FRONT postfix (no milter, relays) -> BACK postfix (+ intake-milter) -> Maildir
 #   1. 20 mails with a worker running: 20 tickets (the group exists). Worker stopped; 30 more
-#      mails and one corrupt entry wait in the stream.
+#      mails and one corrupt entry wait in the stream, and one pending entry without fields
+#      (what a crash between the XDEL and the XACK of an acknowledgement leaves).
 #   2. maxmemory lowered with CONFIG SET until an XADD fails. 25 more mails: the milter answers
 #      451 ("OOM" in its log), the front keeps all 25 deferred, the stream does not grow.
 #   3. The worker is started again, still at maxmemory: it drains the backlog (50 tickets, no
-#      failed read: a worker that ran XGROUP CREATE before reading never would), and the corrupt
-#      entry cannot reach the dead letters (their XADD is refused): the worker logs Redis's OOM
-#      error for it (not the DISCARD that followed), and it stays pending.
+#      failed read: a worker that ran XGROUP CREATE before reading never would; acknowledging
+#      without MULTI, which Redis refuses then), the entry without fields is acknowledged, and
+#      the corrupt entry cannot reach the dead letters (their XADD is refused): the worker logs
+#      Redis's OOM error for it (not the DISCARD that followed), and it stays pending.
 #   4. maxmemory raised: the front's flush delivers the 25; 75 tickets, one per mail, the customer
 #      Message-IDs exactly those Postfix delivered; the corrupt entry now in the dead letters.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -39,6 +41,12 @@ h_worker_start "$C" || exit 1
 h_send_source "$F" 20 support@example.test || h_die "front did not accept the first 20 mails"
 h_wait_for "h_worker_drained '$C' 20" 120 "20 mails: 20 tickets"
 h_worker_stop
+# What a crash between queue_ack's XDEL and XACK leaves: a pending entry without fields.
+GONE=$(h_redis_cli XADD intake:envelopes '*' v 1 envelope '{}')
+h_redis_cli XREADGROUP GROUP intake test COUNT 1 STREAMS intake:envelopes '>' > /dev/null
+h_redis_cli XDEL intake:envelopes "$GONE" > /dev/null
+h_assert_eq "1 $GONE" "$(h_pending_count) $(h_redis_cli XPENDING intake:envelopes intake - + 10 | head -n 1)" \
+    "entry $GONE: pending to the worker, deleted"
 h_send_source "$F" 30 support@example.test || h_die "front did not accept the next 30 mails"
 h_wait_for '[ "$(h_xlen)" -eq 30 ] && [ "$(h_postfix_queue_count front)" -eq 0 ]' 120 \
     "worker stopped: 30 mails wait in the stream"
@@ -72,6 +80,8 @@ h_worker_start "$C" || exit 1
 h_wait_for "[ \"\$(h_tickets_count '$C')\" -eq 50 ] && [ \"\$(h_xlen)\" -eq 1 ] && [ \"\$(h_pending_count)\" -eq 1 ]" 120 \
     "at maxmemory, the restarted worker drained the backlog: 50 tickets, only the corrupt entry left"
 h_check '! _h_worker_log | grep -q "queue: "' "worker: no read failed at maxmemory"
+h_assert_eq "$BAD" "$(h_redis_cli XPENDING intake:envelopes intake - + 10 | head -n 1)" \
+    "the deleted pending entry was acknowledged at maxmemory; only the corrupt one is pending"
 h_wait_for '_h_worker_log | grep -q "entry $BAD: cannot move to the dead-letter stream: .*OOM command not allowed"' 30 \
     "worker: the dead-letter move is refused, and the log names Redis's OOM error"
 h_check '! _h_worker_log | grep -q "DISCARD"' "worker: the error is not DISCARD's"
