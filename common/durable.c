@@ -7,6 +7,7 @@
  *
  *	struct durable *durable_new(cfg)
  *	int	durable_update(d, rq, &why)
+ *	int	durable_start(d, rq)
  *	enum durable_state durable_state(d)
  *	int	durable_refuse(d)
  *	struct durable *durable_free(d)
@@ -37,8 +38,12 @@
  *	Redis did not answer: the state stays what it was). durable_state()
  *	is the last known state (DURABLE_UNKNOWN before the first answer).
  *	durable_refuse() is true when [redis] require_durable is set and the
- *	last answer was not DURABLE_YES: the milter then answers 451 to
- *	every mail, and neither daemon starts.
+ *	last answer was not DURABLE_YES (or none came yet): the milter then
+ *	answers 451 to every mail. durable_start() is a daemon's first check:
+ *	-1 (logged) when it must not start, because Redis answered with
+ *	settings durable_refuse() refuses; 0 otherwise, also when Redis did
+ *	not answer (a Redis that is down is not a reason not to start; the
+ *	daemon checks again when it answers).
  *
  *	Neither function is thread-safe on one durable; durable_state() of
  *	a durable another thread updates must be read through the caller's
@@ -234,6 +239,23 @@ int     durable_update(struct durable *d, struct redisq *rq, char **why)
     d->state = state;
     g_free(d->risks);
     d->risks = risks;
+    return 0;
+}
+
+int     durable_start(struct durable *d, struct redisq *rq)
+{
+    g_autofree char *why = NULL;
+
+    if (durable_update(d, rq, &why) < 0) {
+	msg_info("cannot check redis's persistence settings yet (%s); checking when it answers",
+		 why);
+	return 0;
+    }
+    if (durable_refuse(d)) {
+	msg_error("not starting: redis %s does not keep accepted mail safely (see above) and"
+		  " [redis] require_durable = yes in %s", d->cfg->redis_server, d->cfg->path);
+	return -1;
+    }
     return 0;
 }
 

@@ -21,6 +21,7 @@ struct durable;
 struct durable *durable_new(const struct intake_config *cfg);
 struct durable *durable_free(struct durable *d);
 int     durable_update(struct durable *d, struct redisq *rq, char **why);
+int     durable_start(struct durable *d, struct redisq *rq);
 enum durable_state durable_state(const struct durable *d);
 int     durable_refuse(const struct durable *d);
 

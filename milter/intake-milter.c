@@ -341,34 +341,34 @@ static struct smfiDesc filter = {
 /*	Durability check						    */
 /* ---------------------------------------------------------------- */
 
-/* check_durable - check now; returns the time until the next check (ms) */
-static int check_durable(struct redisq *rq, gboolean *answered)
+/*
+ * check_durable - check now; returns the time until the next check (ms).
+ * With require_durable, mail is refused until an answer says "durable";
+ * when Redis does not answer, the last answer stands (XADD fails anyway).
+ */
+static int check_durable(struct redisq *rq)
 {
     g_autofree char *why = NULL;
+    int     rc = durable_update(durable, rq, &why);
 
-    *answered = durable_update(durable, rq, &why) == 0;
-    if (!*answered) {
+    g_atomic_int_set(&durable_refused, durable_refuse(durable));
+    if (rc < 0) {
 	msg_debug("cannot check redis's persistence settings now: %s", why);
-	/* Not known: with require_durable, unknown is refused. */
-	if (durable_state(durable) == DURABLE_UNKNOWN)
-	    g_atomic_int_set(&durable_refused, cfg->redis_require_durable);
 	return MIN(5000, cfg->redis_durable_check_ms);
     }
-    g_atomic_int_set(&durable_refused, durable_refuse(durable));
     return cfg->redis_durable_check_ms;
 }
 
 static gpointer check_main(gpointer data)
 {
     struct redisq *rq = data;
-    gboolean answered;
 
     g_mutex_lock(&check_lock);
     while (!check_stop) {
 	gint64  end;
 
 	g_mutex_unlock(&check_lock);
-	end = g_get_monotonic_time() + (gint64) check_durable(rq, &answered) * 1000;
+	end = g_get_monotonic_time() + (gint64) check_durable(rq) * 1000;
 	g_mutex_lock(&check_lock);
 	while (!check_stop && g_cond_wait_until(&check_cond, &check_lock, end))
 	    continue;
@@ -400,20 +400,17 @@ int     main(int argc, char **argv)
     pool = redisq_pool_new(cfg);
     durable = durable_new(cfg);
     {
-	/* Refuse to start on settings known to be unsafe; Redis down is no reason. */
 	struct redisq *rq = redisq_new(cfg);
-	gboolean answered;
+	int     refuse = durable_start(durable, rq);
 
-	check_durable(rq, &answered);
 	redisq_free(rq);
-	if (answered && durable_refuse(durable)) {
-	    msg_error("not starting: redis %s does not keep accepted mail safely (see above)"
-		      " and [redis] require_durable = yes in %s", cfg->redis_server, cfg->path);
+	if (refuse < 0) {
 	    durable = durable_free(durable);
 	    pool = redisq_pool_free(pool);
 	    cfg = config_free(cfg);
 	    return 1;
 	}
+	g_atomic_int_set(&durable_refused, durable_refuse(durable));
     }
 
     if (smfi_register(filter) == MI_FAILURE)

@@ -274,13 +274,11 @@ static int worker_start(struct worker *w)
 			   : g_get_host_name());
     w->q = queue_new(w->cfg, w->consumer);
     w->durable = durable_new(w->cfg);
-    check_durable(w);
-    if (durable_refuse(w->durable)) {
-	msg_error("not starting: redis %s does not keep accepted mail safely (see above) and"
-		  " [redis] require_durable = yes in %s", w->cfg->redis_server, w->cfg->path);
+    if (durable_start(w->durable, queue_redis(w->q)) < 0) {
 	worker_stop(w);
 	return -1;
     }
+    w->durable_next = 0;		/* again soon: Redis may not have answered */
     w->pl.cfg = w->cfg;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     check_templates(w->cfg, w->pl.templates, &errors);

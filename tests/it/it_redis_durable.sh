@@ -8,7 +8,8 @@
 #   - at start with unsafe settings and require_durable = yes: neither daemon starts (exit 1,
 #     saying why); with require_durable = no both start and warn;
 #   - CONFIG denied to the user (ACL): the check falls back to INFO and says once that it cannot
-#     tell appendfsync; with require_durable = yes the milter refuses to start.
+#     tell appendfsync; with require_durable = yes the milter refuses to start;
+#   - Redis down at start: both start (require_durable = yes), and work once it is back.
 # Every mail accepted became exactly one ticket; none refused reached the stream.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
@@ -110,3 +111,15 @@ h_assert_eq 1 "$(grep -c 'cannot tell whether' "$T/milter.log")" \
 h_redis_cli ACL SETUSER default +config > /dev/null
 h_milter_stop
 h_assert_eq 2 "$(h_xlen)" "stream: mails 4 and 5 queued (no worker running)"
+
+# Redis down at start is no reason not to start, even with require_durable: the check is made
+# when it answers (until then the milter refuses mail, as it would anyway).
+h_redis_stop
+h_milter_start "$C" || exit 1
+h_worker_start "$C" || exit 1
+h_pass "redis down: both daemons start with require_durable = yes"
+h_redis_start || exit 1
+h_wait_for "[[ \"\$(send 6)\" == *' 250 '* ]]" 30 "redis back and durable: mail 6 accepted"
+h_wait_for "h_worker_drained '$C' 5" 60 "worker: mails 4, 5 and 6 ticketed too (5 tickets)"
+h_worker_stop
+h_milter_stop
