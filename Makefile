@@ -40,10 +40,12 @@ LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
-	    common/envelope.c common/redisq.c common/enqueue.c common/daemon.c
+	    common/envelope.c common/redisq.c common/stream.c common/durable.c \
+	    common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
-	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/checkconf.c
+	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
+	    worker/checkconf.c
 WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/maint.c worker/stage_decode.c \
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
@@ -51,7 +53,7 @@ CTL      := worker/intakectl.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
 # libmilter) and common/; every other unit test links the worker's library too.
-UNIT_COMMON := test_addr test_config test_envelope test_corpus
+UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable
 UNIT_MILTER := test_mctx
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))

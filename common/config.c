@@ -118,6 +118,9 @@ static const struct ckey redis_keys[] = {
     {"stream", CT_STRING, CFG(redis_stream), "intake:envelopes"},
     {"dead_stream", CT_STRING, CFG(redis_dead_stream), "intake:dead"},
     {"timeout", CT_DURATION, CFG(redis_timeout_ms), "2s", NULL, 10, 600000},
+    {"require_durable", CT_BOOL, CFG(redis_require_durable), "no"},
+    {"durable_check_interval", CT_DURATION, CFG(redis_durable_check_ms), "5m", NULL, 1000,
+    86400000},
     {0},
 };
 

@@ -57,6 +57,8 @@ struct intake_config {
     char   *redis_stream;
     char   *redis_dead_stream;
     int     redis_timeout_ms;
+    gboolean redis_require_durable;
+    int     redis_durable_check_ms;
 
     /* [worker] */
     char   *worker_group;

@@ -4,10 +4,10 @@
  * SYNOPSIS
  *	char   *enqueue_envelope(rq, stream, env, raw, &why)
  * DESCRIPTION
- *	enqueue_envelope() adds one entry to the stream with the fields
- *	"v" (the envelope version), "envelope" (the JSON, without its text),
- *	"text" (the body text, UTF-8) and "raw" (the first raw_size bytes of
- *	raw, the original message); see docs/envelope.md. It returns the
+ *	enqueue_envelope() adds one entry to the stream with the fields of
+ *	common/stream.h: the envelope version, the JSON without its text,
+ *	the body text (UTF-8) and the first raw_size bytes of raw, the
+ *	original message; see docs/envelope.md. It returns the
  *	entry id (g_free) once Redis has answered, or NULL and *why (g_free).
  *	Used by intake-milter and by every other way mail enters Intake.
  */
@@ -16,6 +16,7 @@
 
 #include "envelope.h"
 #include "enqueue.h"
+#include "stream.h"
 
 char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
 			 const char *raw, char **why)
@@ -24,9 +25,10 @@ char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
     gsize   text_len;
     char   *json = envelope_encode(env, &text, &text_len);
     g_autofree char *v = g_strdup_printf("%d", ENVELOPE_VERSION);
-    const char *argv[] = {"XADD", stream, "*", "v", v, "envelope", json, "text", text,
-	"raw", raw ? raw : ""};
-    size_t  lens[] = {4, strlen(stream), 1, 1, strlen(v), 8, 0, 4, text_len, 3,
+    const char *argv[] = {"XADD", stream, "*", STREAM_VERSION, v, STREAM_ENVELOPE, json,
+	STREAM_TEXT, text, STREAM_RAW, raw ? raw : ""};
+    size_t  lens[] = {4, strlen(stream), 1, strlen(STREAM_VERSION), strlen(v),
+	strlen(STREAM_ENVELOPE), 0, strlen(STREAM_TEXT), text_len, strlen(STREAM_RAW),
 	raw ? envelope_raw_size(env) : 0};
     redisReply *r;
     char   *id = NULL;

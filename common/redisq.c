@@ -6,6 +6,9 @@
  *	struct redisq *redisq_free(rq)
  *	redisReply *redisq_command(rq, &why, fmt, ...)
  *	redisReply *redisq_argv(rq, &why, argc, argv, lens)
+ *	redisReply *redisq_run(rq, &why, arg, ..., NULL)
+ *	redisReply *redisq_vrun(rq, &why, first, ap)
+ *	int	redisq_error_is(rq, code)
  *	int	redisq_ok(rq)
  *	void	redisq_set_timeout(rq, ms)
  *	char   *redisq_describe(cfg)
@@ -26,14 +29,33 @@
  *
  *	redisq_command() and redisq_argv() return the reply (owned by the
  *	caller: freeReplyObject()) or NULL with *why set (g_free) to a text
- *	fit for a log line. An error reply from the server is returned as a
- *	NULL with *why "server said: ...". A connection whose command failed
- *	on I/O is dropped: its state is unknown.
+ *	fit for a log line. redisq_run() is redisq_argv() for a command
+ *	whose arguments are C strings, listed up to a NULL (at most 32);
+ *	redisq_vrun() takes them as a va_list.
+ *	An error reply from the server is returned as a
+ *	NULL with *why "server said: ..."; redisq_error_is(rq, "NOGROUP")
+ *	then tells whether it began with that code (the first word of the
+ *	reply; false after a success or an I/O failure).
+ *
+ *	A connection whose command failed on I/O is dropped: its state is
+ *	unknown. So is one whose server answered READONLY, MASTERDOWN,
+ *	LOADING or UNBLOCKED: after a failover the old primary (now a replica)
+ *	keeps the connection open and refuses every write; only a new
+ *	connection, after the backoff, reaches whatever the configured
+ *	address names now (a moved DNS name, virtual IP or socket). NOREPLICAS
+ *	(min-replicas-to-write not met) and OOM come from the right server:
+ *	the command fails, the connection stays.
  *
  *	A pool hands out connections to threads: redisq_pool_get() takes an
  *	idle connection or makes a new one; redisq_pool_put() gives it back.
  *	The pool's lock is held only to take or give back, never during
- *	network I/O.
+ *	network I/O. The connections of a pool share one backoff: once one
+ *	of them failed, the others fail at once until the backoff ends (an
+ *	open one is dropped unused: Redis may hang rather than refuse), and
+ *	then only one of them tries (the others still fail at once while it
+ *	does), so that a hundred SMTP sessions do not each wait a timeout
+ *	while Redis is away. What ends a backoff is the first reply on a new
+ *	connection, not the connect: a hung Redis still accepts connections.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -46,26 +68,60 @@
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	1000
 
+/* When the next connect may be tried; one per connection, or one per pool. */
+struct backoff {
+    GMutex  lock;
+    gint64  next_try;			/* monotonic us: no connect before */
+    int     backoff_ms;			/* 0: the last connect succeeded */
+    char   *last_error;
+};
+
 struct redisq {
     const struct intake_config *cfg;
     redisContext *ctx;
-    gint64  next_try;			/* monotonic us: no connect before */
-    int     backoff_ms;
+    struct backoff *bo;			/* &own, or the pool's */
+    struct backoff own;
     int     timeout_ms;			/* command timeout; 0: [redis] timeout */
-    char   *last_error;
+    gboolean fresh;			/* connected, no reply yet */
+    char    code[32];			/* first word of the last error reply */
 };
+
+/* Replies after which this connection cannot be right again (see above). */
+static const char *const reconnect_codes[] = {"READONLY", "MASTERDOWN", "LOADING",
+"UNBLOCKED", NULL};
+
+static void backoff_init(struct backoff *bo)
+{
+    g_mutex_init(&bo->lock);
+    bo->next_try = 0;
+    bo->backoff_ms = 0;
+    bo->last_error = NULL;
+}
+
+static void backoff_clear(struct backoff *bo)
+{
+    g_free(bo->last_error);
+    g_mutex_clear(&bo->lock);
+}
 
 char   *redisq_describe(const struct intake_config *cfg)
 {
     return g_strdup(cfg->redis_server);
 }
 
-struct redisq *redisq_new(const struct intake_config *cfg)
+static struct redisq *redisq_new_shared(const struct intake_config *cfg, struct backoff *bo)
 {
     struct redisq *rq = g_new0(struct redisq, 1);
 
     rq->cfg = cfg;
+    backoff_init(&rq->own);
+    rq->bo = bo ? bo : &rq->own;
     return rq;
+}
+
+struct redisq *redisq_new(const struct intake_config *cfg)
+{
+    return redisq_new_shared(cfg, NULL);
 }
 
 struct redisq *redisq_free(struct redisq *rq)
@@ -74,7 +130,7 @@ struct redisq *redisq_free(struct redisq *rq)
 	return NULL;
     if (rq->ctx)
 	redisFree(rq->ctx);
-    g_free(rq->last_error);
+    backoff_clear(&rq->own);
     g_free(rq);
     return NULL;
 }
@@ -87,15 +143,70 @@ static void drop(struct redisq *rq)
     }
 }
 
+/* fail_connect - drop the connection, start or double the backoff; *why = text */
 static int fail_connect(struct redisq *rq, char **why, char *text)
 {
+    struct backoff *bo = rq->bo;
+
     drop(rq);
-    rq->backoff_ms = rq->backoff_ms ? MIN(rq->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
-    rq->next_try = g_get_monotonic_time() + (gint64) rq->backoff_ms * 1000;
-    g_free(rq->last_error);
-    rq->last_error = g_strdup(text);
+    g_mutex_lock(&bo->lock);
+    bo->backoff_ms = bo->backoff_ms ? MIN(bo->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
+    bo->next_try = g_get_monotonic_time() + (gint64) bo->backoff_ms * 1000;
+    g_free(bo->last_error);
+    bo->last_error = g_strdup(text);
+    g_mutex_unlock(&bo->lock);
     *why = text;
     return -1;
+}
+
+/*
+ * may_connect - 0 when this connection may try to connect now; -1 and
+ * *why while the (shared) backoff runs. After a failure, the one caller
+ * that finds the backoff over pushes it on by a connect timeout: it is
+ * the probe, the others keep failing at once until it has an answer.
+ */
+static int may_connect(struct redisq *rq, char **why)
+{
+    struct backoff *bo = rq->bo;
+    gint64  now = g_get_monotonic_time();
+    int     rc = 0;
+
+    g_mutex_lock(&bo->lock);
+    if (bo->next_try && now < bo->next_try) {
+	*why = g_strdup_printf("redis %s unavailable (%s); next attempt in %d ms",
+			       rq->cfg->redis_server, bo->last_error ? bo->last_error : "?",
+			       (int) ((bo->next_try - now) / 1000));
+	rc = -1;
+    } else if (bo->backoff_ms) {
+	bo->next_try = now + (gint64) (rq->cfg->redis_timeout_ms + bo->backoff_ms) * 1000;
+    }
+    g_mutex_unlock(&bo->lock);
+    return rc;
+}
+
+static int connect_now(struct redisq *rq, char **why);
+
+/*
+ * ready - connect when there is no connection. While the backoff of a
+ * pool runs (another of its connections failed: Redis may hang), an open
+ * connection is dropped unused rather than waited on for a timeout.
+ */
+static int ready(struct redisq *rq, char **why)
+{
+    *why = NULL;
+    rq->code[0] = 0;
+    if (rq->ctx && rq->bo != &rq->own) {
+	gint64  next_try;
+
+	g_mutex_lock(&rq->bo->lock);
+	next_try = rq->bo->next_try;
+	g_mutex_unlock(&rq->bo->lock);
+	if (next_try && g_get_monotonic_time() < next_try)
+	    drop(rq);
+    }
+    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+	return -1;
+    return 0;
 }
 
 static int connect_now(struct redisq *rq, char **why)
@@ -105,12 +216,8 @@ static int connect_now(struct redisq *rq, char **why)
     g_autofree char *host = NULL;
     redisReply *r;
 
-    if (rq->next_try && g_get_monotonic_time() < rq->next_try) {
-	*why = g_strdup_printf("redis %s unavailable (%s); next attempt in %d ms",
-			       cfg->redis_server, rq->last_error ? rq->last_error : "?",
-			       (int) ((rq->next_try - g_get_monotonic_time()) / 1000));
+    if (may_connect(rq, why) < 0)
 	return -1;
-    }
     if (g_str_has_prefix(cfg->redis_server, "unix:")) {
 	rq->ctx = redisConnectUnixWithTimeout(cfg->redis_server + 5, tv);
     } else {
@@ -155,26 +262,52 @@ static int connect_now(struct redisq *rq, char **why)
 	}
 	freeReplyObject(r);
     }
-    rq->backoff_ms = 0;
-    rq->next_try = 0;
+    /* A hung Redis still accepts connections: only a reply ends the backoff. */
+    rq->fresh = TRUE;
     return 0;
+}
+
+/* answered - a fresh connection's first reply ends the backoff */
+static void answered(struct redisq *rq)
+{
+    rq->fresh = FALSE;
+    g_mutex_lock(&rq->bo->lock);
+    rq->bo->backoff_ms = 0;
+    rq->bo->next_try = 0;
+    g_clear_pointer(&rq->bo->last_error, g_free);
+    g_mutex_unlock(&rq->bo->lock);
 }
 
 static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
 {
     if (r == NULL) {
-	*why = g_strdup_printf("redis %s: %s", rq->cfg->redis_server,
-			       rq->ctx->errstr[0] ? rq->ctx->errstr : "connection lost");
 	/* Retry the connection soon, but not in a tight loop. */
-	fail_connect(rq, why, *why);
+	fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->cfg->redis_server,
+			       rq->ctx->errstr[0] ? rq->ctx->errstr : "connection lost"));
 	return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-	*why = g_strdup_printf("redis %s: server said: %.*s", rq->cfg->redis_server,
-			       (int) MIN(r->len, 500), r->str);
+	size_t  n = strcspn(r->str, " ");
+	char   *text = g_strdup_printf("redis %s: server said: %.*s", rq->cfg->redis_server,
+				       (int) MIN(r->len, 500), r->str);
+
+	g_strlcpy(rq->code, r->str, MIN(n + 1, sizeof(rq->code)));
 	freeReplyObject(r);
+	if (g_strv_contains(reconnect_codes, rq->code)) {
+	    /* The wrong server, or not ready: the backoff goes on growing. */
+	    char   *t = g_strconcat(text, " (reconnecting)", NULL);
+
+	    g_free(text);
+	    fail_connect(rq, why, t);
+	    return NULL;
+	}
+	if (rq->fresh)
+	    answered(rq);
+	*why = text;
 	return NULL;
     }
+    if (rq->fresh)
+	answered(rq);
     return r;
 }
 
@@ -183,8 +316,7 @@ redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...)
     va_list ap;
     redisReply *r;
 
-    *why = NULL;
-    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+    if (ready(rq, why) < 0)
 	return NULL;
     va_start(ap, fmt);
     r = redisvCommand(rq->ctx, fmt, ap);
@@ -197,11 +329,41 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
 {
     redisReply *r;
 
-    *why = NULL;
-    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+    if (ready(rq, why) < 0)
 	return NULL;
     r = redisCommandArgv(rq->ctx, argc, argv, lens);
     return check_reply(rq, r, why);
+}
+
+redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap)
+{
+    const char *argv[32];
+    size_t  lens[32];
+    int     argc = 0;
+
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+	g_assert(argc < 32);
+	argv[argc] = a;
+	lens[argc++] = strlen(a);
+    }
+    return redisq_argv(rq, why, argc, argv, lens);
+}
+
+redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
+{
+    va_list ap;
+    redisReply *r;
+
+    va_start(ap, first);
+    r = redisq_vrun(rq, why, first, ap);
+    va_end(ap);
+    return r;
+}
+
+/* redisq_error_is - the last command failed with an error reply beginning with code */
+int     redisq_error_is(const struct redisq *rq, const char *code)
+{
+    return strcmp(rq->code, code) == 0;
 }
 
 /* redisq_set_timeout - a longer command timeout, for blocking reads */
@@ -228,7 +390,7 @@ struct redisq_pool {
     const struct intake_config *cfg;
     GMutex  lock;
     GPtrArray *idle;
-    /* Shared backoff: after one connection fails, others fail fast too. */
+    struct backoff bo;			/* shared by every connection of the pool */
 };
 
 struct redisq_pool *redisq_pool_new(const struct intake_config *cfg)
@@ -238,9 +400,11 @@ struct redisq_pool *redisq_pool_new(const struct intake_config *cfg)
     pool->cfg = cfg;
     g_mutex_init(&pool->lock);
     pool->idle = g_ptr_array_new();
+    backoff_init(&pool->bo);
     return pool;
 }
 
+/* Every connection must have been given back: they point at pool->bo. */
 struct redisq_pool *redisq_pool_free(struct redisq_pool *pool)
 {
     if (pool == NULL)
@@ -249,6 +413,7 @@ struct redisq_pool *redisq_pool_free(struct redisq_pool *pool)
 	redisq_free(g_ptr_array_index(pool->idle, i));
     g_ptr_array_free(pool->idle, TRUE);
     g_mutex_clear(&pool->lock);
+    backoff_clear(&pool->bo);
     g_free(pool);
     return NULL;
 }
@@ -261,7 +426,7 @@ struct redisq *redisq_pool_get(struct redisq_pool *pool)
     if (pool->idle->len > 0)
 	rq = g_ptr_array_steal_index(pool->idle, pool->idle->len - 1);
     g_mutex_unlock(&pool->lock);
-    return rq ? rq : redisq_new(pool->cfg);
+    return rq ? rq : redisq_new_shared(pool->cfg, &pool->bo);
 }
 
 void    redisq_pool_put(struct redisq_pool *pool, struct redisq *rq)

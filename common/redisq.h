@@ -2,6 +2,7 @@
 #ifndef INTAKE_REDISQ_H
 #define INTAKE_REDISQ_H
 
+#include <stdarg.h>
 #include <hiredis/hiredis.h>
 #include "config.h"
 
@@ -12,6 +13,10 @@ struct redisq *redisq_free(struct redisq *rq);
 redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...);
 redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
 			const size_t *lens);
+redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
+	G_GNUC_NULL_TERMINATED;
+redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap);
+int     redisq_error_is(const struct redisq *rq, const char *code);
 int     redisq_ok(struct redisq *rq);
 void    redisq_set_timeout(struct redisq *rq, int ms);
 char   *redisq_describe(const struct intake_config *cfg);

@@ -19,6 +19,12 @@
  *	of message, untouched, when the MTA has no DATA step: milter protocol
  *	before version 4).
  *
+ *	A thread checks Redis's persistence settings at start and every
+ *	[redis] durable_check_interval (common/durable.c) and warns about any
+ *	that can lose accepted mail. With [redis] require_durable = yes the
+ *	milter does not start on them, and answers 451 to every mail while
+ *	they last (or while they are not known).
+ *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
  *	recipient is left) and an X-Intake-Id header names the envelope.
@@ -58,6 +64,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "durable.h"
 #include "enqueue.h"
 #include "envelope.h"
 #include "log.h"
@@ -88,6 +95,20 @@ struct conn {
     struct mctx *mc;
     struct generation *gen;
 };
+
+/*
+ * Redis's persistence settings are checked by a thread of their own (at
+ * start, then every [redis] durable_check_interval), never on the
+ * per-message path: that reads one atomic flag.
+ */
+static struct durable *durable;		/* the check thread's, after start */
+static struct generation *durable_gen;	/* whose configuration durable follows */
+static struct redisq *durable_rq;
+static gint durable_refused;		/* atomic: require_durable and not durable */
+static GThread *check_thread;
+static GMutex check_lock;
+static GCond check_cond;
+static gboolean check_stop;
 
 /* What we ask of the MTA: nothing we do not use. */
 #define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
@@ -340,6 +361,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     if (mctx_oversize_reject(mc))
 	return too_big(ctx, mc);
+    if (g_atomic_int_get(&durable_refused))
+	return tempfail(ctx, mc, "redis is not known to keep accepted mail safely and"
+			" [redis] require_durable = yes (see the warning about its settings)");
     if ((env = mctx_envelope(mc)) == NULL)
 	return tempfail(ctx, mc, mctx_spool_error(mc) ? mctx_spool_error(mc)
 			: "cannot build the envelope");
@@ -439,6 +463,86 @@ static struct smfiDesc filter = {
     .xxfi_data = cb_data,
     .xxfi_negotiate = cb_negotiate,
 };
+
+/* ---------------------------------------------------------------- */
+/*	Durability check						    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * check_durable - check now; returns the time until the next check (ms).
+ * With require_durable, mail is refused until an answer says "durable";
+ * when Redis does not answer, the last answer stands (XADD fails anyway).
+ * After a SIGHUP the check follows the new generation's configuration
+ * (its Redis server, interval and require_durable).
+ */
+static int check_durable(void)
+{
+    g_autofree char *why = NULL;
+    struct generation *now = generation_current();
+    int     rc;
+
+    if (now != durable_gen) {
+	durable_free(durable);
+	redisq_free(durable_rq);
+	generation_unref(durable_gen);
+	durable_gen = now;
+	durable = durable_new(now->cfg);
+	durable_rq = redisq_new(now->cfg);
+    } else {
+	generation_unref(now);
+    }
+    rc = durable_update(durable, durable_rq, &why);
+    g_atomic_int_set(&durable_refused, durable_refuse(durable));
+    if (rc < 0) {
+	msg_debug("cannot check redis's persistence settings now: %s", why);
+	return MIN(5000, durable_gen->cfg->redis_durable_check_ms);
+    }
+    return durable_gen->cfg->redis_durable_check_ms;
+}
+
+static gpointer check_main(gpointer data)
+{
+    g_mutex_lock(&check_lock);
+    while (!check_stop) {
+	gint64  end;
+
+	g_mutex_unlock(&check_lock);
+	end = g_get_monotonic_time() + (gint64) check_durable() * 1000;
+	g_mutex_lock(&check_lock);
+	while (!check_stop && g_cond_wait_until(&check_cond, &check_lock, end))
+	    continue;
+    }
+    g_mutex_unlock(&check_lock);
+    return NULL;
+}
+
+/* check_start - the check thread, with the signals libmilter waits for blocked */
+static void check_start(void)
+{
+    sigset_t set, old;
+
+    durable_gen = generation_current();
+    durable_rq = redisq_new(durable_gen->cfg);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    check_thread = g_thread_new("durable", check_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void check_stop_now(void)
+{
+    g_mutex_lock(&check_lock);
+    check_stop = TRUE;
+    g_cond_signal(&check_cond);
+    g_mutex_unlock(&check_lock);
+    g_thread_join(check_thread);
+    durable = durable_free(durable);
+    durable_rq = redisq_free(durable_rq);
+    durable_gen = generation_unref(durable_gen);
+}
 
 /* ---------------------------------------------------------------- */
 /*	Signals and reload						    */
@@ -611,6 +715,19 @@ int     main(int argc, char **argv)
     socket_path = g_str_has_prefix(cfg->milter_socket, "unix:")
 	? g_strdup(cfg->milter_socket + 5) : NULL;
     pid_file = g_strdup(cfg->milter_pid_file);
+    durable = durable_new(cfg);
+    {
+	struct redisq *rq = redisq_new(cfg);
+	int     refuse = durable_start(durable, rq);
+
+	redisq_free(rq);
+	if (refuse < 0) {
+	    durable = durable_free(durable);
+	    cfg = config_free(cfg);
+	    return 1;
+	}
+	g_atomic_int_set(&durable_refused, durable_refuse(durable));
+    }
 
     if (smfi_register(filter) == MI_FAILURE)
 	msg_fatal("smfi_register failed");
@@ -639,7 +756,9 @@ int     main(int argc, char **argv)
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
     current = generation_new(cfg);
+    check_start();
     rc = run_milter(opt.config);
+    check_stop_now();
     msg_info("stopped");
     daemon_pid_file_remove(pid_file);
     if (socket_path)

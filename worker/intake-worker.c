@@ -28,6 +28,12 @@
  *	(locked, disk full) is not the entry's fault: the batch is rolled
  *	back and retried with backoff, without counting a delivery.
  *
+ *	At start and every [redis] durable_check_interval it checks Redis's
+ *	persistence settings (common/durable.c) and warns about any that can
+ *	lose accepted mail; with [redis] require_durable = yes it does not
+ *	start on them, but once running it goes on draining whatever it
+ *	hears. Redis at maxmemory does not stop it draining (worker/queue.c).
+ *
  *	-c FILE	configuration (default /etc/intake/intake.conf)
  *	-f	stay in the foreground (for systemd); otherwise detach
  *	-t	check the configuration, templates and store directory
@@ -55,6 +61,7 @@
 
 #include "checkconf.h"
 #include "daemon.h"
+#include "durable.h"
 #include "envelope.h"
 #include "log.h"
 #include "maint.h"
@@ -70,6 +77,8 @@ struct worker {
     struct intake_config *cfg;
     char   *consumer;
     struct queue *q;
+    struct durable *durable;		/* Redis's persistence settings */
+    gint64  durable_next;		/* monotonic ms: check them again */
     struct pipeline pl;
     struct outbox *outbox;
     struct maint *maint;
@@ -228,6 +237,27 @@ static void process_batch(struct worker *w, GPtrArray *entries)
 /* ---------------------------------------------------------------- */
 
 
+static void worker_stop(struct worker *w);
+
+/*
+ * check_durable - ask Redis for its persistence settings (durable.c logs
+ * what is wrong); again every [redis] durable_check_interval, or after
+ * 5 s while Redis does not answer. The worker goes on draining whatever
+ * it hears: stopping would leave the mail in the unsafe place longer.
+ */
+static void check_durable(struct worker *w)
+{
+    g_autofree char *why = NULL;
+    gint64  now = g_get_monotonic_time() / 1000;
+
+    if (durable_update(w->durable, queue_redis(w->q), &why) < 0) {
+	msg_debug("cannot check redis's persistence settings now: %s", why);
+	w->durable_next = now + MIN(5000, w->cfg->redis_durable_check_ms);
+    } else {
+	w->durable_next = now + w->cfg->redis_durable_check_ms;
+    }
+}
+
 static int worker_start(struct worker *w)
 {
     char   *why = NULL;
@@ -235,6 +265,13 @@ static int worker_start(struct worker *w)
 
     w->consumer = g_strdup(*w->cfg->worker_consumer ? w->cfg->worker_consumer
 			   : g_get_host_name());
+    w->q = queue_new(w->cfg, w->consumer);
+    w->durable = durable_new(w->cfg);
+    if (durable_start(w->durable, queue_redis(w->q)) < 0) {
+	worker_stop(w);
+	return -1;
+    }
+    w->durable_next = 0;		/* again soon: Redis may not have answered */
     w->pl.cfg = w->cfg;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     worker_config_check(w->cfg, problems);
@@ -246,19 +283,21 @@ static int worker_start(struct worker *w)
     if ((w->pl.store = store_open(w->cfg, &why)) == NULL) {
 	msg_error("cannot open the ticket store: %s", why);
 	g_free(why);
+	worker_stop(w);
 	return -1;
     }
     if ((w->maint = maint_start(w->cfg, &why)) == NULL) {
 	msg_error("cannot start store maintenance: %s", why);
 	g_free(why);
+	worker_stop(w);
 	return -1;
     }
     if ((w->outbox = outbox_start(w->cfg, &why)) == NULL) {
 	msg_error("cannot start the outbox: %s", why);
 	g_free(why);
+	worker_stop(w);
 	return -1;
     }
-    w->q = queue_new(w->cfg, w->consumer);
     return 0;
 }
 
@@ -267,6 +306,7 @@ static void worker_stop(struct worker *w)
     w->outbox = outbox_stop(w->outbox);
     w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
+    w->durable = durable_free(w->durable);
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
     g_clear_pointer(&w->consumer, g_free);
@@ -330,6 +370,7 @@ int     main(int argc, char **argv)
     }
     if (worker_start(&w) < 0) {
 	daemon_pid_file_remove(w.cfg->worker_pid_file);
+	config_free(w.cfg);
 	return 1;
     }
     msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
@@ -348,10 +389,10 @@ int     main(int argc, char **argv)
 	    reload(&w);
 	    pending = TRUE;
 	}
+	if (now >= w.durable_next)
+	    check_durable(&w);
 	if (pending) {
-	    rc = queue_ensure_group(w.q, &why);
-	    if (rc == 0)
-		rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
+	    rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
 	    if (rc == 0 && entries->len == 0)
 		pending = FALSE;
 	} else if (now - last_claim >= w.cfg->worker_claim_interval_ms) {

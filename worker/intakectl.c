@@ -36,7 +36,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
-#include "queue.h"
+#include "dlq.h"
 #include "store.h"
 #include "checkconf.h"
 #include "template.h"
@@ -135,16 +135,16 @@ static char *age_text(json_t *v)
 
 static int cmd_status(const struct intake_config *cfg)
 {
-    struct queue *q = queue_new(cfg, "intakectl");
+    struct dlq *q = dlq_new(cfg);
     json_t *st = NULL, *counts = NULL;
     struct store *store = NULL;
     char   *why = NULL;
 
-    if (queue_status(q, &st, &why) < 0) {
-	queue_free(q);
+    if (dlq_status(q, &st, &why) < 0) {
+	dlq_free(q);
 	return fail("queue status", why);
     }
-    queue_free(q);
+    dlq_free(q);
     if (g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)
 	&& (store = store_open(cfg, &why)) != NULL
 	&& store->ops->stats(store, &counts, &why) == STORE_OK)
@@ -310,7 +310,7 @@ static int cmd_set_status(const struct intake_config *cfg, const char *verb,
 
 static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int limit, int all)
 {
-    struct queue *q = queue_new(cfg, "intakectl");
+    struct dlq *q = dlq_new(cfg);
     const char *verb = argc > 0 ? argv[0] : "list";
     const char *id = argc > 1 ? argv[1] : NULL;
     json_t *out = NULL;
@@ -318,7 +318,7 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
     int     rc = 0;
 
     if (strcmp(verb, "list") == 0) {
-	if (queue_dlq_list(q, limit, &out, &why) < 0)
+	if (dlq_list(q, limit, &out, &why) < 0)
 	    rc = fail("dlq list", why);
 	else if (json_out)
 	    print_json(out);
@@ -329,7 +329,7 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
 		  "subject", "error", NULL}, (const char *const[]) {"ID", "QUEUE ID", "TRIES",
 		  "FAILED AT", "SUBJECT", "ERROR", NULL}, 60);
     } else if (strcmp(verb, "show") == 0 && id) {
-	if (queue_dlq_show(q, id, &out, &why) < 0)
+	if (dlq_show(q, id, &out, &why) < 0)
 	    rc = fail("dlq show", why);
 	else
 	    print_json(out);
@@ -338,7 +338,7 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
 	size_t  i;
 
 	if (all) {
-	    if (queue_dlq_list(q, 1000000, &list, &why) < 0)
+	    if (dlq_list(q, 1000000, &list, &why) < 0)
 		rc = fail("dlq retry", why);
 	} else {
 	    list = json_pack("[{s:s}]", "id", id);
@@ -346,7 +346,7 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
 	json_array_foreach(list, i, e) {
 	    char   *new_id = NULL;
 
-	    if (queue_dlq_retry(q, envelope_str(e, "id"), &new_id, &why) < 0) {
+	    if (dlq_retry(q, envelope_str(e, "id"), &new_id, &why) < 0) {
 		rc = fail("dlq retry", why);
 		why = NULL;
 		break;
@@ -358,18 +358,18 @@ static int cmd_dlq(const struct intake_config *cfg, int argc, char **argv, int l
     } else if (strcmp(verb, "purge") == 0 && (id || all)) {
 	gint64  n = 0;
 
-	if (queue_dlq_purge(q, all ? NULL : id, &n, &why) < 0)
+	if (dlq_purge(q, all ? NULL : id, &n, &why) < 0)
 	    rc = fail("dlq purge", why);
 	else if (n == 0 && !all)
 	    rc = fail("dlq purge", g_strdup_printf("no dead letter %s", id));
 	else
 	    printf("%" G_GINT64_FORMAT " dead letter(s) purged\n", n);
     } else {
-	queue_free(q);
+	dlq_free(q);
 	usage();
     }
     json_decref(out);
-    queue_free(q);
+    dlq_free(q);
     return rc;
 }
 

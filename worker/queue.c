@@ -1,27 +1,28 @@
 /*
  * NAME
- *	queue - the Redis stream as seen by a worker and by intakectl
+ *	queue - the Redis stream as seen by a worker
  * SYNOPSIS
  *	struct queue *queue_new(cfg, consumer)
- *	int	queue_ensure_group(q, &why)
+ *	struct redisq *queue_redis(q)
  *	int	queue_read(q, own_pending, count, block_ms, entries, &why)
  *	int	queue_claim(q, min_idle_ms, count, entries, &why)
  *	int	queue_ack(q, ids, n, &why)
  *	int	queue_note_error(q, id, error, &why)
  *	char   *queue_last_error(q, id)
  *	int	queue_dead_letter(q, entry, error, &why)
- *	int	queue_status(q, &json, &why)
- *	int	queue_dlq_list(q, limit, &json, &why)
- *	int	queue_dlq_show(q, id, &json, &why)
- *	int	queue_dlq_retry(q, id, &new_id, &why)
- *	int	queue_dlq_purge(q, id_or_NULL, &count, &why)
  *	struct queue *queue_free(q)
  *	struct queue_entry *queue_entry_new(id, fields)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
- *	"v", "envelope" (the JSON), "text" and "raw" (the original message,
- *	binary); see common/enqueue.c. A dead letter keeps all of them. Workers read them as consumers of the group
- *	[worker] group.
+ *	of common/stream.h (written by common/enqueue.c). Workers read them
+ *	as consumers of the group [worker] group. The group is made (from the
+ *	start of the stream, with the stream if need be) when a command finds
+ *	it missing (NOGROUP: a first start, FLUSHALL, a new Redis), never
+ *	before every read: XGROUP CREATE is refused when Redis is at
+ *	maxmemory, and a worker must drain exactly then. Draining (XREADGROUP,
+ *	XAUTOCLAIM, XPENDING, XACK, XDEL, HDEL) uses no command that Redis
+ *	refuses at maxmemory, and no MULTI (in which Redis then refuses
+ *	every command).
  *
  *	queue_read() appends up to count entries to entries (struct
  *	queue_entry *, owned by the array: queue_entry_free). With
@@ -31,21 +32,25 @@
  *	all; otherwise it waits up to block_ms for new entries.
  *	queue_claim() takes entries that other (dead) consumers have held
  *	longer than min_idle_ms, walking the pending list in rounds.
- *	Entries read from a pending list carry their delivery count.
+ *	Entries read from a pending list carry their delivery count. A field
+ *	that is present but empty has a non-NULL pointer and length 0.
  *
- *	queue_ack() acknowledges and deletes entries whose tickets are
- *	committed, in one MULTI/EXEC: the stream then holds only entries
- *	that are not yet acknowledged, and nothing unacknowledged is ever
- *	trimmed. queue_note_error() remembers why an entry failed (hash
- *	STREAM:errors), for the dead-letter record. queue_dead_letter()
+ *	queue_ack() deletes and acknowledges entries whose tickets are
+ *	committed (in that order, without MULTI: see the function): the
+ *	stream then holds only entries that are not yet acknowledged, and
+ *	nothing unacknowledged is ever trimmed. queue_note_error() remembers why an entry failed (hash
+ *	STREAM:errors), for the dead-letter record; Redis refuses it at
+ *	maxmemory (HSET), which costs only that text. queue_dead_letter()
  *	moves an entry to [redis] dead_stream with the error text and
- *	acknowledges it, atomically.
+ *	acknowledges it, atomically (refused at maxmemory: XADD; the entry
+ *	then stays pending and is tried again).
  *
  *	queue_entry_new() makes an entry of fields as read (GBytes: name,
  *	value, ...; it takes the array): the reader's one way to find the
- *	"envelope", "text" and "raw" fields in an entry.
+ *	fields of common/stream.h in an entry.
  *
- *	The status and dlq functions serve intakectl.
+ *	queue_redis() is the queue's connection, for other questions to the
+ *	same server (common/durable.c).
  * DIAGNOSTICS
  *	0 on success; -1 and *why (g_free) on failure.
  */
@@ -54,6 +59,7 @@
 #include <unistd.h>
 
 #include "queue.h"
+#include "stream.h"
 
 struct queue {
     const struct intake_config *cfg;
@@ -100,55 +106,38 @@ struct queue *queue_free(struct queue *q)
     return NULL;
 }
 
-/* cmd - run a command given as a NULL-terminated list of strings */
-static redisReply *cmd(struct queue *q, char **why, const char *first, ...)
+struct redisq *queue_redis(struct queue *q)
 {
-    const char *argv[32];
-    size_t  lens[32];
-    int     argc = 0;
-    va_list ap;
+    return q->rq;
+}
+
+/*
+ * group_cmd - a command on the consumer group (arguments up to a NULL).
+ * When Redis answers NOGROUP, make the group (and the stream) and run
+ * the command once more: the one place where the group is made.
+ */
+static redisReply *group_cmd(struct queue *q, char **why, const char *first, ...)
+{
+    va_list ap, again;
+    redisReply *r;
 
     va_start(ap, first);
-    for (const char *a = first; a && argc < 32; a = va_arg(ap, const char *)) {
-	argv[argc] = a;
-	lens[argc++] = strlen(a);
-    }
+    va_copy(again, ap);
+    r = redisq_vrun(q->rq, why, first, ap);
     va_end(ap);
-    return redisq_argv(q->rq, why, argc, argv, lens);
-}
-
-int     queue_ensure_group(struct queue *q, char **why)
-{
-    redisReply *r = cmd(q, why, "XGROUP", "CREATE", q->cfg->redis_stream,
-			q->cfg->worker_group, "0", "MKSTREAM", NULL);
-
-    if (r) {
-	freeReplyObject(r);
-	return 0;
-    }
-    if (*why && strstr(*why, "BUSYGROUP")) {
+    if (r == NULL && redisq_error_is(q->rq, "NOGROUP")) {
 	g_clear_pointer(why, g_free);
-	return 0;
-    }
-    return -1;
-}
-
-static const char *field(redisReply *fields, const char *name, gsize *len)
-{
-    if (fields == NULL || fields->type != REDIS_REPLY_ARRAY)
-	return NULL;
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-	redisReply *k = fields->element[i];
-	redisReply *v = fields->element[i + 1];
-
-	if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0
-	    && v->type == REDIS_REPLY_STRING) {
-	    if (len)
-		*len = v->len;
-	    return v->str;
+	r = redisq_run(q->rq, why, "XGROUP", "CREATE", q->cfg->redis_stream,
+		       q->cfg->worker_group, "0", "MKSTREAM", NULL);
+	if (r || redisq_error_is(q->rq, "BUSYGROUP")) {	/* BUSYGROUP: another was first */
+	    if (r)
+		freeReplyObject(r);
+	    g_clear_pointer(why, g_free);
+	    r = redisq_vrun(q->rq, why, first, again);
 	}
     }
-    return NULL;
+    va_end(again);
+    return r;
 }
 
 /*
@@ -179,9 +168,9 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields)
 
     qe->id = g_strdup(id);
     qe->fields = fields;
-    qe->envelope = entry_field(qe, "envelope", &qe->len);
-    qe->text = entry_field(qe, "text", &qe->text_len);
-    qe->raw = entry_field(qe, "raw", &qe->raw_len);
+    qe->envelope = entry_field(qe, STREAM_ENVELOPE, &qe->len);
+    qe->text = entry_field(qe, STREAM_TEXT, &qe->text_len);
+    qe->raw = entry_field(qe, STREAM_RAW, &qe->raw_len);
     qe->deliveries = 1;
     return qe;
 }
@@ -210,35 +199,33 @@ static void add_entries(redisReply *list, GPtrArray *entries)
     }
 }
 
-/* fill_deliveries - delivery counts of entries[from..] from XPENDING */
+/*
+ * fill_deliveries - delivery counts of entries[from..], one exact XPENDING
+ * (ID ID 1) per entry. One XPENDING over [first, last] with a count of
+ * "n plus some" is not enough: the consumer may hold other pending entries
+ * between the first and the last one claimed (its own failed ones, any
+ * number of them), and the entries past the count would keep a delivery
+ * count of 1 and never reach max_deliveries. Entries come from pending
+ * lists only at start and at each claim: at most [worker] batch round
+ * trips there, none for new entries.
+ */
 static int fill_deliveries(struct queue *q, GPtrArray *entries, guint from, char **why)
 {
-    const struct queue_entry *first, *last;
-    g_autofree char *count = NULL;
-    redisReply *r;
+    for (guint j = from; j < entries->len; j++) {
+	struct queue_entry *e = g_ptr_array_index(entries, j);
+	redisReply *r = group_cmd(q, why, "XPENDING", q->cfg->redis_stream,
+				  q->cfg->worker_group, e->id, e->id, "1", NULL);
+	redisReply *p;
 
-    if (entries->len <= from)
-	return 0;
-    first = g_ptr_array_index(entries, from);
-    last = g_ptr_array_index(entries, entries->len - 1);
-    count = g_strdup_printf("%u", entries->len - from + 10);
-    r = cmd(q, why, "XPENDING", q->cfg->redis_stream, q->cfg->worker_group,
-	    first->id, last->id, count, q->consumer, NULL);
-    if (r == NULL)
-	return -1;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-	redisReply *p = r->element[i];
-
-	if (p->type != REDIS_REPLY_ARRAY || p->elements < 4)
-	    continue;
-	for (guint j = from; j < entries->len; j++) {
-	    struct queue_entry *e = g_ptr_array_index(entries, j);
-
-	    if (strcmp(e->id, p->element[0]->str) == 0)
-		e->deliveries = p->element[3]->integer;
-	}
+	if (r == NULL)
+	    return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
+	    && (p = r->element[0])->type == REDIS_REPLY_ARRAY && p->elements >= 4
+	    && p->element[0]->type == REDIS_REPLY_STRING && strcmp(p->element[0]->str, e->id) == 0
+	    && p->element[3]->type == REDIS_REPLY_INTEGER)
+	    e->deliveries = p->element[3]->integer;
+	freeReplyObject(r);
     }
-    freeReplyObject(r);
     return 0;
 }
 
@@ -251,21 +238,15 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
     redisReply *r;
 
     if (own_pending) {
-	r = cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
-		"COUNT", n, "STREAMS", q->cfg->redis_stream, q->pending_cursor, NULL);
+	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
+		      "COUNT", n, "STREAMS", q->cfg->redis_stream, q->pending_cursor, NULL);
     } else {
 	redisq_set_timeout(q->rq, block_ms + q->cfg->redis_timeout_ms);
-	r = cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
-		"COUNT", n, "BLOCK", b, "STREAMS", q->cfg->redis_stream, ">", NULL);
+	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
+		      "COUNT", n, "BLOCK", b, "STREAMS", q->cfg->redis_stream, ">", NULL);
     }
-    if (r == NULL) {
-	/* The stream or group vanished (FLUSHALL, a new Redis): make them again. */
-	if (*why && strstr(*why, "NOGROUP")) {
-	    g_clear_pointer(why, g_free);
-	    return queue_ensure_group(q, why);
-	}
+    if (r == NULL)
 	return -1;
-    }
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0
 	&& r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
 	add_entries(r->element[0]->element[1], entries);
@@ -288,15 +269,10 @@ int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entr
     guint   from = entries->len;
     redisReply *r;
 
-    r = cmd(q, why, "XAUTOCLAIM", q->cfg->redis_stream, q->cfg->worker_group, q->consumer,
-	    idle, q->claim_cursor, "COUNT", n, NULL);
-    if (r == NULL) {
-	if (*why && strstr(*why, "NOGROUP")) {
-	    g_clear_pointer(why, g_free);
-	    return queue_ensure_group(q, why);
-	}
+    r = group_cmd(q, why, "XAUTOCLAIM", q->cfg->redis_stream, q->cfg->worker_group,
+		  q->consumer, idle, q->claim_cursor, "COUNT", n, NULL);
+    if (r == NULL)
 	return -1;
-    }
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
 	if (r->element[0]->type == REDIS_REPLY_STRING) {
 	    g_free(q->claim_cursor);
@@ -308,10 +284,14 @@ int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entr
     return fill_deliveries(q, entries, from, why);
 }
 
-/* transaction - run a list of argv commands in MULTI/EXEC */
+/*
+ * transaction - run a list of argv commands in MULTI/EXEC. When a command
+ * cannot be queued, the transaction is discarded and *why is that
+ * command's error, not DISCARD's.
+ */
 static int transaction(struct queue *q, GPtrArray *cmds, char **why)
 {
-    redisReply *r = cmd(q, why, "MULTI", NULL);
+    redisReply *r = redisq_run(q->rq, why, "MULTI", NULL);
 
     if (r == NULL)
 	return -1;
@@ -325,14 +305,16 @@ static int transaction(struct queue *q, GPtrArray *cmds, char **why)
 	    argv[j] = g_bytes_get_data(g_ptr_array_index(args, j), &lens[j]);
 	r = redisq_argv(q->rq, why, args->len, argv, lens);
 	if (r == NULL) {
-	    r = cmd(q, why, "DISCARD", NULL);
-	    if (r)
+	    g_autofree char *discard_why = NULL;
+
+	    /* Without a connection there is no transaction left to discard. */
+	    if (redisq_ok(q->rq) && (r = redisq_run(q->rq, &discard_why, "DISCARD", NULL)))
 		freeReplyObject(r);
 	    return -1;
 	}
 	freeReplyObject(r);
     }
-    r = cmd(q, why, "EXEC", NULL);
+    r = redisq_run(q->rq, why, "EXEC", NULL);
     if (r == NULL)
 	return -1;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
@@ -359,35 +341,49 @@ static GPtrArray *argv_new(const char *first, ...)
     return a;
 }
 
-static void argv_add(GPtrArray *a, const char *s)
-{
-    g_ptr_array_add(a, g_bytes_new(s, strlen(s)));
-}
-
+/*
+ * queue_ack - XDEL, then XACK, then HDEL of the error notes, as three
+ * plain commands. Not in MULTI: at maxmemory Redis refuses every command
+ * queued in a transaction (queuing takes memory), and acknowledging is
+ * what must work then. Not atomic, so the order matters: a crash after
+ * XDEL leaves the entry pending with no fields, and whoever reads it
+ * next acknowledges it as done (worker/intake-worker.c); XACK first would
+ * leave an acknowledged entry in the stream that no one ever reads.
+ * XXX A failed HDEL only leaves error notes behind; it is not reported.
+ */
 int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why)
 {
-    g_autoptr(GPtrArray) cmds = g_ptr_array_new_with_free_func((GDestroyNotify) g_ptr_array_unref);
-    GPtrArray *ack, *del, *hdel;
+    static const char *const cmds[] = {"XDEL", "XACK", "HDEL"};
 
     if (n == 0)
 	return 0;
-    ack = argv_new("XACK", q->cfg->redis_stream, q->cfg->worker_group, NULL);
-    del = argv_new("XDEL", q->cfg->redis_stream, NULL);
-    hdel = argv_new("HDEL", q->errors_key, NULL);
-    for (guint i = 0; i < n; i++) {
-	argv_add(ack, ids[i]);
-	argv_add(del, ids[i]);
-	argv_add(hdel, ids[i]);
+    for (guint c = 0; c < G_N_ELEMENTS(cmds); c++) {
+	const char *key = c == 2 ? q->errors_key : q->cfg->redis_stream;
+	guint   fixed = c == 1 ? 3 : 2;		/* XACK names the group */
+	g_autofree const char **argv = g_new(const char *, n + fixed);
+	g_autofree size_t *lens = g_new(size_t, n + fixed);
+	redisReply *r;
+
+	argv[0] = cmds[c];
+	argv[1] = key;
+	argv[2] = q->cfg->worker_group;
+	for (guint i = 0; i < n; i++)
+	    argv[fixed + i] = ids[i];
+	for (guint i = 0; i < n + fixed; i++)
+	    lens[i] = strlen(argv[i]);
+	r = redisq_argv(q->rq, why, n + fixed, argv, lens);
+	if (r == NULL && c < 2)
+	    return -1;
+	if (r)
+	    freeReplyObject(r);
+	g_clear_pointer(why, g_free);
     }
-    g_ptr_array_add(cmds, ack);
-    g_ptr_array_add(cmds, del);
-    g_ptr_array_add(cmds, hdel);
-    return transaction(q, cmds, why);
+    return 0;
 }
 
 int     queue_note_error(struct queue *q, const char *id, const char *error, char **why)
 {
-    redisReply *r = cmd(q, why, "HSET", q->errors_key, id, error, NULL);
+    redisReply *r = redisq_run(q->rq, why, "HSET", q->errors_key, id, error, NULL);
 
     if (r == NULL)
 	return -1;
@@ -398,7 +394,7 @@ int     queue_note_error(struct queue *q, const char *id, const char *error, cha
 char   *queue_last_error(struct queue *q, const char *id)
 {
     g_autofree char *why = NULL;
-    redisReply *r = cmd(q, &why, "HGET", q->errors_key, id, NULL);
+    redisReply *r = redisq_run(q->rq, &why, "HGET", q->errors_key, id, NULL);
     char   *text = NULL;
 
     if (r && r->type == REDIS_REPLY_STRING)
@@ -416,9 +412,10 @@ int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const ch
     g_autofree char *when = g_date_time_format_iso8601(now);
     g_autofree char *deliveries = g_strdup_printf("%" G_GINT64_FORMAT, e->deliveries);
 
-    GPtrArray *add = argv_new("XADD", q->cfg->redis_dead_stream, "*", "entry", e->id,
-			      "error", error, "deliveries", deliveries, "failed_at", when,
-			      "consumer", q->consumer, NULL);
+    /* The fields of stream_dead_fields, in that order. */
+    GPtrArray *add = argv_new("XADD", q->cfg->redis_dead_stream, "*", DEAD_ENTRY, e->id,
+			      DEAD_ERROR, error, DEAD_DELIVERIES, deliveries,
+			      DEAD_FAILED_AT, when, DEAD_CONSUMER, q->consumer, NULL);
 
     /* Everything the entry carried, as it was: dlq retry puts it back. */
     for (guint i = 0; e->fields && i < e->fields->len; i++)
@@ -429,238 +426,4 @@ int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const ch
     g_ptr_array_add(cmds, argv_new("XDEL", q->cfg->redis_stream, e->id, NULL));
     g_ptr_array_add(cmds, argv_new("HDEL", q->errors_key, e->id, NULL));
     return transaction(q, cmds, why);
-}
-
-/* ---------------------------------------------------------------- */
-/*	intakectl							    */
-/* ---------------------------------------------------------------- */
-
-static gint64 id_ms(const char *id)
-{
-    return id ? g_ascii_strtoll(id, NULL, 10) : 0;
-}
-
-static json_t *age_of(const char *id)
-{
-    gint64  now = g_get_real_time() / 1000;
-
-    if (id == NULL || id_ms(id) == 0)
-	return json_null();
-    return json_real(MAX(0, now - id_ms(id)) / 1000.0);
-}
-
-static gint64 integer_cmd(struct queue *q, char **why, const char *a, const char *b)
-{
-    redisReply *r = cmd(q, why, a, b, NULL);
-    gint64  v = -1;
-
-    if (r) {
-	v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-	freeReplyObject(r);
-    }
-    return v;
-}
-
-int     queue_status(struct queue *q, json_t **out, char **why)
-{
-    json_t *st = json_object();
-    json_t *consumers = json_array();
-    redisReply *r;
-    gint64  n;
-
-    if ((n = integer_cmd(q, why, "XLEN", q->cfg->redis_stream)) < 0)
-	goto fail;
-    json_object_set_new(st, "stream", json_string(q->cfg->redis_stream));
-    json_object_set_new(st, "length", json_integer(n));
-    if ((n = integer_cmd(q, why, "XLEN", q->cfg->redis_dead_stream)) < 0)
-	goto fail;
-    json_object_set_new(st, "dead_letters", json_integer(n));
-    json_object_set_new(st, "group", json_string(q->cfg->worker_group));
-
-    /* Oldest entry not yet acknowledged (acknowledged ones are deleted). */
-    r = cmd(q, why, "XRANGE", q->cfg->redis_stream, "-", "+", "COUNT", "1", NULL);
-    if (r == NULL)
-	goto fail;
-    json_object_set_new(st, "oldest_entry_age_s",
-			r->type == REDIS_REPLY_ARRAY && r->elements > 0
-			? age_of(r->element[0]->element[0]->str) : json_null());
-    freeReplyObject(r);
-
-    r = cmd(q, why, "XPENDING", q->cfg->redis_stream, q->cfg->worker_group, NULL);
-    if (r == NULL) {
-	if (*why && strstr(*why, "NOGROUP")) {
-	    g_clear_pointer(why, g_free);
-	    json_object_set_new(st, "pending", json_integer(0));
-	    json_object_set_new(st, "oldest_pending_age_s", json_null());
-	    json_object_set_new(st, "consumers", consumers);
-	    *out = st;
-	    return 0;
-	}
-	goto fail;
-    }
-    json_object_set_new(st, "pending", json_integer(r->element[0]->integer));
-    json_object_set_new(st, "oldest_pending_age_s",
-			r->element[1]->type == REDIS_REPLY_STRING
-			? age_of(r->element[1]->str) : json_null());
-    freeReplyObject(r);
-
-    r = cmd(q, why, "XINFO", "CONSUMERS", q->cfg->redis_stream, q->cfg->worker_group, NULL);
-    if (r == NULL)
-	goto fail;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-	redisReply *c = r->element[i];
-	json_t *o = json_object();
-
-	for (size_t j = 0; j + 1 < c->elements; j += 2) {
-	    const char *k = c->element[j]->str;
-	    redisReply *v = c->element[j + 1];
-
-	    if (strcmp(k, "name") == 0)
-		json_object_set_new(o, "name", json_string(v->str));
-	    else if (strcmp(k, "pending") == 0)
-		json_object_set_new(o, "pending", json_integer(v->integer));
-	    else if (strcmp(k, "idle") == 0)
-		json_object_set_new(o, "idle_s", json_real(v->integer / 1000.0));
-	}
-	json_array_append_new(consumers, o);
-    }
-    freeReplyObject(r);
-    json_object_set_new(st, "consumers", consumers);
-    *out = st;
-    return 0;
-fail:
-    json_decref(consumers);
-    json_decref(st);
-    return -1;
-}
-
-static json_t *dead_entry(redisReply *e, gboolean with_envelope)
-{
-    json_t *o = json_pack("{s:s}", "id", e->element[0]->str);
-    static const char *const names[] = {"entry", "error", "deliveries", "failed_at",
-    "consumer", NULL};
-    const char *env;
-    gsize   len;
-
-    for (int i = 0; names[i]; i++) {
-	const char *v = field(e->element[1], names[i], NULL);
-
-	json_object_set_new(o, names[i], v ? json_string(v) : json_null());
-    }
-    env = field(e->element[1], "envelope", &len);
-    if (env) {
-	json_t *parsed = json_loadb(env, len, 0, NULL);
-
-	if (parsed) {
-	    json_object_set_new(o, "subject", json_incref(json_object_get(parsed, "subject")));
-	    json_object_set_new(o, "queue_id", json_incref(json_object_get(parsed, "queue_id")));
-	    json_object_set_new(o, "from", json_incref(json_object_get(parsed, "from")));
-	}
-	if (with_envelope)
-	    json_object_set_new(o, "envelope", parsed ? json_incref(parsed)
-				: json_stringn_nocheck(env, len));
-	json_decref(parsed);
-    }
-    return o;
-}
-
-int     queue_dlq_list(struct queue *q, int limit, json_t **out, char **why)
-{
-    g_autofree char *n = g_strdup_printf("%d", limit);
-    redisReply *r = cmd(q, why, "XRANGE", q->cfg->redis_dead_stream, "-", "+", "COUNT", n, NULL);
-
-    if (r == NULL)
-	return -1;
-    *out = json_array();
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-	json_array_append_new(*out, dead_entry(r->element[i], FALSE));
-    freeReplyObject(r);
-    return 0;
-}
-
-int     queue_dlq_show(struct queue *q, const char *id, json_t **out, char **why)
-{
-    redisReply *r = cmd(q, why, "XRANGE", q->cfg->redis_dead_stream, id, id, NULL);
-
-    if (r == NULL)
-	return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-	freeReplyObject(r);
-	*why = g_strdup_printf("no dead letter %s in %s (see: intakectl dlq list)", id,
-			       q->cfg->redis_dead_stream);
-	return -1;
-    }
-    *out = dead_entry(r->element[0], TRUE);
-    freeReplyObject(r);
-    return 0;
-}
-
-int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **why)
-{
-    static const char *const meta[] = {"entry", "error", "deliveries", "failed_at",
-    "consumer", NULL};
-    redisReply *r = cmd(q, why, "XRANGE", q->cfg->redis_dead_stream, id, id, NULL);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GArray) lens = g_array_new(FALSE, FALSE, sizeof(size_t));
-    redisReply *f, *a;
-    int     rc = -1;
-
-#define ARG(p, n) do { size_t len_ = (n); g_ptr_array_add(argv, (gpointer) (p)); \
-		       g_array_append_val(lens, len_); } while (0)
-    if (r == NULL)
-	return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-	*why = g_strdup_printf("no dead letter %s in %s (see: intakectl dlq list)", id,
-			       q->cfg->redis_dead_stream);
-	goto out;
-    }
-    f = r->element[0]->element[1];
-    if (field(f, "envelope", NULL) == NULL) {
-	*why = g_strdup_printf("dead letter %s has no envelope to retry", id);
-	goto out;
-    }
-    ARG("XADD", 4);
-    ARG(q->cfg->redis_stream, strlen(q->cfg->redis_stream));
-    ARG("*", 1);
-    for (size_t i = 0; i + 1 < f->elements; i += 2) {
-	if (g_strv_contains(meta, f->element[i]->str))
-	    continue;
-	ARG(f->element[i]->str, f->element[i]->len);
-	ARG(f->element[i + 1]->str, f->element[i + 1]->len);
-    }
-    ARG("retry_of", 8);
-    ARG(id, strlen(id));
-#undef ARG
-    if ((a = redisq_argv(q->rq, why, argv->len, (const char **) argv->pdata,
-			 (size_t *) lens->data)) == NULL)
-	goto out;
-    *new_id = g_strndup(a->str, a->len);
-    freeReplyObject(a);
-    if ((a = cmd(q, why, "XDEL", q->cfg->redis_dead_stream, id, NULL)) == NULL)
-	goto out;
-    freeReplyObject(a);
-    rc = 0;
-out:
-    freeReplyObject(r);
-    return rc;
-}
-
-int     queue_dlq_purge(struct queue *q, const char *id, gint64 *count, char **why)
-{
-    redisReply *r;
-
-    if (id)
-	r = cmd(q, why, "XDEL", q->cfg->redis_dead_stream, id, NULL);
-    else {
-	*count = integer_cmd(q, why, "XLEN", q->cfg->redis_dead_stream);
-	if (*count < 0)
-	    return -1;
-	r = cmd(q, why, "DEL", q->cfg->redis_dead_stream, NULL);
-    }
-    if (r == NULL)
-	return -1;
-    if (id)
-	*count = r->integer;
-    freeReplyObject(r);
-    return 0;
 }

@@ -3,7 +3,6 @@
 #define INTAKE_QUEUE_H
 
 #include <glib.h>
-#include <jansson.h>
 #include "config.h"
 #include "redisq.h"
 
@@ -23,7 +22,7 @@ struct queue;
 
 struct queue *queue_new(const struct intake_config *cfg, const char *consumer);
 struct queue *queue_free(struct queue *q);
-int     queue_ensure_group(struct queue *q, char **why);
+struct redisq *queue_redis(struct queue *q);
 int     queue_read(struct queue *q, gboolean own_pending, int count, int block_ms,
 		   GPtrArray *entries, char **why);
 int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entries,
@@ -33,11 +32,6 @@ int     queue_note_error(struct queue *q, const char *id, const char *error, cha
 char   *queue_last_error(struct queue *q, const char *id);
 int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const char *error,
 			  char **why);
-int     queue_status(struct queue *q, json_t **out, char **why);
-int     queue_dlq_list(struct queue *q, int limit, json_t **out, char **why);
-int     queue_dlq_show(struct queue *q, const char *id, json_t **out, char **why);
-int     queue_dlq_retry(struct queue *q, const char *id, char **new_id, char **why);
-int     queue_dlq_purge(struct queue *q, const char *id, gint64 *count, char **why);
 struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields);
 void    queue_entry_free(gpointer p);
 

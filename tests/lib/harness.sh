@@ -496,6 +496,14 @@ h_postfix_stop() {
     return 0
 }
 
+# h_postfix_front NAME PORT BACK_PORT: an instance on PORT that relays all mail to the instance
+# on BACK_PORT (a sending MTA in front of the one with the milter) and retries deferred mail only
+# when flushed (backoff 1h): what it keeps after a 451 stays put until the test flushes it.
+h_postfix_front() {
+    h_postfix_start "$1" "$2" "virtual_mailbox_domains=" "relayhost=[127.0.0.1]:$3" \
+	"queue_run_delay=1h" "minimal_backoff_time=1h" "maximal_backoff_time=1h"
+}
+
 # h_postfix_flush NAME: attempt delivery of all queued mail now (postfix flush).
 h_postfix_flush() {
     postfix -c "$(_h_pf_dir "$1")/etc" flush
