@@ -723,6 +723,7 @@ int     main(int argc, char **argv)
 	redisq_free(rq);
 	if (refuse < 0) {
 	    durable = durable_free(durable);
+	    daemon_user_free(&user);
 	    cfg = config_free(cfg);
 	    return 1;
 	}
