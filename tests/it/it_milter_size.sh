@@ -17,6 +17,9 @@
 #   6  Redis stopped (SIGSTOP, longer than [redis] timeout) in the middle of a 6 MB XADD: 451, the
 #      log says why; Redis continued: the half-sent command was not completed (no entry), and the
 #      next mail is queued intact
+#   7  Redis a replica (REPLICAOF a master that is not there): a 3 MB XADD streamed from the spool
+#      file is answered READONLY like any other command: 451, the connection dropped ("reconnecting"
+#      in the log); a primary again: the next mail is queued
 . "$(dirname "$0")/../lib/harness.sh"
 h_init it_milter_size
 command -v miltertest >/dev/null || h_die "miltertest not installed (make deps)"
@@ -158,5 +161,22 @@ h_assert_eq continue "$(val s6b s6b.eom)" "case 6: Redis back: the next mail: co
 h_assert_eq 7 "$(h_xlen)" "case 6: queued, once"
 h_assert_eq "$(sent s6b 3000000 | sha)" "$(entry 7 raw | sha)" \
     "case 6: the next mail's raw field intact (SHA-256)"
+
+# 7: the streamed XADD's reply goes through the same checks as every other reply.
+h_redis_cli REPLICAOF 127.0.0.1 "$(h_free_port)" > /dev/null
+size s7 support@example.test 3000000
+h_assert_eq "replycode true" "$(val s7 s7.eom) $(val s7 s7.reply451)" \
+    "case 7: Redis a replica: 451 4.3.0 with tempfail_text"
+if grep -q "READONLY.*(reconnecting)" "$T/milter.log"; then
+    h_pass "case 7: the log says READONLY, reconnecting"
+else
+    h_fail "case 7: no READONLY in the log: $(tail -n 3 "$T/milter.log" | tr '\n' ' ')"
+fi
+h_assert_eq 7 "$(h_xlen)" "case 7: nothing queued"
+h_redis_cli REPLICAOF NO ONE > /dev/null
+size s7b support@example.test 3000000
+h_assert_eq continue "$(val s7b s7b.eom)" "case 7: a primary again: continue"
+h_assert_eq "8 $(sent s7b 3000000 | sha)" "$(h_xlen) $(entry 8 raw | sha)" \
+    "case 7: queued, its raw field intact"
 
 h_milter_stop
