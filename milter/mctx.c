@@ -335,7 +335,8 @@ json_t *mctx_envelope(struct mctx *mc)
 	 */
 	map = mmap(NULL, mc->kept, PROT_READ, MAP_SHARED, mc->spool_fd, 0);
 	if (map == MAP_FAILED) {
-	    mc->spool_error = g_strdup_printf("cannot map the spool file: %s",
+	    mc->spool_error = g_strdup_printf("cannot map the spool file in %s ([milter]"
+					      " spool_directory): %s", mc->cfg->spool_directory,
 					      g_strerror(errno));
 	    g_object_unref(stream);
 	    return NULL;
