@@ -2,10 +2,18 @@
 #ifndef INTAKE_ENQUEUE_H
 #define INTAKE_ENQUEUE_H
 
+#include <glib.h>
 #include <jansson.h>
 #include "redisq.h"
 
+/* Where the original message's bytes are: in memory, or else in a file from offset 0. */
+struct raw_source {
+    const char *data;			/* non-NULL: the bytes, in memory */
+    int     fd;				/* with data NULL: a file read with pread() */
+    gsize   len;			/* bytes there (at least the envelope's raw_size) */
+};
+
 char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
-			 const char *raw, char **why);
+			 const struct raw_source *raw, char **why);
 
 #endif

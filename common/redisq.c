@@ -6,6 +6,7 @@
  *	struct redisq *redisq_free(rq)
  *	redisReply *redisq_command(rq, &why, fmt, ...)
  *	redisReply *redisq_argv(rq, &why, argc, argv, lens)
+ *	redisReply *redisq_argv_tail(rq, &why, argc, argv, lens, tail_fd, tail_len)
  *	redisReply *redisq_run(rq, &why, arg, ..., NULL)
  *	redisReply *redisq_vrun(rq, &why, first, ap)
  *	int	redisq_error_is(rq, code)
@@ -32,6 +33,13 @@
  *	fit for a log line. redisq_run() is redisq_argv() for a command
  *	whose arguments are C strings, listed up to a NULL (at most 32);
  *	redisq_vrun() takes them as a va_list.
+ *	redisq_argv_tail() is redisq_argv() with one more argument at the
+ *	end, tail_len bytes read from tail_fd (from offset 0, with pread()):
+ *	hiredis formats a whole command in memory, so a large argument (the
+ *	original of a spooled mail) is written to the socket by this module,
+ *	in pieces of 64 KB; the reply is read by hiredis. A failure part-way
+ *	drops the connection: a half-sent command must never be completed
+ *	by the next one.
  *	An error reply from the server is returned as a
  *	NULL with *why "server said: ..."; redisq_error_is(rq, "NOGROUP")
  *	then tells whether it began with that code (the first word of the
@@ -57,9 +65,12 @@
  *	while Redis is away. What ends a backoff is the first reply on a new
  *	connection, not the connect: a hung Redis still accepts connections.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <glib.h>
 
 #include "log.h"
@@ -332,6 +343,94 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
     if (ready(rq, why) < 0)
 	return NULL;
     r = redisCommandArgv(rq->ctx, argc, argv, lens);
+    return check_reply(rq, r, why);
+}
+
+#define TAIL_PIECE	65536		/* bytes of a tail read and sent at a time */
+
+/*
+ * send_all - write all of buf to the connection's socket. The socket is
+ * blocking with the configured timeout as SO_SNDTIMEO (redisSetTimeout()):
+ * EAGAIN is that timeout. MSG_NOSIGNAL: a closed peer is an error, not a
+ * SIGPIPE. 0, or -1 and *err (static text or errno's).
+ */
+static int send_all(int fd, const char *buf, size_t len, const char **err)
+{
+    while (len > 0) {
+	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n < 0) {
+	    *err = (errno == EAGAIN || errno == EWOULDBLOCK) ? "timeout sending a command"
+		: g_strerror(errno);
+	    return -1;
+	}
+	buf += n;
+	len -= (size_t) n;
+    }
+    return 0;
+}
+
+/*
+ * redisq_argv_tail - argv[0..argc-1], then tail_len bytes of tail_fd as
+ * the last argument. hiredis has no way to stream an argument (its
+ * issue #616), so the request is written here in RESP, as hiredis would
+ * format it: "*N\r\n", then per argument "$LEN\r\n" BYTES "\r\n". The
+ * small arguments go out in one buffer with the tail's "$LEN\r\n"; the
+ * tail follows a piece at a time. hiredis's output buffer is empty between
+ * commands (it writes all before reading a reply), so redisGetReply()
+ * only reads, and the reply goes through check_reply() like any other.
+ */
+redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char **argv,
+			     const size_t *lens, int tail_fd, size_t tail_len)
+{
+    GString *head;
+    char   *piece = NULL;
+    const char *err = NULL;
+    size_t  off = 0;
+    void   *r = NULL;
+    int     rc;
+
+    if (ready(rq, why) < 0)
+	return NULL;
+    head = g_string_sized_new(4096);
+    g_string_append_printf(head, "*%d\r\n", argc + 1);
+    for (int i = 0; i < argc; i++) {
+	g_string_append_printf(head, "$%zu\r\n", lens[i]);
+	g_string_append_len(head, argv[i], (gssize) lens[i]);
+	g_string_append(head, "\r\n");
+    }
+    g_string_append_printf(head, "$%zu\r\n", tail_len);
+    rc = send_all(rq->ctx->fd, head->str, head->len, &err);
+    g_string_free(head, TRUE);
+    if (rc == 0)
+	piece = g_malloc(MIN(tail_len, TAIL_PIECE));
+    while (rc == 0 && off < tail_len) {
+	ssize_t n = pread(tail_fd, piece, MIN(tail_len - off, TAIL_PIECE), (off_t) off);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0) {
+	    /* Our file, not Redis: drop the half-sent command, no backoff. */
+	    *why = g_strdup_printf("cannot read the message to send to redis: %s",
+				   n < 0 ? g_strerror(errno) : "file shorter than expected");
+	    drop(rq);
+	    g_free(piece);
+	    return NULL;
+	}
+	rc = send_all(rq->ctx->fd, piece, (size_t) n, &err);
+	off += (size_t) n;
+    }
+    g_free(piece);
+    if (rc == 0)
+	rc = send_all(rq->ctx->fd, "\r\n", 2, &err);
+    if (rc < 0) {
+	fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->cfg->redis_server, err));
+	return NULL;
+    }
+    if (redisGetReply(rq->ctx, &r) != REDIS_OK)
+	r = NULL;
     return check_reply(rq, r, why);
 }
 

@@ -13,6 +13,8 @@ struct redisq *redisq_free(struct redisq *rq);
 redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...);
 redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
 			const size_t *lens);
+redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char **argv,
+			     const size_t *lens, int tail_fd, size_t tail_len);
 redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
 	G_GNUC_NULL_TERMINATED;
 redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap);

@@ -370,9 +370,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
     {
 	struct redisq_pool *pool = CONN(ctx)->gen->pool;
 	struct redisq *rq = redisq_pool_get(pool);
+	struct raw_source raw;
 
-	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env,
-				 mc->raw ? (const char *) mc->raw->data : "", &why);
+	mctx_raw(mc, &raw);
+	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env, &raw, &why);
 	redisq_pool_put(pool, rq);
     }
     if (entry == NULL) {

@@ -12,6 +12,7 @@
  *	gboolean mctx_oversize(mc)
  *	gboolean mctx_oversize_reject(mc)
  *	json_t *mctx_envelope(mc)
+ *	void	mctx_raw(mc, &source)
  *	struct mctx *mctx_free(mc)
  * DESCRIPTION
  *	This module holds what the milter callbacks learn about a connection
@@ -26,21 +27,28 @@
  *	max_headers are dropped (counted in "headers_dropped" and in the
  *	size), and bytes beyond max_message_size are counted but not kept.
  *
- *	Memory per SMTP session is bounded, whatever the message size: up
- *	to spool_threshold bytes the message is held in memory; beyond, it
- *	goes to an unlinked file (mode 0600) in spool_directory, which GMime
- *	parses from, and memory keeps only the original's first raw_max_size
- *	bytes (what the envelope's "raw" carries). So a session holds at
- *	most MAX(spool_threshold, raw_max_size) bytes of message, plus what
- *	building the envelope takes (max_text_size of text, at most 1 MB of
- *	header block, the parser's part tree for at most max_mime_parts
- *	parts). A spool file that cannot be written is remembered
- *	(mctx_spool_error()): the milter then answers 451, never accepting
- *	a mail it could not read.
+ *	Memory per SMTP session is bounded, whatever the message size and
+ *	raw_max_size: up to spool_threshold bytes the message is held in
+ *	memory; beyond, all of it (what memory held, then every byte after)
+ *	goes to an unlinked file (mode 0600) in spool_directory and memory
+ *	keeps none of it. GMime parses from the file, and the original's
+ *	first raw_max_size bytes (the stream entry's "raw") are sent to Redis
+ *	from it in pieces (mctx_raw(), enqueue_envelope()). So a session
+ *	holds at most spool_threshold bytes of message, plus what building
+ *	the envelope takes (max_text_size of text, at most 1 MB of header
+ *	block, the parser's part tree for at most max_mime_parts parts).
+ *	With the defaults (spool_threshold 1M, max_text_size 1M) that is a
+ *	few MB per session at most; measured (docs/design.md, raw_max_size
+ *	10M), 50 sessions of a 10 MB mail at once take about 30 MB above
+ *	idle in all (0.6 MB each), a 50 MB HTML mail 13 MB. A spool file
+ *	that cannot be written is remembered (mctx_spool_error()): the
+ *	milter then answers 451, never accepting a mail it could not read.
  *	Past max_recipients a recipient is still kept when it is a mailbox:
  *	those decide the tickets. The body hash always covers the whole body:
  *	it is part of the de-duplication key.
  *
+ *	mctx_raw() tells where the original is (memory, or the spool file
+ *	from offset 0) and how much of it, for enqueue_envelope().
  *	mctx_add_rcpt() records a recipient and returns its mailbox, if any.
  *	mctx_envelope() builds the envelope (a new reference), or returns
  *	NULL when the spool file failed. mctx_oversize() tells whether more
@@ -52,6 +60,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,30 +210,25 @@ static void spool_write(struct mctx *mc, const void *data, gsize len)
 static void append(struct mctx *mc, const void *data, gsize len)
 {
     gsize   max = (gsize) mc->cfg->max_message_size;
-    gsize   raw_max = (gsize) mc->cfg->raw_max_size;
     gsize   n;
 
     mc->size += len;
-    if (mc->raw == NULL)
+    if (mc->raw == NULL && mc->spool_fd < 0)
 	mc->raw = g_byte_array_sized_new(8192);
     n = MIN(len, max > mc->kept ? max - mc->kept : 0);
     if (n == 0 || mc->spool_error)
 	return;
-    /* Past the threshold, the message goes to a file and memory keeps the "raw" part. */
+    /* Past the threshold, the whole message goes to a file and leaves memory. */
     if (mc->spool_fd < 0 && mc->kept + n > (gsize) mc->cfg->spool_threshold) {
 	if ((mc->spool_fd = spool_open(mc)) < 0)
 	    return;
 	spool_write(mc, mc->raw->data, mc->raw->len);
-	if (mc->raw->len > raw_max)
-	    g_byte_array_set_size(mc->raw, (guint) raw_max);
+	g_clear_pointer(&mc->raw, g_byte_array_unref);
     }
-    if (mc->spool_fd >= 0) {
+    if (mc->spool_fd >= 0)
 	spool_write(mc, data, n);
-	if (mc->raw->len < raw_max)
-	    g_byte_array_append(mc->raw, data, (guint) MIN(n, raw_max - mc->raw->len));
-    } else {
+    else
 	g_byte_array_append(mc->raw, data, (guint) n);
-    }
     mc->kept += n;
 }
 
@@ -290,11 +294,19 @@ gboolean mctx_oversize_reject(const struct mctx *mc)
     return FALSE;
 }
 
+void    mctx_raw(const struct mctx *mc, struct raw_source *src)
+{
+    src->data = mc->spool_fd < 0 ? (mc->raw ? (const char *) mc->raw->data : "") : NULL;
+    src->fd = mc->spool_fd;
+    src->len = mc->kept;
+}
+
 json_t *mctx_envelope(struct mctx *mc)
 {
     struct envelope_limits lim;
     struct envelope_input in = {0};
     GMimeStream *stream = NULL;
+    void   *map = MAP_FAILED;
     json_t *env;
 
     if (mc->spool_error)
@@ -314,6 +326,26 @@ json_t *mctx_envelope(struct mctx *mc)
 	stream = g_mime_stream_fs_new_with_bounds(fd, 0, (gint64) mc->kept);
 	in.stream = stream;
 	in.kept_len = mc->kept;
+
+	/*
+	 * The envelope looks at the original's first bytes too (which
+	 * charset it declares) and takes raw_size from its length: a
+	 * read-only map of the file gives it all of it, and only the pages
+	 * it reads come into memory (file pages, which the kernel can drop).
+	 */
+	map = mmap(NULL, mc->kept, PROT_READ, MAP_SHARED, mc->spool_fd, 0);
+	if (map == MAP_FAILED) {
+	    mc->spool_error = g_strdup_printf("cannot map the spool file in %s ([milter]"
+					      " spool_directory): %s", mc->cfg->spool_directory,
+					      g_strerror(errno));
+	    g_object_unref(stream);
+	    return NULL;
+	}
+	in.raw = map;
+	in.raw_len = mc->kept;
+    } else {
+	in.raw = mc->raw ? (const char *) mc->raw->data : "";
+	in.raw_len = mc->raw ? mc->raw->len : 0;
     }
     in.queue_id = mc->queue_id;
     in.client_addr = mc->client_addr;
@@ -323,13 +355,13 @@ json_t *mctx_envelope(struct mctx *mc)
     in.recipients = mc->rcpts ? (const char *const *) mc->rcpts->pdata : NULL;
     in.matched = mc->matched ? (const struct mailbox *const *) mc->matched->pdata : NULL;
     in.n_recipients = mc->rcpts ? mc->rcpts->len : 0;
-    in.raw = mc->raw ? (const char *) mc->raw->data : "";
-    in.raw_len = mc->raw ? mc->raw->len : 0;
     in.message_size = mc->size;
     in.body_sha256 = g_checksum_get_string(mc->body_sum);
     env = envelope_build(&in, &lim);
     if (stream)
 	g_object_unref(stream);
+    if (map != MAP_FAILED)
+	munmap(map, mc->kept);
     if (mc->rcpts_dropped)
 	json_object_set_new(env, "recipients_dropped", json_integer(mc->rcpts_dropped));
     if (mc->headers_dropped)

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include "config.h"
+#include "enqueue.h"
 
 struct mctx {
     const struct intake_config *cfg;
@@ -21,8 +22,8 @@ struct mctx {
     guint   n_matched;
     guint   rcpts_dropped;		/* over max_recipients */
     guint   headers_dropped;		/* over max_headers */
-    GByteArray *raw;			/* headers + body: all that is kept, or
-					 * once spooled its first raw_max_size bytes */
+    GByteArray *raw;			/* headers + body while at most
+					 * spool_threshold bytes; NULL once spooled */
     int     spool_fd;			/* unlinked spool file, or -1 */
     char   *spool_error;		/* why the spool file failed, or NULL */
     gsize   kept;			/* bytes kept for parsing (max_message_size) */
@@ -42,6 +43,7 @@ void    mctx_add_header(struct mctx *mc, const char *name, const char *value, in
 void    mctx_end_headers(struct mctx *mc);
 void    mctx_add_body(struct mctx *mc, const unsigned char *data, size_t len);
 json_t *mctx_envelope(struct mctx *mc);
+void    mctx_raw(const struct mctx *mc, struct raw_source *src);
 const char *mctx_spool_error(const struct mctx *mc);
 gboolean mctx_oversize(const struct mctx *mc);
 gboolean mctx_oversize_reject(const struct mctx *mc);

@@ -3,13 +3,23 @@
 # (miltertest(8) plays the MTA) against the ASan build and a private Redis.
 #
 #   1  a body over spool_threshold (spooled to a file) and under max_message_size: continue, one
-#      entry, its text to the last line, raw cut at raw_max_size
+#      entry, its text to the last line, raw cut at raw_max_size: the first raw_max_size bytes of
+#      what was sent
 #   2  over max_message_size to a mailbox with oversize = ticket: continue, an entry marked
 #      truncated, its text from the first part
 #   3  over max_message_size to a mailbox with oversize = reject: 552 5.3.4, nothing queued;
 #      under the limit it is queued
 #   4  the spool directory gone: 451 4.3.0 (tempfail_text), nothing queued, the reason logged
 #      with the key; directory back: queued
+#   5  spool_threshold 64 KB, raw_max_size 4 MB (the raw field streamed to Redis from the spool
+#      file in pieces): a 3 MB mail arrives in Redis byte for byte (SHA-256 of the raw field); a
+#      6 MB one has exactly the first 4 MB
+#   6  Redis stopped (SIGSTOP, longer than [redis] timeout) in the middle of a 6 MB XADD: 451, the
+#      log says why; Redis continued: the half-sent command was not completed (no entry), and the
+#      next mail is queued intact
+#   7  Redis a replica (REPLICAOF a master that is not there): a 3 MB XADD streamed from the spool
+#      file is answered READONLY like any other command: 451, the connection dropped ("reconnecting"
+#      in the log); a primary again: the next mail is queued
 . "$(dirname "$0")/../lib/harness.sh"
 h_init it_milter_size
 command -v miltertest >/dev/null || h_die "miltertest not installed (make deps)"
@@ -18,6 +28,15 @@ MT=$(cd "$(dirname "$0")/miltertest" && pwd)
 STREAM=intake:envelopes
 TEMPFAIL="Intake test: ticket queue down"
 MAXSIZE=65536
+
+# A stopped Redis cannot be shut down: continue it before h_cleanup stops it.
+trap '_sz_exit' EXIT
+_sz_exit() {
+    local rc=$?
+    [ -n "$H_REDIS_PID" ] && kill -CONT "$H_REDIS_PID" 2>/dev/null
+    (exit "$rc")
+    h_cleanup
+}
 
 h_redis_start || exit 1
 mkdir -p "$T/spool"
@@ -48,6 +67,13 @@ entry() {
 env_jq() {
     entry "$1" envelope | jq -r "$2"
 }
+# sent TAG BYTES: the message size.lua sends, as the milter rebuilds it (header lines in CRLF).
+sent() {
+    printf 'From: Sender <sender@client.test>\r\nSubject: size %s\r\nMessage-ID: <size-%s@client.test>\r\n\r\n' \
+	"$1" "$1"
+    awk -v size="$2" 'BEGIN { for (n = 0; n * 13 < size; n++) printf "line %06d\r\n", n }'
+}
+sha() { sha256sum | cut -d' ' -f1; }
 
 # 1: 40 KB, over the 16 KB spool threshold, under the 64 KB limit.
 size s1 support@example.test 40000
@@ -58,6 +84,8 @@ h_assert_eq "false 32768 true" "$(env_jq 1 '"\(.truncated) \(.raw_size) \(.raw_t
 h_assert_eq "line 003076" "$(entry 1 text | tail -n 1)" \
     "case 1: text to the last line (parsed from the spool file, past what memory kept)"
 h_assert_eq 32768 "$(entry 1 raw | wc -c)" "case 1: raw field: raw_max_size bytes"
+h_assert_eq "$(sent s1 40000 | head -c 32768 | sha)" "$(entry 1 raw | sha)" \
+    "case 1: raw field: the first raw_max_size bytes of what was sent"
 
 # 2: 200 KB to support (oversize = ticket by default).
 size s2 support@example.test 200000
@@ -93,5 +121,62 @@ mkdir -p "$T/spool"
 size s4b support@example.test 40000
 h_assert_eq continue "$(val s4b s4b.eom)" "case 4: directory back: continue"
 h_assert_eq 4 "$(h_xlen)" "case 4: queued"
+
+# 5: raw_max_size far over spool_threshold: the raw field comes from the spool file.
+h_milter_stop
+h_write_conf "$T/intake.conf" "[milter]" "max_message_size = 16M" "spool_threshold = 64K" \
+    "spool_directory = $T/spool" "raw_max_size = 4M" "tempfail_text = $TEMPFAIL" \
+    "[redis]" "timeout = 1s"
+h_milter_start "$T/intake.conf" || exit 1
+MAXSIZE=16777216
+size s5 support@example.test 3000000
+h_assert_eq continue "$(val s5 s5.eom)" "case 5: 3 MB, spooled: continue"
+h_assert_eq 5 "$(h_xlen)" "case 5: queued"
+h_assert_eq "$(sent s5 3000000 | wc -c) false" "$(env_jq 5 '"\(.raw_size) \(.raw_truncated)"')" \
+    "case 5: envelope: raw_size is all of it, not truncated"
+h_assert_eq "$(sent s5 3000000 | sha)" "$(entry 5 raw | sha)" \
+    "case 5: raw field byte for byte what was sent (SHA-256)"
+size s5b support@example.test 6000000
+h_assert_eq continue "$(val s5b s5b.eom)" "case 5: 6 MB, spooled: continue"
+h_assert_eq 6 "$(h_xlen)" "case 5: queued"
+h_assert_eq 4194304 "$(entry 6 raw | wc -c)" "case 5: 6 MB: raw field of raw_max_size bytes"
+h_assert_eq "$(sent s5b 6000000 | head -c 4194304 | sha)" "$(entry 6 raw | sha)" \
+    "case 5: 6 MB: the first raw_max_size bytes of what was sent"
+
+# 6: Redis stops while the milter writes 4 MB into a socket that holds a few hundred KB.
+kill -STOP "$H_REDIS_PID"
+size s6 support@example.test 6000000
+h_assert_eq "replycode true" "$(val s6 s6.eom) $(val s6 s6.reply451)" \
+    "case 6: Redis stopped in the middle of the XADD: 451 4.3.0 with tempfail_text"
+if grep -q "timeout sending a command" "$T/milter.log"; then
+    h_pass "case 6: the log says the command could not be sent in time"
+else
+    h_fail "case 6: no send timeout in the log: $(tail -n 3 "$T/milter.log" | tr '\n' ' ')"
+fi
+kill -CONT "$H_REDIS_PID"
+h_wait_for '[ "$(h_redis_cli ping)" = PONG ]' 10 "case 6: Redis answers again"
+h_assert_eq 6 "$(h_xlen)" "case 6: the half-sent XADD was dropped, not completed"
+size s6b support@example.test 3000000
+h_assert_eq continue "$(val s6b s6b.eom)" "case 6: Redis back: the next mail: continue"
+h_assert_eq 7 "$(h_xlen)" "case 6: queued, once"
+h_assert_eq "$(sent s6b 3000000 | sha)" "$(entry 7 raw | sha)" \
+    "case 6: the next mail's raw field intact (SHA-256)"
+
+# 7: the streamed XADD's reply goes through the same checks as every other reply.
+h_redis_cli REPLICAOF 127.0.0.1 "$(h_free_port)" > /dev/null
+size s7 support@example.test 3000000
+h_assert_eq "replycode true" "$(val s7 s7.eom) $(val s7 s7.reply451)" \
+    "case 7: Redis a replica: 451 4.3.0 with tempfail_text"
+if grep -q "READONLY.*(reconnecting)" "$T/milter.log"; then
+    h_pass "case 7: the log says READONLY, reconnecting"
+else
+    h_fail "case 7: no READONLY in the log: $(tail -n 3 "$T/milter.log" | tr '\n' ' ')"
+fi
+h_assert_eq 7 "$(h_xlen)" "case 7: nothing queued"
+h_redis_cli REPLICAOF NO ONE > /dev/null
+size s7b support@example.test 3000000
+h_assert_eq continue "$(val s7b s7b.eom)" "case 7: a primary again: continue"
+h_assert_eq "8 $(sent s7b 3000000 | sha)" "$(h_xlen) $(entry 8 raw | sha)" \
+    "case 7: queued, its raw field intact"
 
 h_milter_stop

@@ -135,7 +135,8 @@ int     main(int argc, char **argv)
 	}
 	if (rq) {
 	    char   *why = NULL;
-	    char   *id = enqueue_envelope(rq, cfg->redis_stream, env, in.raw, &why);
+	    struct raw_source raw = {in.raw, -1, in.raw_len};
+	    char   *id = enqueue_envelope(rq, cfg->redis_stream, env, &raw, &why);
 
 	    if (id == NULL) {
 		fprintf(stderr, "envelope-tool: %s\n", why);

@@ -6,9 +6,11 @@
  *	header fields, body chunks, end of message) with configurations
  *	written into a private temporary directory, and checks what the
  *	module promises: a small message stays in memory; a large one goes
- *	to an unlinked spool file of mode 0600 and memory keeps only the
- *	first raw_max_size bytes, while the envelope is still built from all
- *	of the message; a message over max_message_size is marked and, for a
+ *	to an unlinked spool file of mode 0600 and memory keeps none of it
+ *	(never more than spool_threshold bytes, whatever raw_max_size),
+ *	while the envelope is still built from all of the message and
+ *	mctx_raw() gives the file as the original's source; a message over
+ *	max_message_size is marked and, for a
  *	mailbox with "oversize = reject", to be refused; a spool file that
  *	cannot be made is an error the milter answers with 451.
  */
@@ -89,6 +91,14 @@ static void test_in_memory(void)
     feed(mc, "<support@example.com>", 1000);
     ok(mc->spool_fd < 0, "memory: a 1 KB message is not spooled");
     is_int(mc->raw->len, (long long) mc->size, "memory: all of it held");
+    {
+	struct raw_source src;
+
+	mctx_raw(mc, &src);
+	ok(src.data == (const char *) mc->raw->data && src.fd < 0,
+	   "memory: mctx_raw: the original in memory");
+	is_int(src.len, (long long) mc->size, "memory: mctx_raw: all of it");
+    }
     env = mctx_envelope(mc);
     if (ok(env != NULL, "memory: envelope built")) {
 	is_str(envelope_str(env, "subject"), "spool test", "memory: subject");
@@ -122,7 +132,17 @@ static void test_spooled(void)
     ok(fstat(fd, &st) == 0 && st.st_nlink == 0, "spool: the file has no name (unlinked)");
     is_int(st.st_mode & 0777, 0600, "spool: mode 0600");
     is_int(st.st_size, (long long) mc->size, "spool: the file holds the whole message");
-    is_int(mc->raw->len, 100 * 1024, "spool: memory holds raw_max_size bytes only");
+    ok(mc->raw == NULL, "spool: memory holds none of it (not even raw_max_size bytes)");
+    {
+	struct raw_source src;
+	char    head[32] = "";
+
+	mctx_raw(mc, &src);
+	ok(src.data == NULL && src.fd == fd, "spool: mctx_raw: the spool file");
+	is_int(src.len, (long long) mc->size, "spool: mctx_raw: all of it");
+	ok(pread(src.fd, head, 5, 0) == 5 && memcmp(head, "From:", 5) == 0,
+	   "spool: mctx_raw: the file begins with the first header line");
+    }
     env = mctx_envelope(mc);
     if (ok(env != NULL, "spool: envelope built")) {
 	/* The end of the text is past what memory holds: it was parsed from the file. */
@@ -138,6 +158,66 @@ static void test_spooled(void)
     is_int(mc->spool_fd, -1, "spool: reset forgets it");
 out:
     mctx_free(mc);
+    config_free(cfg);
+}
+
+/*
+ * The bound itself: a 3 MB message, raw_max_size 10 MB, spool_threshold
+ * 64 KB; after every chunk the memory copy is at most the threshold, and
+ * gone once the file took over. The file holds byte for byte what came.
+ */
+static void test_memory_bound(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nspool_threshold = 64K\n"
+					      "raw_max_size = 10M\nmax_message_size = 20M", tmpdir);
+    struct intake_config *cfg = load("bound.conf", milter);
+    GChecksum *sent = g_checksum_new(G_CHECKSUM_SHA256);
+    GChecksum *filed = g_checksum_new(G_CHECKSUM_SHA256);
+    static unsigned char chunk[65536];
+    const char *head = "Subject: bound\r\n\r\n";
+    unsigned char buf[65536];
+    gsize   most = 0;
+    gsize   off = 0;
+    gboolean spooled_then_memory = FALSE;
+    struct raw_source src;
+    struct mctx *mc;
+    ssize_t n;
+
+    if (!ok(cfg != NULL, "bound: configuration loads"))
+	goto out;
+    mc = mctx_new(cfg);
+    mctx_add_rcpt(mc, "<support@example.com>");
+    mctx_add_header(mc, "Subject", "bound", 0);
+    mctx_end_headers(mc);
+    /* What mctx rebuilds: the header line in CRLF form, the empty line. */
+    g_checksum_update(sent, (const guchar *) head, strlen(head));
+    for (int i = 0; i < 48; i++) {
+	/* Different bytes per chunk: a misplaced piece changes the hash. */
+	memset(chunk, 'a' + i % 26, sizeof(chunk));
+	chunk[sizeof(chunk) - 1] = '\n';
+	mctx_add_body(mc, chunk, sizeof(chunk));
+	g_checksum_update(sent, chunk, sizeof(chunk));
+	if (mc->raw)
+	    most = MAX(most, mc->raw->len);
+	if (mc->raw && mc->spool_fd >= 0)
+	    spooled_then_memory = TRUE;
+    }
+    ok(most <= 64 * 1024, "bound: at most spool_threshold bytes ever in memory (%zu)", most);
+    ok(mc->spool_fd >= 0 && mc->raw == NULL && !spooled_then_memory,
+       "bound: once spooled, none of it in memory");
+    mctx_raw(mc, &src);
+    is_int(src.len, (long long) (48 * 65536 + strlen(head)), "bound: mctx_raw: all 3 MB at hand");
+    while ((n = pread(src.fd, buf, sizeof(buf), (off_t) off)) > 0) {
+	g_checksum_update(filed, buf, (gsize) n);
+	off += (gsize) n;
+    }
+    is_int(off, (long long) src.len, "bound: the file holds that much");
+    is_str(g_checksum_get_string(filed), g_checksum_get_string(sent),
+	   "bound: the file is what came, byte for byte (SHA-256)");
+    mctx_free(mc);
+out:
+    g_checksum_free(sent);
+    g_checksum_free(filed);
     config_free(cfg);
 }
 
@@ -215,6 +295,7 @@ int     main(void)
 	g_error("cannot make a temporary directory: %s", err->message);
     test_in_memory();
     test_spooled();
+    test_memory_bound();
     test_oversize();
     test_spool_failure();
     tap_remove_tree(tmpdir);
