@@ -290,17 +290,179 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
  * the message, of its parts, of attached messages) where an "=?" is
  * followed by another before any "?=", and the parser reads those blocks
  * from a copy in which such words are defused; the rest it reads from the
- * original. The copies together are at most DEFUSE_MAX bytes: past that,
- * a block keeps only the whole lines that fit (maybe none) and the rest of
- * its header fields is not parsed. Drop this when GMime scans no further
- * than a word can reach.
+ * original. Drop this when GMime scans no further than a word can reach.
+ *
+ * Header blocks GMime would hold in too much memory. GMime keeps every
+ * header field whole, several times over (raw, unfolded, decoded), and
+ * some 600 bytes a field more: a 10 MB Subject cost 60 MB, 10 MB of
+ * short fields 800 MB, 10 MB of addresses in To: 1.4 GB. So the parser
+ * sees at most HEADER_BYTES_MAX bytes and HEADER_FIELDS_MAX fields of
+ * header in all (message, parts, attached messages, in that order), and
+ * no field longer than HEADER_FIELD_MAX (Postfix's header_size_limit
+ * default): a block over these is read from a copy, made during the
+ * pre-scan, that keeps the first HEADER_FIELD_MAX bytes of each field
+ * and the fields that fit. So the copies too are at most
+ * HEADER_BYTES_MAX. Empty lines (a part's header before its attached
+ * message's) are always kept.
+ *
+ * Address fields cost most: GMime parses From, To, Cc and the like when
+ * it reads them and keeps some 300 bytes an address, and "a," is one:
+ * 1 MB of To: fields took 160 MB. It also parses a group within a group
+ * by recursion: 40,000 "g:" in a Cc: overflowed the stack. So the copy
+ * of an address field ends it before its separator (',', ':', ';', out
+ * of quotes) number ADDRESS_ITEMS_MAX of the whole message, and turns
+ * a ':' that would open a group deeper than GROUP_DEPTH_MAX into a space.
+ * (RFC 5322 has no groups in groups.)
  */
-#define DEFUSE_MAX	(1024 * 1024)
+#define HEADER_FIELD_MAX	(100 * 1024)
+#define HEADER_BYTES_MAX	(1024 * 1024)
+#define HEADER_FIELDS_MAX	MIME_PARTS_CEILING
+#define ADDRESS_ITEMS_MAX	10000
+#define GROUP_DEPTH_MAX		8
+#define FIELD_NAME_MAX		32
 
 struct block {
-    gint64  start, end;			/* offsets of a header block to defuse */
-    gint64  keep;			/* bytes of it to copy; the rest is dropped */
+    gint64  start, end;			/* offsets of a header block to copy */
+    GByteArray *copy;			/* what the parser reads instead */
 };
+
+/* hcopy - the copy of a header block that the parser may read */
+struct hcopy {
+    GByteArray *copy;			/* of the current block */
+    guint   line_at;			/* its length when the current line began */
+    gsize   field_len;			/* bytes of the current field kept */
+    gboolean bol;			/* at the beginning of a line */
+    gboolean skip;			/* the rest of this field is left out */
+    gboolean changed;			/* text of the block was left out */
+    gboolean altered;			/* the copy differs, nothing left out */
+    gsize   bytes;			/* kept, in all blocks so far */
+    guint   fields;			/* fields begun, in all blocks so far */
+    char    name[FIELD_NAME_MAX];	/* of the current field, while in_name */
+    guint   name_len;
+    gboolean in_name;			/* before the field's ':' */
+    gboolean address;			/* an address field */
+    gboolean quoted, escaped;		/* in an address field's "..." */
+    guint   depth;			/* groups open in the address field */
+    guint   items;			/* address separators, in all blocks */
+};
+
+static gboolean is_address_field(const char *name, gsize len)
+{
+    static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	"Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To", "Resent-Cc",
+    "Resent-Bcc"};
+
+    while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+	len--;
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+	if (strlen(names[i]) == len && g_ascii_strncasecmp(names[i], name, len) == 0)
+	    return TRUE;
+    return FALSE;
+}
+
+/*
+ * address_byte - what of an address field's byte c the copy keeps: c, a
+ * space for a ':' too deep, or -1 when the field is to end here.
+ */
+static int address_byte(struct hcopy *hc, char c)
+{
+    if (hc->escaped) {
+	hc->escaped = FALSE;
+	return (unsigned char) c;
+    }
+    if (hc->quoted) {
+	hc->escaped = c == '\\';
+	hc->quoted = c != '"';
+	return (unsigned char) c;
+    }
+    if (c == '"') {
+	hc->quoted = TRUE;
+	return c;
+    }
+    if (c != ',' && c != ':' && c != ';')
+	return (unsigned char) c;
+    if (++hc->items > ADDRESS_ITEMS_MAX)
+	return -1;
+    if (c == ';' && hc->depth > 0)
+	hc->depth--;
+    if (c == ':' && ++hc->depth > GROUP_DEPTH_MAX) {
+	hc->depth--;
+	hc->altered = TRUE;
+	return ' ';
+    }
+    return c;
+}
+
+static void hcopy_begin(struct hcopy *hc)
+{
+    if (hc->copy == NULL)
+	hc->copy = g_byte_array_new();
+    g_byte_array_set_size(hc->copy, 0);
+    hc->line_at = 0;
+    hc->bol = TRUE;
+    hc->skip = FALSE;
+    hc->changed = FALSE;
+    hc->altered = FALSE;
+}
+
+/* hcopy_step - copy one byte of a header block, or leave it out */
+static void hcopy_step(struct hcopy *hc, char c)
+{
+    gboolean bol = hc->bol;
+
+    /* A CR that begins a line is left out: GMime takes LF alone as a line end. */
+    if (bol && c == '\r')
+	return;
+    hc->bol = c == '\n';
+    if (bol) {
+	hc->line_at = hc->copy->len;
+	if (c == '\n') {			/* an empty line: it has a meaning */
+	    g_byte_array_append(hc->copy, (const guint8 *) "\n", 1);
+	    hc->bytes++;
+	    hc->skip = FALSE;
+	    return;
+	}
+	if (c != ' ' && c != '\t') {	/* a field begins */
+	    hc->field_len = 0;
+	    hc->skip = ++hc->fields > HEADER_FIELDS_MAX;
+	    hc->name_len = 0;
+	    hc->in_name = TRUE;
+	    hc->address = hc->quoted = hc->escaped = FALSE;
+	    hc->depth = 0;
+	}
+    }
+    if (hc->in_name) {
+	if (c == ':') {
+	    hc->in_name = FALSE;
+	    hc->address = is_address_field(hc->name, hc->name_len);
+	} else if (hc->name_len < sizeof(hc->name)) {
+	    hc->name[hc->name_len++] = c;
+	}
+    } else if (hc->address && !hc->skip) {
+	int     kept = address_byte(hc, c);
+
+	if (kept < 0) {
+	    hc->skip = TRUE;		/* the field ends before it */
+	    g_byte_array_append(hc->copy, (const guint8 *) "\n", 1);
+	    hc->bytes++;
+	}
+	c = (char) kept;
+    }
+    if (!hc->skip && (++hc->field_len > HEADER_FIELD_MAX || hc->bytes + 1 >= HEADER_BYTES_MAX)) {
+	/* Cut here: what was kept of the line ends it. */
+	hc->skip = TRUE;
+	if (c != '\n') {
+	    g_byte_array_append(hc->copy, (const guint8 *) "\n", 1);
+	    hc->bytes++;
+	}
+    }
+    if (hc->skip) {
+	hc->changed = TRUE;
+	return;
+    }
+    g_byte_array_append(hc->copy, (const guint8 *) &c, 1);
+    hc->bytes++;
+}
 
 struct ew_state {
     char    p1, p2;			/* the two bytes before this one */
@@ -356,37 +518,49 @@ static void defuse_encoded_words(char *text, gsize len)
 }
 
 /*
- * scan_limit - the offset where the parser must stop, or -1; *blocks gets
- * the header blocks to defuse (struct block, offsets from the start).
+ * add_block - the block from start to end is to be read from the copy,
+ * defused; the line that ended the block (the copy's last) is not part
+ * of it.
  */
-static void add_block(GArray *blocks, gint64 start, gint64 end, gint64 *copied)
+static void add_block(GArray *blocks, gint64 start, gint64 end, struct hcopy *hc)
 {
-    struct block b = {start, end, MIN(end - start, DEFUSE_MAX - *copied)};
+    struct block b = {start, end, g_steal_pointer(&hc->copy)};
 
+    hc->bytes -= b.copy->len - hc->line_at;
+    g_byte_array_set_size(b.copy, hc->line_at);
+    defuse_encoded_words((char *) b.copy->data, b.copy->len);
     g_array_append_val(blocks, b);
-    *copied += b.keep;
 }
 
+/*
+ * scan_limit - the offset where the parser must stop, or -1; *blocks gets
+ * the header blocks to read from copies (struct block, offsets from the
+ * start), *dropped whether the copies left out header text.
+ */
 static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why,
-			 GArray *blocks)
+			 GArray *blocks, gboolean *dropped)
 {
     struct scan s = {0};
     struct scan_level top = {NULL, 0};
     struct ew_state ew = {0};
+    struct hcopy hc = {0};
     char    buf[READ_PIECE];
     char    line[SCAN_LINE];
     gsize   line_len = 0;
-    gint64  offset = 0, line_start = 0, cut = -1, block_start = 0, copied = 0;
+    gint64  offset = 0, line_start = 0, cut = -1, block_start = 0;
     gboolean in_block = TRUE;
     gssize  n;
 
     s.levels = g_array_new(FALSE, FALSE, sizeof(struct scan_level));
     g_array_append_val(s.levels, top);
     s.in_header = TRUE;
+    hcopy_begin(&hc);
     while (cut < 0 && (n = g_mime_stream_read(stream, buf, sizeof(buf))) > 0) {
 	for (gssize i = 0; i < n && cut < 0; i++) {
-	    if (in_block)
+	    if (in_block) {
 		ew_step(&ew, buf[i]);
+		hcopy_step(&hc, buf[i]);
+	    }
 	    if (line_len < sizeof(line))
 		line[line_len++] = buf[i];
 	    if (buf[i] != '\n')
@@ -396,14 +570,17 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 	    line_len = 0;
 	    if (in_block && !s.in_header) {	/* a header block ended with this line */
 		in_block = FALSE;
-		if (ew.needs && cut < 0)
-		    add_block(blocks, block_start, line_start, &copied);
+		if ((ew.needs || hc.changed || hc.altered) && cut < 0) {
+		    *dropped = *dropped || hc.changed;
+		    add_block(blocks, block_start, line_start, &hc);
+		}
 	    }
 	    line_start = offset + i + 1;
 	    if (!in_block && s.in_header) {	/* one starts with the next line */
 		in_block = TRUE;
 		block_start = line_start;
 		memset(&ew, 0, sizeof(ew));
+		hcopy_begin(&hc);
 	    }
 	}
 	offset += n;
@@ -411,8 +588,13 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
     if (cut < 0 && line_len > 0 && !scan_line(&s, line, line_len, max_parts, max_depth, why))
 	cut = line_start;
     /* A header block without its end: GMime reads it to the end. */
-    if (cut < 0 && in_block && ew.needs)
-	add_block(blocks, block_start, offset, &copied);
+    if (cut < 0 && in_block && (ew.needs || hc.changed || hc.altered)) {
+	*dropped = *dropped || hc.changed;
+	hc.line_at = hc.copy->len;
+	add_block(blocks, block_start, offset, &hc);
+    }
+    if (hc.copy)
+	g_byte_array_free(hc.copy, TRUE);
     scan_pop_to(&s, 0);
     g_array_free(s.levels, TRUE);
     g_free(s.pending_boundary);
@@ -421,10 +603,9 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 
 /*
  * defused_stream - stream from start to end, with the blocks read from
- * defused copies. Newly referenced.
+ * their copies. Newly referenced; it takes the copies.
  */
-static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end, GArray *blocks,
-				   gboolean *dropped)
+static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end, GArray *blocks)
 {
     GMimeStream *cat;
     gint64  pos = start;
@@ -434,10 +615,8 @@ static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end
     cat = g_mime_stream_cat_new();
     for (guint i = 0; i < blocks->len; i++) {
 	struct block *b = &g_array_index(blocks, struct block, i);
-	gint64  from = start + b->start, to = MIN(from + b->keep, end);
-	GByteArray *copy;
+	gint64  from = start + b->start;
 	GMimeStream *part;
-	gssize  got = 0, r;
 
 	if (from >= end)
 	    break;
@@ -446,24 +625,8 @@ static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end
 	    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
 	    g_object_unref(part);
 	}
-	copy = g_byte_array_sized_new((guint) (to - from));
-	g_byte_array_set_size(copy, (guint) (to - from));
-	g_mime_stream_seek(stream, from, GMIME_STREAM_SEEK_SET);
-	while (got < to - from
-	       && (r = g_mime_stream_read(stream, (char *) copy->data + got,
-					  (gsize) (to - from - got))) > 0)
-	    got += r;
-	g_byte_array_set_size(copy, (guint) got);
-	if (b->keep < b->end - b->start) {	/* whole lines only; the rest is dropped */
-	    guint   len = copy->len;
-
-	    while (len > 0 && copy->data[len - 1] != '\n')
-		len--;
-	    g_byte_array_set_size(copy, len);
-	    *dropped = TRUE;
-	}
-	defuse_encoded_words((char *) copy->data, copy->len);
-	part = g_mime_stream_mem_new_with_byte_array(copy);	/* owns copy */
+	/* The stream owns the copy. */
+	part = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&b->copy));
 	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
 	g_object_unref(part);
 	pos = MIN(start + b->end, end);
@@ -494,7 +657,7 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     cut->header_cut = FALSE;
     if (start < 0)
 	start = 0;
-    limit = scan_limit(stream, max_parts, max_depth, &why, blocks);
+    limit = scan_limit(stream, max_parts, max_depth, &why, blocks, &cut->header_cut);
     end = g_mime_stream_tell(stream);
     if (limit >= 0) {
 	cut->cut = TRUE;
@@ -502,7 +665,10 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
 	cut->why = why;
 	end = start + limit;
     }
-    seen = defused_stream(stream, start, end, blocks, &cut->header_cut);
+    seen = defused_stream(stream, start, end, blocks);
+    for (guint i = 0; i < blocks->len; i++)	/* those past the end */
+	if (g_array_index(blocks, struct block, i).copy)
+	    g_byte_array_free(g_array_index(blocks, struct block, i).copy, TRUE);
     g_array_free(blocks, TRUE);
     parser = g_mime_parser_new_with_stream(seen);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);

@@ -24,7 +24,7 @@ struct mime_cut {
     gboolean cut;			/* the parser saw only a prefix */
     gint64  offset;			/* where it was cut */
     const char *why;			/* "parts" or "depth" (static) */
-    gboolean header_cut;		/* header fields dropped (RFC 2047 flood) */
+    gboolean header_cut;		/* header text past the bounds dropped */
 };
 
 struct mime_body {

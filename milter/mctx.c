@@ -32,8 +32,8 @@
  *	parses from, and memory keeps only the original's first raw_max_size
  *	bytes (what the envelope's "raw" carries). So a session holds at
  *	most MAX(spool_threshold, raw_max_size) bytes of message, plus what
- *	building the envelope takes (max_text_size of text, at most 1 MB of
- *	header block, the parser's part tree for at most max_mime_parts
+ *	building the envelope takes (max_text_size of text, at most 1 MB and
+ *	10,000 fields of header, the parser's part tree for at most max_mime_parts
  *	parts). A spool file that cannot be written is remembered
  *	(mctx_spool_error()): the milter then answers 451, never accepting
  *	a mail it could not read.
