@@ -1500,6 +1500,32 @@ static void test_header_bounds(void)
     g_string_free(raw, TRUE);
 }
 
+/*
+ * Encoded words that each name another charset: glibc loads and unloads
+ * a converter module per word unless one of that charset stays open.
+ */
+static void test_charset_words(void)
+{
+    static const char *const words[] = {"=?iso-8859-1?q?caf=E9?=", "=?koi8-r?q?=C1?=",
+	"=?windows-1251?q?=E0?=", "=?iso-8859-7?q?=E1?=", "=?x-no-such?q?x?="};
+    GString *raw = g_string_new("From: alice@example.org\nSubject: ");
+    json_t *env;
+    double  t0;
+
+    for (int i = 0; i < 4000; i++) {
+	g_string_append(raw, words[i % G_N_ELEMENTS(words)]);
+	g_string_append_c(raw, ' ');
+    }
+    g_string_append(raw, "\n\nbody\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 5, "words in many charsets: %.2f s CPU", cpu_seconds() - t0);
+    has_str(jpath_str(env, "subject"), "caf\xc3\xa9\xd0\xb0\xd0\xb0\xce\xb1",
+	    "words in many charsets: each decoded from its charset");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
 static void test_big_bodies(void)
 {
     struct envelope_limits lim = default_limits();
@@ -1587,6 +1613,7 @@ static void run_unit(void)
     test_big_bodies();
     test_attachments_by_part();
     test_header_bounds();
+    test_charset_words();
 }
 
 /* ---------------------------------------------------------------- */
