@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "html.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- */
@@ -1526,6 +1527,58 @@ static void test_charset_words(void)
     g_string_free(raw, TRUE);
 }
 
+/*
+ * HTML that libxml2 would buffer or stack without bound goes through a
+ * lexer first (common/html.c): comments left out, tags cut at 16 KB,
+ * script and style passed as they are, nesting deeper than 1024 stops.
+ */
+static void test_html_bounds(void)
+{
+    GString *html;
+    char   *text;
+
+    text = html_to_text("<p>a<!-- c <b>x</b> -->b<!---->c<!DOCTYPE x>d</p>", 50, 1000);
+    is_str(text, "abcd", "html lexer: comments left out, the text around them kept");
+    g_free(text);
+
+    html = g_string_new("<p>a<!-- ");
+    for (int i = 0; i < 100000; i++)
+	g_string_append(html, "x - -> ");
+    text = html_to_text(html->str, html->len, 1000);
+    is_str(text, "a", "html lexer: a comment never closed hides the rest, as in a browser");
+    g_free(text);
+    g_string_free(html, TRUE);
+
+    html = g_string_new("<p title=\"");
+    for (int i = 0; i < 100000; i++)
+	g_string_append(html, "a>'<");
+    g_string_append(html, "\" class=x>after</p><p>more</p>");
+    text = html_to_text(html->str, html->len, 1000);
+    is_str(text, "after\n\nmore", "html lexer: a 400 KB attribute is cut, the text after it kept");
+    g_free(text);
+    g_string_free(html, TRUE);
+
+    text = html_to_text("<script>if (a<b) x = '<!--';</SCRIPT >after<style>p{}</style>", 62,
+			1000);
+    is_str(text, "after", "html lexer: '<' and '<!--' in a script start nothing");
+    g_free(text);
+
+    html = g_string_new("<p>top</p>");
+    for (int i = 0; i < 12000; i++)		/* more than one piece for the parser */
+	g_string_append(html, "<b><i>");
+    g_string_append(html, "deep");
+    {
+	struct html_text *h = html_text_new(1000);
+	gboolean more = html_text_feed(h, html->str, html->len);
+
+	text = html_text_finish(h);
+	ok(!more, "html lexer: nesting deeper than 1024 stops the parser");
+	is_str(text, "top", "html lexer: the text before it is kept");
+	g_free(text);
+    }
+    g_string_free(html, TRUE);
+}
+
 static void test_big_bodies(void)
 {
     struct envelope_limits lim = default_limits();
@@ -1614,6 +1667,7 @@ static void run_unit(void)
     test_attachments_by_part();
     test_header_bounds();
     test_charset_words();
+    test_html_bounds();
 }
 
 /* ---------------------------------------------------------------- */
