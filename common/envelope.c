@@ -550,6 +550,8 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     if (cut.cut)
 	add_warning(warnings, cut.offset, g_strcmp0(cut.why, "depth") == 0
 		    ? "MIME parts nested deeper than max_mime_depth: the rest was not parsed"
+		    : g_strcmp0(cut.why, "boundary") == 0
+		    ? "a MIME boundary longer than 1,000 characters: the rest was not parsed"
 		    : "more MIME parts than max_mime_parts: the rest was not parsed");
 
     /* Identity for de-duplication: what an MTA retry or second MX keeps. */

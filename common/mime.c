@@ -129,9 +129,14 @@ json_t *mime_json_line(const char *s, gsize max)
  * (closing the levels opened inside the previous one), "--boundary--"
  * closes the level, and message/rfc822 (or message/global) opens a level
  * for the attached message, which ends with the part that holds it.
- * It looks at the first SCAN_LINE bytes of each line and at no more
- * than max_depth open boundaries per line, so it is linear.
+ * It looks at the first SCAN_LINE bytes of each line (of a Content-Type
+ * field's lines, HEADER_FIELD_MAX: a boundary declared after 1 KB of
+ * other parameters let a million parts through) and at no more than
+ * max_depth open boundaries per line, so it is linear. A boundary longer
+ * than BOUNDARY_MAX (RFC 2046 allows 70) would not fit in what it looks
+ * at: the parser stops before that multipart's content.
  */
+#define BOUNDARY_MAX	(SCAN_LINE - 8)
 struct scan_level {
     char   *boundary;			/* NULL: the top level */
     guint   messages;			/* attached messages opened in its part */
@@ -145,6 +150,7 @@ struct scan {
     gboolean field_is_multipart;	/* its type is multipart/ */
     char   *pending_boundary;		/* declared in the header block */
     gboolean pending_message;
+    gboolean boundary_too_long;		/* declared in the header block */
 };
 
 static guint scan_depth(struct scan *s)
@@ -202,7 +208,9 @@ static void scan_header_line(struct scan *s, const char *line, gsize len)
 	    for (e = v; e < end && *e != ';' && *e != ' ' && *e != '\t'; e++)
 		 /* void */ ;
 	}
-	if (e > v) {
+	if (e - v > BOUNDARY_MAX)
+	    s->boundary_too_long = TRUE;
+	else if (e > v) {
 	    g_free(s->pending_boundary);
 	    s->pending_boundary = g_strndup(v, (gsize) (e - v));
 	}
@@ -264,6 +272,10 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
     /* The end of a header block. */
     s->in_header = FALSE;
     s->field_is_ct = FALSE;
+    if (s->boundary_too_long) {
+	*why = "boundary";
+	return FALSE;
+    }
     if (s->pending_boundary) {
 	struct scan_level lv = {g_steal_pointer(&s->pending_boundary), 0};
 
@@ -592,7 +604,7 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
     struct ew_state ew = {0};
     struct hcopy hc = {0};
     char    buf[READ_PIECE];
-    char    line[SCAN_LINE];
+    g_autofree char *line = g_malloc(HEADER_FIELD_MAX);
     gsize   line_len = 0;
     gint64  offset = 0, line_start = 0, cut = -1, block_start = 0;
     gboolean in_block = TRUE;
@@ -608,7 +620,10 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 		ew_step(&ew, buf[i]);
 		hcopy_step(&hc, buf[i]);
 	    }
-	    if (line_len < sizeof(line))
+	    if (line_len < SCAN_LINE
+		|| (line_len < HEADER_FIELD_MAX && s.in_header
+		    && (g_ascii_strncasecmp(line, "Content-Type:", 13) == 0
+			|| ((line[0] == ' ' || line[0] == '\t') && s.field_is_ct))))
 		line[line_len++] = buf[i];
 	    if (buf[i] != '\n')
 		continue;

@@ -133,7 +133,7 @@ def nested_rfc822(n):
     word = "=?iso-8859-1?q?caf=E9?= =?utf-8?b?w6k=?= "
     head = "".join("Content-Type: message/rfc822\r\n\r\nSubject: %s\r\nFrom: %s <x@y>\r\n"
                    % (word * 50, word * 10) for _ in range(depth))
-    return mail("Subject: x\r\n", "\r\n" + head.split("\r\n\r\n", 1)[1] + "\r\nbody\r\n",
+    return mail("Subject: x\r\n", head.split("\r\n\r\n", 1)[1] + "\r\n\r\nbody\r\n",
                 "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n")
 
 

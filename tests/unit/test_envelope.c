@@ -1579,6 +1579,43 @@ static void test_html_bounds(void)
     g_string_free(html, TRUE);
 }
 
+/*
+ * Boundaries the pre-scan must see to count parts: declared after 1 KB
+ * of other parameters, or longer than 1,000 characters.
+ */
+static void test_hidden_boundaries(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: hidden\nContent-Type: multipart/mixed; p=\"");
+    json_t *env;
+
+    for (int i = 0; i < 2000; i++)
+	g_string_append_c(raw, 'a');
+    g_string_append(raw, "\"; boundary=b\n\n--b\nContent-Type: text/plain\n\nBody.\n");
+    for (int i = 0; i < 30; i++)
+	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
+    g_string_append(raw, "--b--\n");
+    lim.max_parts = 10;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 9,
+	   "boundary after 2 KB of parameters: still max_mime_parts parts parsed");
+    ok(has_warning(env, "max_mime_parts"), "boundary after 2 KB of parameters: it says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    raw = g_string_new(HDR "Subject: long\nContent-Type: multipart/mixed; boundary=\"");
+    for (int i = 0; i < 1100; i++)
+	g_string_append_c(raw, 'B');
+    g_string_append(raw, "\"\n\nno parts\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "subject"), "long", "boundary of 1,100 characters: the header read");
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "boundary longer"),
+       "boundary of 1,100 characters: its content not parsed, and it says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
 static void test_big_bodies(void)
 {
     struct envelope_limits lim = default_limits();
@@ -1668,6 +1705,7 @@ static void run_unit(void)
     test_header_bounds();
     test_charset_words();
     test_html_bounds();
+    test_hidden_boundaries();
 }
 
 /* ---------------------------------------------------------------- */
