@@ -51,6 +51,7 @@
 #define MAX_WALK_DEPTH	(MIME_DEPTH_CEILING + 10)
 #define SCAN_LINE	1024		/* bytes of a line the pre-scan looks at */
 #define READ_PIECE	16384
+#define HEADER_FIELD_MAX (100 * 1024)	/* bytes of a header field the parser sees */
 
 /* ---------------------------------------------------------------- */
 /*	Text hygiene							    */
@@ -124,7 +125,10 @@ json_t *mime_json_line(const char *s, gsize max)
 
 /*
  * The pre-scan follows what GMime will do closely enough to count: a
- * Content-Type of multipart/ with a boundary opens a level when its
+ * Content-Type of multipart/ with a boundary (read by GMime's own
+ * g_mime_content_type_parse(): "boundary = b", "boundary*0=b", an
+ * encoded word and a folded field all declare "b", and a pre-scan that
+ * looked for "boundary=" let 200,000 parts through) opens a level when its
  * header block ends, a line "--boundary" of an open level starts a part
  * (closing the levels opened inside the previous one), "--boundary--"
  * closes the level, and message/rfc822 (or message/global) opens a level
@@ -147,10 +151,8 @@ struct scan {
     guint   parts;
     gboolean in_header;
     gboolean field_is_ct;
-    gboolean field_is_multipart;	/* its type is multipart/ */
-    char   *pending_boundary;		/* declared in the header block */
-    gboolean pending_message;
-    gboolean boundary_too_long;		/* declared in the header block */
+    GString *ct;			/* the block's last Content-Type value */
+    GMimeParserOptions *opts;		/* the parser's */
 };
 
 static guint scan_depth(struct scan *s)
@@ -170,51 +172,74 @@ static void scan_pop_to(struct scan *s, guint keep)
     }
 }
 
-static const char *ascii_casestr(const char *hay, gsize len, const char *needle)
+/* content_type_value - the value, if the line begins a Content-Type field */
+static const char *content_type_value(const char *line, gsize len)
 {
-    gsize   n = strlen(needle);
+    gsize   i = 12;
 
-    for (gsize i = 0; i + n <= len; i++)
-	if (g_ascii_strncasecmp(hay + i, needle, n) == 0)
-	    return hay + i;
-    return NULL;
+    if (len < 13 || g_ascii_strncasecmp(line, "Content-Type", 12) != 0)
+	return NULL;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))	/* GMime allows them */
+	i++;
+    return i < len && line[i] == ':' ? line + i + 1 : NULL;
 }
 
-/* scan_header_line - note a multipart boundary or an attached message */
+/* scan_header_line - keep the value of a Content-Type field, unfolded */
 static void scan_header_line(struct scan *s, const char *line, gsize len)
 {
-    const char *b;
+    const char *v;
 
     if (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
 	if (!s->field_is_ct)
 	    return;
+	v = line;
+    } else if ((v = content_type_value(line, len)) != NULL) {
+	s->field_is_ct = TRUE;
+	g_string_truncate(s->ct, 0);
     } else {
-	s->field_is_ct = len >= 13 && g_ascii_strncasecmp(line, "Content-Type:", 13) == 0;
-	if (!s->field_is_ct)
-	    return;
-	s->field_is_multipart = ascii_casestr(line, len, "multipart/") != NULL;
-	if (ascii_casestr(line, len, "message/rfc822") || ascii_casestr(line, len, "message/global"))
-	    s->pending_message = TRUE;
+	s->field_is_ct = FALSE;
+	return;
     }
-    /* Only a multipart's boundary opens a level (GMime ignores the others). */
-    if (s->field_is_multipart && (b = ascii_casestr(line, len, "boundary=")) != NULL) {
-	const char *v = b + 9, *end = line + len, *e;
+    g_string_append_len(s->ct, v, (gssize) MIN((gsize) (line + len - v),
+					       HEADER_FIELD_MAX - MIN(s->ct->len, HEADER_FIELD_MAX)));
+}
 
-	if (v < end && *v == '"') {
-	    v++;
-	    e = memchr(v, '"', (gsize) (end - v));
-	    e = e ? e : end;
-	} else {
-	    for (e = v; e < end && *e != ';' && *e != ' ' && *e != '\t'; e++)
-		 /* void */ ;
-	}
-	if (e - v > BOUNDARY_MAX)
-	    s->boundary_too_long = TRUE;
-	else if (e > v) {
-	    g_free(s->pending_boundary);
-	    s->pending_boundary = g_strndup(v, (gsize) (e - v));
-	}
+/*
+ * scan_header_end - open the level a header block's Content-Type opens,
+ * as GMime will read it (its own parser: parameters folded, continued
+ * per RFC 2231, quoted or encoded are all the same boundary); FALSE when
+ * its boundary is too long to be matched.
+ */
+static gboolean scan_header_end(struct scan *s)
+{
+    GMimeContentType *ct;
+    const char *b = NULL;
+
+    if (s->ct->len == 0)
+	return TRUE;
+    ct = g_mime_content_type_parse(s->opts, s->ct->str);
+    g_string_truncate(s->ct, 0);
+    if (ct == NULL)
+	return TRUE;
+    /* Only a multipart's boundary opens a level (GMime ignores the others). */
+    if (g_mime_content_type_is_type(ct, "multipart", "*"))
+	b = g_mime_content_type_get_parameter(ct, "boundary");
+    if (b && strlen(b) > BOUNDARY_MAX) {
+	g_object_unref(ct);
+	return FALSE;
     }
+    if (b && *b) {
+	struct scan_level lv = {g_strdup(b), 0};
+
+	g_array_append_val(s->levels, lv);
+    } else if (g_mime_content_type_is_type(ct, "message", "rfc822")
+	       || g_mime_content_type_is_type(ct, "message", "news")
+	       || g_mime_content_type_is_type(ct, "message", "global")) {
+	g_array_index(s->levels, struct scan_level, s->levels->len - 1).messages++;
+	s->in_header = TRUE;			/* the attached message's own */
+    }
+    g_object_unref(ct);
+    return TRUE;
 }
 
 /*
@@ -257,8 +282,7 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 		}
 		s->in_header = TRUE;
 		s->field_is_ct = FALSE;
-		g_clear_pointer(&s->pending_boundary, g_free);
-		s->pending_message = FALSE;
+		g_string_truncate(s->ct, 0);
 	    }
 	    return TRUE;
 	}
@@ -272,19 +296,10 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
     /* The end of a header block. */
     s->in_header = FALSE;
     s->field_is_ct = FALSE;
-    if (s->boundary_too_long) {
+    if (!scan_header_end(s)) {
 	*why = "boundary";
 	return FALSE;
     }
-    if (s->pending_boundary) {
-	struct scan_level lv = {g_steal_pointer(&s->pending_boundary), 0};
-
-	g_array_append_val(s->levels, lv);
-    } else if (s->pending_message) {
-	g_array_index(s->levels, struct scan_level, s->levels->len - 1).messages++;
-	s->in_header = TRUE;			/* the attached message's own */
-    }
-    s->pending_message = FALSE;
     if (scan_depth(s) > max_depth) {
 	*why = "depth";
 	return FALSE;
@@ -326,7 +341,6 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
  * a ':' that would open a group deeper than GROUP_DEPTH_MAX into a space.
  * (RFC 5322 has no groups in groups.)
  */
-#define HEADER_FIELD_MAX	(100 * 1024)
 #define HEADER_BYTES_MAX	(1024 * 1024)
 #define HEADER_FIELDS_MAX	MIME_PARTS_CEILING
 #define ADDRESS_ITEMS_MAX	10000
@@ -596,8 +610,8 @@ static void add_block(GArray *blocks, gint64 start, gint64 end, struct hcopy *hc
  * the header blocks to read from copies (struct block, offsets from the
  * start), *dropped whether the copies left out header text.
  */
-static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, const char **why,
-			 GArray *blocks, gboolean *dropped)
+static gint64 scan_limit(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
+			 guint max_depth, const char **why, GArray *blocks, gboolean *dropped)
 {
     struct scan s = {0};
     struct scan_level top = {NULL, 0};
@@ -611,6 +625,8 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
     gssize  n;
 
     s.levels = g_array_new(FALSE, FALSE, sizeof(struct scan_level));
+    s.ct = g_string_new(NULL);
+    s.opts = opts;
     g_array_append_val(s.levels, top);
     s.in_header = TRUE;
     hcopy_begin(&hc);
@@ -622,8 +638,8 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 	    }
 	    if (line_len < SCAN_LINE
 		|| (line_len < HEADER_FIELD_MAX && s.in_header
-		    && (g_ascii_strncasecmp(line, "Content-Type:", 13) == 0
-			|| ((line[0] == ' ' || line[0] == '\t') && s.field_is_ct))))
+		    && (((line[0] == ' ' || line[0] == '\t') && s.field_is_ct)
+			|| content_type_value(line, line_len))))
 		line[line_len++] = buf[i];
 	    if (buf[i] != '\n')
 		continue;
@@ -659,7 +675,7 @@ static gint64 scan_limit(GMimeStream *stream, guint max_parts, guint max_depth, 
 	g_byte_array_free(hc.copy, TRUE);
     scan_pop_to(&s, 0);
     g_array_free(s.levels, TRUE);
-    g_free(s.pending_boundary);
+    g_string_free(s.ct, TRUE);
     return cut;
 }
 
@@ -719,7 +735,7 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     cut->header_cut = FALSE;
     if (start < 0)
 	start = 0;
-    limit = scan_limit(stream, max_parts, max_depth, &why, blocks, &cut->header_cut);
+    limit = scan_limit(stream, opts, max_parts, max_depth, &why, blocks, &cut->header_cut);
     end = g_mime_stream_tell(stream);
     if (limit >= 0) {
 	cut->cut = TRUE;

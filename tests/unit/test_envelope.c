@@ -1581,7 +1581,8 @@ static void test_html_bounds(void)
 
 /*
  * Boundaries the pre-scan must see to count parts: declared after 1 KB
- * of other parameters, or longer than 1,000 characters.
+ * of other parameters, in any of the forms GMime reads, or longer than
+ * 1,000 characters.
  */
 static void test_hidden_boundaries(void)
 {
@@ -1603,6 +1604,37 @@ static void test_hidden_boundaries(void)
     ok(has_warning(env, "max_mime_parts"), "boundary after 2 KB of parameters: it says so");
     json_decref(env);
     g_string_free(raw, TRUE);
+    /* However the boundary is written, the pre-scan reads it as GMime does. */
+    {
+	static const char *const declared[] = {
+	    "Content-Type: multipart/mixed; boundary*=us-ascii''b",	/* RFC 2231 */
+	    "Content-Type: multipart/mixed; boundary*0=b",
+	    "Content-Type : multipart/mixed; boundary=b",		/* blank before ':' */
+	    "Content-Type:\n multipart/mixed;\n boundary=b",		/* folded */
+	    "Content-Type: multipart/mixed; boundary = b",
+	    "Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"",	/* encoded */
+	    "content-type: Multipart/Mixed;\tBOUNDARY=\"b\"",
+	};
+
+	char   *shown;
+
+	for (gsize k = 0; k < G_N_ELEMENTS(declared); k++) {
+	    raw = g_string_new(HDR "Subject: declared\n");
+	    g_string_append_printf(raw, "%s\n\n--b\nContent-Type: text/plain\n\nBody.\n",
+				   declared[k]);
+	    for (int i = 0; i < 30; i++)
+		g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream;"
+				       " name=\"p%d.bin\"\n\n%d\n", i, i);
+	    g_string_append(raw, "--b--\n");
+	    env = build(raw->str, &lim);
+	    shown = g_strescape(declared[k], NULL);
+	    is_int(json_array_size(json_object_get(env, "attachments")), 9,
+		   "boundary declared as '%s': max_mime_parts parts parsed", shown);
+	    g_free(shown);
+	    json_decref(env);
+	    g_string_free(raw, TRUE);
+	}
+    }
 
     raw = g_string_new(HDR "Subject: long\nContent-Type: multipart/mixed; boundary=\"");
     for (int i = 0; i < 1100; i++)
