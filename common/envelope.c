@@ -545,8 +545,9 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     mime_body_clear(&body);
     json_object_set_new(env, "mime_truncated", json_boolean(cut.cut || cut.header_cut));
     if (cut.header_cut)
-	add_warning(warnings, 0, "header fields past what the parser reads (100 KB a field;"
-		    " 1 MB, 10,000 fields, 10,000 addresses in all): the rest was not parsed");
+	add_warning(warnings, 0, "header fields past what the parser reads (100 KB and 200"
+		    " parameters a field; 1 MB, 10,000 fields, 10,000 addresses, 10,000 parameters"
+		    " in all): the rest was not parsed");
     if (cut.cut)
 	add_warning(warnings, cut.offset, g_strcmp0(cut.why, "depth") == 0
 		    ? "MIME parts nested deeper than max_mime_depth: the rest was not parsed"

@@ -232,6 +232,57 @@ def iso2022_escapes(n):
                 "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n")
 
 
+@case("To: fields of 'a,' (an address per 2 bytes), 100 KB each")
+def address_fields(n):
+    field = "To: " + fill("a,", 100000) + "c@d\r\n"
+    return mail("Subject: x\r\n" + field * (n // len(field)), "hi\r\n")
+
+
+@case("encoded words alternating 13 charsets, in Subject: and To: names")
+def charset_cycle(n):
+    cs = ["iso-8859-1", "koi8-r", "shift_jis", "euc-kr", "gb2312", "windows-1251", "big5",
+          "iso-2022-jp", "utf-7", "iso-8859-7", "cp850", "macintosh", "x-unknown"]
+    words = "".join("=?%s?q?=41=C1?= " % c for c in cs)
+    subject = "Subject: " + fill(words, 100000) + "\r\n"
+    to = "To: " + "".join("=?%s?q?=41=C1?= <a@b>, " % cs[i % 13] for i in range(999)) + "c@d\r\n"
+    k = n // (len(subject) + len(to))
+    return mail((subject + to) * k, "hi\r\n")
+
+
+def part_flood_declared(n, declaration):
+    return mail("Subject: x\r\n", fill("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n", n),
+                "MIME-Version: 1.0\r\n" + declaration + "\r\n")
+
+
+@case("200,000 parts of a boundary declared after 1 KB of other parameters")
+def boundary_late(n):
+    return part_flood_declared(n, "Content-Type: multipart/mixed; p=\"" + "a" * 1020
+                               + "\"; boundary=b")
+
+
+@case("200,000 parts of a boundary declared as 'boundary = b'")
+def boundary_spaced(n):
+    return part_flood_declared(n, "Content-Type: multipart/mixed; boundary = b")
+
+
+@case("200,000 parts of a boundary declared as an encoded word")
+def boundary_encoded(n):
+    return part_flood_declared(n, "Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"")
+
+
+@case("200,000 parts of a boundary declared with RFC 2231 (boundary*0=b)")
+def boundary_rfc2231(n):
+    return part_flood_declared(n, "Content-Type: multipart/mixed; boundary*0=b")
+
+
+@case("8,000 parts of a boundary of 1,100 characters")
+def boundary_long(n):
+    b = "B" * 1100
+    part = "--" + b + "\r\n\r\nx\r\n"
+    return mail("Subject: x\r\n", fill(part, n) + "--" + b + "--\r\n",
+                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"" + b + "\"\r\n")
+
+
 def html(body):
     return mail("Subject: x\r\n", body,
                 "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n")
