@@ -249,6 +249,27 @@ def charset_cycle(n):
     return mail((subject + to) * k, "hi\r\n")
 
 
+@case("Content-Type fields of 14,000 distinct parameters each")
+def params_distinct(n):
+    field = "Content-Type: text/plain" + "".join("; p%d=v" % i for i in range(14000)) + "\r\n"
+    return mail("Subject: x\r\nMIME-Version: 1.0\r\n" + field * (n // len(field)), "hi\r\n")
+
+
+@case("1,000 parts with 150 parameters in Content-Type and in Content-Disposition")
+def params_parts(n):
+    params = "".join("; p%d=v" % i for i in range(150))
+    part = ("--b\r\nContent-Type: application/x" + params + "\r\nContent-Disposition: attachment"
+            + params + "\r\n\r\nx\r\n")
+    return mail("Subject: x\r\n", part * 999 + "--b--\r\n",
+                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+
+
+@case("a digest's part without Content-Type (an attached message) with a To: of 'a,'")
+def digest_header(n):
+    return mail("Subject: x\r\n", "--b\r\n\r\nTo: " + fill("a,", n - 300) + "c@d\r\n\r\nx\r\n--b--\r\n",
+                "MIME-Version: 1.0\r\nContent-Type: multipart/digest; boundary=b\r\n")
+
+
 def part_flood_declared(n, declaration):
     return mail("Subject: x\r\n", fill("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n", n),
                 "MIME-Version: 1.0\r\n" + declaration + "\r\n")

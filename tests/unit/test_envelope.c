@@ -1480,6 +1480,19 @@ static void test_header_bounds(void)
     json_decref(env);
     g_string_free(raw, TRUE);
 
+    /* A digest's part without a Content-Type is an attached message: its header too. */
+    raw = g_string_new(HDR "Subject: digest\nContent-Type: multipart/digest; boundary=b\n\n"
+		       "--b\n\nSubject: inner\nTo: ");
+    for (int i = 0; i < 12000; i++)
+	g_string_append(raw, "a@b,");
+    g_string_append(raw, "\n\nbody\n--b--\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "attachments[0].filename"), "inner.eml",
+	   "digest: its part is an attached message");
+    ok(json_is_true(json_object_get(env, "mime_truncated")),
+       "digest: the attached message's header is bounded too");
+    json_decref(env);
+    g_string_free(raw, TRUE);
     /* Parameters: GMime compares each name with every other of its field. */
     raw = g_string_new(HDR "Subject: parameters\n");
     for (int f = 0; f < 10; f++) {
