@@ -36,6 +36,12 @@ def mail(headers, body, mime=""):
     return HDR + headers + mime + "\r\n" + body
 
 
+def multipart(parts, subtype="mixed"):
+    """a multipart of boundary b with these parts (each begins with --b)"""
+    return mail("Subject: x\r\n", parts + "--b--\r\n",
+                "MIME-Version: 1.0\r\nContent-Type: multipart/%s; boundary=b\r\n" % subtype)
+
+
 CASES = {}
 
 
@@ -78,10 +84,8 @@ def rfc2231(n):
 def rfc2231_parts(n):
     per = n // 1000
     cont = "".join(";\r\n filename*%d*=%%41" % i for i in range(per // 20))
-    body = "".join("--b\r\nContent-Type: application/octet-stream\r\n"
-                   "Content-Disposition: attachment" + cont + "\r\n\r\nx\r\n" for _ in range(1000))
-    return mail("Subject: x\r\n", body + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+    return multipart(("--b\r\nContent-Type: application/octet-stream\r\n"
+                      "Content-Disposition: attachment" + cont + "\r\n\r\nx\r\n") * 1000)
 
 
 @case("a million parameters (not RFC 2231) in a Content-Type")
@@ -143,8 +147,7 @@ def many_rfc822(n):
     word = "=?koi8-r?q?=C1?= "
     part = ("--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: " + fill(word, per - 100)
             + "\r\n\r\nx\r\n")
-    return mail("Subject: x\r\n", part * 1000 + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+    return multipart(part * 1000)
 
 
 @case("SIZE bytes of base64 text with garbage and no newline")
@@ -260,8 +263,7 @@ def params_parts(n):
     params = "".join("; p%d=v" % i for i in range(150))
     part = ("--b\r\nContent-Type: application/x" + params + "\r\nContent-Disposition: attachment"
             + params + "\r\n\r\nx\r\n")
-    return mail("Subject: x\r\n", part * 999 + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+    return multipart(part * 999)
 
 
 @case("a digest's part without Content-Type (an attached message) with a To: of 'a,'")
@@ -379,8 +381,7 @@ def no_colon(n):
 def text_parts(n):
     per = n // 1000
     part = "--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n" + fill("\xe9t\xe9 ", per) + "\r\n"
-    return mail("Subject: x\r\n", part * 1000 + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+    return multipart(part * 1000)
 
 
 @case("1,000 attachments whose file names are SIZE/1000 of encoded words")
@@ -389,16 +390,14 @@ def attachment_names(n):
     name = fill("=?utf-8?q?=C3=A9?=", per - 200)
     part = ("--b\r\nContent-Type: application/octet-stream; name=\"%s\"\r\n"
             "Content-Disposition: attachment\r\n\r\nx\r\n" % name)
-    return mail("Subject: x\r\n", part * 1000 + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+    return multipart(part * 1000)
 
 
 @case("1,000 HTML alternatives, the text from the last")
 def html_alternatives(n):
     per = n // 1000
     part = "--b\r\nContent-Type: text/html\r\n\r\n" + fill("<p>x</p>", per) + "\r\n"
-    return mail("Subject: x\r\n", part * 1000 + "--b--\r\n",
-                "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n")
+    return multipart(part * 1000, "alternative")
 
 
 @case("a Date:, Message-ID: and Content-ID: of SIZE/3 bytes each")

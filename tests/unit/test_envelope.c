@@ -1250,6 +1250,15 @@ static gboolean has_warning(json_t *env, const char *text)
     return FALSE;
 }
 
+/* append_parts - n attachments p0.bin ... of multipart "b", and its end */
+static void append_parts(GString *raw, int n)
+{
+    for (int i = 0; i < n; i++)
+	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
+    g_string_append(raw, "--b--\n");
+}
+
 static void test_many_parts(void)
 {
     struct envelope_limits lim = default_limits();
@@ -1276,10 +1285,7 @@ static void test_many_parts(void)
 
     /* The cut is at part max_parts + 1: exactly max_parts are parsed. */
     raw = g_string_new(HDR "Subject: parts\nContent-Type: multipart/mixed; boundary=\"b\"\n\n");
-    for (int i = 0; i < 30; i++)
-	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
-			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
-    g_string_append(raw, "--b--\n");
+    append_parts(raw, 30);
     lim.max_parts = 10;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 10,
@@ -1623,10 +1629,7 @@ static void test_hidden_boundaries(void)
     for (int i = 0; i < 2000; i++)
 	g_string_append_c(raw, 'a');
     g_string_append(raw, "\"; boundary=b\n\n--b\nContent-Type: text/plain\n\nBody.\n");
-    for (int i = 0; i < 30; i++)
-	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
-			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
-    g_string_append(raw, "--b--\n");
+    append_parts(raw, 30);
     lim.max_parts = 10;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 9,
@@ -1652,10 +1655,7 @@ static void test_hidden_boundaries(void)
 	    raw = g_string_new(HDR "Subject: declared\n");
 	    g_string_append_printf(raw, "%s\n\n--b\nContent-Type: text/plain\n\nBody.\n",
 				   declared[k]);
-	    for (int i = 0; i < 30; i++)
-		g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream;"
-				       " name=\"p%d.bin\"\n\n%d\n", i, i);
-	    g_string_append(raw, "--b--\n");
+	    append_parts(raw, 30);
 	    env = build(raw->str, &lim);
 	    shown = g_strescape(declared[k], NULL);
 	    is_int(json_array_size(json_object_get(env, "attachments")), 9,
