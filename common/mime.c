@@ -208,10 +208,19 @@ static gboolean scan_header_end(struct scan *s)
 	g_object_unref(ct);
 	return FALSE;
     }
-    if (b && *b) {
+    if (b) {
+	/*
+	 * GMime takes a line for a boundary when it begins with "--" and the
+	 * boundary, and only white space follows; scan_line() drops the white
+	 * space at the end of lines, so it goes from the boundary as well
+	 * ("b  ", even "" or "  ", let 200,000 parts through otherwise).
+	 */
 	struct scan_level lv = {g_strdup(b), 0,
 	g_mime_content_type_is_type(ct, "multipart", "digest")};
+	gsize   n = strlen(lv.boundary);
 
+	while (n > 0 && strchr(" \t\r\n", lv.boundary[n - 1]))
+	    lv.boundary[--n] = 0;
 	g_array_append_val(s->levels, lv);
     } else if (g_mime_content_type_is_type(ct, "message", "rfc822")
 	       || g_mime_content_type_is_type(ct, "message", "news")
@@ -232,7 +241,7 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 	len--;
-    if (s->levels->len > 1 && len > 2 && line[0] == '-' && line[1] == '-') {
+    if (s->levels->len > 1 && len >= 2 && line[0] == '-' && line[1] == '-') {
 	const char *b = line + 2;
 	gsize   blen = len - 2;
 

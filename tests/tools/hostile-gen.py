@@ -298,6 +298,12 @@ def boundary_rfc2231(n):
     return part_flood_declared(n, "Content-Type: multipart/mixed; boundary*0=b")
 
 
+@case("200,000 parts of a boundary of two spaces")
+def boundary_blank(n):
+    return mail("Subject: x\r\n", fill("--  \r\nContent-Type: text/plain\r\n\r\nx\r\n", n),
+                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"  \"\r\n")
+
+
 @case("8,000 parts of a boundary of 1,100 characters")
 def boundary_long(n):
     b = "B" * 1100

@@ -1250,13 +1250,14 @@ static gboolean has_warning(json_t *env, const char *text)
     return FALSE;
 }
 
-/* append_parts - n attachments p0.bin ... of multipart "b", and its end */
-static void append_parts(GString *raw, int n)
+/* append_parts - n attachments p0.bin ... of the multipart of boundary b, and its end */
+static void append_parts(GString *raw, int n, const char *b)
 {
     for (int i = 0; i < n; i++)
-	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
-			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
-    g_string_append(raw, "--b--\n");
+	g_string_append_printf(raw, "--%s\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n",
+			       b, i, i);
+    g_string_append_printf(raw, "--%s--\n", b);
 }
 
 static void test_many_parts(void)
@@ -1285,7 +1286,7 @@ static void test_many_parts(void)
 
     /* The cut is at part max_parts + 1: exactly max_parts are parsed. */
     raw = g_string_new(HDR "Subject: parts\nContent-Type: multipart/mixed; boundary=\"b\"\n\n");
-    append_parts(raw, 30);
+    append_parts(raw, 30, "b");
     lim.max_parts = 10;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 10,
@@ -1629,7 +1630,7 @@ static void test_hidden_boundaries(void)
     for (int i = 0; i < 2000; i++)
 	g_string_append_c(raw, 'a');
     g_string_append(raw, "\"; boundary=b\n\n--b\nContent-Type: text/plain\n\nBody.\n");
-    append_parts(raw, 30);
+    append_parts(raw, 30, "b");
     lim.max_parts = 10;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 9,
@@ -1639,25 +1640,28 @@ static void test_hidden_boundaries(void)
     g_string_free(raw, TRUE);
     /* However the boundary is written, the pre-scan reads it as GMime does. */
     {
-	static const char *const declared[] = {
-	    "Content-Type: multipart/mixed; boundary*=us-ascii''b",	/* RFC 2231 */
-	    "Content-Type: multipart/mixed; boundary*0=b",
-	    "Content-Type : multipart/mixed; boundary=b",		/* blank before ':' */
-	    "Content-Type:\n multipart/mixed;\n boundary=b",		/* folded */
-	    "Content-Type: multipart/mixed; boundary = b",
-	    "Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"",	/* encoded */
-	    "content-type: Multipart/Mixed;\tBOUNDARY=\"b\"",
+	static const char *const declared[][2] = {	/* the field, the boundary */
+	    {"Content-Type: multipart/mixed; boundary*=us-ascii''b", "b"},	/* RFC 2231 */
+	    {"Content-Type: multipart/mixed; boundary*0=b", "b"},
+	    {"Content-Type : multipart/mixed; boundary=b", "b"},	/* blank before ':' */
+	    {"Content-Type:\n multipart/mixed;\n boundary=b", "b"},	/* folded */
+	    {"Content-Type: multipart/mixed; boundary = b", "b"},
+	    {"Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"", "b"},	/* encoded */
+	    {"content-type: Multipart/Mixed;\tBOUNDARY=\"b\"", "b"},
+	    {"Content-Type: multipart/mixed; boundary=\"b  \"", "b  "},	/* white space */
+	    {"Content-Type: multipart/mixed; boundary=\"\"", ""},
+	    {"Content-Type: multipart/mixed; boundary=\"  \"", "  "},
 	};
 
 	char   *shown;
 
 	for (gsize k = 0; k < G_N_ELEMENTS(declared); k++) {
 	    raw = g_string_new(HDR "Subject: declared\n");
-	    g_string_append_printf(raw, "%s\n\n--b\nContent-Type: text/plain\n\nBody.\n",
-				   declared[k]);
-	    append_parts(raw, 30);
+	    g_string_append_printf(raw, "%s\n\n--%s\nContent-Type: text/plain\n\nBody.\n",
+				   declared[k][0], declared[k][1]);
+	    append_parts(raw, 30, declared[k][1]);
 	    env = build(raw->str, &lim);
-	    shown = g_strescape(declared[k], NULL);
+	    shown = g_strescape(declared[k][0], NULL);
 	    is_int(json_array_size(json_object_get(env, "attachments")), 9,
 		   "boundary declared as '%s': max_mime_parts parts parsed", shown);
 	    g_free(shown);
