@@ -388,7 +388,6 @@ static gboolean is_address_field(const char *name, gsize len)
     return FALSE;
 }
 
-
 /* in_quotes - account for c in a "quoted string"; TRUE when it is part of one */
 static gboolean in_quotes(struct hcopy *hc, char c)
 {
@@ -490,22 +489,17 @@ static void hcopy_step(struct hcopy *hc, char c)
     } else if ((hc->address || hc->params) && !hc->skip) {
 	int     kept = list_byte(hc, c);
 
-	if (kept < 0) {
-	    hc->skip = TRUE;		/* the field ends before it */
-	    g_byte_array_append(hc->copy, (const guint8 *) "\n", 1);
-	    hc->bytes++;
-	}
+	hc->skip = kept < 0;		/* the field ends before c */
 	c = (char) kept;
     }
-    if (!hc->skip && (++hc->field_len > HEADER_FIELD_MAX || hc->bytes + 1 >= HEADER_BYTES_MAX)) {
-	/* Cut here: what was kept of the line ends it. */
+    if (!hc->skip && (++hc->field_len > HEADER_FIELD_MAX || hc->bytes + 1 >= HEADER_BYTES_MAX))
 	hc->skip = TRUE;
-	if (c != '\n') {
+    if (hc->skip) {
+	/* Cut here: what was kept of the line ends it (an empty line would end the block). */
+	if (hc->copy->len > hc->line_at && hc->copy->data[hc->copy->len - 1] != '\n') {
 	    g_byte_array_append(hc->copy, (const guint8 *) "\n", 1);
 	    hc->bytes++;
 	}
-    }
-    if (hc->skip) {
 	hc->changed = TRUE;
 	return;
     }

@@ -1487,6 +1487,20 @@ static void test_header_bounds(void)
     json_decref(env);
     g_string_free(raw, TRUE);
 
+    /* Past the 1 MB, a part's fields are left out, and nothing else changes. */
+    raw = g_string_new(HDR "Subject: spent\nContent-Type: multipart/mixed; boundary=b\n");
+    for (int f = 0; f < 12; f++) {
+	g_string_append(raw, "X-Filler: ");
+	for (int i = 0; i < 99 * 1024; i++)
+	    g_string_append_c(raw, 'f');
+	g_string_append_c(raw, '\n');
+    }
+    g_string_append(raw, "\n--b\nContent-Type: text/plain\nX-A: 1\nX-B: 2\n\nBody.\n--b--\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "text"), "Body.", "header budget spent: the part's text as it was");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "header budget spent: it says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
     /* A digest's part without a Content-Type is an attached message: its header too. */
     raw = g_string_new(HDR "Subject: digest\nContent-Type: multipart/digest; boundary=b\n\n"
 		       "--b\n\nSubject: inner\nTo: ");
