@@ -28,8 +28,11 @@
  *	at the boundary line of part max_parts + 1, or where the nesting of
  *	multiparts and attached messages exceeds max_depth: GMime's parser
  *	has no such limits, and a million empty parts cost it a gigabyte.
- *	cut says whether and where that happened. It returns a new
- *	reference, or NULL when nothing could be parsed.
+ *	cut says whether and where that happened. The header text the
+ *	parser sees is bounded too (a field, all fields, addresses,
+ *	parameters: see "Header blocks" below); cut->header_cut says when
+ *	some was left out. It returns a new reference, or NULL when nothing
+ *	could be parsed.
  *
  *	mime_body_read() fills body from a parsed message: the text
  *	(text/plain, further inline text/plain parts appended, else text made
