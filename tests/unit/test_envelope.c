@@ -1762,6 +1762,25 @@ static void test_attachments_by_part(void)
     if (contents)
 	g_ptr_array_unref(contents);
     json_decref(env);
+    /* The worker parses with the milter's limits: the parts listed, no more. */
+    {
+	struct envelope_limits lim = default_limits();
+	GString *many = g_string_new(HDR "Subject: many\nContent-Type: multipart/mixed; boundary=b\n\n");
+
+	append_parts(many, 30, "b");
+	lim.max_parts = 10;
+	env = build(many->str, &lim);
+	is_int(json_integer_value(jpath(env, "mime_limits.parts")), 10,
+	       "attachments by part: the envelope names the milter's max_mime_parts");
+	contents = envelope_attachments(env, many->str, many->len);
+	ok(contents && contents->len == 10 && g_ptr_array_index(contents, 9)
+	   && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 9), NULL), "9", 1) == 0,
+	   "attachments by part: the worker reads back the ten the milter listed");
+	if (contents)
+	    g_ptr_array_unref(contents);
+	json_decref(env);
+	g_string_free(many, TRUE);
+    }
 }
 
 static void run_unit(void)
