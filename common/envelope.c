@@ -52,8 +52,10 @@
  *	envelope's attachments, in the order of its "attachments" list, from
  *	the original message, each found by its "part" index (NULL for one
  *	the original does not have); NULL when the original is missing or
- *	was cut. The original is parsed with the largest MIME limits a
- *	configuration may set (MIME_PARTS_CEILING, MIME_DEPTH_CEILING).
+ *	was cut. The original is parsed with the MIME limits the milter used
+ *	(the envelope's "mime_limits"), so its parts are the ones listed;
+ *	without them, with the largest a configuration may set
+ *	(MIME_PARTS_CEILING, MIME_DEPTH_CEILING).
  *
  *	envelope_init() initialises GMime once per process.
  */
@@ -544,12 +546,17 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 			: json_null());
     mime_body_clear(&body);
     json_object_set_new(env, "mime_truncated", json_boolean(cut.cut || cut.header_cut));
+    json_object_set_new(env, "mime_limits", json_pack("{s:i,s:i}", "parts", (int) max_parts,
+						      "depth", (int) max_depth));
     if (cut.header_cut)
-	add_warning(warnings, 0, "more than 1 MB of header fields with RFC 2047 words that do"
-		    " not end: the rest of those fields was not parsed");
+	add_warning(warnings, 0, "header fields past what the parser reads (100 KB and 200"
+		    " parameters a field; 1 MB, 10,000 fields, 10,000 addresses, 10,000 parameters"
+		    " in all): the rest was not parsed");
     if (cut.cut)
 	add_warning(warnings, cut.offset, g_strcmp0(cut.why, "depth") == 0
 		    ? "MIME parts nested deeper than max_mime_depth: the rest was not parsed"
+		    : g_strcmp0(cut.why, "boundary") == 0
+		    ? "a MIME boundary longer than 1,000 characters: the rest was not parsed"
 		    : "more MIME parts than max_mime_parts: the rest was not parsed");
 
     /* Identity for de-duplication: what an MTA retry or second MX keeps. */
@@ -681,7 +688,8 @@ gsize   envelope_raw_size(json_t *env)
  * raw_message - envelope_raw_message(); with borrow, the message reads
  * raw in place and must not outlive it.
  */
-static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow)
+static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow, guint max_parts,
+				  guint max_depth)
 {
     GMimeParserOptions *opts;
     GMimeMessage *msg;
@@ -696,8 +704,7 @@ static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow)
 	opts = parser_options(NULL, declared);
     }
     stream = borrow ? message_stream(raw, len) : g_mime_stream_mem_new_with_buffer(raw, len);
-    /* The milter's limits are not known here: the most any may allow. */
-    msg = parse_message(stream, opts, MIME_PARTS_CEILING, MIME_DEPTH_CEILING, &cut);
+    msg = parse_message(stream, opts, max_parts, max_depth, &cut);
     g_object_unref(stream);
     g_mime_parser_options_free(opts);
     return msg;
@@ -706,17 +713,27 @@ static GMimeMessage *raw_message(const char *raw, gsize len, gboolean borrow)
 GMimeMessage *envelope_raw_message(const char *raw, gsize len)
 {
     /* A copy: the caller may free raw before the message. */
-    return raw_message(raw, len, FALSE);
+    return raw_message(raw, len, FALSE, MIME_PARTS_CEILING, MIME_DEPTH_CEILING);
 }
 
 GPtrArray *envelope_attachments(json_t *env, const char *raw, gsize len)
 {
     GMimeMessage *msg;
     GPtrArray *contents;
+    json_t *limits;
+    json_int_t parts, depth;
 
     if (json_is_true(json_object_get(env, "raw_truncated")))
 	return NULL;
-    if ((msg = raw_message(raw, len, TRUE)) == NULL)
+    /* The milter's limits, so that the parts are the ones it listed (and no more). */
+    limits = json_object_get(env, "mime_limits");
+    parts = json_integer_value(json_object_get(limits, "parts"));
+    depth = json_integer_value(json_object_get(limits, "depth"));
+    if (parts <= 0 || parts > MIME_PARTS_CEILING)
+	parts = MIME_PARTS_CEILING;
+    if (depth <= 0 || depth > MIME_DEPTH_CEILING)
+	depth = MIME_DEPTH_CEILING;
+    if ((msg = raw_message(raw, len, TRUE, (guint) parts, (guint) depth)) == NULL)
 	return NULL;
     contents = mime_attachment_contents(msg, json_object_get(env, "attachments"));
     g_object_unref(msg);

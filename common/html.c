@@ -17,7 +17,10 @@
  *	The HTML comes in pieces and is turned into text as it is parsed
  *	(SAX callbacks, no document tree): a 50 MB body costs the parser's
  *	buffers, not a tree of 50 MB of nodes, and parsing stops as soon as
- *	max_out bytes of text have been produced.
+ *	max_out bytes of text have been produced. A lexer in front of the
+ *	parser keeps what libxml2 would hold without bound from it: comments
+ *	(left out), tags over 16 KB (cut), elements nested over 1024 deep
+ *	(the text stops there).
  *
  *	html_text_new() starts a conversion (never NULL).
  *	html_text_feed() hands it the next piece of HTML; it returns FALSE
@@ -35,10 +38,169 @@
 
 #define MAX_HREF	2048		/* longer link targets are not shown */
 #define MAX_LINK_TEXT	4096		/* link text kept to compare with its target */
-#define FEED_PIECE	65536		/* html_to_text() feeds this much at a time */
+#define FEED_PIECE	65536		/* the parser is given this much at a time */
+
+/* ---------------------------------------------------------------- */
+/*	What libxml2 would hold without bound				    */
+/* ---------------------------------------------------------------- */
+
+/*
+ * XXX libxml2's push parser waits for the end of a comment, and of a tag,
+ * before it parses either: a comment never closed, or a 10 MB attribute,
+ * kept the rest of the body in its buffer and then in a copy (50 MB for
+ * 10 MB). It also keeps a stack entry for each open element (a million
+ * nested tags took 40 MB). So the HTML goes through this lexer first: it
+ * leaves comments out (they have no text), ends a tag after TAG_MAX bytes
+ * (closing an open quote and adding the '>'; the rest of the tag is left
+ * out) and passes the content of script and style as it is (a "<" there
+ * starts no tag). And html_text_feed() stops the parser when elements
+ * nest deeper than DEPTH_MAX. The lexer keeps no more than its state.
+ */
+#define TAG_MAX		16384
+#define DEPTH_MAX	1024
+
+enum lex_state {
+    LEX_TEXT,				/* text */
+    LEX_LT,				/* after '<' */
+    LEX_BANG,				/* after "<!" */
+    LEX_BANG_DASH,			/* after "<!-" */
+    LEX_COMMENT,			/* after "<!--", left out */
+    LEX_TAG,				/* in a tag */
+    LEX_TAG_SKIP,			/* in a tag past TAG_MAX, left out */
+    LEX_RAW,				/* in script or style */
+};
+
+struct lex {
+    enum lex_state state;
+    gsize   tag_len;
+    char    quote;			/* the open quote in a tag, or 0 */
+    char    name[8];			/* the tag's name, lower case */
+    guint   name_len;			/* sizeof(name): too long to matter */
+    gboolean name_done;
+    gboolean end_tag;			/* "</..." */
+    char    raw_end[10];		/* "</script" or "</style" in LEX_RAW */
+    guint   raw_match;			/* bytes of raw_end seen */
+    char    p1, p2;			/* the two bytes before, in a comment */
+};
+
+static void lex_tag_begin(struct lex *lx, char c, gsize len)
+{
+    lx->state = LEX_TAG;
+    lx->tag_len = len;
+    lx->quote = 0;
+    lx->name_len = 0;
+    lx->end_tag = c == '/';
+    lx->name_done = !g_ascii_isalpha(c) && c != '/';
+    if (g_ascii_isalpha(c))
+	lx->name[lx->name_len++] = g_ascii_tolower(c);
+}
+
+/* lex_tag_end - after a tag's '>': text, or the content of script or style */
+static void lex_tag_end(struct lex *lx)
+{
+    lx->state = LEX_TEXT;
+    if (lx->end_tag || lx->name_len >= sizeof(lx->name))
+	return;
+    lx->name[lx->name_len] = 0;
+    if (strcmp(lx->name, "script") == 0 || strcmp(lx->name, "style") == 0) {
+	g_snprintf(lx->raw_end, sizeof(lx->raw_end), "</%s", lx->name);
+	lx->raw_match = 0;
+	lx->state = LEX_RAW;
+    }
+}
+
+/* lex_step - what of byte c goes to the parser: appended to out */
+static void lex_step(struct lex *lx, char c, GString *out)
+{
+    switch (lx->state) {
+    case LEX_TEXT:
+	if (c == '<')
+	    lx->state = LEX_LT;
+	else
+	    g_string_append_c(out, c);
+	return;
+    case LEX_LT:
+	if (c == '!') {
+	    lx->state = LEX_BANG;
+	} else if (g_ascii_isalpha(c) || c == '/' || c == '?') {
+	    g_string_append_c(out, '<');
+	    g_string_append_c(out, c);
+	    lex_tag_begin(lx, c, 2);
+	} else {
+	    g_string_append_c(out, '<');
+	    lx->state = LEX_TEXT;
+	    lex_step(lx, c, out);
+	}
+	return;
+    case LEX_BANG:
+    case LEX_BANG_DASH:
+	if (c == '-' && lx->state == LEX_BANG) {
+	    lx->state = LEX_BANG_DASH;
+	} else if (c == '-') {
+	    lx->state = LEX_COMMENT;
+	    lx->p1 = lx->p2 = 0;
+	} else {			/* <!DOCTYPE ...>, <![CDATA[ ...: a tag */
+	    g_string_append(out, lx->state == LEX_BANG ? "<!" : "<!-");
+	    lex_tag_begin(lx, '!', lx->state == LEX_BANG ? 2 : 3);
+	    lex_step(lx, c, out);
+	}
+	return;
+    case LEX_COMMENT:
+	if (c == '>' && lx->p1 == '-' && lx->p2 == '-')
+	    lx->state = LEX_TEXT;
+	lx->p2 = lx->p1;
+	lx->p1 = c;
+	return;
+    case LEX_TAG:
+    case LEX_TAG_SKIP:
+	if (lx->state == LEX_TAG)
+	    g_string_append_c(out, c);
+	if (!lx->name_done) {
+	    if (g_ascii_isalnum(c) && lx->name_len < sizeof(lx->name))
+		lx->name[lx->name_len++] = g_ascii_tolower(c);
+	    else if (g_ascii_isalnum(c))
+		lx->name_len = sizeof(lx->name);
+	    else if (c != '/' || lx->name_len > 0)
+		lx->name_done = TRUE;
+	}
+	if (lx->quote) {
+	    if (c == lx->quote)
+		lx->quote = 0;
+	} else if (c == '"' || c == '\'') {
+	    lx->quote = c;
+	} else if (c == '>') {
+	    lex_tag_end(lx);
+	    return;
+	}
+	if (lx->state == LEX_TAG && ++lx->tag_len >= TAG_MAX) {
+	    if (lx->quote)
+		g_string_append_c(out, lx->quote);
+	    g_string_append_c(out, '>');
+	    lx->state = LEX_TAG_SKIP;
+	}
+	return;
+    case LEX_RAW:
+	g_string_append_c(out, c);
+	if (g_ascii_tolower(c) == lx->raw_end[lx->raw_match]) {
+	    if (lx->raw_end[++lx->raw_match] == 0) {
+		lex_tag_begin(lx, '/', lx->raw_match);
+		lx->name_done = TRUE;
+	    }
+	} else {
+	    lx->raw_match = c == '<';
+	}
+	return;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/*	Text from the parser's events					    */
+/* ---------------------------------------------------------------- */
 
 struct html_text {
     htmlParserCtxtPtr ctxt;
+    struct lex lex;
+    GString *pass;			/* what the lexer passed, not yet parsed */
     GString *text;
     gsize   max;
     int     pending_space;
@@ -187,6 +349,7 @@ struct html_text *html_text_new(gsize max_out)
 	g_once_init_leave(&once, 1);
     }
     o->text = g_string_new(NULL);
+    o->pass = g_string_sized_new(FEED_PIECE + 16);
     o->max = max_out;
     o->ctxt = htmlCreatePushParserCtxt(&sax, o, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
     if (o->ctxt == NULL) {
@@ -210,14 +373,24 @@ struct html_text *html_text_new(gsize max_out)
     return o;
 }
 
+/* parse_pass - parse what the lexer passed; stop the parser nested too deep */
+static void parse_pass(struct html_text *o)
+{
+    if (!o->full && o->pass->len > 0)
+	htmlParseChunk(o->ctxt, o->pass->str, (int) o->pass->len, 0);
+    g_string_truncate(o->pass, 0);
+    if (!o->full && o->ctxt->nameNr > DEPTH_MAX) {
+	o->full = TRUE;
+	xmlStopParser(o->ctxt);
+    }
+}
+
 gboolean html_text_feed(struct html_text *o, const char *html, gsize len)
 {
-    while (len > 0 && !o->full) {
-	int     n = (int) MIN(len, (gsize) FEED_PIECE);
-
-	htmlParseChunk(o->ctxt, html, n, 0);
-	html += n;
-	len -= (gsize) n;
+    for (gsize i = 0; i < len && !o->full; i++) {
+	lex_step(&o->lex, html[i], o->pass);
+	if (o->pass->len >= FEED_PIECE)
+	    parse_pass(o);
     }
     return !o->full;
 }
@@ -227,6 +400,7 @@ char   *html_text_finish(struct html_text *o)
     GString *text = o->text;
 
     if (o->ctxt) {
+	parse_pass(o);
 	if (!o->full)
 	    htmlParseChunk(o->ctxt, NULL, 0, 1);
 	if (o->ctxt->myDoc)			/* SAX builds none; be sure */
@@ -237,6 +411,7 @@ char   *html_text_finish(struct html_text *o)
 	g_string_free(o->href, TRUE);
     if (o->link_text)
 	g_string_free(o->link_text, TRUE);
+    g_string_free(o->pass, TRUE);
     g_free(o);
 
     while (text->len > 0 && (text->str[text->len - 1] == '\n'

@@ -23,8 +23,8 @@ struct mime_limits {
 struct mime_cut {
     gboolean cut;			/* the parser saw only a prefix */
     gint64  offset;			/* where it was cut */
-    const char *why;			/* "parts" or "depth" (static) */
-    gboolean header_cut;		/* header fields dropped (RFC 2047 flood) */
+    const char *why;			/* "parts", "depth", "boundary" (static) */
+    gboolean header_cut;		/* header text past the bounds dropped */
 };
 
 struct mime_body {

@@ -35,8 +35,8 @@
  *	first raw_max_size bytes (the stream entry's "raw") are sent to Redis
  *	from it in pieces (mctx_raw(), enqueue_envelope()). So a session
  *	holds at most spool_threshold bytes of message, plus what building
- *	the envelope takes (max_text_size of text, at most 1 MB of header
- *	block, the parser's part tree for at most max_mime_parts parts).
+ *	the envelope takes (max_text_size of text, at most 1 MB and 10,000
+ *	fields of header, the parser's part tree for at most max_mime_parts parts).
  *	With the defaults (spool_threshold 1M, max_text_size 1M) that is a
  *	few MB per session at most; measured (docs/design.md, raw_max_size
  *	10M), 50 sessions of a 10 MB mail at once take about 30 MB above

@@ -14,7 +14,7 @@
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
 postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
-perl"
+perl python3"
 
 missing=""
 for p in $PACKAGES; do

@@ -2,7 +2,7 @@
  * NAME
  *	envelope-tool - envelopes from message files, for tests and benchmarks
  * SYNOPSIS
- *	envelope-tool -c FILE -m MAILBOX [-n COUNT] [-x] [-u] [-s] [-r] MESSAGE...
+ *	envelope-tool -c FILE -m MAILBOX [-n COUNT] [-x] [-u] [-s] [-r] [-a] MESSAGE...
  * DESCRIPTION
  *	Builds the envelope of each MESSAGE with the same code the milter
  *	uses, as if it had been sent to the address of MAILBOX, and prints
@@ -20,6 +20,10 @@
  *	"envelope-tool: maxrss_kb=N user_s=N.NNN sys_s=N.NNN envelopes=N".
  *	So "envelope-tool -s -r -c CONF -m MBOX big.eml >/dev/null" measures
  *	what building one envelope costs (make bench).
+ *
+ *	With -a each envelope's attachments are then also read back from
+ *	the original as the worker reads them (envelope_attachments(), from
+ *	the raw bytes that went to Redis), so that -r covers that too.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,14 +42,14 @@ int     main(int argc, char **argv)
 {
     const char *path = NULL, *mbox = NULL;
     long    count = 0;
-    int     xadd = 0, unique = 0, spooled = 0, usage = 0, c;
+    int     xadd = 0, unique = 0, spooled = 0, usage = 0, reread = 0, c;
     struct intake_config *cfg;
     const struct mailbox *m;
     struct envelope_limits lim;
     struct redisq *rq = NULL;
     GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
 
-    while ((c = getopt(argc, argv, "c:m:n:xusr")) != -1) {
+    while ((c = getopt(argc, argv, "c:m:n:xusra")) != -1) {
 	switch (c) {
 	case 'c': path = optarg; break;
 	case 'm': mbox = optarg; break;
@@ -54,6 +58,7 @@ int     main(int argc, char **argv)
 	case 'u': unique = 1; break;
 	case 's': spooled = 1; break;
 	case 'r': usage = 1; break;
+	case 'a': reread = 1; break;
 	default: goto usage;
 	}
     }
@@ -124,6 +129,12 @@ int     main(int argc, char **argv)
 	}
 	in.message_size = len;
 	env = envelope_build(&in, &lim);
+	if (reread) {
+	    GPtrArray *contents = envelope_attachments(env, in.raw, MIN(in.raw_len, lim.max_raw));
+
+	    if (contents)
+		g_ptr_array_unref(contents);
+	}
 	if (stream)
 	    g_object_unref(stream);
 	if (unique) {
@@ -165,6 +176,6 @@ int     main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: envelope-tool -c FILE -m MAILBOX [-n COUNT] [-x] [-u] [-s] [-r]"
-	    " MESSAGE...\n");
+	    " [-a] MESSAGE...\n");
     return 2;
 }

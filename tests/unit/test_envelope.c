@@ -31,6 +31,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "html.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- */
@@ -1249,6 +1250,16 @@ static gboolean has_warning(json_t *env, const char *text)
     return FALSE;
 }
 
+/* append_parts - n attachments p0.bin ... of the multipart of boundary b, and its end */
+static void append_parts(GString *raw, int n, const char *b)
+{
+    for (int i = 0; i < n; i++)
+	g_string_append_printf(raw, "--%s\nContent-Type: application/octet-stream\n"
+			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n",
+			       b, i, i);
+    g_string_append_printf(raw, "--%s--\n", b);
+}
+
 static void test_many_parts(void)
 {
     struct envelope_limits lim = default_limits();
@@ -1275,10 +1286,7 @@ static void test_many_parts(void)
 
     /* The cut is at part max_parts + 1: exactly max_parts are parsed. */
     raw = g_string_new(HDR "Subject: parts\nContent-Type: multipart/mixed; boundary=\"b\"\n\n");
-    for (int i = 0; i < 30; i++)
-	g_string_append_printf(raw, "--b\nContent-Type: application/octet-stream\n"
-			       "Content-Disposition: attachment; filename=\"p%d.bin\"\n\n%d\n", i, i);
-    g_string_append(raw, "--b--\n");
+    append_parts(raw, 30, "b");
     lim.max_parts = 10;
     env = build(raw->str, &lim);
     is_int(json_array_size(json_object_get(env, "attachments")), 10,
@@ -1374,7 +1382,7 @@ static void test_encoded_word_flood(void)
        cpu_seconds() - t0);
     ok(json_is_array(json_object_get(env, "to")), "encoded-word flood: to is a list");
     has_str(jpath_str(env, "text"), "hi", "encoded-word flood: the text is there");
-    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "RFC 2047"),
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "header fields"),
        "encoded-word flood: over 1 MB, the rest of the header is dropped, and it says so");
     {
 	json_t *back = roundtrip(env);
@@ -1390,10 +1398,10 @@ static void test_encoded_word_flood(void)
 		       "--b\nContent-Type: text/plain\n\nBody.\n"
 		       "--b\nContent-Type: application/octet-stream\n"
 		       "Content-Disposition: attachment; filename=\"");
-    for (int i = 0; i < 30000; i++)
+    for (int i = 0; i < 14000; i++)	/* 98 KB: a field the parser sees whole */
 	g_string_append(raw, "=?a?B? ");
     g_string_append(raw, ".txt\"\n\nx\n--b\nContent-Type: message/rfc822\n\nSubject: ");
-    for (int i = 0; i < 30000; i++)
+    for (int i = 0; i < 14000; i++)
 	g_string_append(raw, "=?a?B? ");
     g_string_append(raw, "\n\ninner\n--b--\n");
     t0 = cpu_seconds();
@@ -1412,6 +1420,278 @@ static void test_encoded_word_flood(void)
     raw = g_string_new("From: alice@example.org\nSubject: =?utf-8?B?R3LDvMOfZQ==?= =?a?B? =?a?B?\n\nx\n");
     env = build(raw->str, NULL);
     has_str(jpath_str(env, "subject"), "Grüße", "encoded-word flood: a real word still decoded");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+/*
+ * Header text GMime would hold whole, several times over: the parser sees
+ * at most 100 KB of a field, 1 MB and 10,000 fields of header in all,
+ * 10,000 address separators, 200 parameters a field and 10,000 in all;
+ * groups nest at most 8 deep. Full-size figures
+ * (10 MB each) are in docs/design.md, from tests/tools/hostile-gen.py.
+ */
+static void test_header_bounds(void)
+{
+    GString *raw;
+    json_t *env;
+    GPtrArray *contents;
+    double  t0;
+
+    /* One Subject of 300 KB, no fold: cut, the rest of the mail is there. */
+    raw = g_string_new(HDR "Subject: ");
+    for (int i = 0; i < 300 * 1024; i++)
+	g_string_append_c(raw, 'a');
+    g_string_append(raw, "\nCc: bob@example.org\n\nhi\n");
+    env = build(raw->str, NULL);
+    ok(strlen(jpath_str(env, "subject")) == 2000, "long field: the subject, cut");
+    is_str(jpath_str(env, "cc[0].address"), "bob@example.org",
+	   "long field: the field after it is read");
+    is_str(jpath_str(env, "text"), "hi\n", "long field: the text");
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "header fields"),
+       "long field: cut, and the envelope says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* More fields than the parser takes, in a header without an end. */
+    raw = g_string_new(HDR "Subject: many\n");
+    for (int i = 0; i < 12000; i++)
+	g_string_append(raw, "X-F: v\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "subject"), "many", "many fields: the first ones are read");
+    ok(json_is_true(json_object_get(env, "mime_truncated")),
+       "many fields: over 10,000, cut, and the envelope says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Addresses: GMime parses them all when it reads the header. */
+    raw = g_string_new(HDR "Subject: addresses\nCc: ");
+    for (int i = 0; i < 12000; i++)
+	g_string_append(raw, "a@b,");
+    g_string_append(raw, "\n\nhi\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 10, "addresses: linear time (%.2f s CPU)", cpu_seconds() - t0);
+    is_int(json_array_size(json_object_get(env, "cc")), 500, "addresses: cc, at most 500");
+    is_str(jpath_str(env, "to[0].address"), "support@example.com", "addresses: to, read");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "addresses: over 10,000, cut");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+    raw = g_string_new(HDR "Reply-To: ");
+    for (int i = 0; i < 9000; i++)
+	g_string_append(raw, "g:");			/* groups in groups: GMime recurses */
+    g_string_append(raw, "x@y\nSubject: groups\n\nhi\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "subject"), "groups", "groups 9,000 deep: no crash, the header read");
+    ok(json_is_false(json_object_get(env, "mime_truncated")), "groups 9,000 deep: nothing cut");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Past the 1 MB, a part's fields are left out, and nothing else changes. */
+    raw = g_string_new(HDR "Subject: spent\nContent-Type: multipart/mixed; boundary=b\n");
+    for (int f = 0; f < 12; f++) {
+	g_string_append(raw, "X-Filler: ");
+	for (int i = 0; i < 99 * 1024; i++)
+	    g_string_append_c(raw, 'f');
+	g_string_append_c(raw, '\n');
+    }
+    g_string_append(raw, "\n--b\nContent-Type: text/plain\nX-A: 1\nX-B: 2\n\nBody.\n--b--\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "text"), "Body.", "header budget spent: the part's text as it was");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "header budget spent: it says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+    /* A digest's part without a Content-Type is an attached message: its header too. */
+    raw = g_string_new(HDR "Subject: digest\nContent-Type: multipart/digest; boundary=b\n\n"
+		       "--b\n\nSubject: inner\nTo: ");
+    for (int i = 0; i < 12000; i++)
+	g_string_append(raw, "a@b,");
+    g_string_append(raw, "\n\nbody\n--b--\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "attachments[0].filename"), "inner.eml",
+	   "digest: its part is an attached message");
+    ok(json_is_true(json_object_get(env, "mime_truncated")),
+       "digest: the attached message's header is bounded too");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+    /* Parameters: GMime compares each name with every other of its field. */
+    raw = g_string_new(HDR "Subject: parameters\n");
+    for (int f = 0; f < 10; f++) {
+	g_string_append(raw, "Content-Type: text/plain");
+	for (int i = 0; i < 3000; i++)
+	    g_string_append_printf(raw, "; p%d=v", i);
+	g_string_append_c(raw, '\n');
+    }
+    g_string_append(raw, "\nhi\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 5, "parameters: 10 fields of 3,000, %.2f s CPU", cpu_seconds() - t0);
+    is_str(jpath_str(env, "text"), "hi\n", "parameters: the text");
+    ok(json_is_true(json_object_get(env, "mime_truncated")), "parameters: over 200 a field, cut");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+    /* A part's header over the bounds: the worker finds the same parts. */
+    raw = g_string_new(HDR "Subject: part\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+		       "--b\nContent-Type: text/plain\n\nBody.\n"
+		       "--b\nContent-Type: application/octet-stream; name=\"");
+    for (int i = 0; i < 200 * 1024; i++)
+	g_string_append_c(raw, 'n');
+    g_string_append(raw, "\"\n\nONE\n--b\nContent-Type: application/octet-stream;"
+		    " name=\"two.bin\"\n\nTWO\n--b--\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "text"), "Body.", "long part field: the text");
+    is_str(jpath_str(env, "attachments[1].filename"), "two.bin",
+	   "long part field: the attachment after it");
+    contents = envelope_attachments(env, raw->str, raw->len);
+    ok(contents && contents->len == 2 && g_ptr_array_index(contents, 1)
+       && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 1), NULL), "TWO", 3) == 0,
+       "long part field: the worker reads the same attachments back");
+    if (contents)
+	g_ptr_array_unref(contents);
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+/*
+ * Encoded words that each name another charset: glibc loads and unloads
+ * a converter module per word unless one of that charset stays open.
+ */
+static void test_charset_words(void)
+{
+    static const char *const words[] = {"=?iso-8859-1?q?caf=E9?=", "=?koi8-r?q?=C1?=",
+	"=?windows-1251?q?=E0?=", "=?iso-8859-7?q?=E1?=", "=?x-no-such?q?x?="};
+    GString *raw = g_string_new("From: alice@example.org\nSubject: ");
+    json_t *env;
+    double  t0;
+
+    for (int i = 0; i < 4000; i++) {
+	g_string_append(raw, words[i % G_N_ELEMENTS(words)]);
+	g_string_append_c(raw, ' ');
+    }
+    g_string_append(raw, "\n\nbody\n");
+    t0 = cpu_seconds();
+    env = build(raw->str, NULL);
+    ok(cpu_seconds() - t0 < 5, "words in many charsets: %.2f s CPU", cpu_seconds() - t0);
+    has_str(jpath_str(env, "subject"), "caf\xc3\xa9\xd0\xb0\xd0\xb0\xce\xb1",
+	    "words in many charsets: each decoded from its charset");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
+/*
+ * HTML that libxml2 would buffer or stack without bound goes through a
+ * lexer first (common/html.c): comments left out, tags cut at 16 KB,
+ * script and style passed as they are, nesting deeper than 1024 stops.
+ */
+static void test_html_bounds(void)
+{
+    GString *html;
+    char   *text;
+
+    text = html_to_text("<p>a<!-- c <b>x</b> -->b<!---->c<!DOCTYPE x>d</p>", 50, 1000);
+    is_str(text, "abcd", "html lexer: comments left out, the text around them kept");
+    g_free(text);
+
+    html = g_string_new("<p>a<!-- ");
+    for (int i = 0; i < 100000; i++)
+	g_string_append(html, "x - -> ");
+    text = html_to_text(html->str, html->len, 1000);
+    is_str(text, "a", "html lexer: a comment never closed hides the rest, as in a browser");
+    g_free(text);
+    g_string_free(html, TRUE);
+
+    html = g_string_new("<p title=\"");
+    for (int i = 0; i < 100000; i++)
+	g_string_append(html, "a>'<");
+    g_string_append(html, "\" class=x>after</p><p>more</p>");
+    text = html_to_text(html->str, html->len, 1000);
+    is_str(text, "after\n\nmore", "html lexer: a 400 KB attribute is cut, the text after it kept");
+    g_free(text);
+    g_string_free(html, TRUE);
+
+    text = html_to_text("<script>if (a<b) x = '<!--';</SCRIPT >after<style>p{}</style>", 62,
+			1000);
+    is_str(text, "after", "html lexer: '<' and '<!--' in a script start nothing");
+    g_free(text);
+
+    html = g_string_new("<p>top</p>");
+    for (int i = 0; i < 12000; i++)		/* more than one piece for the parser */
+	g_string_append(html, "<b><i>");
+    g_string_append(html, "deep");
+    {
+	struct html_text *h = html_text_new(1000);
+	gboolean more = html_text_feed(h, html->str, html->len);
+
+	text = html_text_finish(h);
+	ok(!more, "html lexer: nesting deeper than 1024 stops the parser");
+	is_str(text, "top", "html lexer: the text before it is kept");
+	g_free(text);
+    }
+    g_string_free(html, TRUE);
+}
+
+/*
+ * Boundaries the pre-scan must see to count parts: declared after 1 KB
+ * of other parameters, in any of the forms GMime reads, or longer than
+ * 1,000 characters.
+ */
+static void test_hidden_boundaries(void)
+{
+    struct envelope_limits lim = default_limits();
+    GString *raw = g_string_new(HDR "Subject: hidden\nContent-Type: multipart/mixed; p=\"");
+    json_t *env;
+
+    for (int i = 0; i < 2000; i++)
+	g_string_append_c(raw, 'a');
+    g_string_append(raw, "\"; boundary=b\n\n--b\nContent-Type: text/plain\n\nBody.\n");
+    append_parts(raw, 30, "b");
+    lim.max_parts = 10;
+    env = build(raw->str, &lim);
+    is_int(json_array_size(json_object_get(env, "attachments")), 9,
+	   "boundary after 2 KB of parameters: still max_mime_parts parts parsed");
+    ok(has_warning(env, "max_mime_parts"), "boundary after 2 KB of parameters: it says so");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+    /* However the boundary is written, the pre-scan reads it as GMime does. */
+    {
+	static const char *const declared[][2] = {	/* the field, the boundary */
+	    {"Content-Type: multipart/mixed; boundary*=us-ascii''b", "b"},	/* RFC 2231 */
+	    {"Content-Type: multipart/mixed; boundary*0=b", "b"},
+	    {"Content-Type : multipart/mixed; boundary=b", "b"},	/* blank before ':' */
+	    {"Content-Type:\n multipart/mixed;\n boundary=b", "b"},	/* folded */
+	    {"Content-Type: multipart/mixed; boundary = b", "b"},
+	    {"Content-Type: multipart/mixed; boundary=\"=?us-ascii?q?b?=\"", "b"},	/* encoded */
+	    {"content-type: Multipart/Mixed;\tBOUNDARY=\"b\"", "b"},
+	    {"Content-Type: multipart/mixed; boundary=\"b  \"", "b  "},	/* white space */
+	    {"Content-Type: multipart/mixed; boundary=\"\"", ""},
+	    {"Content-Type: multipart/mixed; boundary=\"  \"", "  "},
+	};
+
+	char   *shown;
+
+	for (gsize k = 0; k < G_N_ELEMENTS(declared); k++) {
+	    raw = g_string_new(HDR "Subject: declared\n");
+	    g_string_append_printf(raw, "%s\n\n--%s\nContent-Type: text/plain\n\nBody.\n",
+				   declared[k][0], declared[k][1]);
+	    append_parts(raw, 30, declared[k][1]);
+	    env = build(raw->str, &lim);
+	    shown = g_strescape(declared[k][0], NULL);
+	    is_int(json_array_size(json_object_get(env, "attachments")), 9,
+		   "boundary declared as '%s': max_mime_parts parts parsed", shown);
+	    g_free(shown);
+	    json_decref(env);
+	    g_string_free(raw, TRUE);
+	}
+    }
+
+    raw = g_string_new(HDR "Subject: long\nContent-Type: multipart/mixed; boundary=\"");
+    for (int i = 0; i < 1100; i++)
+	g_string_append_c(raw, 'B');
+    g_string_append(raw, "\"\n\nno parts\n");
+    env = build(raw->str, NULL);
+    is_str(jpath_str(env, "subject"), "long", "boundary of 1,100 characters: the header read");
+    ok(json_is_true(json_object_get(env, "mime_truncated")) && has_warning(env, "boundary longer"),
+       "boundary of 1,100 characters: its content not parsed, and it says so");
     json_decref(env);
     g_string_free(raw, TRUE);
 }
@@ -1482,6 +1762,25 @@ static void test_attachments_by_part(void)
     if (contents)
 	g_ptr_array_unref(contents);
     json_decref(env);
+    /* The worker parses with the milter's limits: the parts listed, no more. */
+    {
+	struct envelope_limits lim = default_limits();
+	GString *many = g_string_new(HDR "Subject: many\nContent-Type: multipart/mixed; boundary=b\n\n");
+
+	append_parts(many, 30, "b");
+	lim.max_parts = 10;
+	env = build(many->str, &lim);
+	is_int(json_integer_value(jpath(env, "mime_limits.parts")), 10,
+	       "attachments by part: the envelope names the milter's max_mime_parts");
+	contents = envelope_attachments(env, many->str, many->len);
+	ok(contents && contents->len == 10 && g_ptr_array_index(contents, 9)
+	   && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 9), NULL), "9", 1) == 0,
+	   "attachments by part: the worker reads back the ten the milter listed");
+	if (contents)
+	    g_ptr_array_unref(contents);
+	json_decref(env);
+	g_string_free(many, TRUE);
+    }
 }
 
 static void run_unit(void)
@@ -1502,6 +1801,10 @@ static void run_unit(void)
     test_encoded_word_flood();
     test_big_bodies();
     test_attachments_by_part();
+    test_header_bounds();
+    test_charset_words();
+    test_html_bounds();
+    test_hidden_boundaries();
 }
 
 /* ---------------------------------------------------------------- */

@@ -285,6 +285,62 @@ static void test_spool_failure(void)
     config_free(cfg);
 }
 
+/*
+ * Recipients as long as an SMTP command line: up to max_recipients are
+ * recorded, and mailbox recipients all and whole (the milter removes
+ * those of a "deliver = no" mailbox by their exact address); an address
+ * over 512 bytes is no mailbox's (common/addr.c).
+ */
+static void test_recipients(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nmax_recipients = 10",
+					      tmpdir);
+    struct intake_config *cfg = load("rcpt.conf", milter);
+    GString *addr = g_string_new(NULL);
+    struct mctx *mc;
+    json_t *env;
+
+    if (!ok(cfg != NULL, "recipients: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    mctx_set_sender(mc, "<alice@example.org>");
+    for (int i = 0; i < 1000; i++) {
+	g_string_printf(addr, "<x%04d", i);
+	while (addr->len < 1990)
+	    g_string_append_c(addr, 'y');
+	g_string_append(addr, "@example.org>");
+	mctx_add_rcpt(mc, addr->str);
+    }
+    g_string_assign(addr, "<support+");
+    while (addr->len < 1500)
+	g_string_append_c(addr, 'z');
+    g_string_append(addr, "@example.com>");
+    ok(mctx_add_rcpt(mc, addr->str) == NULL, "recipients: a 1500-byte address is no mailbox's");
+    g_string_assign(addr, "<support+");
+    while (addr->len < 490)
+	g_string_append_c(addr, 'z');
+    g_string_append(addr, "@example.com>");
+    ok(mctx_add_rcpt(mc, addr->str) != NULL, "recipients: a 500-byte mailbox address matches");
+    is_int(mc->rcpts->len, 11, "recipients: max_recipients kept, and the mailbox one");
+    is_int(strlen(g_ptr_array_index(mc->rcpts, 10)), (long long) addr->len - 2,
+	   "recipients: the mailbox address kept whole, for the milter to remove it");
+    mctx_add_header(mc, "Subject", "many", 0);
+    mctx_end_headers(mc);
+    mctx_add_body(mc, (const unsigned char *) "hi\r\n", 4);
+    env = mctx_envelope(mc);
+    if (ok(env != NULL, "recipients: envelope built")) {
+	is_int(json_integer_value(json_object_get(env, "recipients_dropped")), 991,
+	       "recipients: the others counted");
+	ok(strlen(json_string_value(json_array_get(json_object_get(
+		   json_array_get(json_object_get(env, "mailboxes"), 0), "recipients"), 0)))
+	   <= 512, "recipients: at most 512 bytes of an address in the envelope");
+    }
+    json_decref(env);
+    g_string_free(addr, TRUE);
+    mctx_free(mc);
+    config_free(cfg);
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -298,6 +354,7 @@ int     main(void)
     test_memory_bound();
     test_oversize();
     test_spool_failure();
+    test_recipients();
     tap_remove_tree(tmpdir);
     g_free(tmpdir);
     return tap_done();
