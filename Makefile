@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages that are missing (as root)
 #   make check      deps + AddressSanitizer/UBSan build + every test; ends "N passed, N failed"
 #   make bench      benchmarks (prints figures; not part of check)
+#   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -31,11 +32,13 @@ WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/main
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
-UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
+UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
+	    test_fuzz_regressions
+FUZZ_TARGETS := envelope decode config template reply
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
-.PHONY: all deps check unit bench demo demo-stop install clean asan
+.PHONY: all deps check unit bench demo demo-stop install clean asan fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
 
 milter/intake-milter: $(call obj,$(MILTER) $(COMMON))
@@ -82,6 +85,35 @@ $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 
 # test_filter includes the stage it tests.
 $(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
+
+# Fuzzing (tests/fuzz/README): the targets built with clang's libFuzzer under build/fuzz,
+# then each run for FUZZ_SECONDS. make check replays their saved inputs with the gcc ASan
+# build (test_fuzz_regressions: each target's LLVMFuzzerTestOneInput renamed by -D).
+FUZZ_CC    ?= clang-14
+# UB checks recover only so that tests/fuzz/known.supp can skip known findings; the run
+# halts on any other (UBSAN_OPTIONS halt_on_error=1).
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	      -fsanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tests/lib/deps.sh fuzz
+	@$(MAKE) --no-print-directory O=build/fuzz CC=$(FUZZ_CC) SAN="$(FUZZ_FLAGS)" CFLAGS="-O1 -g" \
+		fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run $(FUZZ_TARGETS)
+fuzz-bins: $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+build/fuzz/bin/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o \
+		       $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+$(O)/tests/fuzz/%.o: ALL_CFLAGS += -Imilter -Itests/unit
+$(O)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+build/asan/bin/test_fuzz_regressions: $(O)/tests/fuzz/replay.o $(O)/tests/fuzz/fuzz.o \
+		$(O)/tests/unit/tap.o $(patsubst %,$(O)/tests/fuzz/replay_%.o,$(FUZZ_TARGETS)) \
+		$(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	@sh tests/lib/deps.sh
