@@ -86,7 +86,7 @@ $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 # test_filter includes the stage it tests.
 $(O)/tests/unit/test_filter.o: worker/stage_filter.c worker/pipeline.c
 
-# Fuzzing (tests/fuzz/README): the targets built with clang's libFuzzer under build/fuzz,
+# Fuzzing (tests/fuzz/README.md): the targets built with clang's libFuzzer under build/fuzz,
 # then each run for FUZZ_SECONDS. make check replays their saved inputs with the gcc ASan
 # build (test_fuzz_regressions: each target's LLVMFuzzerTestOneInput renamed by -D).
 FUZZ_CC    ?= clang-14
