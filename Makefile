@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages that are missing (as root)
 #   make check      deps + AddressSanitizer/UBSan build + every test; ends "N passed, N failed"
 #   make bench      benchmarks (prints figures; not part of check)
+#   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
 #   make install    PREFIX=/usr/local DESTDIR= (see the install target)
@@ -55,6 +56,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # libmilter) and common/; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable
 UNIT_MILTER := test_mctx
+FUZZ_TARGETS := envelope decode config template reply
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
@@ -67,7 +69,7 @@ unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
 	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))
 
-.PHONY: all deps check unit bench demo demo-stop install clean asan asan-bins
+.PHONY: all deps check unit bench demo demo-stop install clean asan asan-bins fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
 
 milter/intake-milter build/asan/bin/intake-milter: $(MILTER_OBJS)
@@ -111,7 +113,8 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
-	   build/asan/bin/envelope-tool build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT))
+	   build/asan/bin/envelope-tool build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT)) \
+	   build/asan/bin/test_fuzz_regressions
 
 # One rule per unit test (a pattern rule cannot pick its objects by the test's name).
 define unit_rule
@@ -124,6 +127,39 @@ $(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
 build/asan/bin/hostile-mail build/release/bin/hostile-mail: tests/tools/hostile-mail.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+
+# Fuzzing (tests/fuzz/README.md): the targets built with clang's libFuzzer under build/fuzz,
+# then each run for FUZZ_SECONDS. make check replays their saved inputs with the gcc ASan
+# build (test_fuzz_regressions: each target's LLVMFuzzerTestOneInput renamed by -D).
+FUZZ_CC    ?= clang-14
+# UB checks recover only so that tests/fuzz/known.supp can skip known findings; the run
+# halts on any other (UBSAN_OPTIONS halt_on_error=1).
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	      -fsanitize-recover=undefined
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tests/lib/deps.sh fuzz
+	@$(MAKE) --no-print-directory O=build/fuzz CC=$(FUZZ_CC) SAN="$(FUZZ_FLAGS)" CFLAGS="-O1 -g" \
+		fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run $(FUZZ_TARGETS)
+fuzz-bins: $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+# The targets drive the milter's message state and the worker's library: every include path.
+CFLAGS_FUZZ = -Icommon -Iworker -Imilter -Itests/unit $(call pkg_cflags,$(PKGS_WORKER))
+FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
+build/fuzz/bin/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_WORKER)
+$(O)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_FUZZ) -c -o $@ $<
+$(O)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_FUZZ) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+build/asan/bin/test_fuzz_regressions: $(O)/tests/fuzz/replay.o $(O)/tests/fuzz/fuzz.o \
+		$(O)/tests/unit/tap.o $(patsubst %,$(O)/tests/fuzz/replay_%.o,$(FUZZ_TARGETS)) \
+		$(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_WORKER)
 
 deps:
 	@sh tests/lib/deps.sh

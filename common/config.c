@@ -16,8 +16,9 @@
  *	that no table names, and a value that does not parse, is an error.
  *	All errors of a file are collected (not only the first), each as
  *	"FILE:LINE: [section] key 'k': what is wrong, and what is expected".
- *	GKeyFile does not keep line numbers, so a second pass over the text
- *	finds the line of a section or key for the message.
+ *	GKeyFile does not keep line numbers, so at the first error one more
+ *	pass over the text indexes the line of each section and key. Two
+ *	[mailbox NAME] sections of one NAME are an error.
  *
  *	Relative paths in the file are taken relative to the directory of the
  *	file, so a test or demo directory can be moved as a whole.
@@ -197,41 +198,70 @@ static const struct csection {
 struct loader {
     const char *path;
     char  **lines;			/* the file's text, for line numbers */
+    GHashTable *index;			/* NULL, or loader_index() of lines */
     GPtrArray *errors;
     const char *dir;
 };
 
-/* loader_line - line number of [group] (key NULL) or of key in group, 0 if unknown */
-static int loader_line(const struct loader *ld, const char *group, const char *key)
+/*
+ * loader_index - "group" and "group\001key" -> the first line of each, in
+ * one pass over the text. Built at the first error: a file with an error
+ * on every line must cost one pass, not a pass per error.
+ */
+static GHashTable *loader_index(const struct loader *ld)
 {
-    size_t  glen = group ? strlen(group) : 0;
-    int     in_group = 0;
+    GHashTable *index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    const char *group = NULL;		/* key in index: lives as long as index */
 
     for (int i = 0; ld->lines && ld->lines[i]; i++) {
 	const char *s = ld->lines[i];
+	const char *e;
 
 	while (*s == ' ' || *s == '\t')
 	    s++;
 	if (*s == '[') {
-	    in_group = group && strncmp(s + 1, group, glen) == 0 && s[1 + glen] == ']';
-	    if (in_group && key == NULL)
-		return i + 1;
+	    char   *name;
+
+	    group = NULL;
+	    if ((e = strchr(s + 1, ']')) == NULL)
+		continue;
+	    name = g_strndup(s + 1, (gsize) (e - s - 1));
+	    if (!g_hash_table_lookup_extended(index, name, (gpointer *) & group, NULL)) {
+		g_hash_table_insert(index, name, GINT_TO_POINTER(i + 1));
+		group = name;
+	    } else {
+		g_free(name);
+	    }
 	    continue;
 	}
-	if (in_group && key) {
-	    size_t  klen = strlen(key);
+	if (group && (e = strchr(s, '=')) != NULL) {
+	    char   *key;
 
-	    if (strncmp(s, key, klen) == 0) {
-		const char *t = s + klen;
-
-		while (*t == ' ' || *t == '\t')
-		    t++;
-		if (*t == '=')
-		    return i + 1;
-	    }
+	    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	    key = g_strdup_printf("%s\001%.*s", group, (int) (e - s), s);
+	    if (g_hash_table_contains(index, key))
+		g_free(key);
+	    else
+		g_hash_table_insert(index, key, GINT_TO_POINTER(i + 1));
 	}
     }
-    return 0;
+    return index;
+}
+
+/* loader_line - line number of [group] (key NULL) or of key in group, 0 if unknown */
+static int loader_line(struct loader *ld, const char *group, const char *key)
+{
+    g_autofree char *k = NULL;
+
+    if (group == NULL)
+	return 0;
+    if (ld->index == NULL)
+	ld->index = loader_index(ld);
+    if (key == NULL)
+	return GPOINTER_TO_INT(g_hash_table_lookup(ld->index, group));
+    k = g_strconcat(group, "\001", key, NULL);
+    return GPOINTER_TO_INT(g_hash_table_lookup(ld->index, k));
 }
 
 static void loader_error(struct loader *ld, const char *group, const char *key,
@@ -573,6 +603,18 @@ static void mailbox_free(gpointer p)
     g_free(m);
 }
 
+/* mailbox_name - NAME of a section "mailbox NAME" (spaces after "mailbox" skipped) */
+static const char *mailbox_name(const char *group)
+{
+    const char *name = group;
+
+    if (g_str_has_prefix(name, MAILBOX_PREFIX))
+	name += strlen(MAILBOX_PREFIX);
+    while (*name == ' ')
+	name++;
+    return name;
+}
+
 static void add_address(struct loader *ld, struct intake_config *cfg, const char *group,
 			struct mailbox *m, const char *addr, const char *key)
 {
@@ -592,7 +634,8 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
     g_autoptr(GError) err = NULL;
     g_autofree char *text = NULL;
     g_auto(GStrv) groups = NULL;
-    struct loader ld;
+    g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);	/* -> group */
+    struct loader ld = {0};
     struct intake_config *cfg;
     gsize   len;
 
@@ -640,6 +683,8 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 						 " [section] or key = value)",
 						 path, line, err->message));
 	g_strfreev(ld.lines);
+	if (ld.index)
+	    g_hash_table_destroy(ld.index);
 	return config_free(cfg);
     }
 
@@ -655,6 +700,7 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	const struct csection *s;
 	struct mailbox *m;
 	const char *name;
+	const char *first;
 
 	for (s = sections; s->name; s++)
 	    if (strcmp(s->name, groups[i]) == 0)
@@ -666,15 +712,24 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 			 " worker, store, smtp or mailbox NAME)");
 	    continue;
 	}
-	name = groups[i] + strlen(MAILBOX_PREFIX);
-	while (*name == ' ')
-	    name++;
+	name = mailbox_name(groups[i]);
 	if (*name == 0 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(name)) {
 	    loader_error(&ld, groups[i], NULL, "a mailbox name is letters, digits, '-',"
 			 " '_' and '.', such as [mailbox support]");
 	    continue;
 	}
+	/*
+	 * GKeyFile merges sections of the same name, but not [mailbox x] and
+	 * [mailbox  x]: two mailboxes of one name would make the name (the
+	 * envelope's and the store's reference to a mailbox) ambiguous.
+	 */
+	if ((first = g_hash_table_lookup(names, name)) != NULL) {
+	    loader_error(&ld, groups[i], NULL, "mailbox name '%s' is already used at line %d;"
+			 " give each mailbox its own name", name, loader_line(&ld, first, NULL));
+	    continue;
+	}
+	g_hash_table_insert(names, (gpointer) name, groups[i]);
 	m = g_new0(struct mailbox, 1);
 	m->name = g_strdup(name);
 	g_ptr_array_add(cfg->mailboxes, m);
@@ -701,6 +756,8 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	g_ptr_array_add(*errors, g_strdup_printf("%s: no [mailbox NAME] section: Intake"
 					   " has nothing to do", path));
     g_strfreev(ld.lines);
+    if (ld.index)
+	g_hash_table_destroy(ld.index);
     if ((*errors)->len > 0)
 	return config_free(cfg);
     return cfg;

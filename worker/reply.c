@@ -20,7 +20,8 @@
  *	syntax. GMime writes every header: display names and the subject
  *	are encoded as RFC 2047 words where needed, after reply_safe_text()
  *	turned CR, LF and other control characters (also those that came out
- *	of decoding an encoded word) into spaces. Addresses must pass
+ *	of decoding an encoded word) into spaces and "=?" into "= ?" (no text
+ *	that looks like an encoded word: GMime writes it as it is). Addresses must pass
  *	reply_safe_address(), message ids are kept only when they are plain
  *	printable ASCII without spaces or angle brackets.
  *
@@ -52,10 +53,21 @@ char   *reply_safe_text(const char *text, gsize max)
     for (const char *p = valid; *p && out->len < max; p = g_utf8_next_char(p)) {
 	gunichar c = g_utf8_get_char(p);
 
-	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029)
+	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029) {
 	    g_string_append_c(out, ' ');
-	else
+	} else {
+	    /*
+	     * XXX "=?" becomes "= ?": GMime 3.2.13 writes text that looks
+	     * like an encoded word as it is (a reader decodes it, CR LF and
+	     * all), and folds "x=?utf-8?b? " followed by a long word into an
+	     * unterminated encoded word and a line without leading white
+	     * space: a header line of its own (found by fuzz_reply). Drop
+	     * when GMime encodes such text.
+	     */
+	    if (c == '?' && out->len && out->str[out->len - 1] == '=')
+		g_string_append_c(out, ' ');
 	    g_string_append_unichar(out, c);
+	}
     }
     return g_strstrip(g_string_free(out, FALSE));
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # deps.sh: install the Debian packages Intake needs to build and test (run by `make deps`).
 #
+# With the argument "fuzz" (make fuzz) it also installs clang and its libFuzzer runtime, which
+# make check does not need.
 # POSIX sh (Debian runs this with dash). Works on a fresh minimal Debian 12: needs only dpkg-query
 # and apt-get, no sudo, no pkg-config.
 #   - everything installed: prints nothing, exits 0
@@ -15,6 +17,10 @@ PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-d
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
 postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
 perl python3"
+FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
+case "$1" in
+    fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -376,6 +376,22 @@ static const struct bad_case bad_cases[] = {
 	"[mailbox sales team]\n"
 	"address = sales@example.com\n",
 	1, {":3: [mailbox sales team]: a mailbox name is letters, digits"}},
+    {"one mailbox name twice",
+	MBX_OK
+	"[mailbox  support]\n"
+	"address = other@example.com\n",
+	1, {":3: [mailbox  support]: mailbox name 'support' is already used at line 1;"
+	    " give each mailbox its own name"}},
+    {"a section in two places: the line of the key",
+	"[milter]\n"
+	"max_recipients = 10\n"
+	MBX_OK
+	"[milter]\n"
+	"foo = 1\n"
+	"[worker]\n"
+	"batch \t = 12x\n",
+	2, {":6: [milter] key 'foo': unknown key",
+	    ":8: [worker] key 'batch': expected a whole number, got '12x'"}},
     {"bad boolean",
 	"[mailbox support]\n"
 	"address = support@example.com\n"

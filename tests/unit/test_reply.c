@@ -173,6 +173,8 @@ static char *list_of(json_t *refs)
 /* ---------------------------------------------------------------- */
 
 #define LONG_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LOOKALIKE_TAIL "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPP?????????????" \
+    "GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG???????????????????????????????t"
 #define LONG_A10 LONG_A LONG_A LONG_A LONG_A LONG_A LONG_A LONG_A LONG_A LONG_A LONG_A
 
 static const struct {
@@ -217,17 +219,18 @@ static const struct {
     {"group syntax in the name", "Hello", "undisclosed: evil@x.y;", FROM_NAME,
     "Hello", "undisclosed: evil@x.y;"},
     /*
-     * XXX The undecoded text of an encoded word (a customer may write it so
+     * The undecoded text of an encoded word (a customer may write it so
      * that it survives the envelope's decoding): GMime 3.2 writes text that
-     * looks like an encoded word as it is, so a reader decodes it, CR LF
-     * and all, inside the Subject or the display name. Nothing reaches
-     * header syntax (the wire checks above), but the decoded text is not
-     * the customer's. Either result is accepted; see the diagnostics.
+     * looks like an encoded word as it is, so a reader would decode it, CR
+     * LF and all; "=?" is written "= ?" so that it is read as text.
      */
     {"an encoded word as text", "=?utf-8?q?hi=0D=0ABcc:_victim@example.com?=", "Ann", FROM_NAME,
-    NULL, "Ann"},
+    "= ?utf-8?q?hi=0D=0ABcc:_victim@example.com?=", "Ann"},
     {"an encoded word as the name", "Hello", "=?utf-8?q?Ann=0D=0ABcc:_v@x.y?=", FROM_NAME,
-    "Hello", NULL},
+    "Hello", "= ?utf-8?q?Ann=0D=0ABcc:_v@x.y?="},
+    /* fuzz_reply: GMime folded this into an unterminated word and a line "G=?us-ascii?..." */
+    {"an encoded word's start, then a long word", "x=?utf-8?b? Pr)3n" LOOKALIKE_TAIL, "Ann",
+	FROM_NAME, "x= ?utf-8?b? Pr)3n" LOOKALIKE_TAIL, "Ann"},
     {"non-ASCII", "Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
 	"J\xc3\xbcrgen M\xc3\xbcller", "Kundendienst \xc3\x84" "BC",
     "Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",

@@ -1,0 +1,17 @@
+/* fuzz.h: what the fuzz targets share. See fuzz.c. */
+#ifndef INTAKE_FUZZ_H
+#define INTAKE_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+
+void    fuzz_init(void);
+const char *fuzz_dir(void);
+char   *fuzz_write(const char *name, const uint8_t *data, size_t size);
+void    fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Each target defines this; the replay binary renames it with -D. */
+int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif
