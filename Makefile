@@ -43,7 +43,8 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/envelope.c common/redisq.c common/stream.c common/durable.c \
 	    common/enqueue.c common/daemon.c
-MILTER   := milter/intake-milter.c milter/mctx.c
+MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
+	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c

@@ -20,7 +20,7 @@
  *	before version 4).
  *
  *	A thread checks Redis's persistence settings at start and every
- *	[redis] durable_check_interval (common/durable.c) and warns about any
+ *	[redis] durable_check_interval (milter/durable_watch.c) and warns about any
  *	that can lose accepted mail. With [redis] require_durable = yes the
  *	milter does not start on them, and answers 451 to every mail while
  *	they last (or while they are not known).
@@ -44,18 +44,17 @@
  *	user, so that the MTA's group can connect) and pid file, then
  *	becomes that user for good (common/daemon.c). Everything it creates
  *	afterwards is under umask 077.
+ *
+ *	This file holds the libmilter callbacks and start-up. The
+ *	configuration generations SIGHUP installs are generation.c, the
+ *	signal handling and reload signals.c, the persistence check thread
+ *	durable_watch.c, a connection's and message's state mctx.c.
  * DIAGNOSTICS
  *	One log line per decision, each starting with the MTA queue id.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,51 +63,20 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "durable.h"
+#include "durable_watch.h"
 #include "enqueue.h"
 #include "envelope.h"
+#include "generation.h"
 #include "log.h"
 #include "mctx.h"
 #include "redisq.h"
-
-/*
- * A generation is one configuration and the Redis pool made from it.
- * libmilter runs each SMTP connection in a thread of its own, and a
- * connection holds pointers into its configuration (mailboxes matched
- * at RCPT are used at end of message), so a SIGHUP cannot free the old
- * configuration while connections use it. Each connection takes a
- * reference to the current generation when it opens and drops it when it
- * closes; SIGHUP installs a new current generation and drops the old
- * one's reference; the last user frees it.
- */
-struct generation {
-    gint    refs;
-    struct intake_config *cfg;
-    struct redisq_pool *pool;
-};
-
-G_LOCK_DEFINE_STATIC(current);
-static struct generation *current;	/* under the lock "current" */
+#include "signals.h"
 
 /* What a connection's libmilter context points to. */
 struct conn {
     struct mctx *mc;
     struct generation *gen;
 };
-
-/*
- * Redis's persistence settings are checked by a thread of their own (at
- * start, then every [redis] durable_check_interval), never on the
- * per-message path: that reads one atomic flag.
- */
-static struct durable *durable;		/* the check thread's, after start */
-static struct generation *durable_gen;	/* whose configuration durable follows */
-static struct redisq *durable_rq;
-static gint durable_refused;		/* atomic: require_durable and not durable */
-static GThread *check_thread;
-static GMutex check_lock;
-static GCond check_cond;
-static gboolean check_stop;
 
 /* What we ask of the MTA: nothing we do not use. */
 #define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
@@ -118,56 +86,6 @@ static gboolean check_stop;
 
 #define CONN(ctx)	((struct conn *) smfi_getpriv(ctx))
 #define MCTX(ctx)	(CONN(ctx) ? CONN(ctx)->mc : NULL)
-
-/* ---------------------------------------------------------------- */
-/*	Configuration generations					    */
-/* ---------------------------------------------------------------- */
-
-/* generation_new - one reference, owned by the caller; takes cfg */
-static struct generation *generation_new(struct intake_config *cfg)
-{
-    struct generation *g = g_new0(struct generation, 1);
-
-    g->refs = 1;
-    g->cfg = cfg;
-    g->pool = redisq_pool_new(cfg);
-    return g;
-}
-
-/* generation_unref - drop a reference; the last one frees; returns NULL */
-static struct generation *generation_unref(struct generation *g)
-{
-    if (g && g_atomic_int_dec_and_test(&g->refs)) {
-	redisq_pool_free(g->pool);
-	config_free(g->cfg);
-	g_free(g);
-    }
-    return NULL;
-}
-
-/* generation_current - a new reference to the current generation */
-static struct generation *generation_current(void)
-{
-    struct generation *g;
-
-    G_LOCK(current);
-    g = current;
-    g_atomic_int_inc(&g->refs);
-    G_UNLOCK(current);
-    return g;
-}
-
-/* generation_install - make g (whose reference it takes) current */
-static void generation_install(struct generation *g)
-{
-    struct generation *old;
-
-    G_LOCK(current);
-    old = current;
-    current = g;
-    G_UNLOCK(current);
-    generation_unref(old);
-}
 
 /* conn_open - a connection's state, with the current configuration */
 static struct mctx *conn_open(SMFICTX *ctx)
@@ -361,7 +279,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     if (mctx_oversize_reject(mc))
 	return too_big(ctx, mc);
-    if (g_atomic_int_get(&durable_refused))
+    if (durable_watch_refused())
 	return tempfail(ctx, mc, "redis is not known to keep accepted mail safely and"
 			" [redis] require_durable = yes (see the warning about its settings)");
     if ((env = mctx_envelope(mc)) == NULL)
@@ -466,225 +384,6 @@ static struct smfiDesc filter = {
 };
 
 /* ---------------------------------------------------------------- */
-/*	Durability check						    */
-/* ---------------------------------------------------------------- */
-
-/*
- * check_durable - check now; returns the time until the next check (ms).
- * With require_durable, mail is refused until an answer says "durable";
- * when Redis does not answer, the last answer stands (XADD fails anyway).
- * After a SIGHUP the check follows the new generation's configuration
- * (its Redis server, interval and require_durable).
- */
-static int check_durable(void)
-{
-    g_autofree char *why = NULL;
-    struct generation *now = generation_current();
-    int     rc;
-
-    if (now != durable_gen) {
-	durable_free(durable);
-	redisq_free(durable_rq);
-	generation_unref(durable_gen);
-	durable_gen = now;
-	durable = durable_new(now->cfg);
-	durable_rq = redisq_new(now->cfg);
-    } else {
-	generation_unref(now);
-    }
-    rc = durable_update(durable, durable_rq, &why);
-    g_atomic_int_set(&durable_refused, durable_refuse(durable));
-    if (rc < 0) {
-	msg_debug("cannot check redis's persistence settings now: %s", why);
-	return MIN(5000, durable_gen->cfg->redis_durable_check_ms);
-    }
-    return durable_gen->cfg->redis_durable_check_ms;
-}
-
-static gpointer check_main(gpointer data)
-{
-    g_mutex_lock(&check_lock);
-    while (!check_stop) {
-	gint64  end;
-
-	g_mutex_unlock(&check_lock);
-	end = g_get_monotonic_time() + (gint64) check_durable() * 1000;
-	g_mutex_lock(&check_lock);
-	while (!check_stop && g_cond_wait_until(&check_cond, &check_lock, end))
-	    continue;
-    }
-    g_mutex_unlock(&check_lock);
-    return NULL;
-}
-
-/* check_start - the check thread, with the signals libmilter waits for blocked */
-static void check_start(void)
-{
-    sigset_t set, old;
-
-    durable_gen = generation_current();
-    durable_rq = redisq_new(durable_gen->cfg);
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    check_thread = g_thread_new("durable", check_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-static void check_stop_now(void)
-{
-    g_mutex_lock(&check_lock);
-    check_stop = TRUE;
-    g_cond_signal(&check_cond);
-    g_mutex_unlock(&check_lock);
-    g_thread_join(check_thread);
-    durable = durable_free(durable);
-    durable_rq = redisq_free(durable_rq);
-    durable_gen = generation_unref(durable_gen);
-}
-
-/* ---------------------------------------------------------------- */
-/*	Signals and reload						    */
-/* ---------------------------------------------------------------- */
-
-/*
- * libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and
- * SIGINT and stops the milter on any of them. To own SIGHUP, smfi_main()
- * runs in a thread of its own, started with the three signals blocked
- * (libmilter's threads inherit that mask), while the main thread keeps
- * them unblocked, with handlers that write the signal number to a pipe
- * it reads. Linux delivers a process-directed signal to the thread
- * group leader (the main thread, the one kill(PID) names) when that
- * thread does not block it, so libmilter's thread does not see them; we
- * stop libmilter with smfi_stop(). XXX POSIX lets the kernel pick any
- * eligible thread: should libmilter's thread take a SIGHUP, it stops the
- * milter, and main() exits with status 1 so a supervisor restarts it
- * (the systemd unit has Restart=on-failure). A milter thread that ends
- * writes 0 to the pipe.
- */
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    unsigned char c = (unsigned char) sig;
-    int     saved = errno;
-
-    if (write(sig_pipe[1], &c, 1) < 0) {
-	/* Pipe full: signals are pending already. */
-    }
-    errno = saved;
-}
-
-static void *milter_thread(void *arg)
-{
-    int    *rc = arg;
-    unsigned char c = 0;
-
-    *rc = smfi_main();
-    if (write(sig_pipe[1], &c, 1) < 0)
-	msg_warn("cannot wake the main thread: %m");
-    return NULL;
-}
-
-/* restart_only - note the keys whose change a SIGHUP does not apply */
-static void restart_only(const struct intake_config *old, const struct intake_config *fresh)
-{
-    static const struct {
-	const char *key;
-	size_t  off;
-    } keys[] = {
-	{"socket", G_STRUCT_OFFSET(struct intake_config, milter_socket)},
-	{"pid_file", G_STRUCT_OFFSET(struct intake_config, milter_pid_file)},
-	{"user", G_STRUCT_OFFSET(struct intake_config, milter_user)},
-    };
-
-    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
-	if (g_strcmp0(G_STRUCT_MEMBER(char *, old, keys[i].off),
-		      G_STRUCT_MEMBER(char *, fresh, keys[i].off)) != 0)
-	    msg_warn("SIGHUP: [milter] %s changed: takes effect when the milter is restarted",
-		     keys[i].key);
-    if (old->milter_socket_mode != fresh->milter_socket_mode
-	|| old->milter_log != fresh->milter_log
-	|| old->milter_log_facility != fresh->milter_log_facility)
-	msg_warn("SIGHUP: [milter] socket_mode, log or log_facility changed: takes effect"
-		 " when the milter is restarted");
-}
-
-static void reload(const char *path)
-{
-    struct intake_config *fresh = config_reload(path);
-    struct generation *old;
-
-    if (fresh == NULL)
-	return;
-    old = generation_current();
-    restart_only(old->cfg, fresh);
-    generation_unref(old);
-    generation_install(generation_new(fresh));
-    msg_info("SIGHUP: configuration %s read again (%u mailboxes)", path,
-	     fresh->mailboxes->len);
-}
-
-/*
- * run_milter - smfi_main() in its own thread, signals in this one, until
- * libmilter stops. Returns the exit status.
- */
-static int run_milter(const char *path)
-{
-    static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
-    struct sigaction sa = {0};
-    sigset_t set, old;
-    pthread_t tid;
-    int     milter_rc = MI_FAILURE, err, stopping = 0;
-
-    if (pipe(sig_pipe) < 0 || fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK) < 0)
-	msg_fatal("signal pipe: %m");
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&set);
-    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
-	sigaction(sigs[i], &sa, NULL);
-	sigaddset(&set, sigs[i]);
-    }
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    err = pthread_create(&tid, NULL, milter_thread, &milter_rc);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (err != 0)
-	msg_fatal("cannot start the milter thread: %s", g_strerror(err));
-
-    for (;;) {
-	unsigned char c;
-	ssize_t n = read(sig_pipe[0], &c, 1);
-
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n != 1)
-	    msg_fatal("signal pipe: %s", n < 0 ? g_strerror(errno) : "end of file");
-	if (c == 0)
-	    break;
-	if (c == SIGHUP && !stopping) {
-	    reload(path);
-	} else if (c == SIGTERM || c == SIGINT) {
-	    if (!stopping)
-		msg_info("stopping on signal %d: finishing the connections in hand", c);
-	    stopping = 1;
-	    smfi_stop();
-	}
-    }
-    pthread_join(tid, NULL);
-    if (!stopping) {
-	msg_error("libmilter stopped without being asked to (a signal taken by its own"
-		  " thread, or a listener error): exit status 1 so that a supervisor restarts"
-		  " the milter");
-	return 1;
-    }
-    return milter_rc == MI_SUCCESS ? 0 : 1;
-}
-
-/* ---------------------------------------------------------------- */
 /*	Start-up							    */
 /* ---------------------------------------------------------------- */
 
@@ -716,19 +415,10 @@ int     main(int argc, char **argv)
     socket_path = g_str_has_prefix(cfg->milter_socket, "unix:")
 	? g_strdup(cfg->milter_socket + 5) : NULL;
     pid_file = g_strdup(cfg->milter_pid_file);
-    durable = durable_new(cfg);
-    {
-	struct redisq *rq = redisq_new(cfg);
-	int     refuse = durable_start(durable, rq);
-
-	redisq_free(rq);
-	if (refuse < 0) {
-	    durable = durable_free(durable);
-	    daemon_user_free(&user);
-	    cfg = config_free(cfg);
-	    return 1;
-	}
-	g_atomic_int_set(&durable_refused, durable_refuse(durable));
+    if (durable_watch_first(cfg) < 0) {
+	daemon_user_free(&user);
+	cfg = config_free(cfg);
+	return 1;
     }
 
     if (smfi_register(filter) == MI_FAILURE)
@@ -757,15 +447,15 @@ int     main(int argc, char **argv)
     daemon_user_free(&user);
     msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
-    current = generation_new(cfg);
-    check_start();
-    rc = run_milter(opt.config);
-    check_stop_now();
+    generation_install(generation_new(cfg));
+    durable_watch_start();
+    rc = signals_run_milter(opt.config);
+    durable_watch_stop();
     msg_info("stopped");
     daemon_pid_file_remove(pid_file);
     if (socket_path)
 	unlink(socket_path);
-    current = generation_unref(current);
+    generation_install(NULL);
     g_mime_shutdown();
     return rc;
 }
