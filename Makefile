@@ -41,8 +41,8 @@ LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
-	    common/envelope.c common/redisq.c common/stream.c common/durable.c \
-	    common/enqueue.c common/daemon.c
+	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
+	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \

@@ -1,4 +1,4 @@
-/* envelope.h: the JSON envelope between milter and worker. See envelope.c. */
+/* envelope.h: the JSON envelope between milter and worker. See envelope.c, envelope_codec.c. */
 #ifndef INTAKE_ENVELOPE_H
 #define INTAKE_ENVELOPE_H
 

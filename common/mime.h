@@ -1,4 +1,4 @@
-/* mime.h: MIME walking and decoding for the envelope. See mime.c. */
+/* mime.h: MIME parsing, text and attachments for the envelope. See mime.c. */
 #ifndef INTAKE_MIME_H
 #define INTAKE_MIME_H
 
