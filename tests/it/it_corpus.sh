@@ -1,8 +1,10 @@
 #!/bin/bash
-# it_corpus.sh: every real person-written mail becomes a ticket, through the real path.
+# it_corpus.sh: every real mail becomes a ticket, through the real path.
 #
-# Sends every message of $INTAKE_CORPUS (default ../shared/corpus) labelled "normal" or "unknown"
-# in labels.tsv, plus every message under parse/ (whatever its label), to support@ through a
+# Sends every message of $INTAKE_CORPUS (default ../shared/corpus): the person-written ones
+# (labelled "normal" or "unknown", and everything under parse/) and the auto-generated and list
+# mail too (bounces, auto-replies, list mail: until auto-generated mail is kept apart, they are
+# tickets like the rest, and none may end in the dead-letter stream), to support@ through a
 # private Postfix with intake-milter, and intake-worker stores them. Asserts, per file, that
 # Postfix accepted it and that its mail is stored exactly once (as a new ticket, or as a follow-up
 # on the ticket of a message it answers), that every distinct message made exactly one stored
@@ -36,9 +38,10 @@ if [ ! -f "$CORPUS/labels.tsv" ]; then
 fi
 h_init it_corpus
 
-# The files: labels normal/unknown, and everything under parse/ (not the .json expectations).
+# The files: every message of labels.tsv, and everything under parse/ (not the .json
+# expectations).
 {
-    awk -F'\t' 'NR > 1 && ($2 == "normal" || $2 == "unknown") { print $1 }' "$CORPUS/labels.tsv"
+    awk -F'\t' 'NR > 1 { print $1 }' "$CORPUS/labels.tsv"
     (cd "$CORPUS" && find parse -type f ! -name '*.json')
 } | sort -u > "$T/files"
 N=$(wc -l < "$T/files")
