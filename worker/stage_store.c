@@ -19,8 +19,9 @@
  *	listed but not stored).
  *
  *	The message's note says where the milter cut the mail, from the
- *	envelope's marks (truncated, text_truncated, attachments_truncated,
- *	raw_truncated, headers_dropped, recipients_dropped), naming the
+ *	envelope's marks (truncated, mime_truncated, text_truncated,
+ *	attachments_truncated, raw_truncated, headers_dropped,
+ *	recipients_dropped), naming the
  *	[milter] limit that cut it: an agent sees that the ticket does not
  *	show the whole mail, a postmaster which key to raise.
  *
@@ -142,6 +143,10 @@ static char *cut_note(json_t *env, gboolean contents_missing)
 	g_string_append_printf(s, " The message (%" JSON_INTEGER_FORMAT " bytes) was larger"
 			       " than [milter] max_message_size: it was read up to that size.",
 			       size);
+    if (json_is_true(json_object_get(env, "mime_truncated")))
+	g_string_append(s, " The parser stopped where the mail passed [milter] max_mime_parts"
+			" or max_mime_depth, or the parser's bounds on header text: the rest is"
+			" kept in the original but not parsed (the envelope's warnings say where).");
     if (json_is_true(json_object_get(env, "text_truncated")))
 	g_string_append(s, " The text was cut at [milter] max_text_size.");
     if (json_is_true(json_object_get(env, "attachments_truncated")))

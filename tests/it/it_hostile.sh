@@ -133,11 +133,11 @@ hostile() {
     h_check "_h_alive $MILTER" "$kind: the milter is still the same process ($MILTER)"
 }
 
-hostile parts 10M
+hostile parts 10M "max_mime_parts"
 hostile html "$BIG" "max_text_size"
 hostile text "$BIG" "max_text_size"
 hostile encwords 10M
-hostile deep "$DEEP"
+hostile deep "$DEEP" "max_mime_depth"
 hostile big "$OVER" "max_message_size" "raw_max_size" "552?"
 
 # Titles one character wider than intakectl's TITLE column (50): the cut must fit its buffer.

@@ -332,6 +332,8 @@ static void test_cut(struct pipeline *pl)
 	{"text cut", "{\"text_truncated\": true}", {"text was cut at [milter] max_text_size"}},
 	{"parts not listed", "{\"attachments_truncated\": true, \"headers_dropped\": 7}",
 	{"more parts than [milter] max_attachments", "7 header fields beyond [milter] max_headers"}},
+	{"MIME structure cut", "{\"mime_truncated\": true}",
+	{"[milter] max_mime_parts or max_mime_depth", "kept in the original but not parsed"}},
     };
     json_t *t, *msg;
     char   *why = NULL;
