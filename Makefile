@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages that are missing (as root)
 #   make check      deps + AddressSanitizer/UBSan build + every test; ends "N passed, N failed"
 #   make bench      benchmarks (prints figures; not part of check)
+#   make corpus-report  the auto-generated mail classifier on ../shared/corpus (confusion table)
 #   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
@@ -42,7 +43,8 @@ O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
-	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c
+	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
+	    common/autogen.c
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
@@ -52,10 +54,12 @@ WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/main
 	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
 	    worker/stage_store.c worker/stage_reply.c
 CTL      := worker/intakectl.c
-UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus
+UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
+	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
 # libmilter) and common/; every other unit test links the worker's library too.
-UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable
+UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
+	    test_autogen_corpus
 UNIT_MILTER := test_mctx
 FUZZ_TARGETS := envelope decode config template reply
 
@@ -70,7 +74,7 @@ unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
 	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))
 
-.PHONY: all deps check unit bench demo demo-stop install clean asan asan-bins fuzz fuzz-bins
+.PHONY: all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
 
 milter/intake-milter build/asan/bin/intake-milter: $(MILTER_OBJS)
@@ -106,6 +110,14 @@ $(O)/tests/unit/%.o: tests/unit/%.c
 $(O)/tests/unit/test_corpus.o: tests/unit/test_envelope.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -DTEST_CORPUS -c -o $@ $<
+# The corpus check of the classifier is tests/tools/autogen-report.c in its TAP mode.
+$(O)/tests/unit/test_autogen_corpus.o: tests/tools/autogen-report.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -DTEST_CORPUS -c -o $@ $<
+build/asan/bin/autogen-report build/release/bin/autogen-report: \
+		$(O)/tests/tools/autogen-report.o $(call obj,$(COMMON))
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_COMMON)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
@@ -175,6 +187,10 @@ unit: asan
 
 bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
 	@bash tests/bench/run
+
+# The auto-generated mail classifier against ../shared/corpus (or INTAKE_CORPUS): confusion table.
+corpus-report: build/release/bin/autogen-report
+	@build/release/bin/autogen-report
 
 demo: deps all
 	@bash tests/lib/demo.sh start

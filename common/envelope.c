@@ -46,6 +46,7 @@
 #include <string.h>
 #include <gmime/gmime.h>
 
+#include "autogen.h"
 #include "envelope.h"
 #include "mime.h"
 
@@ -466,6 +467,7 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	: body_hash(in->raw, in->raw_len);
     struct mime_limits ml = {lim->max_text, lim->max_attachments, max_parts, max_depth};
     struct mime_body body;
+    struct autogen_verdict verdict;
 
     json_object_set_new(env, "v", json_integer(ENVELOPE_VERSION));
     json_object_set_new(env, "id", json_string(uuid));
@@ -513,6 +515,11 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 
     /* Text and attachments. */
     mime_body_read(msg, &ml, &body);
+    /* Person or machine (autogen.c): decided here, where the parsed message is; the worker acts. */
+    autogen_classify_message(msg, in->sender, body.text, &verdict);
+    json_object_set_new(env, "autogen", json_pack("{s:s,s:s}", "kind",
+						  autogen_kind_name(verdict.kind),
+						  "reason", verdict.reason));
     json_object_set_new(env, "text", json_string(body.text));
     json_object_set_new(env, "text_from", json_string(body.text_from));
     json_object_set_new(env, "text_truncated", json_boolean(body.text_truncated));
