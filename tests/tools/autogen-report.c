@@ -33,9 +33,9 @@
  * one of them fails make check. Person-written mail must never be called
  * a machine's (every false positive is a customer without a ticket).
  */
-#define FLOOR_BOUNCE	0.98
-#define FLOOR_LIST	0.95
-#define FLOOR_AUTOREPLY	0.95
+#define FLOOR_BOUNCE	0.99
+#define FLOOR_LIST	1.00
+#define FLOOR_AUTOREPLY	1.00
 
 static const char *const labels[] = {"normal", "autoreply", "bounce", "list", NULL};
 static const char *const verdicts[] = {"human", "autoreply", "bounce", "list", "system", NULL};
