@@ -24,6 +24,8 @@
  *	how much of it there is ("raw_size") and whether it was cut
  *	("raw_truncated"); common/envelope_codec.c writes the envelope for
  *	the queue and reads it back.
+ *	The "autogen" member is common/autogen.c's verdict (person or
+ *	machine) on the parsed message.
  *	Every string is valid UTF-8; every list and text has a bound. It
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.

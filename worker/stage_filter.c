@@ -134,6 +134,10 @@ enum stage_result stage_filter(struct job *job)
 	job->no_reply = "X-Auto-Response-Suppress";
     else if (any_header(job, "X-Loop", our_loop))
 	job->no_reply = "X-Loop names one of our mailboxes";
+    /* The milter's classifier (common/autogen.c): logged only, until the worker acts on it. */
+    if ((v = envelope_str(json_object_get(env, "autogen"), "kind")) && *v && strcmp(v, "human"))
+	msg_info("%s: mailbox %s: classifier: %s (%s)", job->qid, job->mailbox_name, v,
+		 envelope_str(json_object_get(env, "autogen"), "reason"));
     if (job->autogen)
 	msg_info("%s: mailbox %s: auto-generated (%s): ticketed without acknowledgement",
 		 job->qid, job->mailbox_name, job->autogen);
