@@ -44,6 +44,12 @@ static const struct {
      NULL, NULL, 0, "", "human", "Auto-Submitted: no"},
     {"From: anna@example.org\nSubject: AW: Anfrage [#123]", "anna@example.org", NULL, NULL, 0,
      "die Beantwortung Ihrer Anfrage wird sich leider noch etwas verzoegern", "human", ""},
+    /* A help desk's customers write about parcels in a bounce's words. */
+    {"From: anna@example.org\nSubject: Delivery failed - order 123", "anna@example.org", NULL,
+     NULL, 0, "The courier was unable to deliver my parcel, it was returned to sender.",
+     "human", ""},
+    {"From: anna@example.org\nSubject: Paket unzustellbar", "anna@example.org", NULL, NULL, 0,
+     "Mein Paket wurde als unzustellbar zurückgeschickt.", "human", ""},
     /* Bounces. */
     {"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender", "",
      "multipart/report", "delivery-status", 1, "", "bounce", "report-type=delivery-status"},
