@@ -41,6 +41,7 @@
 #define MAX_HEADERS	300		/* header fields looked at */
 #define MAX_VALUE	512		/* bytes of a value looked at */
 #define MAX_TEXT	1500		/* bytes of the body's first lines */
+#define HEAD_LINES	5		/* lines where a strong phrase must stand */
 #define MAX_PARTS	64		/* MIME parts looked at for a DSN */
 
 /*
@@ -297,6 +298,28 @@ static void fold(char *dst, size_t size, const char *src)
     dst[i] = 0;
 }
 
+/*
+ * head_length - bytes of src up to the end of its first n non-blank lines (at most max).
+ * A strong phrase counts only there: an MTA starts its report with it, a
+ * person who quotes one ("your system said: this is an automatic reply")
+ * does so further down.
+ */
+static size_t head_length(const char *src, int n, size_t max)
+{
+    size_t  i = 0;
+    int     blank = 1;
+
+    for (; src && src[i] && i < max; i++) {
+	if (src[i] == '\n') {
+	    if (!blank && --n == 0)
+		break;
+	    blank = 1;
+	} else if (src[i] != ' ' && src[i] != '\t' && src[i] != '\r')
+	    blank = 0;
+    }
+    return i;
+}
+
 static const char *header(const struct autogen_input *in, const char *name)
 {
     size_t  n = in->n_headers < MAX_HEADERS ? in->n_headers : MAX_HEADERS;
@@ -392,6 +415,7 @@ void    autogen_classify(const struct autogen_input *in, struct autogen_verdict 
 {
     char    subject[MAX_VALUE];
     char    text[MAX_TEXT + 1];
+    char    head[MAX_TEXT + 1];
     char    auto_submitted[32];
     char    precedence[32];
     const char *hit, *name;
@@ -401,6 +425,7 @@ void    autogen_classify(const struct autogen_input *in, struct autogen_verdict 
 
     fold(subject, sizeof(subject), header(in, "Subject"));
     fold(text, sizeof(text), in->text);
+    fold(head, head_length(in->text, HEAD_LINES, MAX_TEXT) + 1, in->text);
     first_word(auto_submitted, sizeof(auto_submitted), header(in, "Auto-Submitted"));
     first_word(precedence, sizeof(precedence), header(in, "Precedence"));
     prefixed = is_reply_or_forward(subject);
@@ -413,9 +438,9 @@ void    autogen_classify(const struct autogen_input *in, struct autogen_verdict 
     s_auto_weak = phrase_match(subject, SUBJECT, AUTOGEN_AUTOREPLY, WEAK);
     s_bounce = phrase_match(subject, SUBJECT, AUTOGEN_BOUNCE, STRONG);
     s_bounce_weak = phrase_match(subject, SUBJECT, AUTOGEN_BOUNCE, WEAK);
-    t_auto = phrase_match(text, TEXT, AUTOGEN_AUTOREPLY, STRONG);
+    t_auto = phrase_match(head, TEXT, AUTOGEN_AUTOREPLY, STRONG);
     t_auto_weak = phrase_match(text, TEXT, AUTOGEN_AUTOREPLY, WEAK);
-    t_bounce = phrase_match(text, TEXT, AUTOGEN_BOUNCE, STRONG);
+    t_bounce = phrase_match(head, TEXT, AUTOGEN_BOUNCE, STRONG);
     t_bounce_weak = phrase_match(text, TEXT, AUTOGEN_BOUNCE, WEAK);
 
     /*

@@ -50,6 +50,10 @@ static const struct {
      "human", ""},
     {"From: anna@example.org\nSubject: Paket unzustellbar", "anna@example.org", NULL, NULL, 0,
      "Mein Paket wurde als unzustellbar zurückgeschickt.", "human", ""},
+    /* A person quoting an auto-reply below their own lines. */
+    {"From: anna@example.org\nSubject: Your system answers me", "anna@example.org", NULL, NULL,
+     0, "Hello,\n\nI wrote twice.\nNobody answers.\nAll I get is this:\nPlease help.\n"
+     "> This is an automatic reply. We are closed.", "human", ""},
     /* Bounces. */
     {"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender", "",
      "multipart/report", "delivery-status", 1, "", "bounce", "report-type=delivery-status"},
