@@ -5,6 +5,8 @@
  *	GBytes *reply_build(spec, &message_id, &why)
  *	char   *reply_safe_address(addr)
  *	char   *reply_safe_text(text, max)
+ *	char   *reply_safe_name(name)
+ *	char   *reply_quote_subject(subject, max)
  *	char   *reply_new_message_id(from_address)
  *	char   *reply_spec_encode(spec)
  *	json_t *reply_spec_decode(text, len, &spec, &why)
@@ -31,6 +33,19 @@
  *	it sends it: building it costs the ticket pipeline a tenth of its time.
  *	reply_spec_decode() fills *spec with pointers into the returned JSON
  *	(json_decref it when done); NULL and *why for text that is not one.
+ *
+ *	reply_safe_name() returns a customer's display name fit to be
+ *	echoed (greeting, To header; g_free), or NULL when it is empty or
+ *	holds what could be a link or an address: "@", "://", "www.", or a
+ *	word ending in a dot and two or more letters ("win.example",
+ *	"Dr.Who" too: a neutral greeting costs less than a spam link).
+ *
+ *	reply_quote_subject() returns the customer's subject as we quote it
+ *	(g_free): reply/forward prefixes (Re, AW, SV, VS, Odp, TR, WG, Fwd,
+ *	FW, any case, also repeated, "Re[2]:" too) removed, so that our
+ *	"Re: {{subject}}" does not become "Re: Re: ...", then cut to at most
+ *	max characters (not bytes), the last being "…" when cut. One pass
+ *	over the text: linear time.
  *
  *	reply_safe_address() returns the address (g_free) when it is a plain
  *	local@domain of printable ASCII with one "@" and without spaces,
@@ -70,6 +85,83 @@ char   *reply_safe_text(const char *text, gsize max)
 	}
     }
     return g_strstrip(g_string_free(out, FALSE));
+}
+
+char   *reply_safe_name(const char *name)
+{
+    g_autofree char *text = reply_safe_text(name, 200);
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    const char *p;
+
+    if (*lower == 0 || strchr(lower, '@') || strstr(lower, "://") || strstr(lower, "www."))
+	return NULL;
+    /* A dot followed by two letters and then no more letter: a domain. */
+    for (p = lower; (p = strchr(p, '.')) != NULL; p++) {
+	int     letters = 0;
+
+	if (p == lower || !g_ascii_isalnum(p[-1]))
+	    continue;
+	while (g_ascii_isalpha(p[1 + letters]))
+	    letters++;
+	if (letters >= 2)
+	    return NULL;
+    }
+    return g_steal_pointer(&text);
+}
+
+/* prefix_len - length of one reply/forward prefix at s with its white space, or 0 */
+static size_t prefix_len(const char *s)
+{
+    static const char *const prefixes[] = {
+	"re", "aw", "sv", "vs", "odp", "tr", "wg", "fwd", "fw", NULL,
+    };
+    const char *p;
+
+    for (int i = 0; prefixes[i]; i++) {
+	size_t  n = strlen(prefixes[i]);
+
+	if (g_ascii_strncasecmp(s, prefixes[i], n) != 0)
+	    continue;
+	p = s + n;
+	if (*p == '[') {			/* "Re[2]:" */
+	    const char *q = p + 1;
+
+	    while (g_ascii_isdigit(*q) && q - p < 6)
+		q++;
+	    if (*q == ']' && q > p + 1)
+		p = q + 1;
+	}
+	while (*p == ' ')			/* "AW :" as some clients write it */
+	    p++;
+	if (*p != ':')
+	    continue;
+	p++;
+	while (*p == ' ' || *p == '\t')
+	    p++;
+	return p - s;
+    }
+    return 0;
+}
+
+char   *reply_quote_subject(const char *subject, gsize max)
+{
+    g_autofree char *text = reply_safe_text(subject, 4 * max + 64);
+    const char *s = text;
+    size_t  n;
+    glong   chars;
+    GString *out;
+
+    while ((n = prefix_len(s)) > 0)
+	s += n;
+    chars = g_utf8_strlen(s, -1);
+    if (max == 0 || (gsize) chars <= max)
+	return g_strdup(s);
+    out = g_string_new(NULL);
+    g_string_append_len(out, s, g_utf8_offset_to_pointer(s, max - 1) - s);
+    while (out->len && out->str[out->len - 1] == ' ')
+	g_string_truncate(out, out->len - 1);
+    g_string_append(out, "\xe2\x80\xa6");	/* U+2026 HORIZONTAL ELLIPSIS */
+    return g_string_free(out, FALSE);
 }
 
 char   *reply_safe_address(const char *addr)

@@ -24,5 +24,7 @@ char   *reply_spec_encode(const struct reply_spec *spec);
 json_t *reply_spec_decode(const char *text, gsize len, struct reply_spec *spec, char **why);
 char   *reply_safe_address(const char *addr);
 char   *reply_safe_text(const char *text, gsize max);
+char   *reply_safe_name(const char *name);
+char   *reply_quote_subject(const char *subject, gsize max);
 
 #endif

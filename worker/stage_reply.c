@@ -15,16 +15,31 @@
  *
  *	No reply goes (RFC 3834) to auto-generated mail, to mail asking for
  *	none, to an address that is not a plain address, to one of our own
- *	mailboxes, or to a sender acknowledged by this mailbox within
- *	[smtp] reply_window (two auto-responders cannot loop; 0 turns this
- *	guard off, for tests and trusted senders only).
+ *	mailboxes, or to a sender acknowledged (by any mailbox) within
+ *	[smtp] reply_window (two auto-responders cannot loop, and a mail to
+ *	N mailboxes gets one acknowledgement; 0 turns this guard off, for
+ *	tests and trusted senders only). The window is kept per sender under
+ *	the address normalised as mailbox lookup does (addr_normalise():
+ *	case, [milter] recipient_delimiter extension), so VICTIM@ and
+ *	victim+x@ are the sender victim@ acknowledged before.
+ *
+ *	Nothing a forger chose is echoed in a way that advertises: a display
+ *	name that looks like a link or an address is not used (the greeting
+ *	names the address the reply goes to, the To header has no name:
+ *	reply_safe_name()), and the quoted subject loses its reply/forward
+ *	prefixes and is cut to SUBJECT_QUOTE_MAX characters
+ *	(reply_quote_subject()).
  */
 #include <string.h>
 
+#include "addr.h"
 #include "log.h"
 #include "pipeline.h"
 #include "reply.h"
 #include "ticketno.h"
+
+/* Long enough to recognise one's mail, too short for an advertisement. */
+#define SUBJECT_QUOTE_MAX 100
 
 static enum stage_result skip(struct job *job, const char *why)
 {
@@ -43,6 +58,9 @@ enum stage_result stage_reply(struct job *job)
     g_autofree char *msgid = NULL;
     g_autofree char *tag = NULL;
     g_autofree char *recipients = NULL;
+    g_autofree char *window_key = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *quoted = NULL;
     g_autoptr(GHashTable) vars = NULL;
     g_autoptr(GBytes) content = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -64,8 +82,10 @@ enum stage_result stage_reply(struct job *job)
 	return skip(job, "the reply address is not a plain mail address");
     if (config_match(cfg, to))
 	return skip(job, "the reply address is one of our own mailboxes");
+    if ((window_key = addr_normalise(to, cfg->recipient_delimiter)) == NULL)
+	return skip(job, "the reply address is not a plain mail address");
     if (cfg->reply_window_ms > 0) {
-	rc = st->ops->replied_recently(st, m->name, to,
+	rc = st->ops->replied_recently(st, window_key,
 			  g_get_real_time() / G_USEC_PER_SEC - cfg->reply_window_ms / 1000,
 				       &recent, &why);
 	if (rc != STORE_OK)
@@ -78,10 +98,10 @@ enum stage_result stage_reply(struct job *job)
     vars = g_hash_table_new(g_str_hash, g_str_equal);
     g_hash_table_insert(vars, "ticket_number", job->number);
     g_hash_table_insert(vars, "ticket_tag", tag);
-    g_hash_table_insert(vars, "subject", (gpointer) (*envelope_str(job->env, "subject")
-				   ? envelope_str(job->env, "subject") : "(no subject)"));
-    g_hash_table_insert(vars, "customer_name", (gpointer) (*job->customer_name
-				   ? job->customer_name : job->customer_address));
+    quoted = reply_quote_subject(envelope_str(job->env, "subject"), SUBJECT_QUOTE_MAX);
+    g_hash_table_insert(vars, "subject", *quoted ? quoted : "(no subject)");
+    name = reply_safe_name(job->customer_name);
+    g_hash_table_insert(vars, "customer_name", name ? name : to);
     g_hash_table_insert(vars, "customer_address", (gpointer) job->customer_address);
     g_hash_table_insert(vars, "mailbox", m->name);
     g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
@@ -102,7 +122,7 @@ enum stage_result stage_reply(struct job *job)
     }
     spec.from_name = m->display_name;
     spec.from_address = m->address;
-    spec.to_name = job->customer_name;
+    spec.to_name = name;
     spec.to_address = to;
     spec.subject = subject;
     spec.body = body;
@@ -124,6 +144,7 @@ enum stage_result stage_reply(struct job *job)
     r.recipient = to;
     r.message_id = msgid;
     r.content = content;
+    r.window_key = window_key;
     rc = st->ops->queue_reply(st, &r, &why);
     if (rc != STORE_OK)
 	return stage_store_status(rc, job, why);

@@ -14,6 +14,12 @@
  *	   ticket of the same mailbox (message ids are not guessable, and
  *	   our acknowledgements are recorded with theirs).
  *	job->ticket is filled in for a follow-up.
+ *
+ *	Mail whose sender claims to be one of our own mailbox addresses or
+ *	aliases (config_match()) is not threaded at all: we never write in
+ *	to a ticket, so such mail is forged (or a loop), and threading it
+ *	would let anyone write into a ticket "as support" by quoting its
+ *	number. It becomes a new ticket, and the log says so (warning).
  */
 #include "log.h"
 #include "pipeline.h"
@@ -30,6 +36,12 @@ enum stage_result stage_thread(struct job *job)
     size_t  i;
     int     rc;
 
+    if (config_match(job->pl->cfg, job->customer_address)) {
+	msg_warn("%s: sender %s claims to be one of our mailboxes: not threaded%s%s,"
+		 " new ticket (forged or looping mail)", job->qid, job->customer_address,
+		 number ? " by subject number " : "", number ? number : "");
+	return STAGE_NEXT;
+    }
     if (number) {
 	gboolean party = FALSE;
 

@@ -20,7 +20,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -73,6 +73,7 @@ struct store_reply {
     const char *recipient;
     const char *message_id;		/* ours, without <> */
     GBytes *content;
+    const char *window_key;		/* replied_recently() key; NULL: recipient */
 };
 
 /* A reply due for sending. */
@@ -121,9 +122,9 @@ struct store_ops {
     int     (*add_message) (struct store *st, gint64 ticket_id,
 			    const struct store_message *m, gint64 *message_id, char **why);
     int     (*queue_reply) (struct store *st, const struct store_reply *r, char **why);
-    int     (*replied_recently) (struct store *st, const char *mailbox,
-				 const char *recipient, gint64 since_unix,
-				 gboolean *yes, char **why);
+    /* Any reply, of any mailbox, queued under window_key since then? */
+    int     (*replied_recently) (struct store *st, const char *window_key,
+				 gint64 since_unix, gboolean *yes, char **why);
     int     (*next_reply) (struct store *st, gint64 now_unix, struct store_outbox *out,
 			   gboolean *found, char **why);
     int     (*reply_state) (struct store *st, gint64 id, const char *state,

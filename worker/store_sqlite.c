@@ -28,8 +28,13 @@
  *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
  *	their references, and the Message-ID of every queued reply, so that
- *	an answer to an acknowledgement finds its ticket), parties
- *	(lower-cased addresses of everyone who wrote on a ticket) and
+ *	an answer to an acknowledgement finds its ticket; first registration
+ *	wins: a message id already naming a ticket of the mailbox is not
+ *	registered for another, so a new mail reusing a victim's Message-ID
+ *	cannot steer the victim's follow-ups to its own ticket), parties
+ *	(lower-cased addresses of everyone who wrote in to a ticket; the
+ *	sender of an outgoing message is us, never a party: a forged mail
+ *	from our own address must not pass the sender check) and
  *	outbox (replies: owed -> sending -> sent, back to owed for a retry,
  *	failed for good, or unknown when a worker died while sending).
  *	Timestamps are ISO 8601 UTC text ("2026-11-23T19:00:00Z"); that
@@ -49,8 +54,9 @@
  *	try that was cut short. reply_state(..., "sending", ...)
  *	claims a reply: it succeeds only while the reply is owed, and
  *	returns STORE_BUSY when another worker took it first.
- *	replied_recently() matches the recipient exactly as it was queued,
- *	and counts replies in every state. list_tickets() with limit <= 0
+ *	replied_recently() matches the window key exactly as it was queued
+ *	(the caller normalises it; without one, the recipient), across
+ *	mailboxes, and counts replies in every state. list_tickets() with limit <= 0
  *	lists all. stats() also counts replies_sending.
  * DIAGNOSTICS
  *	Every function returns STORE_OK, STORE_BUSY or STORE_ERROR as
@@ -163,6 +169,21 @@ static const char *const migrations[] = {
     "  tokenize='unicode61 remove_diacritics 2');"
     /* Messages above this id are not in messages_fts yet (see sq_commit). */
     "INSERT INTO counters(name, value) VALUES('fts-indexed', 0);",
+
+    /*
+     * 1 -> 2: the acknowledgement window is kept per sender across
+     * mailboxes, under the normalised address (window_key), so that case
+     * variants and a mail to N mailboxes get one reply; and a message id
+     * names the ticket that registered it first in a mailbox (a new mail
+     * reusing a victim's Message-ID must not steer the victim's
+     * follow-ups): older duplicates are dropped, keeping the first.
+     */
+    "ALTER TABLE outbox ADD COLUMN window_key TEXT;"
+    "UPDATE outbox SET window_key = lower(recipient);"
+    "CREATE INDEX outbox_window ON outbox(window_key, created_at);"
+    "DELETE FROM thread_ids WHERE rowid NOT IN"
+    "  (SELECT min(rowid) FROM thread_ids GROUP BY msgid, mailbox);"
+    "CREATE UNIQUE INDEX thread_ids_first ON thread_ids(msgid, mailbox);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -221,8 +242,7 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
     [S_TICKET_BY_ID] = {"look up ticket",
 	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE id = ?1"},
     [S_THREAD_LOOKUP] = {"look up message id",
-	"SELECT ticket_id FROM thread_ids WHERE msgid = ?1 AND mailbox = ?2"
-	" ORDER BY ticket_id DESC LIMIT 1"},
+	"SELECT ticket_id FROM thread_ids WHERE msgid = ?1 AND mailbox = ?2"},
     [S_IS_PARTY] = {"look up party",
 	"SELECT 1 FROM parties WHERE ticket_id = ?1 AND address = ?2"},
     [S_COUNTER_NEXT] = {"count tickets",
@@ -260,10 +280,9 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	"UPDATE tickets SET updated_at = ?2 WHERE id = ?1"},
     [S_REPLY_INSERT] = {"queue reply",
 	"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id, content,"
-	" created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	" created_at, window_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
     [S_REPLIED_RECENTLY] = {"look up recent replies",
-	"SELECT 1 FROM outbox WHERE mailbox = ?1 AND recipient = ?2 AND created_at >= ?3"
-	" LIMIT 1"},
+	"SELECT 1 FROM outbox WHERE window_key = ?1 AND created_at >= ?2 LIMIT 1"},
     [S_NEXT_REPLY] = {"look up owed replies",
 	"SELECT id, ticket_id, mailbox, recipient, message_id, content, attempts"
 	" FROM outbox WHERE state = 'owed' AND next_try <= ?1 ORDER BY id LIMIT 1"},
@@ -1180,7 +1199,9 @@ static int sq_add_message(struct store *st, gint64 ticket_id,
     for (int i = 0; m->thread_ids && m->thread_ids[i]; i++)
 	if ((ret = add_thread_id(sq, m->thread_ids[i], ticket_id, mailbox, why)) != STORE_OK)
 	    goto out;
-    if ((ret = add_party(sq, ticket_id, m->sender_address, why)) != STORE_OK
+    /* Only those who write in are parties: an outgoing sender is us. */
+    if ((m->direction && strcmp(m->direction, "out") != 0
+	 && (ret = add_party(sq, ticket_id, m->sender_address, why)) != STORE_OK)
 	|| (ret = sq_bind(sq, S_TICKET_TOUCH, why, "it", ticket_id, now)) != STORE_OK)
 	goto out;
     ret = sq_run(sq, S_TICKET_TOUCH, why);
@@ -1204,16 +1225,16 @@ static int sq_queue_reply(struct store *st, const struct store_reply *r, char **
     iso_time(time(NULL), now, NULL);
     if ((ret = op_begin(sq, why)) != STORE_OK)
 	return ret;
-    if ((ret = sq_bind(sq, S_REPLY_INSERT, why, "ittttbt", r->ticket_id, r->mailbox,
-		       r->kind, r->recipient, r->message_id, r->content, now)) == STORE_OK
+    if ((ret = sq_bind(sq, S_REPLY_INSERT, why, "ittttbtt", r->ticket_id, r->mailbox,
+		       r->kind, r->recipient, r->message_id, r->content, now,
+		       r->window_key ? r->window_key : r->recipient)) == STORE_OK
 	&& (ret = sq_run(sq, S_REPLY_INSERT, why)) == STORE_OK)
 	/* An answer to the reply names it in In-Reply-To: thread it. */
 	ret = add_thread_id(sq, r->message_id, r->ticket_id, r->mailbox, why);
     return op_end(sq, ret, why);
 }
 
-static int sq_replied_recently(struct store *st, const char *mailbox,
-			               const char *recipient, gint64 since_unix,
+static int sq_replied_recently(struct store *st, const char *window_key, gint64 since_unix,
 			               gboolean *yes, char **why)
 {
     struct sq *sq = SQ(st);
@@ -1223,8 +1244,7 @@ static int sq_replied_recently(struct store *st, const char *mailbox,
 
     *yes = FALSE;
     iso_time(since_unix, since, NULL);
-    if ((ret = sq_bind(sq, S_REPLIED_RECENTLY, why, "ttt", mailbox, recipient,
-		       since)) != STORE_OK
+    if ((ret = sq_bind(sq, S_REPLIED_RECENTLY, why, "tt", window_key, since)) != STORE_OK
 	|| (ret = sq_step(sq, S_REPLIED_RECENTLY, &row, why)) != STORE_OK)
 	return ret;
     *yes = row;

@@ -806,6 +806,104 @@ static void test_body(void)
     }
 }
 
+/* Display names: echoed when plain, refused when they carry a link or an address. */
+static const struct {
+    const char *name;
+    const char *want;			/* NULL: refused */
+} name_cases[] = {
+    {"Alice Example", "Alice Example"},
+    {"  Jürgen Groß ", "Jürgen Groß"},
+    {"J. R. R. Tolkien", "J. R. R. Tolkien"},
+    {"Müller, Hans (Einkauf)", "Müller, Hans (Einkauf)"},
+    {"Version 2.0 team", "Version 2.0 team"},
+    {"", NULL},
+    {NULL, NULL},
+    {"   ", NULL},
+    {"WIN 1000 USD NOW at http://win.example/claim", NULL},
+    {"WIN 1000 USD NOW at HTTPS://WIN.EXAMPLE", NULL},
+    {"visit www.win", NULL},
+    {"WWW.WIN.EXAMPLE", NULL},
+    {"prize win.example now", NULL},
+    {"win.EXAMPLE", NULL},
+    {"claim at win.example/x", NULL},
+    {"mail boss@evil.example", NULL},
+    {"victim@victim.test", NULL},
+    {"user\r\nBcc: x@y.example", NULL},
+};
+
+static void test_names(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(name_cases); i++) {
+	g_autofree char *got = reply_safe_name(name_cases[i].name);
+	g_autofree char *shown = name_cases[i].name ? g_strescape(name_cases[i].name, NULL)
+	    : g_strdup("(null)");
+
+	is_str(got, name_cases[i].want, "reply_safe_name(\"%s\")", shown);
+    }
+}
+
+/* Quoted subjects: reply/forward prefixes go, the rest is cut to max characters. */
+static const struct {
+    const char *subject;
+    gsize   max;
+    const char *want;
+} subject_cases[] = {
+    {"Printer on fire", 100, "Printer on fire"},
+    {"Re: Printer on fire", 100, "Printer on fire"},
+    {"RE: re: Re:Printer on fire", 100, "Printer on fire"},
+    {"AW: WG: SV: VS: Odp: TR: Fwd: FW: fwd: Printer", 100, "Printer"},
+    {"Re[2]: Printer", 100, "Printer"},
+    {"AW : Drucker", 100, "Drucker"},
+    {"Fwd:Re:", 100, ""},
+    {"Regarding the printer", 100, "Regarding the printer"},
+    {"Re printer", 100, "Re printer"},
+    {"Printer Re: again", 100, "Printer Re: again"},
+    {"Fwdx: Printer", 100, "Fwdx: Printer"},
+    {"", 100, ""},
+    {NULL, 100, ""},
+    {"abcdefghij", 10, "abcdefghij"},
+    {"abcdefghijk", 10, "abcdefghi\xe2\x80\xa6"},
+    {"Re: abcdefghijk", 10, "abcdefghi\xe2\x80\xa6"},
+    {"\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4", 3, "\xc3\xa4\xc3\xa4\xe2\x80\xa6"},
+    {"abcd    efgh", 6, "abcd\xe2\x80\xa6"},
+    {"line\r\nBcc: x@y", 100, "line  Bcc: x@y"},
+};
+
+static void test_subjects(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(subject_cases); i++) {
+	g_autofree char *got = reply_quote_subject(subject_cases[i].subject, subject_cases[i].max);
+	g_autofree char *shown = subject_cases[i].subject
+	    ? g_strescape(subject_cases[i].subject, NULL) : g_strdup("(null)");
+
+	is_str(got, subject_cases[i].want, "reply_quote_subject(\"%s\", %zu)", shown,
+	       subject_cases[i].max);
+    }
+    {
+	/* A flood: a megabyte of prefixes, then a long subject; linear and bounded. */
+	GString *s = g_string_new(NULL);
+	gint64  t0 = g_get_monotonic_time();
+	char   *got;
+
+	while (s->len < (1 << 20))
+	    g_string_append(s, "Re: AW: ");
+	g_string_append(s, "tail");
+	got = reply_quote_subject(s->str, 100);
+	ok(g_utf8_strlen(got, -1) <= 100, "1 MB of prefixes: at most 100 characters");
+	ok(g_get_monotonic_time() - t0 < G_USEC_PER_SEC, "1 MB of prefixes: well under a second");
+	g_free(got);
+	g_string_truncate(s, 0);
+	for (int i = 0; i < 1000; i++)
+	    g_string_append(s, "\xc3\xa4");
+	got = reply_quote_subject(s->str, 100);
+	is_int(g_utf8_strlen(got, -1), 100, "2000-octet subject: cut to 100 characters");
+	ok(g_utf8_validate(got, -1, NULL), "cut subject: valid UTF-8 (cut at a character)");
+	ok(g_str_has_suffix(got, "\xe2\x80\xa6"), "cut subject: ends in an ellipsis");
+	g_free(got);
+	g_string_free(s, TRUE);
+    }
+}
+
 int     main(void)
 {
     g_mime_init();
@@ -814,6 +912,8 @@ int     main(void)
     test_addresses();
     test_ids();
     test_body();
+    test_names();
+    test_subjects();
     g_mime_shutdown();
     return tap_done();
 }

@@ -167,7 +167,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 1, "schema version 1");
+    is_int(STORE_SCHEMA_VERSION, 2, "schema version 2");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -200,6 +200,48 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
+/*
+ * Schema 1 -> 2 on a database holding data: a message id registered for
+ * two tickets keeps the first; an acknowledgement gets its window key.
+ */
+static void test_migrate_v1(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v1.db", NULL);
+    g_autofree char *why = NULL;
+    struct store *st;
+    sqlite3 *db = NULL;
+    char   *saved = cfg->store_path;
+
+    cfg->store_path = path;
+    st = open_store("v1 database");
+    store_close(st);
+    /* Back to what schema 1 was, with what it let in. */
+    if (sqlite3_open(path, &db) != SQLITE_OK
+	|| sqlite3_exec(db, "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
+			"ALTER TABLE outbox DROP COLUMN window_key;"
+			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
+			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
+			" ('victim@x', 3, 'sales');"
+			"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id,"
+			" content, created_at) VALUES(1, 'support', 'ack', 'Victim@X.test',"
+			" 'a@intake', x'00', '2026-01-01T00:00:00Z');"
+			"PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK)
+	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    st = open_store("v1 database, migrated");
+    is_int(sql_int(path, "PRAGMA user_version"), 2, "migrated: schema version 2");
+    is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
+		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
+    is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"
+		   " AND mailbox = 'support'"), 1, "migrated: the first registration kept");
+    is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE mailbox = 'sales'"), 1,
+	   "migrated: other mailboxes untouched");
+    is_int(sql_int(path, "SELECT count(*) FROM outbox WHERE window_key = 'victim@x.test'"), 1,
+	   "migrated: window key of an old reply");
+    store_close(st);
+    cfg->store_path = saved;
+}
+
 /* What cannot be opened is refused with a message that says why. */
 static void test_refused(void)
 {
@@ -223,8 +265,13 @@ static void test_refused(void)
     sqlite3_close(db);
     st = open_elsewhere(newer, &why);
     ok(st == NULL, "newer schema: refused");
-    has_str(why, "database schema version 99 is newer than this intake-worker (1);"
-	    " upgrade intake", "newer schema: message");
+    {
+	g_autofree char *want = g_strdup_printf("database schema version 99 is newer than"
+						" this intake-worker (%d); upgrade intake",
+						STORE_SCHEMA_VERSION);
+
+	has_str(why, want, "newer schema: message");
+    }
     has_str(why, newer, "newer schema: message names the path");
     is_int(sql_int(newer, "PRAGMA user_version"), 99, "newer schema: database untouched");
     store_close(st);
@@ -352,18 +399,44 @@ static void test_messages(struct store *st)
     is_int(info.id, 0, "find_by_message_ids, unknown ids: none");
     store_ticket_info_clear(&info);
 
-    /* A later ticket naming one of the ids wins. */
+    /*
+     * First registration wins: a later ticket naming one of the ids, or
+     * reusing the Message-ID of the first ticket's mail (steering), does
+     * not take it over; its own new Message-ID names it.
+     */
     {
-	gint64  id3 = new_ticket(st, "Follow-up", "alice@example.test", &n3);
+	static const char *const stolen[] = {"m1@client.example", NULL};
+	gint64  id3 = new_ticket(st, "Follow-up", "mallory@example.test", &n3);
 	struct store_message m3 = message("support:<m3@client.example>", "m3@client.example",
-					  "alice@example.test", "again");
+					  "mallory@example.test", "again");
+	struct store_message m5 = message("support:<m1@client.example>@2",
+					  "m1@client.example", "mallory@example.test", "steer");
 
+	m5.subject = "Steering";
 	m3.thread_ids = later_refs;
 	is_int(st->ops->add_message(st, id3, &m3, NULL, &why), STORE_OK,
 	       "add_message, no message id wanted");
 	st->ops->find_by_message_ids(st, "support", refs, &info, &why);
-	is_str(info.number, n3, "find_by_message_ids: most recent ticket");
+	is_str(info.number, number, "find_by_message_ids: first registration wins (reference)");
 	store_ticket_info_clear(&info);
+	{
+	    const char *const own3[] = {"m3@client.example", NULL};
+
+	    st->ops->find_by_message_ids(st, "support", own3, &info, &why);
+	    is_str(info.number, n3, "find_by_message_ids: a new Message-ID names the new ticket");
+	    store_ticket_info_clear(&info);
+	}
+	is_int(st->ops->add_message(st, id3, &m5, NULL, &why), STORE_OK,
+	       "add_message reusing another ticket's Message-ID: stored");
+	st->ops->find_by_message_ids(st, "support", stolen, &info, &why);
+	is_str(info.number, number, "reused Message-ID: still names the first ticket");
+	store_ticket_info_clear(&info);
+	is_int(sql_int(cfg->store_path, "SELECT count(*) FROM thread_ids"
+		       " WHERE msgid = 'm1@client.example'"), 1,
+	       "reused Message-ID: registered once");
+	is_int(sql_int(cfg->store_path, "SELECT count(*) FROM thread_ids"
+		       " WHERE msgid = 'ref-2@client.example'"), 1,
+	       "reference named by two tickets: registered once");
     }
 
     /* Parties: customer and senders, case-insensitive. */
@@ -378,6 +451,19 @@ static void test_messages(struct store *st)
 	st->ops->add_message(st, id, &m4, NULL, &why);
 	st->ops->is_party(st, id, "bob@EXAMPLE.test", &yes, &why);
 	ok(yes, "is_party: sender of a later message");
+    }
+    {
+	/* Our own acknowledgement does not make the mailbox a party. */
+	g_autofree char *n6 = NULL;
+	gint64  id6 = new_ticket(st, "Acknowledged", "carol@example.test", &n6);
+	struct store_message out = message(NULL, "ack-x@intake", "Support@Example.test", "ack");
+
+	out.direction = "out";
+	out.subject = "Acknowledgement";
+	is_int(st->ops->add_message(st, id6, &out, NULL, &why), STORE_OK,
+	       "add_message, outgoing");
+	st->ops->is_party(st, id6, "support@example.test", &yes, &why);
+	ok(!yes, "is_party: the sender of an outgoing message is not a party");
     }
     is_int(sql_int(cfg->store_path, "SELECT count(*) FROM parties WHERE address <> lower(address)"),
 	   0, "parties are stored lower case");
@@ -463,15 +549,12 @@ static void test_outbox(struct store *st)
     is_int(out.attempts, 0, "next_reply: no attempts yet");
     store_outbox_clear(&out);
 
-    st->ops->replied_recently(st, "support", "henry@example.test", now - 60, &yes, &why);
+    st->ops->replied_recently(st, "henry@example.test", now - 60, &yes, &why);
     ok(yes, "replied_recently: within the window");
-    st->ops->replied_recently(st, "support", "henry@example.test", now + 3600, &yes, &why);
+    st->ops->replied_recently(st, "henry@example.test", now + 3600, &yes, &why);
     ok(!yes, "replied_recently: not after the window start");
-    st->ops->replied_recently(st, "support", "ivy@example.test", now - 60, &yes, &why);
+    st->ops->replied_recently(st, "ivy@example.test", now - 60, &yes, &why);
     ok(!yes, "replied_recently: other recipient");
-    st->ops->replied_recently(st, "sales", "henry@example.test", now - 60, &yes, &why);
-    ok(!yes, "replied_recently: other mailbox");
-
     /* The answer to an acknowledgement finds its ticket. */
     {
 	const char *const ids[] = {"ack-1@intake", NULL};
@@ -690,6 +773,30 @@ static void test_fts(void)
     }
 }
 
+/* The acknowledgement window: by the caller's key, across mailboxes. */
+static void test_window(struct store *st)
+{
+    g_autoptr(GBytes) ack = g_bytes_new_static("x", 1);
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    gint64  now = time(NULL);
+    struct store_reply r = {new_ticket(st, "Window", "ivy@example.test", &number), "sales",
+			    "ack", "Ivy+Shop@Example.test", "ack-w@intake", ack,
+			    "ivy@example.test"};
+    gboolean yes = TRUE;
+
+    st->ops->replied_recently(st, "ivy@example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: nothing queued for the key yet");
+    is_int(st->ops->queue_reply(st, &r, &why), STORE_OK, "queue_reply with a window key");
+    st->ops->replied_recently(st, "ivy@example.test", now - 60, &yes, &why);
+    ok(yes, "replied_recently: by window key, whatever mailbox queued it");
+    st->ops->replied_recently(st, "Ivy+Shop@Example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: the key, not the recipient, is looked up");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM outbox"
+		   " WHERE recipient = 'Ivy+Shop@Example.test'"), 1,
+	   "queue_reply: recipient kept as given");
+}
+
 /* Two connections, as the pipeline and reply threads have. */
 static void test_two_connections(struct store *st)
 {
@@ -806,6 +913,7 @@ int     main(void)
 
     test_schema();
     test_refused();
+    test_migrate_v1();
     st = open_store("working connection");
     test_tickets(st);
     test_messages(st);
@@ -813,6 +921,7 @@ int     main(void)
     test_outbox(st);
     test_reports(st);
     test_fts();
+    test_window(st);
     test_two_connections(st);
     store_close(st);
 
