@@ -25,7 +25,6 @@ h_init it_milter_size
 command -v miltertest >/dev/null || h_die "miltertest not installed (make deps)"
 
 MT=$(cd "$(dirname "$0")/miltertest" && pwd)
-STREAM=intake:envelopes
 TEMPFAIL="Intake test: ticket queue down"
 MAXSIZE=65536
 
@@ -52,21 +51,6 @@ size() {
 	> "$T/mt-$1.out" 2> "$T/mt-$1.err" \
 	|| h_fail "miltertest $1 did not complete: $(tail -n 3 "$T/mt-$1.err" | tr '\n' ' ')"
 }
-val() {
-    awk -v k="$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$T/mt-$1.out"
-}
-entry() {
-    h_redis_cli --raw EVAL "
-	local e = redis.call('XRANGE', KEYS[1], '-', '+')[tonumber(ARGV[1])]
-	if not e then return false end
-	for i = 1, #e[2], 2 do
-	    if e[2][i] == ARGV[2] then return e[2][i + 1] end
-	end
-	return false" 1 "$STREAM" "$1" "$2" | head -c -1
-}
-env_jq() {
-    entry "$1" envelope | jq -r "$2"
-}
 # sent TAG BYTES: the message size.lua sends, as the milter rebuilds it (header lines in CRLF).
 sent() {
     printf 'From: Sender <sender@client.test>\r\nSubject: size %s\r\nMessage-ID: <size-%s@client.test>\r\n\r\n' \
@@ -77,39 +61,39 @@ sha() { sha256sum | cut -d' ' -f1; }
 
 # 1: 40 KB, over the 16 KB spool threshold, under the 64 KB limit.
 size s1 support@example.test 40000
-h_assert_eq continue "$(val s1 s1.eom)" "case 1: spooled body: end of message: continue"
+h_assert_eq continue "$(h_mt_val s1 s1.eom)" "case 1: spooled body: end of message: continue"
 h_assert_eq 1 "$(h_xlen)" "case 1: one entry"
-h_assert_eq "false 32768 true" "$(env_jq 1 '"\(.truncated) \(.raw_size) \(.raw_truncated)"')" \
+h_assert_eq "false 32768 true" "$(h_env_jq 1 '"\(.truncated) \(.raw_size) \(.raw_truncated)"')" \
     "case 1: envelope: not truncated, raw cut at raw_max_size"
-h_assert_eq "line 003076" "$(entry 1 text | tail -n 1)" \
+h_assert_eq "line 003076" "$(h_entry 1 text | tail -n 1)" \
     "case 1: text to the last line (parsed from the spool file, past what memory kept)"
-h_assert_eq 32768 "$(entry 1 raw | wc -c)" "case 1: raw field: raw_max_size bytes"
-h_assert_eq "$(sent s1 40000 | head -c 32768 | sha)" "$(entry 1 raw | sha)" \
+h_assert_eq 32768 "$(h_entry 1 raw | wc -c)" "case 1: raw field: raw_max_size bytes"
+h_assert_eq "$(sent s1 40000 | head -c 32768 | sha)" "$(h_entry 1 raw | sha)" \
     "case 1: raw field: the first raw_max_size bytes of what was sent"
 
 # 2: 200 KB to support (oversize = ticket by default).
 size s2 support@example.test 200000
-h_assert_eq continue "$(val s2 s2.eom)" "case 2: oversize, ticket: end of message: continue"
+h_assert_eq continue "$(h_mt_val s2 s2.eom)" "case 2: oversize, ticket: end of message: continue"
 h_assert_eq 2 "$(h_xlen)" "case 2: an entry"
-h_assert_eq "true true" "$(env_jq 2 '"\(.truncated) \(.raw_truncated)"')" \
+h_assert_eq "true true" "$(h_env_jq 2 '"\(.truncated) \(.raw_truncated)"')" \
     "case 2: envelope: truncated, raw_truncated (attachments listed, not stored)"
-h_assert_eq "line 000000" "$(entry 2 text | head -n 1)" "case 2: text from the first part"
-h_assert_eq 1 "$(env_jq 2 '[.warnings[] | select(.item | test("max_message_size"))] | length')" \
+h_assert_eq "line 000000" "$(h_entry 2 text | head -n 1)" "case 2: text from the first part"
+h_assert_eq 1 "$(h_env_jq 2 '[.warnings[] | select(.item | test("max_message_size"))] | length')" \
     "case 2: a warning says why"
 
 # 3: 200 KB to sales (oversize = reject), then 20 KB.
 size s3 sales@example.test 200000
-h_assert_eq "replycode true" "$(val s3 s3.eom) $(val s3 s3.reply552)" \
+h_assert_eq "replycode true" "$(h_mt_val s3 s3.eom) $(h_mt_val s3 s3.reply552)" \
     "case 3: oversize, reject: 552 5.3.4 Message too big for the ticket system"
 h_assert_eq 2 "$(h_xlen)" "case 3: nothing queued"
 size s3b sales@example.test 20000
-h_assert_eq continue "$(val s3b s3b.eom)" "case 3: 20 KB to the same mailbox: continue"
+h_assert_eq continue "$(h_mt_val s3b s3b.eom)" "case 3: 20 KB to the same mailbox: continue"
 h_assert_eq 3 "$(h_xlen)" "case 3: queued"
 
 # 4: no spool directory: 451, never accepted unparsed.
 rm -rf "$T/spool"
 size s4 support@example.test 40000
-h_assert_eq "replycode true" "$(val s4 s4.eom) $(val s4 s4.reply451)" \
+h_assert_eq "replycode true" "$(h_mt_val s4 s4.eom) $(h_mt_val s4 s4.reply451)" \
     "case 4: spool file cannot be made: 451 4.3.0 with tempfail_text"
 h_assert_eq 3 "$(h_xlen)" "case 4: nothing queued"
 if grep -q "spool_directory" "$T/milter.log"; then
@@ -119,7 +103,7 @@ else
 fi
 mkdir -p "$T/spool"
 size s4b support@example.test 40000
-h_assert_eq continue "$(val s4b s4b.eom)" "case 4: directory back: continue"
+h_assert_eq continue "$(h_mt_val s4b s4b.eom)" "case 4: directory back: continue"
 h_assert_eq 4 "$(h_xlen)" "case 4: queued"
 
 # 5: raw_max_size far over spool_threshold: the raw field comes from the spool file.
@@ -130,23 +114,23 @@ h_write_conf "$T/intake.conf" "[milter]" "max_message_size = 16M" "spool_thresho
 h_milter_start "$T/intake.conf" || exit 1
 MAXSIZE=16777216
 size s5 support@example.test 3000000
-h_assert_eq continue "$(val s5 s5.eom)" "case 5: 3 MB, spooled: continue"
+h_assert_eq continue "$(h_mt_val s5 s5.eom)" "case 5: 3 MB, spooled: continue"
 h_assert_eq 5 "$(h_xlen)" "case 5: queued"
-h_assert_eq "$(sent s5 3000000 | wc -c) false" "$(env_jq 5 '"\(.raw_size) \(.raw_truncated)"')" \
+h_assert_eq "$(sent s5 3000000 | wc -c) false" "$(h_env_jq 5 '"\(.raw_size) \(.raw_truncated)"')" \
     "case 5: envelope: raw_size is all of it, not truncated"
-h_assert_eq "$(sent s5 3000000 | sha)" "$(entry 5 raw | sha)" \
+h_assert_eq "$(sent s5 3000000 | sha)" "$(h_entry 5 raw | sha)" \
     "case 5: raw field byte for byte what was sent (SHA-256)"
 size s5b support@example.test 6000000
-h_assert_eq continue "$(val s5b s5b.eom)" "case 5: 6 MB, spooled: continue"
+h_assert_eq continue "$(h_mt_val s5b s5b.eom)" "case 5: 6 MB, spooled: continue"
 h_assert_eq 6 "$(h_xlen)" "case 5: queued"
-h_assert_eq 4194304 "$(entry 6 raw | wc -c)" "case 5: 6 MB: raw field of raw_max_size bytes"
-h_assert_eq "$(sent s5b 6000000 | head -c 4194304 | sha)" "$(entry 6 raw | sha)" \
+h_assert_eq 4194304 "$(h_entry 6 raw | wc -c)" "case 5: 6 MB: raw field of raw_max_size bytes"
+h_assert_eq "$(sent s5b 6000000 | head -c 4194304 | sha)" "$(h_entry 6 raw | sha)" \
     "case 5: 6 MB: the first raw_max_size bytes of what was sent"
 
 # 6: Redis stops while the milter writes 4 MB into a socket that holds a few hundred KB.
 kill -STOP "$H_REDIS_PID"
 size s6 support@example.test 6000000
-h_assert_eq "replycode true" "$(val s6 s6.eom) $(val s6 s6.reply451)" \
+h_assert_eq "replycode true" "$(h_mt_val s6 s6.eom) $(h_mt_val s6 s6.reply451)" \
     "case 6: Redis stopped in the middle of the XADD: 451 4.3.0 with tempfail_text"
 if grep -q "timeout sending a command" "$T/milter.log"; then
     h_pass "case 6: the log says the command could not be sent in time"
@@ -157,15 +141,15 @@ kill -CONT "$H_REDIS_PID"
 h_wait_for '[ "$(h_redis_cli ping)" = PONG ]' 10 "case 6: Redis answers again"
 h_assert_eq 6 "$(h_xlen)" "case 6: the half-sent XADD was dropped, not completed"
 size s6b support@example.test 3000000
-h_assert_eq continue "$(val s6b s6b.eom)" "case 6: Redis back: the next mail: continue"
+h_assert_eq continue "$(h_mt_val s6b s6b.eom)" "case 6: Redis back: the next mail: continue"
 h_assert_eq 7 "$(h_xlen)" "case 6: queued, once"
-h_assert_eq "$(sent s6b 3000000 | sha)" "$(entry 7 raw | sha)" \
+h_assert_eq "$(sent s6b 3000000 | sha)" "$(h_entry 7 raw | sha)" \
     "case 6: the next mail's raw field intact (SHA-256)"
 
 # 7: the streamed XADD's reply goes through the same checks as every other reply.
 h_redis_cli REPLICAOF 127.0.0.1 "$(h_free_port)" > /dev/null
 size s7 support@example.test 3000000
-h_assert_eq "replycode true" "$(val s7 s7.eom) $(val s7 s7.reply451)" \
+h_assert_eq "replycode true" "$(h_mt_val s7 s7.eom) $(h_mt_val s7 s7.reply451)" \
     "case 7: Redis a replica: 451 4.3.0 with tempfail_text"
 if grep -q "READONLY.*(reconnecting)" "$T/milter.log"; then
     h_pass "case 7: the log says READONLY, reconnecting"
@@ -175,8 +159,8 @@ fi
 h_assert_eq 7 "$(h_xlen)" "case 7: nothing queued"
 h_redis_cli REPLICAOF NO ONE > /dev/null
 size s7b support@example.test 3000000
-h_assert_eq continue "$(val s7b s7b.eom)" "case 7: a primary again: continue"
-h_assert_eq "8 $(sent s7b 3000000 | sha)" "$(h_xlen) $(entry 8 raw | sha)" \
+h_assert_eq continue "$(h_mt_val s7b s7b.eom)" "case 7: a primary again: continue"
+h_assert_eq "8 $(sent s7b 3000000 | sha)" "$(h_xlen) $(h_entry 8 raw | sha)" \
     "case 7: queued, its raw field intact"
 
 h_milter_stop

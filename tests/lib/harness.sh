@@ -822,3 +822,27 @@ h_stream_envelopes() {
 h_xlen() {
     h_redis_cli XLEN "${1:-intake:envelopes}"
 }
+
+# h_mt_val NAME KEY: what the miltertest run NAME reported for KEY in $T/mt-NAME.out (its
+# KEY=VALUE lines), "" if nothing.
+h_mt_val() {
+    awk -v k="$2=" 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$T/mt-$1.out"
+}
+
+# h_entry N FIELD [STREAM]: the field FIELD (v, envelope, text, raw) of the N-th entry (1: the
+# oldest) of STREAM (intake:envelopes), byte for byte. Read with EVAL in --raw mode, which prints
+# a value as it is (plus a newline): redis-cli --json would replace bytes that are not UTF-8.
+h_entry() {
+    h_redis_cli --raw EVAL "
+	local e = redis.call('XRANGE', KEYS[1], '-', '+')[tonumber(ARGV[1])]
+	if not e then return false end
+	for i = 1, #e[2], 2 do
+	    if e[2][i] == ARGV[2] then return e[2][i + 1] end
+	end
+	return false" 1 "${3:-intake:envelopes}" "$1" "$2" | head -c -1
+}
+
+# h_env_jq N FILTER: jq -r FILTER over the envelope of the N-th stream entry.
+h_env_jq() {
+    h_entry "$1" envelope | jq -r "$2"
+}
