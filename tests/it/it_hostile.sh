@@ -4,9 +4,9 @@
 # intake-worker, and must become a ticket (found by its Subject) whose message's note names the
 # [milter] limit that cut it where one did (or, for the mail over max_message_size, the 552 the
 # milter may be configured to answer); after each one a plain mail must still be accepted and
-# become a ticket (the milter survived and answers), the milter must still be the same process,
-# and on the two it must have spent at most CPU_MS of CPU time and RSS_MB of memory above its RSS
-# before them (see below; make bench measures the release build against its goals).
+# become a ticket (the milter survived and answers), and the milter must still be the same
+# process. The milter's CPU time and RSS for each are printed, not asserted: speed and memory
+# goals live in make bench (parts 4 and 5, release build).
 #
 #   parts     a million empty MIME parts (10 MB)
 #   html      an HTML body (50 MB full size)
@@ -37,12 +37,7 @@ else
     BIG=5M DEEP=10000 OVER=13M MAX_MESSAGE="max_message_size = 12M"
 fi
 
-# Bounds for the milter per mail (with the next, plain one). make bench's goals for the release
-# build are 1 s of CPU and 32 MB above the idle RSS; the sanitizer build here is allowed five
-# times the CPU and four times the memory, with ASan's quarantine of freed memory kept small so
-# that it does not count as the milter's.
-CPU_MS=${INTAKE_HOSTILE_CPU_MS:-5000}
-RSS_MB=${INTAKE_HOSTILE_RSS_MB:-128}
+# ASan's quarantine of freed memory kept small, so that the RSS printed is the milter's own.
 export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=8"
 
 C=$T/intake.conf
@@ -113,8 +108,6 @@ hostile() {
     code=$(echo "$out" | awk -F'\t' 'NR == 1 { print $2 }')
     h_note "$kind $size ($(stat -c %s "$f") bytes): $(echo "$out" | awk -F'\t' 'NR == 1 { print $2, $3 }');" \
 	"milter CPU $ms ms, RSS up to $mb MB above the RSS before it"
-    h_check "[ $ms -le $CPU_MS ]" "$kind: milter CPU ${ms} ms <= $CPU_MS ms"
-    h_check "[ $mb -le $RSS_MB ]" "$kind: milter RSS ${mb} MB above the RSS before it <= $RSS_MB MB"
     rm -f "$f"
     if [ "$code" = 552 ] && [[ " $* " == *" 552? "* ]]; then
 	h_pass "$kind: refused with 552 (configured)"

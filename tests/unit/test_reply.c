@@ -890,7 +890,8 @@ static void test_subjects(void)
 	g_string_append(s, "tail");
 	got = reply_quote_subject(s->str, 100);
 	ok(g_utf8_strlen(got, -1) <= 100, "1 MB of prefixes: at most 100 characters");
-	ok(g_get_monotonic_time() - t0 < G_USEC_PER_SEC, "1 MB of prefixes: well under a second");
+	/* Printed, not asserted: timing goals belong to make bench. */
+	diag("1 MB of prefixes: %.3f s", (g_get_monotonic_time() - t0) / 1e6);
 	g_free(got);
 	g_string_truncate(s, 0);
 	for (int i = 0; i < 1000; i++)
