@@ -50,9 +50,11 @@ MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/sign
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c
-WORKER   := worker/intake-worker.c worker/pipeline.c worker/outbox.c worker/maint.c worker/stage_decode.c \
-	    worker/stage_filter.c worker/stage_thread.c worker/stage_classify.c \
-	    worker/stage_store.c worker/stage_reply.c
+# The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
+# unit tests.
+PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
+	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c
+WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
@@ -69,7 +71,7 @@ WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
 CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
 	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
-	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB))))
+	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE))))
 unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$(LIBS_WORKER))
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
 	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))

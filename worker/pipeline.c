@@ -3,7 +3,6 @@
  *	pipeline - run one stream entry through the worker's stages
  * SYNOPSIS
  *	enum pipe_result pipeline_entry(pl, entry, &why)
- *	const char *json_header(env, name)
  * DESCRIPTION
  *	pipeline_entry() decodes the entry and runs one job per mailbox
  *	through the stages (see pipeline.h) inside a savepoint of the
@@ -12,9 +11,6 @@
  *	transaction commits. PIPE_RETRY: a transient failure; the caller
  *	rolls the transaction back and tries the batch again later.
  *	PIPE_FAIL: the entry cannot be processed; *why says why (g_free).
- *
- *	json_header() returns the first raw header field of that name the
- *	milter copied into the envelope ([milter] raw_headers), or NULL.
  */
 #include <string.h>
 
@@ -24,28 +20,6 @@
 static const stage_fn stages[] = {
     stage_filter, stage_thread, stage_classify, stage_store, stage_reply, NULL,
 };
-
-const char *json_header(json_t *env, const char *name)
-{
-    json_t *h;
-    size_t  i;
-
-    json_array_foreach(json_object_get(env, "headers"), i, h) {
-	const char *n = json_string_value(json_array_get(h, 0));
-
-	if (n && g_ascii_strcasecmp(n, name) == 0)
-	    return json_string_value(json_array_get(h, 1));
-    }
-    return NULL;
-}
-
-static void job_clear(struct job *job)
-{
-    g_free(job->dedupe_key);
-    g_free(job->number);
-    g_free(job->why);
-    store_ticket_info_clear(&job->ticket);
-}
 
 static enum stage_result run_job(struct job *job)
 {
@@ -74,24 +48,10 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
 	return PIPE_RETRY;
     }
     json_array_foreach(json_object_get(env, "mailboxes"), i, mb) {
-	struct job job = {0};
+	struct job job;
 	enum stage_result r;
 
-	job.pl = pl;
-	job.entry_id = e->id;
-	job.env = env;
-	job.raw = e->raw;
-	job.raw_len = e->raw_len;
-	job.qid = json_string_value(json_object_get(env, "queue_id"));
-	if (job.qid == NULL || *job.qid == 0)
-	    job.qid = "NOQUEUE";
-	job.mailbox_name = envelope_str(mb, "name");
-	job.mailbox = config_mailbox(pl->cfg, job.mailbox_name);
-	if (job.mailbox == NULL)
-	    msg_warn("%s: mailbox '%s' is no longer configured: ticket made with"
-		     " defaults, no acknowledgement", job.qid, job.mailbox_name);
-	job.dedupe_key = g_strdup_printf("%s/%s", envelope_str(env, "dedupe_key"),
-					 job.mailbox_name);
+	job_init(&job, pl, e->id, env, e->raw, e->raw_len, mb);
 	r = run_job(&job);
 	if (r == STAGE_RETRY || r == STAGE_FAIL) {
 	    *why = g_strdup_printf("mailbox %s: %s", job.mailbox_name,
@@ -115,16 +75,4 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
     }
     json_decref(env);
     return result;
-}
-
-/* stage_store_status - map a store return code to a stage result */
-enum stage_result stage_store_status(int rc, struct job *job, char *why)
-{
-    if (rc == STORE_OK) {
-	g_free(why);
-	return STAGE_NEXT;
-    }
-    g_free(job->why);
-    job->why = why;
-    return rc == STORE_BUSY ? STAGE_RETRY : STAGE_FAIL;
 }

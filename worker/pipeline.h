@@ -1,91 +1,15 @@
 /*
- * pipeline.h: what flows through intake-worker's stages. See pipeline.c.
- *
- * An entry of the stream is decoded into an envelope (stage_decode.c);
- * each mailbox the envelope names becomes one job, which passes the
- * stages in order: filter (auto-generated mail) -> thread (follow-up of
- * a ticket?) -> classify -> store -> reply. A stage returns STAGE_NEXT to
- * go on, STAGE_DONE when the job needs nothing more (a duplicate, say),
- * STAGE_RETRY for a transient failure (the batch is rolled back and
- * tried again) or STAGE_FAIL for a permanent one (the entry stays
- * pending, is delivered again, and goes to the dead-letter stream after
- * [worker] max_deliveries).
+ * pipeline.h: run a stream entry through the worker's stages. See
+ * pipeline.c; what the stages share is in job.h.
  */
 #ifndef INTAKE_PIPELINE_H
 #define INTAKE_PIPELINE_H
 
-#include <glib.h>
-#include <jansson.h>
-#include "config.h"
-#include "envelope.h"
-#include "queue.h"
-#include "store.h"
-#include "template.h"
+#include "job.h"
 
-enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 enum pipe_result { PIPE_OK, PIPE_RETRY, PIPE_FAIL };
-
-struct pipeline {
-    const struct intake_config *cfg;
-    struct store *store;
-    struct templates *templates;
-    guint   replies_queued;		/* in the current batch */
-    guint   tickets_created;
-    guint   messages_added;
-    guint   duplicates;
-};
-
-struct job {
-    struct pipeline *pl;
-    const char *entry_id;
-    json_t *env;			/* borrowed */
-    const char *raw;			/* the original message, or NULL */
-    gsize   raw_len;
-    const char *qid;			/* MTA queue id, for the log */
-    const char *mailbox_name;
-    const struct mailbox *mailbox;	/* NULL: no longer configured */
-    char   *dedupe_key;			/* envelope's key + mailbox */
-
-    /* filter */
-    const char *autogen;		/* why it is auto-generated, or NULL */
-    const char *no_reply;		/* why not to acknowledge, or NULL */
-
-    /* who wrote */
-    const char *customer_name;
-    const char *customer_address;
-    const char *reply_address;
-
-    /* thread */
-    struct store_ticket_info ticket;	/* .id != 0: a follow-up */
-    const char *thread_how;
-
-    /* classify */
-    const char *category;
-    const char *priority;
-    const char *type;
-    const char *language;
-
-    /* store */
-    gboolean is_new;
-    gint64  ticket_id;
-    char   *number;
-
-    char   *why;			/* STAGE_RETRY, STAGE_FAIL */
-};
-
-typedef enum stage_result (*stage_fn) (struct job *job);
-
-enum stage_result stage_filter(struct job *job);
-enum stage_result stage_thread(struct job *job);
-enum stage_result stage_classify(struct job *job);
-enum stage_result stage_store(struct job *job);
-enum stage_result stage_reply(struct job *job);
-
-json_t *stage_decode(const struct queue_entry *e, char **why);
-enum stage_result stage_store_status(int rc, struct job *job, char *why);
 
 enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
 				char **why);
-const char *json_header(json_t *env, const char *name);
 
 #endif

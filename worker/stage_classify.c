@@ -9,7 +9,7 @@
  *	and category suggestions will refine job->* here, before the store
  *	stage writes the ticket.
  */
-#include "pipeline.h"
+#include "job.h"
 
 enum stage_result stage_classify(struct job *job)
 {

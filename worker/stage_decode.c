@@ -15,7 +15,7 @@
  *	max_deliveries, kept in the dead-letter stream for a postmaster.
  */
 #include "envelope.h"
-#include "pipeline.h"
+#include "job.h"
 
 json_t *stage_decode(const struct queue_entry *e, char **why)
 {

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "pipeline.h"
+#include "job.h"
 
 static const char *const system_senders[] = {
     "mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply",

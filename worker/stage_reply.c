@@ -34,7 +34,7 @@
 
 #include "addr.h"
 #include "log.h"
-#include "pipeline.h"
+#include "job.h"
 #include "reply.h"
 #include "ticketno.h"
 

@@ -37,7 +37,7 @@
 
 #include "envelope.h"
 #include "log.h"
-#include "pipeline.h"
+#include "job.h"
 
 static char *address_list(json_t *list)
 {

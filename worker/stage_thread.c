@@ -22,7 +22,7 @@
  *	number. It becomes a new ticket, and the log says so (warning).
  */
 #include "log.h"
-#include "pipeline.h"
+#include "job.h"
 #include "ticketno.h"
 
 enum stage_result stage_thread(struct job *job)

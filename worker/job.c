@@ -1,0 +1,79 @@
+/*
+ * NAME
+ *	job - one mailbox's share of a stream entry, and the helpers every stage uses
+ * SYNOPSIS
+ *	void job_init(job, pl, entry_id, env, raw, raw_len, mailbox)
+ *	void job_clear(job)
+ *	enum stage_result stage_store_status(rc, job, why)
+ *	const char *json_header(env, name)
+ * DESCRIPTION
+ *	job_init() fills in what a job knows before the first stage: the
+ *	entry, the envelope (borrowed), the original message, the MTA queue
+ *	id for the log, the mailbox and its de-duplication key. A mailbox
+ *	that is no longer configured is logged; the job goes on with
+ *	defaults. job_clear() frees what the stages allocated.
+ *
+ *	stage_store_status() maps a store return code to a stage result,
+ *	taking over why (g_free) into job->why.
+ *
+ *	json_header() returns the first raw header field of that name the
+ *	milter copied into the envelope ([milter] raw_headers), or NULL.
+ */
+#include <string.h>
+
+#include "job.h"
+#include "log.h"
+
+void    job_init(struct job *job, struct pipeline *pl, const char *entry_id,
+		 json_t *env, const char *raw, gsize raw_len, json_t *mailbox)
+{
+    memset(job, 0, sizeof(*job));
+    job->pl = pl;
+    job->entry_id = entry_id;
+    job->env = env;
+    job->raw = raw;
+    job->raw_len = raw_len;
+    job->qid = json_string_value(json_object_get(env, "queue_id"));
+    if (job->qid == NULL || *job->qid == 0)
+	job->qid = "NOQUEUE";
+    job->mailbox_name = envelope_str(mailbox, "name");
+    job->mailbox = config_mailbox(pl->cfg, job->mailbox_name);
+    if (job->mailbox == NULL)
+	msg_warn("%s: mailbox '%s' is no longer configured: ticket made with"
+		 " defaults, no acknowledgement", job->qid, job->mailbox_name);
+    job->dedupe_key = g_strdup_printf("%s/%s", envelope_str(env, "dedupe_key"),
+				      job->mailbox_name);
+}
+
+void    job_clear(struct job *job)
+{
+    g_free(job->dedupe_key);
+    g_free(job->number);
+    g_free(job->why);
+    store_ticket_info_clear(&job->ticket);
+}
+
+enum stage_result stage_store_status(int rc, struct job *job, char *why)
+{
+    if (rc == STORE_OK) {
+	g_free(why);
+	return STAGE_NEXT;
+    }
+    g_free(job->why);
+    job->why = why;
+    return rc == STORE_BUSY ? STAGE_RETRY : STAGE_FAIL;
+}
+
+const char *json_header(json_t *env, const char *name)
+{
+    json_t *h;
+    size_t  i;
+
+    json_array_foreach(json_object_get(env, "headers"), i, h) {
+	const char *n = json_string_value(json_array_get(h, 0));
+
+	if (n && g_ascii_strcasecmp(n, name) == 0)
+	    return json_string_value(json_array_get(h, 1));
+    }
+    return NULL;
+}
