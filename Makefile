@@ -55,7 +55,8 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
-CTL      := worker/intakectl.c
+CTL      := worker/intakectl.c worker/import.c worker/import_feed.c worker/import_mbox.c \
+	    worker/import_maildir.c worker/import_imap.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
@@ -68,7 +69,9 @@ FUZZ_TARGETS := envelope decode config template reply
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
 WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
+# intakectl import builds and holds each mail with the milter's message state (mctx.c, no
+# libmilter in it), so that imported and delivered mail are one code path.
+CTL_OBJS    = $(call obj,$(CTL) milter/mctx.c $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
 	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
 	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE))))
@@ -102,6 +105,7 @@ $(O)/milter/%.o: milter/%.c
 $(O)/worker/%.o: worker/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_WORKER) -c -o $@ $<
+$(O)/worker/import_feed.o: CFLAGS_WORKER += -Imilter
 $(O)/tests/tools/%.o: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -c -o $@ $<

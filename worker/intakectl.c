@@ -11,6 +11,7 @@
  *	intakectl [-c FILE] dlq retry ID|--all
  *	intakectl [-c FILE] dlq purge ID|--all
  *	intakectl [-c FILE] check-config
+ *	intakectl [-c FILE] import --mailbox NAME [...] SOURCE (import.c)
  * DESCRIPTION
  *	status: the envelope stream's length (entries not yet acknowledged),
  *	pending entries per consumer, the age of the oldest entry and of the
@@ -40,6 +41,7 @@
 #include "store.h"
 #include "checkconf.h"
 #include "template.h"
+#include "import.h"
 
 static int json_out;
 
@@ -52,7 +54,8 @@ static void usage(void)
 	    "       intakectl [-c FILE] close|reopen NUMBER\n"
 	    "       intakectl [-c FILE] [--json] dlq list [--limit N] | dlq show ID\n"
 	    "       intakectl [-c FILE] dlq retry ID|--all | dlq purge ID|--all\n"
-	    "       intakectl [-c FILE] check-config\n");
+	    "       intakectl [-c FILE] check-config\n"
+	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n");
     exit(2);
 }
 
@@ -402,6 +405,8 @@ int     main(int argc, char **argv)
     }
     if (optind >= argc)
 	usage();
+    if (strcmp(argv[optind], "import") == 0)	/* its own options: import.c */
+	return import_main(path, argc - optind, argv + optind);
     /*
      * Then the command's own options, wherever they stand among its
      * operands: getopt_long() permutes argv[cmd_at..] so that the operands

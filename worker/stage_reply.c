@@ -78,6 +78,8 @@ enum stage_result stage_reply(struct job *job)
 	return STAGE_NEXT;
     if (job->no_reply)
 	return skip(job, job->no_reply);
+    if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge")))
+	return skip(job, "imported (intakectl import without --acknowledge)");
     if ((to = reply_safe_address(job->reply_address)) == NULL)
 	return skip(job, "the reply address is not a plain mail address");
     if (config_match(cfg, to))
