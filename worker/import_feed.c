@@ -27,6 +27,10 @@
  *	enqueue_envelope(); its body hash, and so its de-duplication key,
  *	is the one the milter computes when the same mail is delivered.
  *
+ *	A first line "From ..." (an mbox envelope line some tools leave in
+ *	a Maildir file) is not part of the mail: it is dropped, as
+ *	Postfix's sendmail drops it.
+ *
  *	The only recipient is the mailbox's address (--mailbox), the
  *	envelope sender is the mail's Return-Path ("" for <>), else its
  *	From address. The envelope carries "import": {"source",
@@ -90,6 +94,7 @@ struct import_feed {
     GString *line;
     GString *field;			/* the header field in hand, "" for none */
     gboolean in_body;
+    gboolean first_line;		/* no header line seen yet */
     gboolean at_bol;
     gboolean pending_cr;		/* a CR at a piece's end: CRLF or data? */
     gboolean have_sender;
@@ -248,6 +253,7 @@ void    import_feed_begin(struct import_feed *f, const char *where)
     g_string_truncate(f->line, 0);
     g_string_truncate(f->field, 0);
     f->in_body = FALSE;
+    f->first_line = TRUE;
     f->at_bol = TRUE;
     f->pending_cr = FALSE;
     f->have_sender = FALSE;
@@ -313,7 +319,13 @@ static gboolean is_field(const char *s, gsize len)
 /* header_line - one whole header line (without its line end) */
 static void header_line(struct import_feed *f, const char *s, gsize len)
 {
-    if (len == 0) {
+    gboolean first = f->first_line;
+
+    f->first_line = FALSE;
+    if (first && len >= 5 && memcmp(s, "From ", 5) == 0) {
+	/* An mbox envelope line kept in a file: not part of the mail (Postfix's sendmail drops it too). */
+	return;
+    } else if (len == 0) {
 	end_headers(f);
     } else if ((s[0] == ' ' || s[0] == '\t') && f->field->len > 0) {
 	if (f->field->len + 2 + len <= FIELD_MAX) {
