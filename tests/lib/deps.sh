@@ -10,13 +10,15 @@
 #     install candidate, e.g. empty package lists), preseeds Postfix ("No configuration"), installs
 #   - something missing, not root: prints the command to run as root and exits 1
 # Installing postfix or redis-server may start the *system* instances; the tests never use or
-# touch them (they run private instances under /tmp/intake-tests). perl: Net::SMTP and Digest::SHA
+# touch them (they run private instances under /tmp/intake-tests). dovecot-imapd (it_import_imap
+# runs a private Dovecot on a loopback port): a Dovecot installed here is stopped and disabled at
+# once, so that no system IMAP listener (143, 993) is left behind by the tests' packages. perl: Net::SMTP and Digest::SHA
 # for the tests that send files (h_send_files, it_corpus).
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
 postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
-perl python3"
+perl python3 dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 case "$1" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
@@ -80,4 +82,16 @@ if [ -n "$still" ]; then
     echo "deps: still missing after install:$still" >&2
     exit 1
 fi
+
+# Dovecot just installed (it was missing): Debian may have started the system's instance.
+case " $missing " in
+    *" dovecot-core "*|*" dovecot-imapd "*)
+	if [ -d /run/systemd/system ]; then
+	    systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1
+	else
+	    invoke-rc.d dovecot stop >/dev/null 2>&1
+	    update-rc.d dovecot disable >/dev/null 2>&1
+	fi
+	echo "deps: the system's Dovecot (installed for the tests) is stopped and disabled" ;;
+esac
 exit 0
