@@ -73,6 +73,7 @@ WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
 # libmilter in it), so that imported and delivered mail are one code path.
 CTL_OBJS    = $(call obj,$(CTL) milter/mctx.c $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
+	      $(if $(filter $(1),test_import_mbox),worker/import_mbox.c) \
 	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
 	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE))))
 unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$(LIBS_WORKER))

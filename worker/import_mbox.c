@@ -38,6 +38,7 @@ struct mbox {
     struct import_feed *feed;
     gboolean in_mail;
     gboolean blank_held;		/* an empty line, not yet given on */
+    gboolean blank_cr;			/* it was "\r\n" */
     gboolean prev_blank;		/* the last whole line was empty */
 };
 
@@ -75,10 +76,11 @@ static void line(struct mbox *mb, const char *s, gsize len, gboolean first, gboo
     }
     if (first) {
 	if (mb->blank_held)
-	    import_feed_data(mb->feed, "\n", 1);
+	    import_feed_data(mb->feed, mb->blank_cr ? "\r\n" : "\n", mb->blank_cr ? 2 : 1);
 	mb->blank_held = FALSE;
-	if (eol && len == 0) {
+	if (eol && (len == 0 || (len == 1 && s[0] == '\r'))) {
 	    mb->blank_held = mb->prev_blank = TRUE;
+	    mb->blank_cr = len == 1;
 	    return;
 	}
 	if (quoted_from(s, len)) {
@@ -95,7 +97,7 @@ static void line(struct mbox *mb, const char *s, gsize len, gboolean first, gboo
 
 int     import_mbox(const struct import_opts *opts, struct import_feed *feed, char **why)
 {
-    struct mbox mb = {opts->location, feed, FALSE, FALSE, FALSE};
+    struct mbox mb = {opts->location, feed, FALSE, FALSE, FALSE, FALSE};
     FILE   *fp = fopen(opts->location, "re");
     char    buf[PIECE];
     gsize   n = 0;
