@@ -190,6 +190,7 @@ int     import_main(const char *config_path, int argc, char **argv)
     }
     running = feed;
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;	/* reads go on; the flag is seen between mails */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
