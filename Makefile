@@ -23,7 +23,8 @@ CFLAGS   ?= -O2 -g
 
 # Each program gets the include paths and libraries it needs, no more: common/ is compiled with
 # -Icommon only (it cannot include a daemon's header), the milter with -Icommon -Imilter (never
-# worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
+# worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse
+# (one exception: intakectl import links the milter's mctx.c, see CTL_OBJS).
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
 PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl

@@ -292,8 +292,12 @@ static void flush_field(struct import_feed *f)
 
 	mctx_set_sender(f->mc, addr);
 	f->have_sender = TRUE;
-    } else if (f->from_addr == NULL && g_ascii_strcasecmp(f->field->str, "From") == 0)
-	f->from_addr = first_address(colon + 1);
+    } else if (f->from_addr == NULL && g_ascii_strcasecmp(f->field->str, "From") == 0) {
+	/* The sender is a guess from the first address: 4 KB of the field are plenty. */
+	g_autofree char *head = g_strndup(colon + 1, 4096);
+
+	f->from_addr = first_address(head);
+    }
     mctx_add_header(f->mc, f->field->str, colon + 1, 1);
     g_string_truncate(f->field, 0);
 }

@@ -93,6 +93,26 @@ h_assert_eq 0 "$(h_xlen)" "import --dry-run: nothing in the stream"
 h_check "grep -q 'support.mbox:[0-9]*: skipped (malformed)' '$T/dry.err'" \
     "the malformed mail is reported with its file and offset"
 
+# Over max_message_size (2000 bytes here): with oversize = reject skipped, the run goes on; with
+# oversize = ticket (the default) queued truncated, as delivery would. spool_threshold 1000: the
+# large mail goes through the milter's spool file.
+BIG=$T/big.mbox
+cp "$MBOX" "$BIG"
+{ written_mail big "Mon, 30 Nov 2026 10:30:00 +0000"; seq 1 2000; } | mbox_append "$BIG"
+written_mail after "Mon, 30 Nov 2026 10:31:00 +0000" | mbox_append "$BIG"
+h_write_conf "$T/reject.conf" "[milter]" "max_message_size = 2000" "spool_threshold = 1000" \
+    "spool_directory = $T" "[mailbox support]" "oversize = reject"
+h_ctl "$T/reject.conf" import --mailbox support --dry-run "$BIG" > "$T/big1.out" 2> "$T/big1.err"
+h_assert_eq 0 "$?" "a mail too large: exit status 0"
+h_check "grep -q '^dry run: read $((NW + 4)), would queue $((NW + 2)) (truncated 0), skipped 2 (malformed 1, too large 1)$' '$T/big1.out'" \
+    "oversize = reject: the large mail skipped as too large, the mail after it read: $(cat "$T/big1.out")"
+h_check "grep -q 'big.mbox:[0-9]*: skipped (too large)' '$T/big1.err'" "the large mail is reported with its place"
+h_write_conf "$T/ticket.conf" "[milter]" "max_message_size = 2000" "spool_threshold = 1000" \
+    "spool_directory = $T"
+h_ctl "$T/ticket.conf" import --mailbox support --dry-run "$BIG" > "$T/big2.out" 2> "$T/big2.err"
+h_check "grep -q '^dry run: read $((NW + 4)), would queue $((NW + 3)) (truncated 1), skipped 1 (malformed 1)$' '$T/big2.out'" \
+    "oversize = ticket: the large mail queued truncated: $(cat "$T/big2.out")"
+
 h_worker_start "$C" || exit 1
 h_ctl "$C" import --mailbox support --since 2020-01-01 "$MBOX" > "$T/mbox1.out" 2> "$T/mbox1.err"
 h_assert_eq 0 "$?" "import mbox: exit status 0"
