@@ -183,8 +183,9 @@ static void progress(struct import_feed *f, gboolean force)
 
 	snprintf(eta, sizeof(eta), "%d:%02d", (int) (left / 60), (int) fmod(left, 60));
     }
-    fprintf(stderr, "\r%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " queued, %.0f/s,"
-	    " ETA %s   ", f->read, f->queued, secs > 0 ? (double) f->read / secs : 0.0, eta);
+    fprintf(stderr, "\r%" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " %s, %.0f/s, ETA %s   ",
+	    f->read, f->queued, f->set.dry_run ? "would queue" : "queued",
+	    secs > 0 ? (double) f->read / secs : 0.0, eta);
     fflush(stderr);
 }
 
