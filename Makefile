@@ -23,8 +23,7 @@ CFLAGS   ?= -O2 -g
 
 # Each program gets the include paths and libraries it needs, no more: common/ is compiled with
 # -Icommon only (it cannot include a daemon's header), the milter with -Icommon -Imilter (never
-# worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse
-# (one exception: intakectl import links the milter's mctx.c, see CTL_OBJS).
+# worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
 PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl
@@ -45,8 +44,8 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c
-MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
+	    common/autogen.c common/mctx.c
+MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
@@ -60,26 +59,20 @@ CTL      := worker/intakectl.c worker/import.c worker/import_feed.c worker/impor
 	    worker/import_maildir.c worker/import_imap.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
-# Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
-# libmilter) and common/; every other unit test links the worker's library too.
+# Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
-	    test_autogen_corpus
-UNIT_MILTER := test_mctx
+	    test_autogen_corpus test_mctx
 FUZZ_TARGETS := envelope decode config template reply
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
 WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-# intakectl import builds and holds each mail with the milter's message state (mctx.c, no
-# libmilter in it), so that imported and delivered mail are one code path.
-CTL_OBJS    = $(call obj,$(CTL) milter/mctx.c $(WORKER_LIB) $(COMMON))
+CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
 	      $(if $(filter $(1),test_import_mbox),worker/import_mbox.c) \
-	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
-	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE))))
-unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$(LIBS_WORKER))
-unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
-	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))
+	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE)))
+unit_libs   = $(if $(filter $(1),$(UNIT_COMMON)),$(LIBS_COMMON),$(LIBS_WORKER))
+unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON),$(CFLAGS_WORKER))
 
 .PHONY: all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
@@ -107,7 +100,6 @@ $(O)/milter/%.o: milter/%.c
 $(O)/worker/%.o: worker/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_WORKER) -c -o $@ $<
-$(O)/worker/import_feed.o: CFLAGS_WORKER += -Imilter
 $(O)/tests/tools/%.o: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS_COMMON) -c -o $@ $<
@@ -164,9 +156,9 @@ fuzz:
 		fuzz-bins
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run $(FUZZ_TARGETS)
 fuzz-bins: $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
-# The targets drive the milter's message state and the worker's library: every include path.
-CFLAGS_FUZZ = -Icommon -Iworker -Imilter -Itests/unit $(call pkg_cflags,$(PKGS_WORKER))
-FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
+# The targets drive the message state (common/mctx.c) and the worker's library.
+CFLAGS_FUZZ = -Icommon -Iworker -Itests/unit $(call pkg_cflags,$(PKGS_WORKER))
+FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON))
 build/fuzz/bin/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_WORKER)

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	mctx - one SMTP connection's and message's state in intake-milter
+ *	mctx - one SMTP connection's and message's state: the mail as the milter (or intakectl import) receives it
  * SYNOPSIS
  *	struct mctx *mctx_new(cfg)
  *	void	mctx_reset(mc)
