@@ -44,7 +44,7 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c
+	    common/autogen.c common/srs.c common/forward.c
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
@@ -61,7 +61,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
 # libmilter) and common/; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
-	    test_autogen_corpus
+	    test_autogen_corpus test_forward
 UNIT_MILTER := test_mctx
 FUZZ_TARGETS := envelope decode config template reply
 

@@ -18,9 +18,11 @@
  *	(counted, logged, kept apart) is the business of the auto-generated
  *	mail issue, which extends this stage.
  *
- *	Also picks the customer: the first From address (else Reply-To, else
- *	the envelope sender) and where an acknowledgement would go
- *	(Reply-To, else From).
+ *	Also picks the customer: the envelope's "customer" (the milter's
+ *	decision, docs/envelope.md; for an envelope without one, the first
+ *	From address, else Reply-To, else the envelope sender) and where an
+ *	acknowledgement would go (Reply-To when the customer is the From
+ *	address, else the customer).
  */
 #include <string.h>
 
@@ -97,14 +99,23 @@ enum stage_result stage_filter(struct job *job)
     json_t *from = json_array_get(json_object_get(env, "from"), 0);
     json_t *reply_to = json_array_get(json_object_get(env, "reply_to"), 0);
     const char *sender = envelope_str(env, "sender");
+    json_t *customer = json_object_get(env, "customer");
     const char *v;
 
-    /* No From (it happens, mostly in spam): Reply-To, else the envelope sender. */
-    if (from == NULL)
-	from = reply_to;
-    job->customer_address = from ? envelope_str(from, "address") : sender;
-    job->customer_name = from ? envelope_str(from, "name") : "";
-    job->reply_address = reply_to ? envelope_str(reply_to, "address") : job->customer_address;
+    /* The milter's decision (common/forward.c): forwarded, redirected, SRS, staff forwards. */
+    if (customer) {
+	job->customer_address = envelope_str(customer, "address");
+	job->customer_name = envelope_str(customer, "name");
+	job->reply_address = reply_to && g_strcmp0(envelope_str(customer, "how"), "from") == 0
+	    ? envelope_str(reply_to, "address") : job->customer_address;
+    } else {
+	/* An older milter's envelope. No From (mostly spam): Reply-To, else the envelope sender. */
+	if (from == NULL)
+	    from = reply_to;
+	job->customer_address = from ? envelope_str(from, "address") : sender;
+	job->customer_name = from ? envelope_str(from, "name") : "";
+	job->reply_address = reply_to ? envelope_str(reply_to, "address") : job->customer_address;
+    }
     if (*job->customer_address == 0)
 	job->customer_address = "unknown";
 
