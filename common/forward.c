@@ -379,6 +379,9 @@ gboolean forward_inline_from(const struct intake_config *cfg, const char *text, 
 	const char *v;
 	gboolean is_header;
 
+	/* A line cut by the limit could name a truncated address: not read. */
+	if (nl == NULL && len > FORWARD_TEXT_MAX)
+	    break;
 	while (le > p && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
 	    le--;
 	if (le - p > FORWARD_LINE_MAX)
