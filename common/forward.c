@@ -31,7 +31,7 @@
  *	that applies:
  *	 1. the From address is [milter] staff and the mail carries a
  *	    forwarded message: the sender of that message (an attached
- *	    message/rfc822 first, then an inline forward block of the text,
+ *	    message/rfc822 first, also one sent base64 or quoted-printable, then an inline forward block of the text,
  *	    forward_inline_from()), skipping senders that are staff or our
  *	    own addresses; how "forwarded-attachment" or "forwarded-inline",
  *	    by = the staff address;
@@ -71,6 +71,7 @@
 #define FORWARD_MAX_ADDRESSES	500	/* per header field */
 #define FORWARD_BLOCK_LINES	12	/* From: looked for this far after a marker */
 #define FORWARD_LINE_MAX	998	/* longer lines are no marker and no From: */
+#define FORWARD_ATTACHED_MAX	(64 * 1024)	/* of an encoded attached message, decoded */
 
 /* Where the original recipient of a forwarded mail is, most specific first. */
 static const char *const original_fields[] = {
@@ -425,25 +426,71 @@ struct attached {
     char   *address;
 };
 
+/*
+ * encoded_message - the header of a message/rfc822 part sent base64 or
+ * quoted-printable (RFC 2046 forbids it; some mailers and swaks do it, and
+ * GMime then leaves it an opaque part): its first FORWARD_ATTACHED_MAX
+ * decoded bytes, parsed. A new reference, or NULL.
+ */
+static GMimeMessage *encoded_message(GMimePart *part)
+{
+    GMimeDataWrapper *w = g_mime_part_get_content(part);
+    GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+    GMimeStream *filtered, *mem;
+    GMimeFilter *filter;
+    GMimeParser *parser;
+    GMimeMessage *msg;
+    g_autofree char *buf = NULL;
+    gsize   got = 0;
+    gssize  n;
+
+    if (raw == NULL)
+	return NULL;
+    buf = g_malloc(FORWARD_ATTACHED_MAX);
+    g_mime_stream_reset(raw);
+    filtered = g_mime_stream_filter_new(raw);
+    filter = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w), FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
+    g_object_unref(filter);
+    while (got < FORWARD_ATTACHED_MAX
+	   && (n = g_mime_stream_read(filtered, buf + got, FORWARD_ATTACHED_MAX - got)) > 0)
+	got += (gsize) n;
+    g_object_unref(filtered);
+    mem = g_mime_stream_mem_new_with_buffer(buf, got);
+    parser = g_mime_parser_new_with_stream(mem);
+    msg = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_object_unref(mem);
+    return msg;
+}
+
 /* attached_sender - g_mime_message_foreach() callback: the first attached message's sender */
 static void attached_sender(GMimeObject *parent, GMimeObject *part, gpointer data)
 {
     struct attached *at = data;
-    GMimeMessage *inner;
+    GMimeMessage *inner = NULL;
     char   *name = NULL, *address = NULL;
 
     (void) parent;
-    if (at->address || !GMIME_IS_MESSAGE_PART(part))
+    if (at->address)
 	return;
-    inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+    if (GMIME_IS_MESSAGE_PART(part)) {
+	inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+	if (inner)
+	    g_object_ref(inner);
+    } else if (GMIME_IS_PART(part) && g_mime_content_type_is_type(
+				g_mime_object_get_content_type(part), "message", "rfc822"))
+	inner = encoded_message(GMIME_PART(part));
     if (inner && first_address(GMIME_OBJECT(inner), "From", &name, &address)
 	&& !ours_or_staff(at->cfg, address)) {
 	at->name = name;
 	at->address = address;
-	return;
+    } else {
+	g_free(name);
+	g_free(address);
     }
-    g_free(name);
-    g_free(address);
+    if (inner)
+	g_object_unref(inner);
 }
 
 static void set(struct forward_customer *out, char *name, char *address, const char *how)

@@ -242,6 +242,14 @@ static const struct {
     {"staff forward as attachment", "From: Alice <alice@company.example>\nSubject: Fwd: Printer\n",
      JANE_ATTACHED, "alice@company.example", "jane@example.org", "Jane Doe",
      "forwarded-attachment", "alice@company.example"},
+    {"staff forward as a base64 attachment (GMime leaves it opaque)",
+     "From: Alice <alice@company.example>\n",
+     "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+     "Content-Type: text/plain\n\nsee\n--b\nContent-Type: message/rfc822\n"
+     "Content-Transfer-Encoding: base64\n\n"
+     "RnJvbTogRGF2ZSA8ZGF2ZUBjdXN0LnRlc3Q+ClN1YmplY3Q6IGhpCgpib2R5Cg==\n--b--\n",
+     "alice@company.example", "dave@cust.test", "Dave", "forwarded-attachment",
+     "alice@company.example"},
     {"staff forward inline", "From: Alice <alice@company.example>\nSubject: Fwd: Printer\n",
      "\n" JANE_INLINE, "alice@company.example", "jane@example.org", "Jane Doe",
      "forwarded-inline", "alice@company.example"},
