@@ -424,6 +424,7 @@ struct attached {
     const struct intake_config *cfg;
     char   *name;
     char   *address;
+    char   *buf;			/* encoded_message()'s, or NULL */
 };
 
 /*
@@ -432,7 +433,7 @@ struct attached {
  * GMime then leaves it an opaque part): its first FORWARD_ATTACHED_MAX
  * decoded bytes, parsed. A new reference, or NULL.
  */
-static GMimeMessage *encoded_message(GMimePart *part)
+static GMimeMessage *encoded_message(GMimePart *part, char **buf)
 {
     GMimeDataWrapper *w = g_mime_part_get_content(part);
     GMimeStream *raw = w ? g_mime_data_wrapper_get_stream(w) : NULL;
@@ -440,23 +441,24 @@ static GMimeMessage *encoded_message(GMimePart *part)
     GMimeFilter *filter;
     GMimeParser *parser;
     GMimeMessage *msg;
-    g_autofree char *buf = NULL;
     gsize   got = 0;
     gssize  n;
 
     if (raw == NULL)
 	return NULL;
-    buf = g_malloc(FORWARD_ATTACHED_MAX);
+    /* One buffer for all parts of a mail (a thousand parts are a thousand reads). */
+    if (*buf == NULL)
+	*buf = g_malloc(FORWARD_ATTACHED_MAX);
     g_mime_stream_reset(raw);
     filtered = g_mime_stream_filter_new(raw);
     filter = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w), FALSE);
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), filter);
     g_object_unref(filter);
     while (got < FORWARD_ATTACHED_MAX
-	   && (n = g_mime_stream_read(filtered, buf + got, FORWARD_ATTACHED_MAX - got)) > 0)
+	   && (n = g_mime_stream_read(filtered, *buf + got, FORWARD_ATTACHED_MAX - got)) > 0)
 	got += (gsize) n;
     g_object_unref(filtered);
-    mem = g_mime_stream_mem_new_with_buffer(buf, got);
+    mem = g_mime_stream_mem_new_with_buffer(*buf, got);
     parser = g_mime_parser_new_with_stream(mem);
     msg = g_mime_parser_construct_message(parser, NULL);
     g_object_unref(parser);
@@ -480,7 +482,7 @@ static void attached_sender(GMimeObject *parent, GMimeObject *part, gpointer dat
 	    g_object_ref(inner);
     } else if (GMIME_IS_PART(part) && g_mime_content_type_is_type(
 				g_mime_object_get_content_type(part), "message", "rfc822"))
-	inner = encoded_message(GMIME_PART(part));
+	inner = encoded_message(GMIME_PART(part), &at->buf);
     if (inner && first_address(GMIME_OBJECT(inner), "From", &name, &address)
 	&& !ours_or_staff(at->cfg, address)) {
 	at->name = name;
@@ -511,9 +513,10 @@ void    forward_customer(const struct intake_config *cfg, GMimeMessage *msg,
     memset(out, 0, sizeof(*out));
     if (first_address(obj, "From", &name, &address)) {
 	if (cfg && config_is_staff(cfg, address)) {
-	    struct attached at = {cfg, NULL, NULL};
+	    struct attached at = {cfg, NULL, NULL, NULL};
 
 	    g_mime_message_foreach(msg, attached_sender, &at);
+	    g_free(at.buf);
 	    if (at.address) {
 		set(out, at.name, at.address, "forwarded-attachment");
 		out->by = address;

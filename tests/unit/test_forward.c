@@ -545,6 +545,146 @@ static void test_bounds(const struct intake_config *cfg)
     g_string_free(t, TRUE);
 }
 
+
+/* ---------------------------------------------------------------- */
+/*	The corpus							    */
+/* ---------------------------------------------------------------- */
+
+static void corpus_files(const char *dir, GPtrArray *out)
+{
+    GDir   *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d)) != NULL) {
+	char   *path = g_build_filename(dir, name, NULL);
+
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+	    corpus_files(path, out);
+	    g_free(path);
+	} else if (g_str_has_suffix(name, ".json") || g_str_has_suffix(name, ".tsv")
+		   || g_str_has_suffix(name, ".md"))
+	    g_free(path);
+	else
+	    g_ptr_array_add(out, path);
+    }
+    if (d)
+	g_dir_close(d);
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * test_corpus - every mail of the corpus twice through envelope_build():
+ * as a stranger's (the customer must be its From, whatever it quotes or
+ * attaches), and as if its From were staff (the forwarded senders found
+ * are printed, and each must be an address written in the mail). Also
+ * counts the fields this module reads.
+ */
+static void test_corpus(struct intake_config *cfg)
+{
+    const char *dir = g_getenv("INTAKE_CORPUS");
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    char  **saved = cfg->staff;
+    guint   n = 0, with_from = 0, stranger_bad = 0, attached = 0, inl = 0, invented = 0;
+    guint   n_xot = 0, n_dt = 0, n_resent = 0, n_srs = 0, n_nofrom = 0;
+    const char *rcpts[] = {"support@intake.example"};
+
+    if (dir == NULL || *dir == 0)
+	dir = "../shared/corpus";
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+	skip("corpus not found (%s)", dir);
+	return;
+    }
+    corpus_files(dir, files);
+    g_ptr_array_sort(files, cmp_str);
+    for (guint i = 0; i < files->len; i++) {
+	const char *path = g_ptr_array_index(files, i);
+	const char *rel = path + strlen(dir) + 1;
+	g_autofree char *raw = NULL;
+	g_autofree char *low = NULL;
+	g_autofree char *domain = NULL;
+	gsize   len;
+	json_t *env, *from, *c;
+	const char *addr, *at, *how;
+	const struct mailbox *matched[1] = {NULL};
+	struct envelope_input in = {0};
+	struct envelope_limits lim = {1024 * 1024, 10 * 1024 * 1024, 250, 0, 0, NULL};
+
+	if (!g_file_get_contents(path, &raw, &len, NULL))
+	    continue;
+	n++;
+	low = g_ascii_strdown(raw, MIN(len, 64 * 1024));
+	n_xot += strstr(low, "\nx-original-to:") != NULL;
+	n_dt += strstr(low, "\ndelivered-to:") != NULL;
+	n_resent += strstr(low, "\nresent-from:") != NULL;
+	n_srs += strstr(low, "srs0=") != NULL || strstr(low, "srs1=") != NULL;
+	in.cfg = cfg;
+	in.sender = "";
+	in.recipients = rcpts;
+	in.matched = matched;
+	in.n_recipients = 1;
+	in.raw = raw;
+	in.raw_len = len;
+	in.message_size = len;
+
+	/* As a stranger's mail. */
+	cfg->staff = saved;
+	env = envelope_build(&in, &lim);
+	from = json_array_get(json_object_get(env, "from"), 0);
+	c = json_object_get(env, "customer");
+	if (from) {
+	    with_from++;
+	    if (strcmp(envelope_str(c, "address"), envelope_str(from, "address")) != 0
+		|| strcmp(envelope_str(c, "how"), "from") != 0) {
+		stranger_bad++;
+		diag("corpus: %s: customer %s (%s), From %s", rel, envelope_str(c, "address"),
+		     envelope_str(c, "how"), envelope_str(from, "address"));
+	    }
+	} else
+	    n_nofrom++;
+	addr = from ? envelope_str(from, "address") : "";
+	at = strrchr(addr, '@');
+	domain = at && at[1] ? g_strdup_printf("@%s", at + 1) : NULL;
+	json_decref(env);
+	if (domain == NULL)
+	    continue;
+
+	/* As if its From were staff. */
+	cfg->staff = (char *[]) {domain, NULL};
+	env = envelope_build(&in, &lim);
+	c = json_object_get(env, "customer");
+	how = envelope_str(c, "how");
+	if (g_str_has_prefix(how, "forwarded")) {
+	    g_autofree char *caddr = g_ascii_strdown(envelope_str(c, "address"), -1);
+	    gboolean found = g_strstr_len(low, -1, caddr) != NULL;
+
+	    attached += strcmp(how, "forwarded-attachment") == 0;
+	    inl += strcmp(how, "forwarded-inline") == 0;
+	    /* Decoded text (base64 parts) may hold what the raw mail does not show. */
+	    if (!found && strstr(envelope_str(env, "text"), envelope_str(c, "address")) == NULL
+		&& strcmp(how, "forwarded-inline") == 0) {
+		invented++;
+		diag("corpus: %s: forwarded sender %s is nowhere in the mail", rel, caddr);
+	    }
+	    diag("corpus: %s: as staff's: %s <%s> (%s)", rel, envelope_str(c, "name"),
+		 envelope_str(c, "address"), how);
+	}
+	json_decref(env);
+    }
+    cfg->staff = saved;
+    diag("corpus: %u mails, %u with From, %u without; X-Original-To in %u, Delivered-To in %u,"
+	 " Resent-From in %u, an SRS address in %u", n, with_from, n_nofrom, n_xot, n_dt,
+	 n_resent, n_srs);
+    diag("corpus: as if from staff: %u forwarded as attachment, %u inline", attached, inl);
+    ok(n > 0, "corpus: %u mails read", n);
+    is_int(stranger_bad, 0, "corpus: a stranger's mail is always its From's ticket (%u with From)",
+	   with_from);
+    is_int(invented, 0, "corpus: every forwarded sender found is written in the mail");
+}
+
 int     main(void)
 {
     struct intake_config *cfg;
@@ -563,6 +703,7 @@ int     main(void)
     test_envelope(cfg);
     test_config();
     test_bounds(cfg);
+    test_corpus(cfg);
     config_free(cfg);
     tap_remove_tree(tmpdir);
     g_free(tmpdir);
