@@ -257,6 +257,25 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
     return noreply(ctx, SMFIP_NR_BODY);
 }
 
+/*
+ * collector_mailbox_of - the mailbox the envelope lists a [milter] collectors
+ * recipient under, or NULL: one per mail, since the original recipient that
+ * chose it (common/forward.c) does not depend on the envelope recipient.
+ */
+static const struct mailbox *collector_mailbox_of(json_t *env, const struct intake_config *cfg)
+{
+    json_t *mbox, *r;
+    size_t  i, k;
+
+    json_array_foreach(json_object_get(env, "mailboxes"), i, mbox) {
+	json_array_foreach(json_object_get(mbox, "recipients"), k, r) {
+	    if (config_is_collector(cfg, json_string_value(r)))
+		return config_mailbox(cfg, envelope_str(mbox, "name"));
+	}
+    }
+    return NULL;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
     struct mctx *mc = MCTX(ctx);
@@ -265,6 +284,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     g_autoptr(GString) names = g_string_new(NULL);
     const char *env_id;
     json_t *env, *mbox, *customer;
+    const struct mailbox *collector_mailbox;
     size_t  i;
     guint   removed = 0;
 
@@ -309,24 +329,24 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     env_id = envelope_str(env, "id");
 
-    /*
-     * Queued: from here on the mail is safe, whatever the MTA does next.
-     * The envelope's mailboxes say which recipients went to which mailbox:
-     * a collector recipient's mailbox was only known once the headers were.
-     */
+    /* Queued: from here on the mail is safe, whatever the MTA does next. */
+    collector_mailbox = collector_mailbox_of(env, mc->cfg);
     json_array_foreach(json_object_get(env, "mailboxes"), i, mbox) {
-	const struct mailbox *m = config_mailbox(mc->cfg, envelope_str(mbox, "name"));
-	json_t *r;
-	size_t  k;
-
 	g_string_append_printf(names, "%s%s", names->len ? "," : "", envelope_str(mbox, "name"));
 	if (json_object_get(mbox, "original_recipient"))
 	    g_string_append_printf(names, "(%s %s)", envelope_str(mbox, "original_field"),
 				   envelope_str(mbox, "original_recipient"));
-	if (m == NULL || m->deliver)
-	    continue;
-	json_array_foreach(json_object_get(mbox, "recipients"), k, r) {
-	    g_autofree char *bracketed = g_strdup_printf("<%s>", json_string_value(r));
+    }
+    for (i = 0; i < mc->rcpts->len; i++) {
+	const struct mailbox *m = g_ptr_array_index(mc->matched, i);
+	const char *rcpt = g_ptr_array_index(mc->rcpts, i);
+
+	/* A collector recipient's mailbox was only known once the headers were. */
+	if (m == NULL && config_is_collector(mc->cfg, rcpt))
+	    m = collector_mailbox;
+	/* The exact address the MTA gave: the envelope's copy is cleaned for JSON. */
+	if (m && !m->deliver) {
+	    g_autofree char *bracketed = g_strdup_printf("<%s>", rcpt);
 
 	    if (smfi_delrcpt(ctx, bracketed) == MI_SUCCESS)
 		removed++;

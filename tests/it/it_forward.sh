@@ -6,7 +6,8 @@
 # vertrieb@ as forwarded_from; alice@company.test is [milter] staff.
 #   1. jane writes to info@company.test: forwarded by company to the collector, a ticket in
 #      support for jane, the milter names the original recipient and the field it came from.
-#   2. joe writes to vertrieb@company.test: the same collector, a ticket in sales.
+#   2. joe writes to vertrieb@company.test: the same collector, a ticket in sales (deliver = no:
+#      the collector recipient is removed, the mail discarded after queuing).
 #   3. a mail to the collector whose headers name no mailbox: no ticket, delivered untouched.
 #   4. a mail to support@ with a forged "X-Original-To: vertrieb@company.test": support's.
 #   5. alice (staff) forwards carol's mail inline: a ticket for carol, a note naming alice, no
@@ -31,7 +32,8 @@ h_worker_conf "$C" "$S" \
     "[mailbox support]" \
     "forwarded_from = info@company.test" \
     "[mailbox sales]" \
-    "forwarded_from = vertrieb@company.test"
+    "forwarded_from = vertrieb@company.test" \
+    "deliver = no"
 h_milter_start "$C" || exit 1
 P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
@@ -73,6 +75,8 @@ line=$(grep 'queued envelope=.*from=<jane@cust.test>' "$T/milter.log")
 h_check "echo '$line' | grep -Eq 'mailbox=support\((X-Original-To|Delivered-To) info@company.test\)'" \
     "milter log: mailbox support chosen by the original recipient info@company.test"
 h_note "milter: ${line#*mailbox=}"
+h_wait_for "[ \"\$(h_maildir_count back tickets@$H_DOMAIN)\" -eq 1 ]" 30 \
+    "jane's mail delivered to the collector's maildir too (support: deliver = yes)"
 
 # 2. The same collector, another forwarded_from: sales's.
 send "$F" joe@cust.test vertrieb@company.test "Angebot bitte" "Bitte ein Angebot."
@@ -80,11 +84,13 @@ n=$((n + 1))
 h_wait_for "h_worker_drained '$C' $n" 60 "joe's mail to vertrieb@company.test: a ticket"
 h_assert_eq "sales|joe@cust.test" "$(ticket_of 'Angebot bitte')" \
     "forwarded from vertrieb@: sales's ticket, customer joe"
+h_wait_for "grep -q 'no recipient left: discarded after queuing' '$T/milter.log'" 30 \
+    "sales has deliver = no: the collector recipient removed, the mail discarded after queuing"
 
 # 3. The collector, and no header names a mailbox: delivered untouched, no ticket.
 send "$P" nobody@cust.test "tickets@$H_DOMAIN" "Nothing of ours" "x" --header "To: someone@else.test"
-h_wait_for "[ \"\$(h_maildir_count back tickets@$H_DOMAIN)\" -ge 1 ]" 30 \
-    "collector mail naming no mailbox: delivered to the collector's maildir"
+h_wait_for "[ \"\$(h_maildir_count back tickets@$H_DOMAIN)\" -eq 2 ]" 30 \
+    "collector mail naming no mailbox: delivered to the collector's maildir (joe's was not)"
 h_assert_eq 1 "$(grep -c 'collector recipient, but no X-Original-To, Delivered-To, Resent-To, To or Cc address is a mailbox' "$T/milter.log")" \
     "milter log: the collector mail that named no mailbox"
 h_assert_eq "$n" "$(h_tickets_count "$C")" "... and no ticket"
