@@ -580,7 +580,22 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     {
 	struct forward_customer c;
 
+	const char *list = NULL;
+	json_t *first;
+
 	forward_customer(in->cfg, msg, in->sender, body.text, &c);
+	/*
+	 * The same address as the first of "from" or "reply_to": take the name
+	 * decoded there, past GMime's B-word bug (b_words_as_q()).
+	 */
+	if (strcmp(c.how, "from") == 0)
+	    list = "from";
+	else if (strcmp(c.how, "reply-to") == 0)
+	    list = "reply_to";
+	if (list && (first = json_array_get(json_object_get(env, list), 0)) != NULL) {
+	    g_free(c.name);
+	    c.name = g_strdup(envelope_str(first, "name"));
+	}
 	json_object_set_new(env, "customer", json_pack("{s:o,s:o,s:s}",
 				       "name", mime_json_line(c.name, 512),
 				       "address", mime_json_line(c.address, 512),

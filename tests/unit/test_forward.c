@@ -448,9 +448,17 @@ static void test_envelope(const struct intake_config *cfg)
 	   "envelope: collector and direct recipient of support: one mailbox");
     json_decref(env);
 
-    /* Without a configuration (tools, old callers): the rules that need none. */
-    env = build(cfg, forwarded, "x@example.org", direct, 1);
+    /* The customer's name is decoded as the envelope's From is (GMime's B-word bug). */
+    env = build(cfg, "From: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <j@example.org>\n"
+		"Subject: x\n\nx\n", "j@example.org", direct, 1);
+    is_str(envelope_str(json_object_get(env, "customer"), "name"),
+	   envelope_str(json_array_get(json_object_get(env, "from"), 0), "name"),
+	   "envelope: the customer's name is the From name of the envelope");
+    is_str(envelope_str(json_object_get(env, "customer"), "name"), "Hello world",
+	   "envelope: ... \"Hello world\", past GMime's B-word bug");
     json_decref(env);
+
+    /* Without a configuration (tools, old callers): the rules that need none. */
     {
 	struct envelope_input in = {0};
 	struct envelope_limits lim = {64 * 1024, 1024 * 1024, 10, 0, 0, NULL};
