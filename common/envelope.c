@@ -452,15 +452,15 @@ static json_t *mailboxes_json(const struct envelope_input *in, GMimeMessage *msg
 {
     json_t *out = json_array();
     json_t *entry = NULL;
+    g_autoptr(GPtrArray) found = in->cfg ? forward_original_recipients(in->cfg, msg) : NULL;
+    const struct forward_original *first = forward_original_of(found, NULL);
     size_t  j;
 
     for (guint i = 0; in->matched && i < in->n_recipients; i++) {
 	const struct mailbox *m = in->matched[i];
-	g_autofree char *original = NULL;
-	const char *field = NULL;
 
-	if (m == NULL && in->cfg && config_is_collector(in->cfg, in->recipients[i]))
-	    m = forward_original_recipient(in->cfg, msg, NULL, &original, &field);
+	if (m == NULL && first && config_is_collector(in->cfg, in->recipients[i]))
+	    m = first->mailbox;
 	if (m == NULL)
 	    continue;
 	json_array_foreach(out, j, entry) {
@@ -472,30 +472,23 @@ static json_t *mailboxes_json(const struct envelope_input *in, GMimeMessage *msg
 	    json_array_append_new(out, entry);
 	}
 	json_array_append_new(json_object_get(entry, "recipients"), mime_json_line(in->recipients[i], 512));
-	if (original && json_object_get(entry, "original_recipient") == NULL) {
-	    json_object_set_new(entry, "original_recipient", mime_json_line(original, 512));
-	    json_object_set_new(entry, "original_field", json_string(field));
-	}
     }
-    /* Mailboxes matched by their envelope recipient: did a header name another of their addresses? */
+    /* The address a header names for each mailbox, when it is not the envelope recipient. */
     json_array_foreach(out, j, entry) {
-	const struct mailbox *m;
-	g_autofree char *original = NULL;
-	const char *field = NULL;
+	const struct mailbox *m = found ? config_mailbox(in->cfg, envelope_str(entry, "name")) : NULL;
+	const struct forward_original *o = m ? forward_original_of(found, m) : NULL;
 	json_t *r;
 	size_t  k;
 
-	if (in->cfg == NULL || json_object_get(entry, "original_recipient")
-	    || (m = config_mailbox(in->cfg, envelope_str(entry, "name"))) == NULL
-	    || forward_original_recipient(in->cfg, msg, m, &original, &field) == NULL)
+	if (o == NULL)
 	    continue;
 	json_array_foreach(json_object_get(entry, "recipients"), k, r) {
-	    if (same_address(in->cfg, json_string_value(r), original))
+	    if (same_address(in->cfg, json_string_value(r), o->address))
 		break;
 	}
 	if (k == json_array_size(json_object_get(entry, "recipients"))) {
-	    json_object_set_new(entry, "original_recipient", mime_json_line(original, 512));
-	    json_object_set_new(entry, "original_field", json_string(field));
+	    json_object_set_new(entry, "original_recipient", mime_json_line(o->address, 512));
+	    json_object_set_new(entry, "original_field", json_string(o->field));
 	}
     }
     return out;

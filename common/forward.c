@@ -4,8 +4,8 @@
  * SYNOPSIS
  *	#include "forward.h"
  *
- *	const struct mailbox *forward_original_recipient(cfg, msg, want,
- *							  &address, &field)
+ *	GPtrArray *forward_original_recipients(cfg, msg)
+ *	const struct forward_original *forward_original_of(found, want)
  *	void	forward_customer(cfg, msg, sender, text, &customer)
  *	void	forward_customer_clear(&customer)
  *	gboolean forward_inline_from(cfg, text, len, &name, &address)
@@ -15,17 +15,19 @@
  *	rules and why: docs/design.md, "Forwarded and redirected mail").
  *	Pure functions over a parsed message and the configuration.
  *
- *	forward_original_recipient() finds the original recipient of a
- *	forwarded mail: the first address, in the order of the table
- *	original_fields[] (X-Original-To, Delivered-To, Resent-To, To, Cc;
- *	each field top-down, i.e. newest first), that config_match()
- *	finds a mailbox for; with want, one of that mailbox only. It
- *	returns the mailbox (NULL: none) and sets *address (newly
- *	allocated, g_free) and *field (static) to where it was found.
- *	Header fields are written by the sender: the caller uses this only
+ *	forward_original_recipients() reads the original recipient of a
+ *	forwarded mail: the addresses of the header fields of the table
+ *	original_fields[] (X-Original-To, Delivered-To, Resent-To, To, Cc),
+ *	in that order, each field top-down (newest first), that
+ *	config_match() finds a mailbox for. The result (g_ptr_array_unref)
+ *	holds a struct forward_original for the first such address of each
+ *	mailbox, in the order found; every header field is parsed once.
+ *	forward_original_of() returns the first of them, or with want the
+ *	one of that mailbox; NULL when there is none.
+ *	Header fields are written by the sender: the caller uses these only
  *	to choose among the mailboxes the envelope recipient can reach (a
- *	[milter] collectors address reaches any; a mailbox's own address
- *	only itself, so want is that mailbox), never to add one.
+ *	[milter] collectors address reaches any: the first; a mailbox's own
+ *	address only itself: want), never to add one.
  *
  *	forward_customer() decides who the ticket's customer is, first rule
  *	that applies:
@@ -182,56 +184,74 @@ static gboolean first_address(GMimeObject *obj, const char *name, char **dname, 
     return FALSE;
 }
 
-/* match_list - the first address of list config_match() finds a (the wanted) mailbox for */
-static const struct mailbox *match_list(const struct intake_config *cfg,
-					InternetAddressList *list, int depth,
-					const struct mailbox *want, char **address)
+static void original_free(gpointer p)
+{
+    struct forward_original *o = p;
+
+    g_free(o->address);
+    g_free(o);
+}
+
+/* add_matches - append the mailbox of each address of list that found has none of yet */
+static void add_matches(const struct intake_config *cfg, InternetAddressList *list, int depth,
+			const char *field, GPtrArray *found, int *budget)
 {
     int     n = list ? internet_address_list_length(list) : 0;
 
-    for (int i = 0; i < n && i < FORWARD_MAX_ADDRESSES; i++) {
+    for (int i = 0; i < n && *budget > 0; i++) {
 	InternetAddress *ia = internet_address_list_get_address(list, i);
-	const struct mailbox *m = NULL;
+	const struct mailbox *m;
+	const char *a;
 
-	if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 2)
-	    m = match_list(cfg, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
-			   depth + 1, want, address);
-	else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-	    const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-
-	    if (a && (m = config_match(cfg, a)) != NULL && (want == NULL || m == want))
-		*address = g_strdup(a);
-	    else
-		m = NULL;
+	if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+	    if (depth < 2)
+		add_matches(cfg, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+			    depth + 1, field, found, budget);
+	    continue;
 	}
-	if (m)
-	    return m;
+	(*budget)--;
+	if (!INTERNET_ADDRESS_IS_MAILBOX(ia)
+	    || (a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))) == NULL
+	    || (m = config_match(cfg, a)) == NULL || forward_original_of(found, m) != NULL)
+	    continue;
+	{
+	    struct forward_original *o = g_new0(struct forward_original, 1);
+
+	    o->mailbox = m;
+	    o->address = g_strdup(a);
+	    o->field = field;
+	    g_ptr_array_add(found, o);
+	}
     }
-    return NULL;
 }
 
-const struct mailbox *forward_original_recipient(const struct intake_config *cfg,
-						 GMimeMessage *msg,
-						 const struct mailbox *want,
-						 char **address, const char **field)
+GPtrArray *forward_original_recipients(const struct intake_config *cfg, GMimeMessage *msg)
 {
+    GPtrArray *found = g_ptr_array_new_with_free_func(original_free);
     GMimeHeaderList *headers = msg ? g_mime_object_get_header_list(GMIME_OBJECT(msg)) : NULL;
     int     n = headers ? g_mime_header_list_get_count(headers) : 0;
 
-    *address = NULL;
-    *field = NULL;
     for (int f = 0; cfg && original_fields[f]; f++) {
 	for (int i = 0; i < n; i++) {
 	    InternetAddressList *list = field_list(headers, i, original_fields[f]);
-	    const struct mailbox *m = list ? match_list(cfg, list, 0, want, address) : NULL;
+	    int     budget = FORWARD_MAX_ADDRESSES;
 
-	    if (list)
+	    if (list) {
+		add_matches(cfg, list, 0, original_fields[f], found, &budget);
 		g_object_unref(list);
-	    if (m) {
-		*field = original_fields[f];
-		return m;
 	    }
 	}
+    }
+    return found;
+}
+
+const struct forward_original *forward_original_of(GPtrArray *found, const struct mailbox *want)
+{
+    for (guint i = 0; found && i < found->len; i++) {
+	const struct forward_original *o = g_ptr_array_index(found, i);
+
+	if (want == NULL || o->mailbox == want)
+	    return o;
     }
     return NULL;
 }

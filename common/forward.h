@@ -16,10 +16,16 @@ struct forward_customer {
     char   *by;				/* who forwarded or redirected it, or NULL */
 };
 
-const struct mailbox *forward_original_recipient(const struct intake_config *cfg,
-						 GMimeMessage *msg,
-						 const struct mailbox *want,
-						 char **address, const char **field);
+/* A mailbox an original-recipient header names, and where (forward_original_recipients()). */
+struct forward_original {
+    const struct mailbox *mailbox;
+    char   *address;			/* as written in the header */
+    const char *field;			/* X-Original-To, ... (static) */
+};
+
+GPtrArray *forward_original_recipients(const struct intake_config *cfg, GMimeMessage *msg);
+const struct forward_original *forward_original_of(GPtrArray *found,
+						   const struct mailbox *want);
 void    forward_customer(const struct intake_config *cfg, GMimeMessage *msg,
 			 const char *sender, const char *text,
 			 struct forward_customer *out);

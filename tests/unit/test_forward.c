@@ -326,6 +326,11 @@ static const struct {
      "sales@intake.example", "Cc"},
     {"a group in To", "To: team: a@example.org, sales@company.example;\n", "sales", NULL,
      "sales@company.example", "To"},
+    {"the first mailbox named, whatever comes after", "To: x@example.org, info@company.example\n"
+     "Cc: sales@company.example\nDelivered-To: kontakt@company.example\n", "support", NULL,
+     "kontakt@company.example", "Delivered-To"},
+    {"... and with want, that mailbox's first", "To: x@example.org, info@company.example\n"
+     "Cc: sales@company.example\n", "sales", "sales", "sales@company.example", "Cc"},
     {"nothing of ours", "To: x@example.org\nDelivered-To: y@example.org\n", NULL, NULL, NULL,
      NULL},
     /* A mail to support@: a forged X-Original-To cannot make it sales's. */
@@ -340,17 +345,18 @@ static void test_original(const struct intake_config *cfg)
     for (gsize i = 0; i < G_N_ELEMENTS(original_cases); i++) {
 	g_autofree char *raw = g_strconcat(original_cases[i].headers, "Subject: x\n\nx\n", NULL);
 	GMimeMessage *msg = parse(raw);
-	g_autofree char *address = NULL;
-	const char *field = NULL;
 	const struct mailbox *only = original_cases[i].only
 	    ? config_mailbox(cfg, original_cases[i].only) : NULL;
-	const struct mailbox *m = forward_original_recipient(cfg, msg, only, &address, &field);
+	GPtrArray *found = forward_original_recipients(cfg, msg);
+	const struct forward_original *o = forward_original_of(found, only);
 
-	is_str(m ? m->name : NULL, original_cases[i].want, "original: %s: mailbox",
+	is_str(o ? o->mailbox->name : NULL, original_cases[i].want, "original: %s: mailbox",
 	       original_cases[i].what);
-	is_str(address, original_cases[i].address, "original: %s: address",
+	is_str(o ? o->address : NULL, original_cases[i].address, "original: %s: address",
 	       original_cases[i].what);
-	is_str(field, original_cases[i].field, "original: %s: field", original_cases[i].what);
+	is_str(o ? o->field : NULL, original_cases[i].field, "original: %s: field",
+	       original_cases[i].what);
+	g_ptr_array_unref(found);
 	g_object_unref(msg);
     }
 }
