@@ -6,6 +6,8 @@
  *	struct intake_config *config_free(cfg)
  *	const struct mailbox *config_match(cfg, rcpt)
  *	const struct mailbox *config_mailbox(cfg, name)
+ *	gboolean config_is_collector(cfg, rcpt)
+ *	gboolean config_is_staff(cfg, addr)
  *	struct intake_config *config_load_or_exit(path)
  *	int	config_check(path, extra, out, err)
  *	struct intake_config *config_reload(path)
@@ -26,7 +28,14 @@
  *	config_match() finds the mailbox for an envelope recipient: the
  *	address is normalised (case, +extension), then looked up among
  *	addresses and aliases, then among catch-all domains. Both lookups
- *	are hash tables. Inactive mailboxes do not match.
+ *	are hash tables. Inactive mailboxes do not match. A mailbox's
+ *	forwarded_from addresses match like its aliases.
+ *	config_is_collector() tells whether an envelope recipient is one of
+ *	[milter] collectors (transport-only addresses whose mail belongs to
+ *	the mailbox its headers name: common/forward.c); config_is_staff()
+ *	whether an address is listed in [milter] staff, as itself or by its
+ *	"@domain". Both compare normalised addresses; the lists are short
+ *	(a postmaster's), so they are searched, not hashed.
  *	config_load_or_exit() is config_load() for programs: it prints every
  *	error on stderr and exits with status 1 when there is any.
  *
@@ -65,7 +74,7 @@
 enum ctype {
     CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SIZE, CT_DURATION, CT_LIST,
     CT_ADDRLIST, CT_DOMAINLIST, CT_MODE, CT_LOG, CT_FACILITY, CT_ADDRESS,
-    CT_SOCKET, CT_SERVER, CT_USER,
+    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST,
 };
 
 struct ckey {
@@ -109,6 +118,8 @@ static const struct ckey milter_keys[] = {
     {"tempfail_text", CT_STRING, CFG(tempfail_text),
     "Ticket queue temporarily unavailable, please retry later"},
     {"recipient_delimiter", CT_STRING, CFG(recipient_delimiter), "+"},
+    {"collectors", CT_ADDRLIST, CFG(collectors), ""},
+    {"staff", CT_SENDERLIST, CFG(staff), ""},
     {0},
 };
 
@@ -174,6 +185,7 @@ static const struct ckey mailbox_keys[] = {
     {"template", CT_STRING, MBX(template_name), "ack"},
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
     {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
+    {"forwarded_from", CT_ADDRLIST, MBX(forwarded_from), ""},
     {0},
 };
 
@@ -435,19 +447,24 @@ static int parse_value(struct loader *ld, const char *group, const struct ckey *
 	*(char ***) field = split_list(value);
 	return 0;
     case CT_ADDRLIST:
-    case CT_DOMAINLIST:{
+    case CT_DOMAINLIST:
+    case CT_SENDERLIST:{
 	    char  **items = split_list(value);
 
 	    for (int i = 0; items[i]; i++) {
 		char   *norm;
 
-		if (k->type == CT_ADDRLIST)
+		/* A sender list takes addresses and "@domain" for a whole domain. */
+		if (k->type == CT_SENDERLIST && items[i][0] == '@')
+		    norm = valid_domain(items[i] + 1) ? g_ascii_strdown(items[i], -1) : NULL;
+		else if (k->type != CT_DOMAINLIST)
 		    norm = valid_address(items[i], delim);
 		else
 		    norm = valid_domain(items[i]) ? g_ascii_strdown(items[i], -1) : NULL;
 		if (norm == NULL) {
 		    loader_error(ld, group, k->name, "'%s' is not a valid %s", items[i],
-				 k->type == CT_ADDRLIST ? "mail address" : "domain");
+				 k->type == CT_ADDRLIST ? "mail address" :
+				 k->type == CT_SENDERLIST ? "mail address or @domain" : "domain");
 		    g_strfreev(items);
 		    return -1;
 		}
@@ -591,6 +608,7 @@ static void mailbox_free(gpointer p)
     g_free(m->name);
     g_free(m->address);
     g_strfreev(m->aliases);
+    g_strfreev(m->forwarded_from);
     g_strfreev(m->catch_all);
     g_free(m->display_name);
     g_free(m->category);
@@ -742,6 +760,9 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	    add_address(&ld, cfg, groups[i], m, m->address, "address");
 	for (int j = 0; m->aliases && m->aliases[j]; j++)
 	    add_address(&ld, cfg, groups[i], m, m->aliases[j], "aliases");
+	/* Matched like aliases: at RCPT (a virtual alias of ours) and in headers (forward.c). */
+	for (int j = 0; m->forwarded_from && m->forwarded_from[j]; j++)
+	    add_address(&ld, cfg, groups[i], m, m->forwarded_from[j], "forwarded_from");
 	for (int j = 0; m->catch_all && m->catch_all[j]; j++) {
 	    struct mailbox *other = g_hash_table_lookup(cfg->by_domain, m->catch_all[j]);
 
@@ -751,6 +772,15 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	    else
 		g_hash_table_insert(cfg->by_domain, m->catch_all[j], m);
 	}
+    }
+    for (int j = 0; cfg->collectors && cfg->collectors[j]; j++) {
+	struct mailbox *other = g_hash_table_lookup(cfg->by_address, cfg->collectors[j]);
+
+	/* A collector chooses a mailbox by the mail's headers; a mailbox's own address must not. */
+	if (other)
+	    loader_error(&ld, "milter", "collectors", "address '%s' belongs to [mailbox %s]:"
+			 " a collector is an address that is no mailbox's", cfg->collectors[j],
+			 other->name);
     }
     if (cfg->mailboxes->len == 0)
 	g_ptr_array_add(*errors, g_strdup_printf("%s: no [mailbox NAME] section: Intake"
@@ -782,6 +812,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_strfreev(cfg->raw_headers);
     g_free(cfg->tempfail_text);
     g_free(cfg->recipient_delimiter);
+    g_strfreev(cfg->collectors);
+    g_strfreev(cfg->staff);
     g_free(cfg->redis_server);
     g_free(cfg->redis_password);
     g_free(cfg->redis_stream);
@@ -822,6 +854,35 @@ const struct mailbox *config_mailbox(const struct intake_config *cfg, const char
 	    return m;
     }
     return NULL;
+}
+
+/* config_is_collector - is rcpt one of [milter] collectors? (case and extension ignored) */
+gboolean config_is_collector(const struct intake_config *cfg, const char *rcpt)
+{
+    g_autofree char *key = NULL;
+
+    if (cfg->collectors == NULL || cfg->collectors[0] == NULL)
+	return FALSE;
+    key = addr_normalise(rcpt, cfg->recipient_delimiter);
+    return key && g_strv_contains((const char *const *) cfg->collectors, key);
+}
+
+/*
+ * config_is_staff - is addr listed in [milter] staff, as an address or by
+ * its "@domain"? (case and extension ignored)
+ */
+gboolean config_is_staff(const struct intake_config *cfg, const char *addr)
+{
+    g_autofree char *key = NULL;
+    const char *at;
+
+    if (cfg->staff == NULL || cfg->staff[0] == NULL)
+	return FALSE;
+    key = addr_normalise(addr, cfg->recipient_delimiter);
+    if (key == NULL || (at = strrchr(key, '@')) == NULL || at == key)
+	return FALSE;
+    return g_strv_contains((const char *const *) cfg->staff, key)
+	|| g_strv_contains((const char *const *) cfg->staff, at);
 }
 
 static void print_errors(GPtrArray *errors, FILE *err)

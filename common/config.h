@@ -23,6 +23,7 @@ struct mailbox {
     char   *template_name;
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
+    char  **forwarded_from;		/* normalised: addresses forwarded to it */
 };
 
 struct intake_config {
@@ -49,6 +50,8 @@ struct intake_config {
     char  **raw_headers;
     char   *tempfail_text;
     char   *recipient_delimiter;
+    char  **collectors;			/* normalised: transport-only recipients */
+    char  **staff;			/* normalised addresses and "@domain"s */
 
     /* [redis] */
     char   *redis_server;
@@ -96,6 +99,8 @@ struct intake_config *config_load(const char *path, GPtrArray **errors);
 struct intake_config *config_free(struct intake_config *cfg);
 const struct mailbox *config_match(const struct intake_config *cfg, const char *rcpt);
 const struct mailbox *config_mailbox(const struct intake_config *cfg, const char *name);
+gboolean config_is_collector(const struct intake_config *cfg, const char *rcpt);
+gboolean config_is_staff(const struct intake_config *cfg, const char *addr);
 struct intake_config *config_load_or_exit(const char *path);
 
 /* config_check's extra checks: add error lines (g_strdup'ed) to errors. */

@@ -25,7 +25,9 @@
  *	("raw_truncated"); common/envelope_codec.c writes the envelope for
  *	the queue and reads it back.
  *	The "autogen" member is common/autogen.c's verdict (person or
- *	machine) on the parsed message.
+ *	machine) on the parsed message; the "customer" member and a
+ *	mailbox's "original_recipient" are common/forward.c's decisions
+ *	(with input->cfg: [milter] collectors and staff, our addresses).
  *	Every string is valid UTF-8; every list and text has a bound. It
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.
@@ -49,7 +51,9 @@
 #include <gmime/gmime.h>
 
 #include "autogen.h"
+#include "addr.h"
 #include "envelope.h"
+#include "forward.h"
 #include "mime.h"
 
 #define MAX_ADDRESSES	500		/* per header field */
@@ -423,15 +427,40 @@ static char *body_hash(const char *raw, gsize len)
 				       (gsize) (raw + len - body));
 }
 
-static json_t *mailboxes_json(const struct envelope_input *in)
+/*
+ * same_address - do two addresses name one recipient (case and extension
+ * ignored, as mailbox lookup ignores them)?
+ */
+static gboolean same_address(const struct intake_config *cfg, const char *a, const char *b)
+{
+    const char *delim = cfg ? cfg->recipient_delimiter : "";
+    g_autofree char *na = addr_normalise(a, delim);
+    g_autofree char *nb = addr_normalise(b, delim);
+
+    return na && nb && strcmp(na, nb) == 0;
+}
+
+/*
+ * mailboxes_json - the "mailboxes" member: the matched mailbox of each
+ * recipient, and for a [milter] collectors recipient the mailbox its
+ * original recipient names (forward.c); a mailbox entry records that
+ * original recipient, and where it was found, when a header names one of
+ * the mailbox's addresses other than the envelope recipient (the address
+ * a forwarding server or alias forwarded from).
+ */
+static json_t *mailboxes_json(const struct envelope_input *in, GMimeMessage *msg)
 {
     json_t *out = json_array();
+    json_t *entry = NULL;
+    g_autoptr(GPtrArray) found = in->cfg ? forward_original_recipients(in->cfg, msg) : NULL;
+    const struct forward_original *first = forward_original_of(found, NULL);
+    size_t  j;
 
     for (guint i = 0; in->matched && i < in->n_recipients; i++) {
 	const struct mailbox *m = in->matched[i];
-	json_t *entry = NULL;
-	size_t  j;
 
+	if (m == NULL && first && config_is_collector(in->cfg, in->recipients[i]))
+	    m = first->mailbox;
 	if (m == NULL)
 	    continue;
 	json_array_foreach(out, j, entry) {
@@ -443,6 +472,24 @@ static json_t *mailboxes_json(const struct envelope_input *in)
 	    json_array_append_new(out, entry);
 	}
 	json_array_append_new(json_object_get(entry, "recipients"), mime_json_line(in->recipients[i], 512));
+    }
+    /* The address a header names for each mailbox, when it is not the envelope recipient. */
+    json_array_foreach(out, j, entry) {
+	const struct mailbox *m = found ? config_mailbox(in->cfg, envelope_str(entry, "name")) : NULL;
+	const struct forward_original *o = m ? forward_original_of(found, m) : NULL;
+	json_t *r;
+	size_t  k;
+
+	if (o == NULL)
+	    continue;
+	json_array_foreach(json_object_get(entry, "recipients"), k, r) {
+	    if (same_address(in->cfg, json_string_value(r), o->address))
+		break;
+	}
+	if (k == json_array_size(json_object_get(entry, "recipients"))) {
+	    json_object_set_new(entry, "original_recipient", mime_json_line(o->address, 512));
+	    json_object_set_new(entry, "original_field", json_string(o->field));
+	}
     }
     return out;
 }
@@ -483,7 +530,7 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     for (guint i = 0; i < in->n_recipients; i++)
 	json_array_append_new(rcpts, mime_json_line(in->recipients[i], 512));
     json_object_set_new(env, "recipients", rcpts);
-    json_object_set_new(env, "mailboxes", mailboxes_json(in));
+    json_object_set_new(env, "mailboxes", mailboxes_json(in, msg));
 
     if (msg == NULL)
 	add_warning(warnings, 0, "no message could be parsed");
@@ -522,6 +569,35 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_object_set_new(env, "autogen", json_pack("{s:s,s:s}", "kind",
 						  autogen_kind_name(verdict.kind),
 						  "reason", verdict.reason));
+    /* Who the customer is, forwarded or redirected mail included (forward.c). */
+    {
+	struct forward_customer c;
+
+	const char *list = NULL;
+	json_t *first;
+
+	forward_customer(in->cfg, msg, in->sender, body.text, &c);
+	/*
+	 * The same address as the first of "from" or "reply_to": take the name
+	 * decoded there, past GMime's B-word bug (b_words_as_q()).
+	 */
+	if (strcmp(c.how, "from") == 0)
+	    list = "from";
+	else if (strcmp(c.how, "reply-to") == 0)
+	    list = "reply_to";
+	if (list && (first = json_array_get(json_object_get(env, list), 0)) != NULL) {
+	    g_free(c.name);
+	    c.name = g_strdup(envelope_str(first, "name"));
+	}
+	json_object_set_new(env, "customer", json_pack("{s:o,s:o,s:s}",
+				       "name", mime_json_line(c.name, 512),
+				       "address", mime_json_line(c.address, 512),
+				       "how", c.how));
+	if (c.by)
+	    json_object_set_new(json_object_get(env, "customer"), "by",
+				mime_json_line(c.by, 512));
+	forward_customer_clear(&c);
+    }
     json_object_set_new(env, "text", json_string(body.text));
     json_object_set_new(env, "text_from", json_string(body.text_from));
     json_object_set_new(env, "text_truncated", json_boolean(body.text_truncated));

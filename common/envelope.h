@@ -10,6 +10,7 @@
 #define ENVELOPE_VERSION 1
 
 struct envelope_input {
+    const struct intake_config *cfg;	/* collectors, staff, our addresses (common/forward.c); NULL: none */
     const char *queue_id;		/* MTA queue id, or NULL */
     const char *client_addr;
     const char *client_name;

@@ -50,6 +50,10 @@
  *	mctx_raw() tells where the original is (memory, or the spool file
  *	from offset 0) and how much of it, for enqueue_envelope().
  *	mctx_add_rcpt() records a recipient and returns its mailbox, if any.
+ *	A [milter] collectors recipient has no mailbox yet (its headers
+ *	choose one at end of message, common/forward.c) but counts in
+ *	n_matched, so that the message is read; it is kept past
+ *	max_recipients like a mailbox recipient.
  *	mctx_envelope() builds the envelope (a new reference), or returns
  *	NULL when the spool file failed. mctx_oversize() tells whether more
  *	than max_message_size bytes came; mctx_oversize_reject() whether
@@ -144,20 +148,22 @@ void    mctx_set_sender(struct mctx *mc, const char *sender)
 const struct mailbox *mctx_add_rcpt(struct mctx *mc, const char *rcpt)
 {
     const struct mailbox *m;
+    gboolean collector;
 
     if (mc->rcpts == NULL) {
 	mc->rcpts = g_ptr_array_new_with_free_func(g_free);
 	mc->matched = g_ptr_array_new();
     }
     m = config_match(mc->cfg, rcpt);
+    collector = m == NULL && config_is_collector(mc->cfg, rcpt);
     /* Past the limit only mailbox recipients are kept: they decide the tickets. */
-    if (mc->rcpts->len >= (guint) mc->cfg->max_recipients && m == NULL) {
+    if (mc->rcpts->len >= (guint) mc->cfg->max_recipients && m == NULL && !collector) {
 	mc->rcpts_dropped++;
 	return NULL;
     }
     g_ptr_array_add(mc->rcpts, strip_brackets(rcpt));
     g_ptr_array_add(mc->matched, (gpointer) m);
-    if (m)
+    if (m || collector)
 	mc->n_matched++;
     return m;
 }
@@ -347,6 +353,7 @@ json_t *mctx_envelope(struct mctx *mc)
 	in.raw = mc->raw ? (const char *) mc->raw->data : "";
 	in.raw_len = mc->raw ? mc->raw->len : 0;
     }
+    in.cfg = mc->cfg;
     in.queue_id = mc->queue_id;
     in.client_addr = mc->client_addr;
     in.client_name = mc->client_name;

@@ -257,15 +257,35 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
     return noreply(ctx, SMFIP_NR_BODY);
 }
 
+/*
+ * collector_mailbox_of - the mailbox the envelope lists a [milter] collectors
+ * recipient under, or NULL: one per mail, since the original recipient that
+ * chose it (common/forward.c) does not depend on the envelope recipient.
+ */
+static const struct mailbox *collector_mailbox_of(json_t *env, const struct intake_config *cfg)
+{
+    json_t *mbox, *r;
+    size_t  i, k;
+
+    json_array_foreach(json_object_get(env, "mailboxes"), i, mbox) {
+	json_array_foreach(json_object_get(mbox, "recipients"), k, r) {
+	    if (config_is_collector(cfg, json_string_value(r)))
+		return config_mailbox(cfg, envelope_str(mbox, "name"));
+	}
+    }
+    return NULL;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
     struct mctx *mc = MCTX(ctx);
     g_autofree char *why = NULL;
     g_autofree char *entry = NULL;
     g_autoptr(GString) names = g_string_new(NULL);
-    g_autoptr(GPtrArray) seen = g_ptr_array_new();
     const char *env_id;
-    json_t *env;
+    json_t *env, *mbox, *customer;
+    const struct mailbox *collector_mailbox;
+    size_t  i;
     guint   removed = 0;
 
     if (mc == NULL)
@@ -285,6 +305,15 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if ((env = mctx_envelope(mc)) == NULL)
 	return tempfail(ctx, mc, mctx_spool_error(mc) ? mctx_spool_error(mc)
 			: "cannot build the envelope");
+    if (json_array_size(json_object_get(env, "mailboxes")) == 0) {
+	/* Only collector recipients, and no header named a mailbox (common/forward.c). */
+	msg_info("%s: collector recipient, but no X-Original-To, Delivered-To, Resent-To, To or"
+		 " Cc address is a mailbox's: accepted untouched (add it to a mailbox's"
+		 " forwarded_from to make tickets of such mail)", mctx_qid(mc));
+	json_decref(env);
+	mctx_reset(mc);
+	return SMFIS_CONTINUE;
+    }
     {
 	struct redisq_pool *pool = CONN(ctx)->gen->pool;
 	struct redisq *rq = redisq_pool_get(pool);
@@ -301,18 +330,23 @@ static sfsistat cb_eom(SMFICTX *ctx)
     env_id = envelope_str(env, "id");
 
     /* Queued: from here on the mail is safe, whatever the MTA does next. */
-    for (guint i = 0; i < mc->rcpts->len; i++) {
+    collector_mailbox = collector_mailbox_of(env, mc->cfg);
+    json_array_foreach(json_object_get(env, "mailboxes"), i, mbox) {
+	g_string_append_printf(names, "%s%s", names->len ? "," : "", envelope_str(mbox, "name"));
+	if (json_object_get(mbox, "original_recipient"))
+	    g_string_append_printf(names, "(%s %s)", envelope_str(mbox, "original_field"),
+				   envelope_str(mbox, "original_recipient"));
+    }
+    for (i = 0; i < mc->rcpts->len; i++) {
 	const struct mailbox *m = g_ptr_array_index(mc->matched, i);
+	const char *rcpt = g_ptr_array_index(mc->rcpts, i);
 
-	if (m == NULL)
-	    continue;
-	if (!g_ptr_array_find(seen, m, NULL)) {
-	    g_ptr_array_add(seen, (gpointer) m);
-	    g_string_append_printf(names, "%s%s", names->len ? "," : "", m->name);
-	}
-	if (!m->deliver) {
-	    g_autofree char *bracketed = g_strdup_printf("<%s>",
-				    (char *) g_ptr_array_index(mc->rcpts, i));
+	/* A collector recipient's mailbox was only known once the headers were. */
+	if (m == NULL && config_is_collector(mc->cfg, rcpt))
+	    m = collector_mailbox;
+	/* The exact address the MTA gave: the envelope's copy is cleaned for JSON. */
+	if (m && !m->deliver) {
+	    g_autofree char *bracketed = g_strdup_printf("<%s>", rcpt);
 
 	    if (smfi_delrcpt(ctx, bracketed) == MI_SUCCESS)
 		removed++;
@@ -320,6 +354,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		msg_warn("%s: cannot remove recipient %s", mctx_qid(mc), bracketed);
 	}
     }
+    customer = json_object_get(env, "customer");
+    if (g_strcmp0(envelope_str(customer, "how"), "from") != 0 || json_object_get(customer, "by"))
+	msg_info("%s: customer <%s> (%s%s%s)", mctx_qid(mc), envelope_str(customer, "address"),
+		 envelope_str(customer, "how"), json_object_get(customer, "by") ? ", by " : "",
+		 envelope_str(customer, "by"));
     msg_info("%s: queued envelope=%s entry=%s mailbox=%s from=<%s> size=%zu%s%s",
 	     mctx_qid(mc), env_id, entry, names->str, mc->sender ? mc->sender : "",
 	     mc->size, json_is_true(json_object_get(env, "truncated")) ? " truncated" : "",

@@ -18,7 +18,8 @@
  *	when that was cut at [milter] raw_max_size the attachments are
  *	listed but not stored).
  *
- *	The message's note says where the milter cut the mail, from the
+ *	The message's note names who forwarded or redirected it (the
+ *	envelope's customer "by"), and says where the milter cut the mail, from the
  *	envelope's marks (truncated, mime_truncated, text_truncated,
  *	attachments_truncated, raw_truncated, headers_dropped,
  *	recipients_dropped), naming the
@@ -132,13 +133,20 @@ static char *encrypted_text(json_t *env)
 			   n > 1 ? "s" : "", names->str);
 }
 
-/* cut_note - what the milter cut of this mail and by which limit (g_free), or NULL */
+/* cut_note - who forwarded the mail, what the milter cut of it and by which limit (g_free), or NULL */
 static char *cut_note(json_t *env, gboolean contents_missing)
 {
     GString *s = g_string_new(NULL);
     json_int_t size = json_integer_value(json_object_get(env, "size"));
     json_int_t n;
+    json_t *customer = json_object_get(env, "customer");
 
+    /* Who forwarded (a staff member) or redirected (Resent-From) it: common/forward.c. */
+    if (json_object_get(customer, "by"))
+	g_string_append_printf(s, " %s by %s; the customer is %s.",
+			       g_str_has_prefix(envelope_str(customer, "how"), "forwarded")
+			       ? "Forwarded" : "Redirected", envelope_str(customer, "by"),
+			       envelope_str(customer, "address"));
     if (json_is_true(json_object_get(env, "truncated")))
 	g_string_append_printf(s, " The message (%" JSON_INTEGER_FORMAT " bytes) was larger"
 			       " than [milter] max_message_size: it was read up to that size.",

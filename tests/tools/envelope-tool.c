@@ -100,6 +100,7 @@ int     main(int argc, char **argv)
 	GMimeStream *stream = NULL;
 	g_autofree char *head = NULL;
 
+	in.cfg = cfg;
 	in.queue_id = "TOOL";
 	in.sender = "tool@example.test";
 	in.recipients = rcpts;

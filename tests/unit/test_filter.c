@@ -293,6 +293,47 @@ static void test_json_header(void)
     json_decref(env);
 }
 
+/* The milter's "customer" member (common/forward.c), when present, is the customer. */
+static void test_customer_member(const struct intake_config *cfg)
+{
+    static const struct {
+	const char *customer;		/* the member, JSON */
+	const char *address, *name, *reply_address, *no_reply;
+    } rows[] = {
+	{"{\"name\":\"Alice\",\"address\":\"alice@c.example\",\"how\":\"from\"}",
+	 "alice@c.example", "Alice", "team@c.example", NULL},
+	{"{\"name\":\"Jane\",\"address\":\"jane@j.example\",\"how\":\"forwarded-inline\","
+	 "\"by\":\"alice@c.example\"}", "jane@j.example", "Jane", "jane@j.example",
+	 "forwarded by staff: the customer did not write to us"},
+	{"{\"name\":\"Alice\",\"address\":\"alice@c.example\",\"how\":\"from\","
+	 "\"by\":\"info@c.example\"}", "alice@c.example", "Alice", "team@c.example", NULL},
+	{"{\"name\":\"\",\"address\":\"jane@j.example\",\"how\":\"srs\"}",
+	 "jane@j.example", "", "jane@j.example", NULL},
+    };
+    struct pipeline pl = {.cfg = cfg};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+	json_t *env = json_pack("{s:s,s:[{s:s,s:s}],s:[{s:s,s:s}],s:[],s:o}",
+				"sender", "alice@c.example",
+				"from", "name", "Alice", "address", "alice@c.example",
+				"reply_to", "name", "Team", "address", "team@c.example",
+				"headers", "customer", json_loads(rows[i].customer, 0, NULL));
+	struct job job = {0};
+
+	job.pl = &pl;
+	job.env = env;
+	job.qid = "4ABCD1234";
+	job.mailbox_name = "support";
+	job.mailbox = config_mailbox(cfg, "support");
+	stage_filter(&job);
+	is_str(job.customer_address, rows[i].address, "customer member %zu: address", i);
+	is_str(job.customer_name, rows[i].name, "customer member %zu: name", i);
+	is_str(job.reply_address, rows[i].reply_address, "customer member %zu: reply address", i);
+	is_str(job.no_reply, rows[i].no_reply, "customer member %zu: no_reply", i);
+	json_decref(env);
+    }
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -319,6 +360,7 @@ int     main(void)
     }
     g_ptr_array_free(errors, TRUE);
     test_filter(cfg);
+    test_customer_member(cfg);
     test_json_header();
     config_free(cfg);
     return tap_done();

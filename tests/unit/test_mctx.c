@@ -341,6 +341,45 @@ static void test_recipients(void)
     config_free(cfg);
 }
 
+/*
+ * A [milter] collectors recipient has no mailbox at RCPT but makes the
+ * message read (n_matched), is kept past max_recipients, and its mailbox
+ * is the one the headers name (common/forward.c).
+ */
+static void test_collector(void)
+{
+    g_autofree char *milter = g_strdup_printf("spool_directory = %s\nmax_recipients = 2\n"
+					      "collectors = tickets@example.com", tmpdir);
+    struct intake_config *cfg = load("collector.conf", milter);
+    struct mctx *mc;
+    json_t *env, *mb;
+
+    if (!ok(cfg != NULL, "collector: configuration loads"))
+	return;
+    mc = mctx_new(cfg);
+    mctx_set_sender(mc, "<alice@example.org>");
+    mctx_add_rcpt(mc, "<a@example.org>");
+    mctx_add_rcpt(mc, "<b@example.org>");
+    mctx_add_rcpt(mc, "<c@example.org>");
+    is_int(mc->n_matched, 0, "collector: other recipients are not counted");
+    ok(mctx_add_rcpt(mc, "<Tickets+x@Example.com>") == NULL, "collector: no mailbox at RCPT");
+    is_int(mc->n_matched, 1, "collector: but counted, so that the message is read");
+    is_int(mc->rcpts->len, 3, "collector: kept past max_recipients");
+    mctx_add_header(mc, "X-Original-To", "sales@example.com", 0);
+    mctx_add_header(mc, "Subject", "fwd", 0);
+    mctx_end_headers(mc);
+    mctx_add_body(mc, (const unsigned char *) "hi\r\n", 4);
+    env = mctx_envelope(mc);
+    mb = json_array_get(json_object_get(env, "mailboxes"), 0);
+    is_int((long long) json_array_size(json_object_get(env, "mailboxes")), 1,
+	   "collector: one mailbox in the envelope");
+    is_str(envelope_str(mb, "name"), "sales", "collector: the one X-Original-To names");
+    is_str(envelope_str(mb, "original_field"), "X-Original-To", "collector: found in X-Original-To");
+    json_decref(env);
+    mctx_free(mc);
+    config_free(cfg);
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -355,6 +394,7 @@ int     main(void)
     test_oversize();
     test_spool_failure();
     test_recipients();
+    test_collector();
     tap_remove_tree(tmpdir);
     g_free(tmpdir);
     return tap_done();
