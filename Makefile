@@ -44,7 +44,7 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c
+	    common/autogen.c common/returned.c
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
@@ -53,7 +53,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
-	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c
+	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
@@ -68,7 +68,7 @@ FUZZ_TARGETS := envelope decode config template reply
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
 WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
+CTL_OBJS    = $(call obj,$(CTL) $(PIPELINE) $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
 	      $(if $(filter $(1),$(UNIT_MILTER)),milter/mctx.c, \
 	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE))))

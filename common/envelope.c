@@ -25,7 +25,8 @@
  *	("raw_truncated"); common/envelope_codec.c writes the envelope for
  *	the queue and reads it back.
  *	The "autogen" member is common/autogen.c's verdict (person or
- *	machine) on the parsed message.
+ *	machine) on the parsed message; for machine mail, "returned" is
+ *	what common/returned.c found of the message it answers.
  *	Every string is valid UTF-8; every list and text has a bound. It
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.
@@ -51,6 +52,7 @@
 #include "autogen.h"
 #include "envelope.h"
 #include "mime.h"
+#include "returned.h"
 
 #define MAX_ADDRESSES	500		/* per header field */
 #define MAX_REFERENCES	100
@@ -522,6 +524,13 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_object_set_new(env, "autogen", json_pack("{s:s,s:s}", "kind",
 						  autogen_kind_name(verdict.kind),
 						  "reason", verdict.reason));
+    /* What a machine's answer returns: the worker matches it against our own replies. */
+    if (verdict.kind != AUTOGEN_HUMAN) {
+	json_t *returned = returned_find(msg, body.text);
+
+	if (returned)
+	    json_object_set_new(env, "returned", returned);
+    }
     json_object_set_new(env, "text", json_string(body.text));
     json_object_set_new(env, "text_from", json_string(body.text_from));
     json_object_set_new(env, "text_truncated", json_boolean(body.text_truncated));

@@ -18,7 +18,7 @@
 #include "pipeline.h"
 
 static const stage_fn stages[] = {
-    stage_filter, stage_thread, stage_classify, stage_store, stage_reply, NULL,
+    stage_filter, stage_autogen, stage_thread, stage_classify, stage_store, stage_reply, NULL,
 };
 
 static enum stage_result run_job(struct job *job)
