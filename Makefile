@@ -60,7 +60,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
 # libmilter) and common/; every other unit test links the worker's library too.
-UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
+UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_returned \
 	    test_autogen_corpus
 UNIT_MILTER := test_mctx
 FUZZ_TARGETS := envelope decode config template reply
