@@ -79,53 +79,19 @@ static char *note_text(struct job *job, const struct store_our_reply *ours, gboo
 			   diag);
 }
 
-/* add_note - the mail as a system note on the ticket of our reply */
+/* add_note - the mail as a system note on the ticket of our reply (stage_store_note()) */
 static enum stage_result add_note(struct job *job, const struct store_our_reply *ours)
 {
     struct store *st = job->pl->store;
-    json_t *env = job->env;
-    g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
     g_autofree char *note = NULL;
-    g_autoptr(GBytes) raw = NULL;
-    g_autofree char *dup_number = NULL;
-    const char *thread_ids[2] = {NULL, NULL};
-    struct store_message m = {0};
+    enum stage_result r;
     gboolean bounced;
-    gint64  dup_ticket = 0, row = 0;
     char   *why = NULL;
     int     rc;
 
-    rc = st->ops->find_duplicate(st, job->dedupe_key, &dup_ticket, &dup_number, &why);
-    if (rc != STORE_OK)
-	return stage_store_status(rc, job, why);
-    if (dup_ticket) {
-	msg_info("%s: mailbox %s: duplicate of a note already on ticket %s: nothing to do",
-		 job->qid, job->mailbox_name, dup_number);
-	job->pl->duplicates++;
-	return STAGE_DONE;
-    }
     note = note_text(job, ours, &bounced);
-    if (job->raw && job->raw_len)
-	raw = g_bytes_new_static(job->raw, job->raw_len);
-    thread_ids[0] = json_string_value(json_object_get(env, "message_id"));
-    m.direction = "in";
-    m.envelope_id = envelope_str(env, "id");
-    m.queue_id = job->qid;
-    m.dedupe_key = job->dedupe_key;
-    m.message_id = thread_ids[0];
-    m.sender_name = job->customer_name;
-    m.sender_address = job->customer_address;
-    m.recipients = recipients;
-    m.subject = envelope_str(env, "subject");
-    m.header_fields = "[]";
-    m.body = envelope_str(env, "text");
-    m.raw = raw;
-    m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
-    m.note = note;
-    m.thread_ids = thread_ids[0] ? thread_ids : NULL;
-    m.not_party = TRUE;
-    if ((rc = st->ops->add_message(st, ours->ticket_id, &m, &row, &why)) != STORE_OK)
-	return stage_store_status(rc, job, why);
+    if ((r = stage_store_note(job, ours->ticket_id, ours->number, note)) != STAGE_NEXT)
+	return r;
     if (bounced && (rc = st->ops->reply_bounced(st, ours->id, note, &why)) != STORE_OK)
 	return stage_store_status(rc, job, why);
     job->pl->autogen_notes++;

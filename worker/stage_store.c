@@ -3,6 +3,7 @@
  *	stage_store - write the ticket and the message
  * SYNOPSIS
  *	enum stage_result stage_store(job)
+ *	enum stage_result stage_store_note(job, ticket_id, number, note)
  * DESCRIPTION
  *	First the duplicate check: the envelope's de-duplication key (the
  *	Message-ID, Date, From, Subject and body hash: what an MTA retry, a
@@ -26,6 +27,12 @@
  *	recipients_dropped), naming the
  *	[milter] limit that cut it: an agent sees that the ticket does not
  *	show the whole mail, a postmaster which key to raise.
+ *
+ *	stage_store_note() is the same path for a machine's mail that
+ *	belongs on a ticket as a system note (stage_autogen: a bounce or
+ *	auto-reply of one of our replies): the duplicate check, then the
+ *	mail as a message of that ticket with the note; the ticket's status
+ *	is left alone and the note's sender does not become a party.
  *
  *	A mail with no text (only an attachment, a scanned PDF, a calendar
  *	invitation, an empty body) is stored with an empty text. One the
@@ -179,24 +186,16 @@ static void free_attachment(gpointer p)
     g_free(p);
 }
 
-enum stage_result stage_store(struct job *job)
+/*
+ * seen_before - the duplicate check: STAGE_NEXT for a mail not stored yet,
+ * STAGE_DONE (logged, counted) for one that is, else a store failure.
+ */
+static enum stage_result seen_before(struct job *job)
 {
     struct store *st = job->pl->store;
-    json_t *env = job->env;
-    gint64  dup_ticket = 0, msg_row = 0;
     g_autofree char *dup_number = NULL;
-    g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
-    g_autofree char *fields = header_fields(job);
-    g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
-    g_autoptr(GPtrArray) contents = NULL;
-    g_autoptr(GBytes) raw = NULL;
-    g_autofree char *encrypted = encrypted_text(env);
-    const char *thread_ids[2] = {NULL, NULL};
-    g_autofree char *note = NULL;
-    struct store_message m = {0};
+    gint64  dup_ticket = 0;
     char   *why = NULL;
-    json_t *a;
-    size_t  i;
     int     rc;
 
     rc = st->ops->find_duplicate(st, job->dedupe_key, &dup_ticket, &dup_number, &why);
@@ -208,35 +207,34 @@ enum stage_result stage_store(struct job *job)
 	job->pl->duplicates++;
 	return STAGE_DONE;
     }
+    return STAGE_NEXT;
+}
 
-    if (job->ticket.id) {
-	job->ticket_id = job->ticket.id;
-	job->number = g_strdup(job->ticket.number);
-	if (g_strcmp0(job->ticket.status, "closed") == 0) {
-	    rc = st->ops->set_status(st, job->ticket_id, "open", &why);
-	    if (rc != STORE_OK)
-		return stage_store_status(rc, job, why);
-	    msg_info("%s: ticket %s reopened by a follow-up", job->qid, job->number);
-	}
-    } else {
-	struct store_ticket t = {0};
-	const char *subject = envelope_str(env, "subject");
-
-	t.mailbox = job->mailbox_name;
-	t.title = *subject ? subject : "(no subject)";
-	t.category = job->category;
-	t.priority = job->priority;
-	t.type = job->type;
-	t.language = job->language;
-	t.customer_name = job->customer_name;
-	t.customer_address = job->customer_address;
-	t.status = "new";
-	rc = st->ops->create_ticket(st, &t, job->pl->cfg->ticket_prefix, &job->ticket_id,
-				    &job->number, &why);
-	if (rc != STORE_OK)
-	    return stage_store_status(rc, job, why);
-	job->is_new = TRUE;
-    }
+/*
+ * add_incoming - the mail as a message of ticket job->ticket_id, with its
+ * original and attachments. Its note: system_note (a machine's mail noted
+ * on our reply's ticket), else the auto-generated mark, then what the
+ * milter cut. A system note's sender is no party of the ticket.
+ */
+static enum stage_result add_incoming(struct job *job, const char *system_note)
+{
+    struct store *st = job->pl->store;
+    json_t *env = job->env;
+    gint64  msg_row = 0;
+    g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
+    g_autofree char *fields = header_fields(job);
+    g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
+    g_autoptr(GPtrArray) contents = NULL;
+    g_autoptr(GBytes) raw = NULL;
+    g_autofree char *encrypted = encrypted_text(env);
+    const char *thread_ids[2] = {NULL, NULL};
+    g_autofree char *note = NULL;
+    g_autofree char *mark = NULL;
+    struct store_message m = {0};
+    char   *why = NULL;
+    json_t *a;
+    size_t  i;
+    int     rc;
 
     /* The original and the attachments' contents. */
     if (job->raw && job->raw_len)
@@ -245,14 +243,17 @@ enum stage_result stage_store(struct job *job)
 	contents = envelope_attachments(env, job->raw, job->raw_len);
     note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0
 		    && contents == NULL);
-    if (job->autogen) {
-	/* The mark an agent sees: why this ticket got no acknowledgement. */
-	char   *marked = g_strdup_printf("Auto-generated mail (%s: %s): not acknowledged.%s%s",
-					 job->autogen_kind, job->autogen, note ? " " : "",
-					 note ? note : "");
+    /* The mark an agent sees: why this mail is here, and got no acknowledgement. */
+    if (system_note)
+	mark = g_strdup(system_note);
+    else if (job->autogen)
+	mark = g_strdup_printf("Auto-generated mail (%s: %s): not acknowledged.",
+			       job->autogen_kind, job->autogen);
+    if (mark) {
+	char   *both = note ? g_strdup_printf("%s %s", mark, note) : g_strdup(mark);
 
 	g_free(note);
-	note = marked;
+	note = both;
     }
     json_array_foreach(json_object_get(env, "attachments"), i, a) {
 	struct store_attachment *sa = g_new0(struct store_attachment, 1);
@@ -282,18 +283,74 @@ enum stage_result stage_store(struct job *job)
     m.note = note;
     m.attachments = attachments;
     m.thread_ids = thread_ids[0] ? thread_ids : NULL;
+    m.not_party = system_note != NULL;
     rc = st->ops->add_message(st, job->ticket_id, &m, &msg_row, &why);
-    if (rc != STORE_OK)
-	return stage_store_status(rc, job, why);
+    return stage_store_status(rc, job, why);
+}
+
+enum stage_result stage_store(struct job *job)
+{
+    struct store *st = job->pl->store;
+    json_t *env = job->env;
+    const char *msgid = json_string_value(json_object_get(env, "message_id"));
+    enum stage_result r;
+    char   *why = NULL;
+    int     rc;
+
+    if ((r = seen_before(job)) != STAGE_NEXT)
+	return r;
+    if (job->ticket.id) {
+	job->ticket_id = job->ticket.id;
+	job->number = g_strdup(job->ticket.number);
+	if (g_strcmp0(job->ticket.status, "closed") == 0) {
+	    rc = st->ops->set_status(st, job->ticket_id, "open", &why);
+	    if (rc != STORE_OK)
+		return stage_store_status(rc, job, why);
+	    msg_info("%s: ticket %s reopened by a follow-up", job->qid, job->number);
+	}
+    } else {
+	struct store_ticket t = {0};
+	const char *subject = envelope_str(env, "subject");
+
+	t.mailbox = job->mailbox_name;
+	t.title = *subject ? subject : "(no subject)";
+	t.category = job->category;
+	t.priority = job->priority;
+	t.type = job->type;
+	t.language = job->language;
+	t.customer_name = job->customer_name;
+	t.customer_address = job->customer_address;
+	t.status = "new";
+	rc = st->ops->create_ticket(st, &t, job->pl->cfg->ticket_prefix, &job->ticket_id,
+				    &job->number, &why);
+	if (rc != STORE_OK)
+	    return stage_store_status(rc, job, why);
+	job->is_new = TRUE;
+    }
+    if ((r = add_incoming(job, NULL)) != STAGE_NEXT)
+	return r;
     if (job->is_new) {
 	job->pl->tickets_created++;
 	msg_info("%s: ticket %s created: mailbox=%s from=<%s> message-id=<%s> attachments=%zu",
 		 job->qid, job->number, job->mailbox_name, job->customer_address,
-		 thread_ids[0] ? thread_ids[0] : "", json_array_size(json_object_get(env, "attachments")));
+		 msgid ? msgid : "", json_array_size(json_object_get(env, "attachments")));
     } else {
 	job->pl->messages_added++;
 	msg_info("%s: ticket %s: follow-up added (%s) from=<%s>", job->qid, job->number,
 		 job->thread_how, job->customer_address);
     }
     return STAGE_NEXT;
+}
+
+enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char *number,
+				   const char *note)
+{
+    enum stage_result r;
+
+    if ((r = seen_before(job)) != STAGE_NEXT)
+	return r;
+    job->ticket_id = ticket_id;
+    g_free(job->number);
+    job->number = g_strdup(number);
+    return add_incoming(job, note);
 }

@@ -660,6 +660,16 @@ static json_t *row_object(sqlite3_stmt *s)
     return obj;
 }
 
+/* json_parse_member - a member stored as JSON text shown as JSON (left as text if it does not parse) */
+static void json_parse_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    json_t *parsed = json_is_string(v) ? json_loads(json_string_value(v), 0, NULL) : NULL;
+
+    if (parsed)
+	json_object_set_new(obj, key, parsed);
+}
+
 /* ticket_info_from_row - fill *info from TICKET_INFO_COLUMNS */
 static void ticket_info_from_row(sqlite3_stmt *s, struct store_ticket_info *info)
 {
@@ -1473,6 +1483,7 @@ static int sq_reply_bounced(struct store *st, gint64 id, const char *diagnostic,
 /* ---------------------------------------------------------------- */
 
 static int collect_rows(struct sq *sq, enum stmt id, json_t **array, char **why);
+static int collect_list(struct sq *sq, enum stmt id, json_t **out, char **why);
 
 static int sq_keep_autogen(struct store *st, const struct store_autogen *a,
 			           gboolean *added, char **why)
@@ -1496,19 +1507,13 @@ static int sq_list_autogen(struct store *st, const char *kind, const char *mailb
 			           int limit, json_t **out, char **why)
 {
     struct sq *sq = SQ(st);
-    json_t *array = NULL;
     int     ret;
 
     *out = NULL;
     if ((ret = sq_bind(sq, S_AUTOGEN_LIST, why, "tti", kind, mailbox,
 		       (gint64) (limit > 0 ? limit : -1))) != STORE_OK)
 	return ret;
-    if ((ret = collect_rows(sq, S_AUTOGEN_LIST, &array, why)) != STORE_OK) {
-	json_decref(array);
-	return ret;
-    }
-    *out = array;
-    return STORE_OK;
+    return collect_list(sq, S_AUTOGEN_LIST, out, why);
 }
 
 /*
@@ -1520,7 +1525,6 @@ static int sq_show_autogen(struct store *st, gint64 id, json_t **out, char **why
 {
     struct sq *sq = SQ(st);
     gboolean row = FALSE;
-    json_t *env;
     int     ret;
 
     *out = NULL;
@@ -1534,13 +1538,7 @@ static int sq_show_autogen(struct store *st, gint64 id, json_t **out, char **why
 	*why = g_strdup_printf("no kept auto-generated mail with id %" G_GINT64_FORMAT, id);
 	return STORE_ERROR;
     }
-    env = json_object_get(*out, "envelope");
-    if (json_is_string(env)) {
-	json_t *parsed = json_loads(json_string_value(env), 0, NULL);
-
-	if (parsed)
-	    json_object_set_new(*out, "envelope", parsed);
-    }
+    json_parse_member(*out, "envelope");
     return STORE_OK;
 }
 
@@ -1622,6 +1620,20 @@ static int collect_rows(struct sq *sq, enum stmt id, json_t **array, char **why)
     return ret;
 }
 
+/* collect_list - the rows of a bound statement as a new array in *out; NULL on failure */
+static int collect_list(struct sq *sq, enum stmt id, json_t **out, char **why)
+{
+    json_t *array = NULL;
+    int     ret;
+
+    if ((ret = collect_rows(sq, id, &array, why)) != STORE_OK) {
+	json_decref(array);
+	return ret;
+    }
+    *out = array;
+    return STORE_OK;
+}
+
 static int sq_list_tickets(struct store *st, const char *mailbox, const char *status,
 			           int limit, json_t **out, char **why)
 {
@@ -1630,19 +1642,13 @@ static int sq_list_tickets(struct store *st, const char *mailbox, const char *st
     };
     struct sq *sq = SQ(st);
     enum stmt id = variant[(mailbox ? 1 : 0) | (status ? 2 : 0)];
-    json_t *array = NULL;
     int     ret;
 
     *out = NULL;
     if ((ret = sq_bind(sq, id, why, "tti", mailbox, status,
 		       (gint64) (limit > 0 ? limit : -1))) != STORE_OK)
 	return ret;
-    if ((ret = collect_rows(sq, id, &array, why)) != STORE_OK) {
-	json_decref(array);
-	return ret;
-    }
-    *out = array;
-    return STORE_OK;
+    return collect_list(sq, id, out, why);
 }
 
 /* show_messages - the messages of a ticket with their attachments */
@@ -1656,18 +1662,11 @@ static int show_messages(struct sq *sq, gint64 ticket_id, json_t *messages, char
 	|| (ret = collect_rows(sq, S_SHOW_MESSAGES, &messages, why)) != STORE_OK)
 	return ret;
     json_array_foreach(messages, i, msg) {
-	json_t *headers = json_object_get(msg, "header_fields");
 	json_t *attachments = json_array();
 	json_t *att;
 	size_t  j;
 
-	/* Stored as JSON text; shown as JSON (left as text if it does not parse). */
-	if (json_is_string(headers)) {
-	    json_t *parsed = json_loads(json_string_value(headers), 0, NULL);
-
-	    if (parsed)
-		json_object_set_new(msg, "header_fields", parsed);
-	}
+	json_parse_member(msg, "header_fields");
 	json_object_set_new(msg, "attachments", attachments);
 	if ((ret = sq_bind(sq, S_SHOW_ATTACHMENTS, why, "i",
 			   (gint64) json_integer_value(json_object_get(msg, "id")))) != STORE_OK

@@ -32,10 +32,7 @@ send_file() {
     sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' "$T/send.tsv"
 }
 
-# in_count NUMBER: incoming messages of ticket NUMBER
-in_count() {
-    h_ctl "$C" --json ticket "$1" | jq '[.messages[] | select(.direction == "in")] | length'
-}
+in_count() { h_ticket_in_count "$C" "$1"; }
 
 # kept_count: rows of auto-generated mail kept apart (intakectl --json autogen list)
 kept_count() {
