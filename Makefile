@@ -44,7 +44,7 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c common/mctx.c common/srs.c common/forward.c
+	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c
 MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
@@ -53,7 +53,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
-	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c
+	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/import.c worker/import_feed.c worker/import_mbox.c \
 	    worker/import_maildir.c worker/import_imap.c
@@ -61,13 +61,13 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
-	    test_autogen_corpus test_mctx test_forward
+	    test_autogen_corpus test_mctx test_forward test_returned
 FUZZ_TARGETS := envelope decode config template reply
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
 WORKER_OBJS = $(call obj,$(WORKER) $(WORKER_LIB) $(COMMON))
-CTL_OBJS    = $(call obj,$(CTL) $(WORKER_LIB) $(COMMON))
+CTL_OBJS    = $(call obj,$(CTL) $(PIPELINE) $(WORKER_LIB) $(COMMON))
 unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) \
 	      $(if $(filter $(1),test_import_mbox),worker/import_mbox.c) \
 	      $(if $(filter $(1),$(UNIT_COMMON)),,$(WORKER_LIB) $(PIPELINE)))

@@ -7,6 +7,7 @@
  *	void	autogen_classify(in, out)
  *	void	autogen_classify_message(msg, sender, text, out)
  *	const char *autogen_kind_name(kind)
+ *	int	autogen_kind_parse(name)
  * DESCRIPTION
  *	autogen_classify() is a pure function of what struct autogen_input
  *	holds (top-level header fields, envelope sender, top-level content
@@ -283,6 +284,15 @@ const char *autogen_kind_name(enum autogen_kind kind)
     default:
 	return "human";
     }
+}
+
+/* autogen_kind_parse - the kind autogen_kind_name() calls name, or -1 */
+int     autogen_kind_parse(const char *name)
+{
+    for (int k = 0; name && k < AUTOGEN_KINDS; k++)
+	if (strcmp(name, autogen_kind_name(k)) == 0)
+	    return k;
+    return -1;
 }
 
 /* fold - ASCII lower-case copy of at most size-1 bytes; control characters become spaces. */

@@ -12,6 +12,7 @@ enum autogen_kind {
     AUTOGEN_LIST,			/* mailing list, bulk, newsletter */
     AUTOGEN_SYSTEM,			/* other machine mail */
 };
+#define AUTOGEN_KINDS	(AUTOGEN_SYSTEM + 1)
 
 /* One top-level header field, value unfolded and decoded (UTF-8). */
 struct autogen_header {
@@ -41,5 +42,6 @@ void    autogen_classify(const struct autogen_input *in, struct autogen_verdict 
 void    autogen_classify_message(GMimeMessage *msg, const char *sender, const char *text,
 				 struct autogen_verdict *out);
 const char *autogen_kind_name(enum autogen_kind kind);
+int     autogen_kind_parse(const char *name);
 
 #endif

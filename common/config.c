@@ -157,6 +157,7 @@ static const struct ckey store_keys[] = {
     {"busy_timeout", CT_DURATION, CFG(store_busy_timeout_ms), "10s", NULL, 0, 3600000},
     {"ticket_prefix", CT_STRING, CFG(ticket_prefix), "INT"},
     {"templates", CT_PATH, CFG(templates_dir), "/etc/intake/templates"},
+    {"autogen_keep_days", CT_INT, CFG(store_autogen_keep_days), "30", NULL, 0, 36500},
     {0},
 };
 

@@ -82,6 +82,7 @@ struct intake_config {
     int     store_busy_timeout_ms;
     char   *ticket_prefix;
     char   *templates_dir;
+    int     store_autogen_keep_days;	/* 0: keep kept-apart mail for ever */
 
     /* [smtp] */
     char   *smtp_relay;

@@ -28,6 +28,8 @@
  *	machine) on the parsed message; the "customer" member and a
  *	mailbox's "original_recipient" are common/forward.c's decisions
  *	(with input->cfg: [milter] collectors and staff, our addresses).
+ *	For machine mail, "returned" is what common/returned.c found of
+ *	the message it answers.
  *	Every string is valid UTF-8; every list and text has a bound. It
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.
@@ -55,6 +57,7 @@
 #include "envelope.h"
 #include "forward.h"
 #include "mime.h"
+#include "returned.h"
 
 #define MAX_ADDRESSES	500		/* per header field */
 #define MAX_REFERENCES	100
@@ -597,6 +600,13 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	    json_object_set_new(json_object_get(env, "customer"), "by",
 				mime_json_line(c.by, 512));
 	forward_customer_clear(&c);
+    }
+    /* What a machine's answer returns: the worker matches it against our own replies. */
+    if (verdict.kind != AUTOGEN_HUMAN) {
+	json_t *returned = returned_find(msg, body.text);
+
+	if (returned)
+	    json_object_set_new(env, "returned", returned);
     }
     json_object_set_new(env, "text", json_string(body.text));
     json_object_set_new(env, "text_from", json_string(body.text_from));

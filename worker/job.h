@@ -3,8 +3,9 @@
  *
  * An entry of the stream is decoded into an envelope (stage_decode.c);
  * each mailbox the envelope names becomes one job, which passes the
- * stages in order: filter (auto-generated mail) -> thread (follow-up of
- * a ticket?) -> classify -> store -> reply. A stage returns STAGE_NEXT to
+ * stages in order: filter (auto-generated? may it be answered?) ->
+ * autogen (a note on our ticket, kept apart, or on to a ticket) ->
+ * thread (follow-up of a ticket?) -> classify -> store -> reply. A stage returns STAGE_NEXT to
  * go on, STAGE_DONE when the job needs nothing more (a duplicate, say),
  * STAGE_RETRY for a transient failure (the batch is rolled back and
  * tried again) or STAGE_FAIL for a permanent one (the entry stays
@@ -19,6 +20,7 @@
 
 #include <glib.h>
 #include <jansson.h>
+#include "autogen.h"
 #include "config.h"
 #include "envelope.h"
 #include "queue.h"
@@ -36,6 +38,8 @@ struct pipeline {
     guint   tickets_created;
     guint   messages_added;
     guint   duplicates;
+    guint   autogen_kept[AUTOGEN_KINDS];	/* kept apart, by enum autogen_kind */
+    guint   autogen_notes;		/* bounces, auto-replies noted on our ticket */
 };
 
 struct job {
@@ -50,7 +54,10 @@ struct job {
     char   *dedupe_key;			/* envelope's key + mailbox */
 
     /* filter */
+    const char *autogen_kind;		/* the milter's verdict, NULL: human */
     const char *autogen;		/* why it is auto-generated, or NULL */
+    gboolean keep_apart;		/* auto-generated, not to be ticketed */
+    gboolean importing;			/* intakectl autogen import: ticket it */
     const char *no_reply;		/* why not to acknowledge, or NULL */
 
     /* who wrote */
@@ -79,9 +86,12 @@ struct job {
 typedef enum stage_result (*stage_fn) (struct job *job);
 
 enum stage_result stage_filter(struct job *job);
+enum stage_result stage_autogen(struct job *job);
 enum stage_result stage_thread(struct job *job);
 enum stage_result stage_classify(struct job *job);
 enum stage_result stage_store(struct job *job);
+enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char *number,
+				   const char *note);
 enum stage_result stage_reply(struct job *job);
 
 json_t *stage_decode(const struct queue_entry *e, char **why);

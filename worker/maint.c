@@ -13,6 +13,11 @@
  *	make bench) then delays tickets instead of using the second core.
  *	The auto-checkpoint stays as a backstop should this thread fall
  *	behind.
+ *
+ *	Once an hour (and at start) it deletes auto-generated mail kept
+ *	apart longer than [store] autogen_keep_days (0: never), at most
+ *	PRUNE_BATCH rows per transaction so that the pipeline never waits
+ *	long for the write lock; a busy store is tried again next time.
  * DIAGNOSTICS
  *	maint_start() returns NULL and *why when the store cannot be opened;
  *	failed checkpoints are logged (at most once a minute).
@@ -22,9 +27,34 @@
 #include "store.h"
 
 #define MAINT_INTERVAL_MS 500
+#define PRUNE_INTERVAL_S 3600
+#define PRUNE_BATCH	500
+
+/* prune - one round of deleting expired kept-apart mail; FALSE when the store failed */
+static gboolean prune(struct store *st, int keep_days, char **why)
+{
+    gint64  before = g_get_real_time() / G_USEC_PER_SEC - (gint64) keep_days * 86400;
+    int     deleted = 0, total = 0;
+
+    do {
+	if (st->ops->begin(st, why) != STORE_OK)
+	    return FALSE;
+	if (st->ops->prune_autogen(st, before, PRUNE_BATCH, &deleted, why) != STORE_OK
+	    || st->ops->commit(st, why) != STORE_OK) {
+	    st->ops->rollback(st);
+	    return FALSE;
+	}
+	total += deleted;
+    } while (deleted == PRUNE_BATCH);
+    if (total)
+	msg_info("store maintenance: %d auto-generated mails kept longer than [store]"
+		 " autogen_keep_days (%d) deleted", total, keep_days);
+    return TRUE;
+}
 
 struct maint {
     struct store *store;
+    int     keep_days;			/* [store] autogen_keep_days */
     GThread *thread;
     GMutex  lock;
     GCond   cond;
@@ -35,6 +65,7 @@ static gpointer maint_main(gpointer p)
 {
     struct maint *m = p;
     gint64  last_warning = 0;
+    gint64  next_prune = 0;		/* monotonic; 0: at start */
 
     g_mutex_lock(&m->lock);
     while (!m->stop) {
@@ -48,6 +79,15 @@ static gpointer maint_main(gpointer p)
 		last_warning = g_get_monotonic_time();
 	    }
 	    g_free(why);
+	    why = NULL;
+	}
+	if (m->keep_days > 0 && g_get_monotonic_time() >= next_prune) {
+	    if (!prune(m->store, m->keep_days, &why)) {
+		msg_warn("store maintenance: pruning kept auto-generated mail: %s (tried"
+			 " again in an hour)", why);
+		g_free(why);
+	    }
+	    next_prune = g_get_monotonic_time() + (gint64) PRUNE_INTERVAL_S * G_USEC_PER_SEC;
 	}
 	g_mutex_lock(&m->lock);
 	while (!m->stop && g_cond_wait_until(&m->cond, &m->lock, until))
@@ -65,6 +105,7 @@ struct maint *maint_start(const struct intake_config *cfg, char **why)
 	g_free(m);
 	return NULL;
     }
+    m->keep_days = cfg->store_autogen_keep_days;
     g_mutex_init(&m->lock);
     g_cond_init(&m->cond);
     m->thread = g_thread_new("maint", maint_main, m);

@@ -3,6 +3,8 @@
  *	pipeline - run one stream entry through the worker's stages
  * SYNOPSIS
  *	enum pipe_result pipeline_entry(pl, entry, &why)
+ *	enum pipe_result pipeline_import(pl, env, raw, raw_len, mailbox,
+ *					 &ticket_id, &number, &why)
  * DESCRIPTION
  *	pipeline_entry() decodes the entry and runs one job per mailbox
  *	through the stages (see pipeline.h) inside a savepoint of the
@@ -11,6 +13,14 @@
  *	transaction commits. PIPE_RETRY: a transient failure; the caller
  *	rolls the transaction back and tries the batch again later.
  *	PIPE_FAIL: the entry cannot be processed; *why says why (g_free).
+ *
+ *	pipeline_import() runs a kept auto-generated mail (intakectl
+ *	autogen import: its envelope, original and mailbox) through the
+ *	same stages as if its mailbox imported auto-generated mail, up to
+ *	the store: the ticket it made or joined (*ticket_id, *number,
+ *	g_free), never an acknowledgement. It runs in the caller's
+ *	transaction. PIPE_FAIL also when the mail is on a ticket already
+ *	(its dedupe key).
  */
 #include <string.h>
 
@@ -18,10 +28,15 @@
 #include "pipeline.h"
 
 static const stage_fn stages[] = {
-    stage_filter, stage_thread, stage_classify, stage_store, stage_reply, NULL,
+    stage_filter, stage_autogen, stage_thread, stage_classify, stage_store, stage_reply, NULL,
 };
 
-static enum stage_result run_job(struct job *job)
+/* An import makes a ticket, and an acknowledgement is never owed for it. */
+static const stage_fn import_stages[] = {
+    stage_filter, stage_autogen, stage_thread, stage_classify, stage_store, NULL,
+};
+
+static enum stage_result run_job(struct job *job, const stage_fn *stages)
 {
     for (int i = 0; stages[i]; i++) {
 	enum stage_result r = stages[i] (job);
@@ -52,7 +67,7 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
 	enum stage_result r;
 
 	job_init(&job, pl, e->id, env, e->raw, e->raw_len, mb);
-	r = run_job(&job);
+	r = run_job(&job, stages);
 	if (r == STAGE_RETRY || r == STAGE_FAIL) {
 	    *why = g_strdup_printf("mailbox %s: %s", job.mailbox_name,
 				   job.why ? job.why : "unknown error");
@@ -74,5 +89,35 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
 	ops->rollback_to(pl->store);
     }
     json_decref(env);
+    return result;
+}
+
+enum pipe_result pipeline_import(struct pipeline *pl, json_t *env, const char *raw,
+				 gsize raw_len, const char *mailbox, gint64 *ticket_id,
+				 char **number, char **why)
+{
+    json_t *mb = json_pack("{s:s}", "name", mailbox);
+    enum pipe_result result = PIPE_OK;
+    enum stage_result r;
+    struct job job;
+
+    *ticket_id = 0;
+    *number = NULL;
+    *why = NULL;
+    job_init(&job, pl, "import", env, raw, raw_len, mb);
+    job.importing = TRUE;
+    r = run_job(&job, import_stages);
+    if (r == STAGE_RETRY || r == STAGE_FAIL) {
+	*why = g_strdup(job.why ? job.why : "unknown error");
+	result = r == STAGE_RETRY ? PIPE_RETRY : PIPE_FAIL;
+    } else if (job.ticket_id == 0) {
+	*why = g_strdup("this mail is on a ticket already (its dedupe key is stored)");
+	result = PIPE_FAIL;
+    } else {
+	*ticket_id = job.ticket_id;
+	*number = g_steal_pointer(&job.number);
+    }
+    job_clear(&job);
+    json_decref(mb);
     return result;
 }

@@ -6,6 +6,8 @@
  *	struct store *store_close(st)
  *	void	store_ticket_info_clear(info)
  *	void	store_outbox_clear(out)
+ *	void	store_autogen_row_clear(row)
+ *	void	store_our_reply_clear(r)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -63,4 +65,20 @@ void    store_outbox_clear(struct store_outbox *out)
     g_clear_pointer(&out->content, g_bytes_unref);
     out->id = out->ticket_id = 0;
     out->attempts = 0;
+}
+
+void    store_autogen_row_clear(struct store_autogen_row *row)
+{
+    g_clear_pointer(&row->mailbox, g_free);
+    g_clear_pointer(&row->envelope, g_free);
+    g_clear_pointer(&row->raw, g_bytes_unref);
+    g_clear_pointer(&row->imported_number, g_free);
+}
+
+void    store_our_reply_clear(struct store_our_reply *r)
+{
+    g_clear_pointer(&r->number, g_free);
+    g_clear_pointer(&r->kind, g_free);
+    g_clear_pointer(&r->message_id, g_free);
+    g_clear_pointer(&r->state, g_free);
 }

@@ -30,11 +30,9 @@ send() {
 	h_die "swaks: '$subject' from $from not accepted"
 }
 
-# in_count NUMBER: incoming messages of ticket NUMBER (via intakectl --json ticket). Global
-# options go before the command word: "ticket NUMBER --json" is refused (see h_check below).
-in_count() {
-    h_ctl "$C" --json ticket "$1" | jq '[.messages[] | select(.direction == "in")] | length'
-}
+# in_count NUMBER: incoming messages of ticket NUMBER (h_ticket_in_count; see h_check below for
+# "ticket NUMBER --json").
+in_count() { h_ticket_in_count "$C" "$1"; }
 
 # 1. A new ticket and its acknowledgement.
 send alice@example.test "Printer on fire" "Hello, the printer in room 4 is on fire."

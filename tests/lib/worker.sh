@@ -264,6 +264,12 @@ h_pending_count() {
     esac
 }
 
+# h_ticket_in_count CONF NUMBER: incoming messages of ticket NUMBER (via intakectl --json ticket).
+# Global options go before the command word: "ticket NUMBER --json" is refused.
+h_ticket_in_count() {
+    h_ctl "$1" --json ticket "$2" | jq '[.messages[] | select(.direction == "in")] | length'
+}
+
 # h_worker_drained CONF N: (a condition) N tickets, the stream empty, nothing pending.
 h_worker_drained() {
     [ "$(h_tickets_count "$1" 2>/dev/null)" = "$2" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&

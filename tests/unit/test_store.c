@@ -161,13 +161,13 @@ static void test_schema(void)
 {
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
-	"outbox", "messages_fts",
+	"outbox", "messages_fts", "autogen",
     };
     struct store *st = open_store("new database");
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 2, "schema version 2");
+    is_int(STORE_SCHEMA_VERSION, 3, "schema version 3");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -217,11 +217,17 @@ static void test_migrate_v1(void)
     store_close(st);
     /* Back to what schema 1 was, with what it let in. */
     if (sqlite3_open(path, &db) != SQLITE_OK
-	|| sqlite3_exec(db, "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
+	|| sqlite3_exec(db, "DROP TABLE autogen;"
+			"DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
 			"ALTER TABLE outbox DROP COLUMN window_key;"
 			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
 			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
 			" ('victim@x', 3, 'sales');"
+			/* The ticket of the reply (foreign keys hold when outbox is copied). */
+			"INSERT INTO tickets(id, number, mailbox, status, title,"
+			" customer_address, created_at, updated_at) VALUES(1, 'INT-V1-1',"
+			" 'support', 'new', 't', 'victim@x.test', '2026-01-01T00:00:00Z',"
+			" '2026-01-01T00:00:00Z');"
 			"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id,"
 			" content, created_at) VALUES(1, 'support', 'ack', 'Victim@X.test',"
 			" 'a@intake', x'00', '2026-01-01T00:00:00Z');"
@@ -229,7 +235,8 @@ static void test_migrate_v1(void)
 	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
     sqlite3_close(db);
     st = open_store("v1 database, migrated");
-    is_int(sql_int(path, "PRAGMA user_version"), 2, "migrated: schema version 2");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "migrated: the current schema version");
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
 		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
     is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"
@@ -238,6 +245,14 @@ static void test_migrate_v1(void)
 	   "migrated: other mailboxes untouched");
     is_int(sql_int(path, "SELECT count(*) FROM outbox WHERE window_key = 'victim@x.test'"), 1,
 	   "migrated: window key of an old reply");
+    /* 2 -> 3: outbox copied into a table that knows "bounced", autogen made. */
+    is_int(sql_int(path, "SELECT count(*) FROM outbox WHERE message_id = 'a@intake'"
+		   " AND state = 'owed' AND kind = 'ack' AND created_at = '2026-01-01T00:00:00Z'"),
+	   1, "migrated: the old reply kept in the new outbox");
+    is_int(sql_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index'"
+		   " AND name IN ('outbox_due', 'outbox_recent', 'outbox_ticket', 'outbox_window')"),
+	   4, "migrated: outbox indexes made again");
+    is_int(sql_int(path, "SELECT count(*) FROM autogen"), 0, "migrated: autogen table, empty");
     store_close(st);
     cfg->store_path = saved;
 }
@@ -628,6 +643,196 @@ static void test_outbox(struct store *st)
     store_outbox_clear(&out);
 }
 
+/*
+ * Auto-generated mail kept apart: once per dedupe key, listed newest first
+ * with filters, shown with its envelope, loaded with its original,
+ * imported once, pruned by age; counted by kind in stats().
+ */
+static void test_autogen(struct store *st)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *number = NULL;
+    static const char raw_text[] = "Subject: Out of office\r\n\r\naway\r\n";
+    g_autoptr(GBytes) raw = g_bytes_new_static(raw_text, sizeof(raw_text) - 1);
+    struct store_autogen a = {
+	.dedupe_key = "k-ooo/support", .mailbox = "support", .kind = "autoreply",
+	.reason = "header Auto-Submitted", .queue_id = "4Q1", .sender = "bob@c.test",
+	.subject = "Out of office", .date = "2026-11-30T10:00:00Z",
+	.envelope = "{\"subject\":\"Out of office\",\"text\":\"away\"}", .raw = raw,
+    };
+    struct store_autogen b = a;
+    struct store_autogen_row row = {0};
+    json_t *list = NULL, *show = NULL, *stats = NULL;
+    gboolean added = FALSE;
+    gint64  first, tid;
+    int     deleted = -1;
+
+    is_int(st->ops->keep_autogen(st, &a, &added, &why), STORE_OK, "keep_autogen");
+    ok(added, "keep_autogen: added");
+    first = sql_int(cfg->store_path, "SELECT id FROM autogen WHERE dedupe_key = 'k-ooo/support'");
+    is_int(st->ops->keep_autogen(st, &a, &added, &why), STORE_OK,
+	   "keep_autogen again (a redelivery)");
+    ok(!added, "keep_autogen again: nothing added");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM autogen"), 1,
+	   "keep_autogen again: one row");
+    b.dedupe_key = "k-bounce/sales";
+    b.mailbox = "sales";
+    b.kind = "bounce";
+    b.raw = NULL;
+    b.date = NULL;
+    st->ops->keep_autogen(st, &b, &added, &why);
+    ok(added, "keep_autogen: a second mail");
+
+    st->ops->list_autogen(st, NULL, NULL, 0, &list, &why);
+    is_int(json_array_size(list), 2, "list_autogen: all");
+    is_str(json_str(json_array_get(list, 0), "kind"), "bounce", "list_autogen: newest first");
+    is_str(json_str(json_array_get(list, 1), "reason"), "header Auto-Submitted",
+	   "list_autogen: reason");
+    is_str(json_str(json_array_get(list, 1), "sender"), "bob@c.test", "list_autogen: sender");
+    json_decref(list);
+    st->ops->list_autogen(st, "autoreply", NULL, 0, &list, &why);
+    ok(json_array_size(list) == 1 && g_strcmp0(json_str(json_array_get(list, 0), "kind"),
+					       "autoreply") == 0, "list_autogen --kind");
+    json_decref(list);
+    st->ops->list_autogen(st, NULL, "sales", 0, &list, &why);
+    ok(json_array_size(list) == 1 && g_strcmp0(json_str(json_array_get(list, 0), "mailbox"),
+					       "sales") == 0, "list_autogen --mailbox");
+    json_decref(list);
+    st->ops->list_autogen(st, "autoreply", "sales", 0, &list, &why);
+    is_int(json_array_size(list), 0, "list_autogen: both filters");
+    json_decref(list);
+    st->ops->list_autogen(st, NULL, NULL, 1, &list, &why);
+    is_int(json_array_size(list), 1, "list_autogen: limit");
+    json_decref(list);
+
+    is_int(st->ops->show_autogen(st, first, &show, &why), STORE_OK, "show_autogen");
+    is_str(json_str(json_object_get(show, "envelope"), "text"), "away",
+	   "show_autogen: the envelope as JSON");
+    is_str(json_str(show, "queue_id"), "4Q1", "show_autogen: queue id");
+    json_decref(show);
+    show = NULL;
+    is_int(st->ops->show_autogen(st, 999999, &show, &why), STORE_ERROR,
+	   "show_autogen: no such row");
+    has_str(why, "999999", "show_autogen: no such row: message names it");
+    ok(show == NULL, "show_autogen: no such row: nothing returned");
+    g_clear_pointer(&why, g_free);
+
+    is_int(st->ops->load_autogen(st, first, &row, &why), STORE_OK, "load_autogen");
+    is_int(row.id, first, "load_autogen: id");
+    is_str(row.mailbox, "support", "load_autogen: mailbox");
+    ok(row.raw && g_bytes_equal(row.raw, raw), "load_autogen: the original");
+    is_int(row.imported_ticket, 0, "load_autogen: not imported");
+    store_autogen_row_clear(&row);
+    st->ops->load_autogen(st, 999999, &row, &why);
+    is_int(row.id, 0, "load_autogen: no such row: id 0");
+
+    tid = new_ticket(st, "Imported", "bob@c.test", &number);
+    is_int(st->ops->autogen_imported(st, first, tid, &why), STORE_OK, "autogen_imported");
+    st->ops->load_autogen(st, first, &row, &why);
+    ok(row.imported_ticket == tid && g_strcmp0(row.imported_number, number) == 0,
+       "load_autogen: imported, with the ticket number");
+    store_autogen_row_clear(&row);
+    is_int(st->ops->autogen_imported(st, first, tid, &why), STORE_ERROR,
+	   "autogen_imported twice: refused");
+    has_str(why, "imported already", "autogen_imported twice: message");
+    g_clear_pointer(&why, g_free);
+    st->ops->list_autogen(st, "autoreply", NULL, 0, &list, &why);
+    is_str(json_str(json_array_get(list, 0), "imported_as"), number,
+	   "list_autogen: imported_as names the ticket");
+    json_decref(list);
+
+    is_int(st->ops->stats(st, &stats, &why), STORE_OK, "stats");
+    is_int(json_integer_value(json_object_get(json_object_get(stats, "autogen"), "bounce")), 1,
+	   "stats: kept mail by kind (bounce)");
+    is_int(json_integer_value(json_object_get(json_object_get(stats, "autogen"), "autoreply")), 1,
+	   "stats: kept mail by kind (autoreply)");
+    json_decref(stats);
+
+    is_int(st->ops->prune_autogen(st, time(NULL) - 86400, 100, &deleted, &why), STORE_OK,
+	   "prune_autogen: older than a day");
+    is_int(deleted, 0, "prune_autogen: today's mail stays");
+    st->ops->prune_autogen(st, time(NULL) + 86400, 1, &deleted, &why);
+    is_int(deleted, 1, "prune_autogen: at most limit rows");
+    st->ops->prune_autogen(st, time(NULL) + 86400, 100, &deleted, &why);
+    is_int(deleted, 1, "prune_autogen: the rest");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM autogen"), 0, "prune_autogen: none left");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM tickets WHERE number = (SELECT number"
+		   " FROM tickets WHERE id = (SELECT max(id) FROM tickets))"), 1,
+	   "prune_autogen: the imported ticket stays");
+}
+
+/*
+ * Our own replies found by Message-ID, and marked bounced; a note's
+ * sender does not become a party of the ticket.
+ */
+static void test_bounced(struct store *st)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *number = NULL;
+    g_autoptr(GBytes) ack = g_bytes_new_static("x", 1);
+    gint64  tid = new_ticket(st, "Bounced", "kim@c.test", &number);
+    struct store_reply r = {tid, "support", "ack", "kim@c.test", "ack-b@intake", ack};
+    struct store_reply owed = {tid, "support", "ack", "kim@c.test", "ack-o@intake", ack};
+    struct store_our_reply ours = {0};
+    struct store_message note = message("k-note/support", "dsn-1@mx", "MAILER-DAEMON@mx.c.test",
+					"returned");
+    gint64  rid, oid, row = 0;
+    gboolean party = TRUE;
+
+    st->ops->queue_reply(st, &r, &why);
+    st->ops->queue_reply(st, &owed, &why);
+    rid = sql_int(cfg->store_path, "SELECT id FROM outbox WHERE message_id = 'ack-b@intake'");
+    oid = sql_int(cfg->store_path, "SELECT id FROM outbox WHERE message_id = 'ack-o@intake'");
+    st->ops->reply_state(st, rid, "sending", NULL, 0, &why);
+    st->ops->reply_state(st, rid, "sent", NULL, 0, &why);
+
+    is_int(st->ops->find_our_reply(st, (const char *const[]) {"", "someone@else",
+				   "ack-b@intake", NULL}, &ours, &why), STORE_OK,
+	   "find_our_reply");
+    is_int(ours.id, rid, "find_our_reply: the reply whose id is listed");
+    is_int(ours.ticket_id, tid, "find_our_reply: its ticket");
+    is_str(ours.number, number, "find_our_reply: ticket number");
+    is_str(ours.message_id, "ack-b@intake", "find_our_reply: which id matched");
+    is_str(ours.kind, "ack", "find_our_reply: kind");
+    is_str(ours.state, "sent", "find_our_reply: state");
+    store_our_reply_clear(&ours);
+    st->ops->find_our_reply(st, (const char *const[]) {"someone@else", NULL}, &ours, &why);
+    is_int(ours.id, 0, "find_our_reply: a stranger's id is not ours");
+    st->ops->find_our_reply(st, NULL, &ours, &why);
+    is_int(ours.id, 0, "find_our_reply: no ids");
+
+    is_int(st->ops->reply_bounced(st, rid, "bounce of our acknowledgement: 5.1.1", &why),
+	   STORE_OK, "reply_bounced");
+    {
+	g_autofree char *state = sql_text(cfg->store_path, "SELECT state || ' ' || last_error"
+					  " FROM outbox WHERE message_id = 'ack-b@intake'");
+
+	is_str(state, "bounced bounce of our acknowledgement: 5.1.1",
+	       "reply_bounced: state and diagnostic");
+    }
+    st->ops->reply_bounced(st, oid, "forged", &why);
+    {
+	g_autofree char *state = sql_text(cfg->store_path, "SELECT state FROM outbox"
+					  " WHERE message_id = 'ack-o@intake'");
+
+	is_str(state, "owed", "reply_bounced: a reply not sent yet is not marked");
+    }
+    {
+	json_t *stats = NULL;
+
+	st->ops->stats(st, &stats, &why);
+	is_int(json_integer_value(json_object_get(stats, "replies_bounced")), 1,
+	       "stats: replies_bounced");
+	json_decref(stats);
+    }
+
+    note.not_party = TRUE;
+    note.note = "bounce of our acknowledgement <ack-b@intake>";
+    is_int(st->ops->add_message(st, tid, &note, &row, &why), STORE_OK, "add_message: a note");
+    st->ops->is_party(st, tid, "MAILER-DAEMON@mx.c.test", &party, &why);
+    ok(!party, "a note's sender is not a party of the ticket");
+}
+
 /* list_tickets, show_ticket and stats as JSON. */
 static void test_reports(struct store *st)
 {
@@ -922,6 +1127,8 @@ int     main(void)
     test_reports(st);
     test_fts();
     test_window(st);
+    test_autogen(st);
+    test_bounced(st);
     test_two_connections(st);
     store_close(st);
 
