@@ -51,7 +51,6 @@ struct job {
 
     /* filter */
     const char *autogen;		/* why it is auto-generated, or NULL */
-    const char *no_reply;		/* why not to acknowledge, or NULL */
 
     /* who wrote */
     const char *customer_name;

@@ -20,7 +20,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -74,6 +74,8 @@ struct store_reply {
     const char *message_id;		/* ours, without <> */
     GBytes *content;
     const char *window_key;		/* replied_recently() key; NULL: recipient */
+    const char *state;			/* NULL: owed; "suppressed": not to be sent */
+    const char *error;			/* why suppressed, or NULL */
 };
 
 /* A reply due for sending. */
@@ -129,6 +131,9 @@ struct store_ops {
 			   gboolean *found, char **why);
     int     (*reply_state) (struct store *st, gint64 id, const char *state,
 			    const char *error, gint64 next_try_unix, char **why);
+    /* Is message_id the Message-ID of a reply of ours (any state)? */
+    int     (*our_message_id) (struct store *st, const char *message_id, gboolean *yes,
+			       char **why);
     int     (*recover_replies) (struct store *st, int *ambiguous, char **why);
     int     (*list_tickets) (struct store *st, const char *mailbox, const char *status,
 			     int limit, json_t **out, char **why);

@@ -36,7 +36,10 @@
  *	sender of an outgoing message is us, never a party: a forged mail
  *	from our own address must not pass the sender check) and
  *	outbox (replies: owed -> sending -> sent, back to owed for a retry,
- *	failed for good, or unknown when a worker died while sending).
+ *	failed for good, or unknown when a worker died while sending;
+ *	suppressed, with the reason in last_error, when Intake chose not to
+ *	send it: never counted by replied_recently(); our_message_id() asks
+ *	whether a message id is one of these rows).
  *	Timestamps are ISO 8601 UTC text ("2026-11-23T19:00:00Z"); that
  *	fixed-width form sorts as time does, so replied_recently() compares
  *	text against an index.
@@ -184,6 +187,38 @@ static const char *const migrations[] = {
     "DELETE FROM thread_ids WHERE rowid NOT IN"
     "  (SELECT min(rowid) FROM thread_ids GROUP BY msgid, mailbox);"
     "CREATE UNIQUE INDEX thread_ids_first ON thread_ids(msgid, mailbox);",
+
+    /*
+     * 2 -> 3 (branch replies): a reply that was not sent on purpose is
+     * kept as 'suppressed', with the reason in last_error (a refusal of
+     * ack_policy.c or the acknowledgement cap), so that intakectl ticket
+     * shows why a customer got no acknowledgement. SQLite cannot change a
+     * CHECK: the table is made again.
+     */
+    "CREATE TABLE outbox_3("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  mailbox TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  content BLOB NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'owed'"
+    "    CHECK (state IN ('owed', 'sending', 'sent', 'failed', 'unknown', 'suppressed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  sent_at TEXT,"
+    "  window_key TEXT);"
+    "INSERT INTO outbox_3 SELECT id, ticket_id, mailbox, kind, recipient, message_id, content,"
+    "  state, attempts, next_try, last_error, created_at, sent_at, window_key FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_3 RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox(state, next_try);"
+    "CREATE INDEX outbox_recent ON outbox(mailbox, recipient, created_at);"
+    "CREATE INDEX outbox_ticket ON outbox(ticket_id);"
+    "CREATE INDEX outbox_window ON outbox(window_key, created_at);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -200,7 +235,7 @@ enum stmt {
     S_IS_PARTY, S_COUNTER_NEXT, S_TICKET_INSERT, S_PARTY_INSERT, S_SET_STATUS,
     S_TICKET_MAILBOX, S_MESSAGE_INSERT, S_FTS_INSERT, S_FTS_MARK, S_ATTACHMENT_INSERT,
     S_THREAD_INSERT, S_TICKET_TOUCH,
-    S_REPLY_INSERT, S_REPLIED_RECENTLY, S_NEXT_REPLY, S_REPLY_STATE, S_REPLY_GET_STATE,
+    S_REPLY_INSERT, S_REPLIED_RECENTLY, S_OUR_MESSAGE_ID, S_NEXT_REPLY, S_REPLY_STATE, S_REPLY_GET_STATE,
     S_RECOVER_REPLIES,
     S_LIST, S_LIST_MAILBOX, S_LIST_STATUS, S_LIST_MAILBOX_STATUS,
     S_SHOW_TICKET, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES, S_STATS,
@@ -280,9 +315,13 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	"UPDATE tickets SET updated_at = ?2 WHERE id = ?1"},
     [S_REPLY_INSERT] = {"queue reply",
 	"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id, content,"
-	" created_at, window_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+	" created_at, window_key, state, last_error)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
     [S_REPLIED_RECENTLY] = {"look up recent replies",
-	"SELECT 1 FROM outbox WHERE window_key = ?1 AND created_at >= ?2 LIMIT 1"},
+	"SELECT 1 FROM outbox WHERE window_key = ?1 AND created_at >= ?2"
+	" AND state <> 'suppressed' LIMIT 1"},
+    [S_OUR_MESSAGE_ID] = {"look up our message ids",
+	"SELECT 1 FROM outbox WHERE message_id = ?1"},
     [S_NEXT_REPLY] = {"look up owed replies",
 	"SELECT id, ticket_id, mailbox, recipient, message_id, content, attempts"
 	" FROM outbox WHERE state = 'owed' AND next_try <= ?1 ORDER BY id LIMIT 1"},
@@ -324,7 +363,8 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	" (SELECT count(*) FROM outbox WHERE state = 'sending') AS replies_sending,"
 	" (SELECT count(*) FROM outbox WHERE state = 'sent') AS replies_sent,"
 	" (SELECT count(*) FROM outbox WHERE state = 'unknown') AS replies_unknown,"
-	" (SELECT count(*) FROM outbox WHERE state = 'failed') AS replies_failed"},
+	" (SELECT count(*) FROM outbox WHERE state = 'failed') AS replies_failed,"
+	" (SELECT count(*) FROM outbox WHERE state = 'suppressed') AS replies_suppressed"},
 };
 
 /* One connection. */
@@ -1225,10 +1265,11 @@ static int sq_queue_reply(struct store *st, const struct store_reply *r, char **
     iso_time(time(NULL), now, NULL);
     if ((ret = op_begin(sq, why)) != STORE_OK)
 	return ret;
-    if ((ret = sq_bind(sq, S_REPLY_INSERT, why, "ittttbtt", r->ticket_id, r->mailbox,
+    if ((ret = sq_bind(sq, S_REPLY_INSERT, why, "ittttbtttt", r->ticket_id, r->mailbox,
 		       r->kind, r->recipient, r->message_id, r->content, now,
-		       r->window_key ? r->window_key : r->recipient)) == STORE_OK
-	&& (ret = sq_run(sq, S_REPLY_INSERT, why)) == STORE_OK)
+		       r->window_key ? r->window_key : r->recipient,
+		       r->state ? r->state : "owed", r->error)) == STORE_OK
+	&& (ret = sq_run(sq, S_REPLY_INSERT, why)) == STORE_OK && r->state == NULL)
 	/* An answer to the reply names it in In-Reply-To: thread it. */
 	ret = add_thread_id(sq, r->message_id, r->ticket_id, r->mailbox, why);
     return op_end(sq, ret, why);
@@ -1249,6 +1290,22 @@ static int sq_replied_recently(struct store *st, const char *window_key, gint64 
 	return ret;
     *yes = row;
     sq_reset(sq, S_REPLIED_RECENTLY);
+    return STORE_OK;
+}
+
+static int sq_our_message_id(struct store *st, const char *message_id, gboolean *yes,
+			     char **why)
+{
+    struct sq *sq = SQ(st);
+    gboolean row = FALSE;
+    int     ret;
+
+    *yes = FALSE;
+    if ((ret = sq_bind(sq, S_OUR_MESSAGE_ID, why, "t", message_id)) != STORE_OK
+	|| (ret = sq_step(sq, S_OUR_MESSAGE_ID, &row, why)) != STORE_OK)
+	return ret;
+    *yes = row;
+    sq_reset(sq, S_OUR_MESSAGE_ID);
     return STORE_OK;
 }
 
@@ -1281,7 +1338,8 @@ static int sq_next_reply(struct store *st, gint64 now_unix, struct store_outbox 
     return STORE_OK;
 }
 
-static const char *const reply_states[] = {"owed", "sending", "sent", "failed", "unknown", NULL};
+static const char *const reply_states[] = {"owed", "sending", "sent", "failed", "unknown",
+    "suppressed", NULL};
 
 static int sq_reply_state(struct store *st, gint64 id, const char *state,
 			          const char *error, gint64 next_try_unix, char **why)
@@ -1540,6 +1598,7 @@ const struct store_ops store_sqlite_ops = {
     .replied_recently = sq_replied_recently,
     .next_reply = sq_next_reply,
     .reply_state = sq_reply_state,
+    .our_message_id = sq_our_message_id,
     .recover_replies = sq_recover_replies,
     .list_tickets = sq_list_tickets,
     .show_ticket = sq_show_ticket,

@@ -167,7 +167,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 2, "schema version 2");
+    is_int(STORE_SCHEMA_VERSION, 3, "schema version 3");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -219,6 +219,12 @@ static void test_migrate_v1(void)
     if (sqlite3_open(path, &db) != SQLITE_OK
 	|| sqlite3_exec(db, "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
 			"ALTER TABLE outbox DROP COLUMN window_key;"
+			/* Schema 3 copies the outbox: its rows need their tickets. */
+			"INSERT INTO tickets(id, number, mailbox, status, title,"
+			" customer_address, created_at, updated_at) VALUES"
+			" (1, 'INT-1', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+			" (2, 'INT-2', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+			" (3, 'INT-3', 'sales', 'new', 't', 'v@x', 'x', 'x');"
 			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
 			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
 			" ('victim@x', 3, 'sales');"
@@ -229,7 +235,8 @@ static void test_migrate_v1(void)
 	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
     sqlite3_close(db);
     st = open_store("v1 database, migrated");
-    is_int(sql_int(path, "PRAGMA user_version"), 2, "migrated: schema version 2");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
 		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
     is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"
@@ -238,6 +245,12 @@ static void test_migrate_v1(void)
 	   "migrated: other mailboxes untouched");
     is_int(sql_int(path, "SELECT count(*) FROM outbox WHERE window_key = 'victim@x.test'"), 1,
 	   "migrated: window key of an old reply");
+    is_int(sql_int(path, "SELECT count(*) FROM outbox WHERE state = 'owed'"
+		   " AND message_id = 'a@intake'"), 1, "migrated to 3: the old reply kept, owed");
+    ok(sqlite3_open(path, &db) == SQLITE_OK
+       && sqlite3_exec(db, "UPDATE outbox SET state = 'suppressed'", NULL, NULL, NULL) == SQLITE_OK,
+       "migrated to 3: state 'suppressed' allowed");
+    sqlite3_close(db);
     store_close(st);
     cfg->store_path = saved;
 }
@@ -518,6 +531,35 @@ static void test_transactions(struct store *st)
     ok(1, "rollback without a transaction is harmless");
     is_int(st->ops->commit(st, &why), STORE_ERROR, "commit without begin: error");
     g_clear_pointer(&why, g_free);
+}
+
+/* A suppressed reply: recorded, never sent, not counted by the window. */
+static void test_suppressed(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(GBytes) none = g_bytes_new_static("{}", 2);
+    gint64  now = time(NULL);
+    gint64  id = new_ticket(st, "Suppressed", "jack@example.test", &number);
+    struct store_reply r3 = {id, "support", "ack", "jack@example.test", "ack-3@intake", none,
+	NULL, "suppressed", "null envelope sender"};
+    gboolean yes = FALSE;
+    json_t *t = NULL;
+
+    is_int(st->ops->queue_reply(st, &r3, &why), STORE_OK, "queue_reply: suppressed");
+    st->ops->replied_recently(st, "jack@example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: a suppressed reply does not count");
+    st->ops->our_message_id(st, "ack-3@intake", &yes, &why);
+    ok(yes, "our_message_id: a suppressed reply's id is ours");
+    st->ops->our_message_id(st, "customer@example.test", &yes, &why);
+    ok(!yes, "our_message_id: another id is not");
+    is_int(st->ops->show_ticket(st, number, &t, &why), STORE_OK, "show_ticket: suppressed");
+    is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
+					     "state")), "suppressed", "show_ticket: state suppressed");
+    is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
+					     "last_error")), "null envelope sender",
+	   "show_ticket: the reason");
+    json_decref(t);
 }
 
 /* The outbox: owed -> sending -> sent; retry; recovery after a crash. */
@@ -923,6 +965,7 @@ int     main(void)
     test_fts();
     test_window(st);
     test_two_connections(st);
+    test_suppressed(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
