@@ -238,6 +238,8 @@ const char *ack_auth_failure(json_t *env, char *const *authserv_ids)
 	    continue;
 	clean = without_comments(v);
 	segs = g_strsplit(clean, ";", 0);
+	if (segs[0] == NULL)
+	    continue;
 	{
 	    /* authserv-id [version]: the first word of the first part */
 	    const char *s = segs[0];
