@@ -65,8 +65,8 @@ static enum stage_result suppress(struct job *job, const char *to, const char *w
     char   *err = NULL;
     int     rc;
 
-    msg_info("%s: ticket %s: no acknowledgement%s%s%s: %s", job->qid, job->number,
-	     to ? " to <" : "", to ? to : "", to ? ">" : "", why);
+    msg_info("%s: ticket %s: no acknowledgement: %s%s%s%s", job->qid, job->number, why,
+	     to ? " (reply address <" : "", to ? to : "", to ? ">)" : "");
     r.ticket_id = job->ticket_id;
     r.mailbox = job->mailbox->name;
     r.kind = "ack";
