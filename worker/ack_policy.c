@@ -16,9 +16,10 @@
  *	one of our own replies'): stage_reply.c asks it, and its tests need
  *	neither a store nor an MTA.
  *
- *	ack_policy() returns NULL and *to (g_free), the address to answer,
- *	when an acknowledgement may go; otherwise the reason it may not (a
- *	static text for the log and the ticket) and *to NULL. The address
+ *	ack_policy() returns NULL when an acknowledgement may go, otherwise
+ *	the reason it may not (a static text for the log and the ticket).
+ *	Either way *to is the address it goes or would go to (g_free), or
+ *	NULL when that is no plain mail address. The address
  *	is the envelope sender (RFC 3834 section 4: the Return-Path), or,
  *	with the mailbox's reply_to = from_if_aligned, the first Reply-To
  *	(else From) address when its domain is the envelope sender's or
@@ -454,9 +455,9 @@ const char *ack_policy(const struct ack_request *rq, char **to)
     c.target = choose_target(rq, c.sender);
     c.safe = safe = reply_safe_address(c.target);
     c.auth = ack_auth_failure(rq->env, rq->cfg->authserv_ids);
+    *to = g_steal_pointer(&safe);
     for (const struct rule *r = rules; r->refuse; r++)
 	if (r->refuse(&c))
 	    return r->why;
-    *to = g_steal_pointer(&safe);
     return NULL;
 }

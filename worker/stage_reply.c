@@ -117,7 +117,7 @@ enum stage_result stage_reply(struct job *job)
 	    != STORE_OK)
 	    return stage_store_status(rc, job, why);
 	if ((refusal = ack_policy(&rq, &to)) != NULL)
-	    return suppress(job, NULL, refusal);
+	    return suppress(job, to, refusal);
     }
     if ((window_key = addr_normalise(to, cfg->recipient_delimiter)) == NULL)
 	return suppress(job, to, "the reply address is not a plain mail address");

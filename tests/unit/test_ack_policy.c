@@ -61,7 +61,7 @@ static const struct {
     const char *filter;			/* stage_filter's verdict */
     gboolean own_id;
     const char *why;			/* NULL: may be answered */
-    const char *to;			/* where to, when it may */
+    const char *to;			/* where to, when it may (NULL when refused) */
 } cases[] = {
     /* Where it goes: the envelope sender (RFC 3834 section 4), whatever From says. */
     {"a person", "support", "alice@customer.example", "alice@customer.example", NULL,
@@ -238,11 +238,12 @@ static void test_policy(const struct intake_config *cfg)
 	    continue;
 	}
 	why = ack_policy(&rq, &to);
-	if (cases[i].why)
+	if (cases[i].why) {
 	    has_str(why, cases[i].why, "%s: refused: %s", cases[i].label, cases[i].why);
-	else
+	} else {
 	    is_str(why, NULL, "%s: may be answered", cases[i].label);
-	is_str(to, cases[i].to, "%s: to", cases[i].label);
+	    is_str(to, cases[i].to, "%s: to", cases[i].label);
+	}
 	json_decref(env);
     }
 }
