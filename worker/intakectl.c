@@ -170,13 +170,15 @@ static int cmd_status(const struct intake_config *cfg)
 	if (s)
 	    printf("store           %" JSON_INTEGER_FORMAT " tickets, %" JSON_INTEGER_FORMAT
 		   " messages; replies: %" JSON_INTEGER_FORMAT " owed, %" JSON_INTEGER_FORMAT
-		   " sent, %" JSON_INTEGER_FORMAT " unknown, %" JSON_INTEGER_FORMAT " failed\n",
+		   " sent, %" JSON_INTEGER_FORMAT " unknown, %" JSON_INTEGER_FORMAT " failed, %"
+		   JSON_INTEGER_FORMAT " suppressed\n",
 		   json_integer_value(json_object_get(s, "tickets")),
 		   json_integer_value(json_object_get(s, "messages")),
 		   json_integer_value(json_object_get(s, "replies_owed")),
 		   json_integer_value(json_object_get(s, "replies_sent")),
 		   json_integer_value(json_object_get(s, "replies_unknown")),
-		   json_integer_value(json_object_get(s, "replies_failed")));
+		   json_integer_value(json_object_get(s, "replies_failed")),
+		   json_integer_value(json_object_get(s, "replies_suppressed")));
 	printf("consumers of group %s:\n", envelope_str(st, "group"));
 	if (json_array_size(json_object_get(st, "consumers")) == 0)
 	    printf("  (none seen yet)\n");
