@@ -32,10 +32,11 @@
  *	(intakectl ticket shows it); such a row never counts for the window.
  *	The outbox may later suppress an owed reply too: the cap (ackcap.c).
  *
- *	Nothing a forger chose is echoed in a way that advertises: a display
- *	name that looks like a link or an address is not used (the greeting
- *	names the address the reply goes to, the To header has no name:
- *	reply_safe_name()), and the quoted subject loses its reply/forward
+ *	Nothing a forger chose is echoed in a way that advertises: the From's
+ *	display name is used only when the reply goes to the From's address,
+ *	and a display name that looks like a link or an address is not used
+ *	(the greeting names the address the reply goes to, the To header has
+ *	no name: reply_safe_name()), and the quoted subject loses its reply/forward
  *	prefixes and is cut to SUBJECT_QUOTE_MAX characters
  *	(reply_quote_subject()).
  */
@@ -137,7 +138,9 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "ticket_tag", tag);
     quoted = reply_quote_subject(envelope_str(job->env, "subject"), SUBJECT_QUOTE_MAX);
     g_hash_table_insert(vars, "subject", *quoted ? quoted : "(no subject)");
-    name = reply_safe_name(job->customer_name);
+    /* The From's name belongs to the From's address: not to an envelope sender elsewhere. */
+    if (g_ascii_strcasecmp(to, job->customer_address) == 0)
+	name = reply_safe_name(job->customer_name);
     g_hash_table_insert(vars, "customer_name", name ? name : to);
     g_hash_table_insert(vars, "customer_address", (gpointer) job->customer_address);
     g_hash_table_insert(vars, "mailbox", m->name);
