@@ -63,7 +63,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
 	    test_autogen_corpus
 UNIT_MILTER := test_mctx
-FUZZ_TARGETS := envelope decode config template reply
+FUZZ_TARGETS := envelope decode config template reply ack
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
@@ -160,7 +160,7 @@ fuzz:
 fuzz-bins: $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
 # The targets drive the milter's message state and the worker's library: every include path.
 CFLAGS_FUZZ = -Icommon -Iworker -Imilter -Itests/unit $(call pkg_cflags,$(PKGS_WORKER))
-FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c)
+FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON) milter/mctx.c worker/ack_policy.c)
 build/fuzz/bin/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_WORKER)
