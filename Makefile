@@ -26,7 +26,7 @@ CFLAGS   ?= -O2 -g
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -49,11 +49,12 @@ MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
-	    worker/checkconf.c
+	    worker/checkconf.c worker/ackcap.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
-	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c
+	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
+	    worker/ack_policy.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/import.c worker/import_feed.c worker/import_mbox.c \
 	    worker/import_maildir.c worker/import_imap.c
@@ -62,7 +63,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
 	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply
+FUZZ_TARGETS := envelope decode config template reply ack
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
@@ -158,7 +159,7 @@ fuzz:
 fuzz-bins: $(addprefix build/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
 # The targets drive the message state (common/mctx.c) and the worker's library.
 CFLAGS_FUZZ = -Icommon -Iworker -Itests/unit $(call pkg_cflags,$(PKGS_WORKER))
-FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON))
+FUZZ_LIB_OBJS = $(call obj,$(WORKER_LIB) $(COMMON) worker/ack_policy.c)
 build/fuzz/bin/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS_WORKER)

@@ -89,6 +89,7 @@ struct ckey {
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 static const char *const backends[] = {"sqlite", NULL};
 static const char *const oversize_policies[] = {"ticket", "reject", NULL};
+static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};
 
 #define CFG(f) offsetof(struct intake_config, f)
 #define MBX(f) offsetof(struct mailbox, f)
@@ -114,7 +115,8 @@ static const struct ckey milter_keys[] = {
     {"raw_headers", CT_LIST, CFG(raw_headers),
 	"Auto-Submitted, Precedence, List-Id, List-Unsubscribe, List-Post, "
 	"X-Auto-Response-Suppress, X-Autoreply, X-Autorespond, Return-Path, "
-    "Delivered-To, X-Original-To, Resent-To, Resent-From, X-Loop, X-Intake-Id, Content-Type"},
+    "Delivered-To, X-Original-To, Resent-To, Resent-From, X-Loop, X-Intake-Id, Content-Type, "
+    "From, Authentication-Results"},
     {"tempfail_text", CT_STRING, CFG(tempfail_text),
     "Ticket queue temporarily unavailable, please retry later"},
     {"recipient_delimiter", CT_STRING, CFG(recipient_delimiter), "+"},
@@ -148,6 +150,7 @@ static const struct ckey worker_keys[] = {
     {"max_deliveries", CT_INT, CFG(worker_max_deliveries), "5", NULL, 1, 1000},
     {"pid_file", CT_PATH, CFG(worker_pid_file), ""},
     {"user", CT_USER, CFG(worker_user), ""},
+    {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
     {0},
 };
 
@@ -167,6 +170,8 @@ static const struct ckey smtp_keys[] = {
     {"timeout", CT_DURATION, CFG(smtp_timeout_ms), "30s", NULL, 100, 3600000},
     {"retry_interval", CT_DURATION, CFG(smtp_retry_interval_ms), "1m", NULL, 10, 86400000},
     {"reply_window", CT_DURATION, CFG(reply_window_ms), "1h", NULL, 0, 2000000000},
+    {"ack_limit_minute", CT_INT, CFG(ack_limit_minute), "120", NULL, 0, 100000000},
+    {"ack_limit_day", CT_INT, CFG(ack_limit_day), "5000", NULL, 0, 100000000},
     {0},
 };
 
@@ -187,6 +192,10 @@ static const struct ckey mailbox_keys[] = {
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
     {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
     {"forwarded_from", CT_ADDRLIST, MBX(forwarded_from), ""},
+    {"reply_to", CT_STRING, MBX(reply_to), "envelope", reply_to_policies},
+    {"ack_on_auth_fail", CT_BOOL, MBX(ack_on_auth_fail), "no"},
+    {"ack_limit_minute", CT_INT, MBX(ack_limit_minute), "60", NULL, 0, 100000000},
+    {"ack_limit_day", CT_INT, MBX(ack_limit_day), "2000", NULL, 0, 100000000},
     {0},
 };
 
@@ -619,6 +628,7 @@ static void mailbox_free(gpointer p)
     g_free(m->template_name);
     g_strfreev(m->header_fields);
     g_free(m->oversize);
+    g_free(m->reply_to);
     g_free(m);
 }
 
@@ -823,6 +833,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->worker_consumer);
     g_free(cfg->worker_pid_file);
     g_free(cfg->worker_user);
+    g_strfreev(cfg->authserv_ids);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

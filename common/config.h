@@ -24,6 +24,10 @@ struct mailbox {
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
     char  **forwarded_from;		/* normalised: addresses forwarded to it */
+    char   *reply_to;		/* envelope, from_if_aligned: where an ack goes */
+    gboolean ack_on_auth_fail;	/* ack when our Authentication-Results say fail */
+    int     ack_limit_minute;	/* acks of this mailbox per minute; 0: no cap */
+    int     ack_limit_day;
 };
 
 struct intake_config {
@@ -75,6 +79,7 @@ struct intake_config {
     int     worker_max_deliveries;
     char   *worker_pid_file;
     char   *worker_user;		/* USER[:GROUP] to run as; "" none */
+    char  **authserv_ids;		/* our MTA's Authentication-Results ids */
 
     /* [store] */
     char   *store_backend;
@@ -90,6 +95,8 @@ struct intake_config {
     int     smtp_timeout_ms;
     int     smtp_retry_interval_ms;
     int     reply_window_ms;
+    int     ack_limit_minute;		/* acks of all mailboxes; 0: no cap */
+    int     ack_limit_day;
 
     GPtrArray *mailboxes;		/* struct mailbox *, in file order */
     GHashTable *by_address;		/* normalised address or alias -> mailbox */

@@ -187,14 +187,15 @@ static int cmd_status(const struct intake_config *cfg)
 	    printf("store           %" JSON_INTEGER_FORMAT " tickets, %" JSON_INTEGER_FORMAT
 		   " messages; replies: %" JSON_INTEGER_FORMAT " owed, %" JSON_INTEGER_FORMAT
 		   " sent, %" JSON_INTEGER_FORMAT " unknown, %" JSON_INTEGER_FORMAT " failed, %"
-		   JSON_INTEGER_FORMAT " bounced\n",
+		   JSON_INTEGER_FORMAT " bounced, %" JSON_INTEGER_FORMAT " suppressed\n",
 		   json_integer_value(json_object_get(s, "tickets")),
 		   json_integer_value(json_object_get(s, "messages")),
 		   json_integer_value(json_object_get(s, "replies_owed")),
 		   json_integer_value(json_object_get(s, "replies_sent")),
 		   json_integer_value(json_object_get(s, "replies_unknown")),
 		   json_integer_value(json_object_get(s, "replies_failed")),
-		   json_integer_value(json_object_get(s, "replies_bounced")));
+		   json_integer_value(json_object_get(s, "replies_bounced")),
+		   json_integer_value(json_object_get(s, "replies_suppressed")));
 	if (s) {
 	    /* Every kind, 0 included: a reader sees what is counted. */
 	    printf("auto-generated  kept apart:");

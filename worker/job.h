@@ -58,12 +58,10 @@ struct job {
     const char *autogen;		/* why it is auto-generated, or NULL */
     gboolean keep_apart;		/* auto-generated, not to be ticketed */
     gboolean importing;			/* intakectl autogen import: ticket it */
-    const char *no_reply;		/* why not to acknowledge, or NULL */
 
     /* who wrote */
     const char *customer_name;
     const char *customer_address;
-    const char *reply_address;
 
     /* thread */
     struct store_ticket_info ticket;	/* .id != 0: a follow-up */

@@ -15,7 +15,15 @@
  *	  relay is unreachable the thread waits instead of trying every
  *	  reply);
  *	- failed, for a 5xx: it is not retried;
- *	- unknown, when the data was sent but no answer came.
+ *	- unknown, when the data was sent but no answer came;
+ *	- suppressed, not sent, when it would exceed the acknowledgement cap
+ *	  (ackcap.c: per minute and per day, per mailbox and in total,
+ *	  shared by all workers through Redis). Such a reply is dropped, not
+ *	  deferred: an acknowledgement hours late tells the customer little,
+ *	  and a flood held back would leave with the next window.
+ *	When Redis cannot say whether the cap allows it, the reply stays
+ *	owed, with a next try [smtp] retry_interval later: not sending is
+ *	the safe side.
  *	Just before the end-of-data dot the reply is marked "sending": if
  *	the worker dies from then until the answer is recorded, the next
  *	start finds it "sending" and calls it "unknown" instead of sending
@@ -28,6 +36,7 @@
  *	outbox_start() returns NULL and *why when the store cannot be
  *	opened. Every outcome is logged with the ticket's reply id.
  */
+#include "ackcap.h"
 #include "log.h"
 #include "outbox.h"
 #include "reply.h"
@@ -38,6 +47,7 @@ struct outbox {
     const struct intake_config *cfg;
     struct store *store;
     struct smtp *smtp;
+    struct ackcap *cap;
     GThread *thread;
     GMutex  lock;
     GCond   cond;
@@ -127,6 +137,24 @@ static gpointer outbox_main(gpointer p)
 	    continue;
 	}
 	s.id = r.id;
+	switch (ackcap_take(ob->cap, r.mailbox, now, &why)) {
+	case ACKCAP_OK:
+	    break;
+	case ACKCAP_OVER:
+	    record(ob, r.id, "suppressed", why, 0);
+	    msg_warn("reply %" G_GINT64_FORMAT ": to <%s> not sent: %s", r.id, r.recipient, why);
+	    g_free(why);
+	    store_outbox_clear(&r);
+	    continue;
+	case ACKCAP_UNAVAILABLE:
+	    record(ob, r.id, "owed", why, now + retry_s);
+	    msg_warn("reply %" G_GINT64_FORMAT ": to <%s> deferred, next try in %" G_GINT64_FORMAT
+		     "s: cannot check the acknowledgement cap: %s", r.id, r.recipient, retry_s, why);
+	    g_free(why);
+	    store_outbox_clear(&r);
+	    wait_a_while(ob, ob->cfg->smtp_retry_interval_ms);
+	    continue;
+	}
 	{
 	    struct reply_spec spec;
 	    gsize   len;
@@ -203,6 +231,7 @@ struct outbox *outbox_start(const struct intake_config *cfg, char **why)
 		 " stopped; marked 'unknown', not sent again (intakectl ticket shows them)",
 		 ambiguous);
     ob->smtp = smtp_new(cfg);
+    ob->cap = ackcap_new(cfg);
     g_mutex_init(&ob->lock);
     g_cond_init(&ob->cond);
     ob->thread = g_thread_new("outbox", outbox_main, ob);
@@ -227,6 +256,7 @@ struct outbox *outbox_stop(struct outbox *ob)
     g_mutex_unlock(&ob->lock);
     g_thread_join(ob->thread);
     smtp_free(ob->smtp);
+    ackcap_free(ob->cap);
     store_close(ob->store);
     g_mutex_clear(&ob->lock);
     g_cond_clear(&ob->cond);

@@ -13,25 +13,36 @@
  *	reply. The reply is also kept as an outgoing message of the ticket,
  *	with its Message-ID, so that an answer to it threads.
  *
- *	No reply goes (RFC 3834) to auto-generated mail, to mail asking for
- *	none, to an address that is not a plain address, to one of our own
- *	mailboxes, or to a sender acknowledged (by any mailbox) within
- *	[smtp] reply_window (two auto-responders cannot loop, and a mail to
- *	N mailboxes gets one acknowledgement; 0 turns this guard off, for
- *	tests and trusted senders only). The window is kept per sender under
- *	the address normalised as mailbox lookup does (addr_normalise():
- *	case, [milter] recipient_delimiter extension), so VICTIM@ and
- *	victim+x@ are the sender victim@ acknowledged before.
+ *	Whether a reply may go, and to which address, is ack_policy()'s
+ *	decision (ack_policy.c: auto-generated mail, the null sender, loops,
+ *	no-reply and made-up addresses, our own addresses, failed SPF or
+ *	DMARC by our own MTA's Authentication-Results; the envelope sender,
+ *	or an aligned From/Reply-To with [mailbox] reply_to =
+ *	from_if_aligned). Besides, no sender acknowledged (by any mailbox)
+ *	within [smtp] reply_window gets another (two auto-responders cannot
+ *	loop, and a mail to N mailboxes gets one acknowledgement; 0 turns
+ *	this guard off, for tests and trusted senders only). The window is
+ *	kept per sender under the address normalised as mailbox lookup
+ *	does (addr_normalise(): case, [milter] recipient_delimiter
+ *	extension), so VICTIM@ and victim+x@ are the sender victim@
+ *	acknowledged before.
  *
- *	Nothing a forger chose is echoed in a way that advertises: a display
- *	name that looks like a link or an address is not used (the greeting
- *	names the address the reply goes to, the To header has no name:
- *	reply_safe_name()), and the quoted subject loses its reply/forward
+ *	A refusal is logged with its reason and recorded with the ticket as
+ *	a reply in state "suppressed" whose last_error is the reason
+ *	(intakectl ticket shows it); such a row never counts for the window.
+ *	The outbox may later suppress an owed reply too: the cap (ackcap.c).
+ *
+ *	Nothing a forger chose is echoed in a way that advertises: the From's
+ *	display name is used only when the reply goes to the From's address,
+ *	and a display name that looks like a link or an address is not used
+ *	(the greeting names the address the reply goes to, the To header has
+ *	no name: reply_safe_name()), and the quoted subject loses its reply/forward
  *	prefixes and is cut to SUBJECT_QUOTE_MAX characters
  *	(reply_quote_subject()).
  */
 #include <string.h>
 
+#include "ack_policy.h"
 #include "addr.h"
 #include "log.h"
 #include "job.h"
@@ -41,10 +52,32 @@
 /* Long enough to recognise one's mail, too short for an advertisement. */
 #define SUBJECT_QUOTE_MAX 100
 
-static enum stage_result skip(struct job *job, const char *why)
+/*
+ * suppress - log why the ticket gets no acknowledgement and record it
+ * with the ticket (an outbox row in state "suppressed"; to may be NULL
+ * when there is no usable address).
+ */
+static enum stage_result suppress(struct job *job, const char *to, const char *why)
 {
-    msg_info("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
-    return STAGE_NEXT;
+    struct store *st = job->pl->store;
+    struct store_reply r = {0};
+    g_autofree char *msgid = reply_new_message_id(job->mailbox->address);
+    g_autoptr(GBytes) none = g_bytes_new_static("{}", 2);
+    char   *err = NULL;
+    int     rc;
+
+    msg_info("%s: ticket %s: no acknowledgement: %s%s%s%s", job->qid, job->number, why,
+	     to ? " (reply address <" : "", to ? to : "", to ? ">)" : "");
+    r.ticket_id = job->ticket_id;
+    r.mailbox = job->mailbox->name;
+    r.kind = "ack";
+    r.recipient = to ? to : "";
+    r.message_id = msgid;
+    r.content = none;
+    r.state = "suppressed";
+    r.error = why;
+    rc = st->ops->queue_reply(st, &r, &err);
+    return stage_store_status(rc, job, err);
 }
 
 enum stage_result stage_reply(struct job *job)
@@ -76,16 +109,25 @@ enum stage_result stage_reply(struct job *job)
 
     if (!job->is_new || m == NULL || !m->acknowledge)
 	return STAGE_NEXT;
-    if (job->no_reply)
-	return skip(job, job->no_reply);
-    if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge")))
-	return skip(job, "imported (intakectl import without --acknowledge)");
-    if ((to = reply_safe_address(job->reply_address)) == NULL)
-	return skip(job, "the reply address is not a plain mail address");
-    if (config_match(cfg, to))
-	return skip(job, "the reply address is one of our own mailboxes");
+    /* The operator's choice, not a refusal: logged, no outbox row. */
+    if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge"))) {
+	msg_info("%s: ticket %s: no acknowledgement: imported (intakectl import without"
+		 " --acknowledge)", job->qid, job->number);
+	return STAGE_NEXT;
+    }
+    {
+	struct ack_request rq = {job->env, cfg, m, FALSE};
+	const char *own = envelope_str(job->env, "message_id");
+	const char *refusal;
+
+	if (own && *own && (rc = st->ops->our_message_id(st, own, &rq.own_message_id, &why))
+	    != STORE_OK)
+	    return stage_store_status(rc, job, why);
+	if ((refusal = ack_policy(&rq, &to)) != NULL)
+	    return suppress(job, to, refusal);
+    }
     if ((window_key = addr_normalise(to, cfg->recipient_delimiter)) == NULL)
-	return skip(job, "the reply address is not a plain mail address");
+	return suppress(job, to, "the reply address is not a plain mail address");
     if (cfg->reply_window_ms > 0) {
 	rc = st->ops->replied_recently(st, window_key,
 			  g_get_real_time() / G_USEC_PER_SEC - cfg->reply_window_ms / 1000,
@@ -94,7 +136,7 @@ enum stage_result stage_reply(struct job *job)
 	    return stage_store_status(rc, job, why);
     }
     if (recent)
-	return skip(job, "this sender was acknowledged within [smtp] reply_window");
+	return suppress(job, to, "this sender was acknowledged within [smtp] reply_window");
 
     tag = ticketno_tag(job->number);
     vars = g_hash_table_new(g_str_hash, g_str_equal);
@@ -102,7 +144,9 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "ticket_tag", tag);
     quoted = reply_quote_subject(envelope_str(job->env, "subject"), SUBJECT_QUOTE_MAX);
     g_hash_table_insert(vars, "subject", *quoted ? quoted : "(no subject)");
-    name = reply_safe_name(job->customer_name);
+    /* The From's name belongs to the From's address: not to an envelope sender elsewhere. */
+    if (g_ascii_strcasecmp(to, job->customer_address) == 0)
+	name = reply_safe_name(job->customer_name);
     g_hash_table_insert(vars, "customer_name", name ? name : to);
     g_hash_table_insert(vars, "customer_address", (gpointer) job->customer_address);
     g_hash_table_insert(vars, "mailbox", m->name);

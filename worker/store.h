@@ -75,6 +75,8 @@ struct store_reply {
     const char *message_id;		/* ours, without <> */
     GBytes *content;
     const char *window_key;		/* replied_recently() key; NULL: recipient */
+    const char *state;			/* NULL: owed; "suppressed": not to be sent */
+    const char *error;			/* why suppressed, or NULL */
 };
 
 /* A reply due for sending. */
@@ -167,6 +169,9 @@ struct store_ops {
 			   gboolean *found, char **why);
     int     (*reply_state) (struct store *st, gint64 id, const char *state,
 			    const char *error, gint64 next_try_unix, char **why);
+    /* Is message_id the Message-ID of a reply of ours (any state)? */
+    int     (*our_message_id) (struct store *st, const char *message_id, gboolean *yes,
+			       char **why);
     int     (*recover_replies) (struct store *st, int *ambiguous, char **why);
     /* Our reply with one of these Message-IDs (without <>); out->id = 0: none. */
     int     (*find_our_reply) (struct store *st, const char *const *ids,

@@ -5,6 +5,7 @@
  *	void	fuzz_init()
  *	const char *fuzz_dir()
  *	char   *fuzz_write(name, data, size)
+ *	struct intake_config *fuzz_config(name, text)
  *	void	fuzz_fail(fmt, ...)
  * DESCRIPTION
  *	fuzz_init() runs once per process (each target calls it first):
@@ -17,6 +18,10 @@
  *	fuzz_dir() is a private temporary directory, made on first use and
  *	removed with its files at exit; fuzz_write() writes data into the
  *	file NAME there and returns its path (g_free).
+ *
+ *	fuzz_config() loads the target's own configuration from its text
+ *	(written to NAME in fuzz_dir()), once per process and NAME (a
+ *	static string): later calls return the same one. A configuration that does not load fails.
  *
  *	fuzz_fail() is for a broken property (a round trip that does not
  *	come back, a header that was injected): it prints the reason and
@@ -95,4 +100,26 @@ void    fuzz_fail(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     abort();
+}
+
+struct intake_config *fuzz_config(const char *name, const char *text)
+{
+    /* By name: the replay binary runs every target in one process. */
+    static GHashTable *loaded;
+    struct intake_config *cfg;
+
+    if (loaded == NULL)
+	loaded = g_hash_table_new(g_str_hash, g_str_equal);
+    if ((cfg = g_hash_table_lookup(loaded, name)) == NULL) {
+	g_autofree char *path = fuzz_write(name, (const uint8_t *) text, strlen(text));
+	GPtrArray *errors = NULL;
+
+	cfg = config_load(path, &errors);
+	if (cfg == NULL)
+	    fuzz_fail("the target's own configuration does not load: %s",
+		      errors->len ? (char *) g_ptr_array_index(errors, 0) : "?");
+	g_ptr_array_free(errors, TRUE);
+	g_hash_table_insert(loaded, (gpointer) name, cfg);
+    }
+    return cfg;
 }

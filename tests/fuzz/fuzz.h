@@ -9,6 +9,8 @@
 void    fuzz_init(void);
 const char *fuzz_dir(void);
 char   *fuzz_write(const char *name, const uint8_t *data, size_t size);
+struct intake_config;
+struct intake_config *fuzz_config(const char *name, const char *text);
 void    fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Each target defines this; the replay binary renames it with -D. */

@@ -56,24 +56,6 @@ static const char conf_text[] =
     "address = sales@example.com\n"
     "catch_all = sales.example\n";
 
-static struct intake_config *fuzz_config(void)
-{
-    static struct intake_config *cfg;
-
-    if (cfg == NULL) {
-	g_autofree char *path = fuzz_write("envelope.conf", (const uint8_t *) conf_text,
-					   sizeof(conf_text) - 1);
-	GPtrArray *errors = NULL;
-
-	cfg = config_load(path, &errors);
-	if (cfg == NULL)
-	    fuzz_fail("the target's own configuration does not load: %s",
-		      errors->len ? (char *) g_ptr_array_index(errors, 0) : "?");
-	g_ptr_array_free(errors, TRUE);
-    }
-    return cfg;
-}
-
 /* save - json NUL text into a new file of $INTAKE_FUZZ_SAVE, if set */
 static void save(const char *json, const char *text, gsize text_len)
 {
@@ -156,7 +138,7 @@ static void direct(const char *raw, gsize len, int small)
 /* milter - feed the message as libmilter would, then build */
 static void milter(const char *raw, gsize len, int leadspc, gsize chunk)
 {
-    struct intake_config *cfg = fuzz_config();
+    struct intake_config *cfg = fuzz_config("envelope.conf", conf_text);
     struct mctx *mc = mctx_new(cfg);
     GString *name = g_string_new(NULL);
     GString *value = g_string_new(NULL);

@@ -57,7 +57,7 @@ send carol@example.test support@example.test,sales@example.test "Two mailboxes" 
 h_wait_for "h_worker_drained '$C' 5" 30 "carol's mail to support and sales: two tickets"
 h_assert_eq "sales support" "$(h_sql "$C" "SELECT group_concat(mailbox, ' ') FROM (SELECT mailbox FROM tickets WHERE customer_address = 'carol@example.test' ORDER BY mailbox)")" \
     "carol: a ticket in each mailbox"
-h_assert_eq 1 "$(h_sql "$C" "SELECT count(*) FROM outbox WHERE recipient = 'carol@example.test'")" \
+h_assert_eq 1 "$(h_sql "$C" "SELECT count(*) FROM outbox WHERE recipient = 'carol@example.test' AND state <> 'suppressed'")" \
     "carol: one acknowledgement across the two mailboxes"
 
 # 3. A display name with a link; a customer's "Re:".
@@ -87,7 +87,7 @@ h_assert_eq "$in_before" "$(in_count "$N")" "ticket N: the forged mails are not 
 h_assert_eq 2 "$(grep -c "claims to be one of our mailboxes: not threaded by subject number $N, new ticket" "$T/worker.log")" \
     "worker log: both forged mails flagged"
 h_assert_eq "$ack_before" "$(h_outbox_count "$C")" "no acknowledgement to our own addresses"
-h_assert_eq 0 "$(h_sql "$C" "SELECT count(*) FROM parties WHERE address IN ('support@example.test', 'sales@example.test') AND ticket_id IN (SELECT ticket_id FROM outbox)")" \
+h_assert_eq 0 "$(h_sql "$C" "SELECT count(*) FROM parties WHERE address IN ('support@example.test', 'sales@example.test') AND ticket_id IN (SELECT ticket_id FROM outbox WHERE state <> 'suppressed')")" \
     "our mailbox addresses are no party of an acknowledged ticket (the acks did not make them one)"
 h_assert_eq 0 "$(grep -c 'follow-up added' "$T/worker.log")" "no mail of this test was threaded"
 h_assert_eq 0 "$(h_pending_count)" "stream: nothing pending"

@@ -16,7 +16,7 @@
 # for the tests that send files (h_send_files, it_corpus).
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
-libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
+libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
 postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
 perl python3 dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"

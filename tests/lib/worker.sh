@@ -32,7 +32,8 @@ H_WORKER_TRAP=
 # "test" (fixed, so a restarted worker reads its own pending entries), log to stderr, block 500ms
 # (SIGTERM is quick), claim_idle 2s / claim_interval 500ms, the store $T/tickets.db with the
 # project's templates, replies to 127.0.0.1:RELAY_PORT with retry_interval 1s and reply_window 0
-# (the per-sender limit off: smtp-source sends every mail from one sender). Extra lines are
+# (the per-sender limit off: smtp-source sends every mail from one sender) and no acknowledgement
+# cap ([smtp] and both mailboxes' ack_limit_minute/ack_limit_day 0). Extra lines are
 # appended; a repeated [section] continues that section and later keys win, e.g.
 #   h_worker_conf "$T/intake.conf" "$S" "[worker]" "max_deliveries = 2"
 h_worker_conf() {
@@ -56,6 +57,16 @@ h_worker_conf() {
 	"timeout = 10s" \
 	"retry_interval = 1s" \
 	"reply_window = 0" \
+	"ack_limit_minute = 0" \
+	"ack_limit_day = 0" \
+	"" \
+	"[mailbox support]" \
+	"ack_limit_minute = 0" \
+	"ack_limit_day = 0" \
+	"" \
+	"[mailbox sales]" \
+	"ack_limit_minute = 0" \
+	"ack_limit_day = 0" \
 	"" \
 	"$@"
 }
@@ -234,7 +245,8 @@ h_tickets_count() {
     if [ -f "$db" ]; then h_sql "$1" "SELECT count(*) FROM tickets"; else echo 0; fi
 }
 
-# h_outbox_count CONF [STATE]: number of outbox rows (in STATE).
+# h_outbox_count CONF [STATE]: number of outbox rows in STATE; without STATE, of the replies that
+# were to be sent (every state but 'suppressed': the refusals recorded with their reason).
 h_outbox_count() {
     local db
     db=$(h_store_path "$1")
@@ -242,7 +254,7 @@ h_outbox_count() {
     if [ -n "${2:-}" ]; then
 	h_sql "$1" "SELECT count(*) FROM outbox WHERE state = '$2'"
     else
-	h_sql "$1" "SELECT count(*) FROM outbox"
+	h_sql "$1" "SELECT count(*) FROM outbox WHERE state <> 'suppressed'"
     fi
 }
 

@@ -10,6 +10,8 @@
  *	void	diag(fmt, ...)
  *	int	tap_failed()
  *	int	tap_done()
+ *	void	tap_remove_tree(path)
+ *	struct intake_config *tap_config(text)
  * DESCRIPTION
  *	Each check prints one TAP line ("ok N - name" or "not ok N - name")
  *	on stdout and returns its verdict (1 passed, 0 failed), so that a
@@ -24,12 +26,18 @@
  *	tap_done() prints the plan "1..N" and the summary line
  *	"N passed, N failed" and returns the exit status of the test
  *	binary: 0 when nothing failed, 1 otherwise.
+ *
+ *	tap_config() loads a configuration from its text (through a file in
+ *	a temporary directory, removed again): the caller's (config_free()),
+ *	or NULL after a failed check "configuration loads" with each error
+ *	as a diagnostic.
  */
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "config.h"
 #include "tap.h"
 
 static int tap_count;
@@ -191,4 +199,32 @@ void    tap_remove_tree(const char *path)
     }
     g_dir_close(d);
     g_rmdir(path);
+}
+
+struct intake_config *tap_config(const char *text)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_dir_make_tmp("intake-test-conf-XXXXXX", &err);
+    g_autofree char *path = NULL;
+    GPtrArray *errors = NULL;
+    struct intake_config *cfg;
+
+    if (dir == NULL) {
+	ok(0, "configuration loads: cannot make a temporary directory: %s", err->message);
+	return NULL;
+    }
+    path = g_build_filename(dir, "intake.conf", NULL);
+    if (!g_file_set_contents(path, text, -1, &err)) {
+	ok(0, "configuration loads: cannot write %s: %s", path, err->message);
+	tap_remove_tree(dir);
+	return NULL;
+    }
+    cfg = config_load(path, &errors);
+    tap_remove_tree(dir);
+    if (!ok(cfg != NULL, "configuration loads"))
+	for (guint i = 0; errors && i < errors->len; i++)
+	    diag("%s", (const char *) g_ptr_array_index(errors, i));
+    if (errors)
+	g_ptr_array_free(errors, TRUE);
+    return cfg;
 }

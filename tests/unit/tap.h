@@ -18,4 +18,7 @@ int	tap_done(void);
 
 void    tap_remove_tree(const char *path);
 
+struct intake_config;
+struct intake_config *tap_config(const char *text);
+
 #endif

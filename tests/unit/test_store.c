@@ -220,14 +220,15 @@ static void test_migrate_v1(void)
 	|| sqlite3_exec(db, "DROP TABLE autogen;"
 			"DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
 			"ALTER TABLE outbox DROP COLUMN window_key;"
+			/* Schema 3 copies the outbox: its rows need their tickets. */
+			"INSERT INTO tickets(id, number, mailbox, status, title,"
+			" customer_address, created_at, updated_at) VALUES"
+			" (1, 'INT-1', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+			" (2, 'INT-2', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+			" (3, 'INT-3', 'sales', 'new', 't', 'v@x', 'x', 'x');"
 			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
 			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
 			" ('victim@x', 3, 'sales');"
-			/* The ticket of the reply (foreign keys hold when outbox is copied). */
-			"INSERT INTO tickets(id, number, mailbox, status, title,"
-			" customer_address, created_at, updated_at) VALUES(1, 'INT-V1-1',"
-			" 'support', 'new', 't', 'victim@x.test', '2026-01-01T00:00:00Z',"
-			" '2026-01-01T00:00:00Z');"
 			"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id,"
 			" content, created_at) VALUES(1, 'support', 'ack', 'Victim@X.test',"
 			" 'a@intake', x'00', '2026-01-01T00:00:00Z');"
@@ -236,7 +237,7 @@ static void test_migrate_v1(void)
     sqlite3_close(db);
     st = open_store("v1 database, migrated");
     is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
-	   "migrated: the current schema version");
+	   "migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
 		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
     is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"
@@ -253,6 +254,10 @@ static void test_migrate_v1(void)
 		   " AND name IN ('outbox_due', 'outbox_recent', 'outbox_ticket', 'outbox_window')"),
 	   4, "migrated: outbox indexes made again");
     is_int(sql_int(path, "SELECT count(*) FROM autogen"), 0, "migrated: autogen table, empty");
+    ok(sqlite3_open(path, &db) == SQLITE_OK
+       && sqlite3_exec(db, "UPDATE outbox SET state = 'suppressed'", NULL, NULL, NULL) == SQLITE_OK,
+       "migrated to 3: state 'suppressed' allowed");
+    sqlite3_close(db);
     store_close(st);
     cfg->store_path = saved;
 }
@@ -533,6 +538,35 @@ static void test_transactions(struct store *st)
     ok(1, "rollback without a transaction is harmless");
     is_int(st->ops->commit(st, &why), STORE_ERROR, "commit without begin: error");
     g_clear_pointer(&why, g_free);
+}
+
+/* A suppressed reply: recorded, never sent, not counted by the window. */
+static void test_suppressed(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(GBytes) none = g_bytes_new_static("{}", 2);
+    gint64  now = time(NULL);
+    gint64  id = new_ticket(st, "Suppressed", "jack@example.test", &number);
+    struct store_reply r3 = {id, "support", "ack", "jack@example.test", "ack-3@intake", none,
+	NULL, "suppressed", "null envelope sender"};
+    gboolean yes = FALSE;
+    json_t *t = NULL;
+
+    is_int(st->ops->queue_reply(st, &r3, &why), STORE_OK, "queue_reply: suppressed");
+    st->ops->replied_recently(st, "jack@example.test", now - 60, &yes, &why);
+    ok(!yes, "replied_recently: a suppressed reply does not count");
+    st->ops->our_message_id(st, "ack-3@intake", &yes, &why);
+    ok(yes, "our_message_id: a suppressed reply's id is ours");
+    st->ops->our_message_id(st, "customer@example.test", &yes, &why);
+    ok(!yes, "our_message_id: another id is not");
+    is_int(st->ops->show_ticket(st, number, &t, &why), STORE_OK, "show_ticket: suppressed");
+    is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
+					     "state")), "suppressed", "show_ticket: state suppressed");
+    is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
+					     "last_error")), "null envelope sender",
+	   "show_ticket: the reason");
+    json_decref(t);
 }
 
 /* The outbox: owed -> sending -> sent; retry; recovery after a crash. */
@@ -1130,6 +1164,7 @@ int     main(void)
     test_autogen(st);
     test_bounced(st);
     test_two_connections(st);
+    test_suppressed(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
