@@ -32,8 +32,10 @@
  *	Postfix's sendmail drops it.
  *
  *	The only recipient is the mailbox's address (--mailbox), the
- *	envelope sender is the mail's Return-Path ("" for <>), else its
- *	From address. The envelope carries "import": {"source",
+ *	envelope sender is the mail's Return-Path ("" for <>), else the
+ *	sender its mbox "From " line names (MAILER-DAEMON: <>), else its
+ *	From address, else "unknown" (never "", which would make a
+ *	person's mail look like a bounce). The envelope carries "import": {"source",
  *	"acknowledge"} (docs/envelope.md); with acknowledge false the worker
  *	sends no acknowledgement.
  *
@@ -99,6 +101,7 @@ struct import_feed {
     gboolean pending_cr;		/* a CR at a piece's end: CRLF or data? */
     gboolean have_sender;
     char   *from_addr;			/* first From address, for the sender */
+    char   *postmark_sender;		/* of an mbox "From " line, "" for <>, or NULL */
     char   *stop_why;
     volatile sig_atomic_t interrupted;	/* set by a signal handler */
     /* Counts. */
@@ -137,6 +140,7 @@ struct import_feed *import_feed_free(struct import_feed *f)
     g_string_free(f->line, TRUE);
     g_string_free(f->field, TRUE);
     g_free(f->from_addr);
+    g_free(f->postmark_sender);
     g_free(f->stop_why);
     g_hash_table_destroy(f->skipped);
     g_free(f);
@@ -259,6 +263,7 @@ void    import_feed_begin(struct import_feed *f, const char *where)
     f->pending_cr = FALSE;
     f->have_sender = FALSE;
     g_clear_pointer(&f->from_addr, g_free);
+    g_clear_pointer(&f->postmark_sender, g_free);
     mctx_add_rcpt(f->mc, f->set.mailbox->address);
 }
 
@@ -328,7 +333,21 @@ static void header_line(struct import_feed *f, const char *s, gsize len)
 
     f->first_line = FALSE;
     if (first && len >= 5 && memcmp(s, "From ", 5) == 0) {
-	/* An mbox envelope line kept in a file: not part of the mail (Postfix's sendmail drops it too). */
+	/*
+	 * An mbox envelope line ("From SENDER DATE"): not part of the mail
+	 * (Postfix's sendmail drops it too), but it names the envelope
+	 * sender, MAILER-DAEMON for <> (as Postfix's local(8) writes it).
+	 */
+	const char *p = s + 5, *end = s + len, *q;
+
+	while (p < end && *p == ' ')
+	    p++;
+	for (q = p; q < end && *q != ' ' && *q != '\t'; q++)
+	    ;
+	if (q - p == 13 && g_ascii_strncasecmp(p, "MAILER-DAEMON", 13) == 0)
+	    f->postmark_sender = g_strdup("");
+	else if (q > p && q - p <= 512 && memchr(p, '@', q - p))
+	    f->postmark_sender = g_strndup(p, q - p);
 	return;
     } else if (len == 0) {
 	end_headers(f);
@@ -502,8 +521,13 @@ int     import_feed_end(struct import_feed *f)
     if (!f->in_body)
 	end_headers(f);
     f->read++;
+    /*
+     * Nothing names a sender: "unknown", not "" (that would say <>, a
+     * bounce, to the classifier).
+     */
     if (!f->have_sender)
-	mctx_set_sender(f->mc, f->from_addr ? f->from_addr : "");
+	mctx_set_sender(f->mc, f->postmark_sender ? f->postmark_sender
+			: f->from_addr ? f->from_addr : "unknown");
     if (mctx_oversize_reject(f->mc)) {
 	skip(f, f->where, "too large", "over [milter] max_message_size, and [mailbox] oversize"
 	     " = reject");

@@ -70,6 +70,9 @@ static void line(struct mbox *mb, const char *s, gsize len, gboolean first, gboo
 	if (mb->in_mail)
 	    import_feed_end(mb->feed);
 	import_feed_begin(mb->feed, where);
+	/* The feed drops this line from the mail and takes its sender. */
+	import_feed_data(mb->feed, s, len);
+	import_feed_data(mb->feed, "\n", 1);
 	mb->in_mail = TRUE;
 	mb->blank_held = mb->prev_blank = FALSE;
 	return;

@@ -24,16 +24,29 @@
 
 static GString *got;			/* the mails, "|" after each */
 static GString *where;			/* their places, " " after each */
+static GString *postmarks;		/* each mail's "From " line, "|" after each */
+static gboolean in_postmark;		/* the first line of a mail: its "From " line */
 
 void    import_feed_begin(struct import_feed *feed, const char *w)
 {
     const char *colon = strrchr(w, ':');
 
     g_string_append_printf(where, "%s ", colon ? colon + 1 : w);
+    in_postmark = TRUE;
 }
 
+/* The source hands the "From " line first (the real feed drops it and takes its sender). */
 void    import_feed_data(struct import_feed *feed, const char *data, gsize len)
 {
+    if (in_postmark) {
+	if (len == 1 && *data == '\n') {
+	    g_string_append_c(postmarks, '|');
+	    in_postmark = FALSE;
+	} else {
+	    g_string_append_len(postmarks, data, (gssize) len);
+	}
+	return;
+    }
     g_string_append_len(got, data, (gssize) len);
 }
 
@@ -98,6 +111,7 @@ static void run(const char *name, const char *text, gsize len, const char *want,
 
     g_string_truncate(got, 0);
     g_string_truncate(where, 0);
+    g_string_truncate(postmarks, 0);
     rc = import_mbox(&opts, NULL, &why);
     if (want == NULL) {
 	ok(rc == -1 && why && strstr(why, "not an mbox"), "%s: refused (%s)", name,
@@ -105,6 +119,14 @@ static void run(const char *name, const char *text, gsize len, const char *want,
     } else {
 	is_int(rc, 0, "%s: read to the end", name);
 	is_str(got->str, want, "%s: the mails", name);
+	{
+	    g_auto(GStrv) marks = g_strsplit(postmarks->str, "|", -1);
+	    gboolean all = TRUE;
+
+	    for (int i = 0; marks[i] && marks[i + 1]; i++)
+		all = all && g_str_has_prefix(marks[i], "From ");
+	    ok(all, "%s: each mail's \"From \" line handed first (%s)", name, postmarks->str);
+	}
 	if (want_where)
 	    is_str(where->str, want_where, "%s: where each starts", name);
     }
@@ -133,10 +155,12 @@ int     main(void)
 {
     got = g_string_new(NULL);
     where = g_string_new(NULL);
+    postmarks = g_string_new(NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
 	run(cases[i].name, cases[i].mbox, strlen(cases[i].mbox), cases[i].want, cases[i].where);
     test_long_line();
     g_string_free(got, TRUE);
     g_string_free(where, TRUE);
+    g_string_free(postmarks, TRUE);
     return tap_done();
 }
