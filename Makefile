@@ -48,7 +48,8 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
-	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
+	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
+	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.

@@ -23,6 +23,10 @@ struct mailbox {
     char   *template_name;
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
+    char   *thread_trust;		/* strict, same_domain, open */
+    char   *on_closed;		/* reopen, new, refuse */
+    int     reopen_days;
+    int     merge_window_ms;		/* near-duplicates; 0 off */
 };
 
 struct intake_config {
@@ -72,6 +76,8 @@ struct intake_config {
     int     worker_max_deliveries;
     char   *worker_pid_file;
     char   *worker_user;		/* USER[:GROUP] to run as; "" none */
+    char   *msgid_secret_file;	/* "" in the file: next to [store] path */
+    char   *msgid_secret_file_old;	/* "" none */
 
     /* [store] */
     char   *store_backend;
