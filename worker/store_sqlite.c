@@ -23,7 +23,10 @@
  *	missing steps of migrations[] in one BEGIN IMMEDIATE transaction
  *	(so two processes that start together migrate once); a database
  *	made by a newer Intake is refused. Tables: counters (ticket
- *	sequence per year), tickets, messages (with messages_fts, an
+ *	sequence per year), tickets (with closed_at, set and cleared by
+ *	set_status(); linked_to and link_reason, the ticket a new one was
+ *	linked to by stage_thread.c; sender_key and subject_key, what
+ *	find_near_duplicate() matches, indexed), messages (with messages_fts, an
  *	external-content FTS5 index of subject and body, brought up to date
  *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
@@ -45,8 +48,10 @@
  *	inside their own savepoint, so each is all-or-nothing also outside
  *	store_begin()/store_commit(), and show_ticket() reads one snapshot.
  *
- *	Conventions beyond store.h: find_ticket() and find_by_message_ids()
- *	report "not found" as STORE_OK with info->id = 0; they overwrite
+ *	Conventions beyond store.h: find_ticket(), find_by_message_ids()
+ *	and find_near_duplicate() report "not found" as STORE_OK with
+ *	info->id = 0 (find_near_duplicate() never matches an empty key);
+ *	parties() lists at most 1000 addresses; they overwrite
  *	*info (pass it zeroed or cleared). next_reply() likewise overwrites
  *	*out. attempts counts tries, the one that sent a reply included:
  *	reply_state() adds one with every outcome it records (any state but

@@ -23,20 +23,13 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
 
-# send FROM SUBJECT BODY [swaks options...]
+# send FROM SUBJECT BODY [swaks options...]: to support@. in_count NUMBER: incoming messages.
 send() {
-    local from=$1 subject=$2 body=$3
-    shift 3
-    swaks --server "127.0.0.1:$P" --silent 2 --from "$from" --to support@example.test \
-	--header "From: $from" --header "Subject: $subject" --body "$body" "$@" >> "$T/swaks.log" 2>&1 ||
-	h_die "swaks: '$subject' from $from not accepted"
+    local from=$1
+    shift
+    h_mail "$P" "$from" support@example.test "$@"
 }
-
-# in_count NUMBER: incoming messages of ticket NUMBER (via intakectl --json ticket). Global
-# options go before the command word: "ticket NUMBER --json" is refused (see h_check below).
-in_count() {
-    h_ctl "$C" --json ticket "$1" | jq '[.messages[] | select(.direction == "in")] | length'
-}
+in_count() { h_in_count "$C" "$1"; }
 
 # 1. A new ticket and its acknowledgement.
 send alice@example.test "Printer on fire" "Hello, the printer in room 4 is on fire."
