@@ -64,7 +64,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen \
 	    test_autogen_corpus
 UNIT_MILTER := test_mctx
-FUZZ_TARGETS := envelope decode config template reply
+FUZZ_TARGETS := envelope decode config template reply thread
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))
