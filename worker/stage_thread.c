@@ -86,7 +86,7 @@ static enum weigh weigh(struct job *job, struct store_ticket_info *info, const c
     const char *why = NULL;
     char   *err = NULL;
 
-    *rc = st->ops->parties(st, info->id, &parties, &err);
+    *rc = st->ops->parties(st, info->id, job->customer_address, &parties, &err);
     if (*rc != STORE_OK) {
 	stage_store_status(*rc, job, err);
 	store_ticket_info_clear(info);

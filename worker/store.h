@@ -120,8 +120,9 @@ struct store_ops {
 				    struct store_ticket_info *info, char **why);
     int     (*is_party) (struct store *st, gint64 ticket_id, const char *address,
 			 gboolean *yes, char **why);
-    /* The parties of a ticket, lower case; NULL-terminated (g_strfreev). */
-    int     (*parties) (struct store *st, gint64 ticket_id, char ***addresses, char **why);
+    /* The parties of a ticket, lower case, first (if a party) first; NULL-terminated (g_strfreev). */
+    int     (*parties) (struct store *st, gint64 ticket_id, const char *first,
+			    char ***addresses, char **why);
     /* The newest ticket of mailbox, not closed, of sender_key and subject_key, updated since. */
     int     (*find_near_duplicate) (struct store *st, const char *mailbox,
 				    const char *sender_key, const char *subject_key,

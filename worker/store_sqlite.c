@@ -51,7 +51,9 @@
  *	Conventions beyond store.h: find_ticket(), find_by_message_ids()
  *	and find_near_duplicate() report "not found" as STORE_OK with
  *	info->id = 0 (find_near_duplicate() never matches an empty key);
- *	parties() lists at most 1000 addresses; they overwrite
+ *	parties() lists at most 1000 addresses, the one asked about first
+ *	when it is one (a ticket with more parties still finds its sender;
+ *	same_domain sees the first thousand); they overwrite
  *	*info (pass it zeroed or cleared). next_reply() likewise overwrites
  *	*out. attempts counts tries, the one that sent a reply included:
  *	reply_state() adds one with every outcome it records (any state but
@@ -267,7 +269,8 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
     [S_IS_PARTY] = {"look up party",
 	"SELECT 1 FROM parties WHERE ticket_id = ?1 AND address = ?2"},
     [S_PARTIES] = {"list parties",
-	"SELECT address FROM parties WHERE ticket_id = ?1 ORDER BY address LIMIT 1000"},
+	"SELECT address FROM parties WHERE ticket_id = ?1 ORDER BY address <> ?2, address"
+	" LIMIT 1000"},
     [S_NEAR_DUPLICATE] = {"look up near-duplicate",
 	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE mailbox = ?1 AND sender_key = ?2"
 	" AND subject_key = ?3 AND status <> 'closed' AND updated_at >= ?4"
@@ -1050,15 +1053,17 @@ static int sq_is_party(struct store *st, gint64 ticket_id, const char *address,
     return STORE_OK;
 }
 
-static int sq_parties(struct store *st, gint64 ticket_id, char ***addresses, char **why)
+static int sq_parties(struct store *st, gint64 ticket_id, const char *first,
+		              char ***addresses, char **why)
 {
     struct sq *sq = SQ(st);
+    g_autofree char *lower = first ? g_ascii_strdown(first, -1) : NULL;
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
     gboolean row = FALSE;
     int     ret;
 
     *addresses = NULL;
-    if ((ret = sq_bind(sq, S_PARTIES, why, "i", ticket_id)) != STORE_OK)
+    if ((ret = sq_bind(sq, S_PARTIES, why, "it", ticket_id, lower)) != STORE_OK)
 	return ret;
     while ((ret = sq_step(sq, S_PARTIES, &row, why)) == STORE_OK && row)
 	g_ptr_array_add(list, col_strdup(sq->stmt[S_PARTIES], 0));

@@ -384,9 +384,13 @@ static void test_links(struct store *st)
     t.subject_key = "printer";
     is_int(st->ops->create_ticket(st, &t, "INT", &id1, &n1, &why), STORE_OK, "links: ticket 1");
     st->ops->add_message(st, id1, &m, NULL, &why);
-    is_int(st->ops->parties(st, id1, &parties, &why), STORE_OK, "parties");
+    is_int(st->ops->parties(st, id1, NULL, &parties, &why), STORE_OK, "parties");
     ok(parties && g_strv_length(parties) == 2 && strcmp(parties[0], "alice@example.test") == 0
        && strcmp(parties[1], "bob@example.test") == 0, "parties: customer and writer, lower case");
+    g_strfreev(parties);
+    st->ops->parties(st, id1, "BOB@example.test", &parties, &why);
+    ok(parties && g_strv_length(parties) == 2 && strcmp(parties[0], "bob@example.test") == 0,
+       "parties: the one asked about first (a ticket of more than 1000 still finds it)");
 
     st->ops->find_near_duplicate(st, "support", "alice@example.test", "printer", now - 60, &info,
 				 &why);
