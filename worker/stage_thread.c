@@ -166,7 +166,7 @@ static enum weigh by_signed_reference(struct job *job, GPtrArray *ids, int *rc)
 	    stage_store_status(*rc, job, why);
 	    return WEIGH_NEXT;
 	}
-	if (info.id == 0 || strcmp(info.mailbox, job->mailbox_name) != 0) {
+	if (info.id == 0 || info.id == job->link.id || strcmp(info.mailbox, job->mailbox_name) != 0) {
 	    store_ticket_info_clear(&info);
 	    continue;
 	}
@@ -238,8 +238,9 @@ enum stage_result stage_thread(struct job *job)
 					  (const char *const *) ids->pdata, &info, &why);
 	if (rc != STORE_OK)
 	    return stage_store_status(rc, job, why);
-	if (info.id)
+	if (info.id && info.id != job->link.id)	/* weighed already: once is enough */
 	    w = weigh(job, &info, "In-Reply-To/References", &rc);
+	store_ticket_info_clear(&info);
 	if (rc != STORE_OK)
 	    return rc == STORE_BUSY ? STAGE_RETRY : STAGE_FAIL;
     }

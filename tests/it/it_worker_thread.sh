@@ -101,6 +101,8 @@ M2=$(ticket_of mallory@evil.test)
 h_assert_eq "$A" "$(linked_to "$M2")" "real signature, stranger: the new ticket is linked to A"
 h_assert_eq 1 "$(grep -c "signed reference names ticket $A but mallory@evil.test may not write into it" "$T/worker.log")" \
     "worker log: a signed reference from a stranger, and why"
+h_assert_eq 1 "$(grep -c "names ticket $A but mallory@evil.test" "$T/worker.log")" \
+    "worker log: ticket A weighed once (its ack's id is also stored: not weighed again)"
 h_assert_eq 1 "$(in_count "$A")" "real signature, stranger: ticket A unchanged"
 
 # 4. Closed support ticket: a thank-you; then closed long ago.
