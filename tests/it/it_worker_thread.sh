@@ -9,7 +9,8 @@
 #  2. Message-ID steering: mallory's new mail reuses vic's Message-ID; vic's answer referring to
 #     it still lands on vic's ticket.
 #  3. Signed references: mallory's reference with a forged signature threads nowhere; a real
-#     signed id of alice's acknowledgement (copied) makes a new ticket linked to alice's.
+#     signed id of alice's acknowledgement (copied) makes a new ticket linked to alice's; so
+#     does nothing for a mail forged "From: support@" (our own address: never threaded).
 #  4. Closed support ticket: "Thanks!" and an out-of-office reply are added and do not reopen;
 #     closed 40 days ago, a follow-up makes a new linked ticket.
 #  5. billing (refuse): a follow-up is kept as a note on the closed ticket, which stays closed,
@@ -105,6 +106,12 @@ h_assert_eq 1 "$(grep -c "signed reference names ticket $A but mallory@evil.test
 h_assert_eq 1 "$(grep -c "names ticket $A but mallory@evil.test" "$T/worker.log")" \
     "worker log: ticket A weighed once (its ack's id is also stored: not weighed again)"
 h_assert_eq 1 "$(in_count "$A")" "real signature, stranger: ticket A unchanged"
+send support@example.test support@example.test "Re: your ticket" "as support, signed reference" \
+    --header "In-Reply-To: <$ACK_A>" --header "References: <alice-1@acme.test> <$ACK_A>"
+expect_tickets 6 "our own address as sender, with a real signed reference: a new ticket"
+h_assert_eq 1 "$(in_count "$A")" "forged mailbox sender: not attached to A despite the signature"
+h_assert_eq 1 "$(grep -c "sender support@example.test claims to be one of our mailboxes: not threaded, new ticket" "$T/worker.log")" \
+    "worker log: forged mailbox sender flagged"
 
 # 4. Closed support ticket: a thank-you; then closed long ago.
 h_ctl "$C" close "$A" > /dev/null || h_fail "intakectl close $A"
@@ -125,7 +132,7 @@ h_assert_eq "an out-of-office reply or a thank-you does not reopen a closed tick
 h_assert_eq closed "$(status_of "$A")" "the out-of-office reply did not reopen A"
 h_sql "$C" "UPDATE tickets SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 days') WHERE number = '$A'"
 send alice@acme.test support@example.test "Re: [#$A] Printer on fire" "It burns again."
-expect_tickets 6 "a follow-up 40 days after closing: a new ticket"
+expect_tickets 7 "a follow-up 40 days after closing: a new ticket"
 A2=$(ticket_of alice@acme.test)
 h_assert_eq "$A" "$(linked_to "$A2")" "the new ticket is linked to A"
 h_assert_eq closed "$(status_of "$A")" "A stays closed"
@@ -134,13 +141,13 @@ h_assert_eq 1 "$(grep -c "ticket number in subject names closed ticket $A: the t
 
 # 5. billing: on_closed = refuse.
 send bob@bob.test billing@example.test "Invoice 12 wrong" "Please fix."
-expect_tickets 7 "bob's billing ticket"
+expect_tickets 8 "bob's billing ticket"
 B=$(ticket_of bob@bob.test)
 h_wait_for '[ "$(h_outbox_count "$C" sent)" -eq 7 ]' 30 "acknowledgements so far sent"
 h_ctl "$C" close "$B" > /dev/null || h_fail "intakectl close $B"
 send bob@bob.test billing@example.test "Re: [#$B] Invoice 12 wrong" "Still wrong."
 h_wait_for "[ \"\$(in_count '$B')\" -eq 2 ] && settled" 30 "bob's follow-up is kept on B"
-h_assert_eq 7 "$(h_tickets_count "$C")" "refuse: no new ticket"
+h_assert_eq 8 "$(h_tickets_count "$C")" "refuse: no new ticket"
 h_assert_eq closed "$(status_of "$B")" "refuse: B stays closed"
 h_wait_for "[ \"\$(h_sql '$C' \"SELECT count(*) FROM outbox WHERE kind = 'closed' AND recipient = 'bob@bob.test' AND state = 'sent'\")\" -eq 1 ]" 30 \
     "refuse: the 'closed' notice to bob was sent"
@@ -152,38 +159,38 @@ h_assert_eq "Re: [#$B] Invoice 12 wrong" "$(h_sink_acks | awk -F'\t' -v f="$NOTI
 
 # 6. sales: same_domain, free mail, on_closed = new.
 send carol@acme2.test sales@example.test "Quote for 10 printers" "Please send a quote."
-expect_tickets 8 "carol's sales ticket"
+expect_tickets 9 "carol's sales ticket"
 Q=$(ticket_of carol@acme2.test)
 send dave@acme2.test sales@example.test "Re: [#$Q] Quote for 10 printers" "Make it 12."
 h_wait_for "[ \"\$(in_count '$Q')\" -eq 2 ] && settled" 30 "dave (same domain as carol) writes into Q"
 send eve@gmail.com sales@example.test "Quote for toner" "Toner please."
-expect_tickets 9 "eve's (gmail.com) ticket"
+expect_tickets 10 "eve's (gmail.com) ticket"
 E=$(ticket_of eve@gmail.com)
 send frank@gmail.com sales@example.test "Re: [#$E] Quote for toner" "Me too."
-expect_tickets 10 "frank (gmail.com, not eve) gets a new ticket"
+expect_tickets 11 "frank (gmail.com, not eve) gets a new ticket"
 h_assert_eq "$E" "$(linked_to "$(ticket_of frank@gmail.com)")" "frank's ticket is linked to eve's"
 h_assert_eq 1 "$(in_count "$E")" "eve's ticket unchanged"
 h_ctl "$C" close "$Q" > /dev/null || h_fail "intakectl close $Q"
 send carol@acme2.test sales@example.test "Re: [#$Q] Quote for 10 printers" "And 5 more."
-expect_tickets 11 "carol's follow-up to the closed Q (on_closed = new): a new ticket"
+expect_tickets 12 "carol's follow-up to the closed Q (on_closed = new): a new ticket"
 h_assert_eq "$Q" "$(linked_to "$(ticket_of carol@acme2.test)")" "carol's new ticket is linked to Q"
 h_assert_eq closed "$(status_of "$Q")" "Q stays closed"
 
 # 7. Near-duplicates.
 send george@acme3.test sales@example.test "Invoice missing" "I have no invoice."
-expect_tickets 12 "george's first mail"
+expect_tickets 13 "george's first mail"
 G=$(ticket_of george@acme3.test)
 send George@ACME3.test sales@example.test "RE:  invoice   MISSING" "Still no invoice, please send it."
 h_wait_for "[ \"\$(in_count '$G')\" -eq 2 ] && settled" 30 "george's second mail is merged into G"
-h_assert_eq 12 "$(h_tickets_count "$C")" "merged: no new ticket"
+h_assert_eq 13 "$(h_tickets_count "$C")" "merged: no new ticket"
 h_assert_eq 1 "$(grep -c "same sender <George@ACME3.test> and subject as open ticket $G within merge_window: merged into it" "$T/worker.log")" \
     "worker log: merged as a near-duplicate"
 h_assert_eq 1 "$(h_sql "$C" "SELECT count(*) FROM outbox WHERE recipient = 'george@acme3.test' OR recipient = 'George@ACME3.test'")" \
     "merged: one acknowledgement"
 send henry@acme4.test support@example.test "Printer jam" "Jammed."
-expect_tickets 13 "henry's first mail"
+expect_tickets 14 "henry's first mail"
 send henry@acme4.test support@example.test "Re: Printer jam" "Jammed again."
-expect_tickets 14 "support (merge_window 0): henry's second mail is a ticket of its own"
+expect_tickets 15 "support (merge_window 0): henry's second mail is a ticket of its own"
 
 h_assert_eq 0 "$(h_pending_count)" "stream: nothing pending"
 h_worker_stop
