@@ -157,11 +157,22 @@ static enum weigh by_signed_reference(struct job *job, GPtrArray *ids, int *rc)
     char   *why = NULL;
 
     *rc = STORE_OK;
-    for (guint i = 0; i < ids->len; i++) {
-	g_autofree char *number = msgid_verify(job->pl->keys, g_ptr_array_index(ids, i));
+    gboolean told = FALSE;
 
-	if (number == NULL)
+    for (guint i = 0; i < ids->len; i++) {
+	const char *ref = g_ptr_array_index(ids, i);
+	g_autofree char *number = msgid_verify(job->pl->keys, ref);
+
+	if (number == NULL) {
+	    /* Once per mail: a forger may send a thousand. */
+	    if (!told && job->pl->keys && g_str_has_prefix(ref, "i1.")) {
+		msg_info("%s: reference <%.120s> has the form of our Message-IDs but its"
+			 " signature does not verify (forged, or signed with a secret rotated"
+			 " out): not trusted", job->qid, ref);
+		told = TRUE;
+	    }
 	    continue;
+	}
 	if ((*rc = st->ops->find_ticket(st, number, &info, &why)) != STORE_OK) {
 	    stage_store_status(*rc, job, why);
 	    return WEIGH_NEXT;

@@ -96,6 +96,8 @@ expect_tickets 4 "a forged signed reference: a new ticket"
 M1=$(ticket_of mallory@evil.test)
 h_assert_eq - "$(linked_to "$M1")" "forged signature: the new ticket is not linked to A"
 h_assert_eq 1 "$(in_count "$A")" "forged signature: ticket A unchanged"
+h_assert_eq 1 "$(grep -c "reference <$FORGED> has the form of our Message-IDs but its signature does not verify" "$T/worker.log")" \
+    "worker log: the forged signature is named"
 send mallory@evil.test support@example.test "Re: your ticket" "copied reference" \
     --header "In-Reply-To: <$ACK_A>"
 expect_tickets 5 "a stranger's real signed reference: a new ticket"
