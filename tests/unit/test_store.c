@@ -208,31 +208,40 @@ static struct store *open_elsewhere(const char *path, char **why)
     "ALTER TABLE tickets DROP COLUMN subject_key;"
 
 /*
+ * old_database - a database at path made by this version, then taken back
+ * by sql (which ends by setting user_version) to an older schema, and
+ * opened again (migrated); returns the store (store_close).
+ */
+static struct store *old_database(const char *path, const char *label, const char *sql)
+{
+    g_autofree char *migrated = g_strdup_printf("%s, migrated", label);
+    sqlite3 *db = NULL;
+
+    cfg->store_path = (char *) path;
+    store_close(open_store(label));
+    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return open_store(migrated);
+}
+
+/*
  * Schema 2 -> 3 (branch thread2) on a database holding data: a closed
  * ticket gets its closed_at from updated_at, an open one none.
  */
 static void test_migrate_v2(void)
 {
     g_autofree char *path = g_build_filename(tmpdir, "v2.db", NULL);
-    struct store *st;
-    sqlite3 *db = NULL;
     char   *saved = cfg->store_path;
+    struct store *st = old_database(path, "v2 database", SCHEMA_3_UNDO
+				    "INSERT INTO tickets(number, mailbox, status, title,"
+				    " customer_address, created_at, updated_at) VALUES"
+				    " ('INT-2026-000001', 'support', 'closed', 't', 'a@x.test',"
+				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),"
+				    " ('INT-2026-000002', 'support', 'open', 't', 'a@x.test',"
+				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');"
+				    "PRAGMA user_version = 2");
 
-    cfg->store_path = path;
-    st = open_store("v2 database");
-    store_close(st);
-    if (sqlite3_open(path, &db) != SQLITE_OK
-	|| sqlite3_exec(db, SCHEMA_3_UNDO
-			"INSERT INTO tickets(number, mailbox, status, title, customer_address,"
-			" created_at, updated_at) VALUES"
-			" ('INT-2026-000001', 'support', 'closed', 't', 'a@x.test',"
-			"  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),"
-			" ('INT-2026-000002', 'support', 'open', 't', 'a@x.test',"
-			"  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');"
-			"PRAGMA user_version = 2", NULL, NULL, NULL) != SQLITE_OK)
-	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
-    sqlite3_close(db);
-    st = open_store("v2 database, migrated");
     is_int(sql_int(path, "PRAGMA user_version"), 3, "v2 migrated: schema version 3");
     is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE number = 'INT-2026-000001'"
 		   " AND closed_at = '2026-02-01T00:00:00Z'"), 1,
@@ -250,28 +259,19 @@ static void test_migrate_v2(void)
 static void test_migrate_v1(void)
 {
     g_autofree char *path = g_build_filename(tmpdir, "v1.db", NULL);
-    g_autofree char *why = NULL;
-    struct store *st;
-    sqlite3 *db = NULL;
     char   *saved = cfg->store_path;
-
-    cfg->store_path = path;
-    st = open_store("v1 database");
-    store_close(st);
     /* Back to what schema 1 was, with what it let in. */
-    if (sqlite3_open(path, &db) != SQLITE_OK
-	|| sqlite3_exec(db, SCHEMA_3_UNDO "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
-			"ALTER TABLE outbox DROP COLUMN window_key;"
-			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
-			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
-			" ('victim@x', 3, 'sales');"
-			"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id,"
-			" content, created_at) VALUES(1, 'support', 'ack', 'Victim@X.test',"
-			" 'a@intake', x'00', '2026-01-01T00:00:00Z');"
-			"PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK)
-	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
-    sqlite3_close(db);
-    st = open_store("v1 database, migrated");
+    struct store *st = old_database(path, "v1 database", SCHEMA_3_UNDO
+				    "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
+				    "ALTER TABLE outbox DROP COLUMN window_key;"
+				    "INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
+				    " ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
+				    " ('victim@x', 3, 'sales');"
+				    "INSERT INTO outbox(ticket_id, mailbox, kind, recipient,"
+				    " message_id, content, created_at) VALUES(1, 'support', 'ack',"
+				    " 'Victim@X.test', 'a@intake', x'00', '2026-01-01T00:00:00Z');"
+				    "PRAGMA user_version = 1");
+
     is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
