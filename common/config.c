@@ -90,6 +90,8 @@ static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL
 static const char *const backends[] = {"sqlite", NULL};
 static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};
+static const char *const trust_policies[] = {"strict", "same_domain", "open", NULL};
+static const char *const closed_policies[] = {"reopen", "new", "refuse", NULL};
 
 #define CFG(f) offsetof(struct intake_config, f)
 #define MBX(f) offsetof(struct mailbox, f)
@@ -151,6 +153,8 @@ static const struct ckey worker_keys[] = {
     {"pid_file", CT_PATH, CFG(worker_pid_file), ""},
     {"user", CT_USER, CFG(worker_user), ""},
     {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
+    {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
+    {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
     {0},
 };
 
@@ -196,6 +200,10 @@ static const struct ckey mailbox_keys[] = {
     {"ack_on_auth_fail", CT_BOOL, MBX(ack_on_auth_fail), "no"},
     {"ack_limit_minute", CT_INT, MBX(ack_limit_minute), "60", NULL, 0, 100000000},
     {"ack_limit_day", CT_INT, MBX(ack_limit_day), "2000", NULL, 0, 100000000},
+    {"thread_trust", CT_STRING, MBX(thread_trust), "strict", trust_policies},
+    {"on_closed", CT_STRING, MBX(on_closed), "reopen", closed_policies},
+    {"reopen_days", CT_INT, MBX(reopen_days), "30", NULL, 0, 36500},
+    {"merge_window", CT_DURATION, MBX(merge_window_ms), "0", NULL, 0, 2000000000},
     {0},
 };
 
@@ -629,6 +637,8 @@ static void mailbox_free(gpointer p)
     g_strfreev(m->header_fields);
     g_free(m->oversize);
     g_free(m->reply_to);
+    g_free(m->thread_trust);
+    g_free(m->on_closed);
     g_free(m);
 }
 
@@ -723,6 +733,13 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 
     for (const struct csection *s = sections; s->name; s++)
 	load_section(&ld, kf, s->name, s->keys, cfg, NULL);
+    /* The secret lives with the tickets: a directory the worker owns. */
+    if (cfg->msgid_secret_file && *cfg->msgid_secret_file == 0 && cfg->store_path) {
+	g_autofree char *dir = g_path_get_dirname(cfg->store_path);
+
+	g_free(cfg->msgid_secret_file);
+	cfg->msgid_secret_file = g_build_filename(dir, "msgid.key", NULL);
+    }
 
     groups = g_key_file_get_groups(kf, NULL);
     for (int i = 0; groups[i]; i++) {
@@ -834,6 +851,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->worker_pid_file);
     g_free(cfg->worker_user);
     g_strfreev(cfg->authserv_ids);
+    g_free(cfg->msgid_secret_file);
+    g_free(cfg->msgid_secret_file_old);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

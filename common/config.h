@@ -28,6 +28,10 @@ struct mailbox {
     gboolean ack_on_auth_fail;	/* ack when our Authentication-Results say fail */
     int     ack_limit_minute;	/* acks of this mailbox per minute; 0: no cap */
     int     ack_limit_day;
+    char   *thread_trust;		/* strict, same_domain, open */
+    char   *on_closed;		/* reopen, new, refuse */
+    int     reopen_days;
+    int     merge_window_ms;		/* near-duplicates; 0 off */
 };
 
 struct intake_config {
@@ -80,6 +84,8 @@ struct intake_config {
     char   *worker_pid_file;
     char   *worker_user;		/* USER[:GROUP] to run as; "" none */
     char  **authserv_ids;		/* our MTA's Authentication-Results ids */
+    char   *msgid_secret_file;	/* "" in the file: next to [store] path */
+    char   *msgid_secret_file_old;	/* "" none */
 
     /* [store] */
     char   *store_backend;

@@ -7,14 +7,20 @@
  *	The extra checks of intake-worker -t and intakectl check-config,
  *	given to config_check() (common/config.c), and run by the worker at
  *	start and on SIGHUP: the reply template of every mailbox that sends
- *	acknowledgements loads, and the directory of [store] path exists.
+ *	acknowledgements loads (and the "closed" template of a mailbox with
+ *	on_closed = refuse), the directory of [store] path exists, and the
+ *	Message-ID secrets load (msgid_key_check(): the current one may be
+ *	missing, the worker makes it).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
  * DIAGNOSTICS
  *	One text per problem, added to errors (g_strdup'ed, the array owns
  *	it), naming the file, the section and the key.
  */
+#include <string.h>
+
 #include "checkconf.h"
+#include "msgid.h"
 #include "template.h"
 
 void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
@@ -34,8 +40,28 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 						    m->template_name, m->language, why));
 	    g_free(why);
 	}
+	if (strcmp(m->on_closed, "refuse") == 0
+	    && templates_check(ts, "closed", m->language, &why) < 0) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'on_closed': refuse"
+						    " sends template 'closed' language '%s': %s",
+						    cfg->path, m->name, m->language, why));
+	    g_free(why);
+	}
     }
     templates_free(ts);
+    {
+	char   *why = NULL;
+	const char *key = "message_id_secret_file";
+
+	if (msgid_key_check(cfg->msgid_secret_file, TRUE, &why) == 0 && *cfg->msgid_secret_file_old
+	    && msgid_key_check(cfg->msgid_secret_file_old, FALSE, &why) < 0)
+	    key = "message_id_secret_file_old";
+	if (why) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [worker] key '%s': %s", cfg->path, key,
+						    why));
+	    g_free(why);
+	}
+    }
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
 	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'path': directory %s does"
 						" not exist (create it, owned by the worker's"

@@ -67,6 +67,7 @@
 #include "maint.h"
 #include "outbox.h"
 #include "pipeline.h"
+#include "msgid.h"
 #include "queue.h"
 
 static volatile sig_atomic_t got_term;
@@ -82,6 +83,7 @@ struct worker {
     struct pipeline pl;
     struct outbox *outbox;
     struct maint *maint;
+    struct msgid_keys *keys;		/* pl.keys */
 };
 
 static void on_signal(int sig)
@@ -315,6 +317,15 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    /* Made here, the first time, by the worker's user: see msgid.c. */
+    if ((w->keys = msgid_keys_load(w->cfg->msgid_secret_file, w->cfg->msgid_secret_file_old,
+				   TRUE, &why)) == NULL) {
+	msg_error("%s: [worker] message_id_secret_file: %s", w->cfg->path, why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
+    w->pl.keys = w->keys;
     if ((w->maint = maint_start(w->cfg, &why)) == NULL) {
 	msg_error("cannot start store maintenance: %s", why);
 	g_free(why);
@@ -338,6 +349,8 @@ static void worker_stop(struct worker *w)
     w->durable = durable_free(w->durable);
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
+    w->pl.keys = NULL;
+    w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);
 }
 

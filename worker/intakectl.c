@@ -21,7 +21,9 @@
  *	oldest pending one, dead letters, and the store's counts of tickets
  *	and replies by state, and the auto-generated mail kept apart, by
  *	kind.
- *	tickets, ticket: the ticket store, newest first. close, reopen: set
+ *	tickets, ticket: the ticket store, newest first; ticket also shows the
+ *	tickets it is linked to and from (stage_thread.c) and each message's
+ *	note. close, reopen: set
  *	a ticket's status by hand (a follow-up mail reopens a closed ticket).
  *	dlq: entries that failed [worker] max_deliveries times: list, show
  *	(with the envelope), retry (back into the stream), purge.
@@ -280,6 +282,10 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	   envelope_str(t, "customer_address"));
     printf("created   %s   updated %s\n", envelope_str(t, "created_at"),
 	   envelope_str(t, "updated_at"));
+    if (json_is_string(json_object_get(t, "linked_to")))
+	printf("linked to %s: %s\n", envelope_str(t, "linked_to"), envelope_str(t, "link_reason"));
+    json_array_foreach(json_object_get(t, "linked_from"), i, a)
+	printf("linked from %s: %s\n", envelope_str(a, "number"), envelope_str(a, "link_reason"));
     json_array_foreach(json_object_get(t, "messages"), i, m) {
 	printf("\n--- message %" JSON_INTEGER_FORMAT " (%s) %s from %s\n",
 	       json_integer_value(json_object_get(m, "id")),
@@ -289,6 +295,8 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	json_array_foreach(json_object_get(m, "header_fields"), j, a)
 	    printf("%s: %s\n", json_string_value(json_array_get(a, 0)),
 		   json_string_value(json_array_get(a, 1)));
+	if (*envelope_str(m, "note"))
+	    printf("Note: %s\n", envelope_str(m, "note"));
 	printf("\n%s\n", envelope_str(m, "body"));
 	json_array_foreach(json_object_get(m, "attachments"), j, a)
 	    printf("[attachment] %s (%s, %" JSON_INTEGER_FORMAT " bytes%s)\n",

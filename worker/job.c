@@ -51,6 +51,7 @@ void    job_clear(struct job *job)
     g_free(job->number);
     g_free(job->why);
     store_ticket_info_clear(&job->ticket);
+    store_ticket_info_clear(&job->link);
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

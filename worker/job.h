@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "autogen.h"
 #include "config.h"
+#include "msgid.h"
 #include "envelope.h"
 #include "queue.h"
 #include "store.h"
@@ -34,6 +35,7 @@ struct pipeline {
     const struct intake_config *cfg;
     struct store *store;
     struct templates *templates;
+    const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
     guint   messages_added;
@@ -66,6 +68,11 @@ struct job {
     /* thread */
     struct store_ticket_info ticket;	/* .id != 0: a follow-up */
     const char *thread_how;
+    gboolean reopen;			/* the follow-up reopens the closed ticket */
+    gboolean refused;			/* on_closed = refuse: note on it, notice owed */
+    const char *thread_note;		/* the message's note (static text), or NULL */
+    struct store_ticket_info link;	/* .id != 0: the new ticket is linked to it */
+    const char *link_reason;		/* static text */
 
     /* classify */
     const char *category;

@@ -7,7 +7,7 @@
  *	char   *reply_safe_text(text, max)
  *	char   *reply_safe_name(name)
  *	char   *reply_quote_subject(subject, max)
- *	char   *reply_new_message_id(from_address)
+ *	char   *reply_new_message_id(keys, number, from_address)
  *	char   *reply_spec_encode(spec)
  *	json_t *reply_spec_decode(text, len, &spec, &why)
  * DESCRIPTION
@@ -29,7 +29,9 @@
  *
  *	The pipeline records a reply as its parts (reply_spec_encode(): JSON,
  *	g_free) with a Message-ID made up front (reply_new_message_id(), so
- *	that an answer to it threads), and the outbox builds the message when
+ *	that an answer to it threads: signed with keys for ticket number,
+ *	msgid.c; unsigned, by GMime, when keys is NULL or the number does
+ *	not fit in an id), and the outbox builds the message when
  *	it sends it: building it costs the ticket pipeline a tenth of its time.
  *	reply_spec_decode() fills *spec with pointers into the returned JSON
  *	(json_decref it when done); NULL and *why for text that is not one.
@@ -41,8 +43,8 @@
  *	"Dr.Who" too: a neutral greeting costs less than a spam link).
  *
  *	reply_quote_subject() returns the customer's subject as we quote it
- *	(g_free): reply/forward prefixes (Re, AW, SV, VS, Odp, TR, WG, Fwd,
- *	FW, any case, also repeated, "Re[2]:" too) removed, so that our
+ *	(g_free): reply/forward prefixes (subject.c's table: Re, AW, SV,
+ *	Odp, 回复 ..., any case, also repeated, "Re[2]:" too) removed, so that our
  *	"Re: {{subject}}" does not become "Re: Re: ...", then cut to at most
  *	max characters (not bytes), the last being "…" when cut. One pass
  *	over the text: linear time.
@@ -57,6 +59,8 @@
 #include <gmime/gmime.h>
 
 #include "reply.h"
+#include "msgid.h"
+#include "subject.h"
 
 #define MAX_REFERENCES 20
 
@@ -109,50 +113,13 @@ char   *reply_safe_name(const char *name)
     return g_steal_pointer(&text);
 }
 
-/* prefix_len - length of one reply/forward prefix at s with its white space, or 0 */
-static size_t prefix_len(const char *s)
-{
-    static const char *const prefixes[] = {
-	"re", "aw", "sv", "vs", "odp", "tr", "wg", "fwd", "fw", NULL,
-    };
-    const char *p;
-
-    for (int i = 0; prefixes[i]; i++) {
-	size_t  n = strlen(prefixes[i]);
-
-	if (g_ascii_strncasecmp(s, prefixes[i], n) != 0)
-	    continue;
-	p = s + n;
-	if (*p == '[') {			/* "Re[2]:" */
-	    const char *q = p + 1;
-
-	    while (g_ascii_isdigit(*q) && q - p < 6)
-		q++;
-	    if (*q == ']' && q > p + 1)
-		p = q + 1;
-	}
-	while (*p == ' ')			/* "AW :" as some clients write it */
-	    p++;
-	if (*p != ':')
-	    continue;
-	p++;
-	while (*p == ' ' || *p == '\t')
-	    p++;
-	return p - s;
-    }
-    return 0;
-}
-
 char   *reply_quote_subject(const char *subject, gsize max)
 {
     g_autofree char *text = reply_safe_text(subject, 4 * max + 64);
-    const char *s = text;
-    size_t  n;
+    const char *s = subject_skip_prefixes(text);
     glong   chars;
     GString *out;
 
-    while ((n = prefix_len(s)) > 0)
-	s += n;
     chars = g_utf8_strlen(s, -1);
     if (max == 0 || (gsize) chars <= max)
 	return g_strdup(s);
@@ -279,11 +246,14 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
     return g_bytes_new_take(text, strlen(text));
 }
 
-char   *reply_new_message_id(const char *from_address)
+char   *reply_new_message_id(const struct msgid_keys *keys, const char *number,
+			             const char *from_address)
 {
     const char *at = from_address ? strrchr(from_address, '@') : NULL;
+    const char *domain = at && at[1] ? at + 1 : "localhost";
+    char   *id = msgid_make(keys, number, domain);
 
-    return g_mime_utils_generate_message_id(at && at[1] ? at + 1 : "localhost");
+    return id ? id : g_mime_utils_generate_message_id(domain);
 }
 
 char   *reply_spec_encode(const struct reply_spec *spec)

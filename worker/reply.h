@@ -19,7 +19,9 @@ struct reply_spec {
 };
 
 GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why);
-char   *reply_new_message_id(const char *from_address);
+struct msgid_keys;
+char   *reply_new_message_id(const struct msgid_keys *keys, const char *number,
+			     const char *from_address);
 char   *reply_spec_encode(const struct reply_spec *spec);
 json_t *reply_spec_decode(const char *text, gsize len, struct reply_spec *spec, char **why);
 char   *reply_safe_address(const char *addr);

@@ -5,6 +5,9 @@
  *	enum stage_result stage_reply(job)
  * DESCRIPTION
  *	For a new ticket of a mailbox with acknowledge = yes, the reply is
+ *	rendered (so is the "closed" notice to a follow-up that
+ *	stage_thread.c refused under on_closed = refuse: job->refused, under
+ *	the same rules), the reply is
  *	rendered from the mailbox's template in the ticket's language and
  *	recorded as owed, as its parts with a Message-ID of ours (reply.c),
  *	in the same transaction as the ticket; the worker's outbox thread
@@ -61,7 +64,7 @@ static enum stage_result suppress(struct job *job, const char *to, const char *w
 {
     struct store *st = job->pl->store;
     struct store_reply r = {0};
-    g_autofree char *msgid = reply_new_message_id(job->mailbox->address);
+    g_autofree char *msgid = reply_new_message_id(job->pl->keys, job->number, job->mailbox->address);
     g_autoptr(GBytes) none = g_bytes_new_static("{}", 2);
     char   *err = NULL;
     int     rc;
@@ -107,7 +110,8 @@ enum stage_result stage_reply(struct job *job)
     char   *why = NULL;
     int     rc;
 
-    if (!job->is_new || m == NULL || !m->acknowledge)
+    /* A new ticket owes an acknowledgement; a refused follow-up (stage_thread.c) a notice. */
+    if (!(job->is_new || job->refused) || m == NULL || !m->acknowledge)
 	return STAGE_NEXT;
     /* The operator's choice, not a refusal: logged, no outbox row. */
     if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge"))) {
@@ -153,7 +157,7 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
     g_hash_table_insert(vars, "mailbox_address", m->address);
     g_hash_table_insert(vars, "date", date);
-    if (templates_render(job->pl->templates, m->template_name, job->language, vars,
+    if (templates_render(job->pl->templates, job->refused ? "closed" : m->template_name, job->language, vars,
 			 &subject, &body, &why) < 0) {
 	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
 	g_free(why);
@@ -175,7 +179,7 @@ enum stage_result stage_reply(struct job *job)
     spec.in_reply_to = json_string_value(json_object_get(job->env, "message_id"));
     spec.references = json_object_get(job->env, "references");
     spec.ticket_number = job->number;
-    msgid = reply_new_message_id(m->address);
+    msgid = reply_new_message_id(job->pl->keys, job->number, m->address);
     spec.message_id = msgid;
     {
 	/* Its parts: the outbox thread builds the message when it sends it. */
@@ -186,7 +190,7 @@ enum stage_result stage_reply(struct job *job)
 
     r.ticket_id = job->ticket_id;
     r.mailbox = m->name;
-    r.kind = "ack";
+    r.kind = job->refused ? "closed" : "ack";
     r.recipient = to;
     r.message_id = msgid;
     r.content = content;
@@ -211,7 +215,7 @@ enum stage_result stage_reply(struct job *job)
     out.header_fields = "[]";
     out.body = body;
     out.raw = NULL;			/* the outbox row holds the message as sent */
-    out.note = "automatic acknowledgement";
+    out.note = job->refused ? "automatic notice: the ticket is closed" : "automatic acknowledgement";
     out.thread_ids = thread_ids;
     rc = st->ops->add_message(st, job->ticket_id, &out, &row, &why);
     if (rc != STORE_OK)

@@ -12,8 +12,12 @@
  *	store's UNIQUE constraint is the final guard against two workers
  *	racing, inside the same transaction.
  *
- *	Then a follow-up is added to its ticket (a closed ticket is reopened)
- *	and any other mail opens a new ticket, with the message: sender,
+ *	Then a follow-up is added to its ticket (a closed ticket is reopened
+ *	when stage_thread.c says so: job->reopen; its job->thread_note goes
+ *	into the message's note) and any other mail opens a new ticket
+ *	(linked to job->link when stage_thread.c found one it may not
+ *	join; with the normalised sender and subject that find a
+ *	near-duplicate), with the message: sender,
  *	recipients, the mailbox's header_fields, the text, the original
  *	message and the attachments (their contents come from the original;
  *	when that was cut at [milter] raw_max_size the attachments are
@@ -45,9 +49,11 @@
  */
 #include <string.h>
 
+#include "addr.h"
 #include "envelope.h"
 #include "log.h"
 #include "job.h"
+#include "subject.h"
 
 static char *address_list(json_t *list)
 {
@@ -263,6 +269,12 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 	g_free(note);
 	note = both;
     }
+    if (job->thread_note) {
+	char   *both = g_strconcat(job->thread_note, note ? ". " : "", note, NULL);
+
+	g_free(note);
+	note = both;
+    }
     json_array_foreach(json_object_get(env, "attachments"), i, a) {
 	struct store_attachment *sa = g_new0(struct store_attachment, 1);
 
@@ -310,15 +322,19 @@ enum stage_result stage_store(struct job *job)
     if (job->ticket.id) {
 	job->ticket_id = job->ticket.id;
 	job->number = g_strdup(job->ticket.number);
-	if (g_strcmp0(job->ticket.status, "closed") == 0) {
+	if (job->reopen) {
 	    rc = st->ops->set_status(st, job->ticket_id, "open", &why);
 	    if (rc != STORE_OK)
 		return stage_store_status(rc, job, why);
 	    msg_info("%s: ticket %s reopened by a follow-up", job->qid, job->number);
+	} else if (job->thread_note) {
+	    msg_info("%s: ticket %s: %s", job->qid, job->number, job->thread_note);
 	}
     } else {
 	struct store_ticket t = {0};
 	const char *subject = envelope_str(env, "subject");
+	g_autofree char *sender_key = NULL;
+	g_autofree char *subject_key_ = NULL;
 
 	t.mailbox = job->mailbox_name;
 	t.title = *subject ? subject : "(no subject)";
@@ -329,6 +345,12 @@ enum stage_result stage_store(struct job *job)
 	t.customer_name = job->customer_name;
 	t.customer_address = job->customer_address;
 	t.status = "new";
+	t.linked_to = job->link.id;
+	t.link_reason = job->link.id ? job->link_reason : NULL;
+	sender_key = addr_normalise(job->customer_address, job->pl->cfg->recipient_delimiter);
+	subject_key_ = subject_key(subject);
+	t.sender_key = sender_key;
+	t.subject_key = subject_key_;
 	rc = st->ops->create_ticket(st, &t, job->pl->cfg->ticket_prefix, &job->ticket_id,
 				    &job->number, &why);
 	if (rc != STORE_OK)
@@ -339,9 +361,11 @@ enum stage_result stage_store(struct job *job)
 	return r;
     if (job->is_new) {
 	job->pl->tickets_created++;
-	msg_info("%s: ticket %s created: mailbox=%s from=<%s> message-id=<%s> attachments=%zu",
+	msg_info("%s: ticket %s created: mailbox=%s from=<%s> message-id=<%s> attachments=%zu%s%s%s%s",
 		 job->qid, job->number, job->mailbox_name, job->customer_address,
-		 msgid ? msgid : "", json_array_size(json_object_get(env, "attachments")));
+		 msgid ? msgid : "", json_array_size(json_object_get(env, "attachments")),
+		 job->link.id ? " linked to " : "", job->link.id ? job->link.number : "",
+		 job->link.id ? ": " : "", job->link.id ? job->link_reason : "");
     } else {
 	job->pl->messages_added++;
 	msg_info("%s: ticket %s: follow-up added (%s) from=<%s>", job->qid, job->number,

@@ -35,6 +35,10 @@ struct store_ticket {
     const char *customer_name;
     const char *customer_address;
     const char *status;			/* "new" */
+    gint64  linked_to;			/* 0, or the ticket this one is linked to */
+    const char *link_reason;		/* why (for intakectl ticket) */
+    const char *sender_key;		/* addr_normalise()d customer: near-duplicates */
+    const char *subject_key;		/* subject_key(): near-duplicates */
 };
 
 struct store_attachment {
@@ -134,6 +138,7 @@ struct store_ticket_info {
     char   *status;
     char   *title;
     char   *customer_address;
+    gint64  closed_at;			/* Unix time; 0: not closed, or not known */
 };
 
 struct store_ops {
@@ -155,6 +160,14 @@ struct store_ops {
 				    struct store_ticket_info *info, char **why);
     int     (*is_party) (struct store *st, gint64 ticket_id, const char *address,
 			 gboolean *yes, char **why);
+    /* The parties of a ticket, lower case, first (if a party) first; NULL-terminated (g_strfreev). */
+    int     (*parties) (struct store *st, gint64 ticket_id, const char *first,
+			    char ***addresses, char **why);
+    /* The newest ticket of mailbox, not closed, of sender_key and subject_key, updated since. */
+    int     (*find_near_duplicate) (struct store *st, const char *mailbox,
+				    const char *sender_key, const char *subject_key,
+				    gint64 since_unix, struct store_ticket_info *info,
+				    char **why);
     int     (*create_ticket) (struct store *st, const struct store_ticket *t,
 			      const char *prefix, gint64 *id, char **number, char **why);
     int     (*set_status) (struct store *st, gint64 ticket_id, const char *status,

@@ -23,7 +23,10 @@
  *	missing steps of migrations[] in one BEGIN IMMEDIATE transaction
  *	(so two processes that start together migrate once); a database
  *	made by a newer Intake is refused. Tables: counters (ticket
- *	sequence per year), tickets, messages (with messages_fts, an
+ *	sequence per year), tickets (with closed_at, set and cleared by
+ *	set_status(); linked_to and link_reason, the ticket a new one was
+ *	linked to by stage_thread.c; sender_key and subject_key, what
+ *	find_near_duplicate() matches, indexed), messages (with messages_fts, an
  *	external-content FTS5 index of subject and body, brought up to date
  *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
@@ -52,8 +55,12 @@
  *	inside their own savepoint, so each is all-or-nothing also outside
  *	store_begin()/store_commit(), and show_ticket() reads one snapshot.
  *
- *	Conventions beyond store.h: find_ticket() and find_by_message_ids()
- *	report "not found" as STORE_OK with info->id = 0; they overwrite
+ *	Conventions beyond store.h: find_ticket(), find_by_message_ids()
+ *	and find_near_duplicate() report "not found" as STORE_OK with
+ *	info->id = 0 (find_near_duplicate() never matches an empty key);
+ *	parties() lists at most 1000 addresses, the one asked about first
+ *	when it is one (a ticket with more parties still finds its sender;
+ *	same_domain sees the first thousand); they overwrite
  *	*info (pass it zeroed or cleared). next_reply() likewise overwrites
  *	*out. attempts counts tries, the one that sent a reply included:
  *	reply_state() adds one with every outcome it records (any state but
@@ -202,6 +209,11 @@ static const char *const migrations[] = {
      * a customer got no acknowledgement. SQLite cannot change a CHECK
      * constraint, so outbox is copied into a new table (its columns
      * named: a later step that adds an outbox column adds it after).
+     * Tickets learn when they were closed (closed_at: a follow-up reopens
+     * one only within [mailbox] reopen_days), the ticket a new one is
+     * linked to and why (a stranger quoting a number, a follow-up to a
+     * ticket closed long ago), and the keys that find a near-duplicate
+     * (normalised sender and subject).
      */
     "CREATE TABLE autogen("
     "  id INTEGER PRIMARY KEY,"
@@ -245,7 +257,15 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_due ON outbox(state, next_try);"
     "CREATE INDEX outbox_recent ON outbox(mailbox, recipient, created_at);"
     "CREATE INDEX outbox_ticket ON outbox(ticket_id);"
-    "CREATE INDEX outbox_window ON outbox(window_key, created_at);",
+    "CREATE INDEX outbox_window ON outbox(window_key, created_at);"
+    "ALTER TABLE tickets ADD COLUMN closed_at TEXT;"
+    "UPDATE tickets SET closed_at = updated_at WHERE status = 'closed';"
+    "ALTER TABLE tickets ADD COLUMN linked_to INTEGER REFERENCES tickets(id);"
+    "ALTER TABLE tickets ADD COLUMN link_reason TEXT;"
+    "ALTER TABLE tickets ADD COLUMN sender_key TEXT;"
+    "ALTER TABLE tickets ADD COLUMN subject_key TEXT;"
+    "CREATE INDEX tickets_linked ON tickets(linked_to);"
+    "CREATE INDEX tickets_near ON tickets(mailbox, sender_key, subject_key);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -259,14 +279,14 @@ enum stmt {
     S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
     S_OP_SAVEPOINT, S_OP_RELEASE, S_OP_ROLLBACK_TO,
     S_FIND_DUPLICATE, S_TICKET_BY_NUMBER, S_TICKET_BY_ID, S_THREAD_LOOKUP,
-    S_IS_PARTY, S_COUNTER_NEXT, S_TICKET_INSERT, S_PARTY_INSERT, S_SET_STATUS,
+    S_IS_PARTY, S_PARTIES, S_NEAR_DUPLICATE, S_COUNTER_NEXT, S_TICKET_INSERT, S_PARTY_INSERT, S_SET_STATUS,
     S_TICKET_MAILBOX, S_MESSAGE_INSERT, S_FTS_INSERT, S_FTS_MARK, S_ATTACHMENT_INSERT,
     S_THREAD_INSERT, S_TICKET_TOUCH,
     S_REPLY_INSERT, S_REPLIED_RECENTLY, S_OUR_MESSAGE_ID, S_NEXT_REPLY, S_REPLY_STATE, S_REPLY_GET_STATE,
     S_RECOVER_REPLIES,
     S_LIST, S_LIST_MAILBOX, S_LIST_STATUS, S_LIST_MAILBOX_STATUS,
-    S_SHOW_TICKET, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES, S_STATS,
-    S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
+    S_SHOW_TICKET, S_SHOW_LINKED_FROM, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES,
+    S_STATS, S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
     S_COUNT
 };
@@ -276,7 +296,7 @@ struct stmt_def {
     const char *sql;
 };
 
-#define TICKET_INFO_COLUMNS "id, number, mailbox, status, title, customer_address"
+#define TICKET_INFO_COLUMNS "id, number, mailbox, status, title, customer_address, closed_at"
 
 /*
  * The list statements take ?1 mailbox, ?2 status, ?3 limit; each variant
@@ -309,17 +329,27 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	"SELECT ticket_id FROM thread_ids WHERE msgid = ?1 AND mailbox = ?2"},
     [S_IS_PARTY] = {"look up party",
 	"SELECT 1 FROM parties WHERE ticket_id = ?1 AND address = ?2"},
+    [S_PARTIES] = {"list parties",
+	"SELECT address FROM parties WHERE ticket_id = ?1 ORDER BY address <> ?2, address"
+	" LIMIT 1000"},
+    [S_NEAR_DUPLICATE] = {"look up near-duplicate",
+	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE mailbox = ?1 AND sender_key = ?2"
+	" AND subject_key = ?3 AND status <> 'closed' AND updated_at >= ?4"
+	" ORDER BY id DESC LIMIT 1"},
     [S_COUNTER_NEXT] = {"count tickets",
 	"INSERT INTO counters(name, value) VALUES(?1, 1)"
 	" ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"},
     [S_TICKET_INSERT] = {"insert ticket",
 	"INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
-	" language, customer_name, customer_address, created_at, updated_at)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"},
+	" language, customer_name, customer_address, created_at, updated_at, linked_to,"
+	" link_reason, sender_key, subject_key)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, nullif(?12, 0), ?13, ?14,"
+	" ?15)"},
     [S_PARTY_INSERT] = {"insert party",
 	"INSERT OR IGNORE INTO parties(ticket_id, address) VALUES(?1, ?2)"},
     [S_SET_STATUS] = {"set ticket status",
-	"UPDATE tickets SET status = ?2, updated_at = ?3 WHERE id = ?1"},
+	"UPDATE tickets SET status = ?2, updated_at = ?3,"
+	" closed_at = CASE WHEN ?2 = 'closed' THEN ?3 END WHERE id = ?1"},
     [S_TICKET_MAILBOX] = {"look up ticket",
 	"SELECT mailbox FROM tickets WHERE id = ?1"},
     [S_MESSAGE_INSERT] = {"insert message",
@@ -373,8 +403,11 @@ static const struct stmt_def stmt_defs[S_COUNT] = {
 	LIST_SQL("WHERE mailbox = ?1 AND status = ?2")},
     [S_SHOW_TICKET] = {"show ticket",
 	"SELECT id, number, mailbox, status, title, category, priority, type, language,"
-	" customer_name, customer_address, created_at, updated_at"
-	" FROM tickets WHERE number = ?1"},
+	" customer_name, customer_address, created_at, updated_at, closed_at,"
+	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason"
+	" FROM tickets t WHERE number = ?1"},
+    [S_SHOW_LINKED_FROM] = {"show linked tickets",
+	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
     [S_SHOW_MESSAGES] = {"show messages",
 	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
 	" subject, created_at, body, header_fields, note"
@@ -690,6 +723,14 @@ static void ticket_info_from_row(sqlite3_stmt *s, struct store_ticket_info *info
     info->status = col_strdup(s, 3);
     info->title = col_strdup(s, 4);
     info->customer_address = col_strdup(s, 5);
+    info->closed_at = 0;
+    if (sqlite3_column_type(s, 6) == SQLITE_TEXT) {
+	g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(
+				      (const char *) sqlite3_column_text(s, 6), NULL);
+
+	if (t)
+	    info->closed_at = g_date_time_to_unix(t);
+    }
 }
 
 /*
@@ -1121,6 +1162,47 @@ static int sq_is_party(struct store *st, gint64 ticket_id, const char *address,
     return STORE_OK;
 }
 
+static int sq_parties(struct store *st, gint64 ticket_id, const char *first,
+		              char ***addresses, char **why)
+{
+    struct sq *sq = SQ(st);
+    g_autofree char *lower = first ? g_ascii_strdown(first, -1) : NULL;
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+    gboolean row = FALSE;
+    int     ret;
+
+    *addresses = NULL;
+    if ((ret = sq_bind(sq, S_PARTIES, why, "it", ticket_id, lower)) != STORE_OK)
+	return ret;
+    while ((ret = sq_step(sq, S_PARTIES, &row, why)) == STORE_OK && row)
+	g_ptr_array_add(list, col_strdup(sq->stmt[S_PARTIES], 0));
+    sq_reset(sq, S_PARTIES);
+    if (ret != STORE_OK)
+	return ret;
+    g_ptr_array_add(list, NULL);
+    *addresses = (char **) g_ptr_array_free(g_steal_pointer(&list), FALSE);
+    return STORE_OK;
+}
+
+static int sq_find_near_duplicate(struct store *st, const char *mailbox,
+				          const char *sender_key, const char *subject_key,
+				          gint64 since_unix, struct store_ticket_info *info,
+				          char **why)
+{
+    struct sq *sq = SQ(st);
+    char    since[ISO_TIME_SIZE];
+    int     ret;
+
+    memset(info, 0, sizeof(*info));
+    if (sender_key == NULL || *sender_key == 0 || subject_key == NULL || *subject_key == 0)
+	return STORE_OK;
+    iso_time(since_unix, since, NULL);
+    if ((ret = sq_bind(sq, S_NEAR_DUPLICATE, why, "tttt", mailbox, sender_key, subject_key,
+		       since)) != STORE_OK)
+	return ret;
+    return ticket_lookup(sq, S_NEAR_DUPLICATE, info, why);
+}
+
 /* add_party - record a (lower-cased) address as a party of a ticket */
 static int add_party(struct sq *sq, gint64 ticket_id, const char *address, char **why)
 {
@@ -1186,10 +1268,11 @@ static int sq_create_ticket(struct store *st, const struct store_ticket *t,
     if ((ret = next_seq(sq, year, &seq, why)) != STORE_OK)
 	goto out;
     num = ticketno_format(prefix ? prefix : st->cfg->ticket_prefix, year, seq);
-    if ((ret = sq_bind(sq, S_TICKET_INSERT, why, "ttttttttttt", num, t->mailbox,
+    if ((ret = sq_bind(sq, S_TICKET_INSERT, why, "tttttttttttittt", num, t->mailbox,
 		       t->status ? t->status : "new", t->title ? t->title : "",
 		       t->category, t->priority, t->type, t->language,
-		       t->customer_name, t->customer_address, now)) != STORE_OK
+		       t->customer_name, t->customer_address, now, t->linked_to,
+		       t->link_reason, t->sender_key, t->subject_key)) != STORE_OK
 	|| (ret = sq_run(sq, S_TICKET_INSERT, why)) != STORE_OK)
 	goto out;
     *id = sqlite3_last_insert_rowid(sq->db);
@@ -1714,6 +1797,7 @@ static int show_ticket(struct sq *sq, const char *number, json_t **out, char **w
     json_t *ticket = NULL;
     json_t *messages = json_array();
     json_t *replies = json_array();
+    json_t *linked = json_array();
     gint64  id;
     gboolean row = FALSE;
     int     ret;
@@ -1730,6 +1814,10 @@ static int show_ticket(struct sq *sq, const char *number, json_t **out, char **w
 	goto out;
     }
     id = json_integer_value(json_object_get(ticket, "id"));
+    if ((ret = sq_bind(sq, S_SHOW_LINKED_FROM, why, "i", id)) != STORE_OK
+	|| (ret = collect_rows(sq, S_SHOW_LINKED_FROM, &linked, why)) != STORE_OK)
+	goto out;
+    json_object_set(ticket, "linked_from", linked);
     if ((ret = show_messages(sq, id, messages, why)) != STORE_OK
 	|| (ret = sq_bind(sq, S_SHOW_REPLIES, why, "i", id)) != STORE_OK
 	|| (ret = collect_rows(sq, S_SHOW_REPLIES, &replies, why)) != STORE_OK)
@@ -1742,6 +1830,7 @@ out:
     json_decref(ticket);
     json_decref(messages);
     json_decref(replies);
+    json_decref(linked);
     return ret;
 }
 
@@ -1842,6 +1931,8 @@ const struct store_ops store_sqlite_ops = {
     .find_ticket = sq_find_ticket,
     .find_by_message_ids = sq_find_by_message_ids,
     .is_party = sq_is_party,
+    .parties = sq_parties,
+    .find_near_duplicate = sq_find_near_duplicate,
     .create_ticket = sq_create_ticket,
     .set_status = sq_set_status,
     .add_message = sq_add_message,

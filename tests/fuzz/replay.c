@@ -40,6 +40,7 @@ int     fuzz_config_one(const uint8_t *data, size_t size);
 int     fuzz_template_one(const uint8_t *data, size_t size);
 int     fuzz_reply_one(const uint8_t *data, size_t size);
 int     fuzz_ack_one(const uint8_t *data, size_t size);
+int     fuzz_thread_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -52,6 +53,7 @@ static const struct target {
     {"template", fuzz_template_one, {"conf/templates/ack.en.txt", "conf/templates/ack.de.txt"}},
     {"reply", fuzz_reply_one},
     {"ack", fuzz_ack_one},
+    {"thread", fuzz_thread_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */

@@ -64,3 +64,31 @@ grep -q "^$C: \[mailbox sales\] key 'template': 'nosuch'" "$T/out.worker" &&
     h_pass "missing template: the mailbox, key and template named" ||
     h_fail "missing template: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
 h_assert_eq "status 0" "$(tail -n 1 "$T/out.milter")" "missing template: milter -t passes (it sends no reply)"
+
+# 4. The Message-ID secret (worker only): missing is fine (the worker makes it), readable by
+#    others is not, a missing previous secret is not; a mailbox that refuses needs "closed".
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates"
+run_all
+h_assert_eq "status 0" "$(tail -n 1 "$T/out.worker")" "secret missing (made at start): worker -t passes"
+printf '%s\n' 0123456789abcdef0123456789abcdef0123456789abcdef > "$T/store/msgid.key"
+chmod 644 "$T/store/msgid.key"
+run_all
+same worker ctl "secret readable by others"
+grep -q "^$C: \[worker\] key 'message_id_secret_file': $T/store/msgid.key: .*(mode 0644): chmod 600 it" "$T/out.worker" &&
+    h_pass "secret readable by others: the key, the file and what to do named" ||
+    h_fail "secret readable by others: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+h_assert_eq "status 0" "$(tail -n 1 "$T/out.milter")" "secret readable by others: milter -t passes (it signs nothing)"
+chmod 600 "$T/store/msgid.key"
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates" \
+    "[worker]" "message_id_secret_file_old = $T/store/old.key" \
+    "[mailbox sales]" "on_closed = refuse" "template = ack" "language = xx"
+mkdir -p "$T/tpl" && cp "$H_ROOT"/conf/templates/ack.en.txt "$T/tpl/"
+sed -i "s|templates = $H_ROOT/conf/templates|templates = $T/tpl|" "$C"
+run_all
+h_assert_eq "status 1" "$(tail -n 1 "$T/out.worker")" "missing previous secret and closed template: worker -t exits 1"
+grep -q "^$C: \[worker\] key 'message_id_secret_file_old': $T/store/old.key: cannot open" "$T/out.worker" &&
+    h_pass "missing previous secret: named" ||
+    h_fail "missing previous secret: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+grep -q "^$C: \[mailbox sales\] key 'on_closed': refuse sends template 'closed'" "$T/out.worker" &&
+    h_pass "on_closed = refuse without a 'closed' template: named" ||
+    h_fail "on_closed = refuse: unexpected text: $(tr '\n' '|' < "$T/out.worker")"

@@ -23,19 +23,8 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
 
-# send FROM TO SUBJECT BODY [swaks options...]: FROM is envelope sender and From (unless an
-# option gives another From header).
-send() {
-    local from=$1 to=$2 subject=$3 body=$4
-    shift 4
-    swaks --server "127.0.0.1:$P" --silent 2 --from "$from" --to "$to" \
-	--header "From: $from" --header "Subject: $subject" --body "$body" "$@" >> "$T/swaks.log" 2>&1 ||
-	h_die "swaks: '$subject' from $from not accepted"
-}
-
-in_count() {
-    h_ctl "$C" --json ticket "$1" | jq '[.messages[] | select(.direction == "in")] | length'
-}
+send() { h_mail "$P" "$@"; }
+in_count() { h_ticket_in_count "$C" "$1"; }
 
 # 1. Case variants of one address: one acknowledgement in the window.
 send victim1@victim.test support@example.test "Order 1" "first"

@@ -3,8 +3,10 @@
 #   1. alice writes: ticket N, acknowledgement to alice.
 #   2. alice answers with "Re: [#N] ..." in the Subject: a second incoming message on N, no new
 #      ticket, no second acknowledgement.
-#   3. mallory (not on N) writes with "[#N] hello": a ticket of her own; N is unchanged.
-#   4. alice answers the acknowledgement (In-Reply-To = its Message-ID, as read at the relay)
+#   3. mallory (not on N) writes with "[#N] hello": a ticket of her own, linked to N (intakectl
+#      ticket shows the link both ways); N is unchanged.
+#   4. alice answers the acknowledgement (In-Reply-To = its signed Message-ID, as read at the
+#      relay: i1.N.RANDOM.MAC@domain)
 #   5. intakectl closes N; alice writes again: N is reopened
 #      with a Subject without the number: a third incoming message on N.
 . "$(dirname "$0")/../lib/harness.sh"
@@ -21,17 +23,12 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
 
-# send FROM SUBJECT BODY [swaks options...]
+# send FROM SUBJECT BODY [swaks options...]: to support@. in_count NUMBER: incoming messages.
 send() {
-    local from=$1 subject=$2 body=$3
-    shift 3
-    swaks --server "127.0.0.1:$P" --silent 2 --from "$from" --to support@example.test \
-	--header "From: $from" --header "Subject: $subject" --body "$body" "$@" >> "$T/swaks.log" 2>&1 ||
-	h_die "swaks: '$subject' from $from not accepted"
+    local from=$1
+    shift
+    h_mail "$P" "$from" support@example.test "$@"
 }
-
-# in_count NUMBER: incoming messages of ticket NUMBER (h_ticket_in_count; see h_check below for
-# "ticket NUMBER --json").
 in_count() { h_ticket_in_count "$C" "$1"; }
 
 # 1. A new ticket and its acknowledgement.
@@ -51,6 +48,12 @@ h_assert_eq "alice@example.test" "$ACK_TO" "ack: To alice"
 h_assert_eq "$ACK_MID" "$(h_sql "$C" "SELECT message_id FROM messages WHERE direction = 'out'")" \
     "store: the ack's Message-ID is kept as the ticket's outgoing message"
 [ -n "$ACK_MID" ] && [ "$ACK_MID" != - ] || h_die "no Message-ID in $ACK_FILE"
+case "$ACK_MID" in
+    "i1.$N."*@example.test) h_pass "ack: a signed Message-ID of ours naming N ($ACK_MID)" ;;
+    *) h_fail "ack: Message-ID '$ACK_MID' is not i1.$N.RANDOM.MAC@example.test" ;;
+esac
+KEY=$(dirname "$(h_store_path "$C")")/msgid.key
+h_assert_eq 600 "$(stat -c %a "$KEY")" "the worker made its Message-ID secret, mode 600"
 
 # 2. alice answers with the number in the Subject.
 send alice@example.test "Re: [#$N] Printer on fire" "It is still burning."
@@ -72,8 +75,14 @@ h_assert_eq 2 "$(in_count "$N")" "ticket N unchanged: still 2 incoming messages"
 h_assert_eq "alice@example.test" "$(h_ctl "$C" --json ticket "$N" | jq -r '[.messages[] | select(.direction == "in") | .sender] | unique | join(",")')" \
     "ticket N: every incoming message is alice's"
 h_assert_eq 1 "$(in_count "$M")" "ticket M: mallory's one message"
-h_assert_eq 1 "$(grep -c "subject names ticket $N but mallory@example.test is not on it: new ticket" "$T/worker.log")" \
-    "worker log: stranger quoting a number gets a new ticket"
+h_assert_eq 1 "$(grep -c "ticket number in subject names ticket $N but mallory@example.test may not write into it: the sender is not a party of the ticket (thread_trust = strict)" "$T/worker.log")" \
+    "worker log: stranger quoting a number gets a new ticket, and why"
+h_assert_eq "$N" "$(h_ctl "$C" --json ticket "$M" | jq -r .linked_to)" "ticket M is linked to N"
+h_assert_eq "$M" "$(h_ctl "$C" --json ticket "$N" | jq -r '.linked_from[].number')" \
+    "ticket N shows M linked from it"
+h_ctl "$C" ticket "$M" > "$T/ticket-M.txt"
+h_assert_eq 1 "$(grep -c "^linked to $N: the sender is not a party of the ticket" "$T/ticket-M.txt")" \
+    "intakectl ticket M (text): 'linked to N' and why"
 h_wait_for '[ "$(h_sink_count)" -eq 2 ] && [ "$(h_outbox_count "$C" sent)" -eq 2 ]' 30 \
     "mallory gets an acknowledgement of her own ticket"
 h_assert_eq "[#$M] Re: [#$N] hello" "$(h_sink_acks | awk -F'\t' '$7 == "mallory@example.test" { print $4 }')" \
@@ -86,8 +95,8 @@ h_wait_for "[ \"\$(in_count '$N')\" -eq 3 ] && [ \"\$(h_xlen)\" -eq 0 ]" 30 \
     "alice's answer to the ack (In-Reply-To) lands on N (3 incoming messages)"
 h_assert_eq 2 "$(h_tickets_count "$C")" "still two tickets"
 h_assert_eq 1 "$(in_count "$M")" "ticket M unchanged"
-h_assert_eq 1 "$(grep -c "ticket $N: follow-up added (In-Reply-To/References) from=<alice@example.test>" "$T/worker.log")" \
-    "worker log: follow-up by In-Reply-To/References"
+h_assert_eq 1 "$(grep -c "ticket $N: follow-up added (signed reference) from=<alice@example.test>" "$T/worker.log")" \
+    "worker log: follow-up by our signed Message-ID in In-Reply-To"
 h_ctl "$C" --json ticket "$N" > "$T/ticket-N.json" || h_fail "intakectl ticket $N failed"
 h_assert_eq "Printer on fire|Re: [#$N] Printer on fire|Re: your automatic reply" \
     "$(jq -r '[.messages[] | select(.direction == "in") | .subject] | join("|")' "$T/ticket-N.json")" \

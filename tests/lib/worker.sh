@@ -338,3 +338,18 @@ h_check() {
 	h_fail "$2"
     fi
 }
+
+# ---------------------------------------------------------------------------------------------
+# Mail in, tickets out (threading tests)
+
+# h_mail PORT FROM TO SUBJECT BODY [swaks options...]: one mail through the Postfix at PORT; FROM is
+# the envelope sender and the From header (unless an option gives another From), TO a comma-
+# separated list. Fails the test when it is not accepted; swaks' output goes to $T/swaks.log.
+h_mail() {
+    local port=$1 from=$2 to=$3 subject=$4 body=$5
+    shift 5
+    swaks --server "127.0.0.1:$port" --silent 2 --from "$from" --to "$to" \
+	--header "From: $from" --header "Subject: $subject" --body "$body" "$@" >> "$T/swaks.log" 2>&1 ||
+	h_die "swaks: '$subject' from $from not accepted"
+}
+

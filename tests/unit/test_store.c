@@ -200,6 +200,59 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
+/* What schema 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
+#define SCHEMA_3_UNDO \
+    "DROP TABLE autogen;" \
+    "DROP INDEX tickets_linked; DROP INDEX tickets_near;" \
+    "ALTER TABLE tickets DROP COLUMN closed_at; ALTER TABLE tickets DROP COLUMN linked_to;" \
+    "ALTER TABLE tickets DROP COLUMN link_reason; ALTER TABLE tickets DROP COLUMN sender_key;" \
+    "ALTER TABLE tickets DROP COLUMN subject_key;"
+
+/*
+ * old_database - a database at path made by this version, then taken back
+ * by sql (which ends by setting user_version) to an older schema, and
+ * opened again (migrated); returns the store (store_close).
+ */
+static struct store *old_database(const char *path, const char *label, const char *sql)
+{
+    g_autofree char *migrated = g_strdup_printf("%s, migrated", label);
+    sqlite3 *db = NULL;
+
+    cfg->store_path = (char *) path;
+    store_close(open_store(label));
+    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return open_store(migrated);
+}
+
+/*
+ * Schema 2 -> 3 on a database holding data: a closed
+ * ticket gets its closed_at from updated_at, an open one none.
+ */
+static void test_migrate_v2(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v2.db", NULL);
+    char   *saved = cfg->store_path;
+    struct store *st = old_database(path, "v2 database", SCHEMA_3_UNDO
+				    "INSERT INTO tickets(number, mailbox, status, title,"
+				    " customer_address, created_at, updated_at) VALUES"
+				    " ('INT-2026-000001', 'support', 'closed', 't', 'a@x.test',"
+				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),"
+				    " ('INT-2026-000002', 'support', 'open', 't', 'a@x.test',"
+				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');"
+				    "PRAGMA user_version = 2");
+
+    is_int(sql_int(path, "PRAGMA user_version"), 3, "v2 migrated: schema version 3");
+    is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE number = 'INT-2026-000001'"
+		   " AND closed_at = '2026-02-01T00:00:00Z'"), 1,
+	   "v2 migrated: a closed ticket's closed_at is its last update");
+    is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE closed_at IS NULL"), 1,
+	   "v2 migrated: an open ticket has no closed_at");
+    store_close(st);
+    cfg->store_path = saved;
+}
+
 /*
  * Schema 1 -> 2 on a database holding data: a message id registered for
  * two tickets keeps the first; an acknowledgement gets its window key.
@@ -207,35 +260,26 @@ static struct store *open_elsewhere(const char *path, char **why)
 static void test_migrate_v1(void)
 {
     g_autofree char *path = g_build_filename(tmpdir, "v1.db", NULL);
-    g_autofree char *why = NULL;
-    struct store *st;
-    sqlite3 *db = NULL;
     char   *saved = cfg->store_path;
-
-    cfg->store_path = path;
-    st = open_store("v1 database");
-    store_close(st);
+    sqlite3 *db = NULL;
     /* Back to what schema 1 was, with what it let in. */
-    if (sqlite3_open(path, &db) != SQLITE_OK
-	|| sqlite3_exec(db, "DROP TABLE autogen;"
-			"DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
-			"ALTER TABLE outbox DROP COLUMN window_key;"
-			/* Schema 3 copies the outbox: its rows need their tickets. */
-			"INSERT INTO tickets(id, number, mailbox, status, title,"
-			" customer_address, created_at, updated_at) VALUES"
-			" (1, 'INT-1', 'support', 'new', 't', 'v@x', 'x', 'x'),"
-			" (2, 'INT-2', 'support', 'new', 't', 'v@x', 'x', 'x'),"
-			" (3, 'INT-3', 'sales', 'new', 't', 'v@x', 'x', 'x');"
-			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
-			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
-			" ('victim@x', 3, 'sales');"
-			"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id,"
-			" content, created_at) VALUES(1, 'support', 'ack', 'Victim@X.test',"
-			" 'a@intake', x'00', '2026-01-01T00:00:00Z');"
-			"PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK)
-	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
-    sqlite3_close(db);
-    st = open_store("v1 database, migrated");
+    struct store *st = old_database(path, "v1 database", SCHEMA_3_UNDO
+				    "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
+				    "ALTER TABLE outbox DROP COLUMN window_key;"
+				    /* Schema 3 copies the outbox: its rows need their tickets. */
+				    "INSERT INTO tickets(id, number, mailbox, status, title,"
+				    " customer_address, created_at, updated_at) VALUES"
+				    " (1, 'INT-1', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+				    " (2, 'INT-2', 'support', 'new', 't', 'v@x', 'x', 'x'),"
+				    " (3, 'INT-3', 'sales', 'new', 't', 'v@x', 'x', 'x');"
+				    "INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
+				    " ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
+				    " ('victim@x', 3, 'sales');"
+				    "INSERT INTO outbox(ticket_id, mailbox, kind, recipient,"
+				    " message_id, content, created_at) VALUES(1, 'support', 'ack',"
+				    " 'Victim@X.test', 'a@intake', x'00', '2026-01-01T00:00:00Z');"
+				    "PRAGMA user_version = 1");
+
     is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
@@ -335,6 +379,85 @@ static void test_tickets(struct store *st)
     is_int(st->ops->set_status(st, 999999, "open", &why), STORE_ERROR,
 	   "set_status, no such ticket: error");
     has_str(why, "no ticket", "set_status, no such ticket: message");
+}
+
+/*
+ * Branch thread2: closed_at follows the status, parties() lists who wrote
+ * in, a ticket links to another (show_ticket both ways), and
+ * find_near_duplicate() finds the newest open ticket of a sender and
+ * subject key updated since a time, nothing closed or older.
+ */
+static void test_links(struct store *st)
+{
+    g_autofree char *n1 = NULL;
+    g_autofree char *n2 = NULL;
+    g_autofree char *why = NULL;
+    g_auto(GStrv) parties = NULL;
+    struct store_ticket t = ticket("Printer", "Alice@Example.test");
+    struct store_ticket_info info = {0};
+    struct store_message m = message("support:<links-1@x>", "links-1@x", "Bob@Example.test",
+				     "me too");
+    json_t *shown = NULL;
+    gint64  id1 = 0, id2 = 0, now = g_get_real_time() / G_USEC_PER_SEC;
+
+    t.sender_key = "alice@example.test";
+    t.subject_key = "printer";
+    is_int(st->ops->create_ticket(st, &t, "INT", &id1, &n1, &why), STORE_OK, "links: ticket 1");
+    st->ops->add_message(st, id1, &m, NULL, &why);
+    is_int(st->ops->parties(st, id1, NULL, &parties, &why), STORE_OK, "parties");
+    ok(parties && g_strv_length(parties) == 2 && strcmp(parties[0], "alice@example.test") == 0
+       && strcmp(parties[1], "bob@example.test") == 0, "parties: customer and writer, lower case");
+    g_strfreev(parties);
+    st->ops->parties(st, id1, "BOB@example.test", &parties, &why);
+    ok(parties && g_strv_length(parties) == 2 && strcmp(parties[0], "bob@example.test") == 0,
+       "parties: the one asked about first (a ticket of more than 1000 still finds it)");
+
+    st->ops->find_near_duplicate(st, "support", "alice@example.test", "printer", now - 60, &info,
+				 &why);
+    is_int(info.id, id1, "find_near_duplicate: the open ticket of sender and subject");
+    store_ticket_info_clear(&info);
+    st->ops->find_near_duplicate(st, "support", "alice@example.test", "scanner", now - 60,
+				 &info, &why);
+    is_int(info.id, 0, "find_near_duplicate: another subject: none");
+    st->ops->find_near_duplicate(st, "support", "carol@example.test", "printer", now - 60,
+				 &info, &why);
+    is_int(info.id, 0, "find_near_duplicate: another sender: none");
+    st->ops->find_near_duplicate(st, "sales", "alice@example.test", "printer", now - 60, &info,
+				 &why);
+    is_int(info.id, 0, "find_near_duplicate: another mailbox: none");
+    st->ops->find_near_duplicate(st, "support", "alice@example.test", "printer", now + 3600,
+				 &info, &why);
+    is_int(info.id, 0, "find_near_duplicate: not updated since: none");
+    st->ops->find_near_duplicate(st, "support", "alice@example.test", "", now - 60, &info, &why);
+    is_int(info.id, 0, "find_near_duplicate: empty subject key: never");
+
+    is_int(st->ops->set_status(st, id1, "closed", &why), STORE_OK, "links: close ticket 1");
+    st->ops->find_ticket(st, n1, &info, &why);
+    ok(info.closed_at >= now - 5 && info.closed_at <= now + 5, "closed_at: set when closed");
+    store_ticket_info_clear(&info);
+    st->ops->find_near_duplicate(st, "support", "alice@example.test", "printer", now - 60, &info,
+				 &why);
+    is_int(info.id, 0, "find_near_duplicate: a closed ticket: none");
+    st->ops->set_status(st, id1, "open", &why);
+    st->ops->find_ticket(st, n1, &info, &why);
+    is_int(info.closed_at, 0, "closed_at: cleared when reopened");
+    store_ticket_info_clear(&info);
+
+    t = ticket("Printer", "mallory@evil.test");
+    t.linked_to = id1;
+    t.link_reason = "the sender is not a party of the ticket (thread_trust = strict)";
+    is_int(st->ops->create_ticket(st, &t, "INT", &id2, &n2, &why), STORE_OK, "links: ticket 2");
+    is_int(st->ops->show_ticket(st, n2, &shown, &why), STORE_OK, "show_ticket of the linked");
+    is_str(json_string_value(json_object_get(shown, "linked_to")), n1, "show_ticket: linked_to");
+    is_str(json_string_value(json_object_get(shown, "link_reason")), t.link_reason,
+	   "show_ticket: link_reason");
+    json_decref(shown);
+    st->ops->show_ticket(st, n1, &shown, &why);
+    is_str(json_string_value(json_object_get(json_array_get(json_object_get(shown, "linked_from"),
+							  0), "number")), n2,
+	   "show_ticket: linked_from of the other");
+    ok(json_is_null(json_object_get(shown, "linked_to")), "show_ticket: not linked: null");
+    json_decref(shown);
 }
 
 /* Messages with attachments and thread ids; duplicates; parties. */
@@ -1153,6 +1276,7 @@ int     main(void)
     test_schema();
     test_refused();
     test_migrate_v1();
+    test_migrate_v2();
     st = open_store("working connection");
     test_tickets(st);
     test_messages(st);
@@ -1165,6 +1289,7 @@ int     main(void)
     test_bounced(st);
     test_two_connections(st);
     test_suppressed(st);
+    test_links(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
