@@ -26,7 +26,7 @@ CFLAGS   ?= -O2 -g
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libmicrohttpd
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -44,12 +44,12 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c
+	    common/autogen.c common/mstats.c
 MILTER   := milter/intake-milter.c milter/mctx.c milter/generation.c milter/signals.c \
-	    milter/durable_watch.c
+	    milter/durable_watch.c milter/mstats_flush.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/queue.c worker/dlq.c \
-	    worker/checkconf.c
+	    worker/checkconf.c worker/metrics.c worker/metrics_http.c worker/metrics_worker.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

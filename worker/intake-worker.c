@@ -28,6 +28,11 @@
  *	(locked, disk full) is not the entry's fault: the batch is rolled
  *	back and retried with backoff, without counting a delivery.
  *
+ *	With [metrics] listen set it serves Prometheus metrics at
+ *	http://LISTEN/metrics from a thread of its own (worker/metrics_worker.c,
+ *	docs/metrics.md); the counters are updated at the points where a fact
+ *	is final (tickets after the commit, entries once acknowledged).
+ *
  *	At start and every [redis] durable_check_interval it checks Redis's
  *	persistence settings (common/durable.c) and warns about any that can
  *	lose accepted mail; with [redis] require_durable = yes it does not
@@ -65,6 +70,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics_worker.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -82,6 +88,8 @@ struct worker {
     struct pipeline pl;
     struct outbox *outbox;
     struct maint *maint;
+    struct worker_metrics *metrics;	/* for the life of the process */
+    guint64 connects;			/* the consumer connection's, counted */
 };
 
 static void on_signal(int sig)
@@ -119,6 +127,7 @@ static gboolean dead_letter(struct worker *w, struct queue_entry *e)
 	msg_warn("entry %s: cannot move to the dead-letter stream: %s", e->id, why);
 	return TRUE;
     }
+    worker_metrics_dead_letter(w->metrics);
     msg_warn("entry %s: moved to dead-letter stream %s after %" G_GINT64_FORMAT
 	     " deliveries: %s", e->id, w->cfg->redis_dead_stream, e->deliveries, error);
     return TRUE;
@@ -133,12 +142,19 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
     const struct store_ops *ops = w->pl.store->ops;
     guint   already = done->len;		/* gone entries, acknowledged too */
     int     backoff = 100;
+    /* What the batch counted, undone when it is rolled back (and counted once committed). */
+    guint   created = w->pl.tickets_created, added = w->pl.messages_added;
+    guint   dups = w->pl.duplicates;
 
     for (;;) {
 	char   *why = NULL;
 	gboolean retry = FALSE;
+	gint64  t0;
 
 	g_ptr_array_set_size(done, already);
+	w->pl.tickets_created = created;
+	w->pl.messages_added = added;
+	w->pl.duplicates = dups;
 	w->pl.replies_queued = 0;
 	if (ops->begin(w->pl.store, &why) != STORE_OK) {
 	    retry = TRUE;
@@ -167,8 +183,11 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 		    break;
 		}
 	    }
+	    t0 = g_get_monotonic_time();
 	    if (!retry && ops->commit(w->pl.store, &why) != STORE_OK)
 		retry = TRUE;
+	    else if (!retry)
+		worker_metrics_commit(w->metrics, (g_get_monotonic_time() - t0) / 1e6);
 	    if (retry)
 		ops->rollback(w->pl.store);
 	}
@@ -186,6 +205,8 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
     }
 
     /* Committed: now, and only now, the entries may go. */
+    worker_metrics_tickets(w->metrics, w->pl.tickets_created - created,
+			   w->pl.messages_added - added, w->pl.duplicates - dups);
     if (done->len) {
 	char   *why = NULL;
 
@@ -193,6 +214,8 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
 		     " again and found to be duplicates): %s", done->len, why);
 	    g_free(why);
+	} else {
+	    worker_metrics_consumed(w->metrics, done->len);
 	}
     }
     if (w->pl.replies_queued && w->outbox)
@@ -272,7 +295,9 @@ static int worker_start(struct worker *w)
 	return -1;
     }
     w->durable_next = 0;		/* again soon: Redis may not have answered */
+    w->connects = 0;
     w->pl.cfg = w->cfg;
+    w->pl.metrics = w->metrics;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
@@ -298,11 +323,18 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    if (worker_metrics_listen(w->metrics, w->cfg, &why) < 0) {
+	msg_error("%s: [metrics] key 'listen': %s", w->path, why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
     return 0;
 }
 
 static void worker_stop(struct worker *w)
 {
+    worker_metrics_unlisten(w->metrics);
     w->outbox = outbox_stop(w->outbox);
     w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
@@ -368,7 +400,9 @@ int     main(int argc, char **argv)
 	daemon_become(&user, where);
 	daemon_user_free(&user);
     }
+    w.metrics = worker_metrics_new();
     if (worker_start(&w) < 0) {
+	w.metrics = worker_metrics_free(w.metrics);
 	daemon_pid_file_remove(w.cfg->worker_pid_file);
 	config_free(w.cfg);
 	return 1;
@@ -412,12 +446,20 @@ int     main(int argc, char **argv)
 	    msg_info("queue: redis %s answers again", w.cfg->redis_server);
 	    redis_errors = 0;
 	}
+	{
+	    /* The first connection is not a reconnect. */
+	    guint64 n = redisq_connects(queue_redis(w.q));
+
+	    worker_metrics_reconnects(w.metrics, n - w.connects - (w.connects == 0 && n));
+	    w.connects = n;
+	}
 	if (entries->len)
 	    process_batch(&w, entries);
     }
     msg_info("stopping: %u tickets created, %u follow-ups, %u duplicates ignored",
 	     w.pl.tickets_created, w.pl.messages_added, w.pl.duplicates);
     worker_stop(&w);
+    w.metrics = worker_metrics_free(w.metrics);
     daemon_pid_file_remove(w.cfg->worker_pid_file);
     config_free(w.cfg);
     g_mime_shutdown();

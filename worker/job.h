@@ -25,6 +25,8 @@
 #include "store.h"
 #include "template.h"
 
+struct worker_metrics;
+
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
 /* What every job of the worker shares: config, store, counters. */
@@ -36,6 +38,7 @@ struct pipeline {
     guint   tickets_created;
     guint   messages_added;
     guint   duplicates;
+    struct worker_metrics *metrics;	/* NULL: not counted (unit tests) */
 };
 
 struct job {

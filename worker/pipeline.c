@@ -11,21 +11,29 @@
  *	transaction commits. PIPE_RETRY: a transient failure; the caller
  *	rolls the transaction back and tries the batch again later.
  *	PIPE_FAIL: the entry cannot be processed; *why says why (g_free).
+ *	The time of each stage goes to the worker's metrics (pl->metrics).
  */
 #include <string.h>
 
 #include "log.h"
+#include "metrics_worker.h"
 #include "pipeline.h"
 
 static const stage_fn stages[] = {
     stage_filter, stage_thread, stage_classify, stage_store, stage_reply, NULL,
 };
 
+/* The stages' names, as the stage label of intake_stage_duration_seconds. */
+static const char *const stage_names[] = {"filter", "thread", "classify", "store", "reply"};
+
 static enum stage_result run_job(struct job *job)
 {
     for (int i = 0; stages[i]; i++) {
+	gint64  t0 = g_get_monotonic_time();
 	enum stage_result r = stages[i] (job);
 
+	worker_metrics_stage(job->pl->metrics, stage_names[i],
+			     (g_get_monotonic_time() - t0) / 1e6);
 	if (r != STAGE_NEXT)
 	    return r;
     }

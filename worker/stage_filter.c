@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics_worker.h"
 #include "job.h"
 
 static const char *const system_senders[] = {
@@ -138,8 +139,10 @@ enum stage_result stage_filter(struct job *job)
     if ((v = envelope_str(json_object_get(env, "autogen"), "kind")) && *v && strcmp(v, "human"))
 	msg_info("%s: mailbox %s: classifier: %s (%s)", job->qid, job->mailbox_name, v,
 		 envelope_str(json_object_get(env, "autogen"), "reason"));
-    if (job->autogen)
+    if (job->autogen) {
 	msg_info("%s: mailbox %s: auto-generated (%s): ticketed without acknowledgement",
 		 job->qid, job->mailbox_name, job->autogen);
+	worker_metrics_autogen(job->pl->metrics, envelope_str(json_object_get(env, "autogen"), "kind"));
+    }
     return STAGE_NEXT;
 }

@@ -20,7 +20,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

@@ -11,12 +11,13 @@
 #   - something missing, not root: prints the command to run as root and exits 1
 # Installing postfix or redis-server may start the *system* instances; the tests never use or
 # touch them (they run private instances under /tmp/intake-tests). perl: Net::SMTP and Digest::SHA
-# for the tests that send files (h_send_files, it_corpus).
+# for the tests that send files (h_send_files, it_corpus). prometheus: only for its promtool
+# (it_prometheus_rules tests contrib/prometheus); its daemon is never used.
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
-libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev
+libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev
 postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
-perl python3"
+perl python3 curl prometheus"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 case "$1" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
