@@ -55,7 +55,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
-CTL      := worker/intakectl.c
+CTL      := worker/intakectl.c worker/ctl_check.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; test_mctx links the milter's message state (without
