@@ -142,7 +142,7 @@ int     ctl_check(const char *config_path, int argc, char **argv)
 	} else {
 	    fprintf(stderr, "usage: intakectl [-c FILE] check [--pending-age W,C] [--stream W,C]"
 		    " [--dead-letters W,C] [--owed-replies W,C]\n");
-	    return unknown("bad usage (see intakectl check --help)");
+	    return unknown("bad usage: unknown option (usage on standard error)");
 	}
     }
     if (optind != argc)

@@ -117,7 +117,20 @@ h_assert_eq 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL")
 h_assert_eq "GET, HEAD" "$(curl -s -D - -o /dev/null -X DELETE "$URL" | tr -d '\r' |
 			   sed -n 's/^Allow: //ip')" "405 names the allowed methods"
 
-# A Redis that is gone: the scrape answers within the scrape timeout, without queue gauges.
+# A hung Redis (stopped with SIGSTOP: it accepts connections, answers nothing): the scrape
+# waits about the scrape timeout (1 s) once, not a timeout per command.
+kill -STOP "$H_REDIS_PID"
+start=$(date +%s%N)
+curl -sf --max-time 20 "$URL" > "$T/scrape-hung.txt" || h_fail "scrape with Redis hung failed"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+kill -CONT "$H_REDIS_PID"
+[ "$ms" -lt 3000 ] && h_pass "scrape with Redis hung answered in ${ms} ms" ||
+    h_fail "scrape with Redis hung took ${ms} ms"
+h_assert_eq "intake_redis_up 0" "$(grep '^intake_redis_up ' "$T/scrape-hung.txt")" \
+    "Redis hung: intake_redis_up 0"
+h_wait_for "[ \"\$(metric intake_redis_up)\" = 1 ]" 20 "Redis answers again: intake_redis_up 1"
+
+# A Redis that is gone: the scrape answers at once, without queue gauges.
 h_redis_stop
 start=$(date +%s%N)
 curl -sf --max-time 10 "$URL" > "$T/scrape2.txt" || h_fail "scrape with Redis down failed"
