@@ -218,6 +218,7 @@ static void test_migrate_v1(void)
     /* Back to what schema 1 was, with what it let in. */
     if (sqlite3_open(path, &db) != SQLITE_OK
 	|| sqlite3_exec(db, "DROP INDEX thread_ids_first; DROP INDEX outbox_window;"
+			"DROP INDEX tickets_created;"
 			"ALTER TABLE outbox DROP COLUMN window_key;"
 			"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES"
 			" ('victim@x', 1, 'support'), ('victim@x', 2, 'support'),"
@@ -229,7 +230,10 @@ static void test_migrate_v1(void)
 	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
     sqlite3_close(db);
     st = open_store("v1 database, migrated");
-    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION, "migrated to the current schema version");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "migrated to the current schema version");
+    is_int(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets_created'"), 1,
+	   "migrated (2 -> 3): tickets indexed by creation time");
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
 		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
     is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"
