@@ -100,6 +100,10 @@ bytes=$(metric intake_milter_queued_bytes_total)
     h_fail "intake_milter_queued_bytes_total '$bytes' too small"
 
 curl -sf "$URL" > "$T/scrape1.txt"
+# docs/metrics.md documents each metric exported, and no more.
+exported=$(sed -n 's/^# TYPE \(intake_[a-z_]*\) .*/\1/p' "$T/scrape1.txt" | sort)
+documented=$(grep -o '^| `intake_[a-z_]*`' "$H_ROOT/docs/metrics.md" | tr -d '|` ' | sort)
+h_assert_eq "$documented" "$exported" "docs/metrics.md lists exactly the $(echo "$exported" | wc -l) metrics exported"
 if command -v promtool >/dev/null; then
     if out=$(promtool check metrics < "$T/scrape1.txt" 2>&1); then
 	h_pass "promtool check metrics: the exposition lints clean"
