@@ -905,6 +905,11 @@ int     config_listen_address(const char *listen, void *storage, unsigned *len, 
 	return -1;
     }
     host = g_strndup(listen, colon - listen);
+    if (strchr(host, ':') && host[0] != '[') {
+	*why = g_strdup_printf("an IPv6 address needs brackets and a port: [ADDRESS]:PORT,"
+			       " e.g. [::1]:9464; got '%s'", listen);
+	return -1;
+    }
     memset(storage, 0, sizeof(struct sockaddr_storage));
     if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 	struct sockaddr_in6 *sa = storage;
