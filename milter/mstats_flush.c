@@ -21,13 +21,11 @@
  *	A failed flush is logged at debug level (the counts wait for the
  *	next one; Redis being away is reported by the message path already).
  */
-#include <pthread.h>
-#include <signal.h>
-
 #include "generation.h"
 #include "log.h"
 #include "mstats.h"
 #include "mstats_flush.h"
+#include "signals.h"
 
 #define FLUSH_INTERVAL_MS 5000
 
@@ -78,15 +76,7 @@ static gpointer flush_main(gpointer data)
 /* mstats_flush_start - the thread, with the signals libmilter waits for blocked */
 void    mstats_flush_start(void)
 {
-    sigset_t set, old;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    flush_thread = g_thread_new("mstats", flush_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    flush_thread = signals_thread_new("mstats", flush_main, NULL);
 }
 
 /* mstats_flush_stop - one last flush, then join; free what the thread holds */

@@ -142,7 +142,8 @@ enum stage_result stage_filter(struct job *job)
     if (job->autogen) {
 	msg_info("%s: mailbox %s: auto-generated (%s): ticketed without acknowledgement",
 		 job->qid, job->mailbox_name, job->autogen);
-	worker_metrics_autogen(job->pl->metrics, envelope_str(json_object_get(env, "autogen"), "kind"));
+	worker_metrics_autogen(job->pl->metrics,
+			       envelope_str(json_object_get(env, "autogen"), "kind"));
     }
     return STAGE_NEXT;
 }

@@ -121,6 +121,12 @@ h_assert_eq 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL")
 h_assert_eq "GET, HEAD" "$(curl -s -D - -o /dev/null -X DELETE "$URL" | tr -d '\r' |
 			   sed -n 's/^Allow: //ip')" "405 names the allowed methods"
 
+# SIGHUP: the endpoint is opened again with the new configuration; counters keep their values.
+kill -HUP "$H_WORKER_PID"
+h_wait_for "grep -q 'SIGHUP: configuration' '$T/worker.log'" 20 "worker: SIGHUP read the configuration"
+h_wait_for "[ \"\$(metric intake_tickets_created_total)\" = $total ]" 20 \
+    "after SIGHUP: the endpoint answers, intake_tickets_created_total still $total"
+
 # A hung Redis (stopped with SIGSTOP: it accepts connections, answers nothing): the scrape
 # waits about the scrape timeout (1 s) once, not a timeout per command.
 kill -STOP "$H_REDIS_PID"
