@@ -5,8 +5,11 @@
 # milter's queued count read from Redis = mails sent, the store stage timed once per job,
 # replies by state = the outbox); the exposition passes promtool's linter where promtool is
 # installed; every scrape during the flow answered 200; another path is 404, another method
-# 405; with Redis stopped a scrape still answers, quickly, with intake_redis_up 0 and no stale
-# queue gauges.
+# 405; a SIGHUP reopens the endpoint with the counters kept; with Redis hung (SIGSTOP) a scrape
+# answers in about the scrape timeout, with Redis gone at once, both with intake_redis_up 0 and
+# no stale queue gauges; a mail refused with 451 while Redis is gone is counted by reason once
+# Redis is back, and the worker counts its reconnect. docs/metrics.md lists exactly the metrics
+# exported.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_metrics
@@ -153,6 +156,24 @@ h_assert_eq 0 "$(grep -c '^intake_stream_length ' "$T/scrape2.txt")" \
     "Redis down: no stale intake_stream_length"
 h_assert_eq "$total" "$(awk '$1 == "intake_tickets_created_total" { print $2 }' "$T/scrape2.txt")" \
     "Redis down: counters still served"
+
+# With Redis down the milter answers 451 and counts why; once Redis is back (its AOF keeps the
+# stream, the group and the milter's hash) the count arrives and the worker has reconnected.
+if swaks --server "127.0.0.1:$P" --helo client.test --from late@client.test \
+	--to support@example.test --header "Subject: While Redis is down" --body "x" \
+	> "$T/swaks-down.txt" 2>&1; then
+    h_fail "a mail was accepted with Redis down"
+else
+    grep -q '451 4.3.0' "$T/swaks-down.txt" && h_pass "Redis down: the milter answered 451 4.3.0" ||
+	h_fail "Redis down: no 451: $(tail -n 3 "$T/swaks-down.txt")"
+fi
+h_redis_start || exit 1
+h_wait_for "[ \"\$(metric 'intake_milter_tempfails_total{reason=\"redis\"}')\" = 1 ]" 30 \
+    "intake_milter_tempfails_total{reason=\"redis\"} 1 once Redis is back"
+h_assert_eq "$((total + 1))" "$(metric intake_milter_mails_seen_total)" \
+    "milter: mails seen = queued + tempfailed"
+h_wait_for "[ \"\$(metric intake_redis_reconnects_total)\" -ge 1 ]" 30 \
+    "intake_redis_reconnects_total >= 1 after Redis came back"
 
 h_worker_stop
 h_milter_stop
