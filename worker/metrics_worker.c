@@ -334,6 +334,8 @@ int     worker_metrics_listen(struct worker_metrics *wm, const struct intake_con
 
 void    worker_metrics_unlisten(struct worker_metrics *wm)
 {
+    if (wm == NULL)
+	return;
     wm->http = metrics_http_stop(wm->http);
     wm->dlq = dlq_free(wm->dlq);
     wm->store = store_close(wm->store);
