@@ -13,8 +13,7 @@
 # touch them (they run private instances under /tmp/intake-tests). perl: Net::SMTP and Digest::SHA
 # for the tests that send files (h_send_files, it_corpus). prometheus: only for its promtool
 # (it_prometheus_rules tests contrib/prometheus); the tests never use its daemon, which Debian
-# starts on a systemd host (127.0.0.1:9090 and all addresses: `systemctl disable --now
-# prometheus` where it is not wanted).
+# starts on a systemd host, on port 9090 (`systemctl disable --now prometheus` if unwanted).
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libmicrohttpd-dev
