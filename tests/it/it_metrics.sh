@@ -5,7 +5,7 @@
 # milter's queued count read from Redis = mails sent, the store stage timed once per job,
 # replies by state = the outbox); the exposition passes promtool's linter where promtool is
 # installed; every scrape during the flow answered 200; another path is 404, another method
-# 405; a SIGHUP reopens the endpoint with the counters kept; with Redis hung (SIGSTOP) a scrape
+# 405, an oversized request line or header 4xx; a SIGHUP reopens the endpoint with the counters kept; with Redis hung (SIGSTOP) a scrape
 # answers in about the scrape timeout, with Redis gone at once, both with intake_redis_up 0 and
 # no stale queue gauges; a mail refused with 451 while Redis is gone is counted by reason once
 # Redis is back, and the worker counts its reconnect. docs/metrics.md lists exactly the metrics
@@ -121,6 +121,14 @@ h_assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$M/"
 h_assert_eq 404 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/../etc")" "GET /metrics/../etc is 404"
 h_assert_eq 405 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL")" \
     "POST /metrics is 405"
+h_assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' -I "$URL")" "HEAD /metrics is 200"
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL?$long")
+case "$code" in 4??) h_pass "a 100 KB request line is refused with $code" ;;
+    *) h_fail "a 100 KB request line got $code" ;; esac
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Junk: $long" "$URL")
+case "$code" in 4??) h_pass "a 100 KB header is refused with $code" ;;
+    *) h_fail "a 100 KB header got $code" ;; esac
 h_assert_eq "GET, HEAD" "$(curl -s -D - -o /dev/null -X DELETE "$URL" | tr -d '\r' |
 			   sed -n 's/^Allow: //ip')" "405 names the allowed methods"
 
