@@ -5,11 +5,11 @@
 # milter's queued count read from Redis = mails sent, the store stage timed once per job,
 # replies by state = the outbox); the exposition passes promtool's linter where promtool is
 # installed; every scrape during the flow answered 200; another path is 404, another method
-# 405, an oversized request line or header 4xx; a SIGHUP reopens the endpoint with the counters kept; with Redis hung (SIGSTOP) a scrape
-# answers in about the scrape timeout, with Redis gone at once, both with intake_redis_up 0 and
-# no stale queue gauges; a mail refused with 451 while Redis is gone is counted by reason once
-# Redis is back, and the worker counts its reconnect. docs/metrics.md lists exactly the metrics
-# exported.
+# 405, an oversized request line or header 4xx; a SIGHUP reopens the endpoint with the counters
+# kept; with Redis hung (SIGSTOP) a scrape answers in about the scrape timeout, with Redis gone
+# at once, both with intake_redis_up 0 and no stale queue gauges; a mail refused with 451 while
+# Redis is gone is counted by reason once Redis is back, and the worker counts its reconnect.
+# docs/metrics.md lists exactly the metrics exported.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_metrics
