@@ -447,10 +447,11 @@ int     main(int argc, char **argv)
 	    redis_errors = 0;
 	}
 	{
-	    /* The first connection is not a reconnect. */
+	    /* Connections made since the last look; the first one is not a reconnect. */
 	    guint64 n = redisq_connects(queue_redis(w.q));
 
-	    worker_metrics_reconnects(w.metrics, n - w.connects - (w.connects == 0 && n));
+	    if (n > w.connects)
+		worker_metrics_reconnects(w.metrics, n - MAX(w.connects, 1));
 	    w.connects = n;
 	}
 	if (entries->len)

@@ -25,6 +25,7 @@ static const stage_fn stages[] = {
 
 /* The stages' names, as the stage label of intake_stage_duration_seconds. */
 static const char *const stage_names[] = {"filter", "thread", "classify", "store", "reply"};
+G_STATIC_ASSERT(G_N_ELEMENTS(stage_names) == G_N_ELEMENTS(stages) - 1);
 
 static enum stage_result run_job(struct job *job)
 {
