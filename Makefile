@@ -26,7 +26,7 @@ CFLAGS   ?= -O2 -g
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl libmicrohttpd
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -44,21 +44,23 @@ O        ?= build/release
 COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
-	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c
+	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \
+	    common/mstats.c
 MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
-	    milter/durable_watch.c
+	    milter/durable_watch.c milter/mstats_flush.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/ticketno.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
-	    worker/checkconf.c worker/ackcap.c
+	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
+	    worker/metrics_worker.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
 	    worker/ack_policy.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
-CTL      := worker/intakectl.c worker/import.c worker/import_feed.c worker/import_mbox.c \
-	    worker/import_maildir.c worker/import_imap.c
+CTL      := worker/intakectl.c worker/ctl_check.c worker/import.c worker/import_feed.c \
+	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.

@@ -11,9 +11,10 @@
  *	struct intake_config *config_load_or_exit(path)
  *	int	config_check(path, extra, out, err)
  *	struct intake_config *config_reload(path)
+ *	int	config_listen_address(listen, &sockaddr_storage, &len, &why)
  * DESCRIPTION
  *	config_load() reads a GLib key file with the sections [milter],
- *	[redis], [worker], [store], [smtp] and one [mailbox NAME] per
+ *	[redis], [worker], [store], [smtp], [metrics] and one [mailbox NAME] per
  *	mailbox. Every section and key is described by a table below: a key
  *	that no table names, and a value that does not parse, is an error.
  *	All errors of a file are collected (not only the first), each as
@@ -61,6 +62,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "addr.h"
 #include "config.h"
@@ -74,7 +78,7 @@
 enum ctype {
     CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SIZE, CT_DURATION, CT_LIST,
     CT_ADDRLIST, CT_DOMAINLIST, CT_MODE, CT_LOG, CT_FACILITY, CT_ADDRESS,
-    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST,
+    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST, CT_LISTEN,
 };
 
 struct ckey {
@@ -207,6 +211,12 @@ static const struct ckey mailbox_keys[] = {
     {0},
 };
 
+/* [metrics] (branch metrics): the worker's Prometheus endpoint, off when empty. */
+static const struct ckey metrics_keys[] = {
+    {"listen", CT_LISTEN, CFG(metrics_listen), ""},
+    {0},
+};
+
 static const struct csection {
     const char *name;
     const struct ckey *keys;
@@ -216,6 +226,7 @@ static const struct csection {
     {"worker", worker_keys},
     {"store", store_keys},
     {"smtp", smtp_keys},
+    {"metrics", metrics_keys},
     {0},
 };
 
@@ -563,6 +574,18 @@ static int parse_value(struct loader *ld, const char *group, const struct ckey *
 	}
 	loader_error(ld, group, k->name, "expected HOST:PORT or unix:PATH, got '%s'", value);
 	return -1;
+    case CT_LISTEN:{
+	    struct sockaddr_storage ss;
+	    unsigned len;
+	    g_autofree char *why = NULL;
+
+	    if (*value && config_listen_address(value, &ss, &len, &why) < 0) {
+		loader_error(ld, group, k->name, "%s", why);
+		return -1;
+	    }
+	    *(char **) field = g_strdup(value);
+	    return 0;
+	}
     case CT_USER:{
 	    struct daemon_user u;
 	    g_autofree char *why = NULL;
@@ -859,6 +882,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->templates_dir);
     g_free(cfg->smtp_relay);
     g_free(cfg->smtp_helo);
+    g_free(cfg->metrics_listen);
     g_free(cfg);
     return NULL;
 }
@@ -952,6 +976,56 @@ int     config_check(const char *path, config_check_fn extra, FILE *out, FILE *e
     }
     fprintf(out, "%s: configuration OK (%u mailboxes)\n", path, mailboxes);
     return 0;
+}
+
+/*
+ * config_listen_address - a listen value ([metrics] listen) as a socket
+ * address: IPv4:PORT or [IPv6]:PORT, numeric (an endpoint for a scraper
+ * on a known network needs no name resolution at start). 0, or -1 and
+ * *why (g_free) saying what is expected.
+ */
+int     config_listen_address(const char *listen, void *storage, unsigned *len, char **why)
+{
+    const char *colon = strrchr(listen, ':');
+    g_autofree char *host = NULL;
+    guint64 port;
+
+    if (colon == NULL || colon == listen
+	|| !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)) {
+	*why = g_strdup_printf("expected ADDRESS:PORT (e.g. 127.0.0.1:9464 or [::1]:9464),"
+			       " got '%s'", listen);
+	return -1;
+    }
+    host = g_strndup(listen, colon - listen);
+    if (strchr(host, ':') && host[0] != '[') {
+	*why = g_strdup_printf("an IPv6 address needs brackets and a port: [ADDRESS]:PORT,"
+			       " e.g. [::1]:9464; got '%s'", listen);
+	return -1;
+    }
+    memset(storage, 0, sizeof(struct sockaddr_storage));
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+	struct sockaddr_in6 *sa = storage;
+
+	host[strlen(host) - 1] = 0;
+	if (inet_pton(AF_INET6, host + 1, &sa->sin6_addr) == 1) {
+	    sa->sin6_family = AF_INET6;
+	    sa->sin6_port = htons(port);
+	    *len = sizeof(*sa);
+	    return 0;
+	}
+    } else {
+	struct sockaddr_in *sa = storage;
+
+	if (inet_pton(AF_INET, host, &sa->sin_addr) == 1) {
+	    sa->sin_family = AF_INET;
+	    sa->sin_port = htons(port);
+	    *len = sizeof(*sa);
+	    return 0;
+	}
+    }
+    *why = g_strdup_printf("'%s' is not a numeric IPv4 address or a bracketed IPv6"
+			   " address (e.g. 127.0.0.1:9464 or [::1]:9464)", host);
+    return -1;
 }
 
 struct intake_config *config_reload(const char *path)

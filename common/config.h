@@ -104,6 +104,9 @@ struct intake_config {
     int     ack_limit_minute;		/* acks of all mailboxes; 0: no cap */
     int     ack_limit_day;
 
+    /* [metrics] */
+    char   *metrics_listen;		/* ADDRESS:PORT of the worker's endpoint; "" off */
+
     GPtrArray *mailboxes;		/* struct mailbox *, in file order */
     GHashTable *by_address;		/* normalised address or alias -> mailbox */
     GHashTable *by_domain;		/* catch-all domain -> mailbox */
@@ -121,6 +124,8 @@ struct intake_config *config_load_or_exit(const char *path);
 typedef void (*config_check_fn)(const struct intake_config *cfg, GPtrArray *errors);
 int     config_check(const char *path, config_check_fn extra, FILE *out, FILE *err);
 struct intake_config *config_reload(const char *path);
+int     config_listen_address(const char *listen, void *sockaddr_storage, unsigned *len,
+			      char **why);
 
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 

@@ -13,6 +13,7 @@
  *	int	redisq_ok(rq)
  *	void	redisq_set_timeout(rq, ms)
  *	char   *redisq_describe(cfg)
+ *	guint64 redisq_connects(rq)
  *
  *	struct redisq_pool *redisq_pool_new(cfg)
  *	struct redisq *redisq_pool_get(pool)
@@ -54,6 +55,9 @@
  *	(min-replicas-to-write not met) and OOM come from the right server:
  *	the command fails, the connection stays.
  *
+ *	redisq_connects() counts the connections rq has made (the worker
+ *	exports the ones after the first as reconnects).
+ *
  *	A pool hands out connections to threads: redisq_pool_get() takes an
  *	idle connection or makes a new one; redisq_pool_put() gives it back.
  *	The pool's lock is held only to take or give back, never during
@@ -94,6 +98,7 @@ struct redisq {
     struct backoff own;
     int     timeout_ms;			/* command timeout; 0: [redis] timeout */
     gboolean fresh;			/* connected, no reply yet */
+    guint64 connects;			/* connections made (metrics: reconnects) */
     char    code[32];			/* first word of the last error reply */
 };
 
@@ -113,6 +118,11 @@ static void backoff_clear(struct backoff *bo)
 {
     g_free(bo->last_error);
     g_mutex_clear(&bo->lock);
+}
+
+guint64 redisq_connects(const struct redisq *rq)
+{
+    return rq->connects;
 }
 
 char   *redisq_describe(const struct intake_config *cfg)
@@ -275,6 +285,7 @@ static int connect_now(struct redisq *rq, char **why)
     }
     /* A hung Redis still accepts connections: only a reply ends the backoff. */
     rq->fresh = TRUE;
+    rq->connects++;
     return 0;
 }
 

@@ -22,6 +22,7 @@ int     redisq_error_is(const struct redisq *rq, const char *code);
 int     redisq_ok(struct redisq *rq);
 void    redisq_set_timeout(struct redisq *rq, int ms);
 char   *redisq_describe(const struct intake_config *cfg);
+guint64 redisq_connects(const struct redisq *rq);
 
 struct redisq_pool;
 

@@ -34,14 +34,12 @@
  *	common/durable.c logs the settings that can lose mail, and why the
  *	milter does not start on them.
  */
-#include <pthread.h>
-#include <signal.h>
-
 #include "durable.h"
 #include "durable_watch.h"
 #include "generation.h"
 #include "log.h"
 #include "redisq.h"
+#include "signals.h"
 
 static struct durable *durable;		/* the check thread's, after start */
 static struct generation *durable_gen;	/* whose configuration durable follows */
@@ -129,17 +127,9 @@ static gpointer check_main(gpointer data)
  */
 void    durable_watch_start(void)
 {
-    sigset_t set, old;
-
     durable_gen = generation_current();
     durable_rq = redisq_new(durable_gen->cfg);
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    check_thread = g_thread_new("durable", check_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    check_thread = signals_thread_new("durable", check_main, NULL);
 }
 
 /* durable_watch_stop - stop and join the thread; free what it holds */

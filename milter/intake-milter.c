@@ -25,6 +25,11 @@
  *	milter does not start on them, and answers 451 to every mail while
  *	they last (or while they are not known).
  *
+ *	Each mail's fate (queued, untouched, rejected, tempfailed and why),
+ *	its size, parser warnings and the time XADD took are counted in
+ *	memory (common/mstats.c) and added to a Redis hash by a thread
+ *	(milter/mstats_flush.c) for the worker's metrics endpoint.
+ *
  *	After the envelope is queued, recipients of mailboxes with
  *	"deliver = no" are removed (the whole message is discarded when no
  *	recipient is left) and an X-Intake-Id header names the envelope.
@@ -64,6 +69,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "durable_watch.h"
+#include "mstats.h"
+#include "mstats_flush.h"
 #include "enqueue.h"
 #include "envelope.h"
 #include "generation.h"
@@ -103,6 +110,13 @@ static sfsistat noreply(SMFICTX *ctx, unsigned long flag)
     struct mctx *mc = MCTX(ctx);
 
     return (mc && (mc->protocol & flag)) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* outcome - count a mail's fate (common/mstats.c): atomic additions, no I/O */
+static void outcome(enum mstat what)
+{
+    mstats_add(MSTAT_SEEN, 1);
+    mstats_add(what, 1);
 }
 
 static void take_queue_id(SMFICTX *ctx, struct mctx *mc)
@@ -194,6 +208,7 @@ static sfsistat cb_data(SMFICTX *ctx)
     take_queue_id(ctx, mc);
     if (mc->n_matched == 0) {
 	msg_debug("%s: no mailbox recipient: accepted untouched", mctx_qid(mc));
+	outcome(MSTAT_UNTOUCHED);
 	mctx_reset(mc);
 	return SMFIS_ACCEPT;
     }
@@ -218,8 +233,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     return noreply(ctx, SMFIP_NR_EOH);
 }
 
-static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, const char *why)
+static sfsistat tempfail(SMFICTX *ctx, struct mctx *mc, enum mstat reason, const char *why)
 {
+    outcome(reason);
     msg_warn("%s: deferred (451 4.3.0): %s", mctx_qid(mc), why);
     smfi_setreply(ctx, "451", "4.3.0", mc->cfg->tempfail_text);
     mctx_reset(mc);
@@ -235,6 +251,7 @@ static sfsistat too_big(SMFICTX *ctx, struct mctx *mc)
 
     msg_info("%s: rejected (552 5.3.4): more than max_message_size (%" G_GINT64_FORMAT
 	     " bytes) for an oversize = reject mailbox", mctx_qid(mc), mc->cfg->max_message_size);
+    outcome(MSTAT_REJECTED);
     smfi_setreply(ctx, "552", "5.3.4", text);
     mctx_reset(mc);
     return SMFIS_REJECT;
@@ -250,7 +267,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
     /* Answer as soon as it is clear, when the MTA lets us answer here. */
     if (!(mc->protocol & SMFIP_NR_BODY)) {
 	if (mctx_spool_error(mc))
-	    return tempfail(ctx, mc, mctx_spool_error(mc));
+	    return tempfail(ctx, mc, MSTAT_TEMPFAIL_SPOOL, mctx_spool_error(mc));
 	if (mctx_oversize_reject(mc))
 	    return too_big(ctx, mc);
     }
@@ -294,16 +311,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if (mc->n_matched == 0) {
 	/* An MTA without the DATA step (milter protocol < 4) gets here. */
 	msg_debug("%s: no mailbox recipient: accepted untouched", mctx_qid(mc));
+	outcome(MSTAT_UNTOUCHED);
 	mctx_reset(mc);
 	return SMFIS_CONTINUE;
     }
     if (mctx_oversize_reject(mc))
 	return too_big(ctx, mc);
     if (durable_watch_refused())
-	return tempfail(ctx, mc, "redis is not known to keep accepted mail safely and"
+	return tempfail(ctx, mc, MSTAT_TEMPFAIL_NOT_DURABLE,
+			"redis is not known to keep accepted mail safely and"
 			" [redis] require_durable = yes (see the warning about its settings)");
     if ((env = mctx_envelope(mc)) == NULL)
-	return tempfail(ctx, mc, mctx_spool_error(mc) ? mctx_spool_error(mc)
+	return tempfail(ctx, mc, mctx_spool_error(mc) ? MSTAT_TEMPFAIL_SPOOL
+			: MSTAT_TEMPFAIL_ENVELOPE, mctx_spool_error(mc) ? mctx_spool_error(mc)
 			: "cannot build the envelope");
     if (json_array_size(json_object_get(env, "mailboxes")) == 0) {
 	/* Only collector recipients, and no header named a mailbox (common/forward.c). */
@@ -318,15 +338,20 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct redisq_pool *pool = CONN(ctx)->gen->pool;
 	struct redisq *rq = redisq_pool_get(pool);
 	struct raw_source raw;
+	gint64  t0 = g_get_monotonic_time();
 
 	mctx_raw(mc, &raw);
 	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env, &raw, &why);
 	redisq_pool_put(pool, rq);
+	mstats_redis_observe(g_get_monotonic_time() - t0);
     }
     if (entry == NULL) {
 	json_decref(env);
-	return tempfail(ctx, mc, why ? why : "redis: unknown error");
+	return tempfail(ctx, mc, MSTAT_TEMPFAIL_REDIS, why ? why : "redis: unknown error");
     }
+    outcome(MSTAT_QUEUED);
+    mstats_add(MSTAT_BYTES, mc->size);
+    mstats_add(MSTAT_PARSE_WARNINGS, json_array_size(json_object_get(env, "warnings")));
     env_id = envelope_str(env, "id");
 
     /* Queued: from here on the mail is safe, whatever the MTA does next. */
@@ -488,7 +513,9 @@ int     main(int argc, char **argv)
 	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
     generation_install(generation_new(cfg));
     durable_watch_start();
+    mstats_flush_start();
     rc = signals_run_milter(opt.config);
+    mstats_flush_stop();
     durable_watch_stop();
     msg_info("stopped");
     daemon_pid_file_remove(pid_file);

@@ -5,6 +5,7 @@
  *	#include "signals.h"
  *
  *	int	signals_run_milter(config_path)
+ *	GThread *signals_thread_new(name, fn, data)
  * DESCRIPTION
  *	signals_run_milter() runs smfi_main() in a thread of its own and
  *	takes the signals in the calling (main) thread until libmilter
@@ -33,7 +34,9 @@
  *	milter, and signals_run_milter() returns status 1 so a supervisor
  *	restarts it (the systemd unit has Restart=on-failure). A milter
  *	thread that ends writes 0 to the pipe. Other threads of ours
- *	(durable_watch.c) block the three signals too.
+ *	(durable_watch.c, mstats_flush.c) block the three signals too: they
+ *	are started with signals_thread_new(), g_thread_new() with them
+ *	blocked.
  * DIAGNOSTICS
  *	A signal pipe or thread that cannot be made is fatal. libmilter
  *	stopping unasked is logged as an error (exit status 1).
@@ -118,9 +121,25 @@ static void reload(const char *path)
  * signals_run_milter - smfi_main() in its own thread, signals in this
  * one, until libmilter stops. Returns the exit status.
  */
+static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
+
+/* signals_thread_new - g_thread_new() with the signals above blocked in the new thread */
+GThread *signals_thread_new(const char *name, GThreadFunc fn, gpointer data)
+{
+    sigset_t set, old;
+    GThread *t;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++)
+	sigaddset(&set, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    t = g_thread_new(name, fn, data);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return t;
+}
+
 int     signals_run_milter(const char *path)
 {
-    static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
     struct sigaction sa = {0};
     sigset_t set, old;
     pthread_t tid;

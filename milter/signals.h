@@ -2,6 +2,9 @@
 #ifndef INTAKE_SIGNALS_H
 #define INTAKE_SIGNALS_H
 
+#include <glib.h>
+
 int     signals_run_milter(const char *config_path);
+GThread *signals_thread_new(const char *name, GThreadFunc fn, gpointer data);
 
 #endif

@@ -8,6 +8,8 @@
  *	int	dlq_show(d, id, &json, &why)
  *	int	dlq_retry(d, id, &new_id, &why)
  *	int	dlq_purge(d, id_or_NULL, &count, &why)
+ *	void	dlq_set_timeout(d, ms)
+ *	struct redisq *dlq_redis(d)
  *	struct dlq *dlq_free(d)
  * DESCRIPTION
  *	The postmaster's side of the stream [redis] stream and of the
@@ -19,6 +21,9 @@
  *	number of dead letters, the age of the oldest entry, the group's
  *	pending count and oldest pending age, and per consumer its pending
  *	count and idle time; without a group yet, pending is 0.
+ *
+ *	dlq_set_timeout() bounds each command (a scrape must not hang on a
+ *	hung Redis); dlq_redis() lends the connection for other reads.
  *
  *	dlq_list() returns up to limit dead letters (oldest first) as an
  *	array of objects: id, the dead-letter fields, and subject, queue_id
@@ -48,6 +53,16 @@ struct dlq *dlq_new(const struct intake_config *cfg)
     d->cfg = cfg;
     d->rq = redisq_new(cfg);
     return d;
+}
+
+void    dlq_set_timeout(struct dlq *d, int ms)
+{
+    redisq_set_timeout(d->rq, ms);
+}
+
+struct redisq *dlq_redis(struct dlq *d)
+{
+    return d->rq;
 }
 
 struct dlq *dlq_free(struct dlq *d)

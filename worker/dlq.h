@@ -5,11 +5,14 @@
 #include <glib.h>
 #include <jansson.h>
 #include "config.h"
+#include "redisq.h"
 
 struct dlq;
 
 struct dlq *dlq_new(const struct intake_config *cfg);
 struct dlq *dlq_free(struct dlq *d);
+void    dlq_set_timeout(struct dlq *d, int ms);
+struct redisq *dlq_redis(struct dlq *d);
 int     dlq_status(struct dlq *d, json_t **out, char **why);
 int     dlq_list(struct dlq *d, int limit, json_t **out, char **why);
 int     dlq_show(struct dlq *d, const char *id, json_t **out, char **why);

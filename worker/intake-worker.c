@@ -28,6 +28,11 @@
  *	(locked, disk full) is not the entry's fault: the batch is rolled
  *	back and retried with backoff, without counting a delivery.
  *
+ *	With [metrics] listen set it serves Prometheus metrics at
+ *	http://LISTEN/metrics from a thread of its own (worker/metrics_worker.c,
+ *	docs/metrics.md); the counters are updated at the points where a fact
+ *	is final (tickets after the commit, entries once acknowledged).
+ *
  *	At start and every [redis] durable_check_interval it checks Redis's
  *	persistence settings (common/durable.c) and warns about any that can
  *	lose accepted mail; with [redis] require_durable = yes it does not
@@ -65,6 +70,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics_worker.h"
 #include "outbox.h"
 #include "pipeline.h"
 #include "msgid.h"
@@ -84,6 +90,8 @@ struct worker {
     struct outbox *outbox;
     struct maint *maint;
     struct msgid_keys *keys;		/* pl.keys */
+    struct worker_metrics *metrics;	/* for the life of the process */
+    guint64 connects;			/* the consumer connection's, counted */
 };
 
 static void on_signal(int sig)
@@ -121,6 +129,7 @@ static gboolean dead_letter(struct worker *w, struct queue_entry *e)
 	msg_warn("entry %s: cannot move to the dead-letter stream: %s", e->id, why);
 	return TRUE;
     }
+    worker_metrics_dead_letter(w->metrics);
     msg_warn("entry %s: moved to dead-letter stream %s after %" G_GINT64_FORMAT
 	     " deliveries: %s", e->id, w->cfg->redis_dead_stream, e->deliveries, error);
     return TRUE;
@@ -135,12 +144,23 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
     const struct store_ops *ops = w->pl.store->ops;
     guint   already = done->len;		/* gone entries, acknowledged too */
     int     backoff = 100;
+    /* What the batch counted, undone when it is rolled back (and counted once committed). */
+    guint   created = w->pl.tickets_created, added = w->pl.messages_added;
+    guint   dups = w->pl.duplicates;
+    guint   kept[AUTOGEN_KINDS], notes = w->pl.autogen_notes;
 
+    memcpy(kept, w->pl.autogen_kept, sizeof(kept));
     for (;;) {
 	char   *why = NULL;
 	gboolean retry = FALSE;
+	gint64  t0;
 
 	g_ptr_array_set_size(done, already);
+	w->pl.tickets_created = created;
+	w->pl.messages_added = added;
+	w->pl.duplicates = dups;
+	memcpy(w->pl.autogen_kept, kept, sizeof(kept));
+	w->pl.autogen_notes = notes;
 	w->pl.replies_queued = 0;
 	if (ops->begin(w->pl.store, &why) != STORE_OK) {
 	    retry = TRUE;
@@ -169,8 +189,11 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 		    break;
 		}
 	    }
+	    t0 = g_get_monotonic_time();
 	    if (!retry && ops->commit(w->pl.store, &why) != STORE_OK)
 		retry = TRUE;
+	    else if (!retry)
+		worker_metrics_commit(w->metrics, (g_get_monotonic_time() - t0) / 1e6);
 	    if (retry)
 		ops->rollback(w->pl.store);
 	}
@@ -188,6 +211,10 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
     }
 
     /* Committed: now, and only now, the entries may go. */
+    worker_metrics_tickets(w->metrics, w->pl.tickets_created - created,
+			   w->pl.messages_added - added, w->pl.duplicates - dups);
+    for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
+	worker_metrics_autogen(w->metrics, autogen_kind_name(k), w->pl.autogen_kept[k] - kept[k]);
     if (done->len) {
 	char   *why = NULL;
 
@@ -195,6 +222,8 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
 		     " again and found to be duplicates): %s", done->len, why);
 	    g_free(why);
+	} else {
+	    worker_metrics_consumed(w->metrics, done->len);
 	}
     }
     if (w->pl.replies_queued && w->outbox)
@@ -303,7 +332,9 @@ static int worker_start(struct worker *w)
 	return -1;
     }
     w->durable_next = 0;		/* again soon: Redis may not have answered */
+    w->connects = 0;
     w->pl.cfg = w->cfg;
+    w->pl.metrics = w->metrics;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
@@ -338,11 +369,18 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    if (worker_metrics_listen(w->metrics, w->cfg, &why) < 0) {
+	msg_error("%s: [metrics] key 'listen': %s", w->path, why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
     return 0;
 }
 
 static void worker_stop(struct worker *w)
 {
+    worker_metrics_unlisten(w->metrics);
     w->outbox = outbox_stop(w->outbox);
     w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
@@ -410,7 +448,9 @@ int     main(int argc, char **argv)
 	daemon_become(&user, where);
 	daemon_user_free(&user);
     }
+    w.metrics = worker_metrics_new();
     if (worker_start(&w) < 0) {
+	w.metrics = worker_metrics_free(w.metrics);
 	daemon_pid_file_remove(w.cfg->worker_pid_file);
 	config_free(w.cfg);
 	return 1;
@@ -454,6 +494,14 @@ int     main(int argc, char **argv)
 	    msg_info("queue: redis %s answers again", w.cfg->redis_server);
 	    redis_errors = 0;
 	}
+	{
+	    /* Connections made since the last look; the first one is not a reconnect. */
+	    guint64 n = redisq_connects(queue_redis(w.q));
+
+	    if (n > w.connects)
+		worker_metrics_reconnects(w.metrics, n - MAX(w.connects, 1));
+	    w.connects = n;
+	}
 	if (entries->len)
 	    process_batch(&w, entries);
     }
@@ -465,6 +513,7 @@ int     main(int argc, char **argv)
 		 w.pl.messages_added, w.pl.duplicates, kept);
     }
     worker_stop(&w);
+    w.metrics = worker_metrics_free(w.metrics);
     daemon_pid_file_remove(w.cfg->worker_pid_file);
     config_free(w.cfg);
     g_mime_shutdown();

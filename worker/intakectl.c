@@ -2,7 +2,9 @@
  * NAME
  *	intakectl - watch and steer Intake
  * SYNOPSIS
- *	intakectl [-c FILE] [--json] status
+ *	intakectl [-c FILE] [--json] status [--watch[=SECONDS]]
+ *	intakectl [-c FILE] check [--pending-age W,C] [--stream W,C] [--dead-letters W,C]
+ *		[--owed-replies W,C]
  *	intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]
  *	intakectl [-c FILE] [--json] ticket NUMBER
  *	intakectl [-c FILE] close|reopen NUMBER
@@ -19,8 +21,11 @@
  *	status: the envelope stream's length (entries not yet acknowledged),
  *	pending entries per consumer, the age of the oldest entry and of the
  *	oldest pending one, dead letters, and the store's counts of tickets
- *	and replies by state, and the auto-generated mail kept apart, by
- *	kind.
+ *	and replies by state, the auto-generated mail kept apart, by kind,
+ *	and the throughput: tickets created in the last 1, 5 and 15
+ *	minutes, per minute. --watch shows it again every SECONDS (default
+ *	2) until interrupted.
+ *	check: one line and exit status 0..3 for Nagios/Icinga (ctl_check.c).
  *	tickets, ticket: the ticket store, newest first; ticket also shows the
  *	tickets it is linked to and from (stage_thread.c) and each message's
  *	note. close, reopen: set
@@ -52,6 +57,7 @@
 #include "dlq.h"
 #include "store.h"
 #include "checkconf.h"
+#include "ctl_check.h"
 #include "pipeline.h"
 #include "template.h"
 #include "import.h"
@@ -61,7 +67,9 @@ static int json_out;
 static void usage(void)
 {
     fprintf(stderr,
-	    "usage: intakectl [-c FILE] [--json] status\n"
+	    "usage: intakectl [-c FILE] [--json] status [--watch[=SECONDS]]\n"
+	    "       intakectl [-c FILE] check [--pending-age W,C] [--stream W,C]"
+	    " [--dead-letters W,C] [--owed-replies W,C]\n"
 	    "       intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]\n"
 	    "       intakectl [-c FILE] [--json] ticket NUMBER\n"
 	    "       intakectl [-c FILE] close|reopen NUMBER\n"
@@ -206,6 +214,11 @@ static int cmd_status(const struct intake_config *cfg)
 		       json_integer_value(json_object_get(json_object_get(s, "autogen"),
 							  autogen_kind_name(k))));
 	    printf(" (intakectl autogen list)\n");
+	    printf("throughput      tickets per minute: %.1f (last minute), %.1f (5 minutes),"
+		   " %.1f (15 minutes)\n",
+		   (double) json_integer_value(json_object_get(s, "tickets_last_1m")),
+		   json_integer_value(json_object_get(s, "tickets_last_5m")) / 5.0,
+		   json_integer_value(json_object_get(s, "tickets_last_15m")) / 15.0);
 	}
 	printf("consumers of group %s:\n", envelope_str(st, "group"));
 	if (json_array_size(json_object_get(st, "consumers")) == 0)
@@ -215,6 +228,30 @@ static int cmd_status(const struct intake_config *cfg)
 		  "idle_s", NULL}, (const char *const[]) {"  name", "pending", "idle (s)", NULL}, 60);
     }
     json_decref(st);
+    return 0;
+}
+
+/*
+ * cmd_watch - status every seconds until interrupted (SIGINT ends the
+ * process); on a terminal each one replaces the last.
+ */
+static int cmd_watch(const struct intake_config *cfg, int seconds)
+{
+    gboolean tty = isatty(STDOUT_FILENO);
+
+    for (;;) {
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *when = g_date_time_format(now, "%F %T");
+
+	if (tty)
+	    printf("\033[H\033[2J");
+	printf("%s, every %d s (interrupt to stop)\n", when, seconds);
+	cmd_status(cfg);
+	if (!tty)
+	    printf("\n");
+	fflush(stdout);
+	g_usleep((gulong) seconds * G_USEC_PER_SEC);
+    }
     return 0;
 }
 
@@ -554,12 +591,13 @@ int     main(int argc, char **argv)
 	{"kind", required_argument, NULL, 'k'},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
+	{"watch", optional_argument, NULL, 'w'},
 	{0},
     };
     const char *path = INTAKE_DEFAULT_CONFIG;
     const char *mailbox = NULL, *status = NULL, *kind = NULL;
     struct intake_config *cfg;
-    int     limit = 100, all = 0, c, rc;
+    int     limit = 100, all = 0, watch = 0, c, rc;
 
     /* Options may come before or after the command word. */
     while ((c = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
@@ -574,6 +612,9 @@ int     main(int argc, char **argv)
 	usage();
     if (strcmp(argv[optind], "import") == 0)	/* its own options: import.c */
 	return import_main(path, argc - optind, argv + optind);
+    /* check has options of its own, and exit codes of the monitoring-plugins interface. */
+    if (strcmp(argv[optind], "check") == 0)
+	return ctl_check(path, argc - optind, argv + optind);
     /*
      * Then the command's own options, wherever they stand among its
      * operands: getopt_long() permutes argv[cmd_at..] so that the operands
@@ -611,6 +652,11 @@ int     main(int argc, char **argv)
 	    case 'k':
 		kind = optarg;
 		break;
+	    case 'w':
+		watch = optarg ? atoi(optarg) : 2;
+		if (watch <= 0)
+		    usage();
+		break;
 	    default:
 		usage();
 	    }
@@ -624,7 +670,7 @@ int     main(int argc, char **argv)
 	return config_check(path, worker_config_check, stdout, stderr);
     cfg = config_load_or_exit(path);
     if (strcmp(argv[0], "status") == 0 && argc == 1)
-	rc = cmd_status(cfg);
+	rc = watch ? cmd_watch(cfg, watch) : cmd_status(cfg);
     else if (strcmp(argv[0], "tickets") == 0 && argc == 1)
 	rc = cmd_tickets(cfg, mailbox, status, limit);
     else if (strcmp(argv[0], "ticket") == 0 && argc == 2)

@@ -28,6 +28,8 @@
 #include "store.h"
 #include "template.h"
 
+struct worker_metrics;
+
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
 /* What every job of the worker shares: config, store, counters. */
@@ -42,6 +44,7 @@ struct pipeline {
     guint   duplicates;
     guint   autogen_kept[AUTOGEN_KINDS];	/* kept apart, by enum autogen_kind */
     guint   autogen_notes;		/* bounces, auto-replies noted on our ticket */
+    struct worker_metrics *metrics;	/* NULL: not counted (unit tests) */
 };
 
 struct job {

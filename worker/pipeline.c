@@ -21,26 +21,40 @@
  *	g_free), never an acknowledgement. It runs in the caller's
  *	transaction. PIPE_FAIL also when the mail is on a ticket already
  *	(its dedupe key).
+ *
+ *	The time of each stage goes to the worker's metrics (pl->metrics).
  */
 #include <string.h>
 
 #include "log.h"
+#include "metrics_worker.h"
 #include "pipeline.h"
 
-static const stage_fn stages[] = {
-    stage_filter, stage_autogen, stage_thread, stage_classify, stage_store, stage_reply, NULL,
+/* Each stage with its name, the stage label of intake_stage_duration_seconds. */
+struct stage {
+    stage_fn fn;
+    const char *name;
+};
+
+static const struct stage stages[] = {
+    {stage_filter, "filter"}, {stage_autogen, "autogen"}, {stage_thread, "thread"},
+    {stage_classify, "classify"}, {stage_store, "store"}, {stage_reply, "reply"}, {0},
 };
 
 /* An import makes a ticket, and an acknowledgement is never owed for it. */
-static const stage_fn import_stages[] = {
-    stage_filter, stage_autogen, stage_thread, stage_classify, stage_store, NULL,
+static const struct stage import_stages[] = {
+    {stage_filter, "filter"}, {stage_autogen, "autogen"}, {stage_thread, "thread"},
+    {stage_classify, "classify"}, {stage_store, "store"}, {0},
 };
 
-static enum stage_result run_job(struct job *job, const stage_fn *stages)
+static enum stage_result run_job(struct job *job, const struct stage *stages)
 {
-    for (int i = 0; stages[i]; i++) {
-	enum stage_result r = stages[i] (job);
+    for (int i = 0; stages[i].fn; i++) {
+	gint64  t0 = g_get_monotonic_time();
+	enum stage_result r = stages[i].fn(job);
 
+	worker_metrics_stage(job->pl->metrics, stages[i].name,
+			     (g_get_monotonic_time() - t0) / 1e6);
 	if (r != STAGE_NEXT)
 	    return r;
     }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics_worker.h"
 #include "job.h"
 
 enum stage_result stage_filter(struct job *job)

@@ -18,6 +18,7 @@ T=/var/tmp/intake-demo		# Postfix instance, milter socket, Redis
 H_BASE=$T			# Postfix's maillog_file_prefixes
 H_NAME=demo
 PORT=2525
+METRICS_PORT=9464		# the worker's Prometheus endpoint
 CONF=$DEMO/intake.conf
 INTAKE_BIN=$ROOT
 
@@ -70,6 +71,8 @@ start() {
     : > "$T/.ports"
     ln -s "$T/postfix" "$DEMO/postfix"
     _h_listening "$PORT" && die "127.0.0.1:$PORT is in use (another demo? make demo-stop)"
+    _h_listening "$METRICS_PORT" &&
+	die "127.0.0.1:$METRICS_PORT (metrics) is in use (another demo? make demo-stop)"
 
     echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker (.demo/, /var/tmp/intake-demo)"
     h_redis_start >/dev/null || die "redis did not start"
@@ -99,6 +102,9 @@ templates = $ROOT/conf/templates
 [smtp]
 relay = 127.0.0.1:$PORT
 retry_interval = 5s
+
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT
 
 [mailbox support]
 address = support@example.test
@@ -145,11 +151,17 @@ CONF
     echo
     echo "Queue (worker/intakectl -c .demo/intake.conf status):"
     "${ctl[@]}" status | sed 's/^/  /'
+    echo
+    echo "Metrics (curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep tickets_created):"
+    curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^intake_tickets_created_total' |
+	sed 's/^/  /'
     cat <<MSG
 
 Intake is running. Send more mail:
   swaks --server 127.0.0.1:$PORT --to support@example.test --from you@example.test
 Look at a ticket:   worker/intakectl -c .demo/intake.conf ticket NUMBER
+Prometheus metrics: http://127.0.0.1:$METRICS_PORT/metrics  (docs/metrics.md)
+Nagios/Icinga:      worker/intakectl -c .demo/intake.conf check
 Logs:               .demo/milter.log  .demo/worker.log  .demo/postfix/maillog
 Stop everything:    make demo-stop
 MSG

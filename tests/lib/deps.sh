@@ -12,13 +12,16 @@
 # Installing postfix or redis-server may start the *system* instances; the tests never use or
 # touch them (they run private instances under /tmp/intake-tests). dovecot-imapd (it_import_imap
 # runs a private Dovecot on a loopback port): a Dovecot installed here is stopped and disabled at
-# once, so that no system IMAP listener (143, 993) is left behind by the tests' packages. perl: Net::SMTP and Digest::SHA
-# for the tests that send files (h_send_files, it_corpus).
+# once, so that no system IMAP listener (143, 993) is left behind by the tests' packages. perl:
+# Net::SMTP and Digest::SHA for the tests that send files (h_send_files, it_corpus). prometheus:
+# only for its promtool (it_prometheus_rules tests contrib/prometheus); the tests never use its
+# daemon, which Debian starts on a systemd host, on port 9090 (`systemctl disable --now
+# prometheus` if unwanted).
 
 PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
-postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2 ca-certificates jq
-perl python3 dovecot-core dovecot-imapd openssl"
+libmicrohttpd-dev postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2
+ca-certificates jq perl python3 curl prometheus dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 case "$1" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;

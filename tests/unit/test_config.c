@@ -586,6 +586,21 @@ static const struct bad_case bad_cases[] = {
 	"relay = localhost:99999\n" MBX_OK,
 	2, {":2: [redis] key 'server': expected HOST:PORT or unix:PATH, got 'localhost'",
 	    ":4: [smtp] key 'relay': expected HOST:PORT or unix:PATH, got 'localhost:99999'"}},
+    {"metrics listen: a host name",
+	"[metrics]\n"
+	"listen = localhost:9464\n" MBX_OK,
+	1, {":2: [metrics] key 'listen': 'localhost' is not a numeric IPv4 address or a bracketed"
+	    " IPv6 address (e.g. 127.0.0.1:9464 or [::1]:9464)"}},
+    {"metrics listen without a port",
+	"[metrics]\n"
+	"listen = ::1\n" MBX_OK,
+	1, {":2: [metrics] key 'listen': an IPv6 address needs brackets and a port:"
+	    " [ADDRESS]:PORT, e.g. [::1]:9464; got '::1'"}},
+    {"metrics listen port 0",
+	"[metrics]\n"
+	"listen = 127.0.0.1:0\n" MBX_OK,
+	1, {":2: [metrics] key 'listen': expected ADDRESS:PORT (e.g. 127.0.0.1:9464 or [::1]:9464),"
+	    " got '127.0.0.1:0'"}},
     {"several errors in several sections",
 	"[milter]\n"
 	"bogus = 1\n"

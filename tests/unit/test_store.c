@@ -202,7 +202,7 @@ static struct store *open_elsewhere(const char *path, char **why)
 
 /* What schema 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
 #define SCHEMA_3_UNDO \
-    "DROP TABLE autogen;" \
+    "DROP TABLE autogen; DROP INDEX tickets_created;" \
     "DROP INDEX tickets_linked; DROP INDEX tickets_near;" \
     "ALTER TABLE tickets DROP COLUMN closed_at; ALTER TABLE tickets DROP COLUMN linked_to;" \
     "ALTER TABLE tickets DROP COLUMN link_reason; ALTER TABLE tickets DROP COLUMN sender_key;" \
@@ -282,6 +282,8 @@ static void test_migrate_v1(void)
 
     is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "migrated: schema version %d", STORE_SCHEMA_VERSION);
+    is_int(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets_created'"), 1,
+	   "migrated: tickets indexed by creation time");
     is_int(sql_int(path, "SELECT count(*) FROM thread_ids WHERE msgid = 'victim@x'"
 		   " AND mailbox = 'support'"), 1, "migrated: a message id names one ticket");
     is_int(sql_int(path, "SELECT ticket_id FROM thread_ids WHERE msgid = 'victim@x'"

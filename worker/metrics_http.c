@@ -1,0 +1,158 @@
+/*
+ * NAME
+ *	metrics_http - serve a metrics registry at GET /metrics (libmicrohttpd)
+ * SYNOPSIS
+ *	#include "metrics_http.h"
+ *
+ *	struct metrics_http *metrics_http_start(listen, m, collect, data, &why)
+ *	struct metrics_http *metrics_http_stop(h)
+ * DESCRIPTION
+ *	metrics_http_start() listens on listen ([metrics] listen: IPv4:PORT
+ *	or [IPv6]:PORT, a numeric address: the endpoint is for a scraper on
+ *	a known network, not for name resolution at start) with
+ *	libmicrohttpd's own thread. GET (and HEAD) of /metrics calls
+ *	collect(data) on that thread, then answers the registry in the
+ *	Prometheus text format; any other path is 404, any other method 405.
+ *	No HTTP is parsed here.
+ *
+ *	collect runs on the one server thread only (MHD_USE_INTERNAL_
+ *	POLLING_THREAD without a thread pool), so what it uses (its own
+ *	Redis connection, its own store connection) is never shared with
+ *	the consumer thread. A scrape therefore waits for the previous one;
+ *	collect must bound its own time (a Redis timeout).
+ *
+ *	Bounds: at most HTTP_MAX_CONNECTIONS connections, idle ones closed
+ *	after HTTP_TIMEOUT_S, a response of at most HTTP_MAX_RESPONSE bytes
+ *	(the registry is bounded by construction: this is a second fence).
+ *
+ *	metrics_http_stop() stops the thread, closes the socket and frees h;
+ *	it accepts NULL and returns NULL.
+ * DIAGNOSTICS
+ *	metrics_http_start() returns NULL and *why (g_free), naming the
+ *	address, when it cannot listen (address in use, not local). What
+ *	libmicrohttpd reports later is logged as a warning.
+ */
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics_http.h"
+
+#define HTTP_MAX_CONNECTIONS	16
+#define HTTP_TIMEOUT_S		10
+#define HTTP_MAX_RESPONSE	(4 * 1024 * 1024)
+
+#define CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+struct metrics_http {
+    struct MHD_Daemon *daemon;
+    struct metrics *m;
+    metrics_collect_fn collect;
+    void   *data;
+};
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *text,
+			      const char *allow)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *) text,
+							     MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+
+    if (r == NULL)
+	return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (allow)
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version,
+			      const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct metrics_http *h = cls;
+    struct MHD_Response *r;
+    enum MHD_Result rc;
+    GString *body;
+    gsize   len;
+
+    if (strcmp(url, "/metrics") != 0)
+	return answer(c, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n", NULL);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+    if (h->collect)
+	h->collect(h->data);
+    body = metrics_render(h->m);
+    if (body->len > HTTP_MAX_RESPONSE) {
+	msg_warn("metrics: a scrape of %zu bytes exceeds %d: answered 500", body->len,
+		 HTTP_MAX_RESPONSE);
+	g_string_free(body, TRUE);
+	return answer(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "response too large\n", NULL);
+    }
+    len = body->len;
+    r = MHD_create_response_from_buffer(len, g_string_free(body, FALSE), MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+	return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+    rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    g_autofree char *text = g_strdup_vprintf(fmt, ap);
+
+    g_strchomp(text);
+    msg_warn("metrics endpoint: %s", text);
+}
+
+struct metrics_http *metrics_http_start(const char *listen, struct metrics *m,
+					metrics_collect_fn collect, void *data, char **why)
+{
+    struct sockaddr_storage ss;
+    unsigned len;
+    struct metrics_http *h;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+    if (config_listen_address(listen, &ss, &len, why) < 0)
+	return NULL;
+    if (ss.ss_family == AF_INET6)
+	flags |= MHD_USE_IPv6;
+    h = g_new0(struct metrics_http, 1);
+    h->m = m;
+    h->collect = collect;
+    h->data = data;
+    /* The port is given again for MHD; the address decides where it listens. */
+    h->daemon = MHD_start_daemon(flags, ss.ss_family == AF_INET6
+				 ? ntohs(((struct sockaddr_in6 *) &ss)->sin6_port)
+				 : ntohs(((struct sockaddr_in *) &ss)->sin_port),
+				 NULL, NULL, handle, h,
+				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_MAX_CONNECTIONS,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_TIMEOUT_S,
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				 MHD_OPTION_END);
+    if (h->daemon == NULL) {
+	*why = g_strdup_printf("cannot listen on %s (address in use, or not an address of"
+			       " this host?)", listen);
+	g_free(h);
+	return NULL;
+    }
+    return h;
+}
+
+struct metrics_http *metrics_http_stop(struct metrics_http *h)
+{
+    if (h == NULL)
+	return NULL;
+    MHD_stop_daemon(h->daemon);
+    g_free(h);
+    return NULL;
+}
