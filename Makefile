@@ -8,7 +8,8 @@
 #   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
-#   make install    PREFIX=/usr/local DESTDIR= (see the install target)
+#   make install    PREFIX=/usr/local DESTDIR= MILTER_GROUP=postfix (see the install target)
+#   make check-sendmail  Intake behind a real Sendmail, in a throw-away Debian 12 chroot (root)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -17,6 +18,8 @@ LOCALSTATEDIR ?= /var
 UNITDIR  ?= /etc/systemd/system
 INTAKE_USER ?= intake
 INTAKE_GROUP ?= intake
+# The milter's group: the MTA's, so that it can use the milter's socket (Sendmail: smmsp).
+MILTER_GROUP ?= postfix
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
@@ -76,7 +79,7 @@ unit_libs   = $(if $(filter $(1),$(UNIT_COMMON) $(UNIT_MILTER)),$(LIBS_COMMON),$
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON), \
 	      $(if $(filter $(1),$(UNIT_MILTER)),$(CFLAGS_MILTER),$(CFLAGS_WORKER)))
 
-.PHONY: all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
+.PHONY: check-sendmail all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl
 
 milter/intake-milter build/asan/bin/intake-milter: $(MILTER_OBJS)
@@ -194,6 +197,14 @@ bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
 corpus-report: build/release/bin/autogen-report
 	@build/release/bin/autogen-report
 
+# Sendmail and Postfix cannot be installed together: tests/sendmail/check.sh runs in a throw-away
+# Debian 12 chroot (fresh.sh: the committed and staged files of this checkout, apt through the
+# host's mirror). Needs root; about 10 minutes, most of it installing packages.
+FRESH_SH ?= ../shared/tools/fresh-debian/fresh.sh
+check-sendmail:
+	@test -x $(FRESH_SH) || test -f $(FRESH_SH) || { echo "no $(FRESH_SH): set FRESH_SH=" >&2; exit 2; }
+	bash $(FRESH_SH) --timeout 2400 . -- bash tests/sendmail/check.sh
+
 demo: deps all
 	@bash tests/lib/demo.sh start
 
@@ -218,7 +229,7 @@ install: all
 		install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/intake/templates/ || exit 1; done
 	for u in contrib/systemd/*.service; do \
 		sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' -e 's|/usr/local/share/|$(PREFIX)/share/|g' \
-		    -e 's|/etc/intake/|$(SYSCONFDIR)/intake/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		    -e 's|/etc/intake/|$(SYSCONFDIR)/intake/|g' -e 's|^Group=postfix$$|Group=$(MILTER_GROUP)|' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
 		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/intake
