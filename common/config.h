@@ -102,6 +102,7 @@ struct intake_config *config_load_or_exit(const char *path);
 typedef void (*config_check_fn)(const struct intake_config *cfg, GPtrArray *errors);
 int     config_check(const char *path, config_check_fn extra, FILE *out, FILE *err);
 struct intake_config *config_reload(const char *path);
+void    config_dump_defaults(FILE *out);
 
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 

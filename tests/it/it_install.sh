@@ -38,6 +38,10 @@ etc/intake/templates/ack.de.txt 644
 var/lib/intake 750
 etc/systemd/system/intake-milter.service 644
 etc/systemd/system/intake-worker.service 644
+usr/share/man/man5/intake.conf.5 644
+usr/share/man/man8/intake-milter.8 644
+usr/share/man/man8/intake-worker.8 644
+usr/share/man/man8/intakectl.8 644
 EOF
 h_assert_eq "" "$(find "$R" -perm -o+w ! -type l)" "nothing installed is world-writable"
 

@@ -54,7 +54,7 @@ finish() {
     stop_pid "$MILTER_PID"
     stop_pid "$REDIS_PID"
     if [ "$FAIL" != 0 ] || [ "${1:-0}" != 0 ]; then
-	for f in "$W/milter.log" "$W/worker.log"; do
+	for f in "$W/milter.log" "$W/worker.log" "$W"/*.swaks; do
 	    [ -s "$f" ] && { echo "# ---- last lines of $f"; tail -n 25 "$f" | sed 's/^/#   /'; }
 	done
     fi
@@ -88,11 +88,13 @@ grep -q 'mx.example.test' /etc/hosts ||
     echo "127.0.1.1 mx.example.test $(hostname)" >> /etc/hosts
 printf '%s\n' example.test customer.test >> /etc/mail/local-host-names
 mc=/etc/mail/sendmail.mc
-# contrib/sendmail/README: the lines of intake.mc go before the first MAILER() line. The first
-# line (this host's name) is the test's, not part of what a postmaster adds.
+# contrib/sendmail/README: the lines of intake.mc go before MAILER_DEFINITIONS and the MAILER()
+# lines. The first two lines (this host's name; no DNS in the chroot, so sender domains do not
+# resolve) are the test's, not part of what a postmaster adds.
 awk -v inc="$ROOT/contrib/sendmail/intake.mc" -v q="'" '
-    NR == 1 { print "define(`confDOMAIN_NAME" q ", `mx.example.test" q ")dnl" }
-    !done && /^MAILER\(/ { while ((getline l < inc) > 0) print l; done = 1 }
+    NR == 1 { print "define(`confDOMAIN_NAME" q ", `mx.example.test" q ")dnl"
+	      print "FEATURE(`accept_unresolvable_domains" q ")dnl" }
+    !done && /^(MAILER_DEFINITIONS|MAILER\()/ { while ((getline l < inc) > 0) print l; done = 1 }
     { print }
     END { if (!done) exit 1 }' "$mc" > "$mc.new" || die "no MAILER() line in $mc"
 mv "$mc.new" "$mc"
