@@ -23,7 +23,8 @@ libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev"
 TOOL_PACKAGES="redis-server redis-tools swaks sqlite3 procps iproute2 ca-certificates jq"
 PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES postfix miltertest perl python3 mandoc"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
-SENDMAIL_PACKAGES="sendmail-bin sendmail-cf m4 make"
+# sensible-mda: sendmail.cf's local mailer (a Recommends of sendmail-bin, which deps.sh leaves out).
+SENDMAIL_PACKAGES="sendmail-bin sendmail-cf sensible-mda m4 make"
 case "${1:-}" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
     sendmail) PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES $SENDMAIL_PACKAGES" ;;

@@ -29,7 +29,7 @@ REDIS_PID="" MILTER_PID="" WORKER_PID=""
 
 ok() { PASS=$((PASS + 1)); echo "ok $((PASS + FAIL)) - $*"; }
 notok() { FAIL=$((FAIL + 1)); echo "not ok $((PASS + FAIL)) - $*"; }
-die() { echo "check-sendmail: $*" >&2; finish 1; }
+die() { notok "$*"; finish 1; }
 note() { echo "# $*"; }
 
 # poll 'condition' SECONDS: 0 as soon as the condition holds, 1 when it still fails at the end.
@@ -83,18 +83,22 @@ getent passwd intake > /dev/null || die "make install did not create the user in
 for u in support other customer; do
     getent passwd "$u" > /dev/null || useradd -M -s /usr/sbin/nologin "$u" || die "useradd $u"
 done
-# A chroot shares the host's name; Sendmail waits minutes for a name it cannot qualify.
+# A chroot shares the host's name; Sendmail waits minutes for a name it cannot qualify, and
+# defers delivery while a domain of an address does not resolve (no DNS here).
 grep -q 'mx.example.test' /etc/hosts ||
-    echo "127.0.1.1 mx.example.test $(hostname)" >> /etc/hosts
+    echo "127.0.1.1 mx.example.test $(hostname) example.test customer.test" >> /etc/hosts
 printf '%s\n' example.test customer.test >> /etc/mail/local-host-names
 mc=/etc/mail/sendmail.mc
 # contrib/sendmail/README: the lines of intake.mc go before MAILER_DEFINITIONS and the MAILER()
 # lines. The first two lines (this host's name; no DNS in the chroot, so sender domains do not
 # resolve) are the test's, not part of what a postmaster adds.
 awk -v inc="$ROOT/contrib/sendmail/intake.mc" -v q="'" '
-    NR == 1 { print "define(`confDOMAIN_NAME" q ", `mx.example.test" q ")dnl"
-	      print "FEATURE(`accept_unresolvable_domains" q ")dnl" }
-    !done && /^(MAILER_DEFINITIONS|MAILER\()/ { while ((getline l < inc) > 0) print l; done = 1 }
+    !done && /^(MAILER_DEFINITIONS|MAILER\()/ {
+	print "define(`confDOMAIN_NAME" q ", `mx.example.test" q ")dnl"
+	print "FEATURE(`accept_unresolvable_domains" q ")dnl"
+	while ((getline l < inc) > 0) print l
+	done = 1
+    }
     { print }
     END { if (!done) exit 1 }' "$mc" > "$mc.new" || die "no MAILER() line in $mc"
 mv "$mc.new" "$mc"
