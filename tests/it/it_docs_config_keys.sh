@@ -12,14 +12,7 @@
 #     [mailbox ...] section.
 # A key that is missing, extra, or has another default fails the test with one line saying what
 # to write where (ok/not ok lines, like the other tests). No daemon, Redis or Postfix is needed.
-set -u
-cd "$(dirname "$0")/../.." || exit 2
-BIN=${INTAKE_BIN:-build/asan/bin}
-T=${INTAKE_TEST_BASE:-/tmp/intake-tests}/it_docs_config_keys
-rm -rf "$T" && mkdir -p "$T" || exit 2
-FAILED=0 N=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=1; echo "not ok $N - $*"; }
+. "$(dirname "$0")/../lib/doctest.sh" it_docs_config_keys
 
 [ -x "$BIN/config-defaults" ] || { notok "$BIN/config-defaults not built (make asan)"; exit 1; }
 "$BIN/config-defaults" > "$T/code.raw" || { notok "config-defaults failed"; exit 1; }
@@ -131,7 +124,7 @@ compare() {
     fi
 }
 compare docs/intake.conf.md "$T/md"
-compare "intake.conf(5)" "$T/man"
+compare build/man/intake.conf.5 "$T/man"
 compare conf/intake.conf "$T/conf"
 
 # The test must be able to fail: a key added to the code but to no document is caught.

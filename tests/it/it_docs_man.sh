@@ -7,14 +7,7 @@
 #     and every command of intakectl's usage text is described in intakectl(8): an engineer who
 #     adds a command or option and not its documentation fails here.
 # (it_install checks that make install puts them under $(MANDIR).)
-set -u
-cd "$(dirname "$0")/../.." || exit 2
-BIN=${INTAKE_BIN:-build/asan/bin}
-T=${INTAKE_TEST_BASE:-/tmp/intake-tests}/it_docs_man
-rm -rf "$T" && mkdir -p "$T" || exit 2
-FAILED=0 N=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-notok() { N=$((N + 1)); FAILED=1; echo "not ok $N - $*"; }
+. "$(dirname "$0")/../lib/doctest.sh" it_docs_man
 
 command -v mandoc > /dev/null || { notok "mandoc is not installed (make deps)"; exit 1; }
 make --no-print-directory -s man > "$T/make.log" 2>&1 || { notok "make man: $(tail -n 3 "$T/make.log")"; exit 1; }
