@@ -66,6 +66,11 @@ finish() {
 trap 'finish 1' EXIT
 
 # ---------------------------------------------------------------- install, build
+# Only where it can do no harm: inside a chroot (fresh.sh's), never on the host itself.
+if [ "$(stat -c %d:%i /)" = "$(stat -c %d:%i /proc/1/root/. 2>/dev/null)" ]; then
+    echo "check-sendmail: not in a chroot: run it with make check-sendmail (it removes Postfix)" >&2
+    exit 2
+fi
 sh tests/lib/deps.sh sendmail || die "installing the packages failed"
 dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'install ok' &&
     die "postfix is installed: this must run where Sendmail is the MTA"
