@@ -220,7 +220,8 @@ FRESH_SH ?= ../shared/tools/fresh-debian/fresh.sh
 FRESH_OPTS ?=
 check-sendmail:
 	@test -x $(FRESH_SH) || test -f $(FRESH_SH) || { echo "no $(FRESH_SH): set FRESH_SH=" >&2; exit 2; }
-	bash $(FRESH_SH) --timeout 2400 $(FRESH_OPTS) . -- bash tests/sendmail/check.sh
+	bash $(FRESH_SH) --timeout 2400 $(FRESH_OPTS) . -- \
+		env INTAKE_THROWAWAY_SYSTEM=1 bash tests/sendmail/check.sh
 
 demo: deps all
 	@bash tests/lib/demo.sh start
