@@ -8,7 +8,8 @@
 #   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
 #   make demo-stop  stop what make demo started
-#   make install    PREFIX=/usr/local DESTDIR= (see the install target)
+#   make install    PREFIX=/usr/local DESTDIR= MILTER_GROUP=postfix (see the install target)
+#   make check-sendmail  Intake behind a real Sendmail, in a throw-away Debian 12 chroot (root)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -17,6 +18,8 @@ LOCALSTATEDIR ?= /var
 UNITDIR  ?= /etc/systemd/system
 INTAKE_USER ?= intake
 INTAKE_GROUP ?= intake
+# The milter's group: the MTA's, so that it can use the milter's socket (Sendmail: smmsp).
+MILTER_GROUP ?= postfix
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
@@ -78,8 +81,19 @@ unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) 
 unit_libs   = $(if $(filter $(1),$(UNIT_COMMON)),$(LIBS_COMMON),$(LIBS_WORKER))
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON),$(CFLAGS_WORKER))
 
-.PHONY: all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
-all: milter/intake-milter worker/intake-worker worker/intakectl
+.PHONY: man check-sendmail all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
+all: milter/intake-milter worker/intake-worker worker/intakectl build/man/intake.conf.5
+
+# Man pages: intake-milter(8), intake-worker(8), intakectl(8) are mdoc written by hand (man/);
+# intake.conf(5) is made from docs/intake.conf.md by awk (man/conf2man.awk), dated by that file's
+# last commit. tests/it/it_docs_man.sh lints them all with mandoc.
+MANDIR   ?= $(PREFIX)/share/man
+MAN8     := man/intake-milter.8 man/intake-worker.8 man/intakectl.8
+MAN_DATE ?= $(or $(shell git log -1 --format=%cs -- docs/intake.conf.md 2>/dev/null),$(shell date +%F))
+man: build/man/intake.conf.5
+build/man/intake.conf.5: docs/intake.conf.md man/conf2man.awk
+	@mkdir -p $(dir $@)
+	awk -v date=$(MAN_DATE) -f man/conf2man.awk docs/intake.conf.md > $@.tmp && mv $@.tmp $@
 
 milter/intake-milter build/asan/bin/intake-milter: $(MILTER_OBJS)
 	@mkdir -p $(dir $@)
@@ -90,6 +104,11 @@ worker/intake-worker build/asan/bin/intake-worker: $(WORKER_OBJS)
 worker/intakectl build/asan/bin/intakectl: $(CTL_OBJS)
 	@mkdir -p $(dir $@)
 	$(LINK) $(LIBS_WORKER)
+# config-defaults: every intake.conf key and default from common/config.c (it_docs_config_keys).
+build/asan/bin/config-defaults build/release/bin/config-defaults: \
+		$(O)/tests/tools/config-defaults.o $(call obj,$(COMMON))
+	@mkdir -p $(dir $@)
+	$(LINK) $(LIBS_COMMON)
 build/asan/bin/envelope-tool build/release/bin/envelope-tool: \
 		$(O)/tests/tools/envelope-tool.o $(call obj,$(COMMON))
 	@mkdir -p $(dir $@)
@@ -130,7 +149,7 @@ ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN="$(ASAN_FLAGS)" CFLAGS="-O1 -g" asan-bins
 asan-bins: build/asan/bin/intake-milter build/asan/bin/intake-worker build/asan/bin/intakectl \
-	   build/asan/bin/envelope-tool build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT)) \
+	   build/asan/bin/envelope-tool build/asan/bin/config-defaults build/asan/bin/hostile-mail $(addprefix build/asan/bin/,$(UNIT)) \
 	   build/asan/bin/test_fuzz_regressions
 
 # One rule per unit test (a pattern rule cannot pick its objects by the test's name).
@@ -196,14 +215,24 @@ bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
 corpus-report: build/release/bin/autogen-report
 	@build/release/bin/autogen-report
 
+# Sendmail and Postfix cannot be installed together: tests/sendmail/check.sh runs in a throw-away
+# Debian 12 chroot (fresh.sh: the committed and staged files of this checkout, apt through the
+# host's mirror). Needs root; one to two minutes, most of it installing packages.
+FRESH_SH ?= ../shared/tools/fresh-debian/fresh.sh
+FRESH_OPTS ?=
+check-sendmail:
+	@test -f $(FRESH_SH) || { echo "no $(FRESH_SH): set FRESH_SH=" >&2; exit 2; }
+	bash $(FRESH_SH) --timeout 2400 $(FRESH_OPTS) . -- \
+		env INTAKE_THROWAWAY_SYSTEM=1 bash tests/sendmail/check.sh
+
 demo: deps all
 	@bash tests/lib/demo.sh start
 
 demo-stop:
 	@bash tests/lib/demo.sh stop
 
-# install: binaries, /etc/intake/intake.conf (0640) and templates without overwriting what is
-# there, /var/lib/intake (0750), the systemd units with this PREFIX's paths. As root with an
+# install: binaries, man pages (MANDIR), /etc/intake/intake.conf (0640) and templates without
+# overwriting what is there, /var/lib/intake (0750), the systemd units with this PREFIX's paths. As root with an
 # empty DESTDIR it also creates the system user intake and gives it the state directory and the
 # config's group (contrib/install-owner.sh); with DESTDIR (packaging) it installs files only.
 install: all
@@ -220,9 +249,12 @@ install: all
 		install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/intake/templates/ || exit 1; done
 	for u in contrib/systemd/*.service; do \
 		sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' -e 's|/usr/local/share/|$(PREFIX)/share/|g' \
-		    -e 's|/etc/intake/|$(SYSCONFDIR)/intake/|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		    -e 's|/etc/intake/|$(SYSCONFDIR)/intake/|g' -e 's|^Group=postfix$$|Group=$(MILTER_GROUP)|' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
 		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 build/man/intake.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/intake
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/intake/
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \

@@ -12,6 +12,7 @@
  *	int	config_check(path, extra, out, err)
  *	struct intake_config *config_reload(path)
  *	int	config_listen_address(listen, &sockaddr_storage, &len, &why)
+ *	void	config_dump_defaults(out)
  * DESCRIPTION
  *	config_load() reads a GLib key file with the sections [milter],
  *	[redis], [worker], [store], [smtp], [metrics] and one [mailbox NAME] per
@@ -51,6 +52,13 @@
  *	config_reload() is config_load() for a daemon's SIGHUP: it logs
  *	every error (msg_error) and, when there is any, that the
  *	configuration in force is kept, and returns NULL.
+ *
+ *	config_dump_defaults() prints the key tables below, the one source
+ *	of every key and its default: a line "SECTION<TAB>KEY<TAB>default
+ *	<TAB>VALUE" per key ("mailbox NAME" for the mailbox keys), or
+ *	"SECTION<TAB>KEY<TAB>required" for a key without a default. The
+ *	documentation test (tests/it/it_docs_config_keys.sh) compares it
+ *	with docs/intake.conf.md, intake.conf(5) and conf/intake.conf.
  * DIAGNOSTICS
  *	config_load() returns NULL and fills *errors (a GPtrArray of
  *	strings owned by the caller) when the file cannot be read or holds
@@ -1038,4 +1046,21 @@ struct intake_config *config_reload(const char *path)
     if (cfg == NULL)
 	msg_error("SIGHUP: %s has errors: keeping the configuration in force", path);
     return cfg;
+}
+
+static void dump_keys(FILE *out, const char *section, const struct ckey *keys)
+{
+    for (const struct ckey *k = keys; k->name; k++) {
+	if (k->def)
+	    fprintf(out, "%s\t%s\tdefault\t%s\n", section, k->name, k->def);
+	else
+	    fprintf(out, "%s\t%s\trequired\n", section, k->name);
+    }
+}
+
+void    config_dump_defaults(FILE *out)
+{
+    for (const struct csection *s = sections; s->name; s++)
+	dump_keys(out, s->name, s->keys);
+    dump_keys(out, MAILBOX_PREFIX "NAME", mailbox_keys);
 }

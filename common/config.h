@@ -126,6 +126,7 @@ int     config_check(const char *path, config_check_fn extra, FILE *out, FILE *e
 struct intake_config *config_reload(const char *path);
 int     config_listen_address(const char *listen, void *sockaddr_storage, unsigned *len,
 			      char **why);
+void    config_dump_defaults(FILE *out);
 
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 

@@ -6,6 +6,8 @@
 # pass systemd-analyze verify (when it is installed). contrib/install-owner.sh, what an install
 # on the system itself runs as root, gives the state directory and the config's group to the
 # daemons' user (tried with an existing user, nobody:nogroup, so that the host is not changed).
+# MILTER_GROUP=smmsp gives the milter's unit Sendmail's group; make and make install never
+# install packages.
 . "$(dirname "$0")/../lib/harness.sh"
 h_init it_install
 
@@ -38,6 +40,10 @@ etc/intake/templates/ack.de.txt 644
 var/lib/intake 750
 etc/systemd/system/intake-milter.service 644
 etc/systemd/system/intake-worker.service 644
+usr/share/man/man5/intake.conf.5 644
+usr/share/man/man8/intake-milter.8 644
+usr/share/man/man8/intake-worker.8 644
+usr/share/man/man8/intakectl.8 644
 EOF
 h_assert_eq "" "$(find "$R" -perm -o+w ! -type l)" "nothing installed is world-writable"
 
@@ -85,6 +91,21 @@ if command -v systemd-analyze > /dev/null; then
 else
     h_note "systemd-analyze not installed: units not verified (apt-get install systemd)"
 fi
+
+# MILTER_GROUP: the MTA's group in the milter's unit (Sendmail's smmsp); nothing else changes.
+if make -C "$H_ROOT" --no-print-directory install DESTDIR="$T/sm" PREFIX=/usr MILTER_GROUP=smmsp \
+	> "$T/install-sm.log" 2>&1; then
+    h_assert_eq "Group=smmsp" "$(grep '^Group=' "$T/sm/etc/systemd/system/intake-milter.service")" \
+	"make install MILTER_GROUP=smmsp: intake-milter.service has Group=smmsp"
+    h_assert_eq "Group=intake" "$(grep '^Group=' "$T/sm/etc/systemd/system/intake-worker.service")" \
+	"make install MILTER_GROUP=smmsp: intake-worker.service keeps Group=intake"
+else
+    h_fail "make install MILTER_GROUP=smmsp failed: $(tail -n 3 "$T/install-sm.log")"
+fi
+# make and make install never install packages (on a Sendmail host, apt would remove it for
+# Postfix): what they would run names neither deps.sh nor apt.
+h_assert_eq "" "$(make -C "$H_ROOT" --no-print-directory -n -B all install DESTDIR="$T/dry" 2>&1 |
+    grep -E 'deps\.sh|apt-get|dpkg')" "make -n all install: no deps.sh, apt-get or dpkg"
 
 # install-owner.sh, as `make install` runs it on the system itself, with an existing user.
 if sh "$H_ROOT/contrib/install-owner.sh" nobody nogroup "$R/etc/intake/intake.conf" "$R/var/lib/intake" \

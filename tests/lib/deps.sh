@@ -2,7 +2,11 @@
 # deps.sh: install the Debian packages Intake needs to build and test (run by `make deps`).
 #
 # With the argument "fuzz" (make fuzz) it also installs clang and its libFuzzer runtime, which
-# make check does not need.
+# make check does not need. With "sendmail" (tests/sendmail/check.sh, inside the throw-away
+# chroot of make check-sendmail) it installs what building and that check need, with Sendmail
+# instead of Postfix: Debian cannot have both, and installing one removes the other. So `make
+# deps`, `make check` and `make demo` remove sendmail-bin from a Sendmail host; `make` and
+# `make install` never install packages.
 # POSIX sh (Debian runs this with dash). Works on a fresh minimal Debian 12: needs only dpkg-query
 # and apt-get, no sudo, no pkg-config.
 #   - everything installed: prints nothing, exits 0
@@ -18,13 +22,19 @@
 # daemon, which Debian starts on a systemd host, on port 9090 (`systemctl disable --now
 # prometheus` if unwanted).
 
-PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
+# mandoc: the man pages' lint test (it_docs_man).
+BUILD_PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
-libmicrohttpd-dev postfix redis-server redis-tools swaks miltertest sqlite3 procps iproute2
-ca-certificates jq perl python3 curl prometheus dovecot-core dovecot-imapd openssl"
+libmicrohttpd-dev"
+TOOL_PACKAGES="redis-server redis-tools swaks sqlite3 procps iproute2 ca-certificates jq"
+PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES postfix miltertest perl python3 mandoc curl prometheus
+dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
-case "$1" in
+# sensible-mda: sendmail.cf's local mailer (a Recommends of sendmail-bin, which deps.sh leaves out).
+SENDMAIL_PACKAGES="sendmail-bin sendmail-cf sensible-mda m4 make"
+case "${1:-}" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+    sendmail) PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES $SENDMAIL_PACKAGES" ;;
 esac
 
 missing=""

@@ -349,9 +349,33 @@ h_redis_cli() {
 # _h_pf_dir NAME
 _h_pf_dir() { echo "$T/$1"; }
 
+# _h_pf_snippet_main SOCKET: the settings of contrib/postfix/main.cf.snippet, one "key = value"
+# a line, its milter socket replaced by SOCKET.
+_h_pf_snippet_main() {
+    local f=$H_ROOT/contrib/postfix/main.cf.snippet out
+    out=$(awk -v sock="$1" '
+	/^[ \t]*(#|$)/ { next }
+	{ n = index($0, "unix:/run/intake/milter.sock"); if (n) $0 = substr($0, 1, n - 1) sock substr($0, n + 28); print }
+	' "$f") && [ -n "$out" ] && grep -q "smtpd_milters = $1" <<< "$out" ||
+	{ h_fail "$f: no 'smtpd_milters = unix:/run/intake/milter.sock' line to use"; return 1; }
+    printf '%s\n' "$out"
+}
+
+# _h_pf_snippet_master PORT: smtpd's line of contrib/postfix/master.cf.snippet, listening on
+# 127.0.0.1:PORT instead of its own address.
+_h_pf_snippet_master() {
+    local f=$H_ROOT/contrib/postfix/master.cf.snippet line
+    line=$(awk '/^[0-9.]+:[0-9]+[ \t]+inet[ \t].*smtpd/ { print; exit }' "$f")
+    [ -n "$line" ] || { h_fail "$f: no 'ADDRESS:PORT inet ... smtpd' line"; return 1; }
+    echo "127.0.0.1:$1 ${line#* }"
+}
+
 # h_postfix_start NAME PORT [key=value...]: configure, check and start the instance with smtpd
 # on 127.0.0.1:PORT; each key=value goes through postconf -e after the defaults (so it can
 # override them, e.g. smtpd_milters=unix:$T/milter.sock, relayhost=[127.0.0.1]:PORT).
+# The milter part is what a postmaster installs, read from contrib/postfix: with an extra
+# smtpd_milters=SOCKET, every line of main.cf.snippet (its socket replaced by SOCKET); smtpd's
+# master.cf line is the one of master.cf.snippet, its address replaced by 127.0.0.1:PORT.
 h_postfix_start() {
     local name=$1 port=$2 kv out
     shift 2
@@ -406,8 +430,6 @@ EOF
 	"virtual_mailbox_maps = static:any"
 	"virtual_transport = vmaildir"
 	"vmaildir_destination_recipient_limit = 1"
-	"milter_default_action = tempfail"
-	"milter_protocol = 6"
 	"queue_run_delay = 1s"
 	"minimal_backoff_time = 1s"
 	"maximal_backoff_time = 2s"
@@ -428,6 +450,20 @@ EOF
 	h_fail "postfix $name: postconf -e failed: $out"
 	return 1
     fi
+    local milter="" snippet
+    for kv in "$@"; do
+	case "$kv" in smtpd_milters=*) milter=${kv#smtpd_milters=} ;; esac
+    done
+    if [ -n "$milter" ]; then
+	snippet=$(_h_pf_snippet_main "$milter") || return 1
+	mapfile -t settings <<< "$snippet"
+	if ! out=$(postconf -c "$etc" -e "${settings[@]}" 2>&1); then
+	    h_fail "postfix $name: postconf -e of contrib/postfix/main.cf.snippet failed: $out"
+	    return 1
+	fi
+    fi
+    local smtpd_line
+    smtpd_line=$(_h_pf_snippet_master "$port") || return 1
     for kv in "$@"; do
 	case "$kv" in
 	    *=*) ;;
@@ -440,7 +476,7 @@ EOF
     done
     if ! out=$(postconf -c "$etc" -F '*/*/chroot=n' 2>&1) ||
 	! out=$(postconf -c "$etc" -M# smtp/inet 2>&1) ||
-	! out=$(postconf -c "$etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd" 2>&1) ||
+	! out=$(postconf -c "$etc" -M "127.0.0.1:$port/inet=$smtpd_line" 2>&1) ||
 	! out=$(postconf -c "$etc" -M "vmaildir/unix=vmaildir unix - n n - - pipe flags=DORhu user=nobody argv=$etc/deliver-maildir $d/mail \${user} \${domain}" 2>&1); then
 	h_fail "postfix $name: editing master.cf failed: $out"
 	return 1
