@@ -1,0 +1,401 @@
+/*
+ * NAME
+ *	store_sqlite_sql - the SQL of the SQLite ticket store: schema
+ *	migrations and prepared statements
+ * SYNOPSIS
+ *	#include "sqlite_int.h"
+ *
+ *	const char *const sq_migrations[STORE_SCHEMA_VERSION];
+ *	const struct stmt_def sq_stmt_defs[S_COUNT];
+ * DESCRIPTION
+ *	Tables: counters (ticket
+ *	sequence per year), tickets (with closed_at, set and cleared by
+ *	set_status(); linked_to and link_reason, the ticket a new one was
+ *	linked to by stage_thread.c; sender_key and subject_key, what
+ *	find_near_duplicate() matches, indexed), messages (with messages_fts, an
+ *	external-content FTS5 index of subject and body, brought up to date
+ *	at each commit; messages are never deleted or updated), attachments,
+ *	thread_ids (message ids naming a ticket: those of stored mails,
+ *	their references, and the Message-ID of every queued reply, so that
+ *	an answer to an acknowledgement finds its ticket; first registration
+ *	wins: a message id already naming a ticket of the mailbox is not
+ *	registered for another, so a new mail reusing a victim's Message-ID
+ *	cannot steer the victim's follow-ups to its own ticket), parties
+ *	(lower-cased addresses of everyone who wrote in to a ticket; the
+ *	sender of an outgoing message is us, never a party: a forged mail
+ *	from our own address must not pass the sender check) and
+ *	outbox (replies: owed -> sending -> sent, back to owed for a retry,
+ *	failed for good, or unknown when a worker died while sending;
+ *	bounced when a bounce naming its Message-ID came back, with the
+ *	diagnostic in last_error; suppressed, with the reason in
+ *	last_error, when Intake chose not to send it: never counted by
+ *	replied_recently(); our_message_id() asks whether a message id is
+ *	one of these rows) and autogen (auto-generated mail kept apart
+ *	instead of ticketed, once per dedupe key, with its envelope and
+ *	original; pruned by prune_autogen(), oldest first).
+ *	Timestamps are ISO 8601 UTC text ("2026-11-23T19:00:00Z"); that
+ *	fixed-width form sorts as time does, so replied_recently() compares
+ *	text against an index.
+ *
+ *	All statements are one table here, beside the schema they depend
+ *	on, and not one per file: sqlite_int.h says why.
+ */
+#include "sqlite_int.h"
+
+/* ---------------------------------------------------------------- */
+
+/*
+ * migrations[v] takes a database from user_version v to v + 1. Append
+ * steps, never edit one that has shipped, and raise STORE_SCHEMA_VERSION.
+ */
+const char *const sq_migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE counters("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL);"
+    "CREATE TABLE tickets("
+    "  id INTEGER PRIMARY KEY,"
+    "  number TEXT NOT NULL UNIQUE,"
+    "  mailbox TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  category TEXT,"
+    "  priority TEXT,"
+    "  type TEXT,"
+    "  language TEXT,"
+    "  customer_name TEXT,"
+    "  customer_address TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE INDEX tickets_mailbox_status ON tickets(mailbox, status);"
+    "CREATE INDEX tickets_customer ON tickets(customer_address);"
+    "CREATE TABLE messages("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+    "  envelope_id TEXT,"
+    "  queue_id TEXT,"
+    "  dedupe_key TEXT UNIQUE,"
+    "  message_id TEXT,"
+    "  sender_name TEXT,"
+    "  sender_address TEXT,"
+    "  recipients TEXT,"
+    "  subject TEXT,"
+    "  header_fields TEXT,"
+    "  body TEXT,"
+    "  raw BLOB,"
+    "  raw_truncated INTEGER NOT NULL DEFAULT 0,"
+    "  note TEXT,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE INDEX messages_ticket ON messages(ticket_id);"
+    "CREATE TABLE attachments("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id),"
+    "  filename TEXT NOT NULL,"
+    "  content_type TEXT,"
+    "  content_id TEXT,"
+    "  size INTEGER NOT NULL,"
+    "  content BLOB,"
+    "  stored INTEGER NOT NULL);"
+    "CREATE INDEX attachments_message ON attachments(message_id);"
+    "CREATE TABLE thread_ids("
+    "  msgid TEXT NOT NULL,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  mailbox TEXT NOT NULL,"
+    "  PRIMARY KEY(msgid, ticket_id));"
+    "CREATE TABLE parties("
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  address TEXT NOT NULL,"
+    "  PRIMARY KEY(ticket_id, address)) WITHOUT ROWID;"
+    "CREATE TABLE outbox("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  mailbox TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  content BLOB NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'owed'"
+    "    CHECK (state IN ('owed', 'sending', 'sent', 'failed', 'unknown')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  sent_at TEXT);"
+    "CREATE INDEX outbox_due ON outbox(state, next_try);"
+    "CREATE INDEX outbox_recent ON outbox(mailbox, recipient, created_at);"
+    "CREATE INDEX outbox_ticket ON outbox(ticket_id);"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body,"
+    "  content='messages', content_rowid='id',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    /* Messages above this id are not in messages_fts yet (see sq_commit). */
+    "INSERT INTO counters(name, value) VALUES('fts-indexed', 0);",
+
+    /*
+     * 1 -> 2: the acknowledgement window is kept per sender across
+     * mailboxes, under the normalised address (window_key), so that case
+     * variants and a mail to N mailboxes get one reply; and a message id
+     * names the ticket that registered it first in a mailbox (a new mail
+     * reusing a victim's Message-ID must not steer the victim's
+     * follow-ups): older duplicates are dropped, keeping the first.
+     */
+    "ALTER TABLE outbox ADD COLUMN window_key TEXT;"
+    "UPDATE outbox SET window_key = lower(recipient);"
+    "CREATE INDEX outbox_window ON outbox(window_key, created_at);"
+    "DELETE FROM thread_ids WHERE rowid NOT IN"
+    "  (SELECT min(rowid) FROM thread_ids GROUP BY msgid, mailbox);"
+    "CREATE UNIQUE INDEX thread_ids_first ON thread_ids(msgid, mailbox);",
+
+    /*
+     * 2 -> 3: auto-generated mail that makes no ticket ([mailbox]
+     * import_autogenerated = no) is kept apart in autogen, once per
+     * dedupe key, until [store] autogen_keep_days; a reply of ours that
+     * came back is "bounced"; a reply not sent on purpose (a refusal of
+     * ack_policy.c or the acknowledgement cap) is kept as "suppressed"
+     * with the reason in last_error, so that intakectl ticket shows why
+     * a customer got no acknowledgement. SQLite cannot change a CHECK
+     * constraint, so outbox is copied into a new table (its columns
+     * named: a later step that adds an outbox column adds it after).
+     * Tickets learn when they were closed (closed_at: a follow-up reopens
+     * one only within [mailbox] reopen_days), the ticket a new one is
+     * linked to and why (a stranger quoting a number, a follow-up to a
+     * ticket closed long ago), and the keys that find a near-duplicate
+     * (normalised sender and subject); and tickets are found by creation
+     * time, so that intakectl status counts the tickets of the last
+     * minutes (its throughput) without reading the whole table.
+     */
+    "CREATE TABLE autogen("
+    "  id INTEGER PRIMARY KEY,"
+    "  dedupe_key TEXT NOT NULL UNIQUE,"
+    "  mailbox TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  queue_id TEXT,"
+    "  sender TEXT,"
+    "  subject TEXT,"
+    "  date TEXT,"
+    "  envelope TEXT NOT NULL,"
+    "  raw BLOB,"
+    "  imported_ticket INTEGER REFERENCES tickets(id),"
+    "  created_at TEXT NOT NULL);"
+    "CREATE INDEX autogen_created ON autogen(created_at);"
+    "CREATE INDEX autogen_kind ON autogen(kind, mailbox);"
+    "CREATE TABLE outbox_new("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  mailbox TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  content BLOB NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'owed'"
+    "    CHECK (state IN ('owed', 'sending', 'sent', 'failed', 'unknown', 'bounced',"
+    "      'suppressed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  sent_at TEXT,"
+    "  window_key TEXT);"
+    "INSERT INTO outbox_new(id, ticket_id, mailbox, kind, recipient, message_id, content,"
+    "  state, attempts, next_try, last_error, created_at, sent_at, window_key)"
+    "  SELECT id, ticket_id, mailbox, kind, recipient, message_id, content,"
+    "  state, attempts, next_try, last_error, created_at, sent_at, window_key FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_new RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox(state, next_try);"
+    "CREATE INDEX outbox_recent ON outbox(mailbox, recipient, created_at);"
+    "CREATE INDEX outbox_ticket ON outbox(ticket_id);"
+    "CREATE INDEX outbox_window ON outbox(window_key, created_at);"
+    "ALTER TABLE tickets ADD COLUMN closed_at TEXT;"
+    "UPDATE tickets SET closed_at = updated_at WHERE status = 'closed';"
+    "ALTER TABLE tickets ADD COLUMN linked_to INTEGER REFERENCES tickets(id);"
+    "ALTER TABLE tickets ADD COLUMN link_reason TEXT;"
+    "ALTER TABLE tickets ADD COLUMN sender_key TEXT;"
+    "ALTER TABLE tickets ADD COLUMN subject_key TEXT;"
+    "CREATE INDEX tickets_linked ON tickets(linked_to);"
+    "CREATE INDEX tickets_near ON tickets(mailbox, sender_key, subject_key);"
+    "CREATE INDEX tickets_created ON tickets(created_at);",
+};
+
+
+/* A step missing here would be a NULL at run time: count them now. */
+G_STATIC_ASSERT(G_N_ELEMENTS(sq_migrations) == STORE_SCHEMA_VERSION);
+
+/* ---------------------------------------------------------------- */
+/*	Prepared statements						    */
+/* ---------------------------------------------------------------- */
+
+#define TICKET_INFO_COLUMNS "id, number, mailbox, status, title, customer_address, closed_at"
+
+/*
+ * The list statements take ?1 mailbox, ?2 status, ?3 limit; each variant
+ * names only the filters it uses, so that SQLite can pick the index.
+ */
+#define LIST_SQL(where) \
+    "SELECT number, mailbox, status, title, customer_address AS customer," \
+    " created_at, updated_at," \
+    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages" \
+    " FROM tickets t " where " ORDER BY t.id DESC LIMIT ?3"
+
+const struct stmt_def sq_stmt_defs[S_COUNT] = {
+    [S_BEGIN] = {"begin transaction", "BEGIN IMMEDIATE"},
+    [S_COMMIT] = {"commit", "COMMIT"},
+    [S_ROLLBACK] = {"rollback", "ROLLBACK"},
+    [S_SAVEPOINT] = {"savepoint", "SAVEPOINT job"},
+    [S_RELEASE] = {"release savepoint", "RELEASE job"},
+    [S_ROLLBACK_TO] = {"rollback to savepoint", "ROLLBACK TO job"},
+    [S_OP_SAVEPOINT] = {"savepoint", "SAVEPOINT store_op"},
+    [S_OP_RELEASE] = {"release savepoint", "RELEASE store_op"},
+    [S_OP_ROLLBACK_TO] = {"rollback to savepoint", "ROLLBACK TO store_op"},
+    [S_FIND_DUPLICATE] = {"look up dedupe key",
+	"SELECT t.id, t.number FROM messages m JOIN tickets t ON t.id = m.ticket_id"
+	" WHERE m.dedupe_key = ?1"},
+    [S_TICKET_BY_NUMBER] = {"look up ticket",
+	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE number = ?1"},
+    [S_TICKET_BY_ID] = {"look up ticket",
+	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE id = ?1"},
+    [S_THREAD_LOOKUP] = {"look up message id",
+	"SELECT ticket_id FROM thread_ids WHERE msgid = ?1 AND mailbox = ?2"},
+    [S_IS_PARTY] = {"look up party",
+	"SELECT 1 FROM parties WHERE ticket_id = ?1 AND address = ?2"},
+    [S_PARTIES] = {"list parties",
+	"SELECT address FROM parties WHERE ticket_id = ?1 ORDER BY address <> ?2, address"
+	" LIMIT 1000"},
+    [S_NEAR_DUPLICATE] = {"look up near-duplicate",
+	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE mailbox = ?1 AND sender_key = ?2"
+	" AND subject_key = ?3 AND status <> 'closed' AND updated_at >= ?4"
+	" ORDER BY id DESC LIMIT 1"},
+    [S_COUNTER_NEXT] = {"count tickets",
+	"INSERT INTO counters(name, value) VALUES(?1, 1)"
+	" ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value"},
+    [S_TICKET_INSERT] = {"insert ticket",
+	"INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
+	" language, customer_name, customer_address, created_at, updated_at, linked_to,"
+	" link_reason, sender_key, subject_key)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, nullif(?12, 0), ?13, ?14,"
+	" ?15)"},
+    [S_PARTY_INSERT] = {"insert party",
+	"INSERT OR IGNORE INTO parties(ticket_id, address) VALUES(?1, ?2)"},
+    [S_SET_STATUS] = {"set ticket status",
+	"UPDATE tickets SET status = ?2, updated_at = ?3,"
+	" closed_at = CASE WHEN ?2 = 'closed' THEN ?3 END WHERE id = ?1"},
+    [S_TICKET_MAILBOX] = {"look up ticket",
+	"SELECT mailbox FROM tickets WHERE id = ?1"},
+    [S_MESSAGE_INSERT] = {"insert message",
+	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
+	" message_id, sender_name, sender_address, recipients, subject, header_fields,"
+	" body, raw, raw_truncated, note, created_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+    [S_FTS_INSERT] = {"index message text",
+	"INSERT INTO messages_fts(rowid, subject, body)"
+	" SELECT id, subject, body FROM messages"
+	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
+	"   AND direction = 'in' ORDER BY id"},
+    [S_FTS_MARK] = {"mark messages indexed",
+	"UPDATE counters SET value = (SELECT coalesce(max(id), 0) FROM messages)"
+	" WHERE name = 'fts-indexed'"},
+    [S_ATTACHMENT_INSERT] = {"insert attachment",
+	"INSERT INTO attachments(message_id, filename, content_type, content_id, size,"
+	" content, stored) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+    [S_THREAD_INSERT] = {"insert message id",
+	"INSERT OR IGNORE INTO thread_ids(msgid, ticket_id, mailbox) VALUES(?1, ?2, ?3)"},
+    [S_TICKET_TOUCH] = {"update ticket",
+	"UPDATE tickets SET updated_at = ?2 WHERE id = ?1"},
+    [S_REPLY_INSERT] = {"queue reply",
+	"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id, content,"
+	" created_at, window_key, state, last_error)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+    [S_REPLIED_RECENTLY] = {"look up recent replies",
+	"SELECT 1 FROM outbox WHERE window_key = ?1 AND created_at >= ?2"
+	" AND state <> 'suppressed' LIMIT 1"},
+    [S_OUR_MESSAGE_ID] = {"look up our message ids",
+	"SELECT 1 FROM outbox WHERE message_id = ?1"},
+    [S_NEXT_REPLY] = {"look up owed replies",
+	"SELECT id, ticket_id, mailbox, recipient, message_id, content, attempts"
+	" FROM outbox WHERE state = 'owed' AND next_try <= ?1 ORDER BY id LIMIT 1"},
+    [S_REPLY_STATE] = {"update reply",
+	"UPDATE outbox SET state = ?2, last_error = ?3, next_try = ?4,"
+	" attempts = attempts + (?2 <> 'sending'),"
+	" sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END"
+	" WHERE id = ?1 AND (?2 <> 'sending' OR state = 'owed')"},
+    [S_REPLY_GET_STATE] = {"look up reply",
+	"SELECT state FROM outbox WHERE id = ?1"},
+    [S_RECOVER_REPLIES] = {"recover replies",
+	"UPDATE outbox SET state = 'unknown', attempts = attempts + 1,"
+	" last_error = 'the worker stopped while sending: not known whether the relay"
+	" took it, so it is not sent again'"
+	" WHERE state = 'sending'"},
+    [S_LIST] = {"list tickets", LIST_SQL("")},
+    [S_LIST_MAILBOX] = {"list tickets", LIST_SQL("WHERE mailbox = ?1")},
+    [S_LIST_STATUS] = {"list tickets", LIST_SQL("WHERE status = ?2")},
+    [S_LIST_MAILBOX_STATUS] = {"list tickets",
+	LIST_SQL("WHERE mailbox = ?1 AND status = ?2")},
+    [S_SHOW_TICKET] = {"show ticket",
+	"SELECT id, number, mailbox, status, title, category, priority, type, language,"
+	" customer_name, customer_address, created_at, updated_at, closed_at,"
+	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason"
+	" FROM tickets t WHERE number = ?1"},
+    [S_SHOW_LINKED_FROM] = {"show linked tickets",
+	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
+    [S_SHOW_MESSAGES] = {"show messages",
+	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
+	" subject, created_at, body, header_fields, note"
+	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
+    [S_SHOW_ATTACHMENTS] = {"show attachments",
+	"SELECT filename, content_type, size, stored"
+	" FROM attachments WHERE message_id = ?1 ORDER BY id"},
+    [S_SHOW_REPLIES] = {"show replies",
+	"SELECT kind, recipient, state, attempts, last_error, created_at, sent_at,"
+	" message_id FROM outbox WHERE ticket_id = ?1 ORDER BY id"},
+    [S_STATS] = {"count",
+	"SELECT (SELECT count(*) FROM tickets) AS tickets,"
+	" (SELECT count(*) FROM messages) AS messages,"
+	" (SELECT count(*) FROM outbox WHERE state = 'owed') AS replies_owed,"
+	" (SELECT count(*) FROM outbox WHERE state = 'sending') AS replies_sending,"
+	" (SELECT count(*) FROM outbox WHERE state = 'sent') AS replies_sent,"
+	" (SELECT count(*) FROM outbox WHERE state = 'unknown') AS replies_unknown,"
+	" (SELECT count(*) FROM outbox WHERE state = 'failed') AS replies_failed,"
+	" (SELECT count(*) FROM outbox WHERE state = 'bounced') AS replies_bounced,"
+	" (SELECT count(*) FROM outbox WHERE state = 'suppressed') AS replies_suppressed,"
+	/* Throughput (intakectl status): created_at is ISO 8601 UTC, sorting as time does. */
+	" (SELECT count(*) FROM tickets WHERE created_at >="
+	"   strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 minutes')) AS tickets_last_1m,"
+	" (SELECT count(*) FROM tickets WHERE created_at >="
+	"   strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-5 minutes')) AS tickets_last_5m,"
+	" (SELECT count(*) FROM tickets WHERE created_at >="
+	"   strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-15 minutes')) AS tickets_last_15m"},
+
+    [S_OUR_REPLY] = {"look up our reply",
+	"SELECT o.id, o.ticket_id, t.number, o.state, o.kind FROM outbox o"
+	" JOIN tickets t ON t.id = o.ticket_id WHERE o.message_id = ?1"},
+    /* A reply still owed (or being sent) has not gone: a "bounce" of it is not one. */
+    [S_REPLY_BOUNCED] = {"mark reply bounced",
+	"UPDATE outbox SET state = 'bounced', last_error = ?2"
+	" WHERE id = ?1 AND state IN ('sent', 'unknown', 'failed', 'bounced')"},
+    [S_AUTOGEN_INSERT] = {"keep auto-generated mail",
+	"INSERT INTO autogen(dedupe_key, mailbox, kind, reason, queue_id, sender, subject,"
+	" date, envelope, raw, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+	" ON CONFLICT(dedupe_key) DO NOTHING"},
+    /* ?1 kind, ?2 mailbox (NULL: any), ?3 limit */
+    [S_AUTOGEN_LIST] = {"list auto-generated mail",
+	"SELECT a.id, a.mailbox, a.kind, a.reason, a.sender, a.subject, a.date,"
+	" a.created_at AS received_at, t.number AS imported_as FROM autogen a"
+	" LEFT JOIN tickets t ON t.id = a.imported_ticket"
+	" WHERE (?1 IS NULL OR a.kind = ?1) AND (?2 IS NULL OR a.mailbox = ?2)"
+	" ORDER BY a.id DESC LIMIT ?3"},
+    [S_AUTOGEN_SHOW] = {"show auto-generated mail",
+	"SELECT a.id, a.mailbox, a.kind, a.reason, a.queue_id, a.sender, a.subject, a.date,"
+	" a.created_at AS received_at, t.number AS imported_as, a.envelope"
+	" FROM autogen a LEFT JOIN tickets t ON t.id = a.imported_ticket WHERE a.id = ?1"},
+    [S_AUTOGEN_LOAD] = {"read auto-generated mail",
+	"SELECT a.id, a.mailbox, a.envelope, a.raw, coalesce(a.imported_ticket, 0), t.number"
+	" FROM autogen a LEFT JOIN tickets t ON t.id = a.imported_ticket WHERE a.id = ?1"},
+    [S_AUTOGEN_IMPORTED] = {"mark auto-generated mail imported",
+	"UPDATE autogen SET imported_ticket = ?2 WHERE id = ?1 AND imported_ticket IS NULL"},
+    [S_AUTOGEN_PRUNE] = {"prune auto-generated mail",
+	"DELETE FROM autogen WHERE id IN (SELECT id FROM autogen WHERE created_at < ?1"
+	" ORDER BY created_at LIMIT ?2)"},
+    [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
+	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
+};
