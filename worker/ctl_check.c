@@ -87,7 +87,7 @@ static int parse_pair(const char *text, gint64 *warn, gint64 *crit)
 static int owed_replies(const struct intake_config *cfg, gint64 *owed, char **why)
 {
     struct store *st;
-    json_t *counts = NULL;
+    struct store_stats counts;
 
     *owed = 0;
     if (!g_file_test(cfg->store_path, G_FILE_TEST_EXISTS))
@@ -98,8 +98,7 @@ static int owed_replies(const struct intake_config *cfg, gint64 *owed, char **wh
 	store_close(st);
 	return -1;
     }
-    *owed = json_integer_value(json_object_get(counts, "replies_owed"));
-    json_decref(counts);
+    *owed = counts.replies[STORE_REPLY_OWED];
     store_close(st);
     return 0;
 }

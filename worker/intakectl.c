@@ -58,6 +58,7 @@
 #include "store.h"
 #include "checkconf.h"
 #include "ctl_check.h"
+#include "ctl_show.h"
 #include "pipeline.h"
 #include "template.h"
 #include "import.h"
@@ -173,7 +174,7 @@ static int cmd_status(const struct intake_config *cfg)
     dlq_free(q);
     if (g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)
 	&& (store = store_open(cfg, &why)) != NULL
-	&& store->ops->stats(store, &counts, &why) == STORE_OK)
+	&& ctl_stats(store, &counts, &why) == STORE_OK)
 	json_object_set_new(st, "store", counts);
     else
 	json_object_set_new(st, "store", json_null());
@@ -274,7 +275,7 @@ static int cmd_tickets(const struct intake_config *cfg, const char *mailbox,
 
     if (st == NULL)
 	return fail("tickets", why);
-    if (st->ops->list_tickets(st, mailbox, status, limit, &list, &why) != STORE_OK) {
+    if (ctl_list_tickets(st, mailbox, status, limit, &list, &why) != STORE_OK) {
 	store_close(st);
 	return fail("tickets", why);
     }
@@ -300,7 +301,7 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 
     if (st == NULL)
 	return fail("ticket", why);
-    if (st->ops->show_ticket(st, number, &t, &why) != STORE_OK) {
+    if (ctl_show_ticket(st, number, &t, &why) != STORE_OK) {
 	store_close(st);
 	return fail("ticket", why);
     }
@@ -461,7 +462,7 @@ static int autogen_list(struct store *st, const char *kind, const char *mailbox,
     json_t *list = NULL;
     char   *why = NULL;
 
-    if (st->ops->list_autogen(st, kind, mailbox, limit, &list, &why) != STORE_OK)
+    if (ctl_list_autogen(st, kind, mailbox, limit, &list, &why) != STORE_OK)
 	return fail("autogen list", why);
     if (json_out)
 	print_json(list);
@@ -481,7 +482,7 @@ static int autogen_show(struct store *st, gint64 id)
     char   *why = NULL;
     size_t  i;
 
-    if (st->ops->show_autogen(st, id, &a, &why) != STORE_OK)
+    if (ctl_show_autogen(st, id, &a, &why) != STORE_OK)
 	return fail("autogen show", why);
     if (json_out) {
 	print_json(a);

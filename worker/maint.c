@@ -73,7 +73,7 @@ static gpointer maint_main(gpointer p)
 	char   *why = NULL;
 
 	g_mutex_unlock(&m->lock);
-	if (m->store->ops->checkpoint(m->store, &why) != STORE_OK) {
+	if (m->store->ops->maintain(m->store, &why) != STORE_OK) {
 	    if (g_get_monotonic_time() - last_warning > 60 * G_USEC_PER_SEC) {
 		msg_warn("store maintenance: %s", why);
 		last_warning = g_get_monotonic_time();

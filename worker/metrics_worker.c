@@ -282,7 +282,7 @@ static void collect_milter(struct worker_metrics *wm)
 
 static void collect_store(struct worker_metrics *wm)
 {
-    json_t *counts = NULL;
+    struct store_stats counts;
     g_autofree char *why = NULL;
 
     if (wm->store == NULL && (wm->store = store_open(wm->cfg, &why)) == NULL) {
@@ -295,12 +295,10 @@ static void collect_store(struct worker_metrics *wm)
 	metrics_clear(wm->replies);
 	return;
     }
-    for (int i = 0; reply_states[i]; i++) {
-	g_autofree char *col = g_strconcat("replies_", reply_states[i], NULL);
-
-	metrics_set(wm->replies, reply_states[i], number_or_0(json_object_get(counts, col)));
-    }
-    json_decref(counts);
+    for (int i = 0; reply_states[i]; i++)
+	for (int s = 0; s < STORE_REPLY_STATES; s++)
+	    if (strcmp(reply_states[i], store_reply_states[s]) == 0)
+		metrics_set(wm->replies, reply_states[i], (double) counts.replies[s]);
 }
 
 static void collect(void *data)

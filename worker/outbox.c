@@ -210,18 +210,17 @@ struct outbox *outbox_start(const struct intake_config *cfg, char **why)
     int     ambiguous = 0;
 
     ob->cfg = cfg;
-    if ((ob->store = store_open(cfg, why)) == NULL) {
-	g_free(ob);
-	return NULL;
-    }
     /*
      * Two commits per reply (sending, sent) with an fsync each would hold
      * the write lock the ticket pipeline needs. A reply's state survives a
      * crash of the worker without them; only a power loss could lose the
      * last marks, and then a reply may be sent a second time.
      */
-    if (ob->store->ops->set_durability(ob->store, FALSE, why) != STORE_OK
-	|| ob->store->ops->recover_replies(ob->store, &ambiguous, why) != STORE_OK) {
+    if ((ob->store = store_open_relaxed(cfg, why)) == NULL) {
+	g_free(ob);
+	return NULL;
+    }
+    if (ob->store->ops->recover_replies(ob->store, &ambiguous, why) != STORE_OK) {
 	store_close(ob->store);
 	g_free(ob);
 	return NULL;

@@ -111,24 +111,25 @@ int     sq_reply_bounced(struct store *st, gint64 id, const char *diagnostic, ch
 
 /* store_sqlite_autogen.c */
 int     sq_keep_autogen(struct store *st, const struct store_autogen *a, gboolean *added,
-		char **why);
+			char **why);
 int     sq_list_autogen(struct store *st, const char *kind, const char *mailbox, int limit,
-		json_t **out, char **why);
-int     sq_show_autogen(struct store *st, gint64 id, json_t **out, char **why);
+			store_row_fn fn, void *ctx, char **why);
+int     sq_show_autogen(struct store *st, gint64 id, store_row_fn fn, void *ctx, char **why);
 int     sq_load_autogen(struct store *st, gint64 id, struct store_autogen_row *out,
-		char **why);
+			char **why);
 int     sq_autogen_imported(struct store *st, gint64 id, gint64 ticket_id, char **why);
 int     sq_prune_autogen(struct store *st, gint64 before_unix, int limit, int *deleted,
-		char **why);
+			 char **why);
 
 /* store_sqlite_reports.c */
-json_t *row_object(sqlite3_stmt *s);
-void    json_parse_member(json_t *obj, const char *key);
-int     collect_rows(struct sq *sq, enum stmt id, json_t **array, char **why);
-int     collect_list(struct sq *sq, enum stmt id, json_t **out, char **why);
-int     sq_list_tickets(struct store *st, const char *mailbox, const char *status,
-		int limit, json_t **out, char **why);
-int     sq_show_ticket(struct store *st, const char *number, json_t **out, char **why);
-int     sq_stats(struct store *st, json_t **out, char **why);
+void    sq_emit_row(struct sq *sq, enum stmt id, const char *kind, store_row_fn fn,
+		    void *ctx);
+int     sq_emit_rows(struct sq *sq, enum stmt id, const char *kind, store_row_fn fn,
+		     void *ctx, char **why);
+int     sq_list_tickets(struct store *st, const char *mailbox, const char *status, int limit,
+			store_row_fn fn, void *ctx, char **why);
+int     sq_show_ticket(struct store *st, const char *number, store_row_fn fn, void *ctx,
+		       char **why);
+int     sq_stats(struct store *st, struct store_stats *out, char **why);
 
 #endif

@@ -3,6 +3,7 @@
  *	store - open the configured ticket store backend
  * SYNOPSIS
  *	struct store *store_open(cfg, &why)
+ *	struct store *store_open_relaxed(cfg, &why)
  *	struct store *store_close(st)
  *	void	store_ticket_info_clear(info)
  *	void	store_outbox_clear(out)
@@ -12,6 +13,9 @@
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
  *	NULL and *why (g_free) when it cannot be opened.
+ *	store_open_relaxed() opens a connection whose commits survive a
+ *	crash of the process but not a power loss (the outbox's: two
+ *	fsyncs per reply would hold the lock the pipeline needs).
  */
 #include <string.h>
 
@@ -19,7 +23,15 @@
 
 static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
 
-struct store *store_open(const struct intake_config *cfg, char **why)
+const char *const store_reply_states[STORE_REPLY_STATES] = {
+    [STORE_REPLY_OWED] = "owed", [STORE_REPLY_SENDING] = "sending",
+    [STORE_REPLY_SENT] = "sent", [STORE_REPLY_UNKNOWN] = "unknown",
+    [STORE_REPLY_FAILED] = "failed", [STORE_REPLY_BOUNCED] = "bounced",
+    [STORE_REPLY_SUPPRESSED] = "suppressed",
+};
+
+static struct store *open_backend(const struct intake_config *cfg, gboolean relaxed,
+				          char **why)
 {
     for (int i = 0; backends[i]; i++) {
 	if (strcmp(backends[i]->name, cfg->store_backend) == 0) {
@@ -27,6 +39,7 @@ struct store *store_open(const struct intake_config *cfg, char **why)
 
 	    st->ops = backends[i];
 	    st->cfg = cfg;
+	    st->relaxed = relaxed;
 	    if (st->ops->open(st, why) != STORE_OK) {
 		g_free(st);
 		return NULL;
@@ -36,6 +49,16 @@ struct store *store_open(const struct intake_config *cfg, char **why)
     }
     *why = g_strdup_printf("unknown store backend '%s'", cfg->store_backend);
     return NULL;
+}
+
+struct store *store_open(const struct intake_config *cfg, char **why)
+{
+    return open_backend(cfg, FALSE, why);
+}
+
+struct store *store_open_relaxed(const struct intake_config *cfg, char **why)
+{
+    return open_backend(cfg, TRUE, why);
 }
 
 struct store *store_close(struct store *st)

@@ -1,21 +1,37 @@
 /*
- * store.h: the ticket store interface. A backend (store_sqlite.c; later
+ * store.h: the ticket store interface. A backend (store_sqlite*.c; later
  * PostgreSQL) fills in struct store_ops; store.c dispatches on
  * [store] backend. All functions return STORE_OK, or STORE_BUSY for a
  * transient failure (locked, disk full, connection lost: the caller
  * rolls back and tries again later) or STORE_ERROR for a permanent one;
  * *why then gets a text for the log (g_free).
  *
- * Writes happen between store_begin() and store_commit(); inside, a
- * job's writes can be undone alone with store_savepoint()/
- * store_release()/store_rollback_to() (several envelopes share one
- * transaction: one fsync for a batch).
+ * The interface is the write path, the reads the pipeline and the outbox
+ * need (plain C structs), and a few reports. Writes happen between
+ * store_begin() and store_commit(); inside, a job's writes can be undone
+ * alone with store_savepoint()/store_release()/store_rollback_to()
+ * (several envelopes share one transaction: one fsync for a batch).
+ *
+ * Reports return rows, never a presentation: stats() fills struct
+ * store_stats; list_tickets(), show_ticket(), list_autogen() and
+ * show_autogen() call a store_row_fn once per row, in order, with named
+ * columns (listed at each op below; the names and their order are part
+ * of the interface: intakectl's JSON keys are these names, shaped by
+ * ctl_show.c). A row and its values are borrowed for the call. Columns
+ * are integer, text (not necessarily valid UTF-8) or null. When a
+ * report fails midway the callback has seen some rows: discard them.
+ *
+ * Durability and housekeeping are the backend's business: a connection
+ * opened with store_open_relaxed() may lose its last commits to a power
+ * loss (not to a crash of the process), and maintain() is called about
+ * twice a second from a connection of its own (maint.c) and must never
+ * wait for the writer.
  */
 #ifndef INTAKE_STORE_H
 #define INTAKE_STORE_H
 
 #include <glib.h>
-#include <jansson.h>
+#include "autogen.h"
 #include "config.h"
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
@@ -141,6 +157,43 @@ struct store_ticket_info {
     gint64  closed_at;			/* Unix time; 0: not closed, or not known */
 };
 
+/* Replies by state; store_reply_states[] names them (store.c). */
+enum store_reply_state {
+    STORE_REPLY_OWED, STORE_REPLY_SENDING, STORE_REPLY_SENT, STORE_REPLY_UNKNOWN,
+    STORE_REPLY_FAILED, STORE_REPLY_BOUNCED, STORE_REPLY_SUPPRESSED,
+};
+#define STORE_REPLY_STATES (STORE_REPLY_SUPPRESSED + 1)
+extern const char *const store_reply_states[STORE_REPLY_STATES];
+
+/* What stats() counts. */
+struct store_stats {
+    gint64  tickets;
+    gint64  messages;
+    gint64  replies[STORE_REPLY_STATES];
+    gint64  tickets_last_1m;		/* tickets created in the last minute */
+    gint64  tickets_last_5m;
+    gint64  tickets_last_15m;
+    gint64  autogen[AUTOGEN_KINDS];	/* mail kept apart, by kind */
+};
+
+/* One column of a report row. */
+struct store_value {
+    const char *name;
+    enum { STORE_NULL, STORE_INT, STORE_TEXT } type;
+    gint64  i;				/* STORE_INT */
+    const char *text;			/* STORE_TEXT: len bytes, not null-terminated */
+    size_t  len;
+};
+
+/* A report row: which rows (show_ticket() sends several kinds) and its columns. */
+struct store_row {
+    const char *kind;
+    const struct store_value *values;
+    int     n;
+};
+
+typedef void (*store_row_fn) (void *ctx, const struct store_row *row);
+
 struct store_ops {
     const char *name;
     int     (*open) (struct store *st, char **why);
@@ -195,9 +248,17 @@ struct store_ops {
     /* Keep an auto-generated mail; *added FALSE: its dedupe key is kept already. */
     int     (*keep_autogen) (struct store *st, const struct store_autogen *a,
 			     gboolean *added, char **why);
+    /*
+     * Rows "autogen": id, mailbox, kind, reason, sender, subject, date,
+     * received_at, imported_as (a ticket number or null); newest first,
+     * kind and mailbox NULL: any; limit <= 0: all.
+     */
     int     (*list_autogen) (struct store *st, const char *kind, const char *mailbox,
-			     int limit, json_t **out, char **why);
-    int     (*show_autogen) (struct store *st, gint64 id, json_t **out, char **why);
+			     int limit, store_row_fn fn, void *ctx, char **why);
+    /* One row "autogen": id, mailbox, kind, reason, queue_id, sender, subject, date,
+     * received_at, imported_as, envelope (JSON text); STORE_ERROR if there is none. */
+    int     (*show_autogen) (struct store *st, gint64 id, store_row_fn fn, void *ctx,
+			     char **why);
     /* out->id = 0: no such row. */
     int     (*load_autogen) (struct store *st, gint64 id, struct store_autogen_row *out,
 			     char **why);
@@ -205,21 +266,41 @@ struct store_ops {
     /* Delete at most limit kept mails received before then; *deleted says how many. */
     int     (*prune_autogen) (struct store *st, gint64 before_unix, int limit,
 			      int *deleted, char **why);
+    /*
+     * Rows "ticket": number, mailbox, status, title, customer, created_at,
+     * updated_at, messages (their count); newest first, mailbox and status
+     * NULL: any; limit <= 0: all.
+     */
     int     (*list_tickets) (struct store *st, const char *mailbox, const char *status,
-			     int limit, json_t **out, char **why);
-    int     (*show_ticket) (struct store *st, const char *number, json_t **out, char **why);
-    int     (*stats) (struct store *st, json_t **out, char **why);
-    int     (*set_durability) (struct store *st, gboolean full, char **why);
-    int     (*checkpoint) (struct store *st, char **why);
+			     int limit, store_row_fn fn, void *ctx, char **why);
+    /*
+     * One snapshot of a ticket, STORE_ERROR "no ticket N" if there is none.
+     * Rows in this order: "ticket" (id, number, mailbox, status, title,
+     * category, priority, type, language, customer_name, customer_address,
+     * created_at, updated_at, closed_at, linked_to (a number or null),
+     * link_reason); "linked_from" (number, link_reason) for each ticket
+     * linked to it; for each message "message" (id, direction, sender,
+     * sender_name, message_id, subject, created_at, body, header_fields (JSON
+     * text), note) followed by its "attachment" rows (filename, content_type,
+     * size, stored (0 or 1)); "reply" (kind, recipient, state, attempts,
+     * last_error, created_at, sent_at, message_id) for each reply.
+     */
+    int     (*show_ticket) (struct store *st, const char *number, store_row_fn fn, void *ctx,
+			    char **why);
+    int     (*stats) (struct store *st, struct store_stats *out, char **why);
+    /* Housekeeping, from a connection of its own, about twice a second (SQLite: checkpoint). */
+    int     (*maintain) (struct store *st, char **why);
 };
 
 struct store {
     const struct store_ops *ops;
     const struct intake_config *cfg;
+    gboolean relaxed;			/* store_open_relaxed() */
     void   *impl;
 };
 
 struct store *store_open(const struct intake_config *cfg, char **why);
+struct store *store_open_relaxed(const struct intake_config *cfg, char **why);
 struct store *store_close(struct store *st);
 void    store_ticket_info_clear(struct store_ticket_info *info);
 void    store_outbox_clear(struct store_outbox *out);

@@ -6,14 +6,11 @@
  *	#include "store.h"
  *
  *	const struct store_ops store_sqlite_ops;	(.name = "sqlite")
- *
- *	int	store_sqlite_set_durability(st, full, &why)
- *	int	store_sqlite_checkpoint(st, &why)
  * DESCRIPTION
  *	The SQLite backend of store.h, one database file ([store] path),
  *	in files with one job each that share sqlite_int.h: this one
  *	(open, close, migrations applied, transactions, durability,
- *	checkpoints), store_sqlite_sql.c (the schema and every statement),
+ *	maintain: the WAL checkpoint), store_sqlite_sql.c (the schema and every statement),
  *	store_sqlite_util.c (bind/step/error helpers), store_sqlite_tickets.c
  *	(tickets, messages, parties, thread ids), store_sqlite_outbox.c
  *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail)
@@ -25,8 +22,9 @@
  *	runs in WAL mode, so readers never wait for the writer, with
  *	synchronous=FULL: once store_commit() returns, the tickets survive
  *	a power loss, and the worker may acknowledge the Redis entries.
- *	set_durability(FALSE) relaxes one connection to synchronous=NORMAL
+ *	A connection of store_open_relaxed() runs with synchronous=NORMAL
  *	(the outbox's: a reply's state survives a crash, not a power loss).
+ *	maintain() is a PASSIVE checkpoint of the WAL (maint.c's thread).
  *	Full-text indexing happens once per transaction, in commit.
  *	Foreign keys are enforced; a writer that finds the database locked
  *	waits up to [store] busy_timeout, then gets STORE_BUSY.
@@ -71,7 +69,7 @@ static const struct {
     {"wal_autocheckpoint", "8192", "8192"},
 };
 
-int     sq_pragmas(struct sq *sq, char **why)
+static int sq_pragmas(struct sq *sq, char **why)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(pragmas); i++) {
 	g_autofree char *set = g_strdup_printf("PRAGMA %s = %s", pragmas[i].name,
@@ -93,7 +91,7 @@ int     sq_pragmas(struct sq *sq, char **why)
     return STORE_OK;
 }
 
-int     sq_user_version(struct sq *sq, int *version, char **why)
+static int sq_user_version(struct sq *sq, int *version, char **why)
 {
     g_autofree char *value = NULL;
     int     ret = sq_query_text(sq, "PRAGMA user_version", &value, why);
@@ -103,7 +101,7 @@ int     sq_user_version(struct sq *sq, int *version, char **why)
     return ret;
 }
 
-int     sq_too_new(struct sq *sq, int version, char **why)
+static int sq_too_new(struct sq *sq, int version, char **why)
 {
     *why = g_strdup_printf("%s: database schema version %d is newer than this"
 			   " intake-worker (%d); upgrade intake",
@@ -116,7 +114,7 @@ int     sq_too_new(struct sq *sq, int version, char **why)
  * read again once the write lock is held: another process may have
  * migrated while this one waited.
  */
-int     sq_migrate(struct sq *sq, char **why)
+static int sq_migrate(struct sq *sq, char **why)
 {
     int     from, version, ret;
 
@@ -167,7 +165,7 @@ undo:
 }
 
 /* sq_free - finalize the statements, close the connection, free */
-void    sq_free(struct sq *sq)
+static void sq_free(struct sq *sq)
 {
     int     rc;
 
@@ -186,7 +184,7 @@ void    sq_free(struct sq *sq)
  * or made by intakectl under a looser umask keeps its mode; it holds
  * customers' mail, so say which file and how to fix it.
  */
-void    sq_check_modes(const struct sq *sq)
+static void sq_check_modes(const struct sq *sq)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", NULL};
 
@@ -201,7 +199,35 @@ void    sq_check_modes(const struct sq *sq)
     }
 }
 
-int     sq_open(struct store *st, char **why)
+/*
+ * sq_set_durability - synchronous=FULL (default) or NORMAL for this
+ * connection. With NORMAL a commit survives the death of the process
+ * (it is in the WAL, in the kernel's page cache) but not a power loss.
+ */
+static int sq_set_durability(struct sq *sq, gboolean full, char **why)
+{
+    const char *sql = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+
+    return sq_exec(sq, sql, sql, why);
+}
+
+/*
+ * sq_maintain - copy what the WAL holds into the database, without
+ * waiting for (or blocking) the writer: a background thread calls this so
+ * that the writer's commits seldom reach wal_autocheckpoint themselves.
+ */
+static int sq_maintain(struct store *st, char **why)
+{
+    struct sq *sq = SQ(st);
+    int     rc = sqlite3_wal_checkpoint_v2(sq->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+	return STORE_OK;
+    *why = g_strdup_printf("%s: checkpoint: %s", sq->path, sqlite3_errmsg(sq->db));
+    return STORE_BUSY;
+}
+
+static int sq_open(struct store *st, char **why)
 {
     struct sq *sq = g_new0(struct sq, 1);
     g_autofree char *dir = NULL;
@@ -234,7 +260,8 @@ int     sq_open(struct store *st, char **why)
 	ret = sq_fail(sq, rc, "configure connection", why);
 	goto fail;
     }
-    if ((ret = sq_pragmas(sq, why)) != STORE_OK || (ret = sq_migrate(sq, why)) != STORE_OK)
+    if ((ret = sq_pragmas(sq, why)) != STORE_OK || (ret = sq_migrate(sq, why)) != STORE_OK
+	|| (st->relaxed && (ret = sq_set_durability(sq, FALSE, why)) != STORE_OK))
 	goto fail;
     sq_check_modes(sq);				/* -wal and -shm exist from here on */
     for (int i = 0; i < S_COUNT; i++) {
@@ -255,7 +282,7 @@ fail:
     return ret;
 }
 
-void    sq_close(struct store *st)
+static void sq_close(struct store *st)
 {
     if (st->impl)
 	sq_free(SQ(st));
@@ -266,7 +293,7 @@ void    sq_close(struct store *st)
 /*	Transactions							    */
 /* ---------------------------------------------------------------- */
 
-int     sq_begin(struct store *st, char **why)
+static int sq_begin(struct store *st, char **why)
 {
     struct sq *sq = SQ(st);
     int     ret = sq_run(sq, S_BEGIN, why);
@@ -276,7 +303,7 @@ int     sq_begin(struct store *st, char **why)
     return ret;
 }
 
-int     sq_commit(struct store *st, char **why)
+static int sq_commit(struct store *st, char **why)
 {
     struct sq *sq = SQ(st);
     int     ret;
@@ -316,7 +343,7 @@ int     sq_commit(struct store *st, char **why)
     return ret;
 }
 
-void    sq_rollback(struct store *st)
+static void sq_rollback(struct store *st)
 {
     struct sq *sq = SQ(st);
     char   *why = NULL;
@@ -330,17 +357,17 @@ void    sq_rollback(struct store *st)
     }
 }
 
-int     sq_savepoint(struct store *st, char **why)
+static int sq_savepoint(struct store *st, char **why)
 {
     return sq_run(SQ(st), S_SAVEPOINT, why);
 }
 
-int     sq_release(struct store *st, char **why)
+static int sq_release(struct store *st, char **why)
 {
     return sq_run(SQ(st), S_RELEASE, why);
 }
 
-void    sq_rollback_to(struct store *st)
+static void sq_rollback_to(struct store *st)
 {
     struct sq *sq = SQ(st);
     char   *why = NULL;
@@ -351,35 +378,6 @@ void    sq_rollback_to(struct store *st)
 	msg_warn("%s", why);
 	g_free(why);
     }
-}
-
-/*
- * sq_set_durability - synchronous=FULL (default) or NORMAL for this
- * connection. With NORMAL a commit survives the death of the process
- * (it is in the WAL, in the kernel's page cache) but not a power loss.
- */
-int     sq_set_durability(struct store *st, gboolean full, char **why)
-{
-    struct sq *sq = SQ(st);
-    const char *sql = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-
-    return sq_exec(sq, sql, sql, why);
-}
-
-/*
- * sq_checkpoint - copy what the WAL holds into the database, without
- * waiting for (or blocking) the writer: a background thread calls this so
- * that the writer's commits seldom reach wal_autocheckpoint themselves.
- */
-int     sq_checkpoint(struct store *st, char **why)
-{
-    struct sq *sq = SQ(st);
-    int     rc = sqlite3_wal_checkpoint_v2(sq->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-	return STORE_OK;
-    *why = g_strdup_printf("%s: checkpoint: %s", sq->path, sqlite3_errmsg(sq->db));
-    return STORE_BUSY;
 }
 
 const struct store_ops store_sqlite_ops = {
@@ -418,6 +416,5 @@ const struct store_ops store_sqlite_ops = {
     .list_tickets = sq_list_tickets,
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
-    .set_durability = sq_set_durability,
-    .checkpoint = sq_checkpoint,
+    .maintain = sq_maintain,
 };

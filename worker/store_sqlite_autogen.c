@@ -39,41 +39,34 @@ int     sq_keep_autogen(struct store *st, const struct store_autogen *a,
 }
 
 int     sq_list_autogen(struct store *st, const char *kind, const char *mailbox,
-			int limit, json_t **out, char **why)
+			int limit, store_row_fn fn, void *ctx, char **why)
 {
     struct sq *sq = SQ(st);
     int     ret;
 
-    *out = NULL;
     if ((ret = sq_bind(sq, S_AUTOGEN_LIST, why, "tti", kind, mailbox,
 		       (gint64) (limit > 0 ? limit : -1))) != STORE_OK)
 	return ret;
-    return collect_list(sq, S_AUTOGEN_LIST, out, why);
+    return sq_emit_rows(sq, S_AUTOGEN_LIST, "autogen", fn, ctx, why);
 }
 
-/*
- * sq_show_autogen - the row, its envelope parsed back into "envelope"
- * (left as text if it does not parse); *out NULL and an error when
- * there is no such row.
- */
-int     sq_show_autogen(struct store *st, gint64 id, json_t **out, char **why)
+/* sq_show_autogen - the row; an error when there is none */
+int     sq_show_autogen(struct store *st, gint64 id, store_row_fn fn, void *ctx, char **why)
 {
     struct sq *sq = SQ(st);
     gboolean row = FALSE;
     int     ret;
 
-    *out = NULL;
     if ((ret = sq_bind(sq, S_AUTOGEN_SHOW, why, "i", id)) != STORE_OK
 	|| (ret = sq_step(sq, S_AUTOGEN_SHOW, &row, why)) != STORE_OK)
 	return ret;
     if (row)
-	*out = row_object(sq->stmt[S_AUTOGEN_SHOW]);
+	sq_emit_row(sq, S_AUTOGEN_SHOW, "autogen", fn, ctx);
     sq_reset(sq, S_AUTOGEN_SHOW);
-    if (*out == NULL) {
+    if (!row) {
 	*why = g_strdup_printf("no kept auto-generated mail with id %" G_GINT64_FORMAT, id);
 	return STORE_ERROR;
     }
-    json_parse_member(*out, "envelope");
     return STORE_OK;
 }
 

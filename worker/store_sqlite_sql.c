@@ -348,6 +348,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_SHOW_REPLIES] = {"show replies",
 	"SELECT kind, recipient, state, attempts, last_error, created_at, sent_at,"
 	" message_id FROM outbox WHERE ticket_id = ?1 ORDER BY id"},
+    /* The counts in the order of struct store_stats (sq_stats() reads them by position). */
     [S_STATS] = {"count",
 	"SELECT (SELECT count(*) FROM tickets) AS tickets,"
 	" (SELECT count(*) FROM messages) AS messages,"

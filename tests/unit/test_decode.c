@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "ctl_show.h"
 #include "envelope.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -222,10 +223,10 @@ static json_t *newest_ticket(struct store *st)
     json_t *list = NULL, *t = NULL;
     char   *why = NULL;
 
-    if (st->ops->list_tickets(st, NULL, NULL, 1, &list, &why) != STORE_OK
+    if (ctl_list_tickets(st, NULL, NULL, 1, &list, &why) != STORE_OK
 	|| json_array_size(list) != 1
-	|| st->ops->show_ticket(st, envelope_str(json_array_get(list, 0), "number"), &t,
-				&why) != STORE_OK) {
+	|| ctl_show_ticket(st, envelope_str(json_array_get(list, 0), "number"), &t,
+			   &why) != STORE_OK) {
 	diag("cannot read the newest ticket: %s", why ? why : "none");
 	g_free(why);
 	t = NULL;

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "ctl_show.h"
 #include "store.h"
 #include "tap.h"
 
@@ -449,12 +450,12 @@ static void test_links(struct store *st)
     t.linked_to = id1;
     t.link_reason = "the sender is not a party of the ticket (thread_trust = strict)";
     is_int(st->ops->create_ticket(st, &t, "INT", &id2, &n2, &why), STORE_OK, "links: ticket 2");
-    is_int(st->ops->show_ticket(st, n2, &shown, &why), STORE_OK, "show_ticket of the linked");
+    is_int(ctl_show_ticket(st, n2, &shown, &why), STORE_OK, "show_ticket of the linked");
     is_str(json_string_value(json_object_get(shown, "linked_to")), n1, "show_ticket: linked_to");
     is_str(json_string_value(json_object_get(shown, "link_reason")), t.link_reason,
 	   "show_ticket: link_reason");
     json_decref(shown);
-    st->ops->show_ticket(st, n1, &shown, &why);
+    ctl_show_ticket(st, n1, &shown, &why);
     is_str(json_string_value(json_object_get(json_array_get(json_object_get(shown, "linked_from"),
 							  0), "number")), n2,
 	   "show_ticket: linked_from of the other");
@@ -685,7 +686,7 @@ static void test_suppressed(struct store *st)
     ok(yes, "our_message_id: a suppressed reply's id is ours");
     st->ops->our_message_id(st, "customer@example.test", &yes, &why);
     ok(!yes, "our_message_id: another id is not");
-    is_int(st->ops->show_ticket(st, number, &t, &why), STORE_OK, "show_ticket: suppressed");
+    is_int(ctl_show_ticket(st, number, &t, &why), STORE_OK, "show_ticket: suppressed");
     is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
 					     "state")), "suppressed", "show_ticket: state suppressed");
     is_str(json_string_value(json_object_get(json_array_get(json_object_get(t, "replies"), 0),
@@ -842,35 +843,35 @@ static void test_autogen(struct store *st)
     st->ops->keep_autogen(st, &b, &added, &why);
     ok(added, "keep_autogen: a second mail");
 
-    st->ops->list_autogen(st, NULL, NULL, 0, &list, &why);
+    ctl_list_autogen(st, NULL, NULL, 0, &list, &why);
     is_int(json_array_size(list), 2, "list_autogen: all");
     is_str(json_str(json_array_get(list, 0), "kind"), "bounce", "list_autogen: newest first");
     is_str(json_str(json_array_get(list, 1), "reason"), "header Auto-Submitted",
 	   "list_autogen: reason");
     is_str(json_str(json_array_get(list, 1), "sender"), "bob@c.test", "list_autogen: sender");
     json_decref(list);
-    st->ops->list_autogen(st, "autoreply", NULL, 0, &list, &why);
+    ctl_list_autogen(st, "autoreply", NULL, 0, &list, &why);
     ok(json_array_size(list) == 1 && g_strcmp0(json_str(json_array_get(list, 0), "kind"),
 					       "autoreply") == 0, "list_autogen --kind");
     json_decref(list);
-    st->ops->list_autogen(st, NULL, "sales", 0, &list, &why);
+    ctl_list_autogen(st, NULL, "sales", 0, &list, &why);
     ok(json_array_size(list) == 1 && g_strcmp0(json_str(json_array_get(list, 0), "mailbox"),
 					       "sales") == 0, "list_autogen --mailbox");
     json_decref(list);
-    st->ops->list_autogen(st, "autoreply", "sales", 0, &list, &why);
+    ctl_list_autogen(st, "autoreply", "sales", 0, &list, &why);
     is_int(json_array_size(list), 0, "list_autogen: both filters");
     json_decref(list);
-    st->ops->list_autogen(st, NULL, NULL, 1, &list, &why);
+    ctl_list_autogen(st, NULL, NULL, 1, &list, &why);
     is_int(json_array_size(list), 1, "list_autogen: limit");
     json_decref(list);
 
-    is_int(st->ops->show_autogen(st, first, &show, &why), STORE_OK, "show_autogen");
+    is_int(ctl_show_autogen(st, first, &show, &why), STORE_OK, "show_autogen");
     is_str(json_str(json_object_get(show, "envelope"), "text"), "away",
 	   "show_autogen: the envelope as JSON");
     is_str(json_str(show, "queue_id"), "4Q1", "show_autogen: queue id");
     json_decref(show);
     show = NULL;
-    is_int(st->ops->show_autogen(st, 999999, &show, &why), STORE_ERROR,
+    is_int(ctl_show_autogen(st, 999999, &show, &why), STORE_ERROR,
 	   "show_autogen: no such row");
     has_str(why, "999999", "show_autogen: no such row: message names it");
     ok(show == NULL, "show_autogen: no such row: nothing returned");
@@ -895,12 +896,12 @@ static void test_autogen(struct store *st)
 	   "autogen_imported twice: refused");
     has_str(why, "imported already", "autogen_imported twice: message");
     g_clear_pointer(&why, g_free);
-    st->ops->list_autogen(st, "autoreply", NULL, 0, &list, &why);
+    ctl_list_autogen(st, "autoreply", NULL, 0, &list, &why);
     is_str(json_str(json_array_get(list, 0), "imported_as"), number,
 	   "list_autogen: imported_as names the ticket");
     json_decref(list);
 
-    is_int(st->ops->stats(st, &stats, &why), STORE_OK, "stats");
+    is_int(ctl_stats(st, &stats, &why), STORE_OK, "stats");
     is_int(json_integer_value(json_object_get(json_object_get(stats, "autogen"), "bounce")), 1,
 	   "stats: kept mail by kind (bounce)");
     is_int(json_integer_value(json_object_get(json_object_get(stats, "autogen"), "autoreply")), 1,
@@ -979,7 +980,7 @@ static void test_bounced(struct store *st)
     {
 	json_t *stats = NULL;
 
-	st->ops->stats(st, &stats, &why);
+	ctl_stats(st, &stats, &why);
 	is_int(json_integer_value(json_object_get(stats, "replies_bounced")), 1,
 	       "stats: replies_bounced");
 	json_decref(stats);
@@ -1001,24 +1002,24 @@ static void test_reports(struct store *st)
     json_t *msg, *att;
     long long tickets = sql_int(cfg->store_path, "SELECT count(*) FROM tickets");
 
-    is_int(st->ops->list_tickets(st, NULL, NULL, 0, &list, &why), STORE_OK, "list_tickets");
+    is_int(ctl_list_tickets(st, NULL, NULL, 0, &list, &why), STORE_OK, "list_tickets");
     is_int(json_array_size(list), tickets, "list_tickets: all tickets");
     is_str(json_str(json_array_get(list, 0), "title"), "Outbox", "list_tickets: newest first");
     json_decref(list);
 
-    st->ops->list_tickets(st, "support", "open", 10, &list, &why);
+    ctl_list_tickets(st, "support", "open", 10, &list, &why);
     is_int(json_array_size(list), 1, "list_tickets: by mailbox and status");
     is_str(json_str(json_array_get(list, 0), "title"), "Second", "list_tickets: the open one");
     json_decref(list);
 
-    st->ops->list_tickets(st, NULL, "new", 2, &list, &why);
+    ctl_list_tickets(st, NULL, "new", 2, &list, &why);
     is_int(json_array_size(list), 2, "list_tickets: limit");
     json_decref(list);
-    st->ops->list_tickets(st, "sales", NULL, 0, &list, &why);
+    ctl_list_tickets(st, "sales", NULL, 0, &list, &why);
     is_int(json_array_size(list), 0, "list_tickets: other mailbox: empty");
     json_decref(list);
 
-    st->ops->list_tickets(st, "support", NULL, 0, &list, &why);
+    ctl_list_tickets(st, "support", NULL, 0, &list, &why);
     for (size_t i = 0; i < json_array_size(list); i++) {
 	json_t *t = json_array_get(list, i);
 
@@ -1034,7 +1035,7 @@ static void test_reports(struct store *st)
     }
     json_decref(list);
 
-    is_int(st->ops->show_ticket(st, number, &show, &why), STORE_OK, "show_ticket");
+    is_int(ctl_show_ticket(st, number, &show, &why), STORE_OK, "show_ticket");
     is_str(json_str(show, "number"), number, "show_ticket: number");
     is_str(json_str(show, "priority"), "high", "show_ticket: priority");
     is_str(json_str(show, "customer_name"), "Alice Example", "show_ticket: customer name");
@@ -1064,8 +1065,8 @@ static void test_reports(struct store *st)
     json_decref(show);
     show = NULL;
 
-    st->ops->list_tickets(st, NULL, NULL, 1, &list, &why);
-    st->ops->show_ticket(st, json_str(json_array_get(list, 0), "number"), &show, &why);
+    ctl_list_tickets(st, NULL, NULL, 1, &list, &why);
+    ctl_show_ticket(st, json_str(json_array_get(list, 0), "number"), &show, &why);
     {
 	json_t *replies = json_object_get(show, "replies");
 	json_t *r = json_array_get(replies, 1);
@@ -1088,13 +1089,13 @@ static void test_reports(struct store *st)
     json_decref(list);
     show = NULL;
 
-    is_int(st->ops->show_ticket(st, "INT-1999-000042", &show, &why), STORE_ERROR,
+    is_int(ctl_show_ticket(st, "INT-1999-000042", &show, &why), STORE_ERROR,
 	   "show_ticket, unknown number: error");
     is_str(why, "no ticket INT-1999-000042", "show_ticket, unknown number: message");
     ok(show == NULL, "show_ticket, unknown number: no JSON");
     g_clear_pointer(&why, g_free);
 
-    is_int(st->ops->stats(st, &stats, &why), STORE_OK, "stats");
+    is_int(ctl_stats(st, &stats, &why), STORE_OK, "stats");
     is_int(json_integer_value(json_object_get(stats, "tickets")), tickets, "stats: tickets");
     is_int(json_integer_value(json_object_get(stats, "messages")),
 	   sql_int(cfg->store_path, "SELECT count(*) FROM messages"), "stats: messages");
@@ -1103,6 +1104,54 @@ static void test_reports(struct store *st)
     is_int(json_integer_value(json_object_get(stats, "replies_unknown")), 1, "stats: unknown");
     is_int(json_integer_value(json_object_get(stats, "replies_failed")), 0, "stats: failed");
     json_decref(stats);
+}
+
+/* Rows of show_ticket(): kinds in order, and typed, named columns. */
+static void record_row(void *ctx, const struct store_row *row)
+{
+    GString *kinds = ctx;
+
+    g_string_append_printf(kinds, "%s%s", kinds->len ? "," : "", row->kind);
+    if (strcmp(row->kind, "ticket") == 0) {
+	is_int(row->n, 16, "rows: the ticket row has 16 columns");
+	is_str(row->values[0].name, "id", "rows: first column id");
+	is_int(row->values[0].type, STORE_INT, "rows: id is an integer");
+	is_str(row->values[1].name, "number", "rows: then number");
+	is_int(row->values[1].type, STORE_TEXT, "rows: number is text");
+	is_int(row->values[14].type, STORE_NULL, "rows: linked_to null when not linked");
+    }
+}
+
+/* The reports as rows, under ctl_show.c; stats() as a struct. */
+static void test_report_rows(struct store *st)
+{
+    g_autofree char *why = NULL;
+    g_autoptr(GString) kinds = g_string_new(NULL);
+    json_t *list = NULL;
+    struct store_stats s;
+    const char *number = NULL;
+    json_t *row;
+    size_t  i;
+
+    /* The ticket of test_reports(): two messages, the first with two attachments. */
+    ctl_list_tickets(st, "support", NULL, 0, &list, &why);
+    json_array_foreach(list, i, row)
+	if (json_integer_value(json_object_get(row, "messages")) == 2)
+	    number = json_str(row, "number");
+    is_int(st->ops->show_ticket(st, number, record_row, kinds, &why), STORE_OK,
+	   "rows: show_ticket");
+    is_str(kinds->str, "ticket,message,attachment,attachment,message",
+	   "rows: the ticket, then each message followed by its attachments");
+    json_decref(list);
+
+    is_int(st->ops->stats(st, &s, &why), STORE_OK, "stats as a struct");
+    is_int(s.tickets, sql_int(cfg->store_path, "SELECT count(*) FROM tickets"),
+	   "stats: tickets");
+    is_int(s.replies[STORE_REPLY_SENT],
+	   sql_int(cfg->store_path, "SELECT count(*) FROM outbox WHERE state = 'sent'"),
+	   "stats: replies by state");
+    is_str(store_reply_states[STORE_REPLY_SUPPRESSED], "suppressed", "reply states named");
+    is_int(st->ops->maintain(st, &why), STORE_OK, "maintain");
 }
 
 /* The full-text index follows add_message. */
@@ -1285,6 +1334,7 @@ int     main(void)
     test_transactions(st);
     test_outbox(st);
     test_reports(st);
+    test_report_rows(st);
     test_fts();
     test_window(st);
     test_autogen(st);

@@ -1,0 +1,221 @@
+/*
+ * NAME
+ *	ctl_show - the store's reports as intakectl's JSON
+ * SYNOPSIS
+ *	#include <string.h>
+
+#include "ctl_show.h"
+ *
+ *	json_t *ctl_stats_json(s)
+ *	int	ctl_stats(st, &out, &why)
+ *	int	ctl_list_tickets(st, mailbox, status, limit, &out, &why)
+ *	int	ctl_show_ticket(st, number, &out, &why)
+ *	int	ctl_list_autogen(st, kind, mailbox, limit, &out, &why)
+ *	int	ctl_show_autogen(st, id, &out, &why)
+ * DESCRIPTION
+ *	The backend hands over rows (store.h); the JSON that intakectl
+ *	prints, and scripts read, is shaped here, once for every backend.
+ *	Each row becomes an object keyed by its column names, in column
+ *	order; text that is not valid UTF-8 is repaired (a sender's bytes),
+ *	null stays null. Columns kept as JSON text (a message's
+ *	header_fields, a kept mail's envelope) are shown as JSON, or as text
+ *	when they do not parse; an attachment's stored is a boolean.
+ *	ctl_show_ticket() nests the rows of show_ticket(): the ticket's
+ *	object gets linked_from, messages (each with its attachments) and
+ *	replies, in that order.
+ *
+ *	ctl_stats_json() names the counts "tickets", "messages",
+ *	"replies_<state>" (store_reply_states[]), "tickets_last_1m", "_5m",
+ *	"_15m" and "autogen" (an object of the kinds with mail kept).
+ * DIAGNOSTICS
+ *	The ctl_* functions return what the store op returned, with *out a
+ *	new reference on STORE_OK and NULL otherwise (*why says why).
+ */
+#include "ctl_show.h"
+
+/* value_json - one column of a row as JSON */
+static json_t *value_json(const struct store_value *v)
+{
+    g_autofree char *valid = NULL;
+
+    switch (v->type) {
+    case STORE_INT:
+	return json_integer(v->i);
+    case STORE_TEXT:
+	if (g_utf8_validate_len(v->text, v->len, NULL))
+	    return json_stringn(v->text, v->len);
+	valid = g_utf8_make_valid(v->text, v->len);
+	return json_string(valid);
+    default:
+	return json_null();
+    }
+}
+
+/* row_json - a row as an object keyed by column names */
+static json_t *row_json(const struct store_row *row)
+{
+    json_t *obj = json_object();
+
+    for (int i = 0; i < row->n; i++) {
+	json_t *v = value_json(row->values + i);
+
+	if (obj == NULL || v == NULL || json_object_set_new(obj, row->values[i].name, v) != 0)
+	    g_error("ctl_show: out of memory");
+    }
+    return obj;
+}
+
+/* parse_member - a member stored as JSON text shown as JSON (left as text if it does not parse) */
+static void parse_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    json_t *parsed = json_is_string(v) ? json_loads(json_string_value(v), 0, NULL) : NULL;
+
+    if (parsed)
+	json_object_set_new(obj, key, parsed);
+}
+
+/* Rows collected into an array. */
+static void append_row(void *ctx, const struct store_row *row)
+{
+    json_array_append_new(ctx, row_json(row));
+}
+
+/* finish - *out the result on success, else NULL and the partial result dropped */
+static int finish(int ret, json_t *result, json_t **out)
+{
+    if (ret == STORE_OK) {
+	*out = result;
+    } else {
+	json_decref(result);
+	*out = NULL;
+    }
+    return ret;
+}
+
+json_t *ctl_stats_json(const struct store_stats *s)
+{
+    json_t *obj = json_pack("{s:I,s:I}", "tickets", (json_int_t) s->tickets,
+			    "messages", (json_int_t) s->messages);
+    json_t *kinds = json_object();
+
+    for (int i = 0; i < STORE_REPLY_STATES; i++) {
+	g_autofree char *key = g_strconcat("replies_", store_reply_states[i], NULL);
+
+	json_object_set_new(obj, key, json_integer(s->replies[i]));
+    }
+    json_object_set_new(obj, "tickets_last_1m", json_integer(s->tickets_last_1m));
+    json_object_set_new(obj, "tickets_last_5m", json_integer(s->tickets_last_5m));
+    json_object_set_new(obj, "tickets_last_15m", json_integer(s->tickets_last_15m));
+    /* Kinds with mail kept, in the order of their names: {"bounce": 3, ...} */
+    for (int k = 0; k < AUTOGEN_KINDS; k++)
+	if (s->autogen[k] > 0)
+	    json_object_set_new(kinds, autogen_kind_name(k), json_integer(s->autogen[k]));
+    json_object_set_new(obj, "autogen", kinds);
+    return obj;
+}
+
+int     ctl_stats(struct store *st, json_t **out, char **why)
+{
+    struct store_stats s;
+    int     ret = st->ops->stats(st, &s, why);
+
+    *out = ret == STORE_OK ? ctl_stats_json(&s) : NULL;
+    return ret;
+}
+
+int     ctl_list_tickets(struct store *st, const char *mailbox, const char *status, int limit,
+			 json_t **out, char **why)
+{
+    json_t *list = json_array();
+
+    return finish(st->ops->list_tickets(st, mailbox, status, limit, append_row, list, why),
+		  list, out);
+}
+
+/* The ticket being shown, and where its next attachment goes. */
+struct shown {
+    json_t *ticket;
+    json_t *linked_from;
+    json_t *messages;
+    json_t *replies;
+    json_t *attachments;		/* of the last message; borrowed */
+};
+
+static void show_row(void *ctx, const struct store_row *row)
+{
+    struct shown *sh = ctx;
+    json_t *obj = row_json(row);
+
+    if (strcmp(row->kind, "ticket") == 0) {
+	json_decref(sh->ticket);
+	sh->ticket = obj;
+    } else if (strcmp(row->kind, "linked_from") == 0) {
+	json_array_append_new(sh->linked_from, obj);
+    } else if (strcmp(row->kind, "message") == 0) {
+	parse_member(obj, "header_fields");
+	sh->attachments = json_array();
+	json_object_set_new(obj, "attachments", sh->attachments);
+	json_array_append_new(sh->messages, obj);
+    } else if (strcmp(row->kind, "attachment") == 0 && sh->attachments) {
+	json_object_set_new(obj, "stored",
+			json_boolean(json_integer_value(json_object_get(obj, "stored"))));
+	json_array_append_new(sh->attachments, obj);
+    } else if (strcmp(row->kind, "reply") == 0) {
+	json_array_append_new(sh->replies, obj);
+    } else {
+	g_error("ctl_show: show_ticket: unexpected row '%s'", row->kind);
+    }
+}
+
+int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char **why)
+{
+    struct shown sh = {NULL, json_array(), json_array(), json_array(), NULL};
+    int     ret = st->ops->show_ticket(st, number, show_row, &sh, why);
+
+    if (ret == STORE_OK && sh.ticket == NULL) {
+	*why = g_strdup_printf("no ticket %s", number);
+	ret = STORE_ERROR;
+    }
+    if (ret == STORE_OK) {
+	json_object_set_new(sh.ticket, "linked_from", sh.linked_from);
+	json_object_set_new(sh.ticket, "messages", sh.messages);
+	json_object_set_new(sh.ticket, "replies", sh.replies);
+    } else {
+	json_decref(sh.linked_from);
+	json_decref(sh.messages);
+	json_decref(sh.replies);
+    }
+    return finish(ret, sh.ticket, out);
+}
+
+int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox, int limit,
+			 json_t **out, char **why)
+{
+    json_t *list = json_array();
+
+    return finish(st->ops->list_autogen(st, kind, mailbox, limit, append_row, list, why),
+		  list, out);
+}
+
+/* One kept mail: its row with the envelope parsed back. */
+static void autogen_row(void *ctx, const struct store_row *row)
+{
+    json_t **obj = ctx;
+
+    json_decref(*obj);
+    *obj = row_json(row);
+    parse_member(*obj, "envelope");
+}
+
+int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why)
+{
+    json_t *obj = NULL;
+    int     ret = st->ops->show_autogen(st, id, autogen_row, &obj, why);
+
+    if (ret == STORE_OK && obj == NULL) {
+	*why = g_strdup_printf("no kept auto-generated mail with id %" G_GINT64_FORMAT, id);
+	ret = STORE_ERROR;
+    }
+    return finish(ret, obj, out);
+}
