@@ -76,6 +76,7 @@
 #include "generation.h"
 #include "log.h"
 #include "mctx.h"
+#include "protocol.h"
 #include "redisq.h"
 #include "signals.h"
 
@@ -85,11 +86,10 @@ struct conn {
     struct generation *gen;
 };
 
-/* What we ask of the MTA: nothing we do not use. */
-#define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
-#define WANT_NR		(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
-			 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
-#define WANT_SKIP	(SMFIP_NOUNKNOWN)
+/* What we ask of the MTA, nothing we do not use: protocol.h. */
+#define WANT_ACTIONS	PROTOCOL_ACTIONS
+#define WANT_NR		PROTOCOL_NR
+#define WANT_SKIP	PROTOCOL_SKIP
 
 #define CONN(ctx)	((struct conn *) smfi_getpriv(ctx))
 #define MCTX(ctx)	(CONN(ctx) ? CONN(ctx)->mc : NULL)
@@ -138,6 +138,22 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     mc = conn_open(ctx);
     mc->protocol = (f1 & WANT_NR) | (f1 & WANT_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
     *pf0 = WANT_ACTIONS;
+    /*
+     * The macros we read and no others, when the MTA lets us say so: each
+     * stage's macros are one more command per mail (protocol.h). Without
+     * it, the MTA's own lists apply (main.cf.snippet ships the same).
+     */
+    if (f0 & SMFIF_SETSYMLIST) {
+	size_t  i;
+
+	*pf0 |= SMFIF_SETSYMLIST;
+	for (i = 0; i < G_N_ELEMENTS(protocol_macros); i++)
+	    if (smfi_setsymlist(ctx, protocol_macros[i].stage,
+				(char *) protocol_macros[i].macros) != MI_SUCCESS)
+		msg_warn("smfi_setsymlist(%d, \"%s\") failed: the MTA's own macro"
+			 " list applies to that stage", protocol_macros[i].stage,
+			 protocol_macros[i].macros);
+    }
     *pf1 = mc->protocol;
     *pf2 = 0;
     *pf3 = 0;
