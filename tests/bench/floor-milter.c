@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libmilter/mfapi.h>
 
@@ -191,6 +192,8 @@ int     main(int argc, char **argv)
     }
     if (argc == 3)
 	mailbox = argv[2];
+    /* The MTA runs as another user: the socket is for everyone (a bench, not a service). */
+    umask(0);
     if (smfi_register(filter) == MI_FAILURE || smfi_setconn(argv[1]) == MI_FAILURE
 	|| smfi_opensocket(1) == MI_FAILURE) {
 	fprintf(stderr, "floor-milter: cannot register or listen on %s\n", argv[1]);
