@@ -71,6 +71,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     /* As intake-milter's cb_negotiate (milter/intake-milter.c). */
     c->protocol = (f1 & PROTOCOL_NR) | (f1 & PROTOCOL_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
     *pf0 = PROTOCOL_ACTIONS;
+#ifndef FLOOR_NO_SYMLIST			/* (cc -D: what the macro lists save) */
     if (f0 & SMFIF_SETSYMLIST) {
 	*pf0 |= SMFIF_SETSYMLIST;
 	for (i = 0; i < N_ELEMENTS(protocol_macros); i++)
@@ -79,6 +80,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		fprintf(stderr, "floor-milter: smfi_setsymlist(%d) failed\n",
 			protocol_macros[i].stage);
     }
+#endif
     *pf1 = c->protocol;
     *pf2 = 0;
     *pf3 = 0;
