@@ -129,6 +129,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     struct mctx *mc;
+    int     bad;
 
     if ((f0 & WANT_ACTIONS) != WANT_ACTIONS) {
 	msg_error("the MTA does not offer the add-header and delete-recipient"
@@ -136,24 +137,15 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_REJECT;
     }
     mc = conn_open(ctx);
-    mc->protocol = (f1 & WANT_NR) | (f1 & WANT_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
-    *pf0 = WANT_ACTIONS;
     /*
      * The macros we read and no others, when the MTA lets us say so: each
      * stage's macros are one more command per mail (protocol.h). Without
      * it, the MTA's own lists apply (main.cf.snippet ships the same).
      */
-    if (f0 & SMFIF_SETSYMLIST) {
-	size_t  i;
-
-	*pf0 |= SMFIF_SETSYMLIST;
-	for (i = 0; i < G_N_ELEMENTS(protocol_macros); i++)
-	    if (smfi_setsymlist(ctx, protocol_macros[i].stage,
-				(char *) protocol_macros[i].macros) != MI_SUCCESS)
-		msg_warn("smfi_setsymlist(%d, \"%s\") failed: the MTA's own macro"
-			 " list applies to that stage", protocol_macros[i].stage,
-			 protocol_macros[i].macros);
-    }
+    mc->protocol = protocol_offer(ctx, f0, f1, pf0, &bad);
+    if (bad >= 0)
+	msg_warn("smfi_setsymlist failed for milter stage %d: the MTA's own macro list"
+		 " applies to it", bad);
     *pf1 = mc->protocol;
     *pf2 = 0;
     *pf3 = 0;

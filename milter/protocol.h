@@ -45,4 +45,27 @@ static const struct protocol_macros protocol_macros[] = {
     {SMFIM_DATA, "i"}, {SMFIM_EOH, ""}, {SMFIM_EOM, "i"},
 };
 
+/*
+ * protocol_offer - from the MTA's offer (actions f0, steps f1), the actions
+ * (*pf0) and steps (returned) we take, and our macro lists set when the MTA
+ * lets us; *bad_stage is a stage whose list libmilter refused, else -1.
+ * Static inline: intake-milter and the bench's floor filter share it.
+ */
+static inline unsigned long protocol_offer(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+					   unsigned long *pf0, int *bad_stage)
+{
+    size_t  i;
+
+    *bad_stage = -1;
+    *pf0 = PROTOCOL_ACTIONS;
+    if (f0 & SMFIF_SETSYMLIST) {
+	*pf0 |= SMFIF_SETSYMLIST;
+	for (i = 0; i < sizeof(protocol_macros) / sizeof(protocol_macros[0]); i++)
+	    if (smfi_setsymlist(ctx, protocol_macros[i].stage,
+				(char *) protocol_macros[i].macros) != MI_SUCCESS)
+		*bad_stage = protocol_macros[i].stage;
+    }
+    return (f1 & PROTOCOL_NR) | (f1 & PROTOCOL_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
+}
+
 #endif

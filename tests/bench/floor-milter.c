@@ -32,8 +32,6 @@
 
 #include "protocol.h"
 
-#define N_ELEMENTS(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* A connection's state: what was negotiated, and whether a mailbox is a recipient. */
 struct floor_conn {
     unsigned long protocol;
@@ -64,22 +62,17 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     struct floor_conn *c;
-    size_t  i;
+    int     bad;
 
     if ((f0 & PROTOCOL_ACTIONS) != PROTOCOL_ACTIONS || (c = conn_of(ctx)) == NULL)
 	return SMFIS_REJECT;
     /* As intake-milter's cb_negotiate (milter/intake-milter.c). */
-    c->protocol = (f1 & PROTOCOL_NR) | (f1 & PROTOCOL_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
-    *pf0 = PROTOCOL_ACTIONS;
 #ifndef FLOOR_NO_SYMLIST			/* (cc -D: what the macro lists save) */
-    if (f0 & SMFIF_SETSYMLIST) {
-	*pf0 |= SMFIF_SETSYMLIST;
-	for (i = 0; i < N_ELEMENTS(protocol_macros); i++)
-	    if (smfi_setsymlist(ctx, protocol_macros[i].stage,
-				(char *) protocol_macros[i].macros) != MI_SUCCESS)
-		fprintf(stderr, "floor-milter: smfi_setsymlist(%d) failed\n",
-			protocol_macros[i].stage);
-    }
+    c->protocol = protocol_offer(ctx, f0, f1, pf0, &bad);
+    if (bad >= 0)
+	fprintf(stderr, "floor-milter: smfi_setsymlist(%d) failed\n", bad);
+#else
+    c->protocol = protocol_offer(ctx, 0, f1, pf0, &bad);
 #endif
     *pf1 = c->protocol;
     *pf2 = 0;
