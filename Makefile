@@ -162,6 +162,10 @@ build/asan/bin/$(1): $(call unit_objs,$(1))
 	$$(LINK) $(call unit_libs,$(1))
 endef
 $(foreach t,$(UNIT),$(eval $(call unit_rule,$(t))))
+# floor-milter: the accept-everything libmilter filter make bench measures intake-milter against.
+build/release/bin/floor-milter: tests/bench/floor-milter.c milter/protocol.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -Imilter -o $@ $< -lmilter -pthread
 # hostile-mail writes the hostile mails of it_hostile and make bench (no libraries).
 build/asan/bin/hostile-mail build/release/bin/hostile-mail: tests/tools/hostile-mail.c
 	@mkdir -p $(dir $@)
@@ -211,7 +215,8 @@ check: deps
 unit: asan
 	@bash tests/run unit
 
-bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail
+bench: deps all build/release/bin/envelope-tool build/release/bin/hostile-mail \
+       build/release/bin/floor-milter
 	@bash tests/bench/run
 
 # The auto-generated mail classifier against ../shared/corpus (or INTAKE_CORPUS): confusion table.

@@ -76,6 +76,7 @@
 #include "generation.h"
 #include "log.h"
 #include "mctx.h"
+#include "protocol.h"
 #include "redisq.h"
 #include "signals.h"
 
@@ -85,11 +86,10 @@ struct conn {
     struct generation *gen;
 };
 
-/* What we ask of the MTA: nothing we do not use. */
-#define WANT_ACTIONS	(SMFIF_ADDHDRS | SMFIF_DELRCPT)
-#define WANT_NR		(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT \
-			 | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
-#define WANT_SKIP	(SMFIP_NOUNKNOWN)
+/* What we ask of the MTA, nothing we do not use: protocol.h. */
+#define WANT_ACTIONS	PROTOCOL_ACTIONS
+#define WANT_NR		PROTOCOL_NR
+#define WANT_SKIP	PROTOCOL_SKIP
 
 #define CONN(ctx)	((struct conn *) smfi_getpriv(ctx))
 #define MCTX(ctx)	(CONN(ctx) ? CONN(ctx)->mc : NULL)
@@ -129,6 +129,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     struct mctx *mc;
+    int     bad;
 
     if ((f0 & WANT_ACTIONS) != WANT_ACTIONS) {
 	msg_error("the MTA does not offer the add-header and delete-recipient"
@@ -136,8 +137,15 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_REJECT;
     }
     mc = conn_open(ctx);
-    mc->protocol = (f1 & WANT_NR) | (f1 & WANT_SKIP) | (f1 & SMFIP_HDR_LEADSPC);
-    *pf0 = WANT_ACTIONS;
+    /*
+     * The macros we read and no others, when the MTA lets us say so: each
+     * stage's macros are one more command per mail (protocol.h). Without
+     * it, the MTA's own lists apply (main.cf.snippet ships the same).
+     */
+    mc->protocol = protocol_offer(ctx, f0, f1, pf0, &bad);
+    if (bad >= 0)
+	msg_warn("smfi_setsymlist failed for milter stage %d: the MTA's own macro list"
+		 " applies to it", bad);
     *pf1 = mc->protocol;
     *pf2 = 0;
     *pf3 = 0;

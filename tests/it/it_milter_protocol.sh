@@ -3,7 +3,8 @@
 # the MTA (Lua scripts in tests/it/miltertest/, which report what they saw; the assertions are
 # here) against the ASan build and a private Redis; the stream is read back byte for byte.
 #
-#   1  normal order of steps, mailbox recipient: what is negotiated; continue at end of message;
+#   1  normal order of steps, mailbox recipient: what is negotiated (steps, actions, its own macro
+#      lists); continue at end of message;
 #      X-Intake-Id added (with the leading space SMFIP_HDR_LEADSPC asks of the milter); exactly
 #      one entry: its envelope, text and raw fields. The same without SMFIP_HDR_LEADSPC.
 #   2  no mailbox recipient: accepted at DATA, nothing queued; the next message is queued alone
@@ -91,11 +92,12 @@ for o in nr_conn nr_helo nr_mail nr_rcpt nr_data nr_hdr nr_eoh nr_body nounknown
 done
 h_assert_eq "$want" "$got" "case 1: negotiated steps: no reply for all but DATA, no UNKNOWN, leading space"
 want="addhdrs=true delrcpt=true chghdrs=false chgbody=false addrcpt=false chgfrom=false quarantine=false"
+want+=" setsymlist=true"
 got=
-for a in addhdrs delrcpt chghdrs chgbody addrcpt chgfrom quarantine; do
+for a in addhdrs delrcpt chghdrs chgbody addrcpt chgfrom quarantine setsymlist; do
     got+="${got:+ }$a=$(h_mt_val case1 "act.$a")"
 done
-h_assert_eq "$want" "$got" "case 1: negotiated actions: add header and delete recipient only"
+h_assert_eq "$want" "$got" "case 1: negotiated actions: add header and delete recipient, and its own macro lists (protocol.h)"
 h_assert_eq continue "$(h_mt_val case1 n.data)" "case 1: DATA: continue"
 h_assert_eq continue "$(h_mt_val case1 n.eom)" "case 1: end of message: continue (not tempfail)"
 h_assert_eq true "$(h_mt_val case1 n.hdradd)" "case 1: X-Intake-Id header added (SMFIR_ADDHEADER)"

@@ -30,7 +30,7 @@ h_postfix_start front "$F" "virtual_mailbox_domains=" "virtual_alias_domains=com
     "virtual_alias_maps=hash:$T/virtual" "transport_maps=hash:$T/transport" || exit 1
 
 # The back's milter settings are the snippet's, macros included.
-for kv in "milter_mail_macros = i" "milter_rcpt_macros = i" "milter_end_of_data_macros = i" \
+for kv in "milter_mail_macros =" "milter_rcpt_macros =" "milter_data_macros = i" "milter_end_of_data_macros = i" \
 	  "milter_connect_macros =" "milter_helo_macros =" "milter_default_action = tempfail" \
 	  "smtpd_milters = unix:$T/milter.sock"; do
     h_assert_eq "$kv" "$(postconf -c "$T/back/etc" -h "${kv%% =*}" | sed "s/^/${kv%% =*} = /; s/ = $/ =/")" \

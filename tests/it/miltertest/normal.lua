@@ -22,7 +22,7 @@ end
 local actions = {
     {"addhdrs", SMFIF_ADDHDRS}, {"delrcpt", SMFIF_DELRCPT}, {"chghdrs", SMFIF_CHGHDRS},
     {"chgbody", SMFIF_CHGBODY}, {"addrcpt", SMFIF_ADDRCPT}, {"chgfrom", SMFIF_CHGFROM},
-    {"quarantine", SMFIF_QUARANTINE},
+    {"quarantine", SMFIF_QUARANTINE}, {"setsymlist", SMFIF_SETSYMLIST},
 }
 for _, a in ipairs(actions) do
     report("act." .. a[1], mt.test_action(conn, a[2]))
