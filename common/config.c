@@ -167,6 +167,7 @@ static const struct ckey worker_keys[] = {
     {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
+    {"rules", CT_PATH, CFG(worker_rules), ""},	/* branch rules: worker/rules.c reads it */
     {0},
 };
 
@@ -884,6 +885,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_strfreev(cfg->authserv_ids);
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
+    g_free(cfg->worker_rules);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

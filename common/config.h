@@ -86,6 +86,7 @@ struct intake_config {
     char  **authserv_ids;		/* our MTA's Authentication-Results ids */
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
+    char   *worker_rules;		/* routing rules file (docs/rules.md); "" none */
 
     /* [store] */
     char   *store_backend;

@@ -25,6 +25,7 @@
 #include "msgid.h"
 #include "envelope.h"
 #include "queue.h"
+#include "rules.h"
 #include "store.h"
 #include "template.h"
 
@@ -37,6 +38,7 @@ struct pipeline {
     const struct intake_config *cfg;
     struct store *store;
     struct templates *templates;
+    const struct rules *rules;		/* routing rules; NULL: none */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
@@ -82,6 +84,9 @@ struct job {
     const char *priority;
     const char *type;
     const char *language;
+    const char *status;			/* of a new ticket: "new" unless a rule says */
+    struct rules_result rules;		/* what the routing rules decided */
+    char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
 
     /* store */
     gboolean is_new;
