@@ -276,7 +276,10 @@ char   *rules_result_text(const struct rules_result *r)
     g_string_append(s, " matched:");
     for (guint i = 0; i < r->matched->len; i++)
 	g_string_append_printf(s, " %s", (char *) g_ptr_array_index(r->matched, i));
-    g_string_append(s, "; set");
+    if (r->queue || r->assignee || r->category || r->priority || r->type || r->status
+	|| r->case_name || r->template_name || r->tags->len || r->notify->len
+	|| r->acknowledge >= 0 || r->note)
+	g_string_append(s, "; set");
     SHOW("queue", r->queue);
     SHOW("assignee", r->assignee);
     SHOW("category", r->category);
