@@ -64,9 +64,9 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
-	    worker/ack_policy.c
+	    worker/ack_policy.c worker/stage_notify.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
-CTL      := worker/intakectl.c worker/ctl_check.c worker/import.c worker/import_feed.c \
+CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus

@@ -38,18 +38,24 @@ static void check_rules(const struct intake_config *cfg, struct templates *ts,
     for (guint i = 0; rs && i < rs->list->len; i++) {
 	const struct rule *r = g_ptr_array_index(rs->list, i);
 
-	for (guint j = 0; r->template_name && j < cfg->mailboxes->len; j++) {
+	for (guint j = 0; (r->template_name || r->notify) && j < cfg->mailboxes->len; j++) {
 	    const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, j);
+	    const char *key = r->template_name ? "template" : "notify";
+	    const char *name = r->template_name ? r->template_name : "notify";
 	    char   *why = NULL;
 
 	    if (r->mailboxes && !g_strv_contains((const char *const *) r->mailboxes, m->name))
 		continue;
-	    if (templates_check(ts, r->template_name, m->language, &why) < 0) {
-		g_ptr_array_add(errors, g_strdup_printf("%s:%d: [rule %s] key 'template': '%s'"
-							" language '%s' (of mailbox %s): %s",
-							rs->path, r->line, r->name,
-							r->template_name, m->language, m->name,
-							why));
+	    if (templates_check(ts, name, m->language, &why) == 0 && r->template_name
+		&& r->notify && templates_check(ts, "notify", m->language, &why) < 0) {
+		key = "notify";
+		name = "notify";
+	    }
+	    if (why) {
+		g_ptr_array_add(errors, g_strdup_printf("%s:%d: [rule %s] key '%s': template"
+							" '%s' language '%s' (of mailbox %s): %s",
+							rs->path, r->line, r->name, key, name,
+							m->language, m->name, why));
 		g_free(why);
 	    }
 	}
