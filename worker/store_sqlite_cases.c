@@ -36,7 +36,7 @@ static int set_routing(struct sq *sq, gint64 ticket_id, const struct store_routi
 	&& ((ret = sq_bind(sq, S_CASE_ENSURE, why, "tt", r->case_name, now)) != STORE_OK
 	    || (ret = sq_run(sq, S_CASE_ENSURE, why)) != STORE_OK))
 	return ret;
-    if ((ret = sq_bind(sq, S_ROUTING_SET, why, "ittttt", ticket_id, r->queue, r->assignee,
+    if ((ret = sq_bind(sq, S_ROUTING_SET, why, "itttt", ticket_id, r->queue, r->assignee,
 		       r->rules, r->case_name)) != STORE_OK
 	|| (ret = sq_run(sq, S_ROUTING_SET, why)) != STORE_OK)
 	return ret;
