@@ -46,8 +46,8 @@
  *	-v	verbose logging
  *
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
- *	read the configuration again (kept as it was if the new one has
- *	errors).
+ *	read the configuration and the routing rules again (both kept as
+ *	they were if the new configuration or rules file has errors).
  *
  *	Started as root, the worker writes its pid file and then becomes
  *	[worker] user for good (common/daemon.c), before it opens the store:

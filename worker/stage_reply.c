@@ -16,6 +16,11 @@
  *	reply. The reply is also kept as an outgoing message of the ticket,
  *	with its Message-ID, so that an answer to it threads.
  *
+ *	Routing rules (job->rules, stage_classify.c) may choose another
+ *	template, acknowledge in a mailbox with acknowledge = no, or refuse
+ *	the acknowledgement of a new ticket (acknowledge = no: recorded as
+ *	suppressed, the reason naming the rules).
+ *
  *	Whether a reply may go, and to which address, is ack_policy()'s
  *	decision (ack_policy.c: auto-generated mail, the null sender, loops,
  *	no-reply and made-up addresses, our own addresses, failed SPF or
