@@ -99,6 +99,7 @@ struct ckey {
 };
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+const char *const *const config_priorities = priorities;	/* routing rules check theirs */
 static const char *const backends[] = {"sqlite", NULL};
 static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};

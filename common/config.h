@@ -129,6 +129,9 @@ int     config_listen_address(const char *listen, void *sockaddr_storage, unsign
 			      char **why);
 void    config_dump_defaults(FILE *out);
 
+/* The ticket priorities of [mailbox] priority, NULL-terminated. */
+extern const char *const *const config_priorities;
+
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 
 #endif

@@ -31,8 +31,8 @@
 
 #include "rules.h"
 
-static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
-static const char *const statuses[] = {"new", "open", "pending", "closed", NULL};
+/* What a new ticket's status may be: stage_store.c makes "new", a follow-up "open". */
+static const char *const statuses[] = {"new", "open", "closed", NULL};
 
 /* Keys of a rule section besides the conditions. */
 static const char *const action_keys[] = {
@@ -357,11 +357,17 @@ static struct rule *parse_rule(struct loader *ld, GKeyFile *kf, const char *grou
     r->category = get_string(kf, group, "category");
     r->type = get_string(kf, group, "type");
     r->priority = get_string(kf, group, "priority");
-    if (r->priority && !one_of(r->priority, priorities))
-	error(ld, group, "priority", "'%s' is not low, normal, high or urgent", r->priority);
+    if (r->priority && !one_of(r->priority, config_priorities)) {
+	g_autofree char *list = g_strjoinv(", ", (char **) config_priorities);
+
+	error(ld, group, "priority", "'%s' is not one of %s", r->priority, list);
+    }
     r->status = get_string(kf, group, "status");
-    if (r->status && !one_of(r->status, statuses))
-	error(ld, group, "status", "'%s' is not new, open, pending or closed", r->status);
+    if (r->status && !one_of(r->status, statuses)) {
+	g_autofree char *list = g_strjoinv(", ", (char **) statuses);
+
+	error(ld, group, "status", "'%s' is not one of %s", r->status, list);
+    }
     r->tags = get_list(kf, group, "tags");
     r->case_name = get_string(kf, group, "case");
     r->template_name = get_string(kf, group, "template");

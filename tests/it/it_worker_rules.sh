@@ -153,7 +153,7 @@ h_assert_eq "ACME-1	1 tickets	$N1	" "$(h_ctl "$C" case list)" "5. case list: ACM
 sed -i 's/^priority = urgent$/priority = asap/' "$R"
 "$INTAKE_BIN/intake-worker" -t -c "$C" > "$T/t.out" 2>&1
 h_assert_eq 1 "$?" "6. intake-worker -t: exit 1 on a bad rule"
-h_check "grep -qF \"$R:7: [rule acme] key 'priority': 'asap' is not low, normal, high or urgent\" '$T/t.out'" \
+h_check "grep -qF \"$R:7: [rule acme] key 'priority': 'asap' is not one of low, normal, high, urgent\" '$T/t.out'" \
     "6. -t names file, line, rule and key"
 kill -HUP "$H_WORKER_PID"
 h_wait_for "grep -q 'SIGHUP: .*has errors: the configuration and rules in force are kept' '$T/worker.log'" 20 \

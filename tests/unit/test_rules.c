@@ -231,7 +231,7 @@ static const struct {
     {"[rule a]\nif = subject contains\n", "has no value to look for"},
     {"[rule a]\nqueue = x\n", ":1: [rule a]: no condition"},
     {"[rule a]\nif = subject contains x\npriority = asap\n",
-	":3: [rule a] key 'priority': 'asap' is not low, normal, high or urgent"},
+	":3: [rule a] key 'priority': 'asap' is not one of low, normal, high, urgent"},
     {"[rule a]\nif = subject contains x\nmailboxes = support, nosuch\n",
 	":3: [rule a] key 'mailboxes': no [mailbox nosuch]"},
     {"[rule a]\nif = subject contains x\nqeue = x\n", ":3: [rule a] key 'qeue': unknown key"},
