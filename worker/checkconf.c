@@ -54,8 +54,10 @@ static void check_rules(const struct intake_config *cfg, struct templates *ts,
 	    if (why) {
 		g_ptr_array_add(errors, g_strdup_printf("%s:%d: [rule %s] key '%s': template"
 							" '%s' language '%s' (of mailbox %s): %s",
-							rs->path, r->line, r->name, key, name,
-							m->language, m->name, why));
+							rs->path, strcmp(key, "template") == 0
+							? r->template_line : r->notify_line,
+							r->name, key, name, m->language, m->name,
+							why));
 		g_free(why);
 	    }
 	}

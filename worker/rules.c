@@ -375,7 +375,9 @@ static struct rule *parse_rule(struct loader *ld, GKeyFile *kf, const char *grou
 			     || *r->template_name == 0))
 	error(ld, group, "template", "'%s' is not a template name (a file name in [store]"
 	      " templates, without .LANG.txt)", r->template_name);
+    r->template_line = line_of(ld, group, "template");
     r->notify = get_string(kf, group, "notify");
+    r->notify_line = line_of(ld, group, "notify");
     if (r->notify && (strchr(r->notify, '@') == NULL || strpbrk(r->notify, " \t<>,\"")))
 	error(ld, group, "notify", "'%s' is not one address like agent@example.com",
 	      r->notify);

@@ -25,7 +25,9 @@ struct rule_cond {
 
 struct rule {
     char   *name;			/* section "rule NAME" */
-    int     line;
+    int     line;			/* of [rule NAME] */
+    int     template_line;		/* of its template key, 0: none */
+    int     notify_line;		/* of its notify key, 0: none */
     char  **mailboxes;			/* NULL: every mailbox */
     gboolean any;			/* match = any; default all */
     GPtrArray *conds;			/* struct rule_cond * */
