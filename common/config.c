@@ -99,6 +99,7 @@ struct ckey {
 };
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+const char *const *const config_priorities = priorities;	/* routing rules check theirs */
 static const char *const backends[] = {"sqlite", NULL};
 static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};
@@ -167,6 +168,7 @@ static const struct ckey worker_keys[] = {
     {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
+    {"rules", CT_PATH, CFG(worker_rules), ""},	/* branch rules: worker/rules.c reads it */
     {0},
 };
 
@@ -884,6 +886,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_strfreev(cfg->authserv_ids);
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
+    g_free(cfg->worker_rules);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

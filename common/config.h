@@ -86,6 +86,7 @@ struct intake_config {
     char  **authserv_ids;		/* our MTA's Authentication-Results ids */
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
+    char   *worker_rules;		/* routing rules file (docs/rules.md); "" none */
 
     /* [store] */
     char   *store_backend;
@@ -127,6 +128,9 @@ struct intake_config *config_reload(const char *path);
 int     config_listen_address(const char *listen, void *sockaddr_storage, unsigned *len,
 			      char **why);
 void    config_dump_defaults(FILE *out);
+
+/* The ticket priorities of [mailbox] priority, NULL-terminated. */
+extern const char *const *const config_priorities;
 
 #define INTAKE_DEFAULT_CONFIG "/etc/intake/intake.conf"
 

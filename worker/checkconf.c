@@ -10,7 +10,8 @@
  *	acknowledgements loads (and the "closed" template of a mailbox with
  *	on_closed = refuse), the directory of [store] path exists, and the
  *	Message-ID secrets load (msgid_key_check(): the current one may be
- *	missing, the worker makes it).
+ *	missing, the worker makes it), and the routing rules of [worker]
+ *	rules load, with the templates they name (rules.c).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
  * DIAGNOSTICS
@@ -21,7 +22,48 @@
 
 #include "checkconf.h"
 #include "msgid.h"
+#include "rules.h"
 #include "template.h"
+
+/*
+ * check_rules - the routing rules file loads (rules.c names file, line,
+ * rule and key), and every template a rule names renders for the
+ * languages of the mailboxes the rule applies to.
+ */
+static void check_rules(const struct intake_config *cfg, struct templates *ts,
+			GPtrArray *errors)
+{
+    struct rules *rs = rules_load(cfg->worker_rules, cfg, errors);
+
+    for (guint i = 0; rs && i < rs->list->len; i++) {
+	const struct rule *r = g_ptr_array_index(rs->list, i);
+
+	for (guint j = 0; (r->template_name || r->notify) && j < cfg->mailboxes->len; j++) {
+	    const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, j);
+	    const char *key = r->template_name ? "template" : "notify";
+	    const char *name = r->template_name ? r->template_name : "notify";
+	    char   *why = NULL;
+
+	    if (r->mailboxes && !g_strv_contains((const char *const *) r->mailboxes, m->name))
+		continue;
+	    if (templates_check(ts, name, m->language, &why) == 0 && r->template_name
+		&& r->notify && templates_check(ts, "notify", m->language, &why) < 0) {
+		key = "notify";
+		name = "notify";
+	    }
+	    if (why) {
+		g_ptr_array_add(errors, g_strdup_printf("%s:%d: [rule %s] key '%s': template"
+							" '%s' language '%s' (of mailbox %s): %s",
+							rs->path, strcmp(key, "template") == 0
+							? r->template_line : r->notify_line,
+							r->name, key, name, m->language, m->name,
+							why));
+		g_free(why);
+	    }
+	}
+    }
+    rules_free(rs);
+}
 
 void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 {
@@ -48,6 +90,7 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	    g_free(why);
 	}
     }
+    check_rules(cfg, ts, errors);
     templates_free(ts);
     {
 	char   *why = NULL;

@@ -12,6 +12,7 @@
  *	int	ctl_show_ticket(st, number, &out, &why)
  *	int	ctl_list_autogen(st, kind, mailbox, limit, &out, &why)
  *	int	ctl_show_autogen(st, id, &out, &why)
+ *	int	ctl_list_cases(st, &out, &why)
  * DESCRIPTION
  *	The backend hands over rows (store.h); the JSON that intakectl
  *	prints, and scripts read, is shaped here, once for every backend.
@@ -196,6 +197,14 @@ int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox
 
     return finish(st->ops->list_autogen(st, kind, mailbox, limit, append_row, list, why),
 		  list, out);
+}
+
+/* Cases of the routing rules (branch rules), by name. */
+int     ctl_list_cases(struct store *st, json_t **out, char **why)
+{
+    json_t *list = json_array();
+
+    return finish(st->ops->list_cases(st, append_row, list, why), list, out);
 }
 
 /* One kept mail: its row with the envelope parsed back. */

@@ -12,6 +12,7 @@ int     ctl_list_tickets(struct store *st, const char *mailbox, const char *stat
 int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char **why);
 int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox, int limit,
 			 json_t **out, char **why);
+int     ctl_list_cases(struct store *st, json_t **out, char **why);
 int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why);
 
 #endif

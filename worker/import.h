@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <glib.h>
+#include <jansson.h>
 #include "config.h"
 
 struct import_feed;
@@ -48,6 +49,9 @@ struct import_feed_settings {
     gint64  since;			/* Unix time, 0: none */
     guint   max_backlog;		/* stream entries not yet taken: wait above */
     gboolean progress;			/* a progress line on stderr */
+    /* Each envelope the feed would queue (intakectl rules test), before queueing; or NULL. */
+    void    (*inspect) (void *ctx, json_t *env);
+    void   *inspect_ctx;
 };
 
 struct import_feed *import_feed_new(const struct import_feed_settings *set, char **why);

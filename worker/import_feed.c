@@ -544,6 +544,8 @@ int     import_feed_end(struct import_feed *f)
     else {
 	json_object_set_new(env, "import", json_pack("{s:s,s:b}", "source", f->set.source,
 						     "acknowledge", f->set.acknowledge));
+	if (f->set.inspect)
+	    f->set.inspect(f->set.inspect_ctx, env);
 	if (f->set.dry_run || (rc = enqueue(f, env)) == 0) {
 	    f->queued++;
 	    if (mctx_oversize(f->mc)) {

@@ -46,8 +46,8 @@
  *	-v	verbose logging
  *
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
- *	read the configuration again (kept as it was if the new one has
- *	errors).
+ *	read the configuration and the routing rules again (both kept as
+ *	they were if the new configuration or rules file has errors).
  *
  *	Started as root, the worker writes its pid file and then becomes
  *	[worker] user for good (common/daemon.c), before it opens the store:
@@ -75,6 +75,7 @@
 #include "pipeline.h"
 #include "msgid.h"
 #include "queue.h"
+#include "rules.h"
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
@@ -90,6 +91,7 @@ struct worker {
     struct outbox *outbox;
     struct maint *maint;
     struct msgid_keys *keys;		/* pl.keys */
+    struct rules *rules;		/* pl.rules; replaced only by rules that load */
     struct worker_metrics *metrics;	/* for the life of the process */
     guint64 connects;			/* the consumer connection's, counted */
 };
@@ -318,6 +320,22 @@ static void check_durable(struct worker *w)
     }
 }
 
+/*
+ * load_rules - the routing rules of cfg, or NULL with every error logged
+ * (file, line, rule and key: rules.c).
+ */
+static struct rules *load_rules(const struct intake_config *cfg)
+{
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    struct rules *rs = rules_load(cfg->worker_rules, cfg, errors);
+
+    for (guint i = 0; i < errors->len; i++)
+	msg_error("%s", (char *) g_ptr_array_index(errors, i));
+    if (rs && rs->list->len)
+	msg_info("routing rules: %u from %s", rs->list->len, rs->path);
+    return rs;
+}
+
 static int worker_start(struct worker *w)
 {
     char   *why = NULL;
@@ -336,6 +354,7 @@ static int worker_start(struct worker *w)
     w->pl.cfg = w->cfg;
     w->pl.metrics = w->metrics;
     w->pl.templates = templates_new(w->cfg->templates_dir);
+    w->pl.rules = w->rules;
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -395,9 +414,20 @@ static void worker_stop(struct worker *w)
 static void reload(struct worker *w)
 {
     struct intake_config *fresh = config_reload(w->path);
+    struct rules *rules;
 
     if (fresh == NULL)
 	return;
+    /* A rules file with an error must not leave the worker without rules. */
+    if ((rules = load_rules(fresh)) == NULL) {
+	msg_error("SIGHUP: %s: [worker] rules %s has errors: the configuration and rules in"
+		  " force are kept; fix the file and send SIGHUP again", w->path,
+		  fresh->worker_rules);
+	config_free(fresh);
+	return;
+    }
+    rules_free(w->rules);
+    w->rules = rules;
     worker_stop(w);
     config_free(w->cfg);
     w->cfg = fresh;
@@ -449,7 +479,15 @@ int     main(int argc, char **argv)
 	daemon_user_free(&user);
     }
     w.metrics = worker_metrics_new();
+    if ((w.rules = load_rules(w.cfg)) == NULL) {
+	msg_error("%s: [worker] rules %s has errors: not starting", w.path, w.cfg->worker_rules);
+	w.metrics = worker_metrics_free(w.metrics);
+	daemon_pid_file_remove(w.cfg->worker_pid_file);
+	config_free(w.cfg);
+	return 1;
+    }
     if (worker_start(&w) < 0) {
+	w.rules = rules_free(w.rules);
 	w.metrics = worker_metrics_free(w.metrics);
 	daemon_pid_file_remove(w.cfg->worker_pid_file);
 	config_free(w.cfg);
@@ -513,6 +551,7 @@ int     main(int argc, char **argv)
 		 w.pl.messages_added, w.pl.duplicates, kept);
     }
     worker_stop(&w);
+    w.rules = rules_free(w.rules);
     w.metrics = worker_metrics_free(w.metrics);
     daemon_pid_file_remove(w.cfg->worker_pid_file);
     config_free(w.cfg);

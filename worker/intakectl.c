@@ -16,6 +16,8 @@
  *	intakectl [-c FILE] [--json] autogen show ID
  *	intakectl [-c FILE] autogen import ID
  *	intakectl [-c FILE] check-config
+ *	intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M] (ctl_rules.c)
+ *	intakectl [-c FILE] case add NAME [TITLE] | [--json] case list (ctl_rules.c)
  *	intakectl [-c FILE] import --mailbox NAME [...] SOURCE (import.c)
  * DESCRIPTION
  *	status: the envelope stream's length (entries not yet acknowledged),
@@ -62,6 +64,7 @@
 #include "pipeline.h"
 #include "template.h"
 #include "import.h"
+#include "ctl_rules.h"
 
 static int json_out;
 
@@ -79,6 +82,8 @@ static void usage(void)
 	    "       intakectl [-c FILE] [--json] autogen list [--kind K] [--mailbox M] [--limit N]\n"
 	    "       intakectl [-c FILE] [--json] autogen show ID | autogen import ID\n"
 	    "       intakectl [-c FILE] check-config\n"
+	    "       intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M]\n"
+	    "       intakectl [-c FILE] case add NAME [TITLE] | [--json] case list\n"
 	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n");
     exit(2);
 }
@@ -320,6 +325,12 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	   envelope_str(t, "customer_address"));
     printf("created   %s   updated %s\n", envelope_str(t, "created_at"),
 	   envelope_str(t, "updated_at"));
+    /* What the routing rules decided (branch rules): only when a rule matched. */
+    if (json_is_string(json_object_get(t, "rules"))) {
+	printf("queue     %s   assignee %s   case %s   tags %s\n", envelope_str(t, "queue"),
+	       envelope_str(t, "assignee"), envelope_str(t, "case"), envelope_str(t, "tags"));
+	printf("routing   %s\n", envelope_str(t, "rules"));
+    }
     if (json_is_string(json_object_get(t, "linked_to")))
 	printf("linked to %s: %s\n", envelope_str(t, "linked_to"), envelope_str(t, "link_reason"));
     json_array_foreach(json_object_get(t, "linked_from"), i, a)
@@ -684,6 +695,10 @@ int     main(int argc, char **argv)
 	rc = cmd_dlq(cfg, argc - 1, argv + 1, limit, all);
     else if (strcmp(argv[0], "autogen") == 0)
 	rc = cmd_autogen(cfg, argc - 1, argv + 1, kind, mailbox, limit);
+    else if (strcmp(argv[0], "rules") == 0)
+	rc = ctl_rules(cfg, argc - 1, argv + 1, mailbox, json_out);
+    else if (strcmp(argv[0], "case") == 0)
+	rc = ctl_case(cfg, argc - 1, argv + 1, json_out);
     else
 	usage();
     config_free(cfg);

@@ -43,6 +43,7 @@ void    job_init(struct job *job, struct pipeline *pl, const char *entry_id,
 		 " defaults, no acknowledgement", job->qid, job->mailbox_name);
     job->dedupe_key = g_strdup_printf("%s/%s", envelope_str(env, "dedupe_key"),
 				      job->mailbox_name);
+    job->rules.acknowledge = -1;
 }
 
 void    job_clear(struct job *job)
@@ -52,6 +53,8 @@ void    job_clear(struct job *job)
     g_free(job->why);
     store_ticket_info_clear(&job->ticket);
     store_ticket_info_clear(&job->link);
+    rules_result_clear(&job->rules);
+    g_free(job->rules_text);
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

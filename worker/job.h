@@ -5,7 +5,7 @@
  * each mailbox the envelope names becomes one job, which passes the
  * stages in order: filter (auto-generated? may it be answered?) ->
  * autogen (a note on our ticket, kept apart, or on to a ticket) ->
- * thread (follow-up of a ticket?) -> classify -> store -> reply. A stage returns STAGE_NEXT to
+ * thread (follow-up of a ticket?) -> classify -> store -> reply -> notify. A stage returns STAGE_NEXT to
  * go on, STAGE_DONE when the job needs nothing more (a duplicate, say),
  * STAGE_RETRY for a transient failure (the batch is rolled back and
  * tried again) or STAGE_FAIL for a permanent one (the entry stays
@@ -25,6 +25,7 @@
 #include "msgid.h"
 #include "envelope.h"
 #include "queue.h"
+#include "rules.h"
 #include "store.h"
 #include "template.h"
 
@@ -37,6 +38,7 @@ struct pipeline {
     const struct intake_config *cfg;
     struct store *store;
     struct templates *templates;
+    const struct rules *rules;		/* routing rules; NULL: none */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
@@ -82,6 +84,9 @@ struct job {
     const char *priority;
     const char *type;
     const char *language;
+    const char *status;			/* of a new ticket: "new" unless a rule says */
+    struct rules_result rules;		/* what the routing rules decided */
+    char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
 
     /* store */
     gboolean is_new;
@@ -101,6 +106,7 @@ enum stage_result stage_store(struct job *job);
 enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char *number,
 				   const char *note);
 enum stage_result stage_reply(struct job *job);
+enum stage_result stage_notify(struct job *job);	/* routing rules' notify (branch rules) */
 
 json_t *stage_decode(const struct queue_entry *e, char **why);
 

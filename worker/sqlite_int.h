@@ -31,6 +31,7 @@ enum stmt {
     S_SHOW_TICKET, S_SHOW_LINKED_FROM, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES,
     S_STATS, S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
+    S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
     S_COUNT
 };
 
@@ -130,6 +131,12 @@ int     sq_list_tickets(struct store *st, const char *mailbox, const char *statu
 			store_row_fn fn, void *ctx, char **why);
 int     sq_show_ticket(struct store *st, const char *number, store_row_fn fn, void *ctx,
 		       char **why);
+int     sq_set_routing(struct store *st, gint64 ticket_id, const struct store_routing *r,
+		       char **why);
+int     sq_case_ticket(struct store *st, const char *name, struct store_ticket_info *info,
+		       char **why);
+int     sq_add_case(struct store *st, const char *name, const char *title, char **why);
+int     sq_list_cases(struct store *st, store_row_fn fn, void *ctx, char **why);
 int     sq_stats(struct store *st, struct store_stats *out, char **why);
 
 #endif

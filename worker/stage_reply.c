@@ -16,6 +16,11 @@
  *	reply. The reply is also kept as an outgoing message of the ticket,
  *	with its Message-ID, so that an answer to it threads.
  *
+ *	Routing rules (job->rules, stage_classify.c) may choose another
+ *	template, acknowledge in a mailbox with acknowledge = no, or refuse
+ *	the acknowledgement of a new ticket (acknowledge = no: recorded as
+ *	suppressed, the reason naming the rules).
+ *
  *	Whether a reply may go, and to which address, is ack_policy()'s
  *	decision (ack_policy.c: auto-generated mail, the null sender, loops,
  *	no-reply and made-up addresses, our own addresses, failed SPF or
@@ -111,8 +116,15 @@ enum stage_result stage_reply(struct job *job)
     int     rc;
 
     /* A new ticket owes an acknowledgement; a refused follow-up (stage_thread.c) a notice. */
-    if (!(job->is_new || job->refused) || m == NULL || !m->acknowledge)
+    if (!(job->is_new || job->refused) || m == NULL
+	|| !(m->acknowledge || (job->is_new && job->rules.acknowledge == 1)))
 	return STAGE_NEXT;
+    if (job->is_new && job->rules.acknowledge == 0) {
+	g_autofree char *because = g_strdup_printf("a routing rule says acknowledge = no (%s)",
+						   job->rules_text);
+
+	return suppress(job, NULL, because);
+    }
     /* The operator's choice, not a refusal: logged, no outbox row. */
     if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge"))) {
 	msg_info("%s: ticket %s: no acknowledgement: imported (intakectl import without"
@@ -157,7 +169,8 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
     g_hash_table_insert(vars, "mailbox_address", m->address);
     g_hash_table_insert(vars, "date", date);
-    if (templates_render(job->pl->templates, job->refused ? "closed" : m->template_name, job->language, vars,
+    if (templates_render(job->pl->templates, job->refused ? "closed"
+			 : job->rules.template_name ? job->rules.template_name : m->template_name, job->language, vars,
 			 &subject, &body, &why) < 0) {
 	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
 	g_free(why);

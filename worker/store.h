@@ -36,7 +36,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -55,6 +55,15 @@ struct store_ticket {
     const char *link_reason;		/* why (for intakectl ticket) */
     const char *sender_key;		/* addr_normalise()d customer: near-duplicates */
     const char *subject_key;		/* subject_key(): near-duplicates */
+};
+
+/* What the routing rules decided for a new ticket (worker/rules*.c). Borrowed for the call. */
+struct store_routing {
+    const char *queue;			/* NULL: none */
+    const char *assignee;
+    const char *case_name;		/* the case is made when it does not exist */
+    const char *rules;			/* the rules that matched and what they set */
+    const char *const *tags;		/* NULL-terminated, or NULL */
 };
 
 struct store_attachment {
@@ -278,7 +287,8 @@ struct store_ops {
      * Rows in this order: "ticket" (id, number, mailbox, status, title,
      * category, priority, type, language, customer_name, customer_address,
      * created_at, updated_at, closed_at, linked_to (a number or null),
-     * link_reason); "linked_from" (number, link_reason) for each ticket
+     * link_reason, queue, assignee, case, tags (comma-separated), rules);
+     * "linked_from" (number, link_reason) for each ticket
      * linked to it; for each message "message" (id, direction, sender,
      * sender_name, message_id, subject, created_at, body, header_fields (JSON
      * text), note) followed by its "attachment" rows (filename, content_type,
@@ -288,6 +298,16 @@ struct store_ops {
     int     (*show_ticket) (struct store *st, const char *number, store_row_fn fn, void *ctx,
 			    char **why);
     int     (*stats) (struct store *st, struct store_stats *out, char **why);
+    /* Routing rules (branch rules): queue, assignee, case, tags of a new ticket. */
+    int     (*set_routing) (struct store *st, gint64 ticket_id, const struct store_routing *r,
+			    char **why);
+    /* The newest ticket of a case that is not closed; info->id = 0: none. */
+    int     (*case_ticket) (struct store *st, const char *name,
+			    struct store_ticket_info *info, char **why);
+    /* Make a case, or give an existing one a new title. */
+    int     (*add_case) (struct store *st, const char *name, const char *title, char **why);
+    /* Rows "case": name, title, created_at, tickets (their count), newest (a number). */
+    int     (*list_cases) (struct store *st, store_row_fn fn, void *ctx, char **why);
     /* Housekeeping, from a connection of its own, about twice a second (SQLite: checkpoint). */
     int     (*maintain) (struct store *st, char **why);
 };

@@ -14,7 +14,8 @@
  *	store_sqlite_util.c (bind/step/error helpers), store_sqlite_tickets.c
  *	(tickets, messages, parties, thread ids), store_sqlite_outbox.c
  *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail)
- *	and store_sqlite_reports.c (rows for intakectl).
+ *	store_sqlite_reports.c (rows for intakectl) and store_sqlite_cases.c
+ *	(what the routing rules decided: queue, assignee, case, tags).
  *
  *	Each struct store is one connection with its own prepared
  *	statements, used by one thread at a time; the worker opens one for
@@ -416,5 +417,9 @@ const struct store_ops store_sqlite_ops = {
     .list_tickets = sq_list_tickets,
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
+    .set_routing = sq_set_routing,
+    .case_ticket = sq_case_ticket,
+    .add_case = sq_add_case,
+    .list_cases = sq_list_cases,
     .maintain = sq_maintain,
 };

@@ -216,6 +216,32 @@ const char *const sq_migrations[] = {
     "CREATE INDEX tickets_linked ON tickets(linked_to);"
     "CREATE INDEX tickets_near ON tickets(mailbox, sender_key, subject_key);"
     "CREATE INDEX tickets_created ON tickets(created_at);",
+
+    /*
+     * 3 -> 4 (branch rules: the lead renumbers at merge): what the routing
+     * rules (worker/rules*.c) decided for a new ticket: its queue and
+     * assignee, its case (cases: the CRM's sharing rule, all mail from or
+     * to an address goes to one case; made by intakectl case add or by
+     * the first rule naming it), the rules that matched (rules_result_text():
+     * an agent sees why) and its tags, a table of their own so that a tag
+     * finds its tickets.
+     */
+    "CREATE TABLE cases("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  title TEXT,"
+    "  created_at TEXT NOT NULL);"
+    "ALTER TABLE tickets ADD COLUMN queue TEXT;"
+    "ALTER TABLE tickets ADD COLUMN assignee TEXT;"
+    "ALTER TABLE tickets ADD COLUMN case_id INTEGER REFERENCES cases(id);"
+    "ALTER TABLE tickets ADD COLUMN rules TEXT;"
+    "CREATE INDEX tickets_case ON tickets(case_id);"
+    "CREATE INDEX tickets_queue ON tickets(queue, status);"
+    "CREATE TABLE ticket_tags("
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY(ticket_id, tag)) WITHOUT ROWID;"
+    "CREATE INDEX ticket_tags_tag ON ticket_tags(tag);",
 };
 
 
@@ -334,7 +360,10 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_SHOW_TICKET] = {"show ticket",
 	"SELECT id, number, mailbox, status, title, category, priority, type, language,"
 	" customer_name, customer_address, created_at, updated_at, closed_at,"
-	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason"
+	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason,"
+	" queue, assignee, (SELECT c.name FROM cases c WHERE c.id = t.case_id) AS \"case\","
+	" (SELECT group_concat(tag, ',') FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id"
+	"   ORDER BY tag)) AS tags, rules"
 	" FROM tickets t WHERE number = ?1"},
     [S_SHOW_LINKED_FROM] = {"show linked tickets",
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
@@ -397,6 +426,26 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_AUTOGEN_PRUNE] = {"prune auto-generated mail",
 	"DELETE FROM autogen WHERE id IN (SELECT id FROM autogen WHERE created_at < ?1"
 	" ORDER BY created_at LIMIT ?2)"},
+    /* Routing rules (branch rules): a new ticket's queue, assignee, case, tags. */
+    [S_CASE_ENSURE] = {"insert case",
+	"INSERT INTO cases(name, created_at) VALUES(?1, ?2) ON CONFLICT(name) DO NOTHING"},
+    [S_CASE_ADD] = {"add case",
+	"INSERT INTO cases(name, title, created_at) VALUES(?1, ?2, ?3)"
+	" ON CONFLICT(name) DO UPDATE SET title = excluded.title"},
+    [S_CASE_LIST] = {"list cases",
+	"SELECT c.name, c.title, c.created_at,"
+	" (SELECT count(*) FROM tickets t WHERE t.case_id = c.id) AS tickets,"
+	" (SELECT t.number FROM tickets t WHERE t.case_id = c.id ORDER BY t.id DESC LIMIT 1)"
+	" AS newest FROM cases c ORDER BY c.name"},
+    [S_CASE_TICKET] = {"look up case ticket",
+	"SELECT " TICKET_INFO_COLUMNS " FROM tickets WHERE case_id ="
+	" (SELECT id FROM cases WHERE name = ?1) AND status <> 'closed'"
+	" ORDER BY id DESC LIMIT 1"},
+    [S_ROUTING_SET] = {"set ticket routing",
+	"UPDATE tickets SET queue = ?2, assignee = ?3, rules = ?4,"
+	" case_id = (SELECT id FROM cases WHERE name = ?5) WHERE id = ?1"},
+    [S_TAG_INSERT] = {"insert tag",
+	"INSERT OR IGNORE INTO ticket_tags(ticket_id, tag) VALUES(?1, ?2)"},
     [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
 	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
 };

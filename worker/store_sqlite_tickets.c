@@ -104,6 +104,19 @@ int     sq_find_ticket(struct store *st, const char *number,
     return ticket_lookup(sq, S_TICKET_BY_NUMBER, info, why);
 }
 
+/* sq_case_ticket - the newest open ticket of a case (branch rules: a rule's note = yes) */
+int     sq_case_ticket(struct store *st, const char *name,
+		       struct store_ticket_info *info, char **why)
+{
+    struct sq *sq = SQ(st);
+    int     ret;
+
+    memset(info, 0, sizeof(*info));
+    if ((ret = sq_bind(sq, S_CASE_TICKET, why, "t", name)) != STORE_OK)
+	return ret;
+    return ticket_lookup(sq, S_CASE_TICKET, info, why);
+}
+
 int     sq_find_by_message_ids(struct store *st, const char *mailbox,
 			       const char *const *ids,
 			       struct store_ticket_info *info, char **why)

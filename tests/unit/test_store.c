@@ -162,13 +162,13 @@ static void test_schema(void)
 {
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
-	"outbox", "messages_fts", "autogen",
+	"outbox", "messages_fts", "autogen", "cases", "ticket_tags",
     };
     struct store *st = open_store("new database");
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 3, "schema version 3");
+    is_int(STORE_SCHEMA_VERSION, 4, "schema version 4");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -201,8 +201,15 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
+/* What schema 4 (branch rules: routing) added, undone: back to schema 3. */
+#define SCHEMA_4_UNDO \
+    "DROP TABLE ticket_tags; DROP INDEX tickets_case; DROP INDEX tickets_queue;" \
+    "ALTER TABLE tickets DROP COLUMN queue; ALTER TABLE tickets DROP COLUMN assignee;" \
+    "ALTER TABLE tickets DROP COLUMN case_id; ALTER TABLE tickets DROP COLUMN rules;" \
+    "DROP TABLE cases;"
+
 /* What schema 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
-#define SCHEMA_3_UNDO \
+#define SCHEMA_3_UNDO SCHEMA_4_UNDO \
     "DROP TABLE autogen; DROP INDEX tickets_created;" \
     "DROP INDEX tickets_linked; DROP INDEX tickets_near;" \
     "ALTER TABLE tickets DROP COLUMN closed_at; ALTER TABLE tickets DROP COLUMN linked_to;" \
@@ -244,7 +251,8 @@ static void test_migrate_v2(void)
 				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');"
 				    "PRAGMA user_version = 2");
 
-    is_int(sql_int(path, "PRAGMA user_version"), 3, "v2 migrated: schema version 3");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v2 migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE number = 'INT-2026-000001'"
 		   " AND closed_at = '2026-02-01T00:00:00Z'"), 1,
 	   "v2 migrated: a closed ticket's closed_at is its last update");
@@ -1106,6 +1114,58 @@ static void test_reports(struct store *st)
     json_decref(stats);
 }
 
+/*
+ * Routing (branch rules): set_routing() records queue, assignee, case
+ * (made when missing), tags once each and the rules text; case_ticket()
+ * finds the newest open ticket of a case; add_case() retitles;
+ * list_cases() counts.
+ */
+static void test_routing(struct store *st)
+{
+    g_autofree char *n1 = NULL, *n2 = NULL, *why = NULL;
+    const char *tags[] = {"vip", "acme", "vip", NULL};
+    struct store_routing r = {"key-accounts", "kim", "ACME-1", "rules matched: acme", tags};
+    struct store_ticket_info info = {0};
+    json_t *shown = NULL, *cases = NULL;
+    gint64  id1 = new_ticket(st, "routed 1", "r@acme.test", &n1);
+    gint64  id2 = new_ticket(st, "routed 2", "r@acme.test", &n2);
+
+    is_int(st->ops->case_ticket(st, "ACME-1", &info, &why), STORE_OK, "routing: no case yet");
+    is_int(info.id, 0, "routing: an unknown case has no ticket");
+    is_int(st->ops->set_routing(st, id1, &r, &why), STORE_OK, "routing: set on ticket 1");
+    is_int(st->ops->set_routing(st, id2, &r, &why), STORE_OK, "routing: set on ticket 2");
+    is_int(ctl_show_ticket(st, n1, &shown, &why), STORE_OK, "routing: show_ticket");
+    is_str(json_string_value(json_object_get(shown, "queue")), "key-accounts", "routing: queue");
+    is_str(json_string_value(json_object_get(shown, "assignee")), "kim", "routing: assignee");
+    is_str(json_string_value(json_object_get(shown, "case")), "ACME-1", "routing: case made");
+    is_str(json_string_value(json_object_get(shown, "tags")), "acme,vip",
+	   "routing: tags once each, sorted");
+    is_str(json_string_value(json_object_get(shown, "rules")), "rules matched: acme",
+	   "routing: which rules matched");
+    json_decref(shown);
+    is_int(st->ops->case_ticket(st, "ACME-1", &info, &why), STORE_OK, "routing: case ticket");
+    is_str(info.number, n2, "routing: the newest ticket of the case");
+    store_ticket_info_clear(&info);
+    is_int(st->ops->set_status(st, id2, "closed", &why), STORE_OK, "routing: close ticket 2");
+    st->ops->case_ticket(st, "ACME-1", &info, &why);
+    is_str(info.number, n1, "routing: a closed ticket is skipped");
+    store_ticket_info_clear(&info);
+    is_int(st->ops->add_case(st, "ACME-1", "ACME migration", &why), STORE_OK,
+	   "routing: add_case of an existing case");
+    is_int(st->ops->add_case(st, "EMPTY", NULL, &why), STORE_OK, "routing: add_case");
+    is_int(ctl_list_cases(st, &cases, &why), STORE_OK, "routing: list_cases");
+    is_int(json_array_size(cases), 2, "routing: two cases");
+    is_str(json_string_value(json_object_get(json_array_get(cases, 0), "title")),
+	   "ACME migration", "routing: retitled");
+    is_int(json_integer_value(json_object_get(json_array_get(cases, 0), "tickets")), 2,
+	   "routing: ACME-1 has two tickets");
+    is_str(json_string_value(json_object_get(json_array_get(cases, 0), "newest")), n2,
+	   "routing: its newest ticket");
+    is_int(json_integer_value(json_object_get(json_array_get(cases, 1), "tickets")), 0,
+	   "routing: EMPTY has none");
+    json_decref(cases);
+}
+
 /* Rows of show_ticket(): kinds in order, and typed, named columns. */
 static void record_row(void *ctx, const struct store_row *row)
 {
@@ -1113,7 +1173,7 @@ static void record_row(void *ctx, const struct store_row *row)
 
     g_string_append_printf(kinds, "%s%s", kinds->len ? "," : "", row->kind);
     if (strcmp(row->kind, "ticket") == 0) {
-	is_int(row->n, 16, "rows: the ticket row has 16 columns");
+	is_int(row->n, 21, "rows: the ticket row has 21 columns (5 of the routing rules)");
 	is_str(row->values[0].name, "id", "rows: first column id");
 	is_int(row->values[0].type, STORE_INT, "rows: id is an integer");
 	is_str(row->values[1].name, "number", "rows: then number");
@@ -1342,6 +1402,7 @@ int     main(void)
     test_two_connections(st);
     test_suppressed(st);
     test_links(st);
+    test_routing(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
