@@ -17,6 +17,11 @@
  *	others; in a file (a milter's spool file) it is streamed to Redis
  *	in pieces (redisq_argv_tail()), so that neither this process nor
  *	hiredis ever holds it whole.
+ *
+ *	An XADD is sent again (by redisq.c) only when not a byte of it
+ *	left; one whose reply was lost fails: Redis may have added the entry,
+ *	and the sender's retry plus the worker's de-duplication by dedupe key
+ *	keep one ticket.
  */
 #include <string.h>
 #include <glib.h>

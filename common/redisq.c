@@ -47,7 +47,20 @@
  *	reply; false after a success or an I/O failure).
  *
  *	A connection whose command failed on I/O is dropped: its state is
- *	unknown. So is one whose server answered READONLY, MASTERDOWN,
+ *	unknown. An open connection may have died while it sat idle (Redis
+ *	restarted, or closed it after its own "timeout"): before each command
+ *	a poll() of zero timeout looks for EOF on the socket (between commands
+ *	Redis sends nothing, so anything readable means the connection cannot
+ *	carry the next one), and such a connection is replaced by a new one
+ *	at once, without a backoff. When the first write of a command on a
+ *	connection opened earlier fails with EPIPE or ECONNRESET, no byte of
+ *	it left this process, so the server cannot have run it: the command is
+ *	sent again, once, on a new connection. A failure after that (part of
+ *	the command written, or the reply lost) is never retried here: the
+ *	server may have run the command; the caller decides (see
+ *	docs/design.md, "Redis under pressure"). Neither happens between MULTI
+ *	and EXEC or DISCARD: a new connection would run the queued commands
+ *	outside the transaction. So is one whose server answered READONLY, MASTERDOWN,
  *	LOADING or UNBLOCKED: after a failover the old primary (now a replica)
  *	keeps the connection open and refuses every write; only a new
  *	connection, after the backoff, reaches whatever the configured
@@ -70,6 +83,7 @@
  *	connection, not the connect: a hung Redis still accepts connections.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +112,7 @@ struct redisq {
     struct backoff own;
     int     timeout_ms;			/* command timeout; 0: [redis] timeout */
     gboolean fresh;			/* connected, no reply yet */
+    gboolean in_multi;			/* MULTI answered, no EXEC or DISCARD yet */
     guint64 connects;			/* connections made (metrics: reconnects) */
     char    code[32];			/* first word of the last error reply */
 };
@@ -162,6 +177,7 @@ static void drop(struct redisq *rq)
 	redisFree(rq->ctx);
 	rq->ctx = NULL;
     }
+    rq->in_multi = FALSE;
 }
 
 /* fail_connect - drop the connection, start or double the backoff; *why = text */
@@ -208,11 +224,34 @@ static int may_connect(struct redisq *rq, char **why)
 static int connect_now(struct redisq *rq, char **why);
 
 /*
- * ready - connect when there is no connection. While the backoff of a
- * pool runs (another of its connections failed: Redis may hang), an open
- * connection is dropped unused rather than waited on for a timeout.
+ * closed_while_idle - the server closed (or reset) this open connection
+ * since its last reply. Redis sends nothing unasked on a connection
+ * without subscriptions, and this module reads every reply before the
+ * next command, so a readable socket is EOF, a reset, or bytes out of
+ * step: none of them can carry a command. One poll() of zero timeout, the
+ * check a connection cache makes before it reuses a session; a failing
+ * poll() (not expected) leaves the question to the command.
  */
-static int ready(struct redisq *rq, char **why)
+static int closed_while_idle(struct redisq *rq)
+{
+    struct pollfd pfd = {.fd = rq->ctx->fd, .events = POLLIN};
+    int     n;
+
+    do
+	n = poll(&pfd, 1, 0);
+    while (n < 0 && errno == EINTR);
+    return n > 0;
+}
+
+/*
+ * ready - connect when there is no connection; *reused: the connection
+ * was open before this command. While the backoff of a pool runs
+ * (another of its connections failed: Redis may hang), an open connection
+ * is dropped unused rather than waited on for a timeout. One the server
+ * closed while it sat idle is replaced at once (no backoff: nothing has
+ * failed yet); if the server is still away, the connect fails as usual.
+ */
+static int ready(struct redisq *rq, char **why, gboolean *reused)
 {
     *why = NULL;
     rq->code[0] = 0;
@@ -225,9 +264,33 @@ static int ready(struct redisq *rq, char **why)
 	if (next_try && g_get_monotonic_time() < next_try)
 	    drop(rq);
     }
+    if (rq->ctx && !rq->in_multi && closed_while_idle(rq)) {
+	msg_info("redis %s: the server closed an idle connection (restarted?);"
+		 " connecting again", rq->cfg->redis_server);
+	drop(rq);
+    }
+    *reused = rq->ctx != NULL;
     if (rq->ctx == NULL && connect_now(rq, why) < 0)
 	return -1;
     return 0;
+}
+
+/*
+ * resend_unsent - whether a command whose first write failed with errno
+ * err may go again on a new connection: the connection was open before
+ * (a new one failing is Redis failing: the backoff's business), the
+ * write was refused because the peer had gone (a timeout may be a hung
+ * Redis), it is the first try, and no transaction is open. The
+ * connection is dropped and the retry logged.
+ */
+static int resend_unsent(struct redisq *rq, gboolean reused, int attempt, int err)
+{
+    if (!reused || attempt > 0 || rq->in_multi || (err != EPIPE && err != ECONNRESET))
+	return 0;
+    msg_info("redis %s: connection lost before a command was sent (%s);"
+	     " sending it on a new connection", rq->cfg->redis_server, g_strerror(err));
+    drop(rq);
+    return 1;
 }
 
 static int connect_now(struct redisq *rq, char **why)
@@ -333,28 +396,98 @@ static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
     return r;
 }
 
+/*
+ * note_transaction - follow MULTI ... EXEC/DISCARD on this connection,
+ * from the command's name (the first argument of the RESP request cmd)
+ * and whether it succeeded.
+ */
+static void note_transaction(struct redisq *rq, const char *cmd, size_t len, int ok)
+{
+    const char *p = memchr(cmd, '$', len);
+    const char *name;
+    size_t  n;
+
+    if (p == NULL || (name = memchr(p, '\n', len - (size_t) (p - cmd))) == NULL)
+	return;
+    name++;
+    n = strtoul(p + 1, NULL, 10);
+    if (n > len - (size_t) (name - cmd))
+	return;
+    if (n == 5 && g_ascii_strncasecmp(name, "MULTI", 5) == 0)
+	rq->in_multi = ok && rq->ctx;
+    else if ((n == 4 && g_ascii_strncasecmp(name, "EXEC", 4) == 0)
+	     || (n == 7 && g_ascii_strncasecmp(name, "DISCARD", 7) == 0))
+	rq->in_multi = FALSE;
+}
+
+/*
+ * exchange - send one formatted request, read its reply. The first write
+ * is made here (redisBufferWrite()): when it fails, no byte of the
+ * request has left (one write() either sends some or fails), which is
+ * what makes sending it again safe (resend_unsent()). The rest is
+ * written and the reply read by redisGetReply().
+ */
+static redisReply *exchange(struct redisq *rq, char **why, const char *cmd, size_t len)
+{
+    for (int attempt = 0;; attempt++) {
+	gboolean reused;
+	void   *r = NULL;
+	int     done = 0;
+
+	if (ready(rq, why, &reused) < 0)
+	    return NULL;
+	if (redisAppendFormattedCommand(rq->ctx, cmd, len) != REDIS_OK)
+	    return check_reply(rq, NULL, why);
+	if (redisBufferWrite(rq->ctx, &done) != REDIS_OK) {
+	    int     err = errno;
+
+	    if (rq->ctx->err == REDIS_ERR_IO && resend_unsent(rq, reused, attempt, err))
+		continue;
+	    return check_reply(rq, NULL, why);
+	}
+	if (redisGetReply(rq->ctx, &r) != REDIS_OK)
+	    r = NULL;
+	r = check_reply(rq, r, why);
+	note_transaction(rq, cmd, len, r != NULL);
+	return r;
+    }
+}
+
 redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...)
 {
     va_list ap;
+    char   *cmd = NULL;
+    int     len;
     redisReply *r;
 
-    if (ready(rq, why) < 0)
-	return NULL;
     va_start(ap, fmt);
-    r = redisvCommand(rq->ctx, fmt, ap);
+    len = redisvFormatCommand(&cmd, fmt, ap);
     va_end(ap);
-    return check_reply(rq, r, why);
+    if (len < 0) {
+	*why = g_strdup_printf("redis %s: cannot format the command \"%s\"",
+			       rq->cfg->redis_server, fmt);
+	return NULL;
+    }
+    r = exchange(rq, why, cmd, (size_t) len);
+    redisFreeCommand(cmd);
+    return r;
 }
 
 redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
 			const size_t *lens)
 {
+    char   *cmd = NULL;
+    int     len = redisFormatCommandArgv(&cmd, argc, argv, lens);
     redisReply *r;
 
-    if (ready(rq, why) < 0)
+    if (len < 0) {
+	*why = g_strdup_printf("redis %s: cannot format a command (out of memory)",
+			       rq->cfg->redis_server);
 	return NULL;
-    r = redisCommandArgv(rq->ctx, argc, argv, lens);
-    return check_reply(rq, r, why);
+    }
+    r = exchange(rq, why, cmd, (size_t) len);
+    redisFreeCommand(cmd);
+    return r;
 }
 
 #define TAIL_PIECE	65536		/* bytes of a tail read and sent at a time */
@@ -363,9 +496,11 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
  * send_all - write all of buf to the connection's socket. The socket is
  * blocking with the configured timeout as SO_SNDTIMEO (redisSetTimeout()):
  * EAGAIN is that timeout. MSG_NOSIGNAL: a closed peer is an error, not a
- * SIGPIPE. 0, or -1 and *err (static text or errno's).
+ * SIGPIPE. 0, or -1 and *err (static text or errno's) and *errnum; *sent
+ * (may be NULL): whether any byte left.
  */
-static int send_all(int fd, const char *buf, size_t len, const char **err)
+static int send_all(int fd, const char *buf, size_t len, const char **err, int *errnum,
+		    gboolean *sent)
 {
     while (len > 0) {
 	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -373,10 +508,13 @@ static int send_all(int fd, const char *buf, size_t len, const char **err)
 	if (n < 0 && errno == EINTR)
 	    continue;
 	if (n < 0) {
+	    *errnum = errno;
 	    *err = (errno == EAGAIN || errno == EWOULDBLOCK) ? "timeout sending a command"
 		: g_strerror(errno);
 	    return -1;
 	}
+	if (sent)
+	    *sent = TRUE;
 	buf += n;
 	len -= (size_t) n;
     }
@@ -392,20 +530,20 @@ static int send_all(int fd, const char *buf, size_t len, const char **err)
  * tail follows a piece at a time. hiredis's output buffer is empty between
  * commands (it writes all before reading a reply), so redisGetReply()
  * only reads, and the reply goes through check_reply() like any other.
+ * When not a byte of the head could be sent, the request goes again on a
+ * new connection, as in exchange().
  */
 redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char **argv,
 			     const size_t *lens, int tail_fd, size_t tail_len)
 {
-    GString *head;
+    g_autoptr(GString) head = g_string_sized_new(4096);
     char   *piece = NULL;
     const char *err = NULL;
+    int     errnum = 0;
     size_t  off = 0;
     void   *r = NULL;
     int     rc;
 
-    if (ready(rq, why) < 0)
-	return NULL;
-    head = g_string_sized_new(4096);
     g_string_append_printf(head, "*%d\r\n", argc + 1);
     for (int i = 0; i < argc; i++) {
 	g_string_append_printf(head, "$%zu\r\n", lens[i]);
@@ -413,8 +551,15 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
 	g_string_append(head, "\r\n");
     }
     g_string_append_printf(head, "$%zu\r\n", tail_len);
-    rc = send_all(rq->ctx->fd, head->str, head->len, &err);
-    g_string_free(head, TRUE);
+    for (int attempt = 0;; attempt++) {
+	gboolean reused, sent = FALSE;
+
+	if (ready(rq, why, &reused) < 0)
+	    return NULL;
+	rc = send_all(rq->ctx->fd, head->str, head->len, &err, &errnum, &sent);
+	if (rc == 0 || sent || !resend_unsent(rq, reused, attempt, errnum))
+	    break;
+    }
     if (rc == 0)
 	piece = g_malloc(MIN(tail_len, TAIL_PIECE));
     while (rc == 0 && off < tail_len) {
@@ -430,12 +575,12 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
 	    g_free(piece);
 	    return NULL;
 	}
-	rc = send_all(rq->ctx->fd, piece, (size_t) n, &err);
+	rc = send_all(rq->ctx->fd, piece, (size_t) n, &err, &errnum, NULL);
 	off += (size_t) n;
     }
     g_free(piece);
     if (rc == 0)
-	rc = send_all(rq->ctx->fd, "\r\n", 2, &err);
+	rc = send_all(rq->ctx->fd, "\r\n", 2, &err, &errnum, NULL);
     if (rc < 0) {
 	fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->cfg->redis_server, err));
 	return NULL;

@@ -20,11 +20,11 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
 
-# send FROM TO SUBJECT: tried again while the milter answers 451 (after Redis restarted, each of
-# its pooled connections fails once before it connects again).
+# send FROM TO SUBJECT: one try; the mails after Redis restarted must be accepted at once too
+# (the milter replaces the pooled connections the old server closed: it_redis_restart.sh).
 send() {
-    h_poll "swaks --server 127.0.0.1:$P --silent 2 --from '$1' --to '$2' --header 'Subject: $3' \
-	--body text >> '$T/swaks.log' 2>&1" 20 || h_die "swaks: '$3' from $1 not accepted"
+    swaks --server "127.0.0.1:$P" --silent 2 --from "$1" --to "$2" --header "Subject: $3" \
+	--body text >> "$T/swaks.log" 2>&1 || h_die "swaks: '$3' from $1 not accepted"
 }
 cap_keys() { h_redis_cli --scan --pattern 'intake:envelopes:ackcap:*'; }
 
