@@ -165,6 +165,7 @@ static const struct ckey worker_keys[] = {
     {"pid_file", CT_PATH, CFG(worker_pid_file), ""},
     {"user", CT_USER, CFG(worker_user), ""},
     {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
+    {"languages", CT_LIST, CFG(languages), "de, en, da, fr, nl, sv, nb, pl, es, it"},
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
     {0},
@@ -882,6 +883,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->worker_pid_file);
     g_free(cfg->worker_user);
     g_strfreev(cfg->authserv_ids);
+    g_strfreev(cfg->languages);
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
     g_free(cfg->store_backend);

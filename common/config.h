@@ -84,6 +84,7 @@ struct intake_config {
     char   *worker_pid_file;
     char   *worker_user;		/* USER[:GROUP] to run as; "" none */
     char  **authserv_ids;		/* our MTA's Authentication-Results ids */
+    char  **languages;			/* detected among these; empty: not detected */
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
 

@@ -29,6 +29,7 @@
 #include "template.h"
 
 struct worker_metrics;
+struct lang_detector;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -37,6 +38,7 @@ struct pipeline {
     const struct intake_config *cfg;
     struct store *store;
     struct templates *templates;
+    struct lang_detector *lang;		/* NULL: no detection, the mailbox's language */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
