@@ -18,15 +18,20 @@
  *
  *	lang_detect() classifies the first LANG_MAX_BYTES of text (cut at a
  *	UTF-8 character boundary), so that a long mail costs what a short one
- *	does. It returns one of the configured codes, or NULL when the text is
- *	shorter than LANG_MIN_BYTES or textcat does not know. When textcat
+ *	does, without tokens longer than LANG_MAX_WORD bytes (base64, URLs).
+ *	It returns one of the configured codes, or NULL when the text is
+ *	shorter than LANG_MIN_BYTES, is not mostly in Latin script (every
+ *	fingerprint of libexttextcat-data that a reply template is likely
+ *	for is; a Chinese text would get the nearest Latin one), or textcat
+ *	does not know. When textcat
  *	names several languages as about equally likely (Danish and Norwegian
  *	often are), prefer (the mailbox's language) wins if it is among them,
  *	otherwise the first.
  *
- *	classify_lang() is the classify stage's step: the text the customer
- *	wrote now (quote.c: quoted history, our marker and the signature
- *	removed, which are often in another language) decides job->language;
+ *	classify_lang() is the classify stage's step: the lines the customer
+ *	wrote now (quote_own_lines(): quoted history, our marker and the
+ *	signature removed, which are often in another language; the first
+ *	LANG_MAX_BYTES of them) decide job->language;
  *	without a detector ([worker] languages empty) or without a verdict the
  *	mailbox's language stands.
  *
@@ -125,10 +130,59 @@ static const char *known(struct lang_detector *ld, const char *s, size_t n)
     return NULL;
 }
 
+/*
+ * words_only - copy of s[0..n) without tokens longer than LANG_MAX_WORD:
+ * base64 lines, URLs and hashes are no language, but their n-grams would
+ * outweigh a short text's (an HTML mail sent as text/plain with an inline
+ * image read as German). Returns the bytes written to out (size n).
+ */
+static size_t words_only(const char *s, size_t n, char *out)
+{
+    size_t  used = 0, i = 0;
+
+    while (i < n) {
+	size_t  j = i;
+
+	while (j < n && s[j] != ' ' && s[j] != '\n' && s[j] != '\t' && s[j] != '\r')
+	    j++;
+	if (j - i <= LANG_MAX_WORD) {
+	    memcpy(out + used, s + i, j - i);
+	    used += j - i;
+	}
+	if (j < n)
+	    out[used++] = s[j++];
+	i = j;
+    }
+    return used;
+}
+
+/*
+ * latin - most letters of s[0..n) (valid UTF-8) are Latin. The
+ * fingerprints we load are of languages in Latin script; textcat names
+ * the nearest of them for a Chinese text too, which would be a guess.
+ */
+static int latin(const char *s, size_t n)
+{
+    size_t  yes = 0, no = 0;
+
+    for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
+	gunichar c = g_utf8_get_char(p);
+
+	if (!g_unichar_isalpha(c))
+	    continue;
+	if (c < 0x250 || (c >= 0x1E00 && c < 0x1F00))	/* Latin blocks */
+	    yes++;
+	else
+	    no++;
+    }
+    return yes > 2 * no;
+}
+
 const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 			const char *prefer)
 {
     const char *first = NULL, *chosen = NULL;
+    char    words[LANG_MAX_BYTES];
     const char *end;
     char   *res;
 
@@ -143,10 +197,10 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
     /* Invalid UTF-8 (a wrong charset label) would be n-grams of nothing. */
     if (!g_utf8_validate(text, len, &end))
 	len = end - text;
-    if (len < LANG_MIN_BYTES)
+    if ((len = words_only(text, len, words)) < LANG_MIN_BYTES || !latin(words, len))
 	return NULL;
     g_mutex_lock(&ld->lock);
-    res = textcat_Classify(ld->tc, text, len);
+    res = textcat_Classify(ld->tc, words, len);
     /* "[de][nl]": candidates, best first; "UNKNOWN", "SHORT" otherwise. */
     for (const char *p = res; p && *p == '['; ) {
 	const char *q = strchr(p, ']');
@@ -169,9 +223,9 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 void    classify_lang(struct job *job)
 {
     const char *text = envelope_str(job->env, "text");
-    enum quote_cut how;
-    size_t  n = quote_new_text(text, strlen(text), &how);
-    const char *lang = lang_detect(job->pl->lang, text, n, job->language);
+    char    own[LANG_MAX_BYTES];
+    size_t  n = quote_own_lines(text, strlen(text), own, sizeof(own));
+    const char *lang = lang_detect(job->pl->lang, own, n, job->language);
 
     if (lang == NULL || (job->language && strcmp(lang, job->language) == 0))
 	return;

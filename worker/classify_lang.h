@@ -10,7 +10,9 @@ struct lang_detector;
 /* Of the new text (quote.c), at most this many bytes are read. */
 #define LANG_MAX_BYTES 4096
 /* Below this many bytes of new text, no guess: the mailbox's language stands. */
-#define LANG_MIN_BYTES 40
+#define LANG_MIN_BYTES 64
+/* A longer token (base64, a URL, a hash) is no word of a language. */
+#define LANG_MAX_WORD 30
 /* Where libexttextcat-data installs its fingerprints (LANG.lm). */
 #define TEXTCAT_DATADIR "/usr/share/libexttextcat"
 

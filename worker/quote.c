@@ -5,6 +5,7 @@
  *	#include "quote.h"
  *
  *	size_t	quote_new_text(text, len, &how)
+ *	size_t	quote_own_lines(text, len, buf, size)
  *	const char *quote_cut_name(how)
  * DESCRIPTION
  *	quote_new_text() returns the length of the leading part of text
@@ -34,6 +35,14 @@
  *
  *	When nothing new is left (a mail of quotes only, a signature alone),
  *	all of the text is new: better to show too much than nothing.
+ *
+ *	quote_own_lines() copies to buf (at most size bytes, no NUL) the
+ *	lines the sender wrote, wherever they are: the unquoted, non-blank
+ *	lines up to history that is not "> " quoted (our marker, a header
+ *	block, an original message) or the signature; attribution lines and
+ *	"> " lines are skipped. That is the text of a top-posted reply, of a
+ *	bottom-posted one and of an inline one alike: what language
+ *	detection reads (classify_lang.c).
  *
  *	The scan is linear: each line is looked at a bounded number of times
  *	(at most HEADER_SPAN lines ahead, one line joined), and nothing is
@@ -218,22 +227,28 @@ static int field_line(struct line l, const char *const *names)
     return 0;
 }
 
-/* header_block_at - l starts a "From: ... Sent: ... Subject:" block */
+/*
+ * header_block_at - l starts a "From: ... Sent: ... Subject:" block (GMX
+ * and web.de put the date first: "Gesendet: ... Von: ... Betreff:").
+ */
 static int header_block_at(struct line l, const char *end)
 {
-    int     date = 0, subject = 0;
+    int     from = field_line(l, from_fields);
+    int     date = !from && field_line(l, date_fields);
+    int     subject = 0;
     const char *p = l.next;
 
-    if (!field_line(l, from_fields))
+    if (!from && !date)
 	return 0;
-    for (int i = 0; i < HEADER_SPAN && p < end && !(date && subject); i++) {
+    for (int i = 0; i < HEADER_SPAN && p < end && !(from && date && subject); i++) {
 	struct line m = line_at(p, end);
 
+	from |= field_line(m, from_fields);
 	date |= field_line(m, date_fields);
 	subject |= field_line(m, subject_fields);
 	p = m.next;
     }
-    return date && subject;
+    return from && date && subject;
 }
 
 static int underscores(struct line l)
@@ -327,6 +342,31 @@ size_t  quote_new_text(const char *text, size_t len, enum quote_cut *how)
 	cut = QUOTE_TRAILING;
     *how = cut;
     return last_own - text;
+}
+
+size_t  quote_own_lines(const char *text, size_t len, char *buf, size_t size)
+{
+    const char *end = text + len;
+    const char *p = text;
+    size_t  used = 0;
+
+    while (p < end && used < size) {
+	struct line l = line_at(p, end);
+	enum quote_cut cut = cut_at(l, end);
+
+	if (cut != QUOTE_NONE && cut != QUOTE_ATTRIBUTION)
+	    break;
+	if (cut == QUOTE_NONE && !quoted(l) && !blank(l)) {
+	    size_t  n = l.n < size - used ? l.n : size - used;
+
+	    memcpy(buf + used, l.s, n);
+	    used += n;
+	    if (used < size)
+		buf[used++] = '\n';
+	}
+	p = l.next;
+    }
+    return used;
 }
 
 const char *quote_cut_name(enum quote_cut how)

@@ -19,6 +19,7 @@ enum quote_cut {
 };
 
 size_t  quote_new_text(const char *text, size_t len, enum quote_cut *how);
+size_t  quote_own_lines(const char *text, size_t len, char *buf, size_t size);
 const char *quote_cut_name(enum quote_cut how);
 
 #endif
