@@ -47,7 +47,8 @@
  *	The scan is linear: each line is looked at a bounded number of times
  *	(at most HEADER_SPAN lines ahead, one line joined), and nothing is
  *	allocated. A "Forwarded message" separator is not a cut: what is
- *	forwarded is what the customer sends us.
+ *	forwarded is what the customer sends us: from such a line on, all of
+ *	the text is new (forward_words[]).
  */
 #include <string.h>
 
@@ -280,6 +281,25 @@ static int original_line(struct line l)
     return 0;
 }
 
+static const char *const forward_words[] = {
+    "Forwarded message", "Forwarded Message", "Weitergeleitete Nachricht",
+    "Videresendt meddelelse", "Videresendt melding", "Vidarebefordrat meddelande",
+    "Message transf\xc3\xa9r\xc3\xa9", "Wiadomo\xc5\x9b\xc4\x87 przekazana",
+    "Doorgestuurd bericht", "Mensaje reenviado", "Messaggio inoltrato", NULL,
+};
+
+/* forward_line - "---------- Forwarded message ---------" and its translations */
+static int forward_line(struct line l)
+{
+    trim(&l.s, &l.n);
+    if (l.n < 10 || !has_prefix(l.s, l.n, "-----"))
+	return 0;
+    for (const char *const *w = forward_words; *w; w++)
+	if (contains(l.s, l.n, *w))
+	    return 1;
+    return 0;
+}
+
 static int marker_line(struct line l)
 {
     while (l.n > 0 && (*l.s == '>' || *l.s == ' ' || *l.s == '\t')) {
@@ -325,6 +345,15 @@ size_t  quote_new_text(const char *text, size_t len, enum quote_cut *how)
     while (p < end) {
 	struct line l = line_at(p, end);
 
+	if (forward_line(l)) {		/* all of the rest is what is sent to us */
+	    cut = QUOTE_NONE;
+	    last_own = text + len;
+	    while (last_own > text && (last_own[-1] == '\n' || last_own[-1] == '\r'
+				       || last_own[-1] == ' ' || last_own[-1] == '\t'))
+		last_own--;
+	    last_any = last_own;
+	    break;
+	}
 	if ((cut = cut_at(l, end)) != QUOTE_NONE)
 	    break;
 	if (!blank(l)) {
@@ -349,10 +378,14 @@ size_t  quote_own_lines(const char *text, size_t len, char *buf, size_t size)
     const char *end = text + len;
     const char *p = text;
     size_t  used = 0;
+    int     forwarded = 0;
 
     while (p < end && used < size) {
 	struct line l = line_at(p, end);
-	enum quote_cut cut = cut_at(l, end);
+	enum quote_cut cut;
+
+	forwarded |= forward_line(l);
+	cut = forwarded ? QUOTE_NONE : cut_at(l, end);
 
 	if (cut != QUOTE_NONE && cut != QUOTE_ATTRIBUTION)
 	    break;
