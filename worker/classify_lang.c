@@ -182,7 +182,12 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 			const char *prefer)
 {
     const char *first = NULL, *chosen = NULL;
-    char    words[LANG_MAX_BYTES];
+    /*
+     * Zeroed, one byte longer than any text: textcat_Classify() reads past
+     * the size it is given (valgrind: fp_Create() uses uninitialised
+     * bytes), and its verdict then depended on stack garbage.
+     */
+    char    words[LANG_MAX_BYTES + 1] = {0};
     const char *end;
     char   *res;
 
