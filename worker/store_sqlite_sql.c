@@ -216,6 +216,14 @@ const char *const sq_migrations[] = {
     "CREATE INDEX tickets_linked ON tickets(linked_to);"
     "CREATE INDEX tickets_near ON tickets(mailbox, sender_key, subject_key);"
     "CREATE INDEX tickets_created ON tickets(created_at);",
+
+    /*
+     * 3 -> 4 (branch lang; the lead renumbers at merge): a follow-up's body
+     * is what its sender wrote now (quote.c: without quoted history and
+     * signature), the whole text is kept beside it in full_text; NULL when
+     * the body is all of it (every older row).
+     */
+    "ALTER TABLE messages ADD COLUMN full_text TEXT;",
 };
 
 
@@ -285,8 +293,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_MESSAGE_INSERT] = {"insert message",
 	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
 	" message_id, sender_name, sender_address, recipients, subject, header_fields,"
-	" body, raw, raw_truncated, note, created_at)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+	" body, raw, raw_truncated, note, created_at, full_text)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
 	" SELECT id, subject, body FROM messages"
@@ -340,7 +348,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
     [S_SHOW_MESSAGES] = {"show messages",
 	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
-	" subject, created_at, body, header_fields, note"
+	" subject, created_at, body, header_fields, note, full_text"
 	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
     [S_SHOW_ATTACHMENTS] = {"show attachments",
 	"SELECT filename, content_type, size, stored"

@@ -168,7 +168,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 3, "schema version 3");
+    is_int(STORE_SCHEMA_VERSION, 4, "schema version 4");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -202,7 +202,9 @@ static struct store *open_elsewhere(const char *path, char **why)
 }
 
 /* What schema 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
-#define SCHEMA_3_UNDO \
+/* Schema 4 (branch lang): messages.full_text. */
+#define SCHEMA_4_UNDO "ALTER TABLE messages DROP COLUMN full_text;"
+#define SCHEMA_3_UNDO SCHEMA_4_UNDO \
     "DROP TABLE autogen; DROP INDEX tickets_created;" \
     "DROP INDEX tickets_linked; DROP INDEX tickets_near;" \
     "ALTER TABLE tickets DROP COLUMN closed_at; ALTER TABLE tickets DROP COLUMN linked_to;" \
@@ -244,7 +246,8 @@ static void test_migrate_v2(void)
 				    "  '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z');"
 				    "PRAGMA user_version = 2");
 
-    is_int(sql_int(path, "PRAGMA user_version"), 3, "v2 migrated: schema version 3");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v2 migrated: schema version %d", STORE_SCHEMA_VERSION);
     is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE number = 'INT-2026-000001'"
 		   " AND closed_at = '2026-02-01T00:00:00Z'"), 1,
 	   "v2 migrated: a closed ticket's closed_at is its last update");
@@ -463,6 +466,23 @@ static void test_links(struct store *st)
     json_decref(shown);
 }
 
+/* A follow-up (branch lang): its new text as the body, the whole text beside it. */
+static void test_full_text(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    struct store_message f = message("support:<ft@client.example>", "ft@client.example",
+				     "alice@example.test", "Still smoking.");
+    gint64  id, fid = 0;
+
+    f.full_text = "Still smoking.\n\nOn Tue, 1 Dec 2026 Support wrote:\n> Hello\n";
+    id = new_ticket(st, "Printer", "alice@example.test", &number);
+    is_int(st->ops->add_message(st, id, &f, &fid, &why), STORE_OK, "add_message, full_text");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE body ="
+		   " 'Still smoking.' AND full_text LIKE 'Still smoking.%> Hello%'"), 1,
+	   "full_text kept beside the body");
+}
+
 /* Messages with attachments and thread ids; duplicates; parties. */
 static void test_messages(struct store *st)
 {
@@ -501,6 +521,8 @@ static void test_messages(struct store *st)
 	   "one attachment listed only");
     is_int(sql_int(cfg->store_path, "SELECT length(raw) FROM messages ORDER BY id DESC"),
 	   18, "raw kept");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE full_text IS NULL"),
+	   1, "no full_text: the body is all of it");
 
     is_int(st->ops->find_duplicate(st, "support:<m1@client.example>", &dup_id, &dup_number,
 				   &why), STORE_OK, "find_duplicate");
@@ -1342,6 +1364,7 @@ int     main(void)
     test_two_connections(st);
     test_suppressed(st);
     test_links(st);
+    test_full_text(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
