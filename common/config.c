@@ -206,6 +206,7 @@ static const struct ckey mailbox_keys[] = {
     {"type", CT_STRING, MBX(type), ""},
     {"language", CT_STRING, MBX(language), "en"},
     {"template", CT_STRING, MBX(template_name), "ack"},
+    {"ticket_url", CT_STRING, MBX(ticket_url), ""},
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
     {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
     {"forwarded_from", CT_ADDRLIST, MBX(forwarded_from), ""},
@@ -666,6 +667,7 @@ static void mailbox_free(gpointer p)
     g_free(m->type);
     g_free(m->language);
     g_free(m->template_name);
+    g_free(m->ticket_url);
     g_strfreev(m->header_fields);
     g_free(m->oversize);
     g_free(m->reply_to);

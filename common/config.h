@@ -21,6 +21,7 @@ struct mailbox {
     char   *type;
     char   *language;
     char   *template_name;
+    char   *ticket_url;			/* + ticket number: {{ticket_url}}; "": none */
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
     char  **forwarded_from;		/* normalised: addresses forwarded to it */

@@ -97,6 +97,7 @@ enum stage_result stage_reply(struct job *job)
     g_autofree char *window_key = NULL;
     g_autofree char *name = NULL;
     g_autofree char *quoted = NULL;
+    g_autofree char *url = NULL;
     g_autoptr(GHashTable) vars = NULL;
     g_autoptr(GBytes) content = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -157,6 +158,12 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
     g_hash_table_insert(vars, "mailbox_address", m->address);
     g_hash_table_insert(vars, "date", date);
+    g_hash_table_insert(vars, "category", (gpointer) (job->category ? job->category : ""));
+    g_hash_table_insert(vars, "priority", (gpointer) (job->priority ? job->priority : ""));
+    g_hash_table_insert(vars, "language", (gpointer) (job->language ? job->language : ""));
+    if (*m->ticket_url)
+	url = g_strconcat(m->ticket_url, job->number, NULL);
+    g_hash_table_insert(vars, "ticket_url", url ? url : "");
     if (templates_render(job->pl->templates, job->refused ? "closed" : m->template_name, job->language, vars,
 			 &subject, &body, &why) < 0) {
 	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);

@@ -63,6 +63,7 @@ static const struct {
     {"es", "Hola,\n\ntodavía no hemos recibido la factura de la entrega del mes pasado. ¿Podrían"
      " enviárnosla de nuevo, por favor? Muchas gracias de antemano.\n\nSaludos cordiales\n"
      "María García"},
+    {"de", "Guten Tag, mir fehlt die Rechnung 2026-117. Anbei der Beleg."},	/* make demo */
     {"it", "Buongiorno,\n\nnon abbiamo ancora ricevuto la fattura della consegna del mese"
      " scorso. Potreste inviarcela di nuovo, per favore? Grazie mille in anticipo.\n\n"
      "Cordiali saluti\nMario Rossi"},
