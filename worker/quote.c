@@ -270,12 +270,13 @@ static const char *const original_words[] = {
     "Messaggio originale", "Mensagem original", NULL,
 };
 
-static int original_line(struct line l)
+/* dashed_line - "-----" and one of words: "-----Original Message-----" and the like */
+static int dashed_line(struct line l, const char *const *words)
 {
     trim(&l.s, &l.n);
     if (l.n < 10 || !has_prefix(l.s, l.n, "-----"))
 	return 0;
-    for (const char *const *w = original_words; *w; w++)
+    for (const char *const *w = words; *w; w++)
 	if (contains(l.s, l.n, *w))
 	    return 1;
     return 0;
@@ -288,17 +289,6 @@ static const char *const forward_words[] = {
     "Doorgestuurd bericht", "Mensaje reenviado", "Messaggio inoltrato", NULL,
 };
 
-/* forward_line - "---------- Forwarded message ---------" and its translations */
-static int forward_line(struct line l)
-{
-    trim(&l.s, &l.n);
-    if (l.n < 10 || !has_prefix(l.s, l.n, "-----"))
-	return 0;
-    for (const char *const *w = forward_words; *w; w++)
-	if (contains(l.s, l.n, *w))
-	    return 1;
-    return 0;
-}
 
 static int marker_line(struct line l)
 {
@@ -323,7 +313,7 @@ static enum quote_cut cut_at(struct line l, const char *end)
 	return QUOTE_MARKER;
     if (signature_line(l))
 	return QUOTE_SIGNATURE;
-    if (original_line(l))
+    if (dashed_line(l, original_words))
 	return QUOTE_ORIGINAL;
     if (underscores(l) && l.next < end && header_block_at(line_at(l.next, end), end))
 	return QUOTE_HEADER_BLOCK;
@@ -345,7 +335,7 @@ size_t  quote_new_text(const char *text, size_t len, enum quote_cut *how)
     while (p < end) {
 	struct line l = line_at(p, end);
 
-	if (forward_line(l)) {		/* all of the rest is what is sent to us */
+	if (dashed_line(l, forward_words)) {		/* all of the rest is what is sent to us */
 	    cut = QUOTE_NONE;
 	    last_own = text + len;
 	    while (last_own > text && (last_own[-1] == '\n' || last_own[-1] == '\r'
@@ -384,7 +374,7 @@ size_t  quote_own_lines(const char *text, size_t len, char *buf, size_t size)
 	struct line l = line_at(p, end);
 	enum quote_cut cut;
 
-	forwarded |= forward_line(l);
+	forwarded |= dashed_line(l, forward_words);
 	cut = forwarded ? QUOTE_NONE : cut_at(l, end);
 
 	if (cut != QUOTE_NONE && cut != QUOTE_ATTRIBUTION)
