@@ -41,6 +41,7 @@ int     fuzz_template_one(const uint8_t *data, size_t size);
 int     fuzz_reply_one(const uint8_t *data, size_t size);
 int     fuzz_ack_one(const uint8_t *data, size_t size);
 int     fuzz_thread_one(const uint8_t *data, size_t size);
+int     fuzz_quote_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -54,6 +55,7 @@ static const struct target {
     {"reply", fuzz_reply_one},
     {"ack", fuzz_ack_one},
     {"thread", fuzz_thread_one},
+    {"quote", fuzz_quote_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */
