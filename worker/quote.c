@@ -9,8 +9,8 @@
  *	const char *quote_cut_name(how)
  * DESCRIPTION
  *	quote_new_text() returns the length of the leading part of text
- *	that the sender wrote now (trailing blank lines dropped), and in
- *	*how what ended it. The text ends at the first line that starts
+ *	that the sender wrote now (trailing blank lines and white space
+ *	dropped), and in *how what ended it. The text ends at the first line that starts
  *	history or signature:
  *
  *	our marker	a line framed "##- ... -##" (conf/templates/ack.*.txt say
@@ -27,7 +27,8 @@
  *			("Subject:", "Betreff:", "Emne:" ...): a line of underscores
  *			right before it belongs to it;
  *	original	"-----Original Message-----" and its translations;
- *	signature	"-- " (RFC 3676), or "--" whose space a client dropped.
+ *	signature	"-- " (RFC 3676), or "--" whose space a client dropped or
+ *			doubled.
  *
  *	What is left then may end with a block of "> " lines (a reply above
  *	an attribution-less quote): that block goes too, while quotes with
@@ -103,13 +104,18 @@ static int contains(const char *s, size_t n, const char *p)
     return 0;
 }
 
+static int white(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r';	/* a lone CR ("\r\r\n") too */
+}
+
 static void trim(const char **s, size_t *n)
 {
-    while (*n > 0 && (**s == ' ' || **s == '\t')) {
+    while (*n > 0 && white(**s)) {
 	(*s)++;
 	(*n)--;
     }
-    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+    while (*n > 0 && white((*s)[*n - 1]))
 	(*n)--;
 }
 
@@ -301,9 +307,12 @@ static int marker_line(struct line l)
 	&& has_prefix(l.s + l.n - 3, 3, QUOTE_MARKER_CLOSE);
 }
 
+/* signature_line - "-- ", or "--" with other or no trailing white space (clients differ) */
 static int signature_line(struct line l)
 {
-    return (l.n == 3 && memcmp(l.s, "-- ", 3) == 0) || (l.n == 2 && memcmp(l.s, "--", 2) == 0);
+    while (l.n > 2 && white(l.s[l.n - 1]))
+	l.n--;
+    return l.n == 2 && memcmp(l.s, "--", 2) == 0;
 }
 
 /* cut_at - what, if anything, starts at line l */
@@ -347,9 +356,14 @@ size_t  quote_new_text(const char *text, size_t len, enum quote_cut *how)
 	if ((cut = cut_at(l, end)) != QUOTE_NONE)
 	    break;
 	if (!blank(l)) {
-	    last_any = l.s + l.n;
+	    /* the line's end without trailing white space (a CR too: "\r\r\n") */
+	    const char *e = l.s + l.n;
+
+	    while (e > l.s && white(e[-1]))
+		e--;
+	    last_any = e;
 	    if (!quoted(l))
-		last_own = l.s + l.n;
+		last_own = e;
 	}
 	p = l.next;
     }
