@@ -35,9 +35,12 @@ print(m.get_body(("plain",)).get_content())' "$1"
 ack_for() { h_sink_acks | awk -F'\t' -v n="$1" '$6 == n { print $1 }' | head -n1; }
 lang_of() { h_sql "$C" "SELECT language FROM tickets WHERE number = '$1'"; }
 
-# 1. The demo's German mail, to a mailbox whose language is en.
+# 1. The demo's German mail (tests/lib/demo.sh: text and attachment), to a mailbox whose language
+#    is en.
+printf 'Beleg 2026-117\nBetrag: 117,00 EUR\n' > "$T/beleg.txt"
 h_mail "$P" bob@example.test support@example.test "Rechnung 2026-117 fehlt" \
-    "Guten Tag, mir fehlt die Rechnung 2026-117. Anbei der Beleg."
+    "Guten Tag, mir fehlt die Rechnung 2026-117. Anbei der Beleg." \
+    --attach-type text/plain --attach-name beleg.txt --attach @"$T/beleg.txt"
 h_wait_for "h_worker_drained '$C' 1" 30 "bob's mail: one ticket"
 B=$(h_sql "$C" "SELECT number FROM tickets WHERE customer_address = 'bob@example.test'")
 h_assert_eq de "$(lang_of "$B")" "the German mail's ticket is filed de (mailbox language en)"
