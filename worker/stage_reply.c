@@ -98,6 +98,7 @@ enum stage_result stage_reply(struct job *job)
     g_autofree char *name = NULL;
     g_autofree char *quoted = NULL;
     g_autofree char *url = NULL;
+    g_autofree char *html = NULL;
     g_autoptr(GHashTable) vars = NULL;
     g_autoptr(GBytes) content = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -170,6 +171,13 @@ enum stage_result stage_reply(struct job *job)
 	g_free(why);
 	return STAGE_NEXT;
     }
+    /* An HTML alternative when NAME.LANG.html is beside the text (template.c). */
+    if (templates_render_html(job->pl->templates, job->refused ? "closed" : m->template_name,
+			      job->language, vars, &html, &why) < 0) {
+	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
+	g_free(why);
+	return STAGE_NEXT;
+    }
     /* The number belongs in the subject, whatever the template says. */
     if (strstr(subject, tag) == NULL) {
 	char   *s = g_strdup_printf("%s %s", tag, subject);
@@ -183,6 +191,7 @@ enum stage_result stage_reply(struct job *job)
     spec.to_address = to;
     spec.subject = subject;
     spec.body = body;
+    spec.html = html;
     spec.in_reply_to = json_string_value(json_object_get(job->env, "message_id"));
     spec.references = json_object_get(job->env, "references");
     spec.ticket_number = job->number;

@@ -5,22 +5,32 @@
  *	struct templates *templates_new(dir)
  *	int	templates_check(ts, name, language, &why)
  *	int	templates_render(ts, name, language, vars, &subject, &body, &why)
+ *	int	templates_render_html(ts, name, language, vars, &html, &why)
  *	struct templates *templates_free(ts)
  * DESCRIPTION
  *	A template is the file DIR/NAME.LANG.txt (falling back to
  *	DIR/NAME.en.txt, then DIR/NAME.txt): a "Subject:" line, an empty
  *	line, then the body, in UTF-8. "{{variable}}" is replaced by the
  *	variable's value (the names are in template_variables[]); "{{{{"
- *	writes "{{". Debian ships no C template engine (ctemplate is C++),
- *	and mustache-style substitution of known names is all a reply needs:
- *	GRegex does it.
+ *	writes "{{"; "{{#if variable}}...{{else}}...{{/if}}" shows a part
+ *	when the variable is set and not empty (docs/templates.md). Debian
+ *	ships no C template engine (ctemplate is C++), and mustache-style
+ *	substitution of known names with conditionals is all a reply needs:
+ *	one linear scanner (expand()) does it, for checking and rendering.
+ *
+ *	DIR/NAME.LANG.html beside the chosen .txt file is its HTML
+ *	alternative (the whole file is the body, same syntax); values are
+ *	HTML-escaped there.
  *
  *	Files are read once and cached. templates_check() loads a template
- *	and reports a missing file, a missing Subject line, invalid UTF-8
- *	and unknown variables as "FILE:LINE: ..." (for -t and at start).
+ *	(and its HTML alternative) and reports a missing file, a missing
+ *	Subject line, invalid UTF-8, unknown variables and unbalanced
+ *	conditionals as "FILE:LINE: ..." (for -t and at start).
  *	templates_render() fills in the variables and returns newly
- *	allocated subject and body. Values are inserted as they are; the
- *	reply builder is what keeps them out of header syntax.
+ *	allocated subject and body; templates_render_html() the HTML
+ *	alternative, or NULL when there is none. Values are inserted as
+ *	they are (escaped in HTML) and never read again as template text;
+ *	the reply builder is what keeps them out of header syntax.
  * DIAGNOSTICS
  *	-1 and *why (g_free) on error; 0 on success.
  */
@@ -42,6 +52,8 @@ struct template {
     char   *subject;
     char   *body;
     int     body_line;			/* line of the file where the body starts */
+    char   *html_path;			/* the same name with .html, if there is one */
+    char   *html;			/* its text: the HTML alternative; NULL: none */
 };
 
 struct templates {
@@ -57,6 +69,8 @@ static void template_free(gpointer p)
     g_free(t->path);
     g_free(t->subject);
     g_free(t->body);
+    g_free(t->html_path);
+    g_free(t->html);
     g_free(t);
 }
 
@@ -178,9 +192,11 @@ static const char *value(GHashTable *vars, const char *name, size_t n)
  * ({{else}}: when not). out NULL: check only. Linear in the text and the
  * values written. -1 and *why "PATH:LINE: ..." on an unknown variable or
  * an unbalanced or too deep {{#if}}; line is the file's line of text.
+ * html: values are escaped (g_markup_escape_text(): & < > " '), so that
+ * a customer's name cannot add markup to the HTML alternative.
  */
-static int expand(const char *text, int line, const char *path, GHashTable *vars, GString *out,
-		  char **why)
+static int expand(const char *text, int line, const char *path, GHashTable *vars, int html,
+		  GString *out, char **why)
 {
     struct {
 	int     on;			/* the part is shown */
@@ -220,8 +236,13 @@ static int expand(const char *text, int line, const char *path, GHashTable *vars
 		return -1;
 	    }
 	    if (t.kind == TAG_VAR) {
-		if (out && showing)
+		if (out && showing && html) {
+		    g_autofree char *e = g_markup_escape_text(value(vars, t.name, t.name_len), -1);
+
+		    g_string_append(out, e);
+		} else if (out && showing) {
 		    g_string_append(out, value(vars, t.name, t.name_len));
+		}
 		break;
 	    }
 	    if (depth == TEMPLATE_MAX_DEPTH) {
@@ -284,7 +305,7 @@ static struct template *parse(const char *path, char **why)
     }
     if (g_ascii_strncasecmp(text, "Subject:", 8) != 0 || (nl = strchr(text, '\n')) == NULL) {
 	/* An unknown variable is the more useful report, where there is one. */
-	if (expand(text, 1, path, NULL, NULL, why) < 0)
+	if (expand(text, 1, path, NULL, 0, NULL, why) < 0)
 	    return NULL;
 	*why = g_strdup_printf("%s:1: the first line must be 'Subject: ...', then an"
 			       " empty line, then the body", path);
@@ -303,10 +324,30 @@ static struct template *parse(const char *path, char **why)
     t->body = g_strdup(nl);
     t->body_line = line;
     /* Checked now, so that -t finds what rendering would. */
-    if (expand(t->subject, 1, path, NULL, NULL, why) < 0
-	|| expand(t->body, t->body_line, path, NULL, NULL, why) < 0) {
+    if (expand(t->subject, 1, path, NULL, 0, NULL, why) < 0
+	|| expand(t->body, t->body_line, path, NULL, 0, NULL, why) < 0) {
 	template_free(t);
 	return NULL;
+    }
+    /* NAME.LANG.html beside NAME.LANG.txt: the HTML alternative, all of it body. */
+    if (g_str_has_suffix(path, ".txt")) {
+	g_autofree char *stem = g_strndup(path, strlen(path) - 4);
+
+	t->html_path = g_strconcat(stem, ".html", NULL);
+	if (!g_file_test(t->html_path, G_FILE_TEST_EXISTS)) {
+	    g_clear_pointer(&t->html_path, g_free);
+	} else if (!g_file_get_contents(t->html_path, &t->html, &len, &err)) {
+	    *why = g_strdup_printf("%s: %s", t->html_path, err->message);
+	    template_free(t);
+	    return NULL;
+	} else if (!g_utf8_validate(t->html, len, NULL)) {
+	    *why = g_strdup_printf("%s: not valid UTF-8", t->html_path);
+	    template_free(t);
+	    return NULL;
+	} else if (expand(t->html, 1, t->html_path, NULL, 1, NULL, why) < 0) {
+	    template_free(t);
+	    return NULL;
+	}
     }
     return t;
 }
@@ -363,13 +404,33 @@ int     templates_render(struct templates *ts, const char *name, const char *lan
     s = g_string_new(NULL);
     b = g_string_new(NULL);
     /* Checked at load: cannot fail now, but an error is an error. */
-    if (expand(t->subject, 1, t->path, vars, s, why) < 0
-	|| expand(t->body, t->body_line, t->path, vars, b, why) < 0) {
+    if (expand(t->subject, 1, t->path, vars, 0, s, why) < 0
+	|| expand(t->body, t->body_line, t->path, vars, 0, b, why) < 0) {
 	g_string_free(s, TRUE);
 	g_string_free(b, TRUE);
 	return -1;
     }
     *subject = g_string_free(s, FALSE);
     *body = g_string_free(b, FALSE);
+    return 0;
+}
+
+int     templates_render_html(struct templates *ts, const char *name, const char *language,
+			      GHashTable *vars, char **html, char **why)
+{
+    struct template *t = lookup(ts, name, language, why);
+    GString *h;
+
+    *html = NULL;
+    if (t == NULL)
+	return -1;
+    if (t->html == NULL)
+	return 0;
+    h = g_string_new(NULL);
+    if (expand(t->html, 1, t->html_path, vars, 1, h, why) < 0) {
+	g_string_free(h, TRUE);
+	return -1;
+    }
+    *html = g_string_free(h, FALSE);
     return 0;
 }

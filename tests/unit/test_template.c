@@ -293,6 +293,41 @@ static void test_conditionals(void)
 }
 
 /* ---------------------------------------------------------------- */
+/*	HTML alternative (branch lang)					    */
+/* ---------------------------------------------------------------- */
+
+static void test_html(void)
+{
+    struct templates *ts;
+    g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+    char   *html = NULL, *why = NULL;
+
+    write_file("h.de.txt", "Subject: s\n\nHallo {{customer_name}}\n");
+    write_file("h.de.html", "<p>Hallo {{customer_name}}</p>\n{{#if ticket_url}}<a href=\""
+	       "{{ticket_url}}\">{{ticket_number}}</a>{{/if}}\n");
+    write_file("h.en.txt", "Subject: s\n\nHello\n");
+    write_file("bad.en.txt", "Subject: s\n\nHello\n");
+    write_file("bad.en.html", "<p>\n{{#if date}}\n");
+    ts = templates_new(tmpdir);
+    g_hash_table_insert(vars, "customer_name", "<script>alert(1)</script> & \"Ann\" 'x'");
+    g_hash_table_insert(vars, "ticket_url", "https://h.example/t?a=1&b=\"><x");
+    g_hash_table_insert(vars, "ticket_number", "INT-1");
+    is_int(templates_render_html(ts, "h", "de", vars, &html, &why), 0, "html: render(h, de)");
+    is_str(html, "<p>Hallo &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Ann&quot; &apos;x&apos;"
+	   "</p>\n<a href=\"https://h.example/t?a=1&amp;b=&quot;&gt;&lt;x\">INT-1</a>\n",
+	   "html: values escaped, markup of the template kept");
+    g_free(html);
+    html = NULL;
+    is_int(templates_render_html(ts, "h", "fr", vars, &html, &why), 0, "html: render(h, fr)");
+    ok(html == NULL, "html: h.en.txt has no h.en.html beside it: no HTML alternative");
+    is_int(templates_check(ts, "bad", "en", &why), -1, "html: a broken .html fails the check");
+    has_str(why, "bad.en.html:2: {{#if}} is not closed by {{/if}}", "html: file and line named");
+    g_free(why);
+    templates_free(ts);
+    remove_files();
+}
+
+/* ---------------------------------------------------------------- */
 /*	Errors								    */
 /* ---------------------------------------------------------------- */
 
@@ -419,6 +454,7 @@ int     main(void)
     test_variables();
     test_errors();
     test_conditionals();
+    test_html();
     g_rmdir(tmpdir);
     g_free(tmpdir);
     return tap_done();
