@@ -4,7 +4,9 @@
 # en (the default), [worker] languages the default.
 #   1. the demo's German mail ("Rechnung 2026-117 fehlt"): ticket language de, the acknowledgement
 #      that reaches the relay is ack.de.txt (its German marker line and text), the log says why.
-#   2. a French mail: fr, ack.fr.txt. An English one: en, ack.en.txt.
+#   2. a French mail: fr, ack.fr.txt, with the HTML alternative ack.fr.html (added to a copy of
+#      conf/templates): multipart/alternative, text then HTML. An English one: en, ack.en.txt,
+#      text only (no ack.en.html).
 #   3. a short German "Danke!" (too short to tell): the mailbox's en.
 #   4. alice answers her German acknowledgement above the quoted ack (Thunderbird's "Am ...
 #      schrieb ...:" and "> " lines, our marker among them) and a signature: the message's body is
@@ -19,7 +21,10 @@ C=$T/intake.conf
 h_redis_start || exit 1
 S=$(h_free_port)
 h_sink_start "$S" "$T/sink" || exit 1
+mkdir -p "$T/tpl" && cp "$H_ROOT"/conf/templates/* "$T/tpl/"
+printf '<p>Bonjour {{customer_name}}, ticket <b>{{ticket_number}}</b>.</p>\n' > "$T/tpl/ack.fr.html"
 h_worker_conf "$C" "$S"
+sed -i "s|^templates = .*|templates = $T/tpl|" "$C"
 h_milter_start "$C" || exit 1
 P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
@@ -66,6 +71,14 @@ h_assert_eq en "$(lang_of "$E")" "the English mail is filed en"
 h_wait_for '[ -n "$(ack_for "$F")" ] && [ -n "$(ack_for "$E")" ]' 30 "both acknowledgements reached the relay"
 body_of "$(ack_for "$F")" | grep -q "enregistré sous le numéro de ticket $F" &&
     h_pass "claire's acknowledgement is ack.fr.txt" || h_fail "claire's acknowledgement is not French"
+h_assert_eq "multipart/alternative text/plain text/html|<p>Bonjour claire@example.test, ticket <b>$F</b>.</p>" \
+    "$(python3 -c 'import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(" ".join(p.get_content_type() for p in m.walk()) + "|" + m.get_body(("html",)).get_content().strip())' "$(ack_for "$F")")" \
+    "claire's acknowledgement has the HTML alternative of ack.fr.html, after the text"
+h_assert_eq "text/plain" "$(python3 -c 'import sys, email
+print(email.message_from_binary_file(open(sys.argv[1], "rb")).get_content_type())' "$(ack_for "$E")")" \
+    "carol's acknowledgement is text only (no ack.en.html)"
 body_of "$(ack_for "$E")" | grep -q "filed as ticket $E" &&
     h_pass "carol's acknowledgement is ack.en.txt" || h_fail "carol's acknowledgement is not English"
 
