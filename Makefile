@@ -29,7 +29,7 @@ CFLAGS   ?= -O2 -g
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl libmicrohttpd
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl libmicrohttpd libexttextcat
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -55,7 +55,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
 	    worker/ctl_show.c worker/rules.c worker/rules_match.c \
-	    worker/ticketno.c \
+	    worker/ticketno.c worker/quote.c worker/classify_lang.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
@@ -73,7 +73,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply ack thread rules
+FUZZ_TARGETS := envelope decode config template reply ack thread rules quote
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

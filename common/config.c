@@ -166,6 +166,7 @@ static const struct ckey worker_keys[] = {
     {"pid_file", CT_PATH, CFG(worker_pid_file), ""},
     {"user", CT_USER, CFG(worker_user), ""},
     {"authserv_id", CT_LIST, CFG(authserv_ids), ""},
+    {"languages", CT_LIST, CFG(languages), "de, en, da, fr, nl, sv, nb, pl, es, it"},
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
     {"rules", CT_PATH, CFG(worker_rules), ""},	/* branch rules: worker/rules.c reads it */
@@ -207,6 +208,7 @@ static const struct ckey mailbox_keys[] = {
     {"type", CT_STRING, MBX(type), ""},
     {"language", CT_STRING, MBX(language), "en"},
     {"template", CT_STRING, MBX(template_name), "ack"},
+    {"ticket_url", CT_STRING, MBX(ticket_url), ""},
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
     {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
     {"forwarded_from", CT_ADDRLIST, MBX(forwarded_from), ""},
@@ -667,6 +669,7 @@ static void mailbox_free(gpointer p)
     g_free(m->type);
     g_free(m->language);
     g_free(m->template_name);
+    g_free(m->ticket_url);
     g_strfreev(m->header_fields);
     g_free(m->oversize);
     g_free(m->reply_to);
@@ -884,6 +887,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->worker_pid_file);
     g_free(cfg->worker_user);
     g_strfreev(cfg->authserv_ids);
+    g_strfreev(cfg->languages);
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
     g_free(cfg->worker_rules);

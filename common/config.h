@@ -21,6 +21,7 @@ struct mailbox {
     char   *type;
     char   *language;
     char   *template_name;
+    char   *ticket_url;			/* + ticket number: {{ticket_url}}; "": none */
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
     char  **forwarded_from;		/* normalised: addresses forwarded to it */
@@ -84,6 +85,7 @@ struct intake_config {
     char   *worker_pid_file;
     char   *worker_user;		/* USER[:GROUP] to run as; "" none */
     char  **authserv_ids;		/* our MTA's Authentication-Results ids */
+    char  **languages;			/* detected among these; empty: not detected */
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
     char   *worker_rules;		/* routing rules file (docs/rules.md); "" none */

@@ -8,7 +8,10 @@
  *	given to config_check() (common/config.c), and run by the worker at
  *	start and on SIGHUP: the reply template of every mailbox that sends
  *	acknowledgements loads (and the "closed" template of a mailbox with
- *	on_closed = refuse), the directory of [store] path exists, and the
+ *	on_closed = refuse), in the mailbox's language and in each of
+ *	[worker] languages (a detected language chooses the template: a
+ *	broken ack.da.txt is found now, a missing one falls back), the
+ *	fingerprints of [worker] languages load, the directory of [store] path exists, and the
  *	Message-ID secrets load (msgid_key_check(): the current one may be
  *	missing, the worker makes it), and the routing rules of [worker]
  *	rules load, with the templates they name (rules.c).
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "checkconf.h"
+#include "classify_lang.h"
 #include "msgid.h"
 #include "rules.h"
 #include "template.h"
@@ -82,6 +86,16 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 						    m->template_name, m->language, why));
 	    g_free(why);
 	}
+	for (char **l = cfg->languages; l && *l; l++) {
+	    if (strcmp(*l, m->language) != 0
+		&& templates_check(ts, m->template_name, *l, &why) < 0) {
+		g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'template': '%s'"
+							" for detected language '%s' ([worker]"
+							" languages): %s", cfg->path, m->name,
+							m->template_name, *l, why));
+		g_free(why);
+	    }
+	}
 	if (strcmp(m->on_closed, "refuse") == 0
 	    && templates_check(ts, "closed", m->language, &why) < 0) {
 	    g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'on_closed': refuse"
@@ -92,6 +106,18 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
     }
     check_rules(cfg, ts, errors);
     templates_free(ts);
+    if (cfg->languages && *cfg->languages) {
+	char   *why = NULL;
+	struct lang_detector *ld = lang_detector_new((const char *const *) cfg->languages,
+						     TEXTCAT_DATADIR, &why);
+
+	if (ld == NULL) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [worker] key 'languages': %s", cfg->path,
+						    why));
+	    g_free(why);
+	}
+	lang_detector_free(ld);
+    }
     {
 	char   *why = NULL;
 	const char *key = "message_id_secret_file";

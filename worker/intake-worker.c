@@ -65,6 +65,7 @@
 #include <sys/stat.h>
 
 #include "checkconf.h"
+#include "classify_lang.h"
 #include "daemon.h"
 #include "durable.h"
 #include "envelope.h"
@@ -355,6 +356,14 @@ static int worker_start(struct worker *w)
     w->pl.metrics = w->metrics;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     w->pl.rules = w->rules;
+    if (w->cfg->languages && *w->cfg->languages
+	&& (w->pl.lang = lang_detector_new((const char *const *) w->cfg->languages,
+					   TEXTCAT_DATADIR, &why)) == NULL) {
+	msg_error("%s: [worker] languages: %s", w->path, why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -406,6 +415,7 @@ static void worker_stop(struct worker *w)
     w->durable = durable_free(w->durable);
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
+    w->pl.lang = lang_detector_free(w->pl.lang);
     w->pl.keys = NULL;
     w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);

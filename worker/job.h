@@ -30,6 +30,7 @@
 #include "template.h"
 
 struct worker_metrics;
+struct lang_detector;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -39,6 +40,7 @@ struct pipeline {
     struct store *store;
     struct templates *templates;
     const struct rules *rules;		/* routing rules; NULL: none */
+    struct lang_detector *lang;		/* NULL: no detection, the mailbox's language */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;

@@ -13,7 +13,8 @@
  * DESCRIPTION
  *	reply_build() writes an acknowledgement as an RFC 5322 message with
  *	CRLF line ends, ready for SMTP: From the mailbox, To the customer,
- *	the rendered Subject and body (UTF-8 text/plain), a new Message-ID of
+ *	the rendered Subject and body (UTF-8 text/plain; with an HTML
+ *	alternative: multipart/alternative of both), a new Message-ID of
  *	ours (returned without <>, g_free), In-Reply-To and References of the
  *	customer's mail, Auto-Submitted: auto-replied, X-Auto-Response-
  *	Suppress: All, X-Loop naming the mailbox, and X-Intake-Ticket.
@@ -157,6 +158,18 @@ static gboolean safe_msgid(const char *id)
     return TRUE;
 }
 
+/* text_part - a UTF-8 text/SUBTYPE part in the shortest encoding that is 7bit-safe */
+static GMimeTextPart *text_part(const char *subtype, const char *text)
+{
+    GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+
+    g_mime_text_part_set_text(part, text);
+    g_mime_part_set_content_encoding(GMIME_PART(part),
+		  g_mime_part_get_best_content_encoding(GMIME_PART(part),
+					   GMIME_ENCODING_CONSTRAINT_7BIT));
+    return part;
+}
+
 GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why)
 {
     g_autofree char *to = reply_safe_address(spec->to_address);
@@ -229,12 +242,21 @@ GBytes *reply_build(const struct reply_spec *spec, char **message_id, char **why
     if (spec->ticket_number && safe_msgid(spec->ticket_number))
 	g_mime_object_set_header(obj, "X-Intake-Ticket", spec->ticket_number, NULL);
 
-    part = g_mime_text_part_new_with_subtype("plain");
-    g_mime_text_part_set_text(part, body);
-    g_mime_part_set_content_encoding(GMIME_PART(part),
-		  g_mime_part_get_best_content_encoding(GMIME_PART(part),
-					   GMIME_ENCODING_CONSTRAINT_7BIT));
-    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+    part = text_part("plain", body);
+    if (spec->html && *spec->html) {
+	/* RFC 2046 5.1.4: the preferred alternative last. */
+	g_autofree char *html = g_utf8_make_valid(spec->html, -1);
+	GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+	GMimeTextPart *hpart = text_part("html", html);
+
+	g_mime_multipart_add(alt, GMIME_OBJECT(part));
+	g_mime_multipart_add(alt, GMIME_OBJECT(hpart));
+	g_object_unref(hpart);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+	g_object_unref(alt);
+    } else {
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+    }
     g_object_unref(part);
 
     fmt = g_mime_format_options_new();
@@ -268,6 +290,7 @@ char   *reply_spec_encode(const struct reply_spec *spec)
     PUT("to_address", spec->to_address);
     PUT("subject", spec->subject);
     PUT("body", spec->body);
+    PUT("html", spec->html);
     PUT("in_reply_to", spec->in_reply_to);
     PUT("ticket_number", spec->ticket_number);
     PUT("message_id", spec->message_id);
@@ -299,6 +322,7 @@ json_t *reply_spec_decode(const char *text, gsize len, struct reply_spec *spec, 
     spec->to_address = GET("to_address");
     spec->subject = GET("subject");
     spec->body = GET("body");
+    spec->html = GET("html");
     spec->in_reply_to = GET("in_reply_to");
     spec->ticket_number = GET("ticket_number");
     spec->message_id = GET("message_id");

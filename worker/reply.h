@@ -12,6 +12,7 @@ struct reply_spec {
     const char *to_address;
     const char *subject;
     const char *body;
+    const char *html;			/* the HTML alternative; NULL: text/plain only */
     const char *in_reply_to;		/* customer's Message-ID, no <> */
     json_t *references;			/* customer's References, array */
     const char *ticket_number;

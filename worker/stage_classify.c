@@ -5,11 +5,12 @@
  *	enum stage_result stage_classify(job)
  * DESCRIPTION
  *	The mailbox gives the defaults: its category, priority, type and
- *	customer language. Then the routing rules (rules_match.c,
- *	docs/rules.md) may override category, priority, type and the new
- *	ticket's status, and decide queue, assignee, case, tags, the
- *	acknowledgement and its template (job->rules: stage_store.c and
- *	stage_reply.c act on them). A rule's note = yes makes a mail that
+ *	customer language; the text's language, when detected
+ *	(classify_lang.c), replaces the mailbox's. Then the routing rules
+ *	(rules_match.c, docs/rules.md) may override category, priority,
+ *	type and the new ticket's status, and decide queue, assignee, case,
+ *	tags, the acknowledgement and its template (job->rules: stage_store.c
+ *	and stage_reply.c act on them). A rule's note = yes makes a mail that
  *	is no follow-up a message of its case's newest open ticket instead
  *	of a new ticket (when the case has none, a ticket is made).
  *
@@ -17,6 +18,7 @@
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  */
+#include "classify_lang.h"
 #include "job.h"
 #include "log.h"
 
@@ -29,6 +31,7 @@ enum stage_result stage_classify(struct job *job)
     job->priority = m ? m->priority : "normal";
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
+    classify_lang(job);
     job->status = "new";
 
     rules_result_clear(r);

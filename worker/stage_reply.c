@@ -102,6 +102,9 @@ enum stage_result stage_reply(struct job *job)
     g_autofree char *window_key = NULL;
     g_autofree char *name = NULL;
     g_autofree char *quoted = NULL;
+    g_autofree char *url = NULL;
+    const char *template_name;
+    g_autofree char *html = NULL;
     g_autoptr(GHashTable) vars = NULL;
     g_autoptr(GBytes) content = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -169,9 +172,24 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "mailbox_name", m->display_name ? m->display_name : m->address);
     g_hash_table_insert(vars, "mailbox_address", m->address);
     g_hash_table_insert(vars, "date", date);
-    if (templates_render(job->pl->templates, job->refused ? "closed"
-			 : job->rules.template_name ? job->rules.template_name : m->template_name, job->language, vars,
+    g_hash_table_insert(vars, "category", (gpointer) (job->category ? job->category : ""));
+    g_hash_table_insert(vars, "priority", (gpointer) (job->priority ? job->priority : ""));
+    g_hash_table_insert(vars, "language", (gpointer) (job->language ? job->language : ""));
+    if (*m->ticket_url)
+	url = g_strconcat(m->ticket_url, job->number, NULL);
+    g_hash_table_insert(vars, "ticket_url", url ? url : "");
+    /* The closed-ticket notice, else a rule's template, else the mailbox's. */
+    template_name = job->refused ? "closed"
+	: job->rules.template_name ? job->rules.template_name : m->template_name;
+    if (templates_render(job->pl->templates, template_name, job->language, vars,
 			 &subject, &body, &why) < 0) {
+	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
+	g_free(why);
+	return STAGE_NEXT;
+    }
+    /* An HTML alternative when NAME.LANG.html is beside the text (template.c). */
+    if (templates_render_html(job->pl->templates, template_name,
+			      job->language, vars, &html, &why) < 0) {
 	msg_error("%s: ticket %s: no acknowledgement: %s", job->qid, job->number, why);
 	g_free(why);
 	return STAGE_NEXT;
@@ -189,6 +207,7 @@ enum stage_result stage_reply(struct job *job)
     spec.to_address = to;
     spec.subject = subject;
     spec.body = body;
+    spec.html = html;
     spec.in_reply_to = json_string_value(json_object_get(job->env, "message_id"));
     spec.references = json_object_get(job->env, "references");
     spec.ticket_number = job->number;

@@ -43,6 +43,12 @@
  *	mail as a message of that ticket with the note; the ticket's status
  *	is left alone and the note's sender does not become a party.
  *
+ *	A follow-up's text is what its sender wrote now (quote.c: without
+ *	the quoted history, our "reply above this line" marker and what
+ *	follows, the signature); the whole text is kept beside it (the
+ *	message's full_text). A new ticket's text is all of it: its history
+ *	is the context an agent needs.
+ *
  *	A mail with no text (only an attachment, a scanned PDF, a calendar
  *	invitation, an empty body) is stored with an empty text. One the
  *	milter found encrypted (envelope member "encrypted": "pgp" or
@@ -57,6 +63,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "job.h"
+#include "quote.h"
 #include "subject.h"
 
 static char *address_list(json_t *list)
@@ -248,6 +255,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     const char *thread_ids[2] = {NULL, NULL};
     g_autofree char *note = NULL;
     g_autofree char *mark = NULL;
+    g_autofree char *new_text = NULL;
     struct store_message m = {0};
     char   *why = NULL;
     json_t *a;
@@ -302,6 +310,16 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     m.subject = envelope_str(env, "subject");
     m.header_fields = fields;
     m.body = encrypted ? encrypted : envelope_str(env, "text");
+    /* A follow-up shows what is new; the whole text stays beside it. */
+    if (job->ticket.id != 0 && encrypted == NULL) {
+	enum quote_cut how;
+	size_t  n = quote_new_text(m.body, strlen(m.body), &how);
+
+	if (how != QUOTE_NONE) {
+	    m.full_text = m.body;
+	    m.body = new_text = g_strndup(m.body, n);
+	}
+    }
     m.raw = raw;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;

@@ -86,7 +86,8 @@ struct store_message {
     const char *recipients;		/* JSON array text */
     const char *subject;
     const char *header_fields;		/* JSON array of [name, value] */
-    const char *body;
+    const char *body;			/* what the sender wrote now (quote.c) */
+    const char *full_text;		/* with quoted history, signature; NULL: body is all */
     GBytes *raw;			/* may be NULL */
     gboolean raw_truncated;
     const char *note;			/* e.g. why attachments were not stored */
@@ -291,7 +292,7 @@ struct store_ops {
      * "linked_from" (number, link_reason) for each ticket
      * linked to it; for each message "message" (id, direction, sender,
      * sender_name, message_id, subject, created_at, body, header_fields (JSON
-     * text), note) followed by its "attachment" rows (filename, content_type,
+     * text), note, full_text (null: body is all of the text)) followed by its "attachment" rows (filename, content_type,
      * size, stored (0 or 1)); "reply" (kind, recipient, state, attempts,
      * last_error, created_at, sent_at, message_id) for each reply.
      */

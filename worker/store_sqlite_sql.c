@@ -218,13 +218,16 @@ const char *const sq_migrations[] = {
     "CREATE INDEX tickets_created ON tickets(created_at);",
 
     /*
-     * 3 -> 4 (branch rules: the lead renumbers at merge): what the routing
+     * 3 -> 4: what the routing
      * rules (worker/rules*.c) decided for a new ticket: its queue and
      * assignee, its case (cases: the CRM's sharing rule, all mail from or
      * to an address goes to one case; made by intakectl case add or by
      * the first rule naming it), the rules that matched (rules_result_text():
      * an agent sees why) and its tags, a table of their own so that a tag
-     * finds its tickets.
+     * finds its tickets. And a follow-up's body is what its sender wrote
+     * now (quote.c: without quoted history and signature); the whole text
+     * is kept beside it in messages.full_text, NULL when the body is all
+     * of it (every older row).
      */
     "CREATE TABLE cases("
     "  id INTEGER PRIMARY KEY,"
@@ -241,7 +244,8 @@ const char *const sq_migrations[] = {
     "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
     "  tag TEXT NOT NULL,"
     "  PRIMARY KEY(ticket_id, tag)) WITHOUT ROWID;"
-    "CREATE INDEX ticket_tags_tag ON ticket_tags(tag);",
+    "CREATE INDEX ticket_tags_tag ON ticket_tags(tag);"
+    "ALTER TABLE messages ADD COLUMN full_text TEXT;",
 };
 
 
@@ -311,8 +315,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_MESSAGE_INSERT] = {"insert message",
 	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
 	" message_id, sender_name, sender_address, recipients, subject, header_fields,"
-	" body, raw, raw_truncated, note, created_at)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+	" body, raw, raw_truncated, note, created_at, full_text)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
 	" SELECT id, subject, body FROM messages"
@@ -369,7 +373,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
     [S_SHOW_MESSAGES] = {"show messages",
 	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
-	" subject, created_at, body, header_fields, note"
+	" subject, created_at, body, header_fields, note, full_text"
 	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
     [S_SHOW_ATTACHMENTS] = {"show attachments",
 	"SELECT filename, content_type, size, stored"

@@ -354,11 +354,11 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 {
     int     ret;
 
-    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "itttttttttttbitt", ticket_id,
+    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "itttttttttttbittt", ticket_id,
 		       m->direction, m->envelope_id, m->queue_id, m->dedupe_key,
 		       m->message_id, m->sender_name, m->sender_address, m->recipients,
 		       m->subject, m->header_fields, m->body, m->raw,
-		       (gint64) (m->raw_truncated != 0), m->note, now)) != STORE_OK)
+		       (gint64) (m->raw_truncated != 0), m->note, now, m->full_text)) != STORE_OK)
 	return ret;
     if ((ret = sq_run(sq, S_MESSAGE_INSERT, why)) != STORE_OK) {
 	if (sq->last_rc == SQLITE_CONSTRAINT_UNIQUE && strstr(*why, "messages.dedupe_key")) {

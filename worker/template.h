@@ -13,6 +13,9 @@ int     templates_check(struct templates *ts, const char *name, const char *lang
 int     templates_render(struct templates *ts, const char *name, const char *language,
 			 GHashTable *vars, char **subject, char **body, char **why);
 
+int     templates_render_html(struct templates *ts, const char *name, const char *language,
+			      GHashTable *vars, char **html, char **why);
+
 extern const char *const template_variables[];
 
 #endif

@@ -42,6 +42,7 @@ int     fuzz_reply_one(const uint8_t *data, size_t size);
 int     fuzz_ack_one(const uint8_t *data, size_t size);
 int     fuzz_thread_one(const uint8_t *data, size_t size);
 int     fuzz_rules_one(const uint8_t *data, size_t size);
+int     fuzz_quote_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -56,6 +57,7 @@ static const struct target {
     {"ack", fuzz_ack_one},
     {"thread", fuzz_thread_one},
     {"rules", fuzz_rules_one, {"conf/rules.conf"}},
+    {"quote", fuzz_quote_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */

@@ -92,3 +92,21 @@ grep -q "^$C: \[worker\] key 'message_id_secret_file_old': $T/store/old.key: can
 grep -q "^$C: \[mailbox sales\] key 'on_closed': refuse sends template 'closed'" "$T/out.worker" &&
     h_pass "on_closed = refuse without a 'closed' template: named" ||
     h_fail "on_closed = refuse: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+
+# 5. (branch lang) A template of a detected language is checked too, with its file and line: a
+#    broken ack.de.txt of a mailbox whose language is en; and a language without a fingerprint.
+mkdir -p "$T/tpl2" && cp "$H_ROOT"/conf/templates/ack.en.txt "$T/tpl2/"
+printf 'Subject: {{ticket_tag}} Re: {{subject}}\n\nGuten Tag,\n{{#if ticket_url}}\n{{ticket_url}}\n' \
+    > "$T/tpl2/ack.de.txt"
+h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $T/tpl2" \
+    "[worker]" "languages = de, en, xx"
+run_all
+same worker ctl "broken ack.de.txt, language xx"
+h_assert_eq "status 1" "$(tail -n 1 "$T/out.worker")" "broken ack.de.txt, language xx: worker -t exits 1"
+grep -q -F "$C: [mailbox support] key 'template': 'ack' for detected language 'de' ([worker] languages): $T/tpl2/ack.de.txt:4: {{#if}} is not closed by {{/if}}" "$T/out.worker" &&
+    h_pass "an unclosed {{#if}} in ack.de.txt: file, line, mailbox and key named" ||
+    h_fail "broken ack.de.txt: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+grep -q -F "$C: [worker] key 'languages': no language fingerprint /usr/share/libexttextcat/xx.lm for 'xx'" "$T/out.worker" &&
+    h_pass "a language without a fingerprint: named" ||
+    h_fail "language xx: unexpected text: $(tr '\n' '|' < "$T/out.worker")"
+h_assert_eq "status 0" "$(tail -n 1 "$T/out.milter")" "broken ack.de.txt, language xx: milter -t passes (it sends no reply)"

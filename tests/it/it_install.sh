@@ -37,6 +37,8 @@ etc/intake/intake.conf 640
 etc/intake/templates 755
 etc/intake/templates/ack.en.txt 644
 etc/intake/templates/ack.de.txt 644
+etc/intake/templates/ack.da.txt 644
+etc/intake/templates/ack.fr.txt 644
 var/lib/intake 750
 etc/systemd/system/intake-milter.service 644
 etc/systemd/system/intake-worker.service 644

@@ -389,6 +389,64 @@ static void test_hostile(void)
 }
 
 /* ---------------------------------------------------------------- */
+/*	HTML alternative (branch lang)					    */
+/* ---------------------------------------------------------------- */
+
+static void test_html(void)
+{
+    struct reply_spec spec = {
+	.from_address = FROM_ADDR, .to_address = TO_ADDR, .subject = "s",
+	.body = "Gr\xc3\xbc\xc3\x9f" "e\n", .html = "<p>Gr\xc3\xbc\xc3\x9f" "e</p>\n",
+    };
+    char   *id = NULL, *why = NULL;
+    GBytes *bytes = reply_build(&spec, &id, &why);
+    GMimeMessage *msg;
+    GMimeObject *top;
+
+    if (!ok(bytes != NULL, "html: reply_build succeeds"))
+	return;
+    msg = parse(bytes);
+    top = g_mime_message_get_mime_part(msg);
+    ok(GMIME_IS_MULTIPART(top) && g_mime_content_type_is_type(g_mime_object_get_content_type(top),
+							      "multipart", "alternative"),
+       "html: the body is multipart/alternative");
+    if (GMIME_IS_MULTIPART(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) == 2) {
+	GMimeObject *a = g_mime_multipart_get_part(GMIME_MULTIPART(top), 0);
+	GMimeObject *b = g_mime_multipart_get_part(GMIME_MULTIPART(top), 1);
+	g_autofree char *ta = g_mime_text_part_get_text(GMIME_TEXT_PART(a));
+	g_autofree char *tb = g_mime_text_part_get_text(GMIME_TEXT_PART(b));
+
+	ok(g_mime_content_type_is_type(g_mime_object_get_content_type(a), "text", "plain"),
+	   "html: text/plain first");
+	ok(g_mime_content_type_is_type(g_mime_object_get_content_type(b), "text", "html"),
+	   "html: text/html last (the preferred one)");
+	is_str(ta, spec.body, "html: the text part holds the text, UTF-8");
+	is_str(tb, spec.html, "html: the HTML part holds the HTML, UTF-8");
+    } else {
+	ok(0, "html: two parts");
+    }
+    g_object_unref(msg);
+    g_bytes_unref(bytes);
+    g_free(id);
+    g_free(why);
+    /* Through the outbox's record: the HTML survives encode and decode. */
+    {
+	g_autofree char *json = reply_spec_encode(&spec);
+	struct reply_spec back;
+	json_t *o = reply_spec_decode(json, strlen(json), &back, &why);
+
+	is_str(back.html, spec.html, "html: kept in the outbox record");
+	json_decref(o);
+	spec.html = NULL;
+	g_free(json);
+	json = reply_spec_encode(&spec);
+	o = reply_spec_decode(json, strlen(json), &back, &why);
+	ok(back.html == NULL, "html: none, none after decode");
+	json_decref(o);
+    }
+}
+
+/* ---------------------------------------------------------------- */
 /*	The fixed fields						    */
 /* ---------------------------------------------------------------- */
 
@@ -910,6 +968,7 @@ int     main(void)
     g_mime_init();
     test_hostile();
     test_fields();
+    test_html();
     test_addresses();
     test_ids();
     test_body();

@@ -201,8 +201,9 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
-/* What schema 4 (branch rules: routing) added, undone: back to schema 3. */
+/* What schema 4 added (routing; messages.full_text), undone: back to schema 3. */
 #define SCHEMA_4_UNDO \
+    "ALTER TABLE messages DROP COLUMN full_text;" \
     "DROP TABLE ticket_tags; DROP INDEX tickets_case; DROP INDEX tickets_queue;" \
     "ALTER TABLE tickets DROP COLUMN queue; ALTER TABLE tickets DROP COLUMN assignee;" \
     "ALTER TABLE tickets DROP COLUMN case_id; ALTER TABLE tickets DROP COLUMN rules;" \
@@ -471,6 +472,23 @@ static void test_links(struct store *st)
     json_decref(shown);
 }
 
+/* A follow-up (branch lang): its new text as the body, the whole text beside it. */
+static void test_full_text(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    struct store_message f = message("support:<ft@client.example>", "ft@client.example",
+				     "alice@example.test", "Still smoking.");
+    gint64  id, fid = 0;
+
+    f.full_text = "Still smoking.\n\nOn Tue, 1 Dec 2026 Support wrote:\n> Hello\n";
+    id = new_ticket(st, "Printer", "alice@example.test", &number);
+    is_int(st->ops->add_message(st, id, &f, &fid, &why), STORE_OK, "add_message, full_text");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE body ="
+		   " 'Still smoking.' AND full_text LIKE 'Still smoking.%> Hello%'"), 1,
+	   "full_text kept beside the body");
+}
+
 /* Messages with attachments and thread ids; duplicates; parties. */
 static void test_messages(struct store *st)
 {
@@ -509,6 +527,8 @@ static void test_messages(struct store *st)
 	   "one attachment listed only");
     is_int(sql_int(cfg->store_path, "SELECT length(raw) FROM messages ORDER BY id DESC"),
 	   18, "raw kept");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE full_text IS NULL"),
+	   1, "no full_text: the body is all of it");
 
     is_int(st->ops->find_duplicate(st, "support:<m1@client.example>", &dup_id, &dup_number,
 				   &why), STORE_OK, "find_duplicate");
@@ -1403,6 +1423,7 @@ int     main(void)
     test_suppressed(st);
     test_links(st);
     test_routing(st);
+    test_full_text(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */

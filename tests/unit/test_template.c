@@ -177,7 +177,7 @@ static void test_variables(void)
 	g_string_append_printf(want, "%s=[value of %s]\n", v, v);
 	g_hash_table_insert(vars, (char *) v, g_strdup_printf("value of %s", v));
     }
-    ok(n == 9, "template_variables has the 9 documented names (%d)", n);
+    ok(n == 13, "template_variables has the 13 documented names (%d)", n);
     write_file("all.txt", text->str);
     ts = templates_new(tmpdir);
     is_int(templates_check(ts, "all", "en", &why), 0, "check(all): every known variable is accepted");
@@ -230,6 +230,104 @@ static void test_variables(void)
 }
 
 /* ---------------------------------------------------------------- */
+/*	Conditionals (branch lang)					    */
+/* ---------------------------------------------------------------- */
+
+static const struct {
+    const char *what;
+    const char *text;			/* the body */
+    const char *category;		/* NULL: unset */
+    const char *url;
+    const char *want;
+} if_cases[] = {
+    {"set", "A{{#if category}}[{{category}}]{{/if}}B", "billing", NULL, "A[billing]B"},
+    {"unset", "A{{#if category}}[{{category}}]{{/if}}B", NULL, NULL, "AB"},
+    {"empty is unset", "A{{#if category}}[{{category}}]{{/if}}B", "", NULL, "AB"},
+    {"else, set", "{{#if ticket_url}}see {{ticket_url}}{{else}}no link{{/if}}", NULL,
+     "https://help.example.com/t/1", "see https://help.example.com/t/1"},
+    {"else, unset", "{{#if ticket_url}}see {{ticket_url}}{{else}}no link{{/if}}", NULL, NULL,
+     "no link"},
+    {"nested, outer off", "{{#if category}}a{{#if ticket_url}}b{{else}}c{{/if}}d{{/if}}e",
+     NULL, "u", "e"},
+    {"nested, inner off", "{{#if category}}a{{#if ticket_url}}b{{else}}c{{/if}}d{{/if}}e",
+     "x", NULL, "acde"},
+    {"nested, both on", "{{#if category}}a{{#if ticket_url}}b{{else}}c{{/if}}d{{/if}}e",
+     "x", "u", "abde"},
+    {"white space in tags", "{{ #if category }}x{{ else }}y{{ /if }}", "c", NULL, "x"},
+    {"escape inside", "{{#if category}}{{{{category}}{{/if}}", "c", NULL, "{{category}}"},
+    /* A value that looks like a tag is a value: never a tag. */
+    {"value holding tags", "{{#if category}}{{category}}{{/if}}.", "{{#if x}}{{/if}}{{else}}",
+     NULL, "{{#if x}}{{/if}}{{else}}."},
+};
+
+static void test_conditionals(void)
+{
+    struct templates *ts;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(if_cases); i++) {
+	g_autofree char *file = g_strdup_printf("if%zu.txt", i);
+	g_autofree char *text = g_strdup_printf("Subject: s\n\n%s", if_cases[i].text);
+
+	write_file(file, text);
+    }
+    ts = templates_new(tmpdir);
+    for (gsize i = 0; i < G_N_ELEMENTS(if_cases); i++) {
+	g_autofree char *name = g_strdup_printf("if%zu", i);
+	g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+	char   *subject = NULL, *body = NULL, *why = NULL;
+
+	if (if_cases[i].category)
+	    g_hash_table_insert(vars, "category", (char *) if_cases[i].category);
+	if (if_cases[i].url)
+	    g_hash_table_insert(vars, "ticket_url", (char *) if_cases[i].url);
+	if (templates_render(ts, name, "en", vars, &subject, &body, &why) == 0)
+	    is_str(body, if_cases[i].want, "{{#if}}: %s", if_cases[i].what);
+	else
+	    ok(0, "{{#if}}: %s: %s", if_cases[i].what, why);
+	g_free(subject);
+	g_free(body);
+	g_free(why);
+    }
+    templates_free(ts);
+    remove_files();
+}
+
+/* ---------------------------------------------------------------- */
+/*	HTML alternative (branch lang)					    */
+/* ---------------------------------------------------------------- */
+
+static void test_html(void)
+{
+    struct templates *ts;
+    g_autoptr(GHashTable) vars = g_hash_table_new(g_str_hash, g_str_equal);
+    char   *html = NULL, *why = NULL;
+
+    write_file("h.de.txt", "Subject: s\n\nHallo {{customer_name}}\n");
+    write_file("h.de.html", "<p>Hallo {{customer_name}}</p>\n{{#if ticket_url}}<a href=\""
+	       "{{ticket_url}}\">{{ticket_number}}</a>{{/if}}\n");
+    write_file("h.en.txt", "Subject: s\n\nHello\n");
+    write_file("bad.en.txt", "Subject: s\n\nHello\n");
+    write_file("bad.en.html", "<p>\n{{#if date}}\n");
+    ts = templates_new(tmpdir);
+    g_hash_table_insert(vars, "customer_name", "<script>alert(1)</script> & \"Ann\" 'x'");
+    g_hash_table_insert(vars, "ticket_url", "https://h.example/t?a=1&b=\"><x");
+    g_hash_table_insert(vars, "ticket_number", "INT-1");
+    is_int(templates_render_html(ts, "h", "de", vars, &html, &why), 0, "html: render(h, de)");
+    is_str(html, "<p>Hallo &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Ann&quot; &apos;x&apos;"
+	   "</p>\n<a href=\"https://h.example/t?a=1&amp;b=&quot;&gt;&lt;x\">INT-1</a>\n",
+	   "html: values escaped, markup of the template kept");
+    g_free(html);
+    html = NULL;
+    is_int(templates_render_html(ts, "h", "fr", vars, &html, &why), 0, "html: render(h, fr)");
+    ok(html == NULL, "html: h.en.txt has no h.en.html beside it: no HTML alternative");
+    is_int(templates_check(ts, "bad", "en", &why), -1, "html: a broken .html fails the check");
+    has_str(why, "bad.en.html:2: {{#if}} is not closed by {{/if}}", "html: file and line named");
+    g_free(why);
+    templates_free(ts);
+    remove_files();
+}
+
+/* ---------------------------------------------------------------- */
 /*	Errors								    */
 /* ---------------------------------------------------------------- */
 
@@ -256,6 +354,24 @@ static const struct {
     "upper.txt:3: unknown variable {{Customer_Name}}"},
     {"dash.txt", "Subject: Hi\n\n\nTicket {{ticket-number}}\n", "dash", "en",
     "dash.txt:4: unknown variable {{ticket-number}}"},
+    /* Conditionals (branch lang): balanced, known names, not too deep. */
+    {"ifok.txt", "Subject: {{#if category}}[{{category}}] {{/if}}Hi\n\n{{#if ticket_url}}\n"
+     "{{ticket_url}}\n{{else}}\nno link\n{{/if}}\n", "ifok", "en", NULL},
+    {"ifunknown.txt", "Subject: Hi\n\nA\n{{#if link}}x{{/if}}\n", "ifunknown", "en",
+    "ifunknown.txt:4: unknown variable {{#if link}}"},
+    {"ifopen.txt", "Subject: Hi\n\nA\n\n{{#if category}}\nx\n", "ifopen", "en",
+    "ifopen.txt:5: {{#if}} is not closed by {{/if}}"},
+    {"ifclose.txt", "Subject: Hi\n\nA\n{{/if}}\n", "ifclose", "en",
+    "ifclose.txt:4: {{/if}} without {{#if}}"},
+    {"ifelse.txt", "Subject: Hi\n\n{{else}}\n", "ifelse", "en",
+    "ifelse.txt:3: {{else}} without {{#if}}"},
+    {"ifelse2.txt", "Subject: Hi\n\n{{#if date}}a{{else}}b\n{{else}}c{{/if}}\n", "ifelse2",
+     "en", "ifelse2.txt:4: {{else}} without {{#if}}"},
+    {"ifsubj.txt", "Subject: {{#if date}}Hi\n\n{{/if}}\n", "ifsubj", "en",
+    "ifsubj.txt:1: {{#if}} is not closed by {{/if}}"},
+    {"deep.txt", "Subject: Hi\n\n{{#if date}}{{#if date}}{{#if date}}{{#if date}}{{#if date}}"
+     "{{#if date}}{{#if date}}{{#if date}}{{#if date}}x{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}"
+     "{{/if}}{{/if}}{{/if}}{{/if}}\n", "deep", "en", "deep.txt:3: {{#if}} nested deeper than 8"},
     {"nosubject.txt", "Hello\n\nBody\n", "nosubject", "en", "nosubject.txt:1: the first line must be"},
     {"empty.txt", "", "empty", "en", "empty.txt:1: the first line must be"},
     {"blankfirst.txt", "\nSubject: Hi\n\nBody\n", "blankfirst", "en", "blankfirst.txt:1:"},
@@ -337,6 +453,8 @@ int     main(void)
     test_pick();
     test_variables();
     test_errors();
+    test_conditionals();
+    test_html();
     g_rmdir(tmpdir);
     g_free(tmpdir);
     return tap_done();

@@ -1,0 +1,240 @@
+/*
+ * NAME
+ *	classify_lang - the language of a mail's text
+ * SYNOPSIS
+ *	#include "classify_lang.h"
+ *
+ *	struct lang_detector *lang_detector_new(languages, datadir, &why)
+ *	const char *lang_detect(ld, text, len, prefer)
+ *	void	classify_lang(job)
+ *	struct lang_detector *lang_detector_free(ld)
+ * DESCRIPTION
+ *	libexttextcat (Debian libexttextcat-2.0-0, the n-gram classifier
+ *	LibreOffice uses) with the fingerprints of libexttextcat-data.
+ *	lang_detector_new() loads DATADIR/LANG.lm for each language of
+ *	[worker] languages only: fewer candidates are faster and do not
+ *	confuse a German mail with Luxembourgish; a language without a
+ *	fingerprint file is an error that names it.
+ *
+ *	lang_detect() classifies the first LANG_MAX_BYTES of text (cut at a
+ *	UTF-8 character boundary), so that a long mail costs what a short one
+ *	does, without tokens longer than LANG_MAX_WORD bytes (base64, URLs).
+ *	It returns one of the configured codes, or NULL when the text is
+ *	shorter than LANG_MIN_BYTES, is not mostly in Latin script (every
+ *	fingerprint of libexttextcat-data that a reply template is likely
+ *	for is; a Chinese text would get the nearest Latin one), or textcat
+ *	does not know. When textcat
+ *	names several languages as about equally likely (Danish and Norwegian
+ *	often are), prefer (the mailbox's language) wins if it is among them,
+ *	otherwise the first.
+ *
+ *	classify_lang() is the classify stage's step: the lines the customer
+ *	wrote now (quote_own_lines(): quoted history, our marker and the
+ *	signature removed, which are often in another language; the first
+ *	LANG_MAX_BYTES of them) decide job->language;
+ *	without a detector ([worker] languages empty) or without a verdict the
+ *	mailbox's language stands.
+ *
+ *	textcat_Classify() writes into its handle: calls are serialised.
+ * DIAGNOSTICS
+ *	lang_detector_new(): NULL and *why (g_free) when a fingerprint file
+ *	is missing or unreadable.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <textcat.h>
+
+#include "classify_lang.h"
+#include "envelope.h"
+#include "job.h"
+#include "log.h"
+#include "quote.h"
+
+struct lang_detector {
+    void   *tc;
+    char  **languages;
+    GMutex  lock;
+};
+
+struct lang_detector *lang_detector_new(const char *const *languages, const char *datadir,
+					char **why)
+{
+    g_autoptr(GString) conf = g_string_new(NULL);
+    g_autoptr(GError) err = NULL;
+    g_autofree char *prefix = g_str_has_suffix(datadir, "/") ? g_strdup(datadir)
+	: g_strconcat(datadir, "/", NULL);
+    g_autofree char *path = NULL;
+    struct lang_detector *ld;
+    void   *tc;
+    int     fd;
+
+    *why = NULL;
+    if (languages == NULL || *languages == NULL)
+	return NULL;
+    for (const char *const *l = languages; *l; l++) {
+	g_autofree char *lm = g_strdup_printf("%s%s.lm", prefix, *l);
+
+	if (strchr(*l, '/') || strchr(*l, '.') || g_access(lm, R_OK) < 0) {
+	    *why = g_strdup_printf("no language fingerprint %s for '%s' (libexttextcat-data"
+				   " has one LANG.lm per language it knows)", lm, *l);
+	    return NULL;
+	}
+	g_string_append_printf(conf, "%s.lm %s\n", *l, *l);
+    }
+    /* textcat reads its list of fingerprints from a file only. */
+    if ((fd = g_file_open_tmp("intake-textcat-XXXXXX", &path, &err)) < 0
+	|| !g_file_set_contents(path, conf->str, conf->len, &err)) {
+	*why = g_strdup_printf("textcat configuration: %s", err->message);
+	if (fd >= 0) {
+	    close(fd);
+	    g_unlink(path);
+	}
+	return NULL;
+    }
+    close(fd);
+    tc = special_textcat_Init(path, prefix);
+    g_unlink(path);
+    if (tc == NULL) {
+	*why = g_strdup_printf("libexttextcat could not load the fingerprints in %s", prefix);
+	return NULL;
+    }
+    textcat_SetProperty(tc, TCPROP_UTF8AWARE, TC_TRUE);
+    textcat_SetProperty(tc, TCPROP_MINIMUM_DOCUMENT_SIZE, LANG_MIN_BYTES);
+    ld = g_new0(struct lang_detector, 1);
+    ld->tc = tc;
+    ld->languages = g_strdupv((char **) languages);
+    g_mutex_init(&ld->lock);
+    return ld;
+}
+
+struct lang_detector *lang_detector_free(struct lang_detector *ld)
+{
+    if (ld == NULL)
+	return NULL;
+    textcat_Done(ld->tc);
+    g_strfreev(ld->languages);
+    g_mutex_clear(&ld->lock);
+    g_free(ld);
+    return NULL;
+}
+
+/* known - our own copy of the code textcat named in s[0..n), or NULL */
+static const char *known(struct lang_detector *ld, const char *s, size_t n)
+{
+    for (char **l = ld->languages; *l; l++)
+	if (strlen(*l) == n && memcmp(*l, s, n) == 0)
+	    return *l;
+    return NULL;
+}
+
+/*
+ * words_only - copy of s[0..n) without tokens longer than LANG_MAX_WORD:
+ * base64 lines, URLs and hashes are no language, but their n-grams would
+ * outweigh a short text's (an HTML mail sent as text/plain with an inline
+ * image read as German). Returns the bytes written to out (size n).
+ */
+static size_t words_only(const char *s, size_t n, char *out)
+{
+    size_t  used = 0, i = 0;
+
+    while (i < n) {
+	size_t  j = i;
+
+	while (j < n && s[j] != ' ' && s[j] != '\n' && s[j] != '\t' && s[j] != '\r')
+	    j++;
+	if (j - i <= LANG_MAX_WORD) {
+	    memcpy(out + used, s + i, j - i);
+	    used += j - i;
+	}
+	if (j < n)
+	    out[used++] = s[j++];
+	i = j;
+    }
+    return used;
+}
+
+/*
+ * latin - most letters of s[0..n) (valid UTF-8) are Latin. The
+ * fingerprints we load are of languages in Latin script; textcat names
+ * the nearest of them for a Chinese text too, which would be a guess.
+ */
+static int latin(const char *s, size_t n)
+{
+    size_t  yes = 0, no = 0;
+
+    for (const char *p = s; p < s + n; p = g_utf8_next_char(p)) {
+	gunichar c = g_utf8_get_char(p);
+
+	if (!g_unichar_isalpha(c))
+	    continue;
+	if (c < 0x250 || (c >= 0x1E00 && c < 0x1F00))	/* Latin blocks */
+	    yes++;
+	else
+	    no++;
+    }
+    return yes > 2 * no;
+}
+
+const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
+			const char *prefer)
+{
+    const char *first = NULL, *chosen = NULL;
+    /*
+     * Zeroed, one byte longer than any text: textcat_Classify() reads past
+     * the size it is given (valgrind: fp_Create() uses uninitialised
+     * bytes), and its verdict then depended on stack garbage.
+     */
+    char    words[LANG_MAX_BYTES + 1] = {0};
+    const char *end;
+    char   *res;
+
+    if (ld == NULL || text == NULL)
+	return NULL;
+    if (len > LANG_MAX_BYTES) {
+	len = LANG_MAX_BYTES;
+	/* not in the middle of a character: back over continuation bytes */
+	while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
+	    len--;
+    }
+    /* Invalid UTF-8 (a wrong charset label) would be n-grams of nothing. */
+    if (!g_utf8_validate(text, len, &end))
+	len = end - text;
+    if ((len = words_only(text, len, words)) < LANG_MIN_BYTES || !latin(words, len))
+	return NULL;
+    g_mutex_lock(&ld->lock);
+    res = textcat_Classify(ld->tc, words, len);
+    /* "[de][nl]": candidates, best first; "UNKNOWN", "SHORT" otherwise. */
+    for (const char *p = res; p && *p == '['; ) {
+	const char *q = strchr(p, ']');
+	const char *code;
+
+	if (q == NULL)
+	    break;
+	if ((code = known(ld, p + 1, q - p - 1)) != NULL) {
+	    if (first == NULL)
+		first = code;
+	    if (prefer && strcmp(code, prefer) == 0)
+		chosen = code;
+	}
+	p = q + 1;
+    }
+    g_mutex_unlock(&ld->lock);
+    return chosen ? chosen : first;
+}
+
+void    classify_lang(struct job *job)
+{
+    const char *text = envelope_str(job->env, "text");
+    char    own[LANG_MAX_BYTES];
+    size_t  n = quote_own_lines(text, strlen(text), own, sizeof(own));
+    const char *lang = lang_detect(job->pl->lang, own, n, job->language);
+
+    if (lang == NULL || (job->language && strcmp(lang, job->language) == 0))
+	return;
+    msg_info("%s: language %s detected (mailbox language %s)", job->qid, lang,
+	     job->language ? job->language : "none");
+    job->language = lang;
+}
