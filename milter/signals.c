@@ -21,25 +21,39 @@
  *	configuration in force kept. Keys a reload cannot apply (the socket,
  *	pid file, user, log) are warned about.
  *
- *	libmilter's own signal thread sigwait()s for SIGHUP, SIGTERM and
- *	SIGINT and stops the milter on any of them. To own SIGHUP, smfi_main()
- *	runs in a thread of its own, started with the three signals blocked
- *	(libmilter's threads inherit that mask), while the main thread keeps
- *	them unblocked, with handlers that write the signal number to a pipe
- *	it reads. Linux delivers a process-directed signal to the thread
- *	group leader (the main thread, the one kill(PID) names) when that
- *	thread does not block it, so libmilter's thread does not see them; we
- *	stop libmilter with smfi_stop(). XXX POSIX lets the kernel pick any
- *	eligible thread: should libmilter's thread take a SIGHUP, it stops the
- *	milter, and signals_run_milter() returns status 1 so a supervisor
- *	restarts it (the systemd unit has Restart=on-failure). A milter
- *	thread that ends writes 0 to the pipe. Other threads of ours
- *	(durable_watch.c, mstats_flush.c) block the three signals too: they
- *	are started with signals_thread_new(), g_thread_new() with them
- *	blocked.
+ *	libmilter's own signal thread (signal.c: mi_signal_thread())
+ *	sigwait()s for SIGHUP, SIGTERM and SIGINT and stops the milter on any
+ *	of them; a stop cannot be undone (its MilterStop flag is static and
+ *	never reset, and the stop closes the listening socket), so smfi_main()
+ *	cannot simply be called again. Keeping SIGHUP away from that thread
+ *	by masks alone is not enough: sigwait() unblocks the signals it waits
+ *	for, and Linux (kernel/signal.c, complete_signal()) hands a signal
+ *	sent to the process to the main thread only while it "wants" it: not
+ *	blocked (it is blocked while its own handler runs, and glibc's
+ *	pthread_create() blocks all signals for a moment) and no signal
+ *	pending while it is not running. In a burst of SIGHUPs one of them
+ *	went to libmilter's thread, which stopped the milter (2 runs in 8).
+ *
+ *	So this file defines sigwait(), which the dynamic linker resolves
+ *	for libmilter before the C library's: it waits for the signals asked
+ *	for minus SIGHUP, SIGTERM and SIGINT. libmilter's thread then waits
+ *	for nothing, forever, with the three blocked, and the kernel can
+ *	pick no thread but the main one: a signal that arrives while the main
+ *	thread blocks it stays pending until it unblocks it, it is never
+ *	lost or given to another thread. Nothing else in the milter calls
+ *	sigwait(). smfi_main() runs in a thread of its own, started with the
+ *	three signals blocked (libmilter's threads inherit that mask), while
+ *	the main thread keeps them unblocked, with handlers that write the
+ *	signal number to a pipe it reads; it reloads on SIGHUP and stops
+ *	libmilter with smfi_stop() on SIGTERM and SIGINT. Other threads of
+ *	ours (durable_watch.c, mstats_flush.c) block the three signals too:
+ *	they are started with signals_thread_new(), g_thread_new() with them
+ *	blocked. A milter thread that ends writes 0 to the pipe.
  * DIAGNOSTICS
  *	A signal pipe or thread that cannot be made is fatal. libmilter
- *	stopping unasked is logged as an error (exit status 1).
+ *	stopping unasked (a listener error) is logged as an error, with
+ *	exit status 1 so that a supervisor restarts the milter (the systemd
+ *	unit has Restart=on-failure).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +137,26 @@ static void reload(const char *path)
  */
 static const int sigs[] = {SIGHUP, SIGTERM, SIGINT};
 
+/*
+ * sigwait - for libmilter's signal thread: wait for the signals in set
+ * but ours, so that no thread but the main one can take them (see the
+ * header). With nothing left to wait for it sleeps until the process
+ * exits. Returns 0 or an errno value, as sigwait(3).
+ */
+int     sigwait(const sigset_t *set, int *sig)
+{
+    sigset_t rest = *set;
+    int     got;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++)
+	sigdelset(&rest, sigs[i]);
+    while ((got = sigwaitinfo(&rest, NULL)) < 0)
+	if (errno != EINTR)
+	    return errno;
+    *sig = got;
+    return 0;
+}
+
 /* signals_thread_new - g_thread_new() with the signals above blocked in the new thread */
 GThread *signals_thread_new(const char *name, GThreadFunc fn, gpointer data)
 {
@@ -182,9 +216,8 @@ int     signals_run_milter(const char *path)
     }
     pthread_join(tid, NULL);
     if (!stopping) {
-	msg_error("libmilter stopped without being asked to (a signal taken by its own"
-		  " thread, or a listener error): exit status 1 so that a supervisor restarts"
-		  " the milter");
+	msg_error("libmilter stopped without being asked to (a listener error, logged"
+		  " above): exit status 1 so that a supervisor restarts the milter");
 	return 1;
     }
     return milter_rc == MI_SUCCESS ? 0 : 1;
