@@ -31,6 +31,7 @@ enum stmt {
     S_SHOW_TICKET, S_SHOW_LINKED_FROM, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES,
     S_STATS, S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
+    S_LOAD_ATTACHMENT,
     S_COUNT
 };
 
@@ -120,6 +121,14 @@ int     sq_load_autogen(struct store *st, gint64 id, struct store_autogen_row *o
 int     sq_autogen_imported(struct store *st, gint64 id, gint64 ticket_id, char **why);
 int     sq_prune_autogen(struct store *st, gint64 before_unix, int limit, int *deleted,
 			 char **why);
+
+/* store_sqlite_blob.c */
+#define SQ_MAX_DECOMPRESSED	(G_GUINT64_CONSTANT(1) << 31)	/* 2 GiB: no mail is larger */
+GBytes *sq_compress(const void *data, size_t len);
+GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why);
+int     sq_register_functions(struct sq *sq, char **why);
+int     sq_load_attachment(struct store *st, const char *number, gint64 id,
+			   struct store_attachment_row *out, char **why);
 
 /* store_sqlite_reports.c */
 void    sq_emit_row(struct sq *sq, enum stmt id, const char *kind, store_row_fn fn,

@@ -19,8 +19,9 @@
  *	join; with the normalised sender and subject that find a
  *	near-duplicate), with the message: sender,
  *	recipients, the mailbox's header_fields, the text, the original
- *	message and the attachments (their contents come from the original;
- *	when that was cut at [milter] raw_max_size the attachments are
+ *	message and the attachments (references into the original: the
+ *	milter's part index and SHA-256, no second parse and no copy; when
+ *	the original was cut at [milter] raw_max_size the attachments are
  *	listed but not stored).
  *
  *	The message's note marks auto-generated mail ticketed all the same
@@ -238,8 +239,9 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
     g_autofree char *fields = header_fields(job);
     g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
-    g_autoptr(GPtrArray) contents = NULL;
     g_autoptr(GBytes) raw = NULL;
+    g_autofree char *mime_limits = NULL;
+    gboolean whole;
     g_autofree char *encrypted = encrypted_text(env);
     const char *thread_ids[2] = {NULL, NULL};
     g_autofree char *note = NULL;
@@ -250,13 +252,16 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     size_t  i;
     int     rc;
 
-    /* The original and the attachments' contents. */
+    /*
+     * The original; the attachments are parts of it (the milter's part
+     * index and SHA-256), readable when it is whole: no second parse here.
+     */
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
-    if (json_array_size(json_object_get(env, "attachments")) > 0)
-	contents = envelope_attachments(env, job->raw, job->raw_len);
-    note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0
-		    && contents == NULL);
+    whole = raw != NULL && !json_is_true(json_object_get(env, "raw_truncated"));
+    if (json_object_get(env, "mime_limits"))
+	mime_limits = json_dumps(json_object_get(env, "mime_limits"), JSON_COMPACT);
+    note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0 && !whole);
     /* The mark an agent sees: why this mail is here, and got no acknowledgement. */
     if (system_note)
 	mark = g_strdup(system_note);
@@ -282,7 +287,9 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 	sa->content_type = envelope_str(a, "content_type");
 	sa->content_id = json_string_value(json_object_get(a, "content_id"));
 	sa->size = json_integer_value(json_object_get(a, "size"));
-	sa->content = contents && i < contents->len ? g_ptr_array_index(contents, i) : NULL;
+	sa->part = json_integer_value(json_object_get(a, "part"));
+	sa->sha256 = json_string_value(json_object_get(a, "sha256"));
+	sa->stored = whole;
 	g_ptr_array_add(attachments, sa);
     }
 
@@ -301,6 +308,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     m.raw = raw;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;
+    m.mime_limits = mime_limits;
     m.attachments = attachments;
     m.thread_ids = thread_ids[0] ? thread_ids : NULL;
     m.not_party = system_note != NULL;

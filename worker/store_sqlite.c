@@ -13,7 +13,8 @@
  *	maintain: the WAL checkpoint), store_sqlite_sql.c (the schema and every statement),
  *	store_sqlite_util.c (bind/step/error helpers), store_sqlite_tickets.c
  *	(tickets, messages, parties, thread ids), store_sqlite_outbox.c
- *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail)
+ *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail),
+ *	store_sqlite_blob.c (the zstd originals, attachments read back)
  *	and store_sqlite_reports.c (rows for intakectl).
  *
  *	Each struct store is one connection with its own prepared
@@ -260,7 +261,9 @@ static int sq_open(struct store *st, char **why)
 	ret = sq_fail(sq, rc, "configure connection", why);
 	goto fail;
     }
-    if ((ret = sq_pragmas(sq, why)) != STORE_OK || (ret = sq_migrate(sq, why)) != STORE_OK
+    if ((ret = sq_pragmas(sq, why)) != STORE_OK
+	|| (ret = sq_register_functions(sq, why)) != STORE_OK
+	|| (ret = sq_migrate(sq, why)) != STORE_OK
 	|| (st->relaxed && (ret = sq_set_durability(sq, FALSE, why)) != STORE_OK))
 	goto fail;
     sq_check_modes(sq);				/* -wal and -shm exist from here on */
@@ -416,5 +419,6 @@ const struct store_ops store_sqlite_ops = {
     .list_tickets = sq_list_tickets,
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
+    .load_attachment = sq_load_attachment,
     .maintain = sq_maintain,
 };

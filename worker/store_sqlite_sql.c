@@ -32,7 +32,10 @@
  *	replied_recently(); our_message_id() asks whether a message id is
  *	one of these rows) and autogen (auto-generated mail kept apart
  *	instead of ticketed, once per dedupe key, with its envelope and
- *	original; pruned by prune_autogen(), oldest first).
+ *	original; pruned by prune_autogen(), oldest first). The
+ *	original of a message is zstd-compressed and its attachments are
+ *	MIME parts of it (blobs holds, once per SHA-256, what older
+ *	schemas stored apart): store_sqlite_blob.c.
  *	Timestamps are ISO 8601 UTC text ("2026-11-23T19:00:00Z"); that
  *	fixed-width form sorts as time does, so replied_recently() compares
  *	text against an index.
@@ -216,6 +219,34 @@ const char *const sq_migrations[] = {
     "CREATE INDEX tickets_linked ON tickets(linked_to);"
     "CREATE INDEX tickets_near ON tickets(mailbox, sender_key, subject_key);"
     "CREATE INDEX tickets_created ON tickets(created_at);",
+
+    /*
+     * 3 -> 4 (branch storage): each original is stored once, as a zstd
+     * frame (store_sqlite_blob.c), and an attachment is a reference into
+     * it: its MIME part index (the milter's "part"), the SHA-256 of its
+     * decoded content (the milter's "sha256", checked when it is read
+     * back) and the message's MIME limits, so that the parts are numbered
+     * as the milter numbered them. Contents stored apart before this step
+     * (decoded, one copy per attachment) move into blobs, one row per
+     * SHA-256, compressed; identical attachments are stored once.
+     */
+    "CREATE TABLE blobs("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  size INTEGER NOT NULL,"
+    "  content BLOB NOT NULL);"
+    "ALTER TABLE attachments ADD COLUMN part INTEGER;"
+    "ALTER TABLE attachments ADD COLUMN sha256 TEXT;"
+    /* blob_id names a blobs row; no REFERENCES clause, so that a test can drop it. */
+    "ALTER TABLE attachments ADD COLUMN blob_id INTEGER;"
+    "ALTER TABLE messages ADD COLUMN mime_limits TEXT;"
+    "INSERT OR IGNORE INTO blobs(sha256, size, content)"
+    "  SELECT intake_sha256(content), length(CAST(content AS BLOB)), intake_zstd(content)"
+    "  FROM attachments WHERE content IS NOT NULL ORDER BY id;"
+    "UPDATE attachments SET sha256 = intake_sha256(content),"
+    "  blob_id = (SELECT b.id FROM blobs b WHERE b.sha256 = intake_sha256(attachments.content)),"
+    "  content = NULL WHERE content IS NOT NULL;"
+    "UPDATE messages SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;",
 };
 
 
@@ -285,8 +316,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_MESSAGE_INSERT] = {"insert message",
 	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
 	" message_id, sender_name, sender_address, recipients, subject, header_fields,"
-	" body, raw, raw_truncated, note, created_at)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+	" body, raw, raw_truncated, note, created_at, mime_limits)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
 	" SELECT id, subject, body FROM messages"
@@ -297,7 +328,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" WHERE name = 'fts-indexed'"},
     [S_ATTACHMENT_INSERT] = {"insert attachment",
 	"INSERT INTO attachments(message_id, filename, content_type, content_id, size,"
-	" content, stored) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	" stored, part, sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8)"},
     [S_THREAD_INSERT] = {"insert message id",
 	"INSERT OR IGNORE INTO thread_ids(msgid, ticket_id, mailbox) VALUES(?1, ?2, ?3)"},
     [S_TICKET_TOUCH] = {"update ticket",
@@ -343,8 +374,13 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" subject, created_at, body, header_fields, note"
 	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
     [S_SHOW_ATTACHMENTS] = {"show attachments",
-	"SELECT filename, content_type, size, stored"
+	"SELECT id, filename, content_type, size, stored, sha256"
 	" FROM attachments WHERE message_id = ?1 ORDER BY id"},
+    [S_LOAD_ATTACHMENT] = {"read attachment",
+	"SELECT a.id, a.filename, a.content_type, a.size, a.stored, a.part, a.sha256,"
+	" b.content, m.raw, m.mime_limits FROM attachments a"
+	" JOIN messages m ON m.id = a.message_id JOIN tickets t ON t.id = m.ticket_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id WHERE t.number = ?1 AND a.id = ?2"},
     [S_SHOW_REPLIES] = {"show replies",
 	"SELECT kind, recipient, state, attempts, last_error, created_at, sent_at,"
 	" message_id FROM outbox WHERE ticket_id = ?1 ORDER BY id"},
