@@ -183,8 +183,10 @@ static gint64 decoded_size(GMimeObject *obj, char **sha256)
     gint64  size;
 
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), sum);
-    size = write_content(obj, filtered);
+    (void) write_content(obj, filtered);
     g_mime_stream_flush(filtered);
+    /* What reached the end, not what a filter's write returned (a message part's headers). */
+    size = (gint64) GMIME_STREAM_NULL(null)->written;
     *sha256 = g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(sum));
     g_object_unref(sum);
     g_object_unref(filtered);

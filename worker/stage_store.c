@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	enum stage_result stage_store(job)
  *	enum stage_result stage_store_note(job, ticket_id, number, note)
+ *
+ *	GPtrArray *stage_store_attachments(env, whole)
  * DESCRIPTION
  *	First the duplicate check: the envelope's de-duplication key (the
  *	Message-ID, Date, From, Subject and body hash: what an MTA retry, a
@@ -196,9 +198,30 @@ static char *cut_note(json_t *env, gboolean contents_missing)
     return g_string_free(s, FALSE);
 }
 
-static void free_attachment(gpointer p)
+/*
+ * stage_store_attachments - the envelope's attachments as store.h takes
+ * them (borrowing env's strings): references into the original, stored
+ * when the original is whole. g_ptr_array_unref().
+ */
+GPtrArray *stage_store_attachments(json_t *env, gboolean whole)
 {
-    g_free(p);
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    json_t *a;
+    size_t  i;
+
+    json_array_foreach(json_object_get(env, "attachments"), i, a) {
+	struct store_attachment *sa = g_new0(struct store_attachment, 1);
+
+	sa->filename = envelope_str(a, "filename");
+	sa->content_type = envelope_str(a, "content_type");
+	sa->content_id = json_string_value(json_object_get(a, "content_id"));
+	sa->size = json_integer_value(json_object_get(a, "size"));
+	sa->part = json_integer_value(json_object_get(a, "part"));
+	sa->sha256 = json_string_value(json_object_get(a, "sha256"));
+	sa->stored = whole;
+	g_ptr_array_add(out, sa);
+    }
+    return out;
 }
 
 /*
@@ -238,7 +261,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     gint64  msg_row = 0;
     g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
     g_autofree char *fields = header_fields(job);
-    g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
+    g_autoptr(GPtrArray) attachments = NULL;
     g_autoptr(GBytes) raw = NULL;
     g_autofree char *mime_limits = NULL;
     gboolean whole;
@@ -248,8 +271,6 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     g_autofree char *mark = NULL;
     struct store_message m = {0};
     char   *why = NULL;
-    json_t *a;
-    size_t  i;
     int     rc;
 
     /*
@@ -262,6 +283,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     if (json_object_get(env, "mime_limits"))
 	mime_limits = json_dumps(json_object_get(env, "mime_limits"), JSON_COMPACT);
     note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0 && !whole);
+    attachments = stage_store_attachments(env, whole);
     /* The mark an agent sees: why this mail is here, and got no acknowledgement. */
     if (system_note)
 	mark = g_strdup(system_note);
@@ -279,18 +301,6 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 
 	g_free(note);
 	note = both;
-    }
-    json_array_foreach(json_object_get(env, "attachments"), i, a) {
-	struct store_attachment *sa = g_new0(struct store_attachment, 1);
-
-	sa->filename = envelope_str(a, "filename");
-	sa->content_type = envelope_str(a, "content_type");
-	sa->content_id = json_string_value(json_object_get(a, "content_id"));
-	sa->size = json_integer_value(json_object_get(a, "size"));
-	sa->part = json_integer_value(json_object_get(a, "part"));
-	sa->sha256 = json_string_value(json_object_get(a, "sha256"));
-	sa->stored = whole;
-	g_ptr_array_add(attachments, sa);
     }
 
     thread_ids[0] = json_string_value(json_object_get(env, "message_id"));
