@@ -9,7 +9,9 @@
  *	int	sq_register_functions(sq, &why)
  *	int	sq_load_attachment(st, number, id, &out, &why)
  * DESCRIPTION
- *	The original of every message (messages.raw) is one zstd frame:
+ *	The original of every message (messages.raw) and its text
+ *	(messages.body, which the full-text index, contentless, does not
+ *	hold) are each one zstd frame:
  *	mail is text, and even base64 attachments lose their quarter of
  *	encoding overhead, so the original, which holds every attachment,
  *	is the only copy of them (an attachment row names its MIME part,
@@ -23,9 +25,11 @@
  *	claims more than SQ_MAX_DECOMPRESSED: a damaged or foreign row
  *	must not make a reader allocate without bound.
  *
- *	sq_register_functions() gives the connection intake_zstd(blob) and
- *	intake_sha256(blob) (lower-case hex), which schema step 4 uses to
- *	move old rows over; NULL gives NULL.
+ *	sq_register_functions() gives the connection intake_zstd(blob),
+ *	intake_unzstd(blob) (the text of a frame; an error for anything
+ *	else) and intake_sha256(blob) (lower-case hex): schema step 4 moves
+ *	old rows over with them, the statements read bodies with
+ *	intake_unzstd(). NULL gives NULL.
  *
  *	sq_load_attachment() reads one attachment of a ticket by its id (as
  *	intakectl ticket lists it): out->found is FALSE if the ticket has no
@@ -101,6 +105,30 @@ static void fn_zstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     g_bytes_unref(z);
 }
 
+/* intake_unzstd(blob): the text a frame of intake_zstd() holds (a message's body) */
+static void fn_unzstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    g_autofree char *why = NULL;
+    GBytes *text;
+    gsize   len;
+    const void *p;
+
+    (void) argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+	sqlite3_result_null(ctx);
+	return;
+    }
+    p = sqlite3_value_blob(argv[0]);
+    if ((text = sq_decompress(p ? p : "", (size_t) sqlite3_value_bytes(argv[0]),
+			      "intake_unzstd: the value", &why)) == NULL) {
+	sqlite3_result_error(ctx, why, -1);
+	return;
+    }
+    p = g_bytes_get_data(text, &len);
+    sqlite3_result_text64(ctx, len ? p : "", len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    g_bytes_unref(text);
+}
+
 static void fn_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     g_autofree char *hex = NULL;
@@ -124,6 +152,8 @@ int     sq_register_functions(struct sq *sq, char **why)
 
     if ((rc = sqlite3_create_function(sq->db, "intake_zstd", 1, flags, NULL, fn_zstd, NULL,
 				      NULL)) != SQLITE_OK
+	|| (rc = sqlite3_create_function(sq->db, "intake_unzstd", 1, flags, NULL, fn_unzstd,
+					 NULL, NULL)) != SQLITE_OK
 	|| (rc = sqlite3_create_function(sq->db, "intake_sha256", 1, flags, NULL, fn_sha256,
 					 NULL, NULL)) != SQLITE_OK)
 	return sq_fail(sq, rc, "register SQL functions", why);

@@ -12,8 +12,8 @@
  *	sequence per year), tickets (with closed_at, set and cleared by
  *	set_status(); linked_to and link_reason, the ticket a new one was
  *	linked to by stage_thread.c; sender_key and subject_key, what
- *	find_near_duplicate() matches, indexed), messages (with messages_fts, an
- *	external-content FTS5 index of subject and body, brought up to date
+ *	find_near_duplicate() matches, indexed), messages (with messages_fts, a
+ *	contentless FTS5 index of subject and body, brought up to date
  *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
  *	their references, and the Message-ID of every queued reply, so that
@@ -246,7 +246,20 @@ const char *const sq_migrations[] = {
     "UPDATE attachments SET sha256 = intake_sha256(content),"
     "  blob_id = (SELECT b.id FROM blobs b WHERE b.sha256 = intake_sha256(attachments.content)),"
     "  content = NULL WHERE content IS NOT NULL;"
-    "UPDATE messages SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;",
+    "UPDATE messages SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;"
+    /*
+     * The text is stored once: the full-text index becomes contentless
+     * (its terms only; a search yields message ids) and messages.body a
+     * zstd frame, read through intake_unzstd(). What was indexed is
+     * indexed again, from the text as it was; later messages at commit.
+     */
+    "DROP TABLE messages_fts;"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(rowid, subject, body)"
+    "  SELECT id, subject, body FROM messages WHERE direction = 'in'"
+    "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;"
+    "UPDATE messages SET body = intake_zstd(body) WHERE body IS NOT NULL;",
 };
 
 
@@ -320,7 +333,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
-	" SELECT id, subject, body FROM messages"
+	" SELECT id, subject, intake_unzstd(body) FROM messages"
 	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
 	"   AND direction = 'in' ORDER BY id"},
     [S_FTS_MARK] = {"mark messages indexed",
@@ -371,7 +384,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
     [S_SHOW_MESSAGES] = {"show messages",
 	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
-	" subject, created_at, body, header_fields, note"
+	" subject, created_at, intake_unzstd(body) AS body, header_fields, note"
 	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
     [S_SHOW_ATTACHMENTS] = {"show attachments",
 	"SELECT id, filename, content_type, size, stored, sha256"

@@ -343,19 +343,22 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 			          const char *now, gint64 *message_id, char **why)
 {
     g_autoptr(GBytes) raw = NULL;
+    g_autoptr(GBytes) body = NULL;
     int     ret;
 
-    /* The original, compressed: see store_sqlite_blob.c. */
+    /* The original and the text, compressed: see store_sqlite_blob.c. */
     if (m->raw) {
 	gsize   len;
 	gconstpointer p = g_bytes_get_data(m->raw, &len);
 
 	raw = sq_compress(p, len);
     }
-    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "itttttttttttbittt", ticket_id,
+    if (m->body)
+	body = sq_compress(m->body, strlen(m->body));
+    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "ittttttttttbbittt", ticket_id,
 		       m->direction, m->envelope_id, m->queue_id, m->dedupe_key,
 		       m->message_id, m->sender_name, m->sender_address, m->recipients,
-		       m->subject, m->header_fields, m->body, raw,
+		       m->subject, m->header_fields, body, raw,
 		       (gint64) (m->raw_truncated != 0), m->note, now,
 		       m->mime_limits)) != STORE_OK)
 	return ret;

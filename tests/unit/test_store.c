@@ -331,9 +331,10 @@ static void test_migrate_v3(void)
 			   " (1, 'INT-1', 'support', 'new', 't', 'a@x', 'x', 'x'),"
 			   " (2, 'INT-2', 'support', 'new', 't', 'a@x', 'x', 'x');"
 			   "INSERT INTO messages(id, ticket_id, direction, subject, body, raw,"
-			   " created_at) VALUES (1, 1, 'in', 's', 'b', x'%s', 'x'),"
-			   " (2, 2, 'in', 's', 'b', CAST('%s' AS BLOB), 'x'),"
-			   " (3, 2, 'out', 's', 'b', NULL, 'x');", blob_hex, mail);
+			   " created_at) VALUES (1, 1, 'in', 's', 'Frobnicate the widget, café', x'%s',"
+			   " 'x'), (2, 2, 'in', 's', 'b', CAST('%s' AS BLOB), 'x'),"
+			   " (3, 2, 'out', 's', 'b', NULL, 'x');"
+			   "UPDATE counters SET value = 3 WHERE name = 'fts-indexed';", blob_hex, mail);
     for (gsize i = 0; i < G_N_ELEMENTS(atts); i++)
 	g_string_append_printf(sql, "INSERT INTO attachments(id, message_id, filename, size,"
 			       " content, stored) VALUES(%" G_GINT64_FORMAT ", %d, 'f%zu', %zu,"
@@ -363,6 +364,20 @@ static void test_migrate_v3(void)
     }
     is_int(sql_int(path, "SELECT count(*) FROM messages WHERE id = 3 AND raw IS NULL"), 1,
 	   "v3 migrated: no original stays none");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'frobnicate'"
+		   " AND rowid = 1"), 1, "v3 migrated: the old text indexed again (contentless)");
+    is_int(sql_int(path, "SELECT count(*) FROM messages WHERE typeof(body) = 'blob'"), 3,
+	   "v3 migrated: every text a zstd frame");
+    {
+	json_t *shown = NULL;
+	g_autofree char *why = NULL;
+
+	is_int(ctl_show_ticket(st, "INT-1", &shown, &why), STORE_OK, "v3 migrated: show_ticket");
+	is_str(json_string_value(json_object_get(json_array_get(json_object_get(shown, "messages"),
+								0), "body")),
+	       "Frobnicate the widget, café", "v3 migrated: the text reads back the same");
+	json_decref(shown);
+    }
     is_int(sql_int(path, "SELECT count(*) FROM blobs"), 3,
 	   "v3 migrated: identical attachment contents stored once (3 blobs for 4 contents)");
     is_int(sql_int(path, "SELECT count(*) FROM attachments WHERE content IS NOT NULL"), 0,
