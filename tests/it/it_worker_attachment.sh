@@ -1,11 +1,11 @@
 #!/bin/bash
 # it_worker_attachment.sh: attachments are stored as references into the original and read back
 # by intakectl attachment. One mail through Postfix + intake-milter -> Redis -> intake-worker with
-# three attachments: 64 KB of random bytes (base64), a text file (quoted-printable) and the same
+# three attachments: 64 KB of random bytes, a UTF-8 text file with LF line ends and the same
 # random bytes again under another name. The store holds the original once, as a zstd frame, and
 # no copy of an attachment (no content, no blob); intakectl ticket lists the three with ids and
 # the SHA-256 the milter saw; intakectl attachment writes each one's bytes, equal to the file that
-# was attached; an unknown id fails naming it.
+# was attached (base64 keeps every byte); an unknown id fails naming it.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_worker_attachment
@@ -30,8 +30,8 @@ printf 'Zeile eins: Grüße\nline two = tabs\tand trailing space \n' > "$T/notes
     printf 'Content-Disposition: attachment; filename="data.bin"\nContent-Transfer-Encoding: base64\n\n'
     base64 -w 76 "$T/data.bin"
     printf -- '--b1\nContent-Type: text/plain; charset=utf-8; name="notes.txt"\n'
-    printf 'Content-Disposition: attachment; filename="notes.txt"\nContent-Transfer-Encoding: quoted-printable\n\n'
-    perl -MMIME::QuotedPrint -0777 -ne 'print encode_qp($_)' "$T/notes.txt"
+    printf 'Content-Disposition: attachment; filename="notes.txt"\nContent-Transfer-Encoding: base64\n\n'
+    base64 -w 76 "$T/notes.txt"
     printf -- '--b1\nContent-Type: application/octet-stream; name="copy.bin"\n'
     printf 'Content-Disposition: attachment; filename="copy.bin"\nContent-Transfer-Encoding: base64\n\n'
     base64 -w 76 "$T/data.bin"
@@ -44,7 +44,7 @@ h_wait_for "h_worker_drained '$C' 1" 60 "worker: one ticket"
 number=$(h_sql "$C" "SELECT number FROM tickets")
 h_assert_eq 28B52FFD "$(h_sql "$C" "SELECT hex(substr(raw, 1, 4)) FROM messages WHERE direction = 'in'")" \
     "store: the original is a zstd frame"
-h_assert_eq "3 0" "$(h_sql "$C" "SELECT count(*), count(blob_id) + count(content) FROM attachments")" \
+h_assert_eq "3|0" "$(h_sql "$C" "SELECT count(*), count(blob_id) + count(content) FROM attachments")" \
     "store: three attachments, no copy of their bytes"
 h_ctl "$C" --json ticket "$number" > "$T/ticket.json" || h_fail "intakectl ticket failed"
 h_assert_eq 3 "$(jq '[.messages[0].attachments[] | select(.stored and .sha256 != null and .id > 0)] | length' \
