@@ -127,6 +127,8 @@ int     sq_prune_autogen(struct store *st, gint64 before_unix, int limit, int *d
 GBytes *sq_compress(const void *data, size_t len);
 GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why);
 int     sq_register_functions(struct sq *sq, char **why);
+GBytes *sq_column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *what,
+			 gint64 id, char **why);
 int     sq_load_attachment(struct store *st, const char *number, gint64 id,
 			   struct store_attachment_row *out, char **why);
 

@@ -7,9 +7,11 @@
  *	GBytes	*sq_compress(data, len)
  *	GBytes	*sq_decompress(data, len, what, &why)
  *	int	sq_register_functions(sq, &why)
+ *	GBytes	*sq_column_unzstd(sq, stmt, col, what, id, &why)
  *	int	sq_load_attachment(st, number, id, &out, &why)
  * DESCRIPTION
- *	The original of every message (messages.raw) and its text
+ *	The original of every message (messages.raw; a kept-apart
+ *	auto-generated mail's too, autogen.raw) and its text
  *	(messages.body, which the full-text index, contentless, does not
  *	hold) are each one zstd frame:
  *	mail is text, and even base64 attachments lose their quarter of
@@ -164,20 +166,21 @@ int     sq_register_functions(struct sq *sq, char **why)
 /*	Reading an attachment back					    */
 /* ---------------------------------------------------------------- */
 
-/* column_bytes - a blob column, decompressed, or NULL (SQL NULL or an error in *why) */
-static GBytes *column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *what,
-			             gint64 id, char **why)
+/*
+ * sq_column_unzstd - blob column col of s, decompressed; NULL for SQL NULL
+ * (*why untouched) or on error (*why says which row: what, id).
+ */
+GBytes *sq_column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *what,
+			 gint64 id, char **why)
 {
     g_autofree char *label = NULL;
     const void *p;
-    GBytes *out;
 
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
 	return NULL;
     p = sqlite3_column_blob(s, col);
-    label = g_strdup_printf("%s: %s of attachment %" G_GINT64_FORMAT, sq->path, what, id);
-    out = sq_decompress(p ? p : "", (size_t) sqlite3_column_bytes(s, col), label, why);
-    return out;
+    label = g_strdup_printf("%s: %s %" G_GINT64_FORMAT, sq->path, what, id);
+    return sq_decompress(p ? p : "", (size_t) sqlite3_column_bytes(s, col), label, why);
 }
 
 int     sq_load_attachment(struct store *st, const char *number, gint64 id,
@@ -204,10 +207,12 @@ int     sq_load_attachment(struct store *st, const char *number, gint64 id,
 	out->mime_limits = col_strdup(s, 9);
 	/* Content stored apart wins; else the original, if the part is in it. */
 	if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
-	    if ((out->content = column_unzstd(sq, s, 7, "content", id, why)) == NULL)
+	    if ((out->content = sq_column_unzstd(sq, s, 7, "content of attachment", id,
+						 why)) == NULL)
 		ret = STORE_ERROR;
 	} else if (out->stored
-		   && (out->raw = column_unzstd(sq, s, 8, "original", id, why)) == NULL
+		   && (out->raw = sq_column_unzstd(sq, s, 8, "original of attachment", id,
+						   why)) == NULL
 		   && sqlite3_column_type(s, 8) != SQLITE_NULL) {
 	    ret = STORE_ERROR;
 	}

@@ -223,7 +223,8 @@ const char *const sq_migrations[] = {
     /*
      * 3 -> 4 (branch storage): each original is stored once, as a zstd
      * frame (store_sqlite_blob.c), and an attachment is a reference into
-     * it: its MIME part index (the milter's "part"), the SHA-256 of its
+     * it (a kept-apart auto-generated mail's original is compressed too):
+     * its MIME part index (the milter's "part"), the SHA-256 of its
      * decoded content (the milter's "sha256", checked when it is read
      * back) and the message's MIME limits, so that the parts are numbered
      * as the milter numbered them. Contents stored apart before this step
@@ -247,6 +248,7 @@ const char *const sq_migrations[] = {
     "  blob_id = (SELECT b.id FROM blobs b WHERE b.sha256 = intake_sha256(attachments.content)),"
     "  content = NULL WHERE content IS NOT NULL;"
     "UPDATE messages SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;"
+    "UPDATE autogen SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;"
     /*
      * The text is stored once: the full-text index becomes contentless
      * (its terms only; a search yields message ids) and messages.body a
