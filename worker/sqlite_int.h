@@ -51,6 +51,8 @@ struct sq {
     sqlite3_stmt *stmt[S_COUNT];
     int     last_rc;			/* result code of the last failure */
     gboolean in_txn;			/* between begin and commit/rollback */
+    struct ZSTD_CCtx_s *zc;		/* made at first use, reused: store_sqlite_blob.c */
+    struct ZSTD_DCtx_s *zd;
 };
 
 #define SQ(st)	((struct sq *) (st)->impl)
@@ -124,8 +126,10 @@ int     sq_prune_autogen(struct store *st, gint64 before_unix, int limit, int *d
 
 /* store_sqlite_blob.c */
 #define SQ_MAX_DECOMPRESSED	(G_GUINT64_CONSTANT(1) << 31)	/* 2 GiB: no mail is larger */
-GBytes *sq_compress(const void *data, size_t len);
-GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why);
+GBytes *sq_compress(struct sq *sq, const void *data, size_t len);
+GBytes *sq_decompress(struct sq *sq, const void *data, size_t len, const char *what,
+		      char **why);
+void    sq_free_codecs(struct sq *sq);
 int     sq_register_functions(struct sq *sq, char **why);
 GBytes *sq_column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *what,
 			 gint64 id, char **why);

@@ -175,6 +175,7 @@ static void sq_free(struct sq *sq)
     /* Rolls back a transaction still open. */
     if ((rc = sqlite3_close(sq->db)) != SQLITE_OK)
 	msg_warn("%s: close: %s", sq->path, sqlite3_errstr(rc));
+    sq_free_codecs(sq);
     g_free(sq->path);
     g_free(sq);
 }

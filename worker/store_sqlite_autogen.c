@@ -35,7 +35,7 @@ int     sq_keep_autogen(struct store *st, const struct store_autogen *a,
 	gsize   len;
 	gconstpointer p = g_bytes_get_data(a->raw, &len);
 
-	raw = sq_compress(p, len);
+	raw = sq_compress(sq, p, len);
     }
     if ((ret = sq_bind(sq, S_AUTOGEN_INSERT, why, "tttttttttbt", a->dedupe_key, a->mailbox,
 		       a->kind, a->reason, a->queue_id, a->sender, a->subject, a->date,

@@ -4,8 +4,9 @@
  * SYNOPSIS
  *	#include "sqlite_int.h"
  *
- *	GBytes	*sq_compress(data, len)
- *	GBytes	*sq_decompress(data, len, what, &why)
+ *	GBytes	*sq_compress(sq, data, len)
+ *	GBytes	*sq_decompress(sq, data, len, what, &why)
+ *	void	sq_free_codecs(sq)
  *	int	sq_register_functions(sq, &why)
  *	GBytes	*sq_column_unzstd(sq, stmt, col, what, id, &why)
  *	int	sq_load_attachment(st, number, id, &out, &why)
@@ -25,7 +26,8 @@
  *	on one core here, a small part of a ticket's cost). sq_decompress()
  *	takes one frame whose header states its size and refuses one that
  *	claims more than SQ_MAX_DECOMPRESSED: a damaged or foreign row
- *	must not make a reader allocate without bound.
+ *	must not make a reader allocate without bound. Both keep their zstd
+ *	context in the connection (sq_free_codecs() frees them).
  *
  *	sq_register_functions() gives the connection intake_zstd(blob),
  *	intake_unzstd(blob) (the text of a frame; an error for anything
@@ -47,19 +49,29 @@
 
 #define ZSTD_LEVEL	3
 
-GBytes *sq_compress(const void *data, size_t len)
+GBytes *sq_compress(struct sq *sq, const void *data, size_t len)
 {
     size_t  bound = ZSTD_compressBound(len);
-    void   *out = g_malloc(bound);
-    size_t  n = ZSTD_compress(out, bound, data, len, ZSTD_LEVEL);
+    void   *out;
+    size_t  n;
 
+    /*
+     * One context per connection (one thread uses it): ZSTD_compress()
+     * would allocate and clear some hundreds of KB of tables per call,
+     * which cost more than compressing a mail.
+     */
+    if (sq->zc == NULL && (sq->zc = ZSTD_createCCtx()) == NULL)
+	g_error("zstd: out of memory");
+    out = g_malloc(bound);
+    n = ZSTD_compressCCtx(sq->zc, out, bound, data, len, ZSTD_LEVEL);
     /* Only out of memory makes zstd fail with a bound-sized buffer. */
     if (ZSTD_isError(n))
 	g_error("zstd: %s", ZSTD_getErrorName(n));
     return g_bytes_new_take(g_realloc(out, n ? n : 1), n);
 }
 
-GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why)
+GBytes *sq_decompress(struct sq *sq, const void *data, size_t len, const char *what,
+		              char **why)
 {
     unsigned long long size = ZSTD_getFrameContentSize(data, len);
     void   *out;
@@ -74,8 +86,10 @@ GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why
 			       size, (unsigned long long) SQ_MAX_DECOMPRESSED);
 	return NULL;
     }
+    if (sq->zd == NULL && (sq->zd = ZSTD_createDCtx()) == NULL)
+	g_error("zstd: out of memory");
     out = g_malloc(size ? size : 1);
-    n = ZSTD_decompress(out, size, data, len);
+    n = ZSTD_decompressDCtx(sq->zd, out, size, data, len);
     if (ZSTD_isError(n) || n != size) {
 	*why = g_strdup_printf("%s does not decompress: %s", what,
 			       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
@@ -83,6 +97,14 @@ GBytes *sq_decompress(const void *data, size_t len, const char *what, char **why
 	return NULL;
     }
     return g_bytes_new_take(out, n);
+}
+
+void    sq_free_codecs(struct sq *sq)
+{
+    ZSTD_freeCCtx(sq->zc);			/* NULL is fine */
+    ZSTD_freeDCtx(sq->zd);
+    sq->zc = NULL;
+    sq->zd = NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -101,7 +123,7 @@ static void fn_zstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	return;
     }
     p = sqlite3_value_blob(argv[0]);
-    z = sq_compress(p, (size_t) sqlite3_value_bytes(argv[0]));
+    z = sq_compress(sqlite3_user_data(ctx), p, (size_t) sqlite3_value_bytes(argv[0]));
     p = g_bytes_get_data(z, &len);
     sqlite3_result_blob64(ctx, p, len, SQLITE_TRANSIENT);
     g_bytes_unref(z);
@@ -121,7 +143,8 @@ static void fn_unzstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	return;
     }
     p = sqlite3_value_blob(argv[0]);
-    if ((text = sq_decompress(p ? p : "", (size_t) sqlite3_value_bytes(argv[0]),
+    if ((text = sq_decompress(sqlite3_user_data(ctx), p ? p : "",
+			      (size_t) sqlite3_value_bytes(argv[0]),
 			      "intake_unzstd: the value", &why)) == NULL) {
 	sqlite3_result_error(ctx, why, -1);
 	return;
@@ -152,9 +175,9 @@ int     sq_register_functions(struct sq *sq, char **why)
     int     flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
     int     rc;
 
-    if ((rc = sqlite3_create_function(sq->db, "intake_zstd", 1, flags, NULL, fn_zstd, NULL,
+    if ((rc = sqlite3_create_function(sq->db, "intake_zstd", 1, flags, sq, fn_zstd, NULL,
 				      NULL)) != SQLITE_OK
-	|| (rc = sqlite3_create_function(sq->db, "intake_unzstd", 1, flags, NULL, fn_unzstd,
+	|| (rc = sqlite3_create_function(sq->db, "intake_unzstd", 1, flags, sq, fn_unzstd,
 					 NULL, NULL)) != SQLITE_OK
 	|| (rc = sqlite3_create_function(sq->db, "intake_sha256", 1, flags, NULL, fn_sha256,
 					 NULL, NULL)) != SQLITE_OK)
@@ -180,7 +203,7 @@ GBytes *sq_column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *wh
 	return NULL;
     p = sqlite3_column_blob(s, col);
     label = g_strdup_printf("%s: %s %" G_GINT64_FORMAT, sq->path, what, id);
-    return sq_decompress(p ? p : "", (size_t) sqlite3_column_bytes(s, col), label, why);
+    return sq_decompress(sq, p ? p : "", (size_t) sqlite3_column_bytes(s, col), label, why);
 }
 
 int     sq_load_attachment(struct store *st, const char *number, gint64 id,

@@ -351,10 +351,10 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 	gsize   len;
 	gconstpointer p = g_bytes_get_data(m->raw, &len);
 
-	raw = sq_compress(p, len);
+	raw = sq_compress(sq, p, len);
     }
     if (m->body)
-	body = sq_compress(m->body, strlen(m->body));
+	body = sq_compress(sq, m->body, strlen(m->body));
     if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "ittttttttttbbittt", ticket_id,
 		       m->direction, m->envelope_id, m->queue_id, m->dedupe_key,
 		       m->message_id, m->sender_name, m->sender_address, m->recipients,
