@@ -29,7 +29,7 @@ CFLAGS   ?= -O2 -g
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
 PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl libmicrohttpd libexttextcat
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libzstd libcurl libpsl libmicrohttpd libexttextcat
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -54,7 +54,7 @@ MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
-	    worker/ctl_show.c worker/rules.c worker/rules_match.c \
+	    worker/store_sqlite_blob.c worker/ctl_show.c worker/rules.c worker/rules_match.c \
 	    worker/ticketno.c worker/quote.c worker/classify_lang.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \

@@ -34,12 +34,12 @@
  *	never fails: a message GMime cannot make sense of still yields an
  *	envelope with what could be read and a "warnings" list saying why.
  *
- *	envelope_raw_message() parses the original again (the worker needs
- *	attachment contents); NULL when there is none. The message holds a
- *	copy of raw.
+ *	envelope_raw_message() parses the original again; NULL when there
+ *	is none. The message holds a copy of raw.
  *
  *	envelope_attachments() returns the decoded contents (GBytes) of the
- *	envelope's attachments, in the order of its "attachments" list, from
+ *	envelope's attachments (a reader's job: intakectl attachment; the
+ *	worker stores references), in the order of its "attachments" list, from
  *	the original message, each found by its "part" index (NULL for one
  *	the original does not have); NULL when the original is missing or
  *	was cut. The original is parsed with the MIME limits the milter used

@@ -21,7 +21,7 @@
  *	"part" index does. Further inline text/plain parts go to
  *	walk->extra_text (mime_body_read()); other parts that are not the
  *	body's other rendering are attachments: listed in walk->attachments
- *	(name, type, decoded size, Content-ID, disposition), or, with
+ *	(name, type, decoded size and SHA-256, Content-ID, disposition), or, with
  *	walk->wanted, their decoded contents put in walk->contents. It notes
  *	the first encryption it meets (mime_encryption()) in walk->encrypted.
  */
@@ -168,11 +168,28 @@ static gint64 write_content(GMimeObject *obj, GMimeStream *to)
     return size < 0 ? 0 : size;
 }
 
-static gint64 decoded_size(GMimeObject *obj)
+/*
+ * decoded_size - the decoded size of a part and, in *sha256 (hex, newly
+ * allocated), its SHA-256: the one walk that lists the part also names
+ * its content, so that the worker stores a reference into the original
+ * and a reader can check what it decodes from there (and the store can
+ * recognise identical attachments) without a second parse.
+ */
+static gint64 decoded_size(GMimeObject *obj, char **sha256)
 {
     GMimeStream *null = g_mime_stream_null_new();
-    gint64  size = write_content(obj, null);
+    GMimeStream *filtered = g_mime_stream_filter_new(null);
+    GMimeFilter *sum = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
+    gint64  size;
 
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), sum);
+    (void) write_content(obj, filtered);
+    g_mime_stream_flush(filtered);
+    /* What reached the end, not what a filter's write returned (a message part's headers). */
+    size = (gint64) GMIME_STREAM_NULL(null)->written;
+    *sha256 = g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(sum));
+    g_object_unref(sum);
+    g_object_unref(filtered);
     g_object_unref(null);
     return size;
 }
@@ -229,15 +246,17 @@ static void add_attachment(struct walk_state *ws, GMimeObject *obj)
     g_autofree char *type = g_mime_content_type_get_mime_type(ct);
     const char *cid = g_mime_object_get_content_id(obj);
     const char *disp = g_mime_object_get_disposition(obj);
+    g_autofree char *sha256 = NULL;
+    gint64  size = decoded_size(obj, &sha256);
 
     json_array_append_new(ws->attachments,
-			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i}",
+			  json_pack("{s:o,s:o,s:I,s:o,s:o,s:i,s:s}",
 				    "filename", mime_json_line(name, MAX_FILENAME),
 				    "content_type", mime_json_line(type, 255),
-				    "size", (json_int_t) decoded_size(obj),
+				    "size", (json_int_t) size,
 				    "content_id", cid ? mime_json_line(cid, 255) : json_null(),
 				    "disposition", mime_json_line(disp ? disp : "attachment", 32),
-				    "part", ws->index));
+				    "part", ws->index, "sha256", sha256));
 }
 
 void    mime_walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent, int depth)

@@ -13,6 +13,7 @@
  *	int	ctl_list_autogen(st, kind, mailbox, limit, &out, &why)
  *	int	ctl_show_autogen(st, id, &out, &why)
  *	int	ctl_list_cases(st, &out, &why)
+ *	int	ctl_attachment(st, number, id, &content, &why)
  * DESCRIPTION
  *	The backend hands over rows (store.h); the JSON that intakectl
  *	prints, and scripts read, is shaped here, once for every backend.
@@ -28,11 +29,20 @@
  *	ctl_stats_json() names the counts "tickets", "messages",
  *	"replies_<state>" (store_reply_states[]), "tickets_last_1m", "_5m",
  *	"_15m" and "autogen" (an object of the kinds with mail kept).
+ *
+ *	ctl_attachment() reads attachment id (show_ticket's "id") of ticket
+ *	number back: the content stored apart by an older schema, or the
+ *	MIME part the milter listed, decoded from the stored original
+ *	(parsed with the milter's limits, so that the parts count as it
+ *	counted them), then checked against the SHA-256 the milter noted.
+ *	This is the only decoding of attachments: the worker's write path
+ *	stores references. *content is a new GBytes.
  * DIAGNOSTICS
  *	The ctl_* functions return what the store op returned, with *out a
  *	new reference on STORE_OK and NULL otherwise (*why says why).
  */
 #include "ctl_show.h"
+#include "envelope.h"
 
 /* value_json - one column of a row as JSON */
 static json_t *value_json(const struct store_value *v)
@@ -227,4 +237,70 @@ int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why)
 	ret = STORE_ERROR;
     }
     return finish(ret, obj, out);
+}
+
+/* part_content - MIME part "part" of the original, as the milter numbered it, or NULL */
+static GBytes *part_content(const struct store_attachment_row *a)
+{
+    json_t *env = json_pack("{s:[{s:I}]}", "attachments", "part", (json_int_t) a->part);
+    g_autoptr(GPtrArray) contents = NULL;
+    json_t *limits = a->mime_limits ? json_loads(a->mime_limits, 0, NULL) : NULL;
+    gsize   len;
+    const char *raw = g_bytes_get_data(a->raw, &len);
+    GBytes *out = NULL;
+
+    if (limits)
+	json_object_set_new(env, "mime_limits", limits);
+    envelope_init();				/* once per process; any reader may come first */
+    contents = envelope_attachments(env, raw, len);
+    if (contents && contents->len == 1 && g_ptr_array_index(contents, 0))
+	out = g_bytes_ref(g_ptr_array_index(contents, 0));
+    json_decref(env);
+    return out;
+}
+
+int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
+		       char **why)
+{
+    struct store_attachment_row a = {0};
+    int     ret = st->ops->load_attachment(st, number, id, &a, why);
+    GBytes *out = NULL;
+
+    *content = NULL;
+    if (ret != STORE_OK)
+	return ret;
+    if (!a.found) {
+	*why = g_strdup_printf("ticket %s has no attachment %" G_GINT64_FORMAT
+			       " (intakectl ticket %s lists them)", number, id, number);
+	ret = STORE_ERROR;
+    } else if (a.content) {
+	out = g_bytes_ref(a.content);
+    } else if (a.raw == NULL || a.part <= 0) {
+	*why = g_strdup_printf("attachment %" G_GINT64_FORMAT " (%s) of ticket %s is listed"
+			       " but not stored (the original was cut or missing: see the"
+			       " message's note)", id, a.filename, number);
+	ret = STORE_ERROR;
+    } else if ((out = part_content(&a)) == NULL) {
+	*why = g_strdup_printf("attachment %" G_GINT64_FORMAT " (%s) of ticket %s: MIME part"
+			       " %" G_GINT64_FORMAT " is not in the stored original", id,
+			       a.filename, number, a.part);
+	ret = STORE_ERROR;
+    }
+    if (ret == STORE_OK && a.sha256) {
+	gsize   len;
+	gconstpointer p = g_bytes_get_data(out, &len);
+	g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, p ? p : "", len);
+
+	if (strcmp(sum, a.sha256) != 0) {
+	    *why = g_strdup_printf("attachment %" G_GINT64_FORMAT " (%s) of ticket %s: what"
+				   " the stored original yields (SHA-256 %s) is not what the"
+				   " milter saw (%s); the database may be damaged", id,
+				   a.filename, number, sum, a.sha256);
+	    g_clear_pointer(&out, g_bytes_unref);
+	    ret = STORE_ERROR;
+	}
+    }
+    store_attachment_row_clear(&a);
+    *content = out;
+    return ret;
 }

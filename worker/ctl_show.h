@@ -14,5 +14,7 @@ int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox
 			 json_t **out, char **why);
 int     ctl_list_cases(struct store *st, json_t **out, char **why);
 int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why);
+int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
+		       char **why);
 
 #endif

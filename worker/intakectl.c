@@ -47,6 +47,7 @@
  *	Exit status 0 on success, 1 on an error (explained on stderr), 2 on
  *	bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ static void usage(void)
 	    " [--dead-letters W,C] [--owed-replies W,C]\n"
 	    "       intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]\n"
 	    "       intakectl [-c FILE] [--json] ticket NUMBER\n"
+	    "       intakectl [-c FILE] attachment NUMBER ID > FILE\n"
 	    "       intakectl [-c FILE] close|reopen NUMBER\n"
 	    "       intakectl [-c FILE] [--json] dlq list [--limit N] | dlq show ID\n"
 	    "       intakectl [-c FILE] dlq retry ID|--all | dlq purge ID|--all\n"
@@ -297,6 +299,34 @@ static int cmd_tickets(const struct intake_config *cfg, const char *mailbox,
     return 0;
 }
 
+/* cmd_attachment - the decoded bytes of one attachment, on stdout */
+static int cmd_attachment(const struct intake_config *cfg, const char *number, const char *id)
+{
+    char   *why = NULL;
+    char   *end = NULL;
+    gint64  n = g_ascii_strtoll(id, &end, 10);
+    struct store *st;
+    g_autoptr(GBytes) content = NULL;
+    gsize   len;
+    const char *p;
+
+    if (end == id || *end || n <= 0)
+	return fail("attachment", g_strdup_printf("'%s' is not an attachment id (a number"
+						  " that intakectl ticket %s shows)", id, number));
+    if ((st = open_store(cfg, &why)) == NULL)
+	return fail("attachment", why);
+    if (ctl_attachment(st, number, n, &content, &why) != STORE_OK) {
+	store_close(st);
+	return fail("attachment", why);
+    }
+    store_close(st);
+    p = g_bytes_get_data(content, &len);
+    if ((len && fwrite(p, 1, len, stdout) != len) || fflush(stdout) != 0)
+	return fail("attachment", g_strdup_printf("write to standard output: %s",
+						  g_strerror(errno)));
+    return 0;
+}
+
 static int cmd_ticket(const struct intake_config *cfg, const char *number)
 {
     char   *why = NULL;
@@ -348,7 +378,8 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	    printf("Note: %s\n", envelope_str(m, "note"));
 	printf("\n%s\n", envelope_str(m, "body"));
 	json_array_foreach(json_object_get(m, "attachments"), j, a)
-	    printf("[attachment] %s (%s, %" JSON_INTEGER_FORMAT " bytes%s)\n",
+	    printf("[attachment %" JSON_INTEGER_FORMAT "] %s (%s, %" JSON_INTEGER_FORMAT
+		   " bytes%s)\n", json_integer_value(json_object_get(a, "id")),
 		   envelope_str(a, "filename"), envelope_str(a, "content_type"),
 		   json_integer_value(json_object_get(a, "size")),
 		   json_is_true(json_object_get(a, "stored")) ? "" : ", not stored");
@@ -687,6 +718,8 @@ int     main(int argc, char **argv)
 	rc = cmd_tickets(cfg, mailbox, status, limit);
     else if (strcmp(argv[0], "ticket") == 0 && argc == 2)
 	rc = cmd_ticket(cfg, argv[1]);
+    else if (strcmp(argv[0], "attachment") == 0 && argc == 3)
+	rc = cmd_attachment(cfg, argv[1], argv[2]);
     else if (strcmp(argv[0], "close") == 0 && argc == 2)
 	rc = cmd_set_status(cfg, "close", argv[1], "closed");
     else if (strcmp(argv[0], "reopen") == 0 && argc == 2)

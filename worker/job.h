@@ -105,6 +105,7 @@ enum stage_result stage_autogen(struct job *job);
 enum stage_result stage_thread(struct job *job);
 enum stage_result stage_classify(struct job *job);
 enum stage_result stage_store(struct job *job);
+GPtrArray *stage_store_attachments(json_t *env, gboolean whole);	/* for store.h */
 enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char *number,
 				   const char *note);
 enum stage_result stage_reply(struct job *job);

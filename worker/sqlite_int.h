@@ -32,6 +32,7 @@ enum stmt {
     S_STATS, S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
     S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
+    S_LOAD_ATTACHMENT,
     S_COUNT
 };
 
@@ -51,6 +52,8 @@ struct sq {
     sqlite3_stmt *stmt[S_COUNT];
     int     last_rc;			/* result code of the last failure */
     gboolean in_txn;			/* between begin and commit/rollback */
+    struct ZSTD_CCtx_s *zc;		/* made at first use, reused: store_sqlite_blob.c */
+    struct ZSTD_DCtx_s *zd;
 };
 
 #define SQ(st)	((struct sq *) (st)->impl)
@@ -121,6 +124,18 @@ int     sq_load_autogen(struct store *st, gint64 id, struct store_autogen_row *o
 int     sq_autogen_imported(struct store *st, gint64 id, gint64 ticket_id, char **why);
 int     sq_prune_autogen(struct store *st, gint64 before_unix, int limit, int *deleted,
 			 char **why);
+
+/* store_sqlite_blob.c */
+#define SQ_MAX_DECOMPRESSED	(G_GUINT64_CONSTANT(1) << 31)	/* 2 GiB: no mail is larger */
+GBytes *sq_compress(struct sq *sq, const void *data, size_t len);
+GBytes *sq_decompress(struct sq *sq, const void *data, size_t len, const char *what,
+		      char **why);
+void    sq_free_codecs(struct sq *sq);
+int     sq_register_functions(struct sq *sq, char **why);
+GBytes *sq_column_unzstd(struct sq *sq, sqlite3_stmt *s, int col, const char *what,
+			 gint64 id, char **why);
+int     sq_load_attachment(struct store *st, const char *number, gint64 id,
+			   struct store_attachment_row *out, char **why);
 
 /* store_sqlite_reports.c */
 void    sq_emit_row(struct sq *sq, enum stmt id, const char *kind, store_row_fn fn,

@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	enum stage_result stage_store(job)
  *	enum stage_result stage_store_note(job, ticket_id, number, note)
+ *
+ *	GPtrArray *stage_store_attachments(env, whole)
  * DESCRIPTION
  *	First the duplicate check: the envelope's de-duplication key (the
  *	Message-ID, Date, From, Subject and body hash: what an MTA retry, a
@@ -19,8 +21,9 @@
  *	join; with the normalised sender and subject that find a
  *	near-duplicate), with the message: sender,
  *	recipients, the mailbox's header_fields, the text, the original
- *	message and the attachments (their contents come from the original;
- *	when that was cut at [milter] raw_max_size the attachments are
+ *	message and the attachments (references into the original: the
+ *	milter's part index and SHA-256, no second parse and no copy; when
+ *	the original was cut at [milter] raw_max_size the attachments are
  *	listed but not stored).
  *
  *	A new ticket gets the status, queue, assignee, case and tags the
@@ -206,9 +209,30 @@ static char *cut_note(json_t *env, gboolean contents_missing)
     return g_string_free(s, FALSE);
 }
 
-static void free_attachment(gpointer p)
+/*
+ * stage_store_attachments - the envelope's attachments as store.h takes
+ * them (borrowing env's strings): references into the original, stored
+ * when the original is whole. g_ptr_array_unref().
+ */
+GPtrArray *stage_store_attachments(json_t *env, gboolean whole)
 {
-    g_free(p);
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    json_t *a;
+    size_t  i;
+
+    json_array_foreach(json_object_get(env, "attachments"), i, a) {
+	struct store_attachment *sa = g_new0(struct store_attachment, 1);
+
+	sa->filename = envelope_str(a, "filename");
+	sa->content_type = envelope_str(a, "content_type");
+	sa->content_id = json_string_value(json_object_get(a, "content_id"));
+	sa->size = json_integer_value(json_object_get(a, "size"));
+	sa->part = json_integer_value(json_object_get(a, "part"));
+	sa->sha256 = json_string_value(json_object_get(a, "sha256"));
+	sa->stored = whole;
+	g_ptr_array_add(out, sa);
+    }
+    return out;
 }
 
 /*
@@ -248,9 +272,10 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     gint64  msg_row = 0;
     g_autofree char *recipients = json_dumps(json_object_get(env, "recipients"), JSON_COMPACT);
     g_autofree char *fields = header_fields(job);
-    g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func(free_attachment);
-    g_autoptr(GPtrArray) contents = NULL;
+    g_autoptr(GPtrArray) attachments = NULL;
     g_autoptr(GBytes) raw = NULL;
+    g_autofree char *mime_limits = NULL;
+    gboolean whole;
     g_autofree char *encrypted = encrypted_text(env);
     const char *thread_ids[2] = {NULL, NULL};
     g_autofree char *note = NULL;
@@ -258,17 +283,19 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     g_autofree char *new_text = NULL;
     struct store_message m = {0};
     char   *why = NULL;
-    json_t *a;
-    size_t  i;
     int     rc;
 
-    /* The original and the attachments' contents. */
+    /*
+     * The original; the attachments are parts of it (the milter's part
+     * index and SHA-256), readable when it is whole: no second parse here.
+     */
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
-    if (json_array_size(json_object_get(env, "attachments")) > 0)
-	contents = envelope_attachments(env, job->raw, job->raw_len);
-    note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0
-		    && contents == NULL);
+    whole = raw != NULL && !json_is_true(json_object_get(env, "raw_truncated"));
+    if (json_object_get(env, "mime_limits"))
+	mime_limits = json_dumps(json_object_get(env, "mime_limits"), JSON_COMPACT);
+    note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0 && !whole);
+    attachments = stage_store_attachments(env, whole);
     /* The mark an agent sees: why this mail is here, and got no acknowledgement. */
     if (system_note)
 	mark = g_strdup(system_note);
@@ -286,16 +313,6 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 
 	g_free(note);
 	note = both;
-    }
-    json_array_foreach(json_object_get(env, "attachments"), i, a) {
-	struct store_attachment *sa = g_new0(struct store_attachment, 1);
-
-	sa->filename = envelope_str(a, "filename");
-	sa->content_type = envelope_str(a, "content_type");
-	sa->content_id = json_string_value(json_object_get(a, "content_id"));
-	sa->size = json_integer_value(json_object_get(a, "size"));
-	sa->content = contents && i < contents->len ? g_ptr_array_index(contents, i) : NULL;
-	g_ptr_array_add(attachments, sa);
     }
 
     thread_ids[0] = json_string_value(json_object_get(env, "message_id"));
@@ -323,6 +340,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     m.raw = raw;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;
+    m.mime_limits = mime_limits;
     m.attachments = attachments;
     m.thread_ids = thread_ids[0] ? thread_ids : NULL;
     m.not_party = system_note != NULL;

@@ -9,6 +9,8 @@
  *	void	store_outbox_clear(out)
  *	void	store_autogen_row_clear(row)
  *	void	store_our_reply_clear(r)
+ *
+ *	void	store_attachment_row_clear(row)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -104,4 +106,15 @@ void    store_our_reply_clear(struct store_our_reply *r)
     g_clear_pointer(&r->kind, g_free);
     g_clear_pointer(&r->message_id, g_free);
     g_clear_pointer(&r->state, g_free);
+}
+
+void    store_attachment_row_clear(struct store_attachment_row *row)
+{
+    g_clear_pointer(&row->filename, g_free);
+    g_clear_pointer(&row->content_type, g_free);
+    g_clear_pointer(&row->sha256, g_free);
+    g_clear_pointer(&row->mime_limits, g_free);
+    g_clear_pointer(&row->content, g_bytes_unref);
+    g_clear_pointer(&row->raw, g_bytes_unref);
+    row->found = FALSE;
 }

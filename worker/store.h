@@ -71,7 +71,28 @@ struct store_attachment {
     const char *content_type;
     const char *content_id;
     gint64  size;
-    GBytes *content;			/* NULL: listed, not stored */
+    gint64  part;			/* MIME part index in the original (envelope "part") */
+    const char *sha256;			/* of the decoded content, hex; may be NULL */
+    gboolean stored;			/* readable from the original (complete, kept) */
+};
+
+/*
+ * An attachment read back (owned: store_attachment_row_clear()). Its
+ * bytes: content if not NULL (stored apart by an older schema), else
+ * MIME part "part" of raw (decoded by ctl_attachment()), else none.
+ */
+struct store_attachment_row {
+    gboolean found;
+    gint64  id;
+    char   *filename;
+    char   *content_type;
+    gint64  size;
+    gboolean stored;
+    gint64  part;
+    char   *sha256;				/* NULL: not known */
+    char   *mime_limits;			/* the envelope's, JSON text; NULL: none */
+    GBytes *content;
+    GBytes *raw;
 };
 
 /* One mail of a ticket. */
@@ -91,6 +112,7 @@ struct store_message {
     GBytes *raw;			/* may be NULL */
     gboolean raw_truncated;
     const char *note;			/* e.g. why attachments were not stored */
+    const char *mime_limits;		/* the envelope's, JSON text: how raw's parts count */
     GPtrArray *attachments;		/* struct store_attachment *; may be NULL */
     const char *const *thread_ids;	/* message ids naming this mail: own, refs */
     gboolean not_party;			/* a machine's note: its sender is no party */
@@ -292,8 +314,9 @@ struct store_ops {
      * "linked_from" (number, link_reason) for each ticket
      * linked to it; for each message "message" (id, direction, sender,
      * sender_name, message_id, subject, created_at, body, header_fields (JSON
-     * text), note, full_text (null: body is all of the text)) followed by its "attachment" rows (filename, content_type,
-     * size, stored (0 or 1)); "reply" (kind, recipient, state, attempts,
+     * text), note, full_text (null: body is all of the text)) followed by its "attachment"
+     * rows (id, filename, content_type, size, stored (0 or 1), sha256 (hex or null));
+     * "reply" (kind, recipient, state, attempts,
      * last_error, created_at, sent_at, message_id) for each reply.
      */
     int     (*show_ticket) (struct store *st, const char *number, store_row_fn fn, void *ctx,
@@ -309,6 +332,9 @@ struct store_ops {
     int     (*add_case) (struct store *st, const char *name, const char *title, char **why);
     /* Rows "case": name, title, created_at, tickets (their count), newest (a number). */
     int     (*list_cases) (struct store *st, store_row_fn fn, void *ctx, char **why);
+    /* Attachment id (show_ticket's) of ticket number; out->found FALSE: none. */
+    int     (*load_attachment) (struct store *st, const char *number, gint64 id,
+				struct store_attachment_row *out, char **why);
     /* Housekeeping, from a connection of its own, about twice a second (SQLite: checkpoint). */
     int     (*maintain) (struct store *st, char **why);
 };
@@ -327,6 +353,7 @@ void    store_ticket_info_clear(struct store_ticket_info *info);
 void    store_outbox_clear(struct store_outbox *out);
 void    store_autogen_row_clear(struct store_autogen_row *row);
 void    store_our_reply_clear(struct store_our_reply *r);
+void    store_attachment_row_clear(struct store_attachment_row *row);
 
 extern const struct store_ops store_sqlite_ops;
 

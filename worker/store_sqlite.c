@@ -13,7 +13,8 @@
  *	maintain: the WAL checkpoint), store_sqlite_sql.c (the schema and every statement),
  *	store_sqlite_util.c (bind/step/error helpers), store_sqlite_tickets.c
  *	(tickets, messages, parties, thread ids), store_sqlite_outbox.c
- *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail)
+ *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail),
+ *	store_sqlite_blob.c (the zstd originals, attachments read back),
  *	store_sqlite_reports.c (rows for intakectl) and store_sqlite_cases.c
  *	(what the routing rules decided: queue, assignee, case, tags).
  *
@@ -175,6 +176,7 @@ static void sq_free(struct sq *sq)
     /* Rolls back a transaction still open. */
     if ((rc = sqlite3_close(sq->db)) != SQLITE_OK)
 	msg_warn("%s: close: %s", sq->path, sqlite3_errstr(rc));
+    sq_free_codecs(sq);
     g_free(sq->path);
     g_free(sq);
 }
@@ -261,7 +263,9 @@ static int sq_open(struct store *st, char **why)
 	ret = sq_fail(sq, rc, "configure connection", why);
 	goto fail;
     }
-    if ((ret = sq_pragmas(sq, why)) != STORE_OK || (ret = sq_migrate(sq, why)) != STORE_OK
+    if ((ret = sq_pragmas(sq, why)) != STORE_OK
+	|| (ret = sq_register_functions(sq, why)) != STORE_OK
+	|| (ret = sq_migrate(sq, why)) != STORE_OK
 	|| (st->relaxed && (ret = sq_set_durability(sq, FALSE, why)) != STORE_OK))
 	goto fail;
     sq_check_modes(sq);				/* -wal and -shm exist from here on */
@@ -421,5 +425,6 @@ const struct store_ops store_sqlite_ops = {
     .case_ticket = sq_case_ticket,
     .add_case = sq_add_case,
     .list_cases = sq_list_cases,
+    .load_attachment = sq_load_attachment,
     .maintain = sq_maintain,
 };

@@ -25,13 +25,21 @@ int     sq_keep_autogen(struct store *st, const struct store_autogen *a,
 {
     struct sq *sq = SQ(st);
     char    now[ISO_TIME_SIZE];
+    g_autoptr(GBytes) raw = NULL;
     int     ret;
 
     *added = FALSE;
     iso_time(time(NULL), now, NULL);
+    /* Compressed as a message's original is (store_sqlite_blob.c). */
+    if (a->raw) {
+	gsize   len;
+	gconstpointer p = g_bytes_get_data(a->raw, &len);
+
+	raw = sq_compress(sq, p, len);
+    }
     if ((ret = sq_bind(sq, S_AUTOGEN_INSERT, why, "tttttttttbt", a->dedupe_key, a->mailbox,
 		       a->kind, a->reason, a->queue_id, a->sender, a->subject, a->date,
-		       a->envelope, a->raw, now)) != STORE_OK
+		       a->envelope, raw, now)) != STORE_OK
 	|| (ret = sq_run(sq, S_AUTOGEN_INSERT, why)) != STORE_OK)
 	return ret;
     *added = sqlite3_changes(sq->db) > 0;
@@ -86,13 +94,16 @@ int     sq_load_autogen(struct store *st, gint64 id, struct store_autogen_row *o
 	out->id = sqlite3_column_int64(s, 0);
 	out->mailbox = col_strdup(s, 1);
 	out->envelope = col_strdup(s, 2);
-	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-	    out->raw = g_bytes_new(sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
+	if ((out->raw = sq_column_unzstd(sq, s, 3, "original of kept mail", out->id,
+					 why)) == NULL && sqlite3_column_type(s, 3) != SQLITE_NULL)
+	    ret = STORE_ERROR;
 	out->imported_ticket = sqlite3_column_int64(s, 4);
 	out->imported_number = col_strdup(s, 5);
     }
     sq_reset(sq, S_AUTOGEN_LOAD);
-    return STORE_OK;
+    if (ret != STORE_OK)
+	store_autogen_row_clear(out);
+    return ret;
 }
 
 int     sq_autogen_imported(struct store *st, gint64 id, gint64 ticket_id, char **why)

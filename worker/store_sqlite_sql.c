@@ -12,8 +12,8 @@
  *	sequence per year), tickets (with closed_at, set and cleared by
  *	set_status(); linked_to and link_reason, the ticket a new one was
  *	linked to by stage_thread.c; sender_key and subject_key, what
- *	find_near_duplicate() matches, indexed), messages (with messages_fts, an
- *	external-content FTS5 index of subject and body, brought up to date
+ *	find_near_duplicate() matches, indexed), messages (with messages_fts, a
+ *	contentless FTS5 index of subject and body, brought up to date
  *	at each commit; messages are never deleted or updated), attachments,
  *	thread_ids (message ids naming a ticket: those of stored mails,
  *	their references, and the Message-ID of every queued reply, so that
@@ -32,7 +32,10 @@
  *	replied_recently(); our_message_id() asks whether a message id is
  *	one of these rows) and autogen (auto-generated mail kept apart
  *	instead of ticketed, once per dedupe key, with its envelope and
- *	original; pruned by prune_autogen(), oldest first).
+ *	original; pruned by prune_autogen(), oldest first). The
+ *	original of a message is zstd-compressed and its attachments are
+ *	MIME parts of it (blobs holds, once per SHA-256, what older
+ *	schemas stored apart): store_sqlite_blob.c.
  *	Timestamps are ISO 8601 UTC text ("2026-11-23T19:00:00Z"); that
  *	fixed-width form sorts as time does, so replied_recently() compares
  *	text against an index.
@@ -228,6 +231,16 @@ const char *const sq_migrations[] = {
      * now (quote.c: without quoted history and signature); the whole text
      * is kept beside it in messages.full_text, NULL when the body is all
      * of it (every older row).
+     *
+     * And each original is stored once, as a zstd
+     * frame (store_sqlite_blob.c), and an attachment is a reference into
+     * it (a kept-apart auto-generated mail's original is compressed too):
+     * its MIME part index (the milter's "part"), the SHA-256 of its
+     * decoded content (the milter's "sha256", checked when it is read
+     * back) and the message's MIME limits, so that the parts are numbered
+     * as the milter numbered them. Contents stored apart before this step
+     * (decoded, one copy per attachment) move into blobs, one row per
+     * SHA-256, compressed; identical attachments are stored once.
      */
     "CREATE TABLE cases("
     "  id INTEGER PRIMARY KEY,"
@@ -245,7 +258,38 @@ const char *const sq_migrations[] = {
     "  tag TEXT NOT NULL,"
     "  PRIMARY KEY(ticket_id, tag)) WITHOUT ROWID;"
     "CREATE INDEX ticket_tags_tag ON ticket_tags(tag);"
-    "ALTER TABLE messages ADD COLUMN full_text TEXT;",
+    "ALTER TABLE messages ADD COLUMN full_text TEXT;"
+    "CREATE TABLE blobs("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  size INTEGER NOT NULL,"
+    "  content BLOB NOT NULL);"
+    "ALTER TABLE attachments ADD COLUMN part INTEGER;"
+    "ALTER TABLE attachments ADD COLUMN sha256 TEXT;"
+    /* blob_id names a blobs row; no REFERENCES clause, so that a test can drop it. */
+    "ALTER TABLE attachments ADD COLUMN blob_id INTEGER;"
+    "ALTER TABLE messages ADD COLUMN mime_limits TEXT;"
+    "INSERT OR IGNORE INTO blobs(sha256, size, content)"
+    "  SELECT intake_sha256(content), length(CAST(content AS BLOB)), intake_zstd(content)"
+    "  FROM attachments WHERE content IS NOT NULL ORDER BY id;"
+    "UPDATE attachments SET sha256 = intake_sha256(content),"
+    "  blob_id = (SELECT b.id FROM blobs b WHERE b.sha256 = intake_sha256(attachments.content)),"
+    "  content = NULL WHERE content IS NOT NULL;"
+    "UPDATE messages SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;"
+    "UPDATE autogen SET raw = intake_zstd(raw) WHERE raw IS NOT NULL;"
+    /*
+     * The text is stored once: the full-text index becomes contentless
+     * (its terms only; a search yields message ids) and messages.body a
+     * zstd frame, read through intake_unzstd(). What was indexed is
+     * indexed again, from the text as it was; later messages at commit.
+     */
+    "DROP TABLE messages_fts;"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(rowid, subject, body)"
+    "  SELECT id, subject, body FROM messages WHERE direction = 'in'"
+    "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;"
+    "UPDATE messages SET body = intake_zstd(body) WHERE body IS NOT NULL;",
 };
 
 
@@ -315,11 +359,11 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_MESSAGE_INSERT] = {"insert message",
 	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
 	" message_id, sender_name, sender_address, recipients, subject, header_fields,"
-	" body, raw, raw_truncated, note, created_at, full_text)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"},
+	" body, raw, raw_truncated, note, created_at, mime_limits, full_text)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
-	" SELECT id, subject, body FROM messages"
+	" SELECT id, subject, intake_unzstd(body) FROM messages"
 	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
 	"   AND direction = 'in' ORDER BY id"},
     [S_FTS_MARK] = {"mark messages indexed",
@@ -327,7 +371,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" WHERE name = 'fts-indexed'"},
     [S_ATTACHMENT_INSERT] = {"insert attachment",
 	"INSERT INTO attachments(message_id, filename, content_type, content_id, size,"
-	" content, stored) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	" stored, part, sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8)"},
     [S_THREAD_INSERT] = {"insert message id",
 	"INSERT OR IGNORE INTO thread_ids(msgid, ticket_id, mailbox) VALUES(?1, ?2, ?3)"},
     [S_TICKET_TOUCH] = {"update ticket",
@@ -373,11 +417,17 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
     [S_SHOW_MESSAGES] = {"show messages",
 	"SELECT id, direction, sender_address AS sender, sender_name, message_id,"
-	" subject, created_at, body, header_fields, note, full_text"
+	" subject, created_at, intake_unzstd(body) AS body, header_fields, note,"
+	" intake_unzstd(full_text) AS full_text"
 	" FROM messages WHERE ticket_id = ?1 ORDER BY id"},
     [S_SHOW_ATTACHMENTS] = {"show attachments",
-	"SELECT filename, content_type, size, stored"
+	"SELECT id, filename, content_type, size, stored, sha256"
 	" FROM attachments WHERE message_id = ?1 ORDER BY id"},
+    [S_LOAD_ATTACHMENT] = {"read attachment",
+	"SELECT a.id, a.filename, a.content_type, a.size, a.stored, a.part, a.sha256,"
+	" b.content, m.raw, m.mime_limits FROM attachments a"
+	" JOIN messages m ON m.id = a.message_id JOIN tickets t ON t.id = m.ticket_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id WHERE t.number = ?1 AND a.id = ?2"},
     [S_SHOW_REPLIES] = {"show replies",
 	"SELECT kind, recipient, state, attempts, last_error, created_at, sent_at,"
 	" message_id FROM outbox WHERE ticket_id = ?1 ORDER BY id"},

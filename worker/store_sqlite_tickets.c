@@ -326,7 +326,10 @@ static int ticket_mailbox(struct sq *sq, gint64 ticket_id, char **mailbox, char 
     return STORE_OK;
 }
 
-/* add_attachments - the attachments of a new message */
+/*
+ * add_attachments - the attachments of a new message: references into
+ * its original (part index, SHA-256), no copy of their bytes.
+ */
 static int add_attachments(struct sq *sq, gint64 message_id, GPtrArray *attachments,
 			           char **why)
 {
@@ -335,10 +338,10 @@ static int add_attachments(struct sq *sq, gint64 message_id, GPtrArray *attachme
     for (guint i = 0; attachments && i < attachments->len; i++) {
 	const struct store_attachment *a = g_ptr_array_index(attachments, i);
 
-	if ((ret = sq_bind(sq, S_ATTACHMENT_INSERT, why, "itttibi", message_id,
+	if ((ret = sq_bind(sq, S_ATTACHMENT_INSERT, why, "itttiiit", message_id,
 			   a->filename ? a->filename : "", a->content_type,
-			   a->content_id, a->size, a->content,
-			   (gint64) (a->content != NULL))) != STORE_OK
+			   a->content_id, a->size, (gint64) (a->stored && a->part > 0),
+			   a->part, a->sha256)) != STORE_OK
 	    || (ret = sq_run(sq, S_ATTACHMENT_INSERT, why)) != STORE_OK)
 	    return ret;
     }
@@ -352,13 +355,28 @@ static int add_attachments(struct sq *sq, gint64 message_id, GPtrArray *attachme
 static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_message *m,
 			          const char *now, gint64 *message_id, char **why)
 {
+    g_autoptr(GBytes) raw = NULL;
+    g_autoptr(GBytes) body = NULL;
+    g_autoptr(GBytes) full_text = NULL;
     int     ret;
 
-    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "itttttttttttbittt", ticket_id,
+    /* The original and the text, compressed: see store_sqlite_blob.c. */
+    if (m->raw) {
+	gsize   len;
+	gconstpointer p = g_bytes_get_data(m->raw, &len);
+
+	raw = sq_compress(sq, p, len);
+    }
+    if (m->body)
+	body = sq_compress(sq, m->body, strlen(m->body));
+    if (m->full_text)
+	full_text = sq_compress(sq, m->full_text, strlen(m->full_text));
+    if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "ittttttttttbbitttb", ticket_id,
 		       m->direction, m->envelope_id, m->queue_id, m->dedupe_key,
 		       m->message_id, m->sender_name, m->sender_address, m->recipients,
-		       m->subject, m->header_fields, m->body, m->raw,
-		       (gint64) (m->raw_truncated != 0), m->note, now, m->full_text)) != STORE_OK)
+		       m->subject, m->header_fields, body, raw,
+		       (gint64) (m->raw_truncated != 0), m->note, now,
+		       m->mime_limits, full_text)) != STORE_OK)
 	return ret;
     if ((ret = sq_run(sq, S_MESSAGE_INSERT, why)) != STORE_OK) {
 	if (sq->last_rc == SQLITE_CONSTRAINT_UNIQUE && strstr(*why, "messages.dedupe_key")) {

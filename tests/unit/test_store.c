@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "config.h"
 #include "ctl_show.h"
@@ -201,15 +202,22 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
-/* What schema 4 added (routing; messages.full_text), undone: back to schema 3. */
+/*
+ * What schema 4 added (routing, messages.full_text, compressed originals and
+ * attachment references), undone: back to schema 3 (an empty database: no
+ * raw to inflate).
+ */
 #define SCHEMA_4_UNDO \
     "ALTER TABLE messages DROP COLUMN full_text;" \
     "DROP TABLE ticket_tags; DROP INDEX tickets_case; DROP INDEX tickets_queue;" \
     "ALTER TABLE tickets DROP COLUMN queue; ALTER TABLE tickets DROP COLUMN assignee;" \
     "ALTER TABLE tickets DROP COLUMN case_id; ALTER TABLE tickets DROP COLUMN rules;" \
-    "DROP TABLE cases;"
+    "DROP TABLE cases;" \
+    "DROP TABLE blobs; ALTER TABLE attachments DROP COLUMN part;" \
+    "ALTER TABLE attachments DROP COLUMN sha256; ALTER TABLE attachments DROP COLUMN blob_id;" \
+    "ALTER TABLE messages DROP COLUMN mime_limits;"
 
-/* What schema 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
+/* What schemas 4 and 3 added, undone: back to schema 2 (the outbox keeps its wider CHECK). */
 #define SCHEMA_3_UNDO SCHEMA_4_UNDO \
     "DROP TABLE autogen; DROP INDEX tickets_created;" \
     "DROP INDEX tickets_linked; DROP INDEX tickets_near;" \
@@ -259,6 +267,173 @@ static void test_migrate_v2(void)
 	   "v2 migrated: a closed ticket's closed_at is its last update");
     is_int(sql_int(path, "SELECT count(*) FROM tickets WHERE closed_at IS NULL"), 1,
 	   "v2 migrated: an open ticket has no closed_at");
+    store_close(st);
+    cfg->store_path = saved;
+}
+
+/*
+ * inflated - messages.raw of row id, zstd-decompressed here, not by the
+ * code under test (NULL: none, or not a frame).
+ */
+static GBytes *inflated(const char *path, gint64 id)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    GBytes *out = NULL;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+	&& sqlite3_prepare_v2(db, "SELECT raw FROM messages WHERE id = ?1", -1, &s,
+			      NULL) == SQLITE_OK
+	&& sqlite3_bind_int64(s, 1, id) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW
+	&& sqlite3_column_type(s, 0) == SQLITE_BLOB) {
+	const void *z = sqlite3_column_blob(s, 0);
+	size_t  zlen = (size_t) sqlite3_column_bytes(s, 0);
+	unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+
+	if (n != ZSTD_CONTENTSIZE_ERROR && n != ZSTD_CONTENTSIZE_UNKNOWN && n < (1 << 26)) {
+	    void   *buf = g_malloc(n + 1);
+	    size_t  got = ZSTD_decompress(buf, n, z, zlen);
+
+	    if (!ZSTD_isError(got) && got == n)
+		out = g_bytes_new_take(buf, n);
+	    else
+		g_free(buf);
+	}
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+/*
+ * Schema 3 -> 4 on a database holding tickets, messages (originals kept
+ * as they came) and attachments stored decoded apart, two of them the
+ * same bytes: afterwards every original reads back byte-identical from
+ * its zstd frame, every attachment byte-identical through
+ * ctl_attachment(), and identical contents are stored once.
+ */
+static void test_migrate_v3(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v3.db", NULL);
+    char   *saved = cfg->store_path;
+    /* A raw with every byte value and a CR LF mail, as schema 3 stored them. */
+    static const char mail[] = "From: a@x.test\r\nSubject: old\r\n\r\nold body\r\n";
+    g_autofree char *blob_hex = NULL;
+    GString *all = g_string_new(NULL);
+    GString *sql = g_string_new(SCHEMA_4_UNDO);
+    struct store *st;
+    static const struct {
+	gint64  id;
+	const char *number;
+	const char *content;		/* hex; NULL: listed, not stored */
+    } atts[] = {
+	{1, "INT-1", "25504446"}, {2, "INT-1", "00ff00ff0d0a"}, {3, "INT-2", "25504446"},
+	{4, "INT-2", NULL}, {5, "INT-2", ""},
+    };
+
+    for (int i = 0; i < 256; i++)
+	g_string_append_printf(all, "%02x", i);
+    blob_hex = g_string_free(all, FALSE);
+    g_string_append_printf(sql,
+			   "INSERT INTO tickets(id, number, mailbox, status, title,"
+			   " customer_address, created_at, updated_at) VALUES"
+			   " (1, 'INT-1', 'support', 'new', 't', 'a@x', 'x', 'x'),"
+			   " (2, 'INT-2', 'support', 'new', 't', 'a@x', 'x', 'x');"
+			   "INSERT INTO messages(id, ticket_id, direction, subject, body, raw,"
+			   " created_at) VALUES (1, 1, 'in', 's', 'Frobnicate the widget, café', x'%s',"
+			   " 'x'), (2, 2, 'in', 's', 'b', CAST('%s' AS BLOB), 'x'),"
+			   " (3, 2, 'out', 's', 'b', NULL, 'x');"
+			   "UPDATE counters SET value = 3 WHERE name = 'fts-indexed';"
+			   "INSERT INTO autogen(id, dedupe_key, mailbox, kind, envelope, raw,"
+			   " created_at) VALUES(1, 'k', 'support', 'bounce', '{}', x'%s', 'x');",
+			   blob_hex, mail, blob_hex);
+    for (gsize i = 0; i < G_N_ELEMENTS(atts); i++)
+	g_string_append_printf(sql, "INSERT INTO attachments(id, message_id, filename, size,"
+			       " content, stored) VALUES(%" G_GINT64_FORMAT ", %d, 'f%zu', %zu,"
+			       " %s%s%s, %d);", atts[i].id, atts[i].number[4] == '1' ? 1 : 2,
+			       i, atts[i].content ? strlen(atts[i].content) / 2 : 99,
+			       atts[i].content ? "x'" : "NULL", atts[i].content ? atts[i].content
+			       : "", atts[i].content ? "'" : "", atts[i].content != NULL);
+    g_string_append(sql, "PRAGMA user_version = 3");
+    st = old_database(path, "v3 database", sql->str);
+    g_string_free(sql, TRUE);
+
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v3 migrated: schema version %d", STORE_SCHEMA_VERSION);
+    {
+	g_autoptr(GBytes) one = inflated(path, 1);
+	g_autoptr(GBytes) two = inflated(path, 2);
+	gsize   len = 0;
+	const guint8 *p = one ? g_bytes_get_data(one, &len) : NULL;
+	gboolean same = len == 256;
+
+	for (int i = 0; same && i < 256; i++)
+	    same = p[i] == i;
+	ok(same, "v3 migrated: a binary original byte-identical from its zstd frame");
+	ok(two && g_bytes_get_size(two) == sizeof(mail) - 1
+	   && memcmp(g_bytes_get_data(two, NULL), mail, sizeof(mail) - 1) == 0,
+	   "v3 migrated: a mail's original byte-identical from its zstd frame");
+    }
+    is_int(sql_int(path, "SELECT count(*) FROM messages WHERE id = 3 AND raw IS NULL"), 1,
+	   "v3 migrated: no original stays none");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'frobnicate'"
+		   " AND rowid = 1"), 1, "v3 migrated: the old text indexed again (contentless)");
+    is_int(sql_int(path, "SELECT count(*) FROM messages WHERE typeof(body) = 'blob'"), 3,
+	   "v3 migrated: every text a zstd frame");
+    {
+	json_t *shown = NULL;
+	g_autofree char *why = NULL;
+
+	is_int(ctl_show_ticket(st, "INT-1", &shown, &why), STORE_OK, "v3 migrated: show_ticket");
+	is_str(json_string_value(json_object_get(json_array_get(json_object_get(shown, "messages"),
+								0), "body")),
+	       "Frobnicate the widget, café", "v3 migrated: the text reads back the same");
+	json_decref(shown);
+    }
+    {
+	struct store_autogen_row row = {0};
+	g_autofree char *why = NULL;
+	gsize   len = 0;
+	const guint8 *p;
+	gboolean same;
+
+	is_int(st->ops->load_autogen(st, 1, &row, &why), STORE_OK, "v3 migrated: load_autogen");
+	p = row.raw ? g_bytes_get_data(row.raw, &len) : NULL;
+	same = len == 256;
+	for (int i = 0; same && i < 256; i++)
+	    same = p[i] == i;
+	ok(same, "v3 migrated: a kept mail's original byte-identical");
+	store_autogen_row_clear(&row);
+    }
+    is_int(sql_int(path, "SELECT count(*) FROM blobs"), 3,
+	   "v3 migrated: identical attachment contents stored once (3 blobs for 4 contents)");
+    is_int(sql_int(path, "SELECT count(*) FROM attachments WHERE content IS NOT NULL"), 0,
+	   "v3 migrated: no content left in attachments");
+    for (gsize i = 0; i < G_N_ELEMENTS(atts); i++) {
+	g_autoptr(GBytes) got = NULL;
+	g_autofree char *why = NULL;
+	int     rc = ctl_attachment(st, atts[i].number, atts[i].id, &got, &why);
+
+	if (atts[i].content == NULL) {
+	    is_int(rc, STORE_ERROR, "v3 migrated: attachment %" G_GINT64_FORMAT
+		   " (not stored) still not stored", atts[i].id);
+	    continue;
+	}
+	if (!is_int(rc, STORE_OK, "v3 migrated: attachment %" G_GINT64_FORMAT " reads back",
+		    atts[i].id))
+	    diag("  %s", why);
+	{
+	    gsize   len = 0;
+	    const guint8 *p = got ? g_bytes_get_data(got, &len) : NULL;
+	    GString *hex = g_string_new(NULL);
+
+	    for (gsize k = 0; k < len; k++)
+		g_string_append_printf(hex, "%02x", p[k]);
+	    is_str(hex->str, atts[i].content, "v3 migrated: attachment %" G_GINT64_FORMAT
+		   " byte-identical", atts[i].id);
+	    g_string_free(hex, TRUE);
+	}
+    }
     store_close(st);
     cfg->store_path = saved;
 }
@@ -484,9 +659,23 @@ static void test_full_text(struct store *st)
     f.full_text = "Still smoking.\n\nOn Tue, 1 Dec 2026 Support wrote:\n> Hello\n";
     id = new_ticket(st, "Printer", "alice@example.test", &number);
     is_int(st->ops->add_message(st, id, &f, &fid, &why), STORE_OK, "add_message, full_text");
-    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE body ="
-		   " 'Still smoking.' AND full_text LIKE 'Still smoking.%> Hello%'"), 1,
-	   "full_text kept beside the body");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE"
+		   " hex(substr(full_text, 1, 4)) = '28B52FFD'"), 1,
+	   "full_text kept beside the body, as a zstd frame");
+    {
+	json_t *shown = NULL;
+	g_autofree char *w = NULL;
+	json_t *msgs;
+
+	is_int(ctl_show_ticket(st, number, &shown, &w), STORE_OK, "show_ticket, full_text");
+	msgs = json_object_get(shown, "messages");
+	is_str(json_string_value(json_object_get(json_array_get(msgs, json_array_size(msgs) - 1),
+						 "full_text")), f.full_text,
+	       "full_text read back whole");
+	is_str(json_string_value(json_object_get(json_array_get(msgs, json_array_size(msgs) - 1),
+						 "body")), "Still smoking.", "body read back");
+	json_decref(shown);
+    }
 }
 
 /* Messages with attachments and thread ids; duplicates; parties. */
@@ -499,10 +688,20 @@ static void test_messages(struct store *st)
     g_autofree char *n3 = NULL;
     g_autofree char *dup_number = NULL;
     g_autofree char *why = NULL;
-    g_autoptr(GBytes) pdf = g_bytes_new_static("%PDF-1.4 ...", 12);
-    g_autoptr(GBytes) raw = g_bytes_new_static("From: a\r\n\r\nbody\r\n", 18);
-    struct store_attachment a1 = {"invoice.pdf", "application/pdf", "cid-1", 12, pdf};
-    struct store_attachment a2 = {"huge.iso", "application/octet-stream", NULL, 1 << 30, NULL};
+    static const char mail[] = "From: a\r\nMIME-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	"Content-Type: text/plain\r\n\r\nbody\r\n--b\r\n"
+	"Content-Type: application/pdf; name=invoice.pdf\r\n"
+	"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQgLi4u\r\n--b--\r\n";
+    g_autofree char *pdf_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     "%PDF-1.4 ...", 12);
+    g_autoptr(GBytes) raw = g_bytes_new_static(mail, sizeof(mail) - 1);
+    g_autoptr(GBytes) got = NULL;
+    json_t *shown = NULL;
+    struct store_attachment a1 = {"invoice.pdf", "application/pdf", "cid-1", 12, 1,
+				  pdf_sum, TRUE};
+    struct store_attachment a2 = {"huge.iso", "application/octet-stream", NULL, 1 << 30, 3,
+				  NULL, FALSE};
     g_autoptr(GPtrArray) atts = g_ptr_array_new();
     struct store_message m = message("support:<m1@client.example>", "m1@client.example",
 				     "Alice@Example.test", "The printer is smoking. Frobnicator café.");
@@ -525,10 +724,43 @@ static void test_messages(struct store *st)
     is_int(sql_int(cfg->store_path, "SELECT count(*) FROM attachments WHERE stored = 0"
 		   " AND content IS NULL AND size = 1073741824"), 1,
 	   "one attachment listed only");
-    is_int(sql_int(cfg->store_path, "SELECT length(raw) FROM messages ORDER BY id DESC"),
-	   18, "raw kept");
     is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages WHERE full_text IS NULL"),
 	   1, "no full_text: the body is all of it");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM attachments WHERE content IS NOT NULL"
+		   " OR blob_id IS NOT NULL"), 0, "attachments: references, no copy of the bytes");
+    {
+	g_autofree char *magic = sql_text(cfg->store_path, "SELECT hex(substr(raw, 1, 4))"
+					  " FROM messages ORDER BY id DESC");
+
+	is_str(magic, "28B52FFD", "raw kept as a zstd frame");
+    }
+    is_int(ctl_show_ticket(st, number, &shown, &why), STORE_OK, "show_ticket, attachments");
+    {
+	json_t *atts_shown = json_object_get(json_array_get(json_object_get(shown, "messages"), 0),
+					     "attachments");
+	gint64  aid = json_integer_value(json_object_get(json_array_get(atts_shown, 0), "id"));
+	gint64  bid = json_integer_value(json_object_get(json_array_get(atts_shown, 1), "id"));
+	gsize   len = 0;
+
+	is_str(json_string_value(json_object_get(json_array_get(atts_shown, 0), "sha256")),
+	       pdf_sum, "show_ticket: an attachment's sha256");
+	is_int(ctl_attachment(st, number, aid, &got, &why), STORE_OK,
+	       "ctl_attachment: decoded from the stored original");
+	ok(got && g_bytes_get_size(got) == 12
+	   && memcmp(g_bytes_get_data(got, &len), "%PDF-1.4 ...", 12) == 0,
+	   "ctl_attachment: the attachment's bytes");
+	g_clear_pointer(&why, g_free);
+	g_clear_pointer(&got, g_bytes_unref);
+	is_int(ctl_attachment(st, number, bid, &got, &why), STORE_ERROR,
+	       "ctl_attachment: listed, not stored: an error");
+	has_str(why, "not stored", "ctl_attachment: says it is not stored");
+	g_clear_pointer(&why, g_free);
+	is_int(ctl_attachment(st, number, 999999, &got, &why), STORE_ERROR,
+	       "ctl_attachment: no such attachment");
+	has_str(why, "has no attachment 999999", "ctl_attachment: names the id");
+	g_clear_pointer(&why, g_free);
+	json_decref(shown);
+    }
 
     is_int(st->ops->find_duplicate(st, "support:<m1@client.example>", &dup_id, &dup_number,
 				   &why), STORE_OK, "find_duplicate");
@@ -909,6 +1141,12 @@ static void test_autogen(struct store *st)
     is_int(row.id, first, "load_autogen: id");
     is_str(row.mailbox, "support", "load_autogen: mailbox");
     ok(row.raw && g_bytes_equal(row.raw, raw), "load_autogen: the original");
+    {
+	g_autofree char *magic = sql_text(cfg->store_path, "SELECT hex(substr(raw, 1, 4))"
+					  " FROM autogen WHERE raw IS NOT NULL LIMIT 1");
+
+	is_str(magic, "28B52FFD", "keep_autogen: the original kept as a zstd frame");
+    }
     is_int(row.imported_ticket, 0, "load_autogen: not imported");
     store_autogen_row_clear(&row);
     st->ops->load_autogen(st, 999999, &row, &why);
@@ -1408,6 +1646,7 @@ int     main(void)
     test_refused();
     test_migrate_v1();
     test_migrate_v2();
+    test_migrate_v3();
     st = open_store("working connection");
     test_tickets(st);
     test_messages(st);
