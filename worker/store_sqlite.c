@@ -71,17 +71,31 @@ static const struct {
     {"wal_autocheckpoint", "8192", "8192"},
 };
 
-static int sq_pragmas(struct sq *sq, char **why)
+/*
+ * sq_pragmas - set and check each of pragmas[]. Turning a new database to
+ * WAL takes an exclusive lock and SQLite does not call the busy handler for
+ * it: two processes (or threads) opening a new store at once get "database
+ * is locked" at once. So a busy pragma is tried again, with a growing
+ * pause, until busy_timeout_ms has passed, as the busy handler would.
+ */
+static int sq_pragmas(struct sq *sq, int busy_timeout_ms, char **why)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(pragmas); i++) {
 	g_autofree char *set = g_strdup_printf("PRAGMA %s = %s", pragmas[i].name,
 					       pragmas[i].value);
 	g_autofree char *get = g_strdup_printf("PRAGMA %s", pragmas[i].name);
 	g_autofree char *value = NULL;
+	gint64  give_up = g_get_monotonic_time() + (gint64) busy_timeout_ms * 1000;
+	gulong  pause_us = 1000;
 	int     ret;
 
-	if ((ret = sq_exec(sq, set, set, why)) != STORE_OK
-	    || (ret = sq_query_text(sq, get, &value, why)) != STORE_OK)
+	while ((ret = sq_exec(sq, set, set, why)) == STORE_BUSY
+	       && g_get_monotonic_time() < give_up) {
+	    g_clear_pointer(why, g_free);
+	    g_usleep(pause_us);
+	    pause_us = MIN(pause_us * 2, 100000);
+	}
+	if (ret != STORE_OK || (ret = sq_query_text(sq, get, &value, why)) != STORE_OK)
 	    return ret;
 	if (g_strcmp0(value, pragmas[i].expect) != 0) {
 	    *why = g_strdup_printf("%s: %s did not take effect (got '%s'); is the"
@@ -263,7 +277,7 @@ static int sq_open(struct store *st, char **why)
 	ret = sq_fail(sq, rc, "configure connection", why);
 	goto fail;
     }
-    if ((ret = sq_pragmas(sq, why)) != STORE_OK
+    if ((ret = sq_pragmas(sq, st->cfg->store_busy_timeout_ms, why)) != STORE_OK
 	|| (ret = sq_register_functions(sq, why)) != STORE_OK
 	|| (ret = sq_migrate(sq, why)) != STORE_OK
 	|| (st->relaxed && (ret = sq_set_durability(sq, FALSE, why)) != STORE_OK))
