@@ -12,6 +12,7 @@
  *	int	tap_done()
  *	void	tap_remove_tree(path)
  *	struct intake_config *tap_config(text)
+ *	GPtrArray *tap_corpus_files(dir)
  * DESCRIPTION
  *	Each check prints one TAP line ("ok N - name" or "not ok N - name")
  *	on stdout and returns its verdict (1 passed, 0 failed), so that a
@@ -26,6 +27,10 @@
  *	tap_done() prints the plan "1..N" and the summary line
  *	"N passed, N failed" and returns the exit status of the test
  *	binary: 0 when nothing failed, 1 otherwise.
+ *
+ *	tap_corpus_files() lists the mail files below dir (a corpus),
+ *	sorted by path, without its labels, expected results and README
+ *	(.json, .tsv, .md).
  *
  *	tap_config() loads a configuration from its text (through a file in
  *	a temporary directory, removed again): the caller's (config_free()),
@@ -177,6 +182,44 @@ int     tap_done(void)
     printf("%d passed, %d failed\n", tap_passed, tap_fails);
     fflush(stdout);
     return tap_fails ? 1 : 0;
+}
+
+static void collect_files(const char *dir, GPtrArray *out)
+{
+    GDir   *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    if (d == NULL)
+	return;
+    while ((name = g_dir_read_name(d)) != NULL) {
+	char   *path = g_build_filename(dir, name, NULL);
+
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+	    collect_files(path, out);
+	    g_free(path);
+	} else if (g_str_has_suffix(name, ".json") || g_str_has_suffix(name, ".tsv")
+		   || g_str_has_suffix(name, ".md")) {
+	    g_free(path);			/* labels, expected results, README */
+	} else {
+	    g_ptr_array_add(out, path);
+	}
+    }
+    g_dir_close(d);
+}
+
+static int cmp_path(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* tap_corpus_files - the mail files below dir, sorted (g_ptr_array_unref) */
+GPtrArray *tap_corpus_files(const char *dir)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+
+    collect_files(dir, files);
+    g_ptr_array_sort(files, cmp_path);
+    return files;
 }
 
 /* tap_remove_tree - remove a directory tree made by a test (symbolic links not followed) */

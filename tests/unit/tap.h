@@ -18,6 +18,9 @@ int	tap_done(void);
 
 void    tap_remove_tree(const char *path);
 
+#include <glib.h>
+GPtrArray *tap_corpus_files(const char *dir);
+
 struct intake_config;
 struct intake_config *tap_config(const char *text);
 

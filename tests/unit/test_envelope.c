@@ -1828,37 +1828,6 @@ static void tally_add(struct tally *t, int matched, const char *file, const char
 						   want ? want : "(none)", got ? got : "(none)"));
 }
 
-static int is_message_file(const char *name)
-{
-    return !g_str_has_suffix(name, ".json") && !g_str_has_suffix(name, ".tsv")
-	&& !g_str_has_suffix(name, ".md");
-}
-
-static void collect_files(const char *dir, GPtrArray *out)
-{
-    GDir   *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    if (d == NULL)
-	return;
-    while ((name = g_dir_read_name(d)) != NULL) {
-	char   *path = g_build_filename(dir, name, NULL);
-
-	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-	    collect_files(path, out);
-	    g_free(path);
-	} else {
-	    g_ptr_array_add(out, path);
-	}
-    }
-    g_dir_close(d);
-}
-
-static int cmp_path(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /*
  * same_text - want equals got, where a U+FFFD in want (the source parser
  * met a byte it could not decode) stands for any one character of got.
@@ -2040,9 +2009,7 @@ static int run_corpus(void)
     }
     threading = load_threading(dir);
     dirlen = strlen(dir);
-    files = g_ptr_array_new_with_free_func(g_free);
-    collect_files(dir, files);
-    g_ptr_array_sort(files, cmp_path);
+    files = tap_corpus_files(dir);
 
     for (guint i = 0; i < files->len; i++) {
 	const char *path = g_ptr_array_index(files, i);
@@ -2052,8 +2019,6 @@ static int run_corpus(void)
 	gsize   len;
 	json_t *env, *back;
 
-	if (!is_message_file(path))
-	    continue;
 	if (!g_file_get_contents(path, &raw, &len, NULL)) {
 	    g_ptr_array_add(bad, g_strdup_printf("%s: cannot read", rel));
 	    continue;

@@ -32,34 +32,6 @@
 #include "store.h"
 #include "tap.h"
 
-static void collect_files(const char *dir, GPtrArray *out)
-{
-    GDir   *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    if (d == NULL)
-	return;
-    while ((name = g_dir_read_name(d)) != NULL) {
-	char   *path = g_build_filename(dir, name, NULL);
-
-	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-	    collect_files(path, out);
-	    g_free(path);
-	} else if (g_str_has_suffix(name, ".json") || g_str_has_suffix(name, ".tsv")
-		   || g_str_has_suffix(name, ".md")) {
-	    g_free(path);
-	} else {
-	    g_ptr_array_add(out, path);
-	}
-    }
-    g_dir_close(d);
-}
-
-static int cmp_path(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* Counts over the corpus, and what went wrong (diag). */
 struct tally {
     int     messages;
@@ -196,9 +168,7 @@ int     main(void)
 	diag("  %s", why);
 	return tap_done();
     }
-    files = g_ptr_array_new_with_free_func(g_free);
-    collect_files(dir, files);
-    g_ptr_array_sort(files, cmp_path);
+    files = tap_corpus_files(dir);
     for (guint i = 0; i < files->len; i++) {
 	const char *path = g_ptr_array_index(files, i);
 	g_autofree char *raw = NULL;
