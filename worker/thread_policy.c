@@ -39,22 +39,22 @@
  *	sends the sender a notice (CLOSED_REFUSE). *why (static text) is
  *	for the log and the message's note.
  *
- *	thread_is_thanks() is the thank-you rule: after dropping quoted
- *	lines (starting with ">"), the attribution line before them
- *	("... wrote:", ending in ":"), and everything from a signature
- *	separator ("-- ") or an Outlook quote header ("-----Original
- *	Message-----", any line starting with five dashes) on, the text has
+ *	thread_is_thanks() is the thank-you rule: the lines the sender
+ *	wrote (quote_own_lines(), quote.c: without quoted history,
+ *	attribution lines, our marker and the signature) have
  *	at most THANKS_MAX_WORDS words, one of them a thanks word or pair
  *	(thanks_words[], thanks_pairs[]: English, German, French, Danish,
  *	Norwegian, Swedish, Spanish, Dutch, Polish, Italian, Portuguese,
  *	Finnish, Russian, Chinese), and neither a "?" nor a word of
  *	but_words[] ("but", "still", "not", "aber", "noch", "nicht", ...):
  *	"Thanks, but it still fails" is a follow-up. Words are runs of
- *	letters and digits, compared case-folded. One pass over the text,
- *	stopping after THANKS_MAX_WORDS + 1 words: linear, bounded.
+ *	letters and digits, compared case-folded. Linear, bounded: the own
+ *	lines are read into a buffer of THANKS_MAX_WORDS * 64 bytes, and
+ *	more than that is no thank-you.
  */
 #include <string.h>
 
+#include "quote.h"
 #include "thread_policy.h"
 
 static const char *const freemail[] = {
@@ -168,25 +168,6 @@ static gboolean in_list(const char *const *list, const char *word)
     return FALSE;
 }
 
-/* line_kind - what a line of the text is for the thank-you rule */
-enum line_kind { LINE_TEXT, LINE_QUOTED, LINE_END, LINE_BLANK };
-
-static enum line_kind line_kind(const char *s, size_t n)
-{
-    size_t  i = 0;
-
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-	i++;
-    if (i == n)
-	return LINE_BLANK;
-    if (s[i] == '>')
-	return LINE_QUOTED;
-    if ((n >= 3 && strncmp(s, "-- ", 3) == 0) || (n == 2 && strncmp(s, "--", 2) == 0)
-	|| (n == 3 && strncmp(s, "--\r", 3) == 0) || (n - i >= 5 && strncmp(s + i, "-----", 5) == 0))
-	return LINE_END;
-    return LINE_TEXT;
-}
-
 /*
  * count_words - add the words of s[0..n) to the state; FALSE when the
  * text is not a thank-you any more (too many words, a "?", a "but").
@@ -246,38 +227,11 @@ static gboolean count_words(struct thanks_state *ts, const char *s, size_t n)
 gboolean thread_is_thanks(const char *text)
 {
     struct thanks_state ts = {0};
-    const char *held = NULL;		/* a text line ending in ':', held back */
-    size_t  held_len = 0;
-    gboolean ok = TRUE;
-    const char *s = text ? text : "";
+    /* More than fits here is more than THANKS_MAX_WORDS words: no thank-you. */
+    char    own[THANKS_MAX_WORDS * 64];
+    size_t  n = text ? quote_own_lines(text, strlen(text), own, sizeof(own)) : 0;
+    gboolean ok = n < sizeof(own) && count_words(&ts, own, n);
 
-    while (ok && *s) {
-	const char *nl = strchr(s, '\n');
-	size_t  n = nl ? (size_t) (nl - s) : strlen(s);
-	enum line_kind k = line_kind(s, n);
-	size_t  t = n;
-
-	if (k == LINE_END)
-	    break;
-	if (k == LINE_QUOTED) {
-	    held = NULL;			/* the attribution of the quote */
-	} else if (k == LINE_TEXT) {
-	    if (held)
-		ok = count_words(&ts, held, held_len);
-	    held = NULL;
-	    while (t && (s[t - 1] == ' ' || s[t - 1] == '\t' || s[t - 1] == '\r'))
-		t--;
-	    if (t && s[t - 1] == ':') {
-		held = s;
-		held_len = n;
-	    } else if (ok) {
-		ok = count_words(&ts, s, n);
-	    }
-	}
-	s = nl ? nl + 1 : s + n;
-    }
-    if (ok && held)
-	ok = count_words(&ts, held, held_len);
     g_free(ts.prev);
     return ok && ts.thanks;
 }
