@@ -110,7 +110,8 @@ static int faq_add(struct store *st, int argc, char **argv)
     if ((body = read_text(argv[optind], &why)) == NULL)
 	return fail("add", why);
     e.body = g_strstrip(body);
-    if ((rc = st->ops->faq_put(st, &e, &id, &why)) != STORE_OK)
+    if ((rc = st->ops->faq_put(st, &e, &id, &why)) != STORE_OK
+	|| (rc = st->ops->faq_optimize(st, &why)) != STORE_OK)
 	return fail("add", why);
     printf("%" G_GINT64_FORMAT "\n", id);
     return 0;
@@ -165,7 +166,8 @@ static int faq_remove(struct store *st, const char *arg)
 
     if (!g_ascii_string_to_signed(arg, 10, 1, G_MAXINT64, &id, NULL))
 	return usage();
-    if (st->ops->faq_remove(st, id, &found, &why) != STORE_OK)
+    if (st->ops->faq_remove(st, id, &found, &why) != STORE_OK
+	|| (found && st->ops->faq_optimize(st, &why) != STORE_OK))
 	return fail("remove", why);
     if (!found)
 	return fail("remove", g_strdup_printf("no FAQ entry %s", arg));

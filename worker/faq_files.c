@@ -22,6 +22,7 @@
  *	SHA-256 the store has is unchanged; a new or changed file is stored
  *	(the entry of its path replaced); an entry whose file is gone is
  *	removed. Entries added by hand (intakectl faq add) are not touched.
+ *	When anything changed, the store's index is optimised (faq_optimize()).
  *	A file that cannot be read or parsed is counted in failed and named
  *	in errors ("PATH:LINE: ...", g_strdup'ed), and its entry, if any,
  *	is kept as it was. All of it is one transaction; run it again and
@@ -281,7 +282,9 @@ static int sync_all(struct sync *s, const char *dir, char **why)
 	    return ret;
 	s->counts->removed += found;
     }
-    return STORE_OK;
+    if (s->counts->added + s->counts->updated + s->counts->removed == 0)
+	return STORE_OK;
+    return s->st->ops->faq_optimize(s->st, why);
 }
 
 int     faq_sync(struct store *st, const char *dir, struct faq_sync_counts *counts,

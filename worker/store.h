@@ -366,6 +366,8 @@ struct store_ops {
      */
     int     (*faq_put) (struct store *st, const struct store_faq *f, gint64 *id, char **why);
     int     (*faq_remove) (struct store *st, gint64 id, gboolean *found, char **why);
+    /* After entries changed: make lookups fast again (SQLite: merge the index's segments). */
+    int     (*faq_optimize) (struct store *st, char **why);
     /* Rows "faq": id, collection, title, url, language, source_path, sha256, updated_at. */
     int     (*list_faq) (struct store *st, store_row_fn fn, void *ctx, char **why);
     /*

@@ -7,6 +7,7 @@
  *
  *	int	sq_faq_put(st, faq, &id, &why)
  *	int	sq_faq_remove(st, id, &found, &why)
+ *	int	sq_faq_optimize(st, &why)
  *	int	sq_list_faq(st, fn, ctx, &why)
  *	int	sq_faq_match(st, query, collection, language, min_score, max, out, &n, &why)
  *	int	sq_set_ticket_faq(st, ticket_id, matches, n, &why)
@@ -16,6 +17,8 @@
  *	it through triggers (store_sqlite_sql.c), so nothing here writes
  *	the index. sq_faq_put() adds an entry or, for an entry read from a
  *	file, replaces that file's (one upsert on source_path).
+ *	sq_faq_optimize() merges the index into one segment (FTS5's
+ *	'optimize'), for the caller to run once after a batch of changes.
  *	sq_faq_match() runs a query classify_faq.c built (every term quoted:
  *	mail text cannot reach FTS5's operators) and copies the best rows.
  *	sq_set_ticket_faq() records what a new ticket's acknowledgement
@@ -54,6 +57,11 @@ int     sq_faq_remove(struct store *st, gint64 id, gboolean *found, char **why)
 	return ret;
     *found = sqlite3_changes(sq->db) > 0;
     return STORE_OK;
+}
+
+int     sq_faq_optimize(struct store *st, char **why)
+{
+    return sq_run(SQ(st), S_FAQ_OPTIMIZE, why);
 }
 
 int     sq_list_faq(struct store *st, store_row_fn fn, void *ctx, char **why)

@@ -571,6 +571,13 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" WHERE (?2 IS NULL OR f.collection = ?2)"
 	" AND (f.language IS NULL OR ?3 IS NULL OR f.language = ?3) AND -m.r >= ?4"
 	" ORDER BY m.r, f.id LIMIT ?5"},
+    /*
+     * One b-tree segment per insert until FTS5's automerge catches up: a
+     * lookup reads every segment of each term. Merged into one after a
+     * change, a lookup among 1,000 entries took a third of the time
+     * (docs/classify.md, "Cost").
+     */
+    [S_FAQ_OPTIMIZE] = {"merge the FAQ index", "INSERT INTO faq_fts(faq_fts) VALUES('optimize')"},
     [S_TICKET_FAQ_INSERT] = {"record FAQ suggestion",
 	"INSERT OR REPLACE INTO ticket_faq(ticket_id, rank, faq_id, title, url, score)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},

@@ -371,29 +371,36 @@ static void measure(struct store *st)
 	g_ptr_array_add(bodies, g_string_free(body, FALSE));
     }
     st->ops->commit(st, &why);
-    t0 = g_get_monotonic_time();
-    for (int i = 0; i < mails; i++) {
-	g_auto(GStrv) words = g_strsplit(g_ptr_array_index(bodies, g_rand_int_range(r, 0, 1000)),
-					 " ", -1);
-	GString *text = g_string_new("Hello, ");
-	struct store_faq_match m[3] = {0};
-	int     n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+	/* The second pass after faq_optimize(), as a sync or intakectl faq add leaves it. */
+	if (pass == 1)
+	    ok(st->ops->faq_optimize(st, &why) == STORE_OK, "faq_optimize");
+	got = 0;
+	t0 = g_get_monotonic_time();
+	for (int i = 0; i < mails; i++) {
+	    g_auto(GStrv) words = g_strsplit(g_ptr_array_index(bodies,
+							  g_rand_int_range(r, 0, 1000)), " ", -1);
+	    GString *text = g_string_new("Hello, ");
+	    struct store_faq_match m[3] = {0};
+	    int     n = 0;
 
-	for (int w = 0; w < 50; w++)
-	    PSEUDO(text);
-	for (int w = 0; w < 10; w++)
-	    g_string_append_printf(text, "%s ", words[w * 7]);
-	if (faq_suggest(st, "bench", NULL, "Question", text->str, text->len, 3, 1.5, m, &n,
-			&why) == STORE_OK)
-	    got += n > 0;
-	for (int j = 0; j < n; j++)
-	    store_faq_match_clear(&m[j]);
-	g_string_free(text, TRUE);
+	    for (int w = 0; w < 50; w++)
+		PSEUDO(text);
+	    for (int w = 0; w < 10; w++)
+		g_string_append_printf(text, "%s ", words[w * 7]);
+	    if (faq_suggest(st, "bench", NULL, "Question", text->str, text->len, 3, 1.5, m, &n,
+			    &why) == STORE_OK)
+		got += n > 0;
+	    for (int j = 0; j < n; j++)
+		store_faq_match_clear(&m[j]);
+	    g_string_free(text, TRUE);
+	}
+	diag("FAQ lookup among 1,000 entries%s: %.0f us per mail (%d mails, %d with a"
+	     " suggestion)", pass ? ", index optimised" : ", as inserted",
+	     (double) (g_get_monotonic_time() - t0) / mails, mails, got);
+	ok(got > mails / 2, "benchmark mails found suggestions (%d of %d)", got, mails);
     }
 #undef PSEUDO
-    diag("FAQ lookup among 1,000 entries: %.0f us per mail (%d mails, %d with a suggestion)",
-	 (double) (g_get_monotonic_time() - t0) / mails, mails, got);
-    ok(got > 0, "benchmark mails found suggestions");
     g_ptr_array_free(bodies, TRUE);
     g_rand_free(r);
     g_free(why);
