@@ -13,6 +13,9 @@
 #      acknowledgement (ack.en.txt) has no FAQ block.
 #   4. [mailbox] faq = a collection that holds no entry: a German mail on the same question gets
 #      no suggestion (the collection limit).
+#   5. a new file, a changed one and a deleted one, then SIGHUP: the worker's sync adds, updates
+#      and removes; intakectl faq add (text on standard input) and faq remove ID, remove of an id
+#      that is gone again fails.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_classify_e2e
@@ -118,6 +121,30 @@ h_wait_for "h_worker_drained '$C' 3" 60 "4. a third ticket"
 h_assert_eq "de|0" \
     "$(h_ctl "$C" --json ticket "$(number_of carl@example.test)" | jq -r '[.language, (.faq | length)] | join("|")')" \
     "4. [mailbox sales] faq = other: no suggestion from collection support"
+
+# 5. the folder changes, SIGHUP; by hand
+faq versand.txt "Was kostet der Versand?" "https://help.example.test/de/versand" de \
+    "Der Versand innerhalb Deutschlands ist ab 50 Euro kostenlos."
+faq rechnung.txt "Wo finde ich meine Rechnungen?" "https://help.example.test/de/rechnung" de \
+    "Alle Rechnungen stehen im Kundenkonto unter Abrechnung bereit."
+rm "$F/support/delivery.txt"
+kill -HUP "$H_WORKER_PID"
+h_wait_for "grep -q 'FAQ $F: 1 added, 1 updated, 4 unchanged, 1 removed, 0 failed' '$T/worker.log'" 30 \
+    "5. SIGHUP: the worker's sync added, updated and removed one entry each"
+h_assert_eq "Was kostet der Versand?|Wo finde ich meine Rechnungen?|0" \
+    "$(h_ctl "$C" --json faq list | jq -r '[(.[] | select(.source_path | endswith("versand.txt")) | .title),
+	(.[] | select(.source_path | endswith("rechnung.txt")) | .title),
+	([.[] | select(.source_path | endswith("delivery.txt"))] | length)] | join("|")')" \
+    "5. intakectl faq list: the new entry, the changed title, the deleted file's entry gone"
+ID=$(printf 'Our office is closed on public holidays.\n' |
+    h_ctl "$C" faq add --collection other --title "Opening hours" --url https://example.test/hours -)
+h_assert_eq "other|Opening hours|https://example.test/hours|null" \
+    "$(h_ctl "$C" --json faq list | jq -r --argjson id "${ID:-0}" '.[] | select(.id == $id) |
+	[.collection, .title, .url, (.source_path | tostring)] | join("|")')" \
+    "5. intakectl faq add: an entry by hand, its text from standard input"
+h_check "h_ctl '$C' faq remove '$ID'" "5. intakectl faq remove ID"
+h_check "! h_ctl '$C' faq remove '$ID' 2> '$T/remove.err' && grep -q 'no FAQ entry $ID' '$T/remove.err'" \
+    "5. removing it again fails, naming the id"
 
 h_worker_stop
 h_milter_stop
