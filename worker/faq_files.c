@@ -25,7 +25,8 @@
  *	When anything changed, the store's index is optimised (faq_optimize()).
  *	A file that cannot be read or parsed is counted in failed and named
  *	in errors ("PATH:LINE: ...", g_strdup'ed), and its entry, if any,
- *	is kept as it was. All of it is one transaction; run it again and
+ *	is kept as it was; so are the entries of a subfolder that cannot be
+ *	read (counted as one failure). All of it is one transaction; run it again and
  *	nothing changes (idempotent).
  * DIAGNOSTICS
  *	faq_sync(): STORE_OK (even with failed files: see errors), or the
@@ -219,6 +220,19 @@ static int sync_file(struct sync *s, const char *collection, const char *path, c
     return ret;
 }
 
+/* keep_under - a folder that cannot be read: its entries stay as they are, not removed */
+static void keep_under(struct sync *s, const char *dir)
+{
+    g_autofree char *prefix = g_strconcat(dir, G_DIR_SEPARATOR_S, NULL);
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_hash_table_iter_init(&it, s->known);
+    while (g_hash_table_iter_next(&it, &key, &value))
+	if (g_str_has_prefix(key, prefix))
+	    ((struct known *) value)->seen = TRUE;
+}
+
 static gint by_name(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(char *const *) a, *(char *const *) b);
@@ -241,6 +255,7 @@ static int sync_dir(struct sync *s, const char *dir, const char *collection, gbo
 	}
 	g_ptr_array_add(s->errors, g_strdup_printf("%s: %s", dir, err->message));
 	s->counts->failed++;
+	keep_under(s, dir);
 	return STORE_OK;
     }
     while ((name = g_dir_read_name(d)) != NULL)

@@ -267,9 +267,9 @@ static void test_sync(struct store *st)
     g_autofree char *c = write_file("faq/sales/c.txt", "Title: Gamma question\n\ngamma\n");
     g_autofree char *d = write_file("faq/top.txt", "Title: Delta question\n\ndelta\n");
     g_autofree char *bad = write_file("faq/sales/bad.txt", "no header here\n");
-    g_autofree char *skip = write_file("faq/support/notes.md", "Title: not a .txt\n\nx\n");
+    g_autofree char *notes = write_file("faq/support/notes.md", "Title: not a .txt\n\nx\n");
 
-    (void) skip;
+    (void) notes;
     sync_once(st, dir, "first", 4, 0, 0, 0, 1);
     is_int(count_faq(st), before + 4, "first sync: 4 entries more, hand-made ones kept");
     sync_once(st, dir, "again", 0, 0, 4, 0, 1);
@@ -291,6 +291,20 @@ static void test_sync(struct store *st)
 	store_faq_match_clear(&m[0]);
 	faq_suggest(st, NULL, NULL, "", "beta", 4, 1, 0, m, &n, &why);
 	is_int(n, 0, "a deleted file's entry is gone");
+    }
+    {
+	g_autofree char *sales = g_build_filename(dir, "sales", NULL);
+	GDir   *probe;
+
+	g_chmod(sales, 0);
+	if ((probe = g_dir_open(sales, 0, NULL)) != NULL) {
+	    g_dir_close(probe);
+	    skip("a folder mode 0 is readable here (root)");
+	} else {
+	    sync_once(st, dir, "unreadable subfolder", 0, 0, 2, 0, 1);
+	    is_int(count_faq(st), before + 3, "unreadable subfolder: its entry kept");
+	}
+	g_chmod(sales, 0700);
     }
     (void) c;
     (void) d;
