@@ -54,8 +54,8 @@ MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
-	    worker/store_sqlite_blob.c worker/ctl_show.c worker/rules.c worker/rules_match.c \
-	    worker/ticketno.c worker/quote.c worker/classify_lang.c \
+	    worker/store_sqlite_blob.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c worker/rules_match.c \
+	    worker/ticketno.c worker/quote.c worker/classify_lang.c worker/faq_files.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
@@ -63,10 +63,10 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
-	    worker/stage_classify.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
+	    worker/stage_classify.c worker/classify_faq.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
 	    worker/ack_policy.c worker/stage_notify.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
-CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/import.c worker/import_feed.c \
+CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus

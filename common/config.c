@@ -65,6 +65,7 @@
  *	any error. The result is owned by the caller: config_free().
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@
 enum ctype {
     CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SIZE, CT_DURATION, CT_LIST,
     CT_ADDRLIST, CT_DOMAINLIST, CT_MODE, CT_LOG, CT_FACILITY, CT_ADDRESS,
-    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST, CT_LISTEN,
+    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST, CT_LISTEN, CT_NUMBER,
 };
 
 struct ckey {
@@ -95,7 +96,7 @@ struct ckey {
     size_t  offset;
     const char *def;			/* default value, as text */
     const char *const *choices;		/* CT_STRING: allowed values */
-    gint64  min, max;			/* CT_INT, CT_SIZE, CT_DURATION */
+    gint64  min, max;			/* CT_INT, CT_SIZE, CT_DURATION, CT_NUMBER */
 };
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
@@ -170,6 +171,10 @@ static const struct ckey worker_keys[] = {
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
     {"rules", CT_PATH, CFG(worker_rules), ""},	/* branch rules: worker/rules.c reads it */
+    /* FAQ suggestions (branch faq): worker/classify_faq.c, docs/classify.md */
+    {"faq_directory", CT_PATH, CFG(faq_directory), ""},
+    {"faq_max", CT_INT, CFG(faq_max), "3", NULL, 0, CONFIG_FAQ_MAX},
+    {"faq_min_score", CT_NUMBER, CFG(faq_min_score), "1.5", NULL, 0, 1000},
     {0},
 };
 
@@ -209,6 +214,7 @@ static const struct ckey mailbox_keys[] = {
     {"language", CT_STRING, MBX(language), "en"},
     {"template", CT_STRING, MBX(template_name), "ack"},
     {"ticket_url", CT_STRING, MBX(ticket_url), ""},
+    {"faq", CT_STRING, MBX(faq), ""},
     {"header_fields", CT_LIST, MBX(header_fields), "To, Cc"},
     {"oversize", CT_STRING, MBX(oversize), "ticket", oversize_policies},
     {"forwarded_from", CT_ADDRLIST, MBX(forwarded_from), ""},
@@ -484,6 +490,23 @@ static int parse_value(struct loader *ld, const char *group, const struct ckey *
 	else
 	    *(int *) field = (int) n;
 	return 0;
+    case CT_NUMBER:{
+	    char   *end = NULL;
+	    double  d = g_ascii_strtod(value, &end);
+
+	    if (end == value || *end || !isfinite(d)) {
+		loader_error(ld, group, k->name, "expected a number such as 1.5, got '%s'",
+			     value);
+		return -1;
+	    }
+	    if (d < k->min || d > k->max) {
+		loader_error(ld, group, k->name, "'%s' is out of range (%" G_GINT64_FORMAT
+			     " to %" G_GINT64_FORMAT ")", value, k->min, k->max);
+		return -1;
+	    }
+	    *(double *) field = d;
+	    return 0;
+	}
     case CT_LIST:
 	*(char ***) field = split_list(value);
 	return 0;
@@ -670,6 +693,7 @@ static void mailbox_free(gpointer p)
     g_free(m->language);
     g_free(m->template_name);
     g_free(m->ticket_url);
+    g_free(m->faq);
     g_strfreev(m->header_fields);
     g_free(m->oversize);
     g_free(m->reply_to);
@@ -891,6 +915,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
     g_free(cfg->worker_rules);
+    g_free(cfg->faq_directory);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

@@ -6,6 +6,9 @@
 #include <glib.h>
 #include "log.h"
 
+/* FAQ suggestions per mail at most ([worker] faq_max; {{faq.N.title}}, N <= this). */
+#define CONFIG_FAQ_MAX 5
+
 struct mailbox {
     char   *name;			/* section "mailbox NAME" */
     char   *address;		/* normalised: lower case, no +detail */
@@ -22,6 +25,7 @@ struct mailbox {
     char   *language;
     char   *template_name;
     char   *ticket_url;			/* + ticket number: {{ticket_url}}; "": none */
+    char   *faq;			/* FAQ collection suggested from; "": all */
     char  **header_fields;
     char   *oversize;		/* ticket, reject: over max_message_size */
     char  **forwarded_from;		/* normalised: addresses forwarded to it */
@@ -89,6 +93,9 @@ struct intake_config {
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
     char   *worker_rules;		/* routing rules file (docs/rules.md); "" none */
+    char   *faq_directory;		/* FAQ entries, a subfolder per collection; "" none */
+    int     faq_max;			/* FAQ suggestions per mail, at most; 0: none */
+    double  faq_min_score;		/* -bm25() a suggestion must reach */
 
     /* [store] */
     char   *store_backend;

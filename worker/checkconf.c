@@ -14,7 +14,8 @@
  *	fingerprints of [worker] languages load, the directory of [store] path exists, and the
  *	Message-ID secrets load (msgid_key_check(): the current one may be
  *	missing, the worker makes it), and the routing rules of [worker]
- *	rules load, with the templates they name (rules.c).
+ *	rules load, with the templates they name (rules.c), and [worker]
+ *	faq_directory, when set, is a directory.
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
  * DIAGNOSTICS
@@ -135,4 +136,10 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'path': directory %s does"
 						" not exist (create it, owned by the worker's"
 						" user, mode 0750)", cfg->path, dir));
+    /* The files themselves are read (and each error named) by the sync: faq_files.c. */
+    if (*cfg->faq_directory && !g_file_test(cfg->faq_directory, G_FILE_TEST_IS_DIR))
+	g_ptr_array_add(errors, g_strdup_printf("%s: [worker] key 'faq_directory': %s is not a"
+						" directory (a folder of collections of FAQ files:"
+						" docs/classify.md)", cfg->path,
+						cfg->faq_directory));
 }

@@ -150,6 +150,7 @@ struct shown {
     json_t *linked_from;
     json_t *messages;
     json_t *replies;
+    json_t *faq;			/* the FAQ entries its acknowledgement suggested */
     json_t *attachments;		/* of the last message; borrowed */
 };
 
@@ -174,6 +175,8 @@ static void show_row(void *ctx, const struct store_row *row)
 	json_array_append_new(sh->attachments, obj);
     } else if (strcmp(row->kind, "reply") == 0) {
 	json_array_append_new(sh->replies, obj);
+    } else if (strcmp(row->kind, "faq") == 0) {
+	json_array_append_new(sh->faq, obj);
     } else {
 	g_error("ctl_show: show_ticket: unexpected row '%s'", row->kind);
     }
@@ -181,7 +184,7 @@ static void show_row(void *ctx, const struct store_row *row)
 
 int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char **why)
 {
-    struct shown sh = {NULL, json_array(), json_array(), json_array(), NULL};
+    struct shown sh = {NULL, json_array(), json_array(), json_array(), json_array(), NULL};
     int     ret = st->ops->show_ticket(st, number, show_row, &sh, why);
 
     if (ret == STORE_OK && sh.ticket == NULL) {
@@ -192,10 +195,12 @@ int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char
 	json_object_set_new(sh.ticket, "linked_from", sh.linked_from);
 	json_object_set_new(sh.ticket, "messages", sh.messages);
 	json_object_set_new(sh.ticket, "replies", sh.replies);
+	json_object_set_new(sh.ticket, "faq", sh.faq);
     } else {
 	json_decref(sh.linked_from);
 	json_decref(sh.messages);
 	json_decref(sh.replies);
+	json_decref(sh.faq);
     }
     return finish(ret, sh.ticket, out);
 }

@@ -48,6 +48,9 @@
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
  *	read the configuration and the routing rules again (both kept as
  *	they were if the new configuration or rules file has errors).
+ *	At start and on SIGHUP the FAQ entries of [worker] faq_directory
+ *	are read again (faq_files.c; a file with an error is logged and its
+ *	entry kept as it was).
  *
  *	Started as root, the worker writes its pid file and then becomes
  *	[worker] user for good (common/daemon.c), before it opens the store:
@@ -69,6 +72,7 @@
 #include "daemon.h"
 #include "durable.h"
 #include "envelope.h"
+#include "faq_files.h"
 #include "log.h"
 #include "maint.h"
 #include "metrics_worker.h"
@@ -301,6 +305,7 @@ static void process_batch(struct worker *w, GPtrArray *entries)
 
 
 static void worker_stop(struct worker *w);
+static void sync_faq(struct worker *w);
 
 /*
  * check_durable - ask Redis for its persistence settings (durable.c logs
@@ -376,6 +381,7 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    sync_faq(w);
     /* Made here, the first time, by the worker's user: see msgid.c. */
     if ((w->keys = msgid_keys_load(w->cfg->msgid_secret_file, w->cfg->msgid_secret_file_old,
 				   TRUE, &why)) == NULL) {
@@ -404,6 +410,27 @@ static int worker_start(struct worker *w)
 	return -1;
     }
     return 0;
+}
+
+/* sync_faq - the store's FAQ entries from [worker] faq_directory; a failure is only logged */
+static void sync_faq(struct worker *w)
+{
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    struct faq_sync_counts n;
+    char   *why = NULL;
+
+    if (!*w->cfg->faq_directory)
+	return;
+    if (faq_sync(w->pl.store, w->cfg->faq_directory, &n, errors, &why) != STORE_OK) {
+	msg_error("FAQ entries not read again, the stored ones stay: %s", why);
+	g_free(why);
+	return;
+    }
+    for (guint i = 0; i < errors->len; i++)
+	msg_warn("FAQ entry not read, the stored one (if any) stays: %s",
+		 (char *) g_ptr_array_index(errors, i));
+    msg_info("FAQ %s: %d added, %d updated, %d unchanged, %d removed, %d failed",
+	     w->cfg->faq_directory, n.added, n.updated, n.unchanged, n.removed, n.failed);
 }
 
 static void worker_stop(struct worker *w)

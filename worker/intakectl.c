@@ -19,6 +19,7 @@
  *	intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M] (ctl_rules.c)
  *	intakectl [-c FILE] case add NAME [TITLE] | [--json] case list (ctl_rules.c)
  *	intakectl [-c FILE] import --mailbox NAME [...] SOURCE (import.c)
+ *	intakectl [-c FILE] [--json] faq add|list|remove|sync ... (ctl_faq.c)
  * DESCRIPTION
  *	status: the envelope stream's length (entries not yet acknowledged),
  *	pending entries per consumer, the age of the oldest entry and of the
@@ -57,6 +58,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "log.h"
+#include "ctl_faq.h"
 #include "dlq.h"
 #include "store.h"
 #include "checkconf.h"
@@ -86,6 +88,9 @@ static void usage(void)
 	    "       intakectl [-c FILE] check-config\n"
 	    "       intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M]\n"
 	    "       intakectl [-c FILE] case add NAME [TITLE] | [--json] case list\n"
+	    "       intakectl [-c FILE] faq add --collection C --title T [--url U] [--language L]"
+	    " FILE|-\n"
+	    "       intakectl [-c FILE] [--json] faq list | faq remove ID | faq sync\n"
 	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n");
     exit(2);
 }
@@ -363,6 +368,11 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
     }
     if (json_is_string(json_object_get(t, "linked_to")))
 	printf("linked to %s: %s\n", envelope_str(t, "linked_to"), envelope_str(t, "link_reason"));
+    /* The FAQ entries its acknowledgement suggested (classify_faq.c). */
+    json_array_foreach(json_object_get(t, "faq"), i, a)
+	printf("faq       #%" JSON_INTEGER_FORMAT " %s  %s  (score %s)\n",
+	       json_integer_value(json_object_get(a, "faq_id")), envelope_str(a, "title"),
+	       envelope_str(a, "url"), envelope_str(a, "score"));
     json_array_foreach(json_object_get(t, "linked_from"), i, a)
 	printf("linked from %s: %s\n", envelope_str(a, "number"), envelope_str(a, "link_reason"));
     json_array_foreach(json_object_get(t, "messages"), i, m) {
@@ -658,6 +668,8 @@ int     main(int argc, char **argv)
     /* check has options of its own, and exit codes of the monitoring-plugins interface. */
     if (strcmp(argv[optind], "check") == 0)
 	return ctl_check(path, argc - optind, argv + optind);
+    if (strcmp(argv[optind], "faq") == 0)	/* its own options: ctl_faq.c */
+	return ctl_faq(path, json_out, argc - optind, argv + optind);
     /*
      * Then the command's own options, wherever they stand among its
      * operands: getopt_long() permutes argv[cmd_at..] so that the operands

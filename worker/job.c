@@ -55,6 +55,9 @@ void    job_clear(struct job *job)
     store_ticket_info_clear(&job->link);
     rules_result_clear(&job->rules);
     g_free(job->rules_text);
+    for (int i = 0; i < job->faq_n; i++)
+	store_faq_match_clear(&job->faq[i]);
+    job->faq_n = 0;
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

@@ -89,6 +89,8 @@ struct job {
     const char *status;			/* of a new ticket: "new" unless a rule says */
     struct rules_result rules;		/* what the routing rules decided */
     char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
+    struct store_faq_match faq[CONFIG_FAQ_MAX];	/* FAQ suggestions, best first (classify_faq.c) */
+    int     faq_n;
 
     /* store */
     gboolean is_new;

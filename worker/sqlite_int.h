@@ -33,6 +33,7 @@ enum stmt {
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
     S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
     S_LOAD_ATTACHMENT,
+    S_FAQ_PUT, S_FAQ_REMOVE, S_FAQ_LIST, S_FAQ_MATCH, S_FAQ_OPTIMIZE, S_TICKET_FAQ_INSERT, S_SHOW_FAQ,
     S_COUNT
 };
 
@@ -153,5 +154,16 @@ int     sq_case_ticket(struct store *st, const char *name, struct store_ticket_i
 int     sq_add_case(struct store *st, const char *name, const char *title, char **why);
 int     sq_list_cases(struct store *st, store_row_fn fn, void *ctx, char **why);
 int     sq_stats(struct store *st, struct store_stats *out, char **why);
+
+/* store_sqlite_faq.c */
+int     sq_faq_put(struct store *st, const struct store_faq *f, gint64 *id, char **why);
+int     sq_faq_remove(struct store *st, gint64 id, gboolean *found, char **why);
+int     sq_list_faq(struct store *st, store_row_fn fn, void *ctx, char **why);
+int     sq_faq_optimize(struct store *st, char **why);
+int     sq_faq_match(struct store *st, const char *query, const char *collection,
+		     const char *language, double min_score, int max,
+		     struct store_faq_match *out, int *n, char **why);
+int     sq_set_ticket_faq(struct store *st, gint64 ticket_id, const struct store_faq_match *m,
+			  int n, char **why);
 
 #endif

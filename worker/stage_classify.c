@@ -13,16 +13,29 @@
  *	and stage_reply.c act on them). A rule's note = yes makes a mail that
  *	is no follow-up a message of its case's newest open ticket instead
  *	of a new ticket (when the case has none, a ticket is made).
+ *	Last, a mail that makes a new ticket gets its FAQ suggestions
+ *	(classify_faq.c, docs/classify.md).
  *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  */
+#include "classify_faq.h"
 #include "classify_lang.h"
 #include "job.h"
 #include "log.h"
 
+static enum stage_result classify_rules(struct job *job);
+
 enum stage_result stage_classify(struct job *job)
+{
+    enum stage_result res = classify_rules(job);
+
+    return res == STAGE_NEXT ? classify_faq(job) : res;
+}
+
+/* classify_rules - the mailbox's defaults, the language, the routing rules */
+static enum stage_result classify_rules(struct job *job)
 {
     const struct mailbox *m = job->mailbox;
     struct rules_result *r = &job->rules;

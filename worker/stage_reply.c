@@ -106,6 +106,7 @@ enum stage_result stage_reply(struct job *job)
     const char *template_name;
     g_autofree char *html = NULL;
     g_autoptr(GHashTable) vars = NULL;
+    g_autoptr(GPtrArray) faq_strings = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GBytes) content = NULL;
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *date = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
@@ -178,6 +179,21 @@ enum stage_result stage_reply(struct job *job)
     if (*m->ticket_url)
 	url = g_strconcat(m->ticket_url, job->number, NULL);
     g_hash_table_insert(vars, "ticket_url", url ? url : "");
+    /* faq.N.title, faq.N.url, faq.N.score (classify_faq.c); unset ones are empty. */
+    for (int i = 0; i < job->faq_n; i++) {
+	const struct store_faq_match *f = &job->faq[i];
+	char   *k[3] = {g_strdup_printf("faq.%d.title", i + 1),
+	    g_strdup_printf("faq.%d.url", i + 1), g_strdup_printf("faq.%d.score", i + 1)};
+	char   *score = g_strdup_printf("%.2f", f->score);
+
+	g_hash_table_insert(vars, k[0], f->title);
+	g_hash_table_insert(vars, k[1], f->url ? f->url : "");
+	g_hash_table_insert(vars, k[2], score);
+	g_ptr_array_add(faq_strings, k[0]);
+	g_ptr_array_add(faq_strings, k[1]);
+	g_ptr_array_add(faq_strings, k[2]);
+	g_ptr_array_add(faq_strings, score);
+    }
     /* The closed-ticket notice, else a rule's template, else the mailbox's. */
     template_name = job->refused ? "closed"
 	: job->rules.template_name ? job->rules.template_name : m->template_name;

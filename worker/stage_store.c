@@ -427,6 +427,11 @@ enum stage_result stage_store(struct job *job)
 	job->is_new = TRUE;
 	if ((r = store_routing(job)) != STAGE_NEXT)
 	    return r;
+	/* What the acknowledgement will suggest (classify_faq.c), for intakectl ticket. */
+	if (job->faq_n > 0
+	    && (rc = st->ops->set_ticket_faq(st, job->ticket_id, job->faq, job->faq_n, &why))
+	    != STORE_OK)
+	    return stage_store_status(rc, job, why);
     }
     if ((r = add_incoming(job, NULL)) != STAGE_NEXT)
 	return r;

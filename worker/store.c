@@ -11,6 +11,7 @@
  *	void	store_our_reply_clear(r)
  *
  *	void	store_attachment_row_clear(row)
+ *	void	store_faq_match_clear(m)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -117,4 +118,12 @@ void    store_attachment_row_clear(struct store_attachment_row *row)
     g_clear_pointer(&row->content, g_bytes_unref);
     g_clear_pointer(&row->raw, g_bytes_unref);
     row->found = FALSE;
+}
+
+void    store_faq_match_clear(struct store_faq_match *m)
+{
+    g_clear_pointer(&m->title, g_free);
+    g_clear_pointer(&m->url, g_free);
+    m->id = 0;
+    m->score = 0;
 }

@@ -36,7 +36,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -93,6 +93,29 @@ struct store_attachment_row {
     char   *mime_limits;			/* the envelope's, JSON text; NULL: none */
     GBytes *content;
     GBytes *raw;
+};
+
+/*
+ * A FAQ entry (faq_files.c, intakectl faq add). Borrowed for the call.
+ * An entry read from a file names it (source_path) and its content's
+ * SHA-256: storing it again replaces that file's entry.
+ */
+struct store_faq {
+    const char *collection;
+    const char *title;
+    const char *url;			/* NULL: none */
+    const char *body;
+    const char *language;		/* NULL: suggested for a mail in any language */
+    const char *source_path;		/* NULL: added by hand */
+    const char *sha256;			/* hex; NULL: added by hand */
+};
+
+/* A FAQ entry suggested for a mail (owned: store_faq_match_clear()). */
+struct store_faq_match {
+    gint64  id;
+    char   *title;
+    char   *url;			/* NULL: none */
+    double  score;			/* -bm25(): higher is better (docs/classify.md) */
 };
 
 /* One mail of a ticket. */
@@ -317,7 +340,9 @@ struct store_ops {
      * text), note, full_text (null: body is all of the text)) followed by its "attachment"
      * rows (id, filename, content_type, size, stored (0 or 1), sha256 (hex or null));
      * "reply" (kind, recipient, state, attempts,
-     * last_error, created_at, sent_at, message_id) for each reply.
+     * last_error, created_at, sent_at, message_id) for each reply;
+     * "faq" (rank, faq_id, title, url, score) for each FAQ entry its
+     * acknowledgement suggested.
      */
     int     (*show_ticket) (struct store *st, const char *number, store_row_fn fn, void *ctx,
 			    char **why);
@@ -335,6 +360,28 @@ struct store_ops {
     /* Attachment id (show_ticket's) of ticket number; out->found FALSE: none. */
     int     (*load_attachment) (struct store *st, const char *number, gint64 id,
 				struct store_attachment_row *out, char **why);
+    /*
+     * FAQ suggestions (branch faq, classify_faq.c). faq_put() adds an
+     * entry, or replaces the one of f->source_path; *id is its id.
+     */
+    int     (*faq_put) (struct store *st, const struct store_faq *f, gint64 *id, char **why);
+    int     (*faq_remove) (struct store *st, gint64 id, gboolean *found, char **why);
+    /* After entries changed: make lookups fast again (SQLite: merge the index's segments). */
+    int     (*faq_optimize) (struct store *st, char **why);
+    /* Rows "faq": id, collection, title, url, language, source_path, sha256, updated_at. */
+    int     (*list_faq) (struct store *st, store_row_fn fn, void *ctx, char **why);
+    /*
+     * At most max entries (best first) matching query (FTS5 syntax: the
+     * caller built it, classify_faq.c), of collection (NULL: any), of
+     * language or none, scoring at least min_score; *n says how many
+     * of out are filled (owned).
+     */
+    int     (*faq_match) (struct store *st, const char *query, const char *collection,
+			  const char *language, double min_score, int max,
+			  struct store_faq_match *out, int *n, char **why);
+    /* What a new ticket's acknowledgement suggested: m[0..n), best first. */
+    int     (*set_ticket_faq) (struct store *st, gint64 ticket_id,
+			       const struct store_faq_match *m, int n, char **why);
     /* Housekeeping, from a connection of its own, about twice a second (SQLite: checkpoint). */
     int     (*maintain) (struct store *st, char **why);
 };
@@ -354,6 +401,7 @@ void    store_outbox_clear(struct store_outbox *out);
 void    store_autogen_row_clear(struct store_autogen_row *row);
 void    store_our_reply_clear(struct store_our_reply *r);
 void    store_attachment_row_clear(struct store_attachment_row *row);
+void    store_faq_match_clear(struct store_faq_match *m);
 
 extern const struct store_ops store_sqlite_ops;
 

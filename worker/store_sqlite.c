@@ -440,5 +440,11 @@ const struct store_ops store_sqlite_ops = {
     .add_case = sq_add_case,
     .list_cases = sq_list_cases,
     .load_attachment = sq_load_attachment,
+    .faq_put = sq_faq_put,
+    .faq_remove = sq_faq_remove,
+    .list_faq = sq_list_faq,
+    .faq_optimize = sq_faq_optimize,
+    .faq_match = sq_faq_match,
+    .set_ticket_faq = sq_set_ticket_faq,
     .maintain = sq_maintain,
 };

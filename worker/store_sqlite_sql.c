@@ -32,7 +32,10 @@
  *	replied_recently(); our_message_id() asks whether a message id is
  *	one of these rows) and autogen (auto-generated mail kept apart
  *	instead of ticketed, once per dedupe key, with its envelope and
- *	original; pruned by prune_autogen(), oldest first). The
+ *	original; pruned by prune_autogen(), oldest first), faq (FAQ
+ *	entries, with faq_fts, an FTS5 index of title and body kept by
+ *	triggers) and ticket_faq (the entries a ticket's acknowledgement
+ *	suggested). The
  *	original of a message is zstd-compressed and its attachments are
  *	MIME parts of it (blobs holds, once per SHA-256, what older
  *	schemas stored apart): store_sqlite_blob.c.
@@ -290,6 +293,51 @@ const char *const sq_migrations[] = {
     "  SELECT id, subject, body FROM messages WHERE direction = 'in'"
     "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;"
     "UPDATE messages SET body = intake_zstd(body) WHERE body IS NOT NULL;",
+
+    /*
+     * 4 -> 5: FAQ suggestions (worker/classify_faq.c, docs/classify.md).
+     * faq holds the entries, each in a collection (a subfolder of [worker]
+     * faq_directory, or intakectl faq add --collection); source_path and
+     * sha256 are the file's (NULL: added by hand), so faq sync replaces a
+     * changed file's entry and removes a deleted one's. faq_fts indexes
+     * title and body with external content (the text is stored once, in
+     * faq), kept up to date by the triggers, SQLite's documented pattern
+     * for an external content table; the tokenizer is the one of
+     * messages_fts (diacritics folded: "Passwort zurücksetzen" matches
+     * "zurucksetzen"; no stemmer, since Porter's is English only).
+     * ticket_faq keeps what a new ticket's acknowledgement suggested, with
+     * the title and URL as sent (the entry may change or go later).
+     */
+    "CREATE TABLE faq("
+    "  id INTEGER PRIMARY KEY,"
+    "  collection TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  url TEXT,"
+    "  body TEXT NOT NULL,"
+    "  language TEXT,"
+    "  source_path TEXT UNIQUE,"
+    "  sha256 TEXT,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE INDEX faq_collection ON faq(collection);"
+    "CREATE VIRTUAL TABLE faq_fts USING fts5(title, body, content='faq', content_rowid='id',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER faq_ai AFTER INSERT ON faq BEGIN"
+    "  INSERT INTO faq_fts(rowid, title, body) VALUES(new.id, new.title, new.body); END;"
+    "CREATE TRIGGER faq_ad AFTER DELETE ON faq BEGIN"
+    "  INSERT INTO faq_fts(faq_fts, rowid, title, body)"
+    "  VALUES('delete', old.id, old.title, old.body); END;"
+    "CREATE TRIGGER faq_au AFTER UPDATE ON faq BEGIN"
+    "  INSERT INTO faq_fts(faq_fts, rowid, title, body)"
+    "  VALUES('delete', old.id, old.title, old.body);"
+    "  INSERT INTO faq_fts(rowid, title, body) VALUES(new.id, new.title, new.body); END;"
+    "CREATE TABLE ticket_faq("
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  rank INTEGER NOT NULL,"
+    "  faq_id INTEGER NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  url TEXT,"
+    "  score REAL NOT NULL,"
+    "  PRIMARY KEY(ticket_id, rank)) WITHOUT ROWID;",
 };
 
 
@@ -500,6 +548,43 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" case_id = (SELECT id FROM cases WHERE name = ?5) WHERE id = ?1"},
     [S_TAG_INSERT] = {"insert tag",
 	"INSERT OR IGNORE INTO ticket_tags(ticket_id, tag) VALUES(?1, ?2)"},
+    /* FAQ suggestions (branch faq): store_sqlite_faq.c. */
+    [S_FAQ_PUT] = {"store FAQ entry",
+	"INSERT INTO faq(collection, title, url, body, language, source_path, sha256, updated_at)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(source_path) DO UPDATE SET"
+	" collection = excluded.collection, title = excluded.title, url = excluded.url,"
+	" body = excluded.body, language = excluded.language, sha256 = excluded.sha256,"
+	" updated_at = excluded.updated_at RETURNING id"},
+    [S_FAQ_REMOVE] = {"remove FAQ entry", "DELETE FROM faq WHERE id = ?1"},
+    [S_FAQ_LIST] = {"list FAQ entries",
+	"SELECT id, collection, title, url, language, source_path, sha256, updated_at"
+	" FROM faq ORDER BY collection, id"},
+    /*
+     * ?1 the FTS5 query, ?2 collection (NULL: any), ?3 language (an entry
+     * without one fits any), ?4 the least score, ?5 how many. The score is
+     * -bm25() with the title weighing twice the body: higher is better.
+     */
+    [S_FAQ_MATCH] = {"match FAQ entries",
+	"SELECT f.id, f.title, f.url, -m.r FROM"
+	" (SELECT rowid, bm25(faq_fts, 2.0, 1.0) AS r FROM faq_fts WHERE faq_fts MATCH ?1) m"
+	" JOIN faq f ON f.id = m.rowid"
+	" WHERE (?2 IS NULL OR f.collection = ?2)"
+	" AND (f.language IS NULL OR ?3 IS NULL OR f.language = ?3) AND -m.r >= ?4"
+	" ORDER BY m.r, f.id LIMIT ?5"},
+    /*
+     * One b-tree segment per insert until FTS5's automerge catches up: a
+     * lookup reads every segment of each term. Merged into one after a
+     * change, a lookup among 1,000 entries took a third of the time
+     * (docs/classify.md, "Cost").
+     */
+    [S_FAQ_OPTIMIZE] = {"merge the FAQ index", "INSERT INTO faq_fts(faq_fts) VALUES('optimize')"},
+    [S_TICKET_FAQ_INSERT] = {"record FAQ suggestion",
+	"INSERT OR REPLACE INTO ticket_faq(ticket_id, rank, faq_id, title, url, score)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6)"},
+    [S_SHOW_FAQ] = {"show FAQ suggestions",
+	"SELECT rank, faq_id, title, url, printf('%.2f', score) AS score FROM ticket_faq"
+	" WHERE ticket_id = ?1"
+	" ORDER BY rank"},
     [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
 	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
 };

@@ -102,6 +102,9 @@ int     sq_bind(struct sq *sq, enum stmt id, char **why, const char *types, ...)
 	case 'i':
 	    rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, gint64));
 	    break;
+	case 'd':
+	    rc = sqlite3_bind_double(s, i + 1, va_arg(ap, double));
+	    break;
 	case 'b':{
 		GBytes *v = va_arg(ap, GBytes *);
 		gsize   len = 0;

@@ -11,7 +11,8 @@
  *	A template is the file DIR/NAME.LANG.txt (falling back to
  *	DIR/NAME.en.txt, then DIR/NAME.txt): a "Subject:" line, an empty
  *	line, then the body, in UTF-8. "{{variable}}" is replaced by the
- *	variable's value (the names are in template_variables[]); "{{{{"
+ *	variable's value (the names are in template_variables[], and
+ *	faq.N.title, faq.N.url, faq.N.score: faq_variable()); "{{{{"
  *	writes "{{"; "{{#if variable}}...{{else}}...{{/if}}" shows a part
  *	when the variable is set and not empty (docs/templates.md). Debian
  *	ships no C template engine (ctemplate is C++), and mustache-style
@@ -36,6 +37,7 @@
  */
 #include <string.h>
 
+#include "config.h"
 #include "template.h"
 
 const char *const template_variables[] = {
@@ -163,12 +165,29 @@ static struct tag tag_at(const char *p)
     return t;
 }
 
+/*
+ * faq_variable - "faq.N.title", "faq.N.url" or "faq.N.score", N from 1 to
+ * CONFIG_FAQ_MAX: the FAQ entries suggested for the mail (classify_faq.c).
+ */
+static int faq_variable(const char *name, size_t n)
+{
+    static const char *const fields[] = {"title", "url", "score"};
+
+    if (n < 6 || memcmp(name, "faq.", 4) != 0 || name[4] < '1'
+	|| name[4] > '0' + CONFIG_FAQ_MAX || name[5] != '.')
+	return 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+	if (n - 6 == strlen(fields[i]) && memcmp(name + 6, fields[i], n - 6) == 0)
+	    return 1;
+    return 0;
+}
+
 static int known_variable(const char *name, size_t n)
 {
     for (int i = 0; template_variables[i]; i++)
 	if (strlen(template_variables[i]) == n && memcmp(template_variables[i], name, n) == 0)
 	    return 1;
-    return 0;
+    return faq_variable(name, n);
 }
 
 /* value - the variable's value, "" when unset */
@@ -230,7 +249,9 @@ static int expand(const char *text, int line, const char *path, GHashTable *vars
 	    if (!known_variable(t.name, t.name_len)) {
 		g_autofree char *known = g_strjoinv(", ", (char **) template_variables);
 
-		*why = g_strdup_printf("%s:%d: unknown variable {{%s%.*s}} (known: %s)", path,
+		*why = g_strdup_printf("%s:%d: unknown variable {{%s%.*s}} (known: %s,"
+				       " faq.N.title, faq.N.url, faq.N.score with N 1 to "
+				       G_STRINGIFY(CONFIG_FAQ_MAX) ")", path,
 				       line, t.kind == TAG_IF ? "#if " : "", (int) t.name_len,
 				       t.name, known);
 		return -1;

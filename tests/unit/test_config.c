@@ -430,6 +430,20 @@ static const struct bad_case bad_cases[] = {
 	3, {":3: [milter] key 'max_recipients': '0' is out of range (1 to 1000000)",
 	    ":4: [milter] key 'max_message_size': '512' is out of range (1024 to 1099511627776 bytes)",
 	    ":6: [redis] key 'timeout': '5ms' is out of range (10 to 600000 ms)"}},
+    {"FAQ keys: not a number; faq_max up to CONFIG_FAQ_MAX",
+	"[worker]\n"
+	"faq_min_score = 1.5x\n"
+	"faq_max = 6\n" MBX_OK,
+	2, {":2: [worker] key 'faq_min_score': expected a number such as 1.5, got '1.5x'",
+	    ":3: [worker] key 'faq_max': '6' is out of range (0 to 5)"}},
+    {"FAQ keys: a negative score",
+	"[worker]\n"
+	"faq_min_score = -1\n" MBX_OK,
+	1, {":2: [worker] key 'faq_min_score': '-1' is out of range (0 to 1000)"}},
+    {"FAQ keys: not a finite number",
+	"[worker]\n"
+	"faq_min_score = nan\n" MBX_OK,
+	1, {":2: [worker] key 'faq_min_score': expected a number such as 1.5, got 'nan'"}},
     {"not a whole number",
 	"[worker]\n"
 	"batch = 12x\n" MBX_OK,

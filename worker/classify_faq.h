@@ -1,0 +1,25 @@
+/* classify_faq.h: FAQ entries suggested for a mail (SQLite FTS5, bm25). See classify_faq.c. */
+#ifndef INTAKE_CLASSIFY_FAQ_H
+#define INTAKE_CLASSIFY_FAQ_H
+
+#include <stddef.h>
+#include "store.h"
+
+struct job;
+
+/* Of the subject and of the sender's own lines (quote.c), at most this many bytes each. */
+#define FAQ_MAX_BYTES 16384
+/* The query ORs at most this many distinct words: its cost does not grow with the mail. */
+#define FAQ_MAX_TERMS 32
+/* Shorter words ("to", "im", "le") say nothing about the question. */
+#define FAQ_MIN_CHARS 3
+/* A longer token (base64, a URL's path, a hash) is no word of a question. */
+#define FAQ_MAX_WORD 40
+
+char   *faq_query(const char *subject, const char *text, size_t len);
+int     faq_suggest(struct store *st, const char *collection, const char *language,
+		    const char *subject, const char *text, size_t len, int max,
+		    double min_score, struct store_faq_match *out, int *n, char **why);
+enum stage_result classify_faq(struct job *job);
+
+#endif
