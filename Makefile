@@ -55,7 +55,8 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
 	    worker/store_sqlite_blob.c worker/ctl_show.c worker/rules.c worker/rules_match.c worker/cfgfile.c \
-	    worker/ticketno.c worker/quote.c worker/classify_lang.c \
+	    worker/ticketno.c worker/quote.c worker/classify_lang.c worker/classify_tags.c \
+	    worker/classify_sentiment.c worker/words.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \

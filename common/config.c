@@ -170,6 +170,8 @@ static const struct ckey worker_keys[] = {
     {"message_id_secret_file", CT_PATH, CFG(msgid_secret_file), ""},
     {"message_id_secret_file_old", CT_PATH, CFG(msgid_secret_file_old), ""},
     {"rules", CT_PATH, CFG(worker_rules), ""},	/* branch rules: worker/rules.c reads it */
+    {"tags", CT_PATH, CFG(worker_tags), ""},	/* worker/classify_tags.c reads it */
+    {"sentiment_lexicons", CT_PATH, CFG(sentiment_lexicons), "/usr/share/intake/sentiment"},
     {0},
 };
 
@@ -891,6 +893,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->msgid_secret_file);
     g_free(cfg->msgid_secret_file_old);
     g_free(cfg->worker_rules);
+    g_free(cfg->worker_tags);
+    g_free(cfg->sentiment_lexicons);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

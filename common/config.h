@@ -89,6 +89,8 @@ struct intake_config {
     char   *msgid_secret_file;	/* "" in the file: next to [store] path */
     char   *msgid_secret_file_old;	/* "" none */
     char   *worker_rules;		/* routing rules file (docs/rules.md); "" none */
+    char   *worker_tags;		/* keyword tags file (docs/classify.md); "" none */
+    char   *sentiment_lexicons;	/* DIR/LANG/labels.json; "" no sentiment */
 
     /* [store] */
     char   *store_backend;

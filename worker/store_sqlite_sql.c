@@ -290,6 +290,13 @@ const char *const sq_migrations[] = {
     "  SELECT id, subject, body FROM messages WHERE direction = 'in'"
     "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;"
     "UPDATE messages SET body = intake_zstd(body) WHERE body IS NOT NULL;",
+    /*
+     * 4 -> 5 (branch tags): the sentiment of a ticket's newest mail
+     * (classify_sentiment.c): its label and score (valence per word).
+     * Keyword tags go into ticket_tags beside the rules' tags.
+     */
+    "ALTER TABLE tickets ADD COLUMN sentiment TEXT;"
+    "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;",
 };
 
 
@@ -309,7 +316,8 @@ G_STATIC_ASSERT(G_N_ELEMENTS(sq_migrations) == STORE_SCHEMA_VERSION);
 #define LIST_SQL(where) \
     "SELECT number, mailbox, status, title, customer_address AS customer," \
     " created_at, updated_at," \
-    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages" \
+    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages," \
+    " sentiment, sentiment_score" \
     " FROM tickets t " where " ORDER BY t.id DESC LIMIT ?3"
 
 const struct stmt_def sq_stmt_defs[S_COUNT] = {
@@ -411,7 +419,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason,"
 	" queue, assignee, (SELECT c.name FROM cases c WHERE c.id = t.case_id) AS \"case\","
 	" (SELECT group_concat(tag, ',') FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id"
-	"   ORDER BY tag)) AS tags, rules"
+	"   ORDER BY tag)) AS tags, rules, sentiment, sentiment_score"
 	" FROM tickets t WHERE number = ?1"},
     [S_SHOW_LINKED_FROM] = {"show linked tickets",
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
@@ -500,6 +508,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" case_id = (SELECT id FROM cases WHERE name = ?5) WHERE id = ?1"},
     [S_TAG_INSERT] = {"insert tag",
 	"INSERT OR IGNORE INTO ticket_tags(ticket_id, tag) VALUES(?1, ?2)"},
+    [S_SENTIMENT_SET] = {"set ticket sentiment",
+	"UPDATE tickets SET sentiment = ?2, sentiment_score = ?3 WHERE id = ?1"},
     [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
 	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
 };
