@@ -185,8 +185,8 @@ const char *tags_path(const struct tags *ts)
 struct counter {
     const struct tags *ts;
     guint  *counts;			/* by tag index */
-    char    prev[WORDS_MAX_WORD + 1];	/* the word before, "" none */
-    char    pair[2 * WORDS_MAX_WORD + 2];
+    char    pair[2 * WORDS_MAX_WORD + 2];	/* "the word before" + " " + this word */
+    size_t  prev;			/* bytes of the word before in pair, 0: none */
 };
 
 static void count(struct counter *c, const char *key)
@@ -201,17 +201,26 @@ static void count_word(const char *word, void *ctx)
 {
     struct counter *c = ctx;
 
+    size_t  n;
+
     if (word == NULL) {
-	c->prev[0] = 0;
+	c->prev = 0;
 	return;
     }
     count(c, word);
     if (c->ts->pairs) {
-	if (c->prev[0]) {
-	    g_snprintf(c->pair, sizeof(c->pair), "%s %s", c->prev, word);
+	/* Folding may lengthen a word past WORDS_MAX_WORD bytes: no pair then. */
+	if ((n = strlen(word)) > WORDS_MAX_WORD) {
+	    c->prev = 0;
+	    return;
+	}
+	if (c->prev) {
+	    c->pair[c->prev] = ' ';
+	    memcpy(c->pair + c->prev + 1, word, n + 1);
 	    count(c, c->pair);
 	}
-	g_strlcpy(c->prev, word, sizeof(c->prev));
+	memcpy(c->pair, word, n + 1);
+	c->prev = n;
     }
 }
 
@@ -237,7 +246,7 @@ GArray *tags_match(const struct tags *ts, const char *subject, size_t subject_le
     counts = g_new0(guint, ts->names->len);
     c.counts = counts;
     (void) words_each(subject, MIN(subject_len, TAGS_TEXT_MAX), count_word, &c);
-    c.prev[0] = 0;
+    c.prev = 0;
     (void) words_each(text, MIN(len, TAGS_TEXT_MAX), count_word, &c);
     found = g_array_new(FALSE, FALSE, sizeof(guint));
     for (guint i = 0; i < ts->names->len; i++)

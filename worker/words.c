@@ -47,9 +47,7 @@ static size_t word_end(struct word *w, words_fn fn, void *ctx)
     } else if (n > 0) {
 	w->buf[n] = 0;
 	if (w->ascii) {
-	    for (size_t i = 0; i < n; i++)
-		w->buf[i] = g_ascii_tolower(w->buf[i]);
-	    fn(w->buf, ctx);
+	    fn(w->buf, ctx);		/* lower case already (word_add) */
 	} else {
 	    g_autofree char *folded = g_utf8_casefold(w->buf, n);
 
@@ -62,7 +60,7 @@ static size_t word_end(struct word *w, words_fn fn, void *ctx)
     return n > 0 || w->too_long ? 1 : 0;
 }
 
-static void word_add(struct word *w, const char *s, size_t n, gboolean ascii)
+static inline void word_add(struct word *w, const char *s, size_t n, gboolean ascii)
 {
     if (w->too_long)
 	return;
@@ -70,7 +68,10 @@ static void word_add(struct word *w, const char *s, size_t n, gboolean ascii)
 	w->too_long = TRUE;
 	return;
     }
-    memcpy(w->buf + w->len, s, n);
+    if (n == 1)
+	w->buf[w->len] = *s >= 'A' && *s <= 'Z' ? *s + ('a' - 'A') : *s;
+    else
+	memcpy(w->buf + w->len, s, n);
     w->len += n;
     w->ascii = w->ascii && ascii;
 }
@@ -82,18 +83,30 @@ size_t  words_each(const char *text, size_t len, words_fn fn, void *ctx)
     size_t  count = 0;
 
     while (p < end) {
-	gunichar c = g_utf8_get_char_validated(p, end - p);
+	gunichar c;
 	size_t  n;
 
+	/* ASCII, most of most mails, without a call per byte. */
+	if ((guchar) * p < 0x80) {
+	    if (g_ascii_isalnum(*p))
+		word_add(&w, p, 1, TRUE);
+	    else if (*p == '\'' && (w.len > 0 || w.too_long))
+		word_add(&w, p, 1, TRUE);
+	    else
+		count += word_end(&w, fn, ctx);
+	    p++;
+	    continue;
+	}
+	c = g_utf8_get_char_validated(p, end - p);
 	if (c == (gunichar) - 1 || c == (gunichar) - 2) {
 	    count += word_end(&w, fn, ctx);
 	    p++;
 	    continue;
 	}
 	n = g_utf8_next_char(p) - p;
-	if (c < 0x80 ? g_ascii_isalnum(c) : (g_unichar_isalnum(c) || g_unichar_ismark(c)))
-	    word_add(&w, p, n, c < 0x80);
-	else if ((c == '\'' || c == 0x2019) && (w.len > 0 || w.too_long))
+	if (g_unichar_isalnum(c) || g_unichar_ismark(c))
+	    word_add(&w, p, n, FALSE);
+	else if (c == 0x2019 && (w.len > 0 || w.too_long))
 	    word_add(&w, "'", 1, TRUE);
 	else
 	    count += word_end(&w, fn, ctx);
