@@ -10,6 +10,8 @@
 #      added (none removed), the quoted text tags nothing, the ticket's sentiment becomes positive.
 #   3. a tags file with an error: intake-worker -t names file, line, tag and key and exits 1;
 #      SIGHUP keeps the tags in force.
+#   4. no lexicon (sentiment_lexicons names an empty directory), SIGHUP: a warning, the next
+#      ticket has its tags and no sentiment; no mail refused.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_worker_tags
@@ -82,6 +84,7 @@ h_assert_eq "positive" "$(jq -r .sentiment "$T/t2.json")" \
     "2. the ticket's sentiment is its newest mail's: positive"
 
 # 3. a bad tags file: -t, then SIGHUP keeps the tags in force
+cp "$G" "$T/tags.good"
 printf '[tag a]\nkeywords = x\n[tag b]\nkeywords = y, x\n' > "$G"
 "$INTAKE_BIN/intake-worker" -t -c "$C" > "$T/t.out" 2>&1
 h_assert_eq 1 "$?" "3. intake-worker -t: exit 1 on a bad tags file"
@@ -95,6 +98,21 @@ h_wait_for "h_worker_drained '$C' 2" 60 "3. a second ticket"
 h_assert_eq "billing,shipping,support" \
     "$(h_ctl "$C" --json ticket "$(h_sql "$C" "SELECT number FROM tickets WHERE title = 'Parcel late'")" | jq -r .tags)" \
     "3. the tags in force still apply"
+
+# 4. no lexicon: a warning, no sentiment, the mail ticketed all the same
+cp "$T/tags.good" "$G"
+mkdir "$T/none"
+sed -i "s#^tags = .*#&\nsentiment_lexicons = $T/none#" "$C"
+kill -HUP "$H_WORKER_PID"
+h_wait_for "[ \"\$(grep -c 'SIGHUP: configuration .* read again' '$T/worker.log')\" = 1 ]" 20 \
+    "4. SIGHUP with the lexicons gone"
+h_check "grep -qF \"[worker] sentiment_lexicons: no lexicon (LANG/labels.json) in $T/none: run make deps; tickets get no sentiment\" '$T/worker.log'" \
+    "4. a warning names the key and the directory"
+h_mail "$P" dan@other.test support@example.test "Terrible invoice" "This invoice is terrible."
+h_wait_for "h_worker_drained '$C' 3" 60 "4. a third ticket"
+N3=$(h_sql "$C" "SELECT number FROM tickets WHERE title = 'Terrible invoice'")
+h_assert_eq "billing,support null" "$(h_ctl "$C" --json ticket "$N3" | jq -r '"\(.tags) \(.sentiment)"')" \
+    "4. tags, no sentiment"
 h_assert_eq 0 "$(h_pending_count)" "stream: nothing pending"
 
 h_worker_stop
