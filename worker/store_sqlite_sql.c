@@ -293,10 +293,12 @@ const char *const sq_migrations[] = {
     /*
      * 4 -> 5 (branch tags): the sentiment of a ticket's newest mail
      * (classify_sentiment.c): its label and score (valence per word).
-     * Keyword tags go into ticket_tags beside the rules' tags.
+     * Keyword tags go into ticket_tags beside the rules' tags. (Two
+     * literals in parentheses: clang's -Wstring-concatenation suspects a
+     * missing comma otherwise.)
      */
-    "ALTER TABLE tickets ADD COLUMN sentiment TEXT;"
-    "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;",
+    ("ALTER TABLE tickets ADD COLUMN sentiment TEXT;"
+     "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;"),
 };
 
 
