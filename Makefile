@@ -54,8 +54,9 @@ MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
-	    worker/store_sqlite_blob.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c worker/rules_match.c \
-	    worker/ticketno.c worker/quote.c worker/classify_lang.c worker/faq_files.c \
+	    worker/store_sqlite_blob.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c \
+	    worker/rules_match.c worker/cfgfile.c worker/ticketno.c worker/quote.c worker/classify_lang.c \
+	    worker/faq_files.c worker/classify_tags.c worker/classify_sentiment.c worker/words.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
@@ -73,7 +74,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply ack thread rules quote
+FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

@@ -175,6 +175,8 @@ static const struct ckey worker_keys[] = {
     {"faq_directory", CT_PATH, CFG(faq_directory), ""},
     {"faq_max", CT_INT, CFG(faq_max), "3", NULL, 0, CONFIG_FAQ_MAX},
     {"faq_min_score", CT_NUMBER, CFG(faq_min_score), "1.5", NULL, 0, 1000},
+    {"tags", CT_PATH, CFG(worker_tags), ""},	/* worker/classify_tags.c reads it */
+    {"sentiment_lexicons", CT_PATH, CFG(sentiment_lexicons), "/usr/share/intake/sentiment"},
     {0},
 };
 
@@ -916,6 +918,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->msgid_secret_file_old);
     g_free(cfg->worker_rules);
     g_free(cfg->faq_directory);
+    g_free(cfg->worker_tags);
+    g_free(cfg->sentiment_lexicons);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
     g_free(cfg->ticket_prefix);

@@ -96,6 +96,8 @@ struct intake_config {
     char   *faq_directory;		/* FAQ entries, a subfolder per collection; "" none */
     int     faq_max;			/* FAQ suggestions per mail, at most; 0: none */
     double  faq_min_score;		/* -bm25() a suggestion must reach */
+    char   *worker_tags;		/* keyword tags file (docs/classify.md); "" none */
+    char   *sentiment_lexicons;	/* DIR/LANG/labels.json; "" no sentiment */
 
     /* [store] */
     char   *store_backend;

@@ -14,8 +14,10 @@
  *	fingerprints of [worker] languages load, the directory of [store] path exists, and the
  *	Message-ID secrets load (msgid_key_check(): the current one may be
  *	missing, the worker makes it), and the routing rules of [worker]
- *	rules load, with the templates they name (rules.c), and [worker]
- *	faq_directory, when set, is a directory.
+ *	rules load, with the templates they name (rules.c), and so do the
+ *	keyword tags of [worker] tags (classify_tags.c); [worker]
+ *	faq_directory, when set, is a directory. Missing sentiment
+ *	lexicons are no error (the worker warns and scores nothing).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
  * DIAGNOSTICS
@@ -27,6 +29,7 @@
 #include "checkconf.h"
 #include "classify_lang.h"
 #include "msgid.h"
+#include "classify_tags.h"
 #include "rules.h"
 #include "template.h"
 
@@ -106,6 +109,7 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	}
     }
     check_rules(cfg, ts, errors);
+    tags_free(tags_load(cfg->worker_tags, cfg, errors));
     templates_free(ts);
     if (cfg->languages && *cfg->languages) {
 	char   *why = NULL;

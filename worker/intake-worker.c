@@ -46,8 +46,9 @@
  *	-v	verbose logging
  *
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
- *	read the configuration and the routing rules again (both kept as
- *	they were if the new configuration or rules file has errors).
+ *	read the configuration, the routing rules, the keyword tags and the
+ *	sentiment lexicons again (all kept as they were if the new
+ *	configuration, rules or tags file has errors).
  *	At start and on SIGHUP the FAQ entries of [worker] faq_directory
  *	are read again (faq_files.c; a file with an error is logged and its
  *	entry kept as it was).
@@ -81,6 +82,8 @@
 #include "msgid.h"
 #include "queue.h"
 #include "rules.h"
+#include "classify_sentiment.h"
+#include "classify_tags.h"
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
@@ -97,6 +100,8 @@ struct worker {
     struct maint *maint;
     struct msgid_keys *keys;		/* pl.keys */
     struct rules *rules;		/* pl.rules; replaced only by rules that load */
+    struct tags *tags;			/* pl.tags; replaced only by tags that load */
+    struct sentiment *sentiment;	/* pl.sentiment; NULL: no lexicon */
     struct worker_metrics *metrics;	/* for the life of the process */
     guint64 connects;			/* the consumer connection's, counted */
 };
@@ -342,6 +347,41 @@ static struct rules *load_rules(const struct intake_config *cfg)
     return rs;
 }
 
+/*
+ * load_tags - the keyword tags of cfg, or NULL with every error logged
+ * (file, line, tag and key: classify_tags.c).
+ */
+static struct tags *load_tags(const struct intake_config *cfg)
+{
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    struct tags *ts = tags_load(cfg->worker_tags, cfg, errors);
+
+    for (guint i = 0; i < errors->len; i++)
+	msg_error("%s", (char *) g_ptr_array_index(errors, i));
+    if (ts && tags_count(ts))
+	msg_info("keyword tags: %u from %s", tags_count(ts), tags_path(ts));
+    return ts;
+}
+
+/* start_sentiment - the lexicons; without them a warning and no sentiment, never a stop. */
+static void start_sentiment(struct worker *w)
+{
+    char   *why = NULL;
+
+    if (*w->cfg->sentiment_lexicons == 0)
+	return;
+    w->sentiment = sentiment_new(w->cfg->sentiment_lexicons,
+				 (const char *const *) w->cfg->languages, &why);
+    if (w->sentiment == NULL) {
+	msg_warn("%s: [worker] sentiment_lexicons: %s; tickets get no sentiment", w->path, why);
+	g_free(why);
+    } else {
+	msg_info("sentiment lexicons: %s from %s", sentiment_languages(w->sentiment),
+		 w->cfg->sentiment_lexicons);
+    }
+    w->pl.sentiment = w->sentiment;
+}
+
 static int worker_start(struct worker *w)
 {
     char   *why = NULL;
@@ -361,6 +401,8 @@ static int worker_start(struct worker *w)
     w->pl.metrics = w->metrics;
     w->pl.templates = templates_new(w->cfg->templates_dir);
     w->pl.rules = w->rules;
+    w->pl.tags = w->tags;
+    start_sentiment(w);
     if (w->cfg->languages && *w->cfg->languages
 	&& (w->pl.lang = lang_detector_new((const char *const *) w->cfg->languages,
 					   TEXTCAT_DATADIR, &why)) == NULL) {
@@ -443,6 +485,8 @@ static void worker_stop(struct worker *w)
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
     w->pl.lang = lang_detector_free(w->pl.lang);
+    w->pl.sentiment = NULL;
+    w->sentiment = sentiment_free(w->sentiment);
     w->pl.keys = NULL;
     w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);
@@ -452,6 +496,7 @@ static void reload(struct worker *w)
 {
     struct intake_config *fresh = config_reload(w->path);
     struct rules *rules;
+    struct tags *tags;
 
     if (fresh == NULL)
 	return;
@@ -463,8 +508,18 @@ static void reload(struct worker *w)
 	config_free(fresh);
 	return;
     }
+    if ((tags = load_tags(fresh)) == NULL) {
+	msg_error("SIGHUP: %s: [worker] tags %s has errors: the configuration, rules and tags"
+		  " in force are kept; fix the file and send SIGHUP again", w->path,
+		  fresh->worker_tags);
+	rules_free(rules);
+	config_free(fresh);
+	return;
+    }
     rules_free(w->rules);
     w->rules = rules;
+    tags_free(w->tags);
+    w->tags = tags;
     worker_stop(w);
     config_free(w->cfg);
     w->cfg = fresh;
@@ -523,8 +578,17 @@ int     main(int argc, char **argv)
 	config_free(w.cfg);
 	return 1;
     }
+    if ((w.tags = load_tags(w.cfg)) == NULL) {
+	msg_error("%s: [worker] tags %s has errors: not starting", w.path, w.cfg->worker_tags);
+	w.rules = rules_free(w.rules);
+	w.metrics = worker_metrics_free(w.metrics);
+	daemon_pid_file_remove(w.cfg->worker_pid_file);
+	config_free(w.cfg);
+	return 1;
+    }
     if (worker_start(&w) < 0) {
 	w.rules = rules_free(w.rules);
+	w.tags = tags_free(w.tags);
 	w.metrics = worker_metrics_free(w.metrics);
 	daemon_pid_file_remove(w.cfg->worker_pid_file);
 	config_free(w.cfg);
@@ -589,6 +653,7 @@ int     main(int argc, char **argv)
     }
     worker_stop(&w);
     w.rules = rules_free(w.rules);
+    w.tags = tags_free(w.tags);
     w.metrics = worker_metrics_free(w.metrics);
     daemon_pid_file_remove(w.cfg->worker_pid_file);
     config_free(w.cfg);

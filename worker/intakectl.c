@@ -362,10 +362,16 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	   envelope_str(t, "updated_at"));
     /* What the routing rules decided (branch rules): only when a rule matched. */
     if (json_is_string(json_object_get(t, "rules"))) {
-	printf("queue     %s   assignee %s   case %s   tags %s\n", envelope_str(t, "queue"),
-	       envelope_str(t, "assignee"), envelope_str(t, "case"), envelope_str(t, "tags"));
+	printf("queue     %s   assignee %s   case %s\n", envelope_str(t, "queue"),
+	       envelope_str(t, "assignee"), envelope_str(t, "case"));
 	printf("routing   %s\n", envelope_str(t, "rules"));
     }
+    /* Tags of the rules and of keywords (classify_tags.c); the newest mail's sentiment. */
+    if (json_is_string(json_object_get(t, "tags")))
+	printf("tags      %s\n", envelope_str(t, "tags"));
+    if (json_is_string(json_object_get(t, "sentiment")))
+	printf("sentiment %s (%.3f)\n", envelope_str(t, "sentiment"),
+	       json_number_value(json_object_get(t, "sentiment_score")));
     if (json_is_string(json_object_get(t, "linked_to")))
 	printf("linked to %s: %s\n", envelope_str(t, "linked_to"), envelope_str(t, "link_reason"));
     /* The FAQ entries its acknowledgement suggested (classify_faq.c). */

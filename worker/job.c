@@ -58,6 +58,7 @@ void    job_clear(struct job *job)
     for (int i = 0; i < job->faq_n; i++)
 	store_faq_match_clear(&job->faq[i]);
     job->faq_n = 0;
+    g_clear_pointer(&job->tag_hits, g_array_unref);
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

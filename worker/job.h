@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <jansson.h>
 #include "autogen.h"
+#include "classify_sentiment.h"
 #include "config.h"
 #include "msgid.h"
 #include "envelope.h"
@@ -31,6 +32,7 @@
 
 struct worker_metrics;
 struct lang_detector;
+struct tags;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -41,6 +43,8 @@ struct pipeline {
     struct templates *templates;
     const struct rules *rules;		/* routing rules; NULL: none */
     struct lang_detector *lang;		/* NULL: no detection, the mailbox's language */
+    const struct tags *tags;		/* keyword tags; NULL: none */
+    const struct sentiment *sentiment;	/* lexicons; NULL: no sentiment */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
@@ -91,6 +95,8 @@ struct job {
     char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
     struct store_faq_match faq[CONFIG_FAQ_MAX];	/* FAQ suggestions, best first (classify_faq.c) */
     int     faq_n;
+    GArray *tag_hits;			/* struct tag_hit, NULL: no keyword tags */
+    struct sentiment_result sentiment;	/* .label NULL: not scored */
 
     /* store */
     gboolean is_new;

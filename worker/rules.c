@@ -20,15 +20,13 @@
  * DIAGNOSTICS
  *	One text per problem, added to errors (g_strdup'ed), as
  *	"FILE:LINE: [rule NAME] key 'KEY': what is wrong; what to do".
- *	GKeyFile keeps no line numbers, so one pass over the text indexes
- *	the line of every section and key first; the same pass finds what
- *	GKeyFile would silently accept (a key given twice: the last would
- *	win) or report without a line (a line that is no key, section or
- *	comment). rules_load() returns NULL when it added any error: a
- *	worker never runs with part of its rules.
+ *	The file is read by cfgfile.c, which knows each section's and key's
+ *	line (and finds a key given twice). rules_load() returns NULL when
+ *	it added any error: a worker never runs with part of its rules.
  */
 #include <string.h>
 
+#include "cfgfile.h"
 #include "rules.h"
 
 /* What a new ticket's status may be: stage_store.c makes "new", a follow-up "open". */
@@ -39,94 +37,6 @@ static const char *const action_keys[] = {
     "mailboxes", "match", "queue", "assignee", "category", "priority", "type", "status",
     "tags", "case", "note", "acknowledge", "template", "notify", "stop", NULL,
 };
-
-struct loader {
-    const char *path;
-    GPtrArray *errors;
-    GHashTable *lines;			/* "group" and "group\001key" -> line */
-    guint   nerrors;
-};
-
-static int line_of(struct loader *ld, const char *group, const char *key)
-{
-    g_autofree char *k = key ? g_strdup_printf("%s\001%s", group, key) : g_strdup(group);
-
-    return GPOINTER_TO_INT(g_hash_table_lookup(ld->lines, k));
-}
-
-static void G_GNUC_PRINTF(4, 5) error(struct loader *ld, const char *group, const char *key,
-				       const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *what = NULL;
-
-    va_start(ap, fmt);
-    what = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (key)
-	g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: [%s] key '%s': %s", ld->path,
-						    line_of(ld, group, key), group, key, what));
-    else
-	g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: [%s]: %s", ld->path,
-						    line_of(ld, group, NULL), group, what));
-    ld->nerrors++;
-}
-
-/*
- * index_lines - one pass: the line of each group and key, and the errors
- * GKeyFile would not give with a line number.
- */
-static void index_lines(struct loader *ld, const char *text)
-{
-    g_auto(GStrv) lines = g_strsplit_set(text, "\n", -1);
-    g_autofree char *group = NULL;
-
-    for (int i = 0; lines[i]; i++) {
-	char   *s = g_strstrip(lines[i]);
-	char   *eq;
-	g_autofree char *k = NULL;
-	int     prev;
-
-	if (*s == 0 || *s == '#')
-	    continue;
-	if (*s == '[') {
-	    char   *end = strrchr(s, ']');
-
-	    if (end == NULL || end[1]) {
-		g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: '%s' is not a section"
-							    " header: write [rule NAME]",
-							    ld->path, i + 1, s));
-		ld->nerrors++;
-		continue;
-	    }
-	    g_free(group);
-	    group = g_strndup(s + 1, end - s - 1);
-	    k = g_strdup(group);
-	} else if ((eq = strchr(s, '=')) == NULL || group == NULL) {
-	    g_ptr_array_add(ld->errors, g_strdup_printf("%s:%d: '%s' is %s", ld->path, i + 1, s,
-							group ? "not KEY = VALUE"
-							: "outside a [rule NAME] section"));
-	    ld->nerrors++;
-	    continue;
-	} else {
-	    *eq = 0;
-	    k = g_strdup_printf("%s\001%s", group, g_strstrip(s));
-	}
-	if ((prev = GPOINTER_TO_INT(g_hash_table_lookup(ld->lines, k))) != 0) {
-	    char   *sep = strchr(k, '\001');
-
-	    g_ptr_array_add(ld->errors,
-			    g_strdup_printf("%s:%d: %s%s%s is given again (first at line %d);"
-					    " give each %s once", ld->path, i + 1,
-					    sep ? "key '" : "section [", sep ? sep + 1 : k,
-					    sep ? "'" : "]", prev, sep ? "key of a rule"
-					    : "rule its own name"));
-	    ld->nerrors++;
-	    continue;
-	}
-	g_hash_table_insert(ld->lines, g_steal_pointer(&k), GINT_TO_POINTER(i + 1));
-    }
-}
 
 static void cond_free(gpointer p)
 {
@@ -161,7 +71,7 @@ static void rule_free(gpointer p)
 }
 
 /* parse_cond - "FIELD [not] OP[/i] VALUE"; NULL after an error. */
-static struct rule_cond *parse_cond(struct loader *ld, const char *group, const char *key,
+static struct rule_cond *parse_cond(struct cfgfile *ld, const char *group, const char *key,
 				    const char *text)
 {
     static const struct {
@@ -193,7 +103,7 @@ static struct rule_cond *parse_cond(struct loader *ld, const char *group, const 
 	}
     }
     if (!found) {
-	error(ld, group, key, "unknown field '%s': use sender, sender_domain, recipient,"
+	cfgfile_error(ld, group, key, "unknown field '%s': use sender, sender_domain, recipient,"
 	      " subject, body or header:NAME", word);
 	goto bad;
     }
@@ -225,13 +135,13 @@ static struct rule_cond *parse_cond(struct loader *ld, const char *group, const 
     else if (g_ascii_strcasecmp(op, "regex") == 0)
 	c->op = RO_REGEX;
     else {
-	error(ld, group, key, "unknown operator '%s' in '%s': write FIELD [not]"
+	cfgfile_error(ld, group, key, "unknown operator '%s' in '%s': write FIELD [not]"
 	      " equals|contains|regex[/i] VALUE", op, text);
 	goto bad;
     }
     s = g_strchug(s);
     if (*s == 0 && c->op != RO_EQUALS) {
-	error(ld, group, key, "'%s' has no value to look for", text);
+	cfgfile_error(ld, group, key, "'%s' has no value to look for", text);
 	goto bad;
     }
     /* Addresses and domains are compared without regard to case (RFC 5321 in practice). */
@@ -243,7 +153,7 @@ static struct rule_cond *parse_cond(struct loader *ld, const char *group, const 
 	c->value = g_strdup(s);
 	c->re = g_regex_new(s, G_REGEX_OPTIMIZE | (c->icase ? G_REGEX_CASELESS : 0), 0, &err);
 	if (c->re == NULL) {
-	    error(ld, group, key, "regular expression '%s': %s", s, err->message);
+	    cfgfile_error(ld, group, key, "regular expression '%s': %s", s, err->message);
 	    goto bad;
 	}
     } else {
@@ -255,17 +165,10 @@ static struct rule_cond *parse_cond(struct loader *ld, const char *group, const 
     return NULL;
 }
 
-static char *get_string(GKeyFile *kf, const char *group, const char *key)
-{
-    char   *v = g_key_file_get_string(kf, group, key, NULL);
-
-    return v ? g_strstrip(v) : NULL;
-}
-
-static gboolean get_bool(struct loader *ld, GKeyFile *kf, const char *group, const char *key,
+static gboolean get_bool(struct cfgfile *ld, GKeyFile *kf, const char *group, const char *key,
 			 int *out)
 {
-    g_autofree char *v = get_string(kf, group, key);
+    g_autofree char *v = cfgfile_string(kf, group, key);
 
     if (v == NULL)
 	return TRUE;
@@ -274,30 +177,10 @@ static gboolean get_bool(struct loader *ld, GKeyFile *kf, const char *group, con
     else if (g_ascii_strcasecmp(v, "no") == 0 || g_ascii_strcasecmp(v, "false") == 0)
 	*out = 0;
     else {
-	error(ld, group, key, "'%s' is not yes or no", v);
+	cfgfile_error(ld, group, key, "'%s' is not yes or no", v);
 	return FALSE;
     }
     return TRUE;
-}
-
-static char **get_list(GKeyFile *kf, const char *group, const char *key)
-{
-    g_autofree char *v = get_string(kf, group, key);
-    g_auto(GStrv) parts = NULL;
-    GPtrArray *out;
-
-    if (v == NULL)
-	return NULL;
-    parts = g_strsplit_set(v, ",", -1);
-    out = g_ptr_array_new();
-    for (int i = 0; parts[i]; i++) {
-	char   *p = g_strstrip(parts[i]);
-
-	if (*p)
-	    g_ptr_array_add(out, g_strdup(p));
-    }
-    g_ptr_array_add(out, NULL);
-    return (char **) g_ptr_array_free(out, FALSE);
 }
 
 static gboolean one_of(const char *v, const char *const *allowed)
@@ -308,7 +191,7 @@ static gboolean one_of(const char *v, const char *const *allowed)
     return FALSE;
 }
 
-static struct rule *parse_rule(struct loader *ld, GKeyFile *kf, const char *group,
+static struct rule *parse_rule(struct cfgfile *ld, GKeyFile *kf, const char *group,
 			       const struct intake_config *cfg)
 {
     struct rule *r = g_new0(struct rule, 1);
@@ -317,75 +200,75 @@ static struct rule *parse_rule(struct loader *ld, GKeyFile *kf, const char *grou
     int     any = 0, b;
 
     r->name = g_strstrip(g_strdup(group + 5));
-    r->line = line_of(ld, group, NULL);
+    r->line = cfgfile_line(ld, group, NULL);
     r->conds = g_ptr_array_new_with_free_func(cond_free);
     r->acknowledge = -1;
     if (*r->name == 0)
-	error(ld, group, NULL, "a rule needs a name: [rule NAME]");
+	cfgfile_error(ld, group, NULL, "a rule needs a name: [rule NAME]");
     for (int i = 0; keys && keys[i]; i++) {
 	const char *k = keys[i];
 
 	if (strcmp(k, "if") == 0 || (strncmp(k, "if.", 3) == 0 && k[3])) {
-	    g_autofree char *v = get_string(kf, group, k);
+	    g_autofree char *v = cfgfile_string(kf, group, k);
 	    struct rule_cond *c = parse_cond(ld, group, k, v ? v : "");
 
 	    if (c)
 		g_ptr_array_add(r->conds, c);
 	} else if (!one_of(k, action_keys)) {
-	    error(ld, group, k, "unknown key: conditions are 'if' or 'if.LABEL', actions"
+	    cfgfile_error(ld, group, k, "unknown key: conditions are 'if' or 'if.LABEL', actions"
 		  " are listed in docs/rules.md");
 	}
     }
     if (r->conds->len == 0 && ld->nerrors == before)
-	error(ld, group, NULL, "no condition: add 'if = FIELD OP VALUE' (a rule for every"
+	cfgfile_error(ld, group, NULL, "no condition: add 'if = FIELD OP VALUE' (a rule for every"
 	      " mail: if = subject regex ^ ; see docs/rules.md)");
     {
-	g_autofree char *m = get_string(kf, group, "match");
+	g_autofree char *m = cfgfile_string(kf, group, "match");
 
 	if (m && strcmp(m, "any") == 0)
 	    any = 1;
 	else if (m && strcmp(m, "all") != 0)
-	    error(ld, group, "match", "'%s' is not all or any", m);
+	    cfgfile_error(ld, group, "match", "'%s' is not all or any", m);
 	r->any = any;
     }
-    r->mailboxes = get_list(kf, group, "mailboxes");
+    r->mailboxes = cfgfile_list(kf, group, "mailboxes");
     for (int i = 0; r->mailboxes && r->mailboxes[i]; i++)
 	if (cfg && config_mailbox(cfg, r->mailboxes[i]) == NULL)
-	    error(ld, group, "mailboxes", "no [mailbox %s] in %s", r->mailboxes[i], cfg->path);
-    r->queue = get_string(kf, group, "queue");
-    r->assignee = get_string(kf, group, "assignee");
-    r->category = get_string(kf, group, "category");
-    r->type = get_string(kf, group, "type");
-    r->priority = get_string(kf, group, "priority");
+	    cfgfile_error(ld, group, "mailboxes", "no [mailbox %s] in %s", r->mailboxes[i], cfg->path);
+    r->queue = cfgfile_string(kf, group, "queue");
+    r->assignee = cfgfile_string(kf, group, "assignee");
+    r->category = cfgfile_string(kf, group, "category");
+    r->type = cfgfile_string(kf, group, "type");
+    r->priority = cfgfile_string(kf, group, "priority");
     if (r->priority && !one_of(r->priority, config_priorities)) {
 	g_autofree char *list = g_strjoinv(", ", (char **) config_priorities);
 
-	error(ld, group, "priority", "'%s' is not one of %s", r->priority, list);
+	cfgfile_error(ld, group, "priority", "'%s' is not one of %s", r->priority, list);
     }
-    r->status = get_string(kf, group, "status");
+    r->status = cfgfile_string(kf, group, "status");
     if (r->status && !one_of(r->status, statuses)) {
 	g_autofree char *list = g_strjoinv(", ", (char **) statuses);
 
-	error(ld, group, "status", "'%s' is not one of %s", r->status, list);
+	cfgfile_error(ld, group, "status", "'%s' is not one of %s", r->status, list);
     }
-    r->tags = get_list(kf, group, "tags");
-    r->case_name = get_string(kf, group, "case");
-    r->template_name = get_string(kf, group, "template");
+    r->tags = cfgfile_list(kf, group, "tags");
+    r->case_name = cfgfile_string(kf, group, "case");
+    r->template_name = cfgfile_string(kf, group, "template");
     if (r->template_name && (strchr(r->template_name, '/') || *r->template_name == '.'
 			     || *r->template_name == 0))
-	error(ld, group, "template", "'%s' is not a template name (a file name in [store]"
+	cfgfile_error(ld, group, "template", "'%s' is not a template name (a file name in [store]"
 	      " templates, without .LANG.txt)", r->template_name);
-    r->template_line = line_of(ld, group, "template");
-    r->notify = get_string(kf, group, "notify");
-    r->notify_line = line_of(ld, group, "notify");
+    r->template_line = cfgfile_line(ld, group, "template");
+    r->notify = cfgfile_string(kf, group, "notify");
+    r->notify_line = cfgfile_line(ld, group, "notify");
     if (r->notify && (strchr(r->notify, '@') == NULL || strpbrk(r->notify, " \t<>,\"")))
-	error(ld, group, "notify", "'%s' is not one address like agent@example.com",
+	cfgfile_error(ld, group, "notify", "'%s' is not one address like agent@example.com",
 	      r->notify);
     b = 0;
     if (get_bool(ld, kf, group, "note", &b))
 	r->note = b;
     if (r->note && r->case_name == NULL)
-	error(ld, group, "note", "a note goes on the newest ticket of a case: set 'case' too");
+	cfgfile_error(ld, group, "note", "a note goes on the newest ticket of a case: set 'case' too");
     b = 0;
     if (get_bool(ld, kf, group, "stop", &b))
 	r->stop = b;
@@ -400,47 +283,28 @@ static struct rule *parse_rule(struct loader *ld, GKeyFile *kf, const char *grou
 struct rules *rules_load(const char *path, const struct intake_config *cfg, GPtrArray *errors)
 {
     struct rules *rs = g_new0(struct rules, 1);
-    struct loader ld = {path, errors, NULL, 0};
+    struct cfgfile ld;
     g_autoptr(GKeyFile) kf = NULL;
-    g_autoptr(GError) err = NULL;
-    g_autofree char *text = NULL;
     g_auto(GStrv) groups = NULL;
-    gsize   len;
 
     rs->path = g_strdup(path ? path : "");
     rs->list = g_ptr_array_new_with_free_func(rule_free);
     if (path == NULL || *path == 0)
 	return rs;
-    if (!g_file_get_contents(path, &text, &len, &err)) {
-	g_ptr_array_add(errors, g_strdup_printf("%s: [worker] key 'rules': %s",
-						cfg ? cfg->path : "intake.conf", err->message));
-	return rules_free(rs);
-    }
-    if (strlen(text) != len || !g_utf8_validate(text, len, NULL)) {
-	g_ptr_array_add(errors, g_strdup_printf("%s: not UTF-8 text (or has a NUL byte)", path));
-	return rules_free(rs);
-    }
-    ld.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    index_lines(&ld, text);
-    kf = g_key_file_new();
-    if (ld.nerrors == 0 && !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &err)) {
-	g_ptr_array_add(errors, g_strdup_printf("%s: %s", path, err->message));
-	ld.nerrors++;
-    }
-    if (ld.nerrors == 0)
+    if ((kf = cfgfile_load(&ld, path, "rule", cfg ? cfg->path : NULL, "rules", errors)))
 	groups = g_key_file_get_groups(kf, NULL);
     for (int i = 0; groups && groups[i]; i++) {
 	struct rule *r;
 
 	if (strncmp(groups[i], "rule ", 5) != 0) {
-	    error(&ld, groups[i], NULL, "unknown section: a rules file has [rule NAME]"
-		  " sections only");
+	    cfgfile_error(&ld, groups[i], NULL, "unknown section: a rules file has [rule NAME]"
+			  " sections only");
 	    continue;
 	}
 	if ((r = parse_rule(&ld, kf, groups[i], cfg)) != NULL)
 	    g_ptr_array_add(rs->list, r);
     }
-    g_hash_table_destroy(ld.lines);
+    cfgfile_clear(&ld);
     return ld.nerrors ? rules_free(rs) : rs;
 }
 

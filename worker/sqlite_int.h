@@ -31,7 +31,7 @@ enum stmt {
     S_SHOW_TICKET, S_SHOW_LINKED_FROM, S_SHOW_MESSAGES, S_SHOW_ATTACHMENTS, S_SHOW_REPLIES,
     S_STATS, S_OUR_REPLY, S_REPLY_BOUNCED, S_AUTOGEN_INSERT, S_AUTOGEN_LIST, S_AUTOGEN_SHOW,
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
-    S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
+    S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT, S_SENTIMENT_SET,
     S_LOAD_ATTACHMENT,
     S_FAQ_PUT, S_FAQ_REMOVE, S_FAQ_LIST, S_FAQ_MATCH, S_FAQ_OPTIMIZE, S_TICKET_FAQ_INSERT, S_SHOW_FAQ,
     S_COUNT
@@ -148,6 +148,8 @@ int     sq_list_tickets(struct store *st, const char *mailbox, const char *statu
 int     sq_show_ticket(struct store *st, const char *number, store_row_fn fn, void *ctx,
 		       char **why);
 int     sq_set_routing(struct store *st, gint64 ticket_id, const struct store_routing *r,
+		       char **why);
+int     sq_set_classes(struct store *st, gint64 ticket_id, const struct store_classes *c,
 		       char **why);
 int     sq_case_ticket(struct store *st, const char *name, struct store_ticket_info *info,
 		       char **why);

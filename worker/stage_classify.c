@@ -6,7 +6,10 @@
  * DESCRIPTION
  *	The mailbox gives the defaults: its category, priority, type and
  *	customer language; the text's language, when detected
- *	(classify_lang.c), replaces the mailbox's. Then the routing rules
+ *	(classify_lang.c), replaces the mailbox's. Keywords in what the
+ *	customer wrote give tags (classify_tags.c) and its words a sentiment
+ *	in the ticket's language (classify_sentiment.c), both stored on the
+ *	ticket by stage_store.c, for follow-ups too. Then the routing rules
  *	(rules_match.c, docs/rules.md) may override category, priority,
  *	type and the new ticket's status, and decide queue, assignee, case,
  *	tags, the acknowledgement and its template (job->rules: stage_store.c
@@ -22,6 +25,7 @@
  */
 #include "classify_faq.h"
 #include "classify_lang.h"
+#include "classify_tags.h"
 #include "job.h"
 #include "log.h"
 
@@ -45,6 +49,9 @@ static enum stage_result classify_rules(struct job *job)
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
     classify_lang(job);
+    g_clear_pointer(&job->tag_hits, g_array_unref);
+    classify_tags(job);
+    classify_sentiment(job);
     job->status = "new";
 
     rules_result_clear(r);

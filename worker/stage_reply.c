@@ -176,6 +176,8 @@ enum stage_result stage_reply(struct job *job)
     g_hash_table_insert(vars, "category", (gpointer) (job->category ? job->category : ""));
     g_hash_table_insert(vars, "priority", (gpointer) (job->priority ? job->priority : ""));
     g_hash_table_insert(vars, "language", (gpointer) (job->language ? job->language : ""));
+    g_hash_table_insert(vars, "sentiment",
+			(gpointer) (job->sentiment.label ? job->sentiment.label : ""));
     if (*m->ticket_url)
 	url = g_strconcat(m->ticket_url, job->number, NULL);
     g_hash_table_insert(vars, "ticket_url", url ? url : "");

@@ -66,6 +66,13 @@ struct store_routing {
     const char *const *tags;		/* NULL-terminated, or NULL */
 };
 
+/* What the classify stage found in a mail (classify_tags.c, classify_sentiment.c). Borrowed. */
+struct store_classes {
+    const char *const *tags;		/* keyword tags, NULL-terminated, or NULL */
+    const char *sentiment;		/* negative, neutral, positive; NULL: not scored */
+    double  sentiment_score;
+};
+
 struct store_attachment {
     const char *filename;
     const char *content_type;
@@ -234,8 +241,9 @@ struct store_stats {
 /* One column of a report row. */
 struct store_value {
     const char *name;
-    enum { STORE_NULL, STORE_INT, STORE_TEXT } type;
+    enum { STORE_NULL, STORE_INT, STORE_TEXT, STORE_REAL } type;
     gint64  i;				/* STORE_INT */
+    double  d;				/* STORE_REAL */
     const char *text;			/* STORE_TEXT: len bytes, not null-terminated */
     size_t  len;
 };
@@ -333,7 +341,8 @@ struct store_ops {
      * Rows in this order: "ticket" (id, number, mailbox, status, title,
      * category, priority, type, language, customer_name, customer_address,
      * created_at, updated_at, closed_at, linked_to (a number or null),
-     * link_reason, queue, assignee, case, tags (comma-separated), rules);
+     * link_reason, queue, assignee, case, tags (comma-separated), rules,
+     * sentiment, sentiment_score);
      * "linked_from" (number, link_reason) for each ticket
      * linked to it; for each message "message" (id, direction, sender,
      * sender_name, message_id, subject, created_at, body, header_fields (JSON
@@ -349,6 +358,13 @@ struct store_ops {
     int     (*stats) (struct store *st, struct store_stats *out, char **why);
     /* Routing rules (branch rules): queue, assignee, case, tags of a new ticket. */
     int     (*set_routing) (struct store *st, gint64 ticket_id, const struct store_routing *r,
+			    char **why);
+    /*
+     * Keyword tags added to a ticket's tags (none removed) and, when scored,
+     * the sentiment of its newest mail (classify stage; new tickets and
+     * follow-ups).
+     */
+    int     (*set_classes) (struct store *st, gint64 ticket_id, const struct store_classes *c,
 			    char **why);
     /* The newest ticket of a case that is not closed; info->id = 0: none. */
     int     (*case_ticket) (struct store *st, const char *name,

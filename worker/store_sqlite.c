@@ -436,6 +436,7 @@ const struct store_ops store_sqlite_ops = {
     .show_ticket = sq_show_ticket,
     .stats = sq_stats,
     .set_routing = sq_set_routing,
+    .set_classes = sq_set_classes,
     .case_ticket = sq_case_ticket,
     .add_case = sq_add_case,
     .list_cases = sq_list_cases,

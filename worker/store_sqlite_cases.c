@@ -5,6 +5,7 @@
  *	#include "sqlite_int.h"
  *
  *	int	sq_set_routing(st, ticket_id, routing, &why)
+ *	int	sq_set_classes(st, ticket_id, classes, &why)
  *	int	sq_add_case(st, name, title, &why)
  *	int	sq_list_cases(st, fn, ctx, &why)
  * DESCRIPTION
@@ -14,6 +15,9 @@
  *	it: a rule must not lose mail because an administrator has not
  *	created the case yet), tags and the text saying which rules
  *	matched; all or nothing, inside its own savepoint.
+ *	sq_set_classes() adds the keyword tags of a mail to its ticket's
+ *	(a tag a rule gave is not given twice) and sets the ticket's
+ *	sentiment when the mail was scored, in its own savepoint.
  *	sq_add_case() makes a case or retitles one; sq_list_cases() gives
  *	rows "case" (name, title, created_at, tickets, newest).
  *	sq_case_ticket() (the lookup of a case's newest open ticket) is in
@@ -24,6 +28,17 @@
 #include <time.h>
 
 #include "sqlite_int.h"
+
+static int add_tags(struct sq *sq, gint64 ticket_id, const char *const *tags, char **why)
+{
+    int     ret;
+
+    for (int i = 0; tags && tags[i]; i++)
+	if ((ret = sq_bind(sq, S_TAG_INSERT, why, "it", ticket_id, tags[i])) != STORE_OK
+	    || (ret = sq_run(sq, S_TAG_INSERT, why)) != STORE_OK)
+	    return ret;
+    return STORE_OK;
+}
 
 static int set_routing(struct sq *sq, gint64 ticket_id, const struct store_routing *r,
 		       char **why)
@@ -40,11 +55,7 @@ static int set_routing(struct sq *sq, gint64 ticket_id, const struct store_routi
 		       r->rules, r->case_name)) != STORE_OK
 	|| (ret = sq_run(sq, S_ROUTING_SET, why)) != STORE_OK)
 	return ret;
-    for (int i = 0; r->tags && r->tags[i]; i++)
-	if ((ret = sq_bind(sq, S_TAG_INSERT, why, "it", ticket_id, r->tags[i])) != STORE_OK
-	    || (ret = sq_run(sq, S_TAG_INSERT, why)) != STORE_OK)
-	    return ret;
-    return STORE_OK;
+    return add_tags(sq, ticket_id, r->tags, why);
 }
 
 int     sq_set_routing(struct store *st, gint64 ticket_id, const struct store_routing *r,
@@ -56,6 +67,30 @@ int     sq_set_routing(struct store *st, gint64 ticket_id, const struct store_ro
     if ((ret = op_begin(sq, why)) != STORE_OK)
 	return ret;
     return op_end(sq, set_routing(sq, ticket_id, r, why), why);
+}
+
+static int set_classes(struct sq *sq, gint64 ticket_id, const struct store_classes *c,
+		       char **why)
+{
+    int     ret;
+
+    if ((ret = add_tags(sq, ticket_id, c->tags, why)) != STORE_OK || c->sentiment == NULL)
+	return ret;
+    if ((ret = sq_bind(sq, S_SENTIMENT_SET, why, "itd", ticket_id, c->sentiment,
+		       c->sentiment_score)) != STORE_OK)
+	return ret;
+    return sq_run(sq, S_SENTIMENT_SET, why);
+}
+
+int     sq_set_classes(struct store *st, gint64 ticket_id, const struct store_classes *c,
+		       char **why)
+{
+    struct sq *sq = SQ(st);
+    int     ret;
+
+    if ((ret = op_begin(sq, why)) != STORE_OK)
+	return ret;
+    return op_end(sq, set_classes(sq, ticket_id, c, why), why);
 }
 
 int     sq_add_case(struct store *st, const char *name, const char *title, char **why)

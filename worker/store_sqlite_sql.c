@@ -295,7 +295,10 @@ const char *const sq_migrations[] = {
     "UPDATE messages SET body = intake_zstd(body) WHERE body IS NOT NULL;",
 
     /*
-     * 4 -> 5: FAQ suggestions (worker/classify_faq.c, docs/classify.md).
+     * 4 -> 5: classification (docs/classify.md). The sentiment of a
+     * ticket's newest mail (classify_sentiment.c): its label and score
+     * (valence per word); keyword tags go into ticket_tags beside the
+     * rules' tags. FAQ suggestions (worker/classify_faq.c).
      * faq holds the entries, each in a collection (a subfolder of [worker]
      * faq_directory, or intakectl faq add --collection); source_path and
      * sha256 are the file's (NULL: added by hand), so faq sync replaces a
@@ -337,7 +340,10 @@ const char *const sq_migrations[] = {
     "  title TEXT NOT NULL,"
     "  url TEXT,"
     "  score REAL NOT NULL,"
-    "  PRIMARY KEY(ticket_id, rank)) WITHOUT ROWID;",
+    "  PRIMARY KEY(ticket_id, rank)) WITHOUT ROWID;"
+    "ALTER TABLE tickets ADD COLUMN sentiment TEXT;"
+    "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;",
+
 };
 
 
@@ -357,7 +363,8 @@ G_STATIC_ASSERT(G_N_ELEMENTS(sq_migrations) == STORE_SCHEMA_VERSION);
 #define LIST_SQL(where) \
     "SELECT number, mailbox, status, title, customer_address AS customer," \
     " created_at, updated_at," \
-    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages" \
+    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages," \
+    " sentiment, sentiment_score" \
     " FROM tickets t " where " ORDER BY t.id DESC LIMIT ?3"
 
 const struct stmt_def sq_stmt_defs[S_COUNT] = {
@@ -459,7 +466,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason,"
 	" queue, assignee, (SELECT c.name FROM cases c WHERE c.id = t.case_id) AS \"case\","
 	" (SELECT group_concat(tag, ',') FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id"
-	"   ORDER BY tag)) AS tags, rules"
+	"   ORDER BY tag)) AS tags, rules, sentiment, sentiment_score"
 	" FROM tickets t WHERE number = ?1"},
     [S_SHOW_LINKED_FROM] = {"show linked tickets",
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
@@ -585,6 +592,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT rank, faq_id, title, url, printf('%.2f', score) AS score FROM ticket_faq"
 	" WHERE ticket_id = ?1"
 	" ORDER BY rank"},
+    [S_SENTIMENT_SET] = {"set ticket sentiment",
+	"UPDATE tickets SET sentiment = ?2, sentiment_score = ?3 WHERE id = ?1"},
     [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
 	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
 };

@@ -79,7 +79,7 @@ void    sq_reset(struct sq *sq, enum stmt id)
 /*
  * sq_bind - bind parameters ?1, ?2, ... of a statement, one argument per
  * letter of types: 't' const char * (NULL binds NULL), 'i' gint64 (cast
- * literals!), 'b' GBytes * (NULL binds NULL, empty binds an empty blob).
+ * literals!), 'd' double, 'b' GBytes * (NULL binds NULL, empty binds an empty blob).
  * The values must stay valid until the statement is reset. On failure
  * the statement is reset.
  */

@@ -22,6 +22,7 @@
 # daemon, which Debian starts on a systemd host, on port 9090 (`systemctl disable --now
 # prometheus` if unwanted).
 
+# Then lexicons.sh installs the worker's sentiment lexicon (an npm package: Debian has none).
 # mandoc: the man pages' lint test (it_docs_man).
 BUILD_PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
@@ -45,7 +46,7 @@ for p in $PACKAGES; do
     fi
 done
 missing=${missing# }
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && exec sh "$(dirname "$0")/lexicons.sh" "${1:-}"
 
 preseed="echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections"
 install="DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing"
@@ -107,4 +108,4 @@ case " $missing " in
 	fi
 	echo "deps: the system's Dovecot (installed for the tests) is stopped and disabled" ;;
 esac
-exit 0
+exec sh "$(dirname "$0")/lexicons.sh" "${1:-}"

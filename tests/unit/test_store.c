@@ -202,14 +202,15 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
-/* What schema 5 added (FAQ entries, their index and triggers, ticket_faq), undone. */
+/* What schema 5 added (FAQ entries, their index and triggers, ticket_faq; sentiment), undone. */
 #define SCHEMA_5_UNDO \
-    "DROP TABLE faq_fts; DROP TABLE faq; DROP TABLE ticket_faq;"
+    "DROP TABLE faq_fts; DROP TABLE faq; DROP TABLE ticket_faq;" \
+    "ALTER TABLE tickets DROP COLUMN sentiment; ALTER TABLE tickets DROP COLUMN sentiment_score;"
 
 /*
- * What schema 4 added (routing, messages.full_text, compressed originals and
- * attachment references), undone: back to schema 3 (an empty database: no
- * raw to inflate).
+ * What schemas 5 and 4 added (routing, messages.full_text, compressed
+ * originals and attachment references), undone: back to schema 3 (an empty
+ * database: no raw to inflate).
  */
 #define SCHEMA_4_UNDO SCHEMA_5_UNDO \
     "ALTER TABLE messages DROP COLUMN full_text;" \
@@ -1428,6 +1429,47 @@ static void test_routing(struct store *st)
     json_decref(cases);
 }
 
+/*
+ * Classes (branch tags): set_classes() adds keyword tags to a ticket's
+ * (rules' tags and earlier mails' kept, none twice) and sets its
+ * sentiment; a mail not scored leaves the sentiment as it was.
+ */
+static void test_classes(struct store *st)
+{
+    g_autofree char *n1 = NULL, *why = NULL;
+    const char *rule_tags[] = {"vip", NULL};
+    const char *first[] = {"billing", "vip", NULL};
+    const char *second[] = {"refund", "billing", NULL};
+    struct store_routing r = {NULL, NULL, NULL, "rules matched: vip", rule_tags};
+    struct store_classes c1 = {first, "negative", -0.25};
+    struct store_classes c2 = {second, NULL, 0};
+    struct store_classes c3 = {NULL, "positive", 0.5};
+    gint64  id1 = new_ticket(st, "classified", "c@acme.test", &n1);
+    json_t *shown = NULL, *list = NULL, *row;
+    size_t  i;
+
+    is_int(st->ops->set_routing(st, id1, &r, &why), STORE_OK, "classes: a rule's tag");
+    is_int(st->ops->set_classes(st, id1, &c1, &why), STORE_OK, "classes: first mail");
+    is_int(st->ops->set_classes(st, id1, &c2, &why), STORE_OK, "classes: a follow-up");
+    is_int(ctl_show_ticket(st, n1, &shown, &why), STORE_OK, "classes: show_ticket");
+    is_str(json_string_value(json_object_get(shown, "tags")), "billing,refund,vip",
+	   "classes: tags add up, once each");
+    is_str(json_string_value(json_object_get(shown, "sentiment")), "negative",
+	   "classes: a mail not scored keeps the sentiment");
+    ok(json_real_value(json_object_get(shown, "sentiment_score")) == -0.25,
+       "classes: the score is a JSON number");
+    json_decref(shown);
+    is_int(st->ops->set_classes(st, id1, &c3, &why), STORE_OK, "classes: a positive follow-up");
+    ctl_list_tickets(st, NULL, NULL, 0, &list, &why);
+    json_array_foreach(list, i, row)
+	if (strcmp(json_str(row, "number"), n1) == 0) {
+	    is_str(json_str(row, "sentiment"), "positive", "classes: the newest mail's, listed");
+	    ok(json_real_value(json_object_get(row, "sentiment_score")) == 0.5,
+	       "classes: with its score");
+	}
+    json_decref(list);
+}
+
 /* Rows of show_ticket(): kinds in order, and typed, named columns. */
 static void record_row(void *ctx, const struct store_row *row)
 {
@@ -1435,7 +1477,8 @@ static void record_row(void *ctx, const struct store_row *row)
 
     g_string_append_printf(kinds, "%s%s", kinds->len ? "," : "", row->kind);
     if (strcmp(row->kind, "ticket") == 0) {
-	is_int(row->n, 21, "rows: the ticket row has 21 columns (5 of the routing rules)");
+	is_int(row->n, 23, "rows: the ticket row has 23 columns (5 of the routing rules,"
+	       " 2 of sentiment)");
 	is_str(row->values[0].name, "id", "rows: first column id");
 	is_int(row->values[0].type, STORE_INT, "rows: id is an integer");
 	is_str(row->values[1].name, "number", "rows: then number");
@@ -1666,6 +1709,7 @@ int     main(void)
     test_suppressed(st);
     test_links(st);
     test_routing(st);
+    test_classes(st);
     test_full_text(st);
     store_close(st);
 
