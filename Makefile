@@ -38,7 +38,8 @@ CFLAGS_MILTER = -Icommon -Imilter $(call pkg_cflags,$(PKGS_COMMON))
 CFLAGS_WORKER = -Icommon -Iworker $(call pkg_cflags,$(PKGS_WORKER))
 LIBS_COMMON = $(call pkg_libs,$(PKGS_COMMON)) -pthread -lm
 LIBS_MILTER = $(LIBS_COMMON) -lmilter
-LIBS_WORKER = $(call pkg_libs,$(PKGS_WORKER)) -pthread -lm
+# libstemmer (Snowball) has no pkg-config file.
+LIBS_WORKER = $(call pkg_libs,$(PKGS_WORKER)) -lstemmer -pthread -lm
 LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 
 # O is the object directory: build/release for installed binaries, build/asan for tests.
@@ -56,6 +57,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
 	    worker/store_sqlite_blob.c worker/ctl_show.c worker/rules.c worker/rules_match.c \
 	    worker/ticketno.c worker/quote.c worker/classify_lang.c \
+	    worker/stem.c worker/nbayes.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
