@@ -52,6 +52,8 @@ static json_t *value_json(const struct store_value *v)
     switch (v->type) {
     case STORE_INT:
 	return json_integer(v->i);
+    case STORE_REAL:
+	return json_real(v->r);
     case STORE_TEXT:
 	if (g_utf8_validate_len(v->text, v->len, NULL))
 	    return json_stringn(v->text, v->len);

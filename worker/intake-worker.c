@@ -65,6 +65,7 @@
 #include <sys/stat.h>
 
 #include "checkconf.h"
+#include "classify_category.h"
 #include "classify_lang.h"
 #include "daemon.h"
 #include "durable.h"
@@ -364,6 +365,7 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    w->pl.category = category_classifier_new();
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -416,6 +418,7 @@ static void worker_stop(struct worker *w)
     w->pl.store = store_close(w->pl.store);
     w->pl.templates = templates_free(w->pl.templates);
     w->pl.lang = lang_detector_free(w->pl.lang);
+    w->pl.category = category_classifier_free(w->pl.category);
     w->pl.keys = NULL;
     w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);

@@ -31,6 +31,7 @@
 
 struct worker_metrics;
 struct lang_detector;
+struct category_classifier;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -41,6 +42,7 @@ struct pipeline {
     struct templates *templates;
     const struct rules *rules;		/* routing rules; NULL: none */
     struct lang_detector *lang;		/* NULL: no detection, the mailbox's language */
+    struct category_classifier *category;	/* NULL: no category suggestion */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
@@ -89,6 +91,8 @@ struct job {
     const char *status;			/* of a new ticket: "new" unless a rule says */
     struct rules_result rules;		/* what the routing rules decided */
     char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
+    char   *category_suggested;		/* classify_category.c; NULL: none */
+    double  category_confidence;	/* its posterior probability */
 
     /* store */
     gboolean is_new;

@@ -33,6 +33,8 @@ enum stmt {
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
     S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
     S_LOAD_ATTACHMENT,
+    S_SET_CATEGORY, S_TRAINING_DOCS, S_MODEL_CLEAR_DOCS, S_MODEL_CLEAR_TERMS, S_MODEL_DOCS_INSERT,
+    S_MODEL_TERM_INSERT, S_MODEL_BUMP, S_MODEL_VERSION, S_MODEL_LOAD_DOCS, S_MODEL_LOAD_TERMS,
     S_COUNT
 };
 
@@ -153,5 +155,14 @@ int     sq_case_ticket(struct store *st, const char *name, struct store_ticket_i
 int     sq_add_case(struct store *st, const char *name, const char *title, char **why);
 int     sq_list_cases(struct store *st, store_row_fn fn, void *ctx, char **why);
 int     sq_stats(struct store *st, struct store_stats *out, char **why);
+
+/* store_sqlite_model.c */
+int     sq_set_category(struct store *st, gint64 ticket_id, const char *category, char **why);
+int     sq_training_docs(struct store *st, const char *mailbox, int limit, store_row_fn fn,
+			 void *ctx, char **why);
+int     sq_save_model(struct store *st, const struct store_model_row *rows, gsize n,
+		      char **why);
+int     sq_model_version(struct store *st, gint64 *version, char **why);
+int     sq_load_model(struct store *st, store_row_fn fn, void *ctx, char **why);
 
 #endif

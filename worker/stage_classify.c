@@ -13,11 +13,15 @@
  *	and stage_reply.c act on them). A rule's note = yes makes a mail that
  *	is no follow-up a message of its case's newest open ticket instead
  *	of a new ticket (when the case has none, a ticket is made).
+ *	After the rules, the category model suggests a new ticket's
+ *	category (classify_category.c), which becomes the category when the
+ *	mailbox trusts it that far and no rule set one.
  *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  */
+#include "classify_category.h"
 #include "classify_lang.h"
 #include "job.h"
 #include "log.h"
@@ -36,6 +40,7 @@ enum stage_result stage_classify(struct job *job)
 
     rules_result_clear(r);
     rules_eval(job->pl->rules, job->env, job->mailbox_name, r);
+    classify_category(job);
     if (r->regex_errors)
 	msg_warn("%s: mailbox %s: %u regular expression match(es) of %s gave up (PCRE's"
 		 " match limit): counted as no match; simplify the rule's regex",

@@ -441,4 +441,9 @@ const struct store_ops store_sqlite_ops = {
     .list_cases = sq_list_cases,
     .load_attachment = sq_load_attachment,
     .maintain = sq_maintain,
+    .set_category = sq_set_category,
+    .training_docs = sq_training_docs,
+    .save_model = sq_save_model,
+    .model_version = sq_model_version,
+    .load_model = sq_load_model,
 };

@@ -49,7 +49,11 @@ void    sq_emit_row(struct sq *sq, enum stmt id, const char *kind, store_row_fn 
 	    v[i].text = (const char *) sqlite3_column_text(s, i);
 	    v[i].len = sqlite3_column_bytes(s, i);
 	    break;
-	default:				/* no report selects a real or a blob */
+	case SQLITE_FLOAT:
+	    v[i].type = STORE_REAL;
+	    v[i].r = sqlite3_column_double(s, i);
+	    break;
+	default:				/* no report selects a blob */
 	    v[i].type = STORE_NULL;
 	    break;
 	}
