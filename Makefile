@@ -75,7 +75,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply ack thread rules quote
+FUZZ_TARGETS := envelope decode config template reply ack thread rules quote stem
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

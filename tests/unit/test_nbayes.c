@@ -27,7 +27,8 @@ static void collect(void *ctx, const char *term, size_t len)
 {
     GString *s = ctx;
 
-    ok(strlen(term) == len, "term '%s' is null-terminated at its length", term);
+    ok(strlen(term) == len && g_utf8_validate(term, len, NULL),
+       "a term of %zu bytes: UTF-8, null-terminated at its length", len);
     if (s->len)
 	g_string_append_c(s, ' ');
     g_string_append(s, term);
@@ -116,9 +117,10 @@ int     main(void)
 
     for (gsize i = 0; i < G_N_ELEMENTS(stems); i++) {
 	g_autoptr(GString) s = g_string_new(NULL);
+	g_autofree char *shown = g_strescape(stems[i].text, NULL);
 
 	stem_words(st, stems[i].language, stems[i].text, strlen(stems[i].text), collect, s);
-	is_str(s->str, stems[i].want, "stems of '%s' (%s)", stems[i].text,
+	is_str(s->str, stems[i].want, "stems of '%s' (%s)", shown,
 	       stems[i].language ? stems[i].language : "no language");
     }
 
