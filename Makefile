@@ -38,7 +38,8 @@ CFLAGS_MILTER = -Icommon -Imilter $(call pkg_cflags,$(PKGS_COMMON))
 CFLAGS_WORKER = -Icommon -Iworker $(call pkg_cflags,$(PKGS_WORKER))
 LIBS_COMMON = $(call pkg_libs,$(PKGS_COMMON)) -pthread -lm
 LIBS_MILTER = $(LIBS_COMMON) -lmilter
-LIBS_WORKER = $(call pkg_libs,$(PKGS_WORKER)) -pthread -lm
+# libstemmer (Snowball) has no pkg-config file.
+LIBS_WORKER = $(call pkg_libs,$(PKGS_WORKER)) -lstemmer -pthread -lm
 LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 
 # O is the object directory: build/release for installed binaries, build/asan for tests.
@@ -57,6 +58,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_blob.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c \
 	    worker/rules_match.c worker/cfgfile.c worker/ticketno.c worker/quote.c worker/classify_lang.c \
 	    worker/faq_files.c worker/classify_tags.c worker/classify_sentiment.c worker/words.c \
+	    worker/stem.c worker/nbayes.c worker/store_sqlite_model.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
@@ -65,16 +67,16 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/classify_faq.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
-	    worker/ack_policy.c worker/stage_notify.c
+	    worker/ack_policy.c worker/stage_notify.c worker/classify_category.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
-	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c
+	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags
+FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags stem
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

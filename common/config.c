@@ -228,6 +228,7 @@ static const struct ckey mailbox_keys[] = {
     {"on_closed", CT_STRING, MBX(on_closed), "reopen", closed_policies},
     {"reopen_days", CT_INT, MBX(reopen_days), "30", NULL, 0, 36500},
     {"merge_window", CT_DURATION, MBX(merge_window_ms), "0", NULL, 0, 2000000000},
+    {"category_auto_confidence", CT_INT, MBX(category_auto_confidence), "0", NULL, 0, 100},
     {0},
 };
 

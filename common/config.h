@@ -37,6 +37,7 @@ struct mailbox {
     char   *on_closed;		/* reopen, new, refuse */
     int     reopen_days;
     int     merge_window_ms;		/* near-duplicates; 0 off */
+    int     category_auto_confidence;	/* percent; 0: suggestions are never applied */
 };
 
 struct intake_config {

@@ -69,6 +69,7 @@
 #include <sys/stat.h>
 
 #include "checkconf.h"
+#include "classify_category.h"
 #include "classify_lang.h"
 #include "daemon.h"
 #include "durable.h"
@@ -411,6 +412,7 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
+    w->pl.category = category_classifier_new();
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -487,6 +489,7 @@ static void worker_stop(struct worker *w)
     w->pl.lang = lang_detector_free(w->pl.lang);
     w->pl.sentiment = NULL;
     w->sentiment = sentiment_free(w->sentiment);
+    w->pl.category = category_classifier_free(w->pl.category);
     w->pl.keys = NULL;
     w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);

@@ -8,6 +8,9 @@
  *	intakectl [-c FILE] [--json] tickets [--mailbox M] [--status S] [--limit N]
  *	intakectl [-c FILE] [--json] ticket NUMBER
  *	intakectl [-c FILE] close|reopen NUMBER
+ *	intakectl [-c FILE] set-category NUMBER CATEGORY (ctl_train.c)
+ *	intakectl [-c FILE] train [--mailbox M] [--folds K] [--dry-run] (ctl_train.c)
+ *	intakectl train --cross-validate FILE.tsv [--folds K] (ctl_train.c)
  *	intakectl [-c FILE] [--json] dlq list [--limit N]
  *	intakectl [-c FILE] [--json] dlq show ID
  *	intakectl [-c FILE] dlq retry ID|--all
@@ -68,6 +71,7 @@
 #include "template.h"
 #include "import.h"
 #include "ctl_rules.h"
+#include "ctl_train.h"
 
 static int json_out;
 
@@ -81,6 +85,9 @@ static void usage(void)
 	    "       intakectl [-c FILE] [--json] ticket NUMBER\n"
 	    "       intakectl [-c FILE] attachment NUMBER ID > FILE\n"
 	    "       intakectl [-c FILE] close|reopen NUMBER\n"
+	    "       intakectl [-c FILE] set-category NUMBER CATEGORY\n"
+	    "       intakectl [-c FILE] train [--mailbox M] [--folds K] [--dry-run]\n"
+	    "       intakectl train --cross-validate FILE.tsv [--folds K]\n"
 	    "       intakectl [-c FILE] [--json] dlq list [--limit N] | dlq show ID\n"
 	    "       intakectl [-c FILE] dlq retry ID|--all | dlq purge ID|--all\n"
 	    "       intakectl [-c FILE] [--json] autogen list [--kind K] [--mailbox M] [--limit N]\n"
@@ -356,6 +363,15 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
     printf("mailbox   %s   category %s   priority %s   type %s   language %s\n",
 	   envelope_str(t, "mailbox"), envelope_str(t, "category"), envelope_str(t, "priority"),
 	   envelope_str(t, "type"), envelope_str(t, "language"));
+    /* Category suggestion (classify_category.c): only when the model made one. */
+    if (json_is_string(json_object_get(t, "category_suggested")))
+	printf("suggested category %s (confidence %.3f)%s\n",
+	       envelope_str(t, "category_suggested"),
+	       json_number_value(json_object_get(t, "category_confidence")),
+	       json_integer_value(json_object_get(t, "category_confirmed"))
+	       ? "; category confirmed by a person" : "");
+    else if (json_integer_value(json_object_get(t, "category_confirmed")))
+	printf("category confirmed by a person\n");
     printf("customer  %s <%s>\n", envelope_str(t, "customer_name"),
 	   envelope_str(t, "customer_address"));
     printf("created   %s   updated %s\n", envelope_str(t, "created_at"),
@@ -671,6 +687,8 @@ int     main(int argc, char **argv)
 	usage();
     if (strcmp(argv[optind], "import") == 0)	/* its own options: import.c */
 	return import_main(path, argc - optind, argv + optind);
+    if (strcmp(argv[optind], "train") == 0)	/* its own options: ctl_train.c */
+	return ctl_train_main(path, argc - optind, argv + optind);
     /* check has options of its own, and exit codes of the monitoring-plugins interface. */
     if (strcmp(argv[optind], "check") == 0)
 	return ctl_check(path, argc - optind, argv + optind);
@@ -742,6 +760,8 @@ int     main(int argc, char **argv)
 	rc = cmd_set_status(cfg, "close", argv[1], "closed");
     else if (strcmp(argv[0], "reopen") == 0 && argc == 2)
 	rc = cmd_set_status(cfg, "reopen", argv[1], "open");
+    else if (strcmp(argv[0], "set-category") == 0 && argc == 3)
+	rc = ctl_set_category(cfg, argv[1], argv[2]);
     else if (strcmp(argv[0], "dlq") == 0)
 	rc = cmd_dlq(cfg, argc - 1, argv + 1, limit, all);
     else if (strcmp(argv[0], "autogen") == 0)

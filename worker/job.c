@@ -59,6 +59,7 @@ void    job_clear(struct job *job)
 	store_faq_match_clear(&job->faq[i]);
     job->faq_n = 0;
     g_clear_pointer(&job->tag_hits, g_array_unref);
+    g_free(job->category_suggested);
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

@@ -33,6 +33,7 @@
 struct worker_metrics;
 struct lang_detector;
 struct tags;
+struct category_classifier;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -45,6 +46,7 @@ struct pipeline {
     struct lang_detector *lang;		/* NULL: no detection, the mailbox's language */
     const struct tags *tags;		/* keyword tags; NULL: none */
     const struct sentiment *sentiment;	/* lexicons; NULL: no sentiment */
+    struct category_classifier *category;	/* NULL: no category suggestion */
     const struct msgid_keys *keys;	/* signs our Message-IDs; NULL: unsigned */
     guint   replies_queued;		/* in the current batch */
     guint   tickets_created;
@@ -97,6 +99,8 @@ struct job {
     int     faq_n;
     GArray *tag_hits;			/* struct tag_hit, NULL: no keyword tags */
     struct sentiment_result sentiment;	/* .label NULL: not scored */
+    char   *category_suggested;		/* classify_category.c; NULL: none */
+    double  category_confidence;	/* its posterior probability */
 
     /* store */
     gboolean is_new;

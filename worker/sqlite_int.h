@@ -34,6 +34,8 @@ enum stmt {
     S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT, S_SENTIMENT_SET,
     S_LOAD_ATTACHMENT,
     S_FAQ_PUT, S_FAQ_REMOVE, S_FAQ_LIST, S_FAQ_MATCH, S_FAQ_OPTIMIZE, S_TICKET_FAQ_INSERT, S_SHOW_FAQ,
+    S_SET_CATEGORY, S_TRAINING_DOCS, S_MODEL_CLEAR_DOCS, S_MODEL_CLEAR_TERMS, S_MODEL_DOCS_INSERT,
+    S_MODEL_TERM_INSERT, S_MODEL_BUMP, S_MODEL_VERSION, S_MODEL_LOAD_DOCS, S_MODEL_LOAD_TERMS,
     S_COUNT
 };
 
@@ -167,5 +169,13 @@ int     sq_faq_match(struct store *st, const char *query, const char *collection
 		     struct store_faq_match *out, int *n, char **why);
 int     sq_set_ticket_faq(struct store *st, gint64 ticket_id, const struct store_faq_match *m,
 			  int n, char **why);
+/* store_sqlite_model.c */
+int     sq_set_category(struct store *st, gint64 ticket_id, const char *category, char **why);
+int     sq_training_docs(struct store *st, const char *mailbox, int limit, store_row_fn fn,
+			 void *ctx, char **why);
+int     sq_save_model(struct store *st, const struct store_model_row *rows, gsize n,
+		      char **why);
+int     sq_model_version(struct store *st, gint64 *version, char **why);
+int     sq_load_model(struct store *st, store_row_fn fn, void *ctx, char **why);
 
 #endif

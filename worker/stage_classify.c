@@ -16,6 +16,9 @@
  *	and stage_reply.c act on them). A rule's note = yes makes a mail that
  *	is no follow-up a message of its case's newest open ticket instead
  *	of a new ticket (when the case has none, a ticket is made).
+ *	After the rules, the category model suggests a new ticket's
+ *	category (classify_category.c), which becomes the category when the
+ *	mailbox trusts it that far and no rule set one.
  *	Last, a mail that makes a new ticket gets its FAQ suggestions
  *	(classify_faq.c, docs/classify.md).
  *
@@ -23,6 +26,7 @@
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  */
+#include "classify_category.h"
 #include "classify_faq.h"
 #include "classify_lang.h"
 #include "classify_tags.h"
@@ -56,6 +60,7 @@ static enum stage_result classify_rules(struct job *job)
 
     rules_result_clear(r);
     rules_eval(job->pl->rules, job->env, job->mailbox_name, r);
+    classify_category(job);
     if (r->regex_errors)
 	msg_warn("%s: mailbox %s: %u regular expression match(es) of %s gave up (PCRE's"
 		 " match limit): counted as no match; simplify the rule's regex",

@@ -438,6 +438,8 @@ enum stage_result stage_store(struct job *job)
 	t.priority = job->priority;
 	t.type = job->type;
 	t.language = job->language;
+	t.category_suggested = job->category_suggested;
+	t.category_confidence = job->category_confidence;
 	t.customer_name = job->customer_name;
 	t.customer_address = job->customer_address;
 	t.status = job->status ? job->status : "new";

@@ -55,6 +55,15 @@ struct store_ticket {
     const char *link_reason;		/* why (for intakectl ticket) */
     const char *sender_key;		/* addr_normalise()d customer: near-duplicates */
     const char *subject_key;		/* subject_key(): near-duplicates */
+    const char *category_suggested;	/* classify_category.c; NULL: none */
+    double  category_confidence;	/* its posterior probability, 0..1 */
+};
+
+/* One row of the category model (nbayes.c): term NULL is the category's document count. */
+struct store_model_row {
+    const char *category;
+    const char *term;
+    gint64  count;
 };
 
 /* What the routing rules decided for a new ticket (worker/rules*.c). Borrowed for the call. */
@@ -342,7 +351,9 @@ struct store_ops {
      * category, priority, type, language, customer_name, customer_address,
      * created_at, updated_at, closed_at, linked_to (a number or null),
      * link_reason, queue, assignee, case, tags (comma-separated), rules,
-     * sentiment, sentiment_score);
+     * sentiment, sentiment_score,
+     * category_suggested, category_confidence (real, 0..1, or null),
+     * category_confirmed (0 or 1));
      * "linked_from" (number, link_reason) for each ticket
      * linked to it; for each message "message" (id, direction, sender,
      * sender_name, message_id, subject, created_at, body, header_fields (JSON
@@ -400,6 +411,23 @@ struct store_ops {
 			       const struct store_faq_match *m, int n, char **why);
     /* Housekeeping, from a connection of its own, about twice a second (SQLite: checkpoint). */
     int     (*maintain) (struct store *st, char **why);
+    /* Category suggestion (classify_category.c, ctl_train.c). A person's category: confirmed. */
+    int     (*set_category) (struct store *st, gint64 ticket_id, const char *category,
+			     char **why);
+    /*
+     * Rows "doc": category, language, subject, body (of the first mail in)
+     * of the tickets whose category is confirmed, newest first; mailbox
+     * NULL: any; at most limit.
+     */
+    int     (*training_docs) (struct store *st, const char *mailbox, int limit,
+			      store_row_fn fn, void *ctx, char **why);
+    /* Replace the category model by these rows; all or nothing; raises its version. */
+    int     (*save_model) (struct store *st, const struct store_model_row *rows, gsize n,
+			   char **why);
+    /* A number that changes whenever save_model() ran. */
+    int     (*model_version) (struct store *st, gint64 *version, char **why);
+    /* Rows "docs" (category, docs), then "term" (category, term, count). */
+    int     (*load_model) (struct store *st, store_row_fn fn, void *ctx, char **why);
 };
 
 struct store {

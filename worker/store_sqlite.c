@@ -448,4 +448,9 @@ const struct store_ops store_sqlite_ops = {
     .faq_match = sq_faq_match,
     .set_ticket_faq = sq_set_ticket_faq,
     .maintain = sq_maintain,
+    .set_category = sq_set_category,
+    .training_docs = sq_training_docs,
+    .save_model = sq_save_model,
+    .model_version = sq_model_version,
+    .load_model = sq_load_model,
 };

@@ -24,8 +24,8 @@
 
 #include "sqlite_int.h"
 
-/* The widest report row (show_ticket's "ticket" has 16 columns). */
-#define MAX_COLUMNS 24
+/* Wider than the widest report row (show_ticket's "ticket" has 26 columns). */
+#define MAX_COLUMNS 32
 
 void    sq_emit_row(struct sq *sq, enum stmt id, const char *kind, store_row_fn fn, void *ctx)
 {

@@ -310,6 +310,13 @@ const char *const sq_migrations[] = {
      * "zurucksetzen"; no stemmer, since Porter's is English only).
      * ticket_faq keeps what a new ticket's acknowledgement suggested, with
      * the title and URL as sent (the entry may change or go later).
+     * Category suggestion (worker/classify_category.c): a new ticket's
+     * suggested category and its confidence (the posterior probability, 0..1); category_confirmed = 1
+     * when a person set the category (intakectl set-category): those
+     * tickets are what intakectl train learns from. The model: per
+     * category its training documents, per (category, term) the number
+     * of them containing the stemmed term; counters 'category-model' is
+     * raised at each save, so a worker sees that it changed.
      */
     "CREATE TABLE faq("
     "  id INTEGER PRIMARY KEY,"
@@ -342,8 +349,20 @@ const char *const sq_migrations[] = {
     "  score REAL NOT NULL,"
     "  PRIMARY KEY(ticket_id, rank)) WITHOUT ROWID;"
     "ALTER TABLE tickets ADD COLUMN sentiment TEXT;"
-    "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;",
-
+    "ALTER TABLE tickets ADD COLUMN sentiment_score REAL;"
+    "ALTER TABLE tickets ADD COLUMN category_suggested TEXT;"
+    "ALTER TABLE tickets ADD COLUMN category_confidence REAL;"
+    "ALTER TABLE tickets ADD COLUMN category_confirmed INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX tickets_confirmed ON tickets(mailbox) WHERE category_confirmed;"
+    "CREATE TABLE category_docs("
+    "  category TEXT PRIMARY KEY,"
+    "  docs INTEGER NOT NULL);"
+    "CREATE TABLE category_terms("
+    "  category TEXT NOT NULL,"
+    "  term TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  PRIMARY KEY(category, term)) WITHOUT ROWID;"
+    "INSERT INTO counters(name, value) VALUES('category-model', 0);",
 };
 
 
@@ -401,9 +420,9 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_TICKET_INSERT] = {"insert ticket",
 	"INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
 	" language, customer_name, customer_address, created_at, updated_at, linked_to,"
-	" link_reason, sender_key, subject_key)"
+	" link_reason, sender_key, subject_key, category_suggested, category_confidence)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, nullif(?12, 0), ?13, ?14,"
-	" ?15)"},
+	" ?15, ?16, ?17)"},
     [S_PARTY_INSERT] = {"insert party",
 	"INSERT OR IGNORE INTO parties(ticket_id, address) VALUES(?1, ?2)"},
     [S_SET_STATUS] = {"set ticket status",
@@ -466,7 +485,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" (SELECT o.number FROM tickets o WHERE o.id = t.linked_to) AS linked_to, link_reason,"
 	" queue, assignee, (SELECT c.name FROM cases c WHERE c.id = t.case_id) AS \"case\","
 	" (SELECT group_concat(tag, ',') FROM (SELECT tag FROM ticket_tags WHERE ticket_id = t.id"
-	"   ORDER BY tag)) AS tags, rules, sentiment, sentiment_score"
+	"   ORDER BY tag)) AS tags, rules, sentiment, sentiment_score, category_suggested,"
+	" category_confidence, category_confirmed"
 	" FROM tickets t WHERE number = ?1"},
     [S_SHOW_LINKED_FROM] = {"show linked tickets",
 	"SELECT number, link_reason FROM tickets WHERE linked_to = ?1 ORDER BY id"},
@@ -596,4 +616,28 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"UPDATE tickets SET sentiment = ?2, sentiment_score = ?3 WHERE id = ?1"},
     [S_AUTOGEN_COUNTS] = {"count auto-generated mail",
 	"SELECT kind, count(*) FROM autogen GROUP BY kind ORDER BY kind"},
+    /* Category suggestion (store_sqlite_model.c). */
+    [S_SET_CATEGORY] = {"set ticket category",
+	"UPDATE tickets SET category = ?2, category_confirmed = 1, updated_at = ?3 WHERE id = ?1"},
+    /* ?1 mailbox (NULL: any), ?2 limit: confirmed tickets, newest first, their first mail */
+    [S_TRAINING_DOCS] = {"read training tickets",
+	"SELECT t.category, t.language, m.subject, intake_unzstd(m.body) AS body"
+	" FROM tickets t JOIN messages m ON m.id = (SELECT min(id) FROM messages"
+	"   WHERE ticket_id = t.id AND direction = 'in')"
+	" WHERE t.category_confirmed AND t.category IS NOT NULL AND t.category <> ''"
+	" AND (?1 IS NULL OR t.mailbox = ?1) ORDER BY t.id DESC LIMIT ?2"},
+    [S_MODEL_CLEAR_DOCS] = {"clear category model", "DELETE FROM category_docs"},
+    [S_MODEL_CLEAR_TERMS] = {"clear category model", "DELETE FROM category_terms"},
+    [S_MODEL_DOCS_INSERT] = {"save category model",
+	"INSERT INTO category_docs(category, docs) VALUES(?1, ?2)"},
+    [S_MODEL_TERM_INSERT] = {"save category model",
+	"INSERT INTO category_terms(category, term, count) VALUES(?1, ?2, ?3)"},
+    [S_MODEL_BUMP] = {"save category model",
+	"UPDATE counters SET value = value + 1 WHERE name = 'category-model'"},
+    [S_MODEL_VERSION] = {"look up category model",
+	"SELECT value FROM counters WHERE name = 'category-model'"},
+    [S_MODEL_LOAD_DOCS] = {"read category model",
+	"SELECT category, docs FROM category_docs ORDER BY category"},
+    [S_MODEL_LOAD_TERMS] = {"read category model",
+	"SELECT category, term, count FROM category_terms"},
 };

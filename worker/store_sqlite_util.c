@@ -9,6 +9,7 @@
  *	STORE_ERROR with a *why; ISO 8601 times; op_begin()/op_end(), the
  *	savepoint that makes one store operation all-or-nothing.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -102,9 +103,12 @@ int     sq_bind(struct sq *sq, enum stmt id, char **why, const char *types, ...)
 	case 'i':
 	    rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, gint64));
 	    break;
-	case 'd':
-	    rc = sqlite3_bind_double(s, i + 1, va_arg(ap, double));
-	    break;
+	case 'd':{				/* a double; NaN: null */
+		double  v = va_arg(ap, double);
+
+		rc = isnan(v) ? sqlite3_bind_null(s, i + 1) : sqlite3_bind_double(s, i + 1, v);
+		break;
+	    }
 	case 'b':{
 		GBytes *v = va_arg(ap, GBytes *);
 		gsize   len = 0;

@@ -44,6 +44,7 @@ int     fuzz_thread_one(const uint8_t *data, size_t size);
 int     fuzz_rules_one(const uint8_t *data, size_t size);
 int     fuzz_quote_one(const uint8_t *data, size_t size);
 int     fuzz_tags_one(const uint8_t *data, size_t size);
+int     fuzz_stem_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -60,6 +61,7 @@ static const struct target {
     {"rules", fuzz_rules_one, {"conf/rules.conf"}},
     {"quote", fuzz_quote_one},
     {"tags", fuzz_tags_one},
+    {"stem", fuzz_stem_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */

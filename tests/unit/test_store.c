@@ -10,6 +10,7 @@
  *	SQLite connection. Each test_*() function is one topic; they run in
  *	order on one database, so later tests see the tickets of earlier ones.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,7 @@ static void test_schema(void)
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
 	"outbox", "messages_fts", "autogen", "cases", "ticket_tags", "faq", "faq_fts", "ticket_faq",
+	"category_docs", "category_terms",
     };
     struct store *st = open_store("new database");
 
@@ -202,10 +204,15 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
-/* What schema 5 added (FAQ entries, their index and triggers, ticket_faq; sentiment), undone. */
+/* What schema 5 added (FAQ entries, their index and triggers, ticket_faq; sentiment; category suggestion), undone. */
 #define SCHEMA_5_UNDO \
     "DROP TABLE faq_fts; DROP TABLE faq; DROP TABLE ticket_faq;" \
-    "ALTER TABLE tickets DROP COLUMN sentiment; ALTER TABLE tickets DROP COLUMN sentiment_score;"
+    "ALTER TABLE tickets DROP COLUMN sentiment; ALTER TABLE tickets DROP COLUMN sentiment_score;" \
+    "DROP TABLE category_docs; DROP TABLE category_terms; DROP INDEX tickets_confirmed;" \
+    "DELETE FROM counters WHERE name = 'category-model';" \
+    "ALTER TABLE tickets DROP COLUMN category_suggested;" \
+    "ALTER TABLE tickets DROP COLUMN category_confidence;" \
+    "ALTER TABLE tickets DROP COLUMN category_confirmed;"
 
 /*
  * What schemas 5 and 4 added (routing, messages.full_text, compressed
@@ -1470,15 +1477,72 @@ static void test_classes(struct store *st)
     json_decref(list);
 }
 
+static void count_kind(void *ctx, const struct store_row *row)
+{
+    g_string_append_printf(ctx, "%s%s", ((GString *) ctx)->len ? "," : "", row->kind);
+}
+
+/* Category suggestion: suggestion on a new ticket, confirmed categories, the model. */
+static void test_category(struct store *st)
+{
+    g_autofree char *number = NULL, *why = NULL;
+    g_autoptr(GString) rows = g_string_new(NULL);
+    struct store_ticket t = ticket("category", "c@x.test");
+    struct store_message m = message("cat-1", "cat-1@x", "c@x.test", "The invoice is wrong.");
+    const struct store_model_row model[] = {
+	{"billing", NULL, 2}, {"login", NULL, 1}, {"billing", "invoic", 2},
+    };
+    json_t *shown = NULL;
+    gint64  id = 0, v0 = -1, v1 = -1;
+
+    t.category_suggested = "billing";
+    t.category_confidence = 0.75;
+    is_int(st->ops->create_ticket(st, &t, "INT", &id, &number, &why), STORE_OK,
+	   "category: ticket with a suggestion");
+    is_int(st->ops->add_message(st, id, &m, NULL, &why), STORE_OK, "category: its mail");
+    ctl_show_ticket(st, number, &shown, &why);
+    is_str(json_string_value(json_object_get(shown, "category_suggested")), "billing",
+	   "category: suggestion shown");
+    ok(fabs(json_number_value(json_object_get(shown, "category_confidence")) - 0.75) < 1e-9,
+       "category: confidence shown as a number");
+    is_int(json_integer_value(json_object_get(shown, "category_confirmed")), 0,
+	   "category: not confirmed");
+    json_decref(shown);
+    st->ops->training_docs(st, NULL, 0, count_kind, rows, &why);
+    is_str(rows->str, "", "category: no confirmed ticket, no training document");
+    is_int(st->ops->set_category(st, id, "billing", &why), STORE_OK, "category: confirm");
+    ctl_show_ticket(st, number, &shown, &why);
+    is_str(json_string_value(json_object_get(shown, "category")), "billing",
+	   "category: set by a person");
+    is_int(json_integer_value(json_object_get(shown, "category_confirmed")), 1,
+	   "category: confirmed");
+    json_decref(shown);
+    is_int(st->ops->training_docs(st, "support", 0, count_kind, rows, &why), STORE_OK,
+	   "category: training_docs");
+    is_str(rows->str, "doc", "category: one training document");
+    g_string_truncate(rows, 0);
+    st->ops->training_docs(st, "sales", 0, count_kind, rows, &why);
+    is_str(rows->str, "", "category: none of another mailbox");
+    is_int(st->ops->model_version(st, &v0, &why), STORE_OK, "category: model_version");
+    is_int(st->ops->save_model(st, model, G_N_ELEMENTS(model), &why), STORE_OK,
+	   "category: save_model");
+    st->ops->model_version(st, &v1, &why);
+    is_int(v1, v0 + 1, "category: saving raises the version");
+    is_int(st->ops->load_model(st, count_kind, rows, &why), STORE_OK, "category: load_model");
+    is_str(rows->str, "docs,docs,term", "category: documents, then terms");
+    g_string_truncate(rows, 0);
+    st->ops->save_model(st, model, 1, &why);
+    st->ops->load_model(st, count_kind, rows, &why);
+    is_str(rows->str, "docs", "category: saving replaces the model");
+}
+
 /* Rows of show_ticket(): kinds in order, and typed, named columns. */
 static void record_row(void *ctx, const struct store_row *row)
 {
-    GString *kinds = ctx;
-
-    g_string_append_printf(kinds, "%s%s", kinds->len ? "," : "", row->kind);
+    count_kind(ctx, row);
     if (strcmp(row->kind, "ticket") == 0) {
-	is_int(row->n, 23, "rows: the ticket row has 23 columns (5 of the routing rules,"
-	       " 2 of sentiment)");
+	is_int(row->n, 26, "rows: the ticket row has 26 columns (5 of the routing rules,"
+	       " 2 of sentiment, 3 of category suggestion)");
 	is_str(row->values[0].name, "id", "rows: first column id");
 	is_int(row->values[0].type, STORE_INT, "rows: id is an integer");
 	is_str(row->values[1].name, "number", "rows: then number");
@@ -1710,6 +1774,7 @@ int     main(void)
     test_links(st);
     test_routing(st);
     test_classes(st);
+    test_category(st);
     test_full_text(st);
     store_close(st);
 

@@ -1,0 +1,159 @@
+/*
+ * NAME
+ *	classify_category - a new ticket's suggested category
+ * SYNOPSIS
+ *	#include "classify_category.h"
+ *
+ *	struct category_classifier *category_classifier_new(void)
+ *	void	classify_category(job)
+ *	struct category_classifier *category_classifier_free(cc)
+ * DESCRIPTION
+ *	classify_category() is the classify stage's step after the routing
+ *	rules (docs/classify.md, "Category suggestion"). For a mail that
+ *	makes a new ticket it asks the category model (nbayes.c, trained by
+ *	intakectl train on tickets whose category a person confirmed) for
+ *	the best category of the subject and of the lines the customer wrote
+ *	now (quote_own_lines(): no quoted history or signature; the first
+ *	STEM_MAX_BYTES), stemmed in the ticket's language (job->language,
+ *	classify_lang.c), and keeps it with its confidence (the posterior
+ *	probability) in job->category_suggested and job->category_confidence
+ *	for the ticket. When the mailbox's category_auto_confidence (a
+ *	percentage; 0: never) is reached and no routing rule set the
+ *	category, the suggestion becomes the ticket's category. Each
+ *	decision is logged with the queue id. A follow-up gets none.
+ *
+ *	The model lives in the store, so that intakectl train (another
+ *	process) can replace it: it is loaded at the first mail and again
+ *	when its version (store op model_version) has changed, which is
+ *	asked at most every CATEGORY_CHECK_SECONDS. Without a model, or
+ *	with a model of fewer than two categories, nothing is suggested.
+ * DIAGNOSTICS
+ *	A store error while checking or loading the model is logged
+ *	(msg_warn) and the model in memory stays in use: a suggestion is
+ *	never worth failing a mail.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "classify_category.h"
+#include "envelope.h"
+#include "job.h"
+#include "log.h"
+#include "nbayes.h"
+#include "quote.h"
+#include "stem.h"
+
+struct category_classifier {
+    struct stemmers *stemmers;
+    struct nb_model *model;		/* NULL: none loaded yet */
+    gint64  version;			/* of the loaded model; -1: none */
+    gint64  checked;			/* monotonic time of the last check, µs */
+    char   *own;			/* STEM_MAX_BYTES: the customer's own lines */
+};
+
+struct category_classifier *category_classifier_new(void)
+{
+    struct category_classifier *cc = g_new0(struct category_classifier, 1);
+
+    cc->stemmers = stemmers_new();
+    cc->version = -1;
+    cc->own = g_malloc(STEM_MAX_BYTES);
+    return cc;
+}
+
+struct category_classifier *category_classifier_free(struct category_classifier *cc)
+{
+    if (cc == NULL)
+	return NULL;
+    stemmers_free(cc->stemmers);
+    nb_model_free(cc->model);
+    g_free(cc->own);
+    g_free(cc);
+    return NULL;
+}
+
+struct stemmers *category_classifier_stemmers(struct category_classifier *cc)
+{
+    return cc->stemmers;
+}
+
+/* add_row - a row of load_model() into the model being built */
+static void add_row(void *ctx, const struct store_row *row)
+{
+    const struct store_value *v = row->values;
+    g_autofree char *cat = NULL, *term = NULL;
+    gboolean is_term = strcmp(row->kind, "term") == 0;
+
+    if (row->n < (is_term ? 3 : 2) || v[0].type != STORE_TEXT
+	|| (is_term && v[1].type != STORE_TEXT) || v[is_term ? 2 : 1].type != STORE_INT)
+	return;
+    cat = g_strndup(v[0].text, v[0].len);
+    term = is_term ? g_strndup(v[1].text, v[1].len) : NULL;
+    nb_model_add(ctx, cat, term, v[is_term ? 2 : 1].i);
+}
+
+/* refresh - load the store's model when it changed (at most every CATEGORY_CHECK_SECONDS) */
+static void refresh(struct category_classifier *cc, struct store *st)
+{
+    gint64  now = g_get_monotonic_time(), version;
+    char   *why = NULL;
+    struct nb_model *m;
+
+    if (cc->version >= 0 && now - cc->checked < CATEGORY_CHECK_SECONDS * G_USEC_PER_SEC)
+	return;
+    cc->checked = now;
+    if (st->ops->model_version(st, &version, &why) != STORE_OK) {
+	msg_warn("category model: %s (the model in memory stays in use)", why);
+	g_free(why);
+	return;
+    }
+    if (version == cc->version)
+	return;
+    m = nb_model_new();
+    if (st->ops->load_model(st, add_row, m, &why) != STORE_OK) {
+	msg_warn("category model: %s (the model in memory stays in use)", why);
+	g_free(why);
+	nb_model_free(m);
+	return;
+    }
+    nb_model_finish(m);
+    if (cc->version >= 0 || nb_model_categories(m))
+	msg_info("category model %" G_GINT64_FORMAT " loaded: %u categories, %u terms",
+		 version, nb_model_categories(m), nb_model_vocabulary(m));
+    nb_model_free(cc->model);
+    cc->model = m;
+    cc->version = version;
+}
+
+void    classify_category(struct job *job)
+{
+    struct category_classifier *cc = job->pl->category;
+    const struct mailbox *mb = job->mailbox;
+    const char *text, *best;
+    double  conf;
+    size_t  n;
+    int     threshold = mb ? mb->category_auto_confidence : 0;
+
+    if (cc == NULL || job->ticket.id != 0)
+	return;
+    refresh(cc, job->pl->store);
+    if (cc->model == NULL || nb_model_categories(cc->model) < 2)
+	return;
+    text = envelope_str(job->env, "text");
+    n = quote_own_lines(text, strlen(text), cc->own, STEM_MAX_BYTES);
+    best = nb_predict(cc->model, cc->stemmers, job->language, envelope_str(job->env, "subject"),
+		      cc->own, n, &conf);
+    if (best == NULL)
+	return;
+    job->category_suggested = g_strdup(best);
+    job->category_confidence = conf;
+    if (threshold > 0 && conf * 100 >= threshold && job->rules.category == NULL) {
+	job->category = job->category_suggested;
+	msg_info("%s: mailbox %s: category %s applied (suggested, confidence %.3f >= %.2f)",
+		 job->qid, job->mailbox_name, best, conf, threshold / 100.0);
+    } else {
+	msg_info("%s: mailbox %s: category %s suggested (confidence %.3f%s)", job->qid,
+		 job->mailbox_name, best, conf, job->rules.category ? "; a rule set the category"
+		 : threshold ? "; below category_auto_confidence" : "");
+    }
+}
