@@ -55,6 +55,8 @@ void    job_clear(struct job *job)
     store_ticket_info_clear(&job->link);
     rules_result_clear(&job->rules);
     g_free(job->rules_text);
+    g_free(job->action_failed);
+    g_free(job->action_note);
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

@@ -33,6 +33,9 @@ enum stmt {
     S_AUTOGEN_LOAD, S_AUTOGEN_IMPORTED, S_AUTOGEN_PRUNE, S_AUTOGEN_COUNTS,
     S_CASE_ENSURE, S_CASE_ADD, S_CASE_LIST, S_CASE_TICKET, S_ROUTING_SET, S_TAG_INSERT,
     S_LOAD_ATTACHMENT,
+    S_PROJECT_INSERT, S_TASK_INSERT, S_PROJECT_ID, S_TASK_ID, S_NOTE_INSERT, S_TIME_INSERT,
+    S_PROJECT_LIST, S_TASK_LIST, S_PROJECT_SHOW, S_TASK_SHOW, S_PROJECT_TASKS, S_NOTES_SHOW,
+    S_TIME_SHOW,
     S_COUNT
 };
 
@@ -153,5 +156,19 @@ int     sq_case_ticket(struct store *st, const char *name, struct store_ticket_i
 int     sq_add_case(struct store *st, const char *name, const char *title, char **why);
 int     sq_list_cases(struct store *st, store_row_fn fn, void *ctx, char **why);
 int     sq_stats(struct store *st, struct store_stats *out, char **why);
+
+/* store_sqlite_projects.c */
+int     sq_add_record(struct store *st, enum store_record kind, const char *project,
+		      const char *title, char **number, char **why);
+int     sq_find_record(struct store *st, enum store_record kind, const char *number,
+		       gint64 *id, char **why);
+int     sq_add_note(struct store *st, const struct store_note *n, gboolean *added,
+		    char **why);
+int     sq_add_time_entry(struct store *st, const struct store_time_entry *e,
+			  gboolean *added, char **why);
+int     sq_list_records(struct store *st, enum store_record kind, const char *project,
+			store_row_fn fn, void *ctx, char **why);
+int     sq_show_record(struct store *st, enum store_record kind, const char *number,
+		       store_row_fn fn, void *ctx, char **why);
 
 #endif

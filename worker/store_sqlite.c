@@ -440,5 +440,11 @@ const struct store_ops store_sqlite_ops = {
     .add_case = sq_add_case,
     .list_cases = sq_list_cases,
     .load_attachment = sq_load_attachment,
+    .add_record = sq_add_record,
+    .find_record = sq_find_record,
+    .add_note = sq_add_note,
+    .add_time_entry = sq_add_time_entry,
+    .list_records = sq_list_records,
+    .show_record = sq_show_record,
     .maintain = sq_maintain,
 };

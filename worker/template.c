@@ -41,7 +41,8 @@
 const char *const template_variables[] = {
     "ticket_number", "ticket_tag", "subject", "customer_name", "customer_address",
     "mailbox", "mailbox_name", "mailbox_address", "date", "category", "priority",
-    "language", "ticket_url", NULL,
+    "language", "ticket_url", "action", "action_target", "action_reason", "duration",
+    "time_summary", "queue", "assignee", "excerpt", NULL,
 };
 
 /* {{#if}} inside {{#if}}: deeper is a template nobody can read. */

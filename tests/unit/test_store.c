@@ -163,13 +163,14 @@ static void test_schema(void)
 {
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
-	"outbox", "messages_fts", "autogen", "cases", "ticket_tags",
+	"outbox", "messages_fts", "autogen", "cases", "ticket_tags", "projects", "tasks",
+	"notes", "time_entries",
     };
     struct store *st = open_store("new database");
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 4, "schema version 4");
+    is_int(STORE_SCHEMA_VERSION, 5, "schema version 5");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -202,12 +203,16 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
+/* What schema 5 added (branch actions: projects, tasks, notes, time entries). */
+#define SCHEMA_5_UNDO \
+    "DROP TABLE time_entries; DROP TABLE notes; DROP TABLE tasks; DROP TABLE projects;"
+
 /*
  * What schema 4 added (routing, messages.full_text, compressed originals and
  * attachment references), undone: back to schema 3 (an empty database: no
  * raw to inflate).
  */
-#define SCHEMA_4_UNDO \
+#define SCHEMA_4_UNDO SCHEMA_5_UNDO \
     "ALTER TABLE messages DROP COLUMN full_text;" \
     "DROP TABLE ticket_tags; DROP INDEX tickets_case; DROP INDEX tickets_queue;" \
     "ALTER TABLE tickets DROP COLUMN queue; ALTER TABLE tickets DROP COLUMN assignee;" \
