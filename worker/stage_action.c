@@ -189,7 +189,8 @@ static enum stage_result notice(struct job *job, const char *template, GHashTabl
     g_hash_table_insert(vars, "customer_address", g_strdup(job->customer_address));
     g_hash_table_insert(vars, "mailbox", g_strdup(m->name));
     g_hash_table_insert(vars, "mailbox_name",
-			g_strdup(*m->display_name ? m->display_name : m->address));
+			g_strdup(m->display_name && *m->display_name ? m->display_name
+				 : m->address));
     g_hash_table_insert(vars, "mailbox_address", g_strdup(m->address));
     g_hash_table_insert(vars, "date", g_strdup(date));
     g_hash_table_insert(vars, "action", g_strdup(m->action));
