@@ -32,7 +32,9 @@
  *	replied_recently(); our_message_id() asks whether a message id is
  *	one of these rows) and autogen (auto-generated mail kept apart
  *	instead of ticketed, once per dedupe key, with its envelope and
- *	original; pruned by prune_autogen(), oldest first). The
+ *	original; pruned by prune_autogen(), oldest first), projects,
+ *	tasks, notes and time_entries (docs/actions.md:
+ *	store_sqlite_projects.c). The
  *	original of a message is zstd-compressed and its attachments are
  *	MIME parts of it (blobs holds, once per SHA-256, what older
  *	schemas stored apart): store_sqlite_blob.c.
