@@ -62,15 +62,16 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/template.c worker/smtp.c worker/reply.c worker/subject.c worker/msgid.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
-	    worker/metrics_worker.c
+	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/classify_faq.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
-	    worker/ack_policy.c worker/stage_notify.c worker/classify_category.c
+	    worker/ack_policy.c worker/stage_notify.c worker/classify_category.c worker/stage_action.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
-	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c
+	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \
+	    worker/ctl_projects.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.

@@ -106,6 +106,9 @@ static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};
 static const char *const trust_policies[] = {"strict", "same_domain", "open", NULL};
 static const char *const closed_policies[] = {"reopen", "new", "refuse", NULL};
+/* What a mail to the mailbox becomes (docs/actions.md). */
+static const char *const mailbox_actions[] = {"ticket", "ticket_note", "time_entry",
+    "project_note", "task_note", NULL};
 
 #define CFG(f) offsetof(struct intake_config, f)
 #define MBX(f) offsetof(struct mailbox, f)
@@ -229,6 +232,9 @@ static const struct ckey mailbox_keys[] = {
     {"reopen_days", CT_INT, MBX(reopen_days), "30", NULL, 0, 36500},
     {"merge_window", CT_DURATION, MBX(merge_window_ms), "0", NULL, 0, 2000000000},
     {"category_auto_confidence", CT_INT, MBX(category_auto_confidence), "0", NULL, 0, 100},
+    {"action", CT_STRING, MBX(action), "ticket", mailbox_actions},
+    {"action_confirm", CT_BOOL, MBX(action_confirm), "no"},
+    {"notify_assignee", CT_BOOL, MBX(notify_assignee), "yes"},
     {0},
 };
 
@@ -702,6 +708,7 @@ static void mailbox_free(gpointer p)
     g_free(m->reply_to);
     g_free(m->thread_trust);
     g_free(m->on_closed);
+    g_free(m->action);
     g_free(m);
 }
 

@@ -38,6 +38,9 @@ struct mailbox {
     int     reopen_days;
     int     merge_window_ms;		/* near-duplicates; 0 off */
     int     category_auto_confidence;	/* percent; 0: suggestions are never applied */
+    char   *action;			/* ticket, ticket_note, time_entry, project_note, task_note */
+    gboolean action_confirm;		/* tell the sender an action was done */
+    gboolean notify_assignee;		/* notify a ticket's assignee (an address) */
 };
 
 struct intake_config {

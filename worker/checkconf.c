@@ -8,7 +8,9 @@
  *	given to config_check() (common/config.c), and run by the worker at
  *	start and on SIGHUP: the reply template of every mailbox that sends
  *	acknowledgements loads (and the "closed" template of a mailbox with
- *	on_closed = refuse), in the mailbox's language and in each of
+ *	on_closed = refuse; "action_failed" of a mailbox whose action is not
+ *	ticket and "action_done" of one with action_confirm = yes, whether it
+ *	acknowledges or not), in the mailbox's language and in each of
  *	[worker] languages (a detected language chooses the template: a
  *	broken ack.da.txt is found now, a missing one falls back), the
  *	fingerprints of [worker] languages load, the directory of [store] path exists, and the
@@ -82,6 +84,23 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	const struct mailbox *m = g_ptr_array_index(cfg->mailboxes, i);
 	char   *why = NULL;
 
+	/* A mailbox action's notices (docs/actions.md). */
+	if (strcmp(m->action, "ticket") != 0
+	    && templates_check(ts, "action_failed", m->language, &why) < 0) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'action': %s sends"
+						    " template 'action_failed' language '%s': %s",
+						    cfg->path, m->name, m->action, m->language,
+						    why));
+	    g_free(why);
+	}
+	if (strcmp(m->action, "ticket") != 0 && m->action_confirm
+	    && templates_check(ts, "action_done", m->language, &why) < 0) {
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [mailbox %s] key 'action_confirm':"
+						    " yes sends template 'action_done' language"
+						    " '%s': %s", cfg->path, m->name, m->language,
+						    why));
+	    g_free(why);
+	}
 	if (!m->acknowledge)
 	    continue;
 	if (templates_check(ts, m->template_name, m->language, &why) < 0) {

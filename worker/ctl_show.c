@@ -13,6 +13,8 @@
  *	int	ctl_list_autogen(st, kind, mailbox, limit, &out, &why)
  *	int	ctl_show_autogen(st, id, &out, &why)
  *	int	ctl_list_cases(st, &out, &why)
+ *	int	ctl_list_records(st, kind, project, &out, &why)
+ *	int	ctl_show_record(st, kind, number, &out, &why)
  *	int	ctl_attachment(st, number, id, &content, &why)
  * DESCRIPTION
  *	The backend hands over rows (store.h); the JSON that intakectl
@@ -24,7 +26,9 @@
  *	when they do not parse; an attachment's stored is a boolean.
  *	ctl_show_ticket() nests the rows of show_ticket(): the ticket's
  *	object gets linked_from, messages (each with its attachments) and
- *	replies, in that order.
+ *	replies and time_entries, in that order. ctl_show_record() nests a
+ *	project's or task's rows the same way: its object gets tasks (a
+ *	project's), notes and time_entries (a task's).
  *
  *	ctl_stats_json() names the counts "tickets", "messages",
  *	"replies_<state>" (store_reply_states[]), "tickets_last_1m", "_5m",
@@ -153,6 +157,7 @@ struct shown {
     json_t *messages;
     json_t *replies;
     json_t *faq;			/* the FAQ entries its acknowledgement suggested */
+    json_t *time_entries;
     json_t *attachments;		/* of the last message; borrowed */
 };
 
@@ -179,6 +184,8 @@ static void show_row(void *ctx, const struct store_row *row)
 	json_array_append_new(sh->replies, obj);
     } else if (strcmp(row->kind, "faq") == 0) {
 	json_array_append_new(sh->faq, obj);
+    } else if (strcmp(row->kind, "time_entry") == 0) {
+	json_array_append_new(sh->time_entries, obj);
     } else {
 	g_error("ctl_show: show_ticket: unexpected row '%s'", row->kind);
     }
@@ -186,7 +193,10 @@ static void show_row(void *ctx, const struct store_row *row)
 
 int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char **why)
 {
-    struct shown sh = {NULL, json_array(), json_array(), json_array(), json_array(), NULL};
+    struct shown sh = {
+	.linked_from = json_array(), .messages = json_array(), .replies = json_array(),
+	.faq = json_array(), .time_entries = json_array(),
+    };
     int     ret = st->ops->show_ticket(st, number, show_row, &sh, why);
 
     if (ret == STORE_OK && sh.ticket == NULL) {
@@ -198,11 +208,13 @@ int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char
 	json_object_set_new(sh.ticket, "messages", sh.messages);
 	json_object_set_new(sh.ticket, "replies", sh.replies);
 	json_object_set_new(sh.ticket, "faq", sh.faq);
+	json_object_set_new(sh.ticket, "time_entries", sh.time_entries);
     } else {
 	json_decref(sh.linked_from);
 	json_decref(sh.messages);
 	json_decref(sh.replies);
 	json_decref(sh.faq);
+	json_decref(sh.time_entries);
     }
     return finish(ret, sh.ticket, out);
 }
@@ -310,4 +322,60 @@ int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes *
     store_attachment_row_clear(&a);
     *content = out;
     return ret;
+}
+
+/* Projects or tasks (docs/actions.md), in the order made. */
+int     ctl_list_records(struct store *st, enum store_record kind, const char *project,
+			 json_t **out, char **why)
+{
+    json_t *list = json_array();
+
+    return finish(st->ops->list_records(st, kind, project, append_row, list, why), list, out);
+}
+
+/* A project or task being shown: its first row, then arrays by row kind. */
+struct shown_record {
+    const char *kind;
+    json_t *record;
+};
+
+static void record_row(void *ctx, const struct store_row *row)
+{
+    struct shown_record *sh = ctx;
+    json_t *obj = row_json(row);
+    json_t *list;
+    const char *key;
+
+    if (sh->record == NULL && strcmp(row->kind, sh->kind) == 0) {
+	sh->record = obj;
+	return;
+    }
+    if (sh->record == NULL)
+	g_error("ctl_show: show_record: row '%s' before the record", row->kind);
+    key = strcmp(row->kind, "task") == 0 ? "tasks" : strcmp(row->kind, "note") == 0 ? "notes"
+	: strcmp(row->kind, "time_entry") == 0 ? "time_entries" : NULL;
+    if (key == NULL)
+	g_error("ctl_show: show_record: unexpected row '%s'", row->kind);
+    if ((list = json_object_get(sh->record, key)) == NULL) {
+	list = json_array();
+	json_object_set_new(sh->record, key, list);
+    }
+    json_array_append_new(list, obj);
+}
+
+int     ctl_show_record(struct store *st, enum store_record kind, const char *number,
+			json_t **out, char **why)
+{
+    struct shown_record sh = {kind == STORE_PROJECT ? "project" : "task", NULL};
+    int     ret = st->ops->show_record(st, kind, number, record_row, &sh, why);
+
+    if (ret == STORE_OK && sh.record) {
+	/* Empty lists are shown too: a script need not test for the key. */
+	const char *const keys[] = {kind == STORE_PROJECT ? "tasks" : "time_entries", "notes"};
+
+	for (int i = 0; i < 2; i++)
+	    if (json_object_get(sh.record, keys[i]) == NULL)
+		json_object_set_new(sh.record, keys[i], json_array());
+    }
+    return finish(ret, sh.record, out);
 }

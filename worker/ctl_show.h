@@ -13,6 +13,10 @@ int     ctl_show_ticket(struct store *st, const char *number, json_t **out, char
 int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox, int limit,
 			 json_t **out, char **why);
 int     ctl_list_cases(struct store *st, json_t **out, char **why);
+int     ctl_list_records(struct store *st, enum store_record kind, const char *project,
+			 json_t **out, char **why);
+int     ctl_show_record(struct store *st, enum store_record kind, const char *number,
+			json_t **out, char **why);
 int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why);
 int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
 		       char **why);

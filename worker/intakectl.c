@@ -21,6 +21,9 @@
  *	intakectl [-c FILE] check-config
  *	intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M] (ctl_rules.c)
  *	intakectl [-c FILE] case add NAME [TITLE] | [--json] case list (ctl_rules.c)
+ *	intakectl [-c FILE] [--json] project add TITLE | list | show PRJ-N (ctl_projects.c)
+ *	intakectl [-c FILE] [--json] task add --project PRJ-N TITLE | list [--project PRJ-N]
+ *		| show TSK-N (ctl_projects.c)
  *	intakectl [-c FILE] import --mailbox NAME [...] SOURCE (import.c)
  *	intakectl [-c FILE] [--json] faq add|list|remove|sync ... (ctl_faq.c)
  * DESCRIPTION
@@ -62,6 +65,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "ctl_faq.h"
+#include "ctl_projects.h"
 #include "dlq.h"
 #include "store.h"
 #include "checkconf.h"
@@ -98,6 +102,9 @@ static void usage(void)
 	    "       intakectl [-c FILE] faq add --collection C --title T [--url U] [--language L]"
 	    " FILE|-\n"
 	    "       intakectl [-c FILE] [--json] faq list | faq remove ID | faq sync\n"
+	    "       intakectl [-c FILE] [--json] project add TITLE | list | show PRJ-N\n"
+	    "       intakectl [-c FILE] [--json] task add --project PRJ-N TITLE | list"
+	    " [--project PRJ-N] | show TSK-N\n"
 	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n");
     exit(2);
 }
@@ -422,6 +429,12 @@ static int cmd_ticket(const struct intake_config *cfg, const char *number)
 	      "attempts", "sent_at", "last_error", NULL}, (const char *const[]) {"  KIND",
 	      "TO", "STATE", "TRIES", "SENT", "LAST ERROR", NULL}, 60);
     }
+    if (json_array_size(json_object_get(t, "time_entries"))) {
+	printf("\ntime entries:\n");
+	table(json_object_get(t, "time_entries"), (const char *const[]) {"minutes", "author",
+	      "created_at", "summary", NULL}, (const char *const[]) {"  MINUTES", "BY", "AT",
+	      "SUMMARY", NULL}, 60);
+    }
     json_decref(t);
     return 0;
 }
@@ -667,10 +680,11 @@ int     main(int argc, char **argv)
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{"watch", optional_argument, NULL, 'w'},
+	{"project", required_argument, NULL, 'p'},
 	{0},
     };
     const char *path = INTAKE_DEFAULT_CONFIG;
-    const char *mailbox = NULL, *status = NULL, *kind = NULL;
+    const char *mailbox = NULL, *status = NULL, *kind = NULL, *project = NULL;
     struct intake_config *cfg;
     int     limit = 100, all = 0, watch = 0, c, rc;
 
@@ -731,6 +745,9 @@ int     main(int argc, char **argv)
 	    case 'k':
 		kind = optarg;
 		break;
+	    case 'p':
+		project = optarg;
+		break;
 	    case 'w':
 		watch = optarg ? atoi(optarg) : 2;
 		if (watch <= 0)
@@ -770,6 +787,8 @@ int     main(int argc, char **argv)
 	rc = ctl_rules(cfg, argc - 1, argv + 1, mailbox, json_out);
     else if (strcmp(argv[0], "case") == 0)
 	rc = ctl_case(cfg, argc - 1, argv + 1, json_out);
+    else if (strcmp(argv[0], "project") == 0 || strcmp(argv[0], "task") == 0)
+	rc = ctl_projects(cfg, argc, argv, project, json_out);
     else
 	usage();
     config_free(cfg);

@@ -5,7 +5,9 @@
  * each mailbox the envelope names becomes one job, which passes the
  * stages in order: filter (auto-generated? may it be answered?) ->
  * autogen (a note on our ticket, kept apart, or on to a ticket) ->
- * thread (follow-up of a ticket?) -> classify -> store -> reply -> notify. A stage returns STAGE_NEXT to
+ * thread (follow-up of a ticket?) -> classify -> action (a mailbox's
+ * note or time entry instead of a ticket) -> store -> action notice ->
+ * reply -> notify. A stage returns STAGE_NEXT to
  * go on, STAGE_DONE when the job needs nothing more (a duplicate, say),
  * STAGE_RETRY for a transient failure (the batch is rolled back and
  * tried again) or STAGE_FAIL for a permanent one (the entry stays
@@ -102,6 +104,10 @@ struct job {
     char   *category_suggested;		/* classify_category.c; NULL: none */
     double  category_confidence;	/* its posterior probability */
 
+    /* action (stage_action.c): a mailbox whose action is not "ticket" */
+    char   *action_failed;		/* why the action could not be done: kept as a ticket */
+    char   *action_note;		/* the kept ticket's message note (job->thread_note) */
+
     /* store */
     gboolean is_new;
     gint64  ticket_id;
@@ -116,11 +122,16 @@ enum stage_result stage_filter(struct job *job);
 enum stage_result stage_autogen(struct job *job);
 enum stage_result stage_thread(struct job *job);
 enum stage_result stage_classify(struct job *job);
+enum stage_result stage_action(struct job *job);	/* branch actions: docs/actions.md */
+enum stage_result stage_action_notice(struct job *job);
 enum stage_result stage_store(struct job *job);
+enum stage_result stage_store_seen(struct job *job);
 GPtrArray *stage_store_attachments(json_t *env, gboolean whole);	/* for store.h */
 enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char *number,
 				   const char *note);
 enum stage_result stage_reply(struct job *job);
+enum stage_result stage_reply_suppress(struct job *job, const char *kind, const char *to,
+				       const char *why);
 enum stage_result stage_notify(struct job *job);	/* routing rules' notify (branch rules) */
 
 json_t *stage_decode(const struct queue_entry *e, char **why);

@@ -38,8 +38,9 @@ struct stage {
 
 static const struct stage stages[] = {
     {stage_filter, "filter"}, {stage_autogen, "autogen"}, {stage_thread, "thread"},
-    {stage_classify, "classify"}, {stage_store, "store"}, {stage_reply, "reply"},
-    {stage_notify, "notify"}, {0},
+    {stage_classify, "classify"}, {stage_action, "action"}, {stage_store, "store"},
+    {stage_action_notice, "action_notice"}, {stage_reply, "reply"}, {stage_notify, "notify"},
+    {0},
 };
 
 /* An import makes a ticket, and an acknowledgement is never owed for it. */

@@ -36,6 +36,9 @@ enum stmt {
     S_FAQ_PUT, S_FAQ_REMOVE, S_FAQ_LIST, S_FAQ_MATCH, S_FAQ_OPTIMIZE, S_TICKET_FAQ_INSERT, S_SHOW_FAQ,
     S_SET_CATEGORY, S_TRAINING_DOCS, S_MODEL_CLEAR_DOCS, S_MODEL_CLEAR_TERMS, S_MODEL_DOCS_INSERT,
     S_MODEL_TERM_INSERT, S_MODEL_BUMP, S_MODEL_VERSION, S_MODEL_LOAD_DOCS, S_MODEL_LOAD_TERMS,
+    S_PROJECT_INSERT, S_TASK_INSERT, S_PROJECT_ID, S_TASK_ID, S_NOTE_INSERT, S_TIME_INSERT,
+    S_PROJECT_LIST, S_TASK_LIST, S_PROJECT_SHOW, S_TASK_SHOW, S_PROJECT_TASKS, S_NOTES_SHOW,
+    S_TIME_SHOW,
     S_COUNT
 };
 
@@ -177,5 +180,18 @@ int     sq_save_model(struct store *st, const struct store_model_row *rows, gsiz
 		      char **why);
 int     sq_model_version(struct store *st, gint64 *version, char **why);
 int     sq_load_model(struct store *st, store_row_fn fn, void *ctx, char **why);
+/* store_sqlite_projects.c */
+int     sq_add_record(struct store *st, enum store_record kind, const char *project,
+		      const char *title, char **number, char **why);
+int     sq_find_record(struct store *st, enum store_record kind, const char *number,
+		       gint64 *id, char **why);
+int     sq_add_note(struct store *st, const struct store_note *n, gboolean *added,
+		    char **why);
+int     sq_add_time_entry(struct store *st, const struct store_time_entry *e,
+			  gboolean *added, char **why);
+int     sq_list_records(struct store *st, enum store_record kind, const char *project,
+			store_row_fn fn, void *ctx, char **why);
+int     sq_show_record(struct store *st, enum store_record kind, const char *number,
+		       store_row_fn fn, void *ctx, char **why);
 
 #endif

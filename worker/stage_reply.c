@@ -61,11 +61,13 @@
 #define SUBJECT_QUOTE_MAX 100
 
 /*
- * suppress - log why the ticket gets no acknowledgement and record it
- * with the ticket (an outbox row in state "suppressed"; to may be NULL
- * when there is no usable address).
+ * stage_reply_suppress - log why the ticket gets no reply of this kind
+ * ("ack", "action_failed", ...) and record it with the ticket (an outbox
+ * row in state "suppressed"; to may be NULL when there is no usable
+ * address).
  */
-static enum stage_result suppress(struct job *job, const char *to, const char *why)
+enum stage_result stage_reply_suppress(struct job *job, const char *kind, const char *to,
+				       const char *why)
 {
     struct store *st = job->pl->store;
     struct store_reply r = {0};
@@ -74,11 +76,12 @@ static enum stage_result suppress(struct job *job, const char *to, const char *w
     char   *err = NULL;
     int     rc;
 
-    msg_info("%s: ticket %s: no acknowledgement: %s%s%s%s", job->qid, job->number, why,
+    msg_info("%s: ticket %s: no %s: %s%s%s%s", job->qid, job->number,
+	     strcmp(kind, "ack") == 0 ? "acknowledgement" : kind, why,
 	     to ? " (reply address <" : "", to ? to : "", to ? ">)" : "");
     r.ticket_id = job->ticket_id;
     r.mailbox = job->mailbox->name;
-    r.kind = "ack";
+    r.kind = kind;
     r.recipient = to ? to : "";
     r.message_id = msgid;
     r.content = none;
@@ -119,7 +122,12 @@ enum stage_result stage_reply(struct job *job)
     char   *why = NULL;
     int     rc;
 
-    /* A new ticket owes an acknowledgement; a refused follow-up (stage_thread.c) a notice. */
+    /*
+     * A new ticket owes an acknowledgement; a refused follow-up (stage_thread.c) a notice.
+     * A mail whose mailbox action failed got the failure notice instead (stage_action.c).
+     */
+    if (job->action_failed)
+	return STAGE_NEXT;
     if (!(job->is_new || job->refused) || m == NULL
 	|| !(m->acknowledge || (job->is_new && job->rules.acknowledge == 1)))
 	return STAGE_NEXT;
@@ -127,7 +135,7 @@ enum stage_result stage_reply(struct job *job)
 	g_autofree char *because = g_strdup_printf("a routing rule says acknowledge = no (%s)",
 						   job->rules_text);
 
-	return suppress(job, NULL, because);
+	return stage_reply_suppress(job, "ack", NULL, because);
     }
     /* The operator's choice, not a refusal: logged, no outbox row. */
     if (json_is_false(json_object_get(json_object_get(job->env, "import"), "acknowledge"))) {
@@ -144,10 +152,10 @@ enum stage_result stage_reply(struct job *job)
 	    != STORE_OK)
 	    return stage_store_status(rc, job, why);
 	if ((refusal = ack_policy(&rq, &to)) != NULL)
-	    return suppress(job, to, refusal);
+	    return stage_reply_suppress(job, "ack", to, refusal);
     }
     if ((window_key = addr_normalise(to, cfg->recipient_delimiter)) == NULL)
-	return suppress(job, to, "the reply address is not a plain mail address");
+	return stage_reply_suppress(job, "ack", to, "the reply address is not a plain mail address");
     if (cfg->reply_window_ms > 0) {
 	rc = st->ops->replied_recently(st, window_key,
 			  g_get_real_time() / G_USEC_PER_SEC - cfg->reply_window_ms / 1000,
@@ -156,7 +164,7 @@ enum stage_result stage_reply(struct job *job)
 	    return stage_store_status(rc, job, why);
     }
     if (recent)
-	return suppress(job, to, "this sender was acknowledged within [smtp] reply_window");
+	return stage_reply_suppress(job, "ack", to, "this sender was acknowledged within [smtp] reply_window");
 
     tag = ticketno_tag(job->number);
     vars = g_hash_table_new(g_str_hash, g_str_equal);

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	enum stage_result stage_store(job)
  *	enum stage_result stage_store_note(job, ticket_id, number, note)
+ *	enum stage_result stage_store_seen(job)
  *
  *	GPtrArray *stage_store_attachments(env, whole)
  * DESCRIPTION
@@ -47,6 +48,8 @@
  *	auto-reply of one of our replies): the duplicate check, then the
  *	mail as a message of that ticket with the note; the ticket's status
  *	is left alone and the note's sender does not become a party.
+ *	stage_store_seen() is the duplicate check alone (stage_action.c
+ *	asks it before it writes a note or a time entry).
  *
  *	A follow-up's text is what its sender wrote now (quote.c: without
  *	the quoted history, our "reply above this line" marker and what
@@ -239,10 +242,10 @@ GPtrArray *stage_store_attachments(json_t *env, gboolean whole)
 }
 
 /*
- * seen_before - the duplicate check: STAGE_NEXT for a mail not stored yet,
+ * stage_store_seen - the duplicate check: STAGE_NEXT for a mail not stored yet,
  * STAGE_DONE (logged, counted) for one that is, else a store failure.
  */
-static enum stage_result seen_before(struct job *job)
+enum stage_result stage_store_seen(struct job *job)
 {
     struct store *st = job->pl->store;
     g_autofree char *dup_number = NULL;
@@ -413,7 +416,7 @@ enum stage_result stage_store(struct job *job)
     char   *why = NULL;
     int     rc;
 
-    if ((r = seen_before(job)) != STAGE_NEXT)
+    if ((r = stage_store_seen(job)) != STAGE_NEXT)
 	return r;
     if (job->ticket.id) {
 	job->ticket_id = job->ticket.id;
@@ -486,7 +489,7 @@ enum stage_result stage_store_note(struct job *job, gint64 ticket_id, const char
 {
     enum stage_result r;
 
-    if ((r = seen_before(job)) != STAGE_NEXT)
+    if ((r = stage_store_seen(job)) != STAGE_NEXT)
 	return r;
     job->ticket_id = ticket_id;
     g_free(job->number);

@@ -80,6 +80,8 @@ void    store_ticket_info_clear(struct store_ticket_info *info)
     g_clear_pointer(&info->status, g_free);
     g_clear_pointer(&info->title, g_free);
     g_clear_pointer(&info->customer_address, g_free);
+    g_clear_pointer(&info->assignee, g_free);
+    g_clear_pointer(&info->queue, g_free);
     info->id = 0;
 }
 

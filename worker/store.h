@@ -226,6 +226,33 @@ struct store_ticket_info {
     char   *title;
     char   *customer_address;
     gint64  closed_at;			/* Unix time; 0: not closed, or not known */
+    char   *assignee;			/* the routing rules'; NULL: none */
+    char   *queue;
+};
+
+/* Projects and their tasks (docs/actions.md): records made by intakectl, numbered PRJ-N, TSK-N. */
+enum store_record { STORE_PROJECT, STORE_TASK };
+
+/* A note on a project or a task: one of the ids is set. Borrowed for the call. */
+struct store_note {
+    gint64  project_id;
+    gint64  task_id;
+    const char *dedupe_key;		/* unique: a redelivery adds nothing */
+    const char *author;			/* the sender's address */
+    const char *subject;
+    const char *body;
+    const char *message_id;		/* the mail's, without <>; may be NULL */
+};
+
+/* Time spent on a ticket or a task: one of the ids is set. Borrowed for the call. */
+struct store_time_entry {
+    gint64  ticket_id;
+    gint64  task_id;
+    int     minutes;			/* > 0 */
+    const char *summary;
+    const char *author;
+    const char *dedupe_key;		/* unique: a redelivery adds nothing */
+    const char *message_id;		/* may be NULL */
 };
 
 /* Replies by state; store_reply_states[] names them (store.c). */
@@ -362,7 +389,8 @@ struct store_ops {
      * "reply" (kind, recipient, state, attempts,
      * last_error, created_at, sent_at, message_id) for each reply;
      * "faq" (rank, faq_id, title, url, score) for each FAQ entry its
-     * acknowledgement suggested.
+     * acknowledgement suggested; "time_entry" (id, minutes, summary,
+     * author, message_id, created_at) for each time entry.
      */
     int     (*show_ticket) (struct store *st, const char *number, store_row_fn fn, void *ctx,
 			    char **why);
@@ -384,6 +412,37 @@ struct store_ops {
     int     (*add_case) (struct store *st, const char *name, const char *title, char **why);
     /* Rows "case": name, title, created_at, tickets (their count), newest (a number). */
     int     (*list_cases) (struct store *st, store_row_fn fn, void *ctx, char **why);
+    /*
+     * Projects and tasks (docs/actions.md). add_record(): a project
+     * (project NULL) or a task of project; *number is its PRJ-N or TSK-N
+     * (g_free); STORE_ERROR "no project N". find_record(): *id = 0: none.
+     */
+    int     (*add_record) (struct store *st, enum store_record kind, const char *project,
+			   const char *title, char **number, char **why);
+    int     (*find_record) (struct store *st, enum store_record kind, const char *number,
+			    gint64 *id, char **why);
+    /* *added FALSE: its dedupe key is written already. */
+    int     (*add_note) (struct store *st, const struct store_note *n, gboolean *added,
+			 char **why);
+    int     (*add_time_entry) (struct store *st, const struct store_time_entry *e,
+			       gboolean *added, char **why);
+    /*
+     * Rows "project" (number, title, status, created_at, tasks, notes: their
+     * counts), or rows "task" (number, project, title, status, created_at,
+     * minutes: their sum) of project (NULL: of all), in the order made.
+     */
+    int     (*list_records) (struct store *st, enum store_record kind, const char *project,
+			     store_row_fn fn, void *ctx, char **why);
+    /*
+     * One snapshot; STORE_ERROR "no project N" or "no task N". A project:
+     * "project" (id, number, title, status, created_at), a "task" (number,
+     * title, status, created_at) for each task, a "note" (id, author,
+     * subject, body, message_id, created_at) for each note. A task: "task"
+     * (id, number, project, title, status, created_at, minutes), its
+     * "note" rows, a "time_entry" (as show_ticket's) for each time entry.
+     */
+    int     (*show_record) (struct store *st, enum store_record kind, const char *number,
+			    store_row_fn fn, void *ctx, char **why);
     /* Attachment id (show_ticket's) of ticket number; out->found FALSE: none. */
     int     (*load_attachment) (struct store *st, const char *number, gint64 id,
 				struct store_attachment_row *out, char **why);

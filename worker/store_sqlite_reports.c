@@ -135,9 +135,11 @@ static int show_ticket(struct sq *sq, const char *number, store_row_fn fn, void 
 	|| (ret = show_messages(sq, id, fn, ctx, why)) != STORE_OK
 	|| (ret = sq_bind(sq, S_SHOW_REPLIES, why, "i", id)) != STORE_OK
 	|| (ret = sq_emit_rows(sq, S_SHOW_REPLIES, "reply", fn, ctx, why)) != STORE_OK
-	|| (ret = sq_bind(sq, S_SHOW_FAQ, why, "i", id)) != STORE_OK)
+	|| (ret = sq_bind(sq, S_SHOW_FAQ, why, "i", id)) != STORE_OK
+	|| (ret = sq_emit_rows(sq, S_SHOW_FAQ, "faq", fn, ctx, why)) != STORE_OK
+	|| (ret = sq_bind(sq, S_TIME_SHOW, why, "ii", id, (gint64) 0)) != STORE_OK)
 	return ret;
-    return sq_emit_rows(sq, S_SHOW_FAQ, "faq", fn, ctx, why);
+    return sq_emit_rows(sq, S_TIME_SHOW, "time_entry", fn, ctx, why);
 }
 
 int     sq_show_ticket(struct store *st, const char *number, store_row_fn fn, void *ctx,

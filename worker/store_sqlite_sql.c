@@ -34,8 +34,10 @@
  *	instead of ticketed, once per dedupe key, with its envelope and
  *	original; pruned by prune_autogen(), oldest first), faq (FAQ
  *	entries, with faq_fts, an FTS5 index of title and body kept by
- *	triggers) and ticket_faq (the entries a ticket's acknowledgement
- *	suggested). The
+ *	triggers), ticket_faq (the entries a ticket's acknowledgement
+ *	suggested), category_docs and category_terms (the category model),
+ *	projects, tasks, notes and time_entries (docs/actions.md:
+ *	store_sqlite_projects.c). The
  *	original of a message is zstd-compressed and its attachments are
  *	MIME parts of it (blobs holds, once per SHA-256, what older
  *	schemas stored apart): store_sqlite_blob.c.
@@ -317,6 +319,13 @@ const char *const sq_migrations[] = {
      * category its training documents, per (category, term) the number
      * of them containing the stemmed term; counters 'category-model' is
      * raised at each save, so a worker sees that it changed.
+     * Mailbox actions (docs/actions.md): projects and their tasks,
+     * made by intakectl, numbered PRJ-N and TSK-N (N their id: a subject
+     * names them as [#PRJ-N]); notes on a project or a task (mail to a
+     * mailbox with action = project_note or task_note) and time entries
+     * on a ticket or a task (action = time_entry). A note or a time entry
+     * is written once per dedupe key (the envelope's key + mailbox, as a
+     * message's): a redelivered mail adds nothing.
      */
     "CREATE TABLE faq("
     "  id INTEGER PRIMARY KEY,"
@@ -362,7 +371,47 @@ const char *const sq_migrations[] = {
     "  term TEXT NOT NULL,"
     "  count INTEGER NOT NULL,"
     "  PRIMARY KEY(category, term)) WITHOUT ROWID;"
-    "INSERT INTO counters(name, value) VALUES('category-model', 0);",
+    "INSERT INTO counters(name, value) VALUES('category-model', 0);"
+    "CREATE TABLE projects("
+    "  id INTEGER PRIMARY KEY,"
+    "  number TEXT NOT NULL UNIQUE,"
+    "  title TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'open',"
+    "  created_at TEXT NOT NULL);"
+    "CREATE TABLE tasks("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id),"
+    "  number TEXT NOT NULL UNIQUE,"
+    "  title TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'open',"
+    "  created_at TEXT NOT NULL);"
+    "CREATE INDEX tasks_project ON tasks(project_id);"
+    "CREATE TABLE notes("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER REFERENCES projects(id),"
+    "  task_id INTEGER REFERENCES tasks(id),"
+    "  dedupe_key TEXT NOT NULL UNIQUE,"
+    "  author TEXT NOT NULL,"
+    "  subject TEXT,"
+    "  body TEXT NOT NULL,"
+    "  message_id TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK ((project_id IS NULL) <> (task_id IS NULL)));"
+    "CREATE INDEX notes_project ON notes(project_id);"
+    "CREATE INDEX notes_task ON notes(task_id);"
+    "CREATE TABLE time_entries("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER REFERENCES tickets(id),"
+    "  task_id INTEGER REFERENCES tasks(id),"
+    "  minutes INTEGER NOT NULL CHECK (minutes > 0),"
+    "  summary TEXT NOT NULL,"
+    "  author TEXT NOT NULL,"
+    "  dedupe_key TEXT NOT NULL UNIQUE,"
+    "  message_id TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK ((ticket_id IS NULL) <> (task_id IS NULL)));"
+    "CREATE INDEX time_entries_ticket ON time_entries(ticket_id);"
+    "CREATE INDEX time_entries_task ON time_entries(task_id);",
 };
 
 
@@ -373,7 +422,8 @@ G_STATIC_ASSERT(G_N_ELEMENTS(sq_migrations) == STORE_SCHEMA_VERSION);
 /*	Prepared statements						    */
 /* ---------------------------------------------------------------- */
 
-#define TICKET_INFO_COLUMNS "id, number, mailbox, status, title, customer_address, closed_at"
+#define TICKET_INFO_COLUMNS \
+    "id, number, mailbox, status, title, customer_address, closed_at, assignee, queue"
 
 /*
  * The list statements take ?1 mailbox, ?2 status, ?3 limit; each variant
@@ -640,4 +690,47 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"SELECT category, docs FROM category_docs ORDER BY category"},
     [S_MODEL_LOAD_TERMS] = {"read category model",
 	"SELECT category, term, count FROM category_terms"},
+    /* Projects, tasks, their notes and time entries (branch actions: store_sqlite_projects.c). */
+    [S_PROJECT_INSERT] = {"add project",
+	"INSERT INTO projects(number, title, created_at)"
+	" VALUES('PRJ-' || (SELECT coalesce(max(id), 0) + 1 FROM projects), ?1, ?2)"
+	" RETURNING number"},
+    [S_TASK_INSERT] = {"add task",
+	"INSERT INTO tasks(project_id, number, title, created_at)"
+	" SELECT p.id, 'TSK-' || (SELECT coalesce(max(id), 0) + 1 FROM tasks), ?2, ?3"
+	" FROM projects p WHERE p.number = ?1 RETURNING number"},
+    [S_PROJECT_ID] = {"look up project", "SELECT id FROM projects WHERE number = ?1"},
+    [S_TASK_ID] = {"look up task", "SELECT id FROM tasks WHERE number = ?1"},
+    [S_NOTE_INSERT] = {"add note",
+	"INSERT INTO notes(project_id, task_id, dedupe_key, author, subject, body, message_id,"
+	" created_at) VALUES(nullif(?1, 0), nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)"
+	" ON CONFLICT(dedupe_key) DO NOTHING"},
+    [S_TIME_INSERT] = {"add time entry",
+	"INSERT INTO time_entries(ticket_id, task_id, minutes, summary, author, dedupe_key,"
+	" message_id, created_at) VALUES(nullif(?1, 0), nullif(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8)"
+	" ON CONFLICT(dedupe_key) DO NOTHING"},
+    [S_PROJECT_LIST] = {"list projects",
+	"SELECT p.number, p.title, p.status, p.created_at,"
+	" (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) AS tasks,"
+	" (SELECT count(*) FROM notes n WHERE n.project_id = p.id) AS notes"
+	" FROM projects p ORDER BY p.id"},
+    [S_TASK_LIST] = {"list tasks",
+	"SELECT t.number, p.number AS project, t.title, t.status, t.created_at,"
+	" (SELECT coalesce(sum(minutes), 0) FROM time_entries e WHERE e.task_id = t.id)"
+	" AS minutes FROM tasks t JOIN projects p ON p.id = t.project_id"
+	" WHERE ?1 IS NULL OR p.number = ?1 ORDER BY t.id"},
+    [S_PROJECT_SHOW] = {"show project",
+	"SELECT id, number, title, status, created_at FROM projects WHERE number = ?1"},
+    [S_TASK_SHOW] = {"show task",
+	"SELECT t.id, t.number, p.number AS project, t.title, t.status, t.created_at,"
+	" (SELECT coalesce(sum(minutes), 0) FROM time_entries e WHERE e.task_id = t.id)"
+	" AS minutes FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.number = ?1"},
+    [S_PROJECT_TASKS] = {"show project tasks",
+	"SELECT number, title, status, created_at FROM tasks WHERE project_id = ?1 ORDER BY id"},
+    [S_NOTES_SHOW] = {"show notes",
+	"SELECT id, author, subject, body, message_id, created_at FROM notes"
+	" WHERE project_id = ?1 OR task_id = ?2 ORDER BY id"},
+    [S_TIME_SHOW] = {"show time entries",
+	"SELECT id, minutes, summary, author, message_id, created_at FROM time_entries"
+	" WHERE ticket_id = ?1 OR task_id = ?2 ORDER BY id"},
 };

@@ -48,6 +48,8 @@ static void ticket_info_from_row(sqlite3_stmt *s, struct store_ticket_info *info
 	if (t)
 	    info->closed_at = g_date_time_to_unix(t);
     }
+    info->assignee = col_strdup(s, 7);
+    info->queue = col_strdup(s, 8);
 }
 
 

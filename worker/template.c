@@ -43,7 +43,8 @@
 const char *const template_variables[] = {
     "ticket_number", "ticket_tag", "subject", "customer_name", "customer_address",
     "mailbox", "mailbox_name", "mailbox_address", "date", "category", "priority",
-    "language", "ticket_url", "sentiment", NULL,
+    "language", "ticket_url", "sentiment", "action", "action_target", "action_reason",
+    "duration", "time_summary", "queue", "assignee", "excerpt", NULL,
 };
 
 /* {{#if}} inside {{#if}}: deeper is a template nobody can read. */

@@ -5,6 +5,7 @@
  *	char   *ticketno_format(prefix, year, seq)
  *	char   *ticketno_find(prefix, subject)
  *	char   *ticketno_tag(number)
+ *	char   *ticketno_find_record(kind, subject)
  * DESCRIPTION
  *	A ticket number is PREFIX-YYYY-NNNNNN: the configured prefix, the
  *	year the ticket was made and a sequence per year (at least six
@@ -16,7 +17,11 @@
  *	tag "[#NUMBER]". ticketno_find() returns the first number of this
  *	system found in a subject as "[#NUMBER]" (also "[NUMBER]" and
  *	"#NUMBER", which mail clients and people produce when they edit a
- *	subject), or NULL. All results are newly allocated (g_free).
+ *	subject), or NULL. ticketno_find_record() finds a project's or a
+ *	task's number, KIND-N with kind "PRJ" or "TSK" (docs/actions.md), in
+ *	the same three forms, and returns it as the store writes it (no
+ *	leading zeros: "[#prj-007]" is PRJ-7). All results are newly
+ *	allocated (g_free).
  */
 #include <string.h>
 
@@ -54,6 +59,26 @@ char   *ticketno_find(const char *prefix, const char *subject)
 	 * matches "k").
 	 */
 	number = g_strconcat(prefix, rest, NULL);
+    }
+    return number;
+}
+
+char   *ticketno_find_record(const char *kind, const char *subject)
+{
+    g_autofree char *pattern = g_strdup_printf("(?:\\[#?|#)%s-([0-9]{1,9})(?![0-9])", kind);
+    g_autoptr(GRegex) re = NULL;
+    g_autoptr(GMatchInfo) mi = NULL;
+    char   *number = NULL;
+
+    if (subject == NULL)
+	return NULL;
+    re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+    if (re && g_regex_match(re, subject, 0, &mi)) {
+	g_autofree char *digits = g_match_info_fetch(mi, 1);
+	gint64  n = g_ascii_strtoll(digits, NULL, 10);	/* nine digits: no overflow */
+
+	if (n > 0)
+	    number = g_strdup_printf("%s-%" G_GINT64_FORMAT, kind, n);
     }
     return number;
 }

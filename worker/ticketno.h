@@ -7,5 +7,6 @@
 char   *ticketno_format(const char *prefix, int year, gint64 seq);
 char   *ticketno_find(const char *prefix, const char *subject);
 char   *ticketno_tag(const char *number);
+char   *ticketno_find_record(const char *kind, const char *subject);
 
 #endif

@@ -165,7 +165,7 @@ static void test_schema(void)
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
 	"outbox", "messages_fts", "autogen", "cases", "ticket_tags", "faq", "faq_fts", "ticket_faq",
-	"category_docs", "category_terms",
+	"category_docs", "category_terms", "projects", "tasks", "notes", "time_entries",
     };
     struct store *st = open_store("new database");
 
@@ -204,7 +204,10 @@ static struct store *open_elsewhere(const char *path, char **why)
     return st;
 }
 
-/* What schema 5 added (FAQ entries, their index and triggers, ticket_faq; sentiment; category suggestion), undone. */
+/*
+ * What schema 5 added (FAQ entries, their index and triggers, ticket_faq;
+ * sentiment; category suggestion; projects, tasks, notes, time entries), undone.
+ */
 #define SCHEMA_5_UNDO \
     "DROP TABLE faq_fts; DROP TABLE faq; DROP TABLE ticket_faq;" \
     "ALTER TABLE tickets DROP COLUMN sentiment; ALTER TABLE tickets DROP COLUMN sentiment_score;" \
@@ -212,7 +215,8 @@ static struct store *open_elsewhere(const char *path, char **why)
     "DELETE FROM counters WHERE name = 'category-model';" \
     "ALTER TABLE tickets DROP COLUMN category_suggested;" \
     "ALTER TABLE tickets DROP COLUMN category_confidence;" \
-    "ALTER TABLE tickets DROP COLUMN category_confirmed;"
+    "ALTER TABLE tickets DROP COLUMN category_confirmed;" \
+    "DROP TABLE time_entries; DROP TABLE notes; DROP TABLE tasks; DROP TABLE projects;"
 
 /*
  * What schemas 5 and 4 added (routing, messages.full_text, compressed

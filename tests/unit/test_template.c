@@ -177,7 +177,7 @@ static void test_variables(void)
 	g_string_append_printf(want, "%s=[value of %s]\n", v, v);
 	g_hash_table_insert(vars, (char *) v, g_strdup_printf("value of %s", v));
     }
-    ok(n == 14, "template_variables has the 14 documented names (%d)", n);
+    ok(n == 22, "template_variables has the 22 documented names (%d)", n);
     write_file("all.txt", text->str);
     ts = templates_new(tmpdir);
     is_int(templates_check(ts, "all", "en", &why), 0, "check(all): every known variable is accepted");

@@ -142,9 +142,42 @@ static void test_find(void)
     }
 }
 
+/* ---------------------------------------------------------------- */
+/*	ticketno_find_record: PRJ-N, TSK-N (docs/actions.md)		    */
+/* ---------------------------------------------------------------- */
+
+static const struct {
+    const char *kind;
+    const char *subject;
+    const char *want;
+} record_cases[] = {
+    {"PRJ", "[#PRJ-12] status", "PRJ-12"},
+    {"PRJ", "Re: [prj-12]", "PRJ-12"},
+    {"TSK", "note #TSK-34 done", "TSK-34"},
+    {"TSK", "[#TSK-007]", "TSK-7"},			/* as the store writes it */
+    {"TSK", "[#TSK-0]", NULL},				/* no task 0 */
+    {"TSK", "[#TSK-1234567890]", NULL},			/* ten digits: not ours */
+    {"TSK", "TSK-34 without a mark", NULL},
+    {"TSK", "[#PRJ-34]", NULL},				/* another kind */
+    {"PRJ", "[#PRJ-]", NULL},
+    {"PRJ", NULL, NULL},
+};
+
+static void test_find_record(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(record_cases); i++) {
+	g_autofree char *got = ticketno_find_record(record_cases[i].kind,
+						    record_cases[i].subject);
+
+	is_str(got, record_cases[i].want, "find_record(%s, \"%s\")", record_cases[i].kind,
+	       record_cases[i].subject ? record_cases[i].subject : "(null)");
+    }
+}
+
 int     main(void)
 {
     test_format();
     test_find();
+    test_find_record();
     return tap_done();
 }
