@@ -43,6 +43,7 @@ int     fuzz_ack_one(const uint8_t *data, size_t size);
 int     fuzz_thread_one(const uint8_t *data, size_t size);
 int     fuzz_rules_one(const uint8_t *data, size_t size);
 int     fuzz_quote_one(const uint8_t *data, size_t size);
+int     fuzz_zframe_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -58,6 +59,7 @@ static const struct target {
     {"thread", fuzz_thread_one},
     {"rules", fuzz_rules_one, {"conf/rules.conf"}},
     {"quote", fuzz_quote_one},
+    {"zframe", fuzz_zframe_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */
