@@ -28,8 +28,8 @@ CFLAGS   ?= -O2 -g
 # -Icommon only (it cannot include a daemon's header), the milter with -Icommon -Imilter (never
 # worker code) and links libmilter but not SQLite or curl, the worker and intakectl the reverse.
 # -MMD -MP: each object depends on the headers it includes (build/*/.../*.d).
-PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0
-PKGS_WORKER := $(PKGS_COMMON) sqlite3 libzstd libcurl libpsl libmicrohttpd libexttextcat
+PKGS_COMMON := gmime-3.0 glib-2.0 jansson hiredis libxml-2.0 libzstd
+PKGS_WORKER := $(PKGS_COMMON) sqlite3 libcurl libpsl libmicrohttpd libexttextcat
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -MMD -MP
@@ -49,7 +49,7 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime
 	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
 	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \
-	    common/mstats.c
+	    common/mstats.c common/zframe.c
 MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c milter/mstats_flush.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
@@ -76,8 +76,8 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
-	    test_autogen_corpus test_mctx test_forward test_returned
-FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags stem
+	    test_autogen_corpus test_mctx test_forward test_returned test_zframe
+FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags stem zframe
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

@@ -109,6 +109,7 @@ static const char *const closed_policies[] = {"reopen", "new", "refuse", NULL};
 /* What a mail to the mailbox becomes (docs/actions.md). */
 static const char *const mailbox_actions[] = {"ticket", "ticket_note", "time_entry",
     "project_note", "task_note", NULL};
+static const char *const compressions[] = {"zstd", "none", NULL};
 
 #define CFG(f) offsetof(struct intake_config, f)
 #define MBX(f) offsetof(struct mailbox, f)
@@ -131,6 +132,7 @@ static const struct ckey milter_keys[] = {
     {"max_mime_depth", CT_INT, CFG(max_mime_depth), G_STRINGIFY(MIME_DEPTH_DEFAULT), NULL, 1, MIME_DEPTH_CEILING},
     {"spool_threshold", CT_SIZE, CFG(spool_threshold), "1M", NULL, 0, KMAX},
     {"spool_directory", CT_PATH, CFG(spool_directory), "/var/tmp"},
+    {"stream_compression", CT_STRING, CFG(stream_compression), "zstd", compressions},
     {"raw_headers", CT_LIST, CFG(raw_headers),
 	"Auto-Submitted, Precedence, List-Id, List-Unsubscribe, List-Post, "
 	"X-Auto-Response-Suppress, X-Autoreply, X-Autorespond, Return-Path, "
@@ -907,6 +909,7 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->milter_pid_file);
     g_free(cfg->milter_user);
     g_free(cfg->spool_directory);
+    g_free(cfg->stream_compression);
     g_strfreev(cfg->raw_headers);
     g_free(cfg->tempfail_text);
     g_free(cfg->recipient_delimiter);

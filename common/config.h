@@ -64,6 +64,7 @@ struct intake_config {
     int     max_mime_depth;
     gint64  spool_threshold;
     char   *spool_directory;
+    char   *stream_compression;	/* zstd, none: the entry's text and raw (common/enqueue.c) */
     char  **raw_headers;
     char   *tempfail_text;
     char   *recipient_delimiter;

@@ -2,21 +2,26 @@
  * NAME
  *	enqueue - add an envelope to the stream
  * SYNOPSIS
- *	char   *enqueue_envelope(rq, stream, env, raw, &why)
+ *	char   *enqueue_envelope(rq, stream, env, raw, zstd, &why)
  * DESCRIPTION
  *	enqueue_envelope() adds one entry to the stream with the fields of
  *	common/stream.h: the envelope version, the JSON without its text,
  *	the body text (UTF-8) and the first raw_size bytes of the original
- *	message, read from raw (NULL: none); see docs/envelope.md. It
- *	returns the entry id (g_free) once Redis has answered, or NULL and
- *	*why (g_free). Used by intake-milter and by every other way mail
- *	enters Intake.
+ *	message, read from raw (NULL: none); see docs/envelope.md. With zstd
+ *	([milter] stream_compression = zstd) the text and the original are
+ *	each one zstd frame (common/zframe.c), the entry says so in its
+ *	field "enc" and is version 2; without, it is version 1, which every
+ *	worker reads. It returns the entry id (g_free) once Redis has
+ *	answered, or NULL and *why (g_free). Used by intake-milter and by
+ *	every other way mail enters Intake.
  *
  *	The original is the one field that grows with the message (up to
  *	raw_max_size): held in memory it is passed to hiredis like the
  *	others; in a file (a milter's spool file) it is streamed to Redis
  *	in pieces (redisq_argv_tail()), so that neither this process nor
- *	hiredis ever holds it whole.
+ *	hiredis ever holds it whole. Compressed, its frame is first written
+ *	into the same file after its raw->len bytes (zframe_pack_file()),
+ *	and sent from there: Redis must be told a field's length before it.
  *
  *	An XADD is sent again (by redisq.c) only when not a byte of it
  *	left; one whose reply was lost fails: Redis may have added the entry,
@@ -29,20 +34,26 @@
 #include "envelope.h"
 #include "enqueue.h"
 #include "stream.h"
+#include "zframe.h"
 
 char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
-			 const struct raw_source *raw, char **why)
+			 const struct raw_source *raw, gboolean zstd, char **why)
 {
     const char *text;
     gsize   text_len;
-    char   *json = envelope_encode(env, &text, &text_len);
-    g_autofree char *v = g_strdup_printf("%d", ENVELOPE_VERSION);
+    char   *json = envelope_encode(env, zstd ? ENVELOPE_VERSION : ENVELOPE_VERSION_PLAIN,
+				   &text, &text_len);
+    g_autofree char *v = g_strdup_printf("%d", zstd ? ENVELOPE_VERSION
+					 : ENVELOPE_VERSION_PLAIN);
+    g_autofree char *ztext = NULL;
+    g_autofree char *zraw = NULL;
+    gsize   raw_len = raw ? envelope_raw_size(env) : 0;
+    const char *raw_data = raw && raw->data ? raw->data : "";
     const char *argv[] = {"XADD", stream, "*", STREAM_VERSION, v, STREAM_ENVELOPE, json,
-	STREAM_TEXT, text, STREAM_RAW, raw && raw->data ? raw->data : ""};
-    size_t  lens[] = {4, strlen(stream), 1, strlen(STREAM_VERSION), strlen(v),
-	strlen(STREAM_ENVELOPE), 0, strlen(STREAM_TEXT), text_len, strlen(STREAM_RAW),
-	raw ? envelope_raw_size(env) : 0};
-    size_t  raw_len = lens[G_N_ELEMENTS(lens) - 1];
+	STREAM_TEXT, text, STREAM_ENC, STREAM_ENC_ZSTD, STREAM_RAW, raw_data};
+    size_t  lens[G_N_ELEMENTS(argv)];
+    int     argc = G_N_ELEMENTS(argv);
+    off_t   tail_off = 0;
     redisReply *r;
     char   *id = NULL;
 
@@ -58,11 +69,28 @@ char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
 	free(json);
 	return NULL;
     }
-    lens[6] = strlen(json);
+    if (zstd) {
+	argv[8] = ztext = zframe_pack(text, text_len, &text_len);
+	if (raw == NULL || raw->data)
+	    argv[12] = zraw = zframe_pack(raw_data, raw_len, &raw_len);
+	else if (zframe_pack_file(raw->fd, raw_len, raw->len, &raw_len, why) == 0)
+	    tail_off = (off_t) raw->len;
+	else {
+	    free(json);
+	    return NULL;
+	}
+    } else {
+	/* enc is the one field of version 2 alone: the raw field moves over it. */
+	argv[9] = argv[11];
+	argv[10] = argv[12];
+	argc -= 2;
+    }
+    for (int i = 0; i < argc; i++)	/* text and raw (binary) have theirs */
+	lens[i] = i == 8 ? text_len : i == argc - 1 ? raw_len : strlen(argv[i]);
     if (raw && raw->data == NULL)
-	r = redisq_argv_tail(rq, why, G_N_ELEMENTS(argv) - 1, argv, lens, raw->fd, raw_len);
+	r = redisq_argv_tail(rq, why, argc - 1, argv, lens, raw->fd, tail_off, raw_len);
     else
-	r = redisq_argv(rq, why, G_N_ELEMENTS(argv), argv, lens);
+	r = redisq_argv(rq, why, argc, argv, lens);
     if (r && r->type == REDIS_REPLY_STRING)
 	id = g_strndup(r->str, r->len);
     else if (r)

@@ -9,11 +9,12 @@
 /* Where the original message's bytes are: in memory, or else in a file from offset 0. */
 struct raw_source {
     const char *data;			/* non-NULL: the bytes, in memory */
-    int     fd;				/* with data NULL: a file read with pread() */
+    int     fd;				/* with data NULL: a file read with pread() (and */
+					/* written after len: see enqueue.c) */
     gsize   len;			/* bytes there (at least the envelope's raw_size) */
 };
 
 char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
-			 const struct raw_source *raw, char **why);
+			 const struct raw_source *raw, gboolean zstd, char **why);
 
 #endif

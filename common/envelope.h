@@ -7,7 +7,9 @@
 #include <gmime/gmime.h>
 #include "config.h"
 
-#define ENVELOPE_VERSION 1
+/* Version 2: the entry's text and raw may be zstd frames (its enc field); docs/envelope.md. */
+#define ENVELOPE_VERSION 2
+#define ENVELOPE_VERSION_PLAIN 1	/* written with stream_compression = none */
 
 struct envelope_input {
     const struct intake_config *cfg;	/* collectors, staff, our addresses (common/forward.c); NULL: none */
@@ -41,7 +43,7 @@ void    envelope_limits_from_config(struct envelope_limits *lim,
 				    const struct intake_config *cfg);
 json_t *envelope_build(const struct envelope_input *in,
 		       const struct envelope_limits *lim);
-char   *envelope_encode(json_t *env, const char **text, gsize *text_len);
+char   *envelope_encode(json_t *env, int version, const char **text, gsize *text_len);
 json_t *envelope_decode(const char *json, gsize len, char **why);
 json_t *envelope_decode_parts(const char *json, gsize len, const char *text,
 			      gsize text_len, char **why);

@@ -4,14 +4,15 @@
  * SYNOPSIS
  *	#include "envelope.h"
  *
- *	char   *envelope_encode(env, &text, &text_len)
+ *	char   *envelope_encode(env, version, &text, &text_len)
  *	json_t *envelope_decode(json, len, &why)
  *	json_t *envelope_decode_parts(json, len, text, text_len, &why)
  *	gsize	envelope_raw_size(env)
  *	const char *envelope_str(obj, key)
  * DESCRIPTION
  *	envelope_encode() writes the envelope for the queue: the JSON
- *	without its "text" member (malloc'ed, free()), and the text apart
+ *	without its "text" member and with "v" version (malloc'ed, free()),
+ *	and the text apart
  *	(*text points into env). The text is the biggest member, and jansson
  *	reads and writes long strings slowly (about 37 MB/s here): as a
  *	field of its own it costs a copy.
@@ -20,7 +21,8 @@
  *	queue, putting the text given apart back in as "text";
  *	envelope_decode() reads one whose JSON holds its text. They return
  *	NULL and a reason (g_free) for what is not an envelope this version
- *	understands.
+ *	understands: versions 1 and 2 have the same JSON (2 says how the
+ *	entry's other fields may be encoded, which the queue's reader undid).
  *
  *	envelope_raw_size() reads "raw_size", the bytes of the original
  *	that travel beside the envelope. envelope_str() is a member's string,
@@ -30,17 +32,21 @@
 
 #include "envelope.h"
 
-char   *envelope_encode(json_t *env, const char **text, gsize *text_len)
+char   *envelope_encode(json_t *env, int version, const char **text, gsize *text_len)
 {
     json_t *t = json_incref(json_object_get(env, "text"));
+    json_t *v = json_incref(json_object_get(env, "v"));
     char   *json;
 
     *text = t ? json_string_value(t) : "";
     *text_len = t ? json_string_length(t) : 0;
     json_object_del(env, "text");
+    json_object_set_new(env, "v", json_integer(version));
     json = json_dumps(env, JSON_COMPACT);
     if (t)
 	json_object_set_new(env, "text", t);	/* gives back our reference */
+    if (v)
+	json_object_set_new(env, "v", v);
     return json;
 }
 
@@ -79,9 +85,10 @@ json_t *envelope_decode_parts(const char *text_json, gsize len, const char *body
 	}
     }
     v = json_integer_value(json_object_get(env, "v"));
-    if (v != ENVELOPE_VERSION) {
-	*why = g_strdup_printf("envelope version %" JSON_INTEGER_FORMAT " is not %d"
-			       " (is this worker older than the milter?)", v, ENVELOPE_VERSION);
+    if (v < ENVELOPE_VERSION_PLAIN || v > ENVELOPE_VERSION) {
+	*why = g_strdup_printf("envelope version %" JSON_INTEGER_FORMAT " is not %d to %d"
+			       " (is this worker older than the milter?)", v,
+			       ENVELOPE_VERSION_PLAIN, ENVELOPE_VERSION);
 	goto bad;
     }
     for (int i = 0; strings[i]; i++)

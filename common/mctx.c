@@ -33,7 +33,8 @@
  *	goes to an unlinked file (mode 0600) in spool_directory and memory
  *	keeps none of it. GMime parses from the file, and the original's
  *	first raw_max_size bytes (the stream entry's "raw") are sent to Redis
- *	from it in pieces (mctx_raw(), enqueue_envelope()). So a session
+ *	from it in pieces (mctx_raw(), enqueue_envelope(), which compresses
+ *	them into the same file first). So a session
  *	holds at most spool_threshold bytes of message, plus what building
  *	the envelope takes (max_text_size of text, at most 1 MB and 10,000
  *	fields of header, the parser's part tree for at most max_mime_parts parts).

@@ -6,7 +6,8 @@
  *	struct redisq *redisq_free(rq)
  *	redisReply *redisq_command(rq, &why, fmt, ...)
  *	redisReply *redisq_argv(rq, &why, argc, argv, lens)
- *	redisReply *redisq_argv_tail(rq, &why, argc, argv, lens, tail_fd, tail_len)
+ *	redisReply *redisq_argv_tail(rq, &why, argc, argv, lens, tail_fd, tail_off,
+ *				     tail_len)
  *	redisReply *redisq_run(rq, &why, arg, ..., NULL)
  *	redisReply *redisq_vrun(rq, &why, first, ap)
  *	int	redisq_error_is(rq, code)
@@ -35,7 +36,7 @@
  *	whose arguments are C strings, listed up to a NULL (at most 32);
  *	redisq_vrun() takes them as a va_list.
  *	redisq_argv_tail() is redisq_argv() with one more argument at the
- *	end, tail_len bytes read from tail_fd (from offset 0, with pread()):
+ *	end, tail_len bytes read from tail_fd (from offset tail_off, with pread()):
  *	hiredis formats a whole command in memory, so a large argument (the
  *	original of a spooled mail) is written to the socket by this module,
  *	in pieces of 64 KB; the reply is read by hiredis. A failure part-way
@@ -534,7 +535,7 @@ static int send_all(int fd, const char *buf, size_t len, const char **err, int *
  * new connection, as in exchange().
  */
 redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char **argv,
-			     const size_t *lens, int tail_fd, size_t tail_len)
+			     const size_t *lens, int tail_fd, off_t tail_off, size_t tail_len)
 {
     g_autoptr(GString) head = g_string_sized_new(4096);
     char   *piece = NULL;
@@ -563,7 +564,8 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
     if (rc == 0)
 	piece = g_malloc(MIN(tail_len, TAIL_PIECE));
     while (rc == 0 && off < tail_len) {
-	ssize_t n = pread(tail_fd, piece, MIN(tail_len - off, TAIL_PIECE), (off_t) off);
+	ssize_t n = pread(tail_fd, piece, MIN(tail_len - off, TAIL_PIECE),
+			  tail_off + (off_t) off);
 
 	if (n < 0 && errno == EINTR)
 	    continue;

@@ -3,6 +3,7 @@
 #define INTAKE_REDISQ_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 #include <hiredis/hiredis.h>
 #include "config.h"
 
@@ -14,7 +15,8 @@ redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...);
 redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **argv,
 			const size_t *lens);
 redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char **argv,
-			     const size_t *lens, int tail_fd, size_t tail_len);
+			     const size_t *lens, int tail_fd, off_t tail_off,
+			     size_t tail_len);
 redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
 	G_GNUC_NULL_TERMINATED;
 redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap);

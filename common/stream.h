@@ -10,6 +10,8 @@
 #define STREAM_ENVELOPE	"envelope"	/* the JSON, without its text */
 #define STREAM_TEXT	"text"		/* the body text, UTF-8 */
 #define STREAM_RAW	"raw"		/* the original message, binary */
+#define STREAM_ENC	"enc"		/* absent, or STREAM_ENC_ZSTD: text and raw are zstd frames */
+#define STREAM_ENC_ZSTD	"zstd"
 #define STREAM_RETRY_OF	"retry_of"	/* set by dlq retry: the dead letter's id */
 
 /* A dead letter in [redis] dead_stream: these, then the entry's own fields. */

@@ -349,7 +349,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	gint64  t0 = g_get_monotonic_time();
 
 	mctx_raw(mc, &raw);
-	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env, &raw, &why);
+	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env, &raw,
+				 strcmp(mc->cfg->stream_compression, "zstd") == 0, &why);
 	redisq_pool_put(pool, rq);
 	mstats_redis_observe(g_get_monotonic_time() - t0);
     }

@@ -464,7 +464,8 @@ static int enqueue(struct import_feed *f, json_t *env)
 	    continue;
 	}
 	if (n >= 0)
-	    id = enqueue_envelope(f->rq, f->set.cfg->redis_stream, env, &raw, &why);
+	    id = enqueue_envelope(f->rq, f->set.cfg->redis_stream, env, &raw,
+				  strcmp(f->set.cfg->stream_compression, "zstd") == 0, &why);
 	if (id) {
 	    g_free(id);
 	    return 0;

@@ -11,7 +11,7 @@
  *	char   *queue_last_error(q, id)
  *	int	queue_dead_letter(q, entry, error, &why)
  *	struct queue *queue_free(q)
- *	struct queue_entry *queue_entry_new(id, fields)
+ *	struct queue_entry *queue_entry_new(id, fields, cfg)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
  *	of common/stream.h (written by common/enqueue.c). Workers read them
@@ -47,7 +47,15 @@
  *
  *	queue_entry_new() makes an entry of fields as read (GBytes: name,
  *	value, ...; it takes the array): the reader's one way to find the
- *	fields of common/stream.h in an entry.
+ *	fields of common/stream.h in an entry. An entry whose "enc" is zstd
+ *	has its text and raw fields decompressed (common/zframe.c), each
+ *	bounded before anything is allocated: raw by [milter] raw_max_size,
+ *	text by twice max_text_size (room for a milter configured a little
+ *	higher than this worker). A frame past its bound, corrupt or
+ *	truncated, or an "enc" this worker does not know, leaves the entry
+ *	with error set (the first stage fails with it, so the entry ends as
+ *	a dead letter that dlq retry can bring back once the limit is
+ *	raised) and with the fields as they came.
  *
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
@@ -60,6 +68,7 @@
 
 #include "queue.h"
 #include "stream.h"
+#include "zframe.h"
 
 struct queue {
     const struct intake_config *cfg;
@@ -75,6 +84,9 @@ void    queue_entry_free(gpointer p)
     struct queue_entry *e = p;
 
     g_free(e->id);
+    g_free(e->error);
+    g_free(e->unpacked_text);
+    g_free(e->unpacked_raw);
     if (e->fields)
 	g_ptr_array_unref(e->fields);
     g_free(e);
@@ -162,21 +174,64 @@ static const char *entry_field(const struct queue_entry *qe, const char *name, g
     return NULL;
 }
 
-struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields)
+/*
+ * unpack - field (text or raw) of an entry, a zstd frame, into *buf
+ * with its length in *len; 0, or -1 and qe->error naming the field
+ */
+static int unpack(struct queue_entry *qe, const char *name, const char **field, gsize *len,
+		  char **buf, gsize cap, const char *limit)
+{
+    g_autofree char *why = NULL;
+
+    if (*field == NULL)
+	return 0;
+    if ((*buf = zframe_unpack(*field, *len, cap, len, &why)) == NULL) {
+	qe->error = g_strdup_printf("stream entry field '%s': %s (%s)", name, why, limit);
+	return -1;
+    }
+    *field = *buf;
+    return 0;
+}
+
+struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
+				    const struct intake_config *cfg)
 {
     struct queue_entry *qe = g_new0(struct queue_entry, 1);
+    gsize   enc_len;
+    const char *enc;
+    const char *text, *raw;
+    gsize   text_len, raw_len;
 
     qe->id = g_strdup(id);
     qe->fields = fields;
     qe->envelope = entry_field(qe, STREAM_ENVELOPE, &qe->len);
-    qe->text = entry_field(qe, STREAM_TEXT, &qe->text_len);
-    qe->raw = entry_field(qe, STREAM_RAW, &qe->raw_len);
+    qe->text = text = entry_field(qe, STREAM_TEXT, &text_len);
+    qe->text_len = text_len;
+    qe->raw = raw = entry_field(qe, STREAM_RAW, &raw_len);
+    qe->raw_len = raw_len;
     qe->deliveries = 1;
+    if ((enc = entry_field(qe, STREAM_ENC, &enc_len)) == NULL)
+	return qe;
+    if (enc_len != strlen(STREAM_ENC_ZSTD) || memcmp(enc, STREAM_ENC_ZSTD, enc_len) != 0) {
+	qe->error = g_strdup_printf("stream entry field '%s': unknown encoding '%.*s'"
+				    " (is this worker older than the milter?)", STREAM_ENC,
+				    (int) MIN(enc_len, 32), enc);
+	return qe;
+    }
+    if (unpack(qe, STREAM_TEXT, &text, &text_len, &qe->unpacked_text,
+	       2 * (gsize) cfg->max_text_size, "twice [milter] max_text_size") < 0
+	|| unpack(qe, STREAM_RAW, &raw, &raw_len, &qe->unpacked_raw,
+		  (gsize) cfg->raw_max_size, "[milter] raw_max_size") < 0)
+	return qe;
+    qe->text = text;
+    qe->text_len = text_len;
+    qe->raw = raw;
+    qe->raw_len = raw_len;
     return qe;
 }
 
 /* add_entries - entries of an [id, [field, value...]] array */
-static void add_entries(redisReply *list, GPtrArray *entries)
+static void add_entries(redisReply *list, GPtrArray *entries, const struct intake_config *cfg)
 {
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
 	redisReply *e = list->element[i];
@@ -195,7 +250,7 @@ static void add_entries(redisReply *list, GPtrArray *entries)
 	    g_ptr_array_add(fields, g_bytes_new(f->element[j]->str, f->element[j]->len));
 	    g_ptr_array_add(fields, g_bytes_new(f->element[j + 1]->str, f->element[j + 1]->len));
 	}
-	g_ptr_array_add(entries, queue_entry_new(e->element[0]->str, fields));
+	g_ptr_array_add(entries, queue_entry_new(e->element[0]->str, fields, cfg));
     }
 }
 
@@ -249,7 +304,7 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
 	return -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0
 	&& r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
-	add_entries(r->element[0]->element[1], entries);
+	add_entries(r->element[0]->element[1], entries, q->cfg);
     freeReplyObject(r);
     if (own_pending && entries->len > from) {
 	const struct queue_entry *last = g_ptr_array_index(entries, entries->len - 1);
@@ -278,7 +333,7 @@ int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entr
 	    g_free(q->claim_cursor);
 	    q->claim_cursor = g_strdup(r->element[0]->str);
 	}
-	add_entries(r->element[1], entries);
+	add_entries(r->element[1], entries, q->cfg);
     }
     freeReplyObject(r);
     return fill_deliveries(q, entries, from, why);

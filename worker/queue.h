@@ -16,6 +16,9 @@ struct queue_entry {
     const char *raw;			/* the original message, or NULL */
     gsize   raw_len;
     gint64  deliveries;
+    char   *error;			/* why the fields could not be read, or NULL */
+    char   *unpacked_text;		/* text and raw when they came compressed */
+    char   *unpacked_raw;
 };
 
 struct queue;
@@ -32,7 +35,8 @@ int     queue_note_error(struct queue *q, const char *id, const char *error, cha
 char   *queue_last_error(struct queue *q, const char *id);
 int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const char *error,
 			  char **why);
-struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields);
+struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
+				    const struct intake_config *cfg);
 void    queue_entry_free(gpointer p);
 
 #endif

@@ -10,6 +10,8 @@
  *	A text field that is there but empty (a mail with no text: only an
  *	attachment, an encrypted body) is an empty text, not a missing one
  *	(queue_entry_new() never gives NULL for a field that is there).
+ *	Text and raw come decompressed by queue_entry_new(); an entry whose
+ *	compressed fields it refused fails here with its reason.
  *	An entry with no envelope field, or one this worker cannot read,
  *	fails with the reason: it is retried and, after [worker]
  *	max_deliveries, kept in the dead-letter stream for a postmaster.
@@ -19,6 +21,10 @@
 
 json_t *stage_decode(const struct queue_entry *e, char **why)
 {
+    if (e->error) {
+	*why = g_strdup(e->error);
+	return NULL;
+    }
     if (e->envelope == NULL) {
 	*why = g_strdup("stream entry has no 'envelope' field");
 	return NULL;

@@ -87,7 +87,7 @@ static void worker_side(json_t *env, const char *raw, gsize raw_len, gsize max_r
 
     if (env == NULL || !json_is_object(env))
 	fuzz_fail("envelope_build() returned no object");
-    json = envelope_encode(env, &text, &text_len);
+    json = envelope_encode(env, ENVELOPE_VERSION, &text, &text_len);
     if (json == NULL)
 	fuzz_fail("envelope_encode() returned NULL");
     save(json, text, text_len);

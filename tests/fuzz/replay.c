@@ -45,6 +45,7 @@ int     fuzz_rules_one(const uint8_t *data, size_t size);
 int     fuzz_quote_one(const uint8_t *data, size_t size);
 int     fuzz_tags_one(const uint8_t *data, size_t size);
 int     fuzz_stem_one(const uint8_t *data, size_t size);
+int     fuzz_zframe_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -62,6 +63,7 @@ static const struct target {
     {"quote", fuzz_quote_one},
     {"tags", fuzz_tags_one},
     {"stem", fuzz_stem_one},
+    {"zframe", fuzz_zframe_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */

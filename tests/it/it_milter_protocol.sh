@@ -118,7 +118,10 @@ h_assert_eq "$(wc -c < "$T/want-1.raw") $(wc -c < "$T/want-1.raw") false false" 
     "$(h_env_jq 1 '"\(.size) \(.raw_size) \(.truncated) \(.raw_truncated)"')" "case 1: envelope: size, raw_size, not truncated"
 printf 'Hello from case 1.\nSecond line.\n' > "$T/want-1.text"
 assert_field "$T/want-1.text" 1 text "case 1: text field: the body"
-h_assert_eq 1 "$(h_entry 1 v)" "case 1: v field: 1"
+h_assert_eq "2 zstd 2" "$(h_entry 1 v) $(h_entry 1 enc) $(h_env_jq 1 .v)" \
+    "case 1: v field and the JSON's v: 2, enc zstd (text and raw compressed)"
+h_assert_eq "28b52ffd 28b52ffd" "$(h_entry_packed 1 raw | head -c 4 | od -An -tx1 | tr -d ' \n') $(h_entry_packed 1 text | head -c 4 | od -An -tx1 | tr -d ' \n')" \
+    "case 1: the raw and text fields begin with zstd's magic number"
 
 mt_run case1b normal.lua NOLEADSPC=1 QID=PROTO1B MSGID=case1-noleadspc@client.test || exit 1
 h_assert_eq false "$(h_mt_val case1b opt.leadspc)" "case 1b: MTA without SMFIP_HDR_LEADSPC: not negotiated"

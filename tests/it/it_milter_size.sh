@@ -14,7 +14,8 @@
 #   5  spool_threshold 64 KB, raw_max_size 4 MB (the raw field streamed to Redis from the spool
 #      file in pieces): a 3 MB mail arrives in Redis byte for byte (SHA-256 of the raw field); a
 #      6 MB one has exactly the first 4 MB
-#   6  Redis stopped (SIGSTOP, longer than [redis] timeout) in the middle of a 6 MB XADD: 451, the
+#   6  (stream_compression = none from here on, so that the XADD is as large as the mail)
+#      Redis stopped (SIGSTOP, longer than [redis] timeout) in the middle of a 6 MB XADD: 451, the
 #      log says why; Redis continued: the half-sent command was not completed (no entry), and the
 #      next mail is queued intact
 #   7  Redis a replica (REPLICAOF a master that is not there): a 3 MB XADD streamed from the spool
@@ -127,7 +128,13 @@ h_assert_eq 4194304 "$(h_entry 6 raw | wc -c)" "case 5: 6 MB: raw field of raw_m
 h_assert_eq "$(sent s5b 6000000 | head -c 4194304 | sha)" "$(h_entry 6 raw | sha)" \
     "case 5: 6 MB: the first raw_max_size bytes of what was sent"
 
-# 6: Redis stops while the milter writes 4 MB into a socket that holds a few hundred KB.
+# 6: Redis stops while the milter writes 4 MB into a socket that holds a few hundred KB. size.lua's
+# lines compress a thousandfold: uncompressed (stream_compression = none) they fill the socket.
+h_milter_stop
+h_write_conf "$T/intake.conf" "[milter]" "max_message_size = 16M" "spool_threshold = 64K" \
+    "spool_directory = $T/spool" "raw_max_size = 4M" "tempfail_text = $TEMPFAIL" \
+    "stream_compression = none" "[redis]" "timeout = 1s"
+h_milter_start "$T/intake.conf" || exit 1
 kill -STOP "$H_REDIS_PID"
 size s6 support@example.test 6000000
 h_assert_eq "replycode true" "$(h_mt_val s6 s6.eom) $(h_mt_val s6 s6.reply451)" \

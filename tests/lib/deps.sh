@@ -27,7 +27,7 @@
 BUILD_PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
 libmicrohttpd-dev libexttextcat-dev libexttextcat-data libzstd-dev libstemmer-dev"
-TOOL_PACKAGES="redis-server redis-tools swaks sqlite3 procps iproute2 ca-certificates jq"
+TOOL_PACKAGES="redis-server redis-tools swaks sqlite3 procps iproute2 ca-certificates jq zstd"
 PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES postfix miltertest perl python3 mandoc curl prometheus
 dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"

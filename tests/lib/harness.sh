@@ -866,9 +866,19 @@ h_mt_val() {
 }
 
 # h_entry N FIELD [STREAM]: the field FIELD (v, envelope, text, raw) of the N-th entry (1: the
-# oldest) of STREAM (intake:envelopes), byte for byte. Read with EVAL in --raw mode, which prints
-# a value as it is (plus a newline): redis-cli --json would replace bytes that are not UTF-8.
+# oldest) of STREAM (intake:envelopes), byte for byte; text and raw decompressed when the entry's
+# enc is zstd (docs/envelope.md). Read with EVAL in --raw mode, which prints a value as it is (plus
+# a newline): redis-cli --json would replace bytes that are not UTF-8.
 h_entry() {
+    if [[ $2 == text || $2 == raw ]] && [ "$(h_entry_packed "$1" enc "${3:-}")" = zstd ]; then
+	h_entry_packed "$@" | zstd -dcq
+    else
+	h_entry_packed "$@"
+    fi
+}
+
+# h_entry_packed N FIELD [STREAM]: h_entry as the entry holds it (a zstd frame, with enc zstd).
+h_entry_packed() {
     h_redis_cli --raw EVAL "
 	local e = redis.call('XRANGE', KEYS[1], '-', '+')[tonumber(ARGV[1])]
 	if not e then return false end

@@ -148,7 +148,8 @@ int     main(int argc, char **argv)
 	if (rq) {
 	    char   *why = NULL;
 	    struct raw_source raw = {in.raw, -1, in.raw_len};
-	    char   *id = enqueue_envelope(rq, cfg->redis_stream, env, &raw, &why);
+	    char   *id = enqueue_envelope(rq, cfg->redis_stream, env, &raw,
+					  strcmp(cfg->stream_compression, "zstd") == 0, &why);
 
 	    if (id == NULL) {
 		fprintf(stderr, "envelope-tool: %s\n", why);

@@ -33,6 +33,7 @@
 #include "pipeline.h"
 #include "queue.h"
 #include "tap.h"
+#include "zframe.h"
 
 /* The header of every mail; the subject is each case's label. */
 #define HDR \
@@ -179,7 +180,7 @@ static struct queue_entry *entry_patched(gsize i, const char *patch,
 	json_object_update(env, p);
 	json_decref(p);
     }
-    json = envelope_encode(env, &text, &text_len);
+    json = envelope_encode(env, ENVELOPE_VERSION_PLAIN, &text, &text_len);
     /* The fields as common/enqueue.c writes them and hiredis hands them back. */
     g_ptr_array_add(fields, g_bytes_new("v", 1));
     g_ptr_array_add(fields, g_bytes_new("1", 1));
@@ -193,7 +194,7 @@ static struct queue_entry *entry_patched(gsize i, const char *patch,
     g_ptr_array_add(fields, g_bytes_new(raw, strlen(raw)));
     free(json);
     json_decref(env);
-    return queue_entry_new("1-1", fields);
+    return queue_entry_new("1-1", fields, cfg);
 }
 
 /* run_entry - pipeline_entry() in a transaction of its own */
@@ -358,6 +359,95 @@ static void test_cut(struct pipeline *pl)
     }
 }
 
+/*
+ * packed - the entry's fields as a milter with stream_compression = zstd
+ * writes them: v 2, text and raw each a zstd frame, enc. raw_frame (with
+ * its length) replaces the raw field's frame; enc NULL leaves enc out.
+ */
+static struct queue_entry *packed(struct queue_entry *plain, const char *enc,
+				  const void *raw_frame, gsize raw_frame_len)
+{
+    GPtrArray *fields = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+    gsize   zlen;
+    char   *z;
+    struct queue_entry *e;
+
+    g_ptr_array_add(fields, g_bytes_new("v", 1));
+    g_ptr_array_add(fields, g_bytes_new("2", 1));
+    g_ptr_array_add(fields, g_bytes_new("envelope", 8));
+    g_ptr_array_add(fields, g_bytes_new(plain->envelope, plain->len));
+    z = zframe_pack(plain->text, plain->text_len, &zlen);
+    g_ptr_array_add(fields, g_bytes_new("text", 4));
+    g_ptr_array_add(fields, g_bytes_new_take(z, zlen));
+    if (enc) {
+	g_ptr_array_add(fields, g_bytes_new("enc", 3));
+	g_ptr_array_add(fields, g_bytes_new(enc, strlen(enc)));
+    }
+    z = raw_frame ? g_memdup2(raw_frame, raw_frame_len)
+	: zframe_pack(plain->raw, plain->raw_len, &zlen);
+    g_ptr_array_add(fields, g_bytes_new("raw", 3));
+    g_ptr_array_add(fields, g_bytes_new_take(z, raw_frame ? raw_frame_len : zlen));
+    e = queue_entry_new("1-2", fields, cfg);
+    queue_entry_free(plain);
+    return e;
+}
+
+/*
+ * Compressed entries (version 2) become the same ticket as plain ones;
+ * one whose frames cannot be read (corrupt, claiming more than
+ * raw_max_size, an unknown enc) fails with the reason.
+ */
+static void test_packed(struct pipeline *pl)
+{
+    static const char patch[] = "{\"subject\": \"packed\", \"message_id\": \"packed\","
+	" \"dedupe_key\": \"packed\", \"v\": 2}";
+    gsize   at = case_index("only an attachment");
+    struct queue_entry *e = packed(entry_patched(at, patch, TRUE), "zstd", NULL, 0);
+    struct queue_entry *plain = entry_patched(at, patch, TRUE);
+    /* A frame header claiming 100 GB (single segment, 8-byte size), then an empty last block. */
+    static const guchar claim[] = {0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0x00, 0xe8, 0x76, 0x48, 0x17,
+	0, 0, 0, 0x01, 0, 0};
+    char   *why = NULL;
+    json_t *t, *msg;
+
+    ok(e->error == NULL && e->raw_len == plain->raw_len
+       && memcmp(e->raw, plain->raw, plain->raw_len) == 0
+       && e->text_len == plain->text_len && memcmp(e->text, plain->text, plain->text_len) == 0,
+       "packed: text and raw read back as they were (%s)", e->error ? e->error : "ok");
+    queue_entry_free(plain);
+    is_int(run_entry(pl, e, &why), PIPE_OK, "packed: processed (%s)", why ? why : "ok");
+    g_clear_pointer(&why, g_free);
+    queue_entry_free(e);
+    if (ok((t = newest_ticket(pl->store)) != NULL, "packed: ticket")) {
+	msg = json_array_get(json_object_get(t, "messages"), 0);
+	is_str(envelope_str(t, "title"), "packed", "packed: its ticket");
+	has_str(envelope_str(msg, "body"), cases[at].text, "packed: its text");
+	ok(json_is_true(json_object_get(json_array_get(json_object_get(msg, "attachments"), 0),
+					"stored")), "packed: its attachment, from the original");
+	json_decref(t);
+    }
+
+    e = packed(entry_patched(at, patch, TRUE), "zstd", claim, sizeof(claim));
+    is_int(run_entry(pl, e, &why), PIPE_FAIL, "raw claiming 100 GB: fails");
+    has_str(why, "field 'raw': the zstd frame holds 100000000000 bytes, more than the limit",
+	    "raw claiming 100 GB: says why");
+    has_str(why, "[milter] raw_max_size", "raw claiming 100 GB: names the limit");
+    g_clear_pointer(&why, g_free);
+    queue_entry_free(e);
+
+    e = packed(entry_patched(at, patch, TRUE), "zstd", "\x28\xb5\x2f\xfd\x20\x05", 6);
+    is_int(run_entry(pl, e, &why), PIPE_FAIL, "truncated raw: fails");
+    has_str(why, "field 'raw': the zstd frame is truncated", "truncated raw: says why");
+    g_clear_pointer(&why, g_free);
+    queue_entry_free(e);
+
+    e = packed(entry_patched(at, patch, TRUE), "lz4", NULL, 0);
+    is_int(run_entry(pl, e, &why), PIPE_FAIL, "unknown enc: fails");
+    has_str(why, "unknown encoding 'lz4'", "unknown enc: says why");
+    g_clear_pointer(&why, g_free);
+    queue_entry_free(e);
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -393,6 +483,7 @@ int     main(void)
     test_duplicate(&pl);
     test_no_text_field(&pl);
     test_cut(&pl);
+    test_packed(&pl);
 
     store_close(pl.store);
     config_free(cfg);

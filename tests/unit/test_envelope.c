@@ -1159,7 +1159,7 @@ static void test_decode(void)
 	{"not JSON", "{\"v\": 1, ", NULL, NULL, "not JSON"},
 	{"empty text", "", NULL, NULL, "not JSON"},
 	{"not an object", "[1, 2, 3]", NULL, NULL, "not a JSON object"},
-	{"wrong version", NULL, NULL, "2", "version 2"},
+	{"wrong version", NULL, NULL, "3", "version 3 is not 1 to 2"},
 	{"version as a string", NULL, NULL, "\"1\"", "version"},
 	{"missing version", NULL, "v", NULL, "version"},
 	{"missing subject", NULL, "subject", NULL, "'subject'"},
