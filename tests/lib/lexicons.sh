@@ -30,9 +30,11 @@ fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 echo "deps: installing the sentiment lexicon (npm sentiment $VERSION) in $LEXICON_DIR/en"
+# A registry out of reach is no reason to stop the rest of make deps (the worker runs without a
+# lexicon: it warns and scores nothing); only the sentiment tests will then fail, naming it.
 curl -fsSL --retry 3 -o "$tmp/sentiment.tgz" "$URL" || {
-    echo "deps: cannot download $URL" >&2
-    exit 1
+    echo "deps: WARNING: cannot download $URL: no sentiment lexicon installed" >&2
+    exit 0
 }
 echo "$SHA512  $tmp/sentiment.tgz" | sha512sum -c --status || {
     echo "deps: $URL: SHA-512 is not the pinned one: not installed" >&2
