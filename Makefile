@@ -245,7 +245,8 @@ demo-stop:
 	@bash tests/lib/demo.sh stop
 
 # install: binaries, man pages (MANDIR), /etc/intake/intake.conf (0640) and templates without
-# overwriting what is there, /var/lib/intake (0750), the systemd units with this PREFIX's paths. As root with an
+# overwriting what is there, the sentiment lexicon (/usr/share/intake/sentiment, the default of
+# [worker] sentiment_lexicons), /var/lib/intake (0750), the systemd units with this PREFIX's paths. As root with an
 # empty DESTDIR it also creates the system user intake and gives it the state directory and the
 # config's group (contrib/install-owner.sh); with DESTDIR (packaging) it installs files only.
 install: all
@@ -268,6 +269,8 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 build/man/intake.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -d -m 0755 $(DESTDIR)/usr/share/intake/sentiment/en
+	install -m 0644 contrib/sentiment/en/* $(DESTDIR)/usr/share/intake/sentiment/en/
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/intake
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/intake/
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \

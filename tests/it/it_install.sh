@@ -46,6 +46,8 @@ usr/share/man/man5/intake.conf.5 644
 usr/share/man/man8/intake-milter.8 644
 usr/share/man/man8/intake-worker.8 644
 usr/share/man/man8/intakectl.8 644
+usr/share/intake/sentiment/en/labels.json 644
+usr/share/intake/sentiment/en/negators.json 644
 EOF
 h_assert_eq "" "$(find "$R" -perm -o+w ! -type l)" "nothing installed is world-writable"
 
@@ -82,13 +84,15 @@ cmp -s "$T/ack.edited" "$R/etc/intake/templates/ack.en.txt" && h_pass "second in
 h_assert_eq "640" "$(stat -c %a "$R/etc/intake/intake.conf")" "second install: intake.conf still 0640"
 
 # systemd-analyze verify: the installed units, their commands pointed into $R (the binaries are
-# not on this host's /usr/sbin). verify exits 0 even on unknown keys: it must print nothing.
+# not on this host's /usr/sbin). verify exits 0 even on unknown keys: it must print nothing
+# about our units. It also loads the host's other units and complains about theirs (Debian's
+# request-tracker5.service names dependencies as "mysql postgresql"): those lines are not ours.
 if command -v systemd-analyze > /dev/null; then
     mkdir -p "$T/verify"
     for u in "$R"/etc/systemd/system/*.service; do
 	sed "s|=/usr/sbin/|=$R/usr/sbin/|" "$u" > "$T/verify/${u##*/}"
     done
-    out=$(systemd-analyze verify "$T"/verify/*.service 2>&1)
+    out=$(systemd-analyze verify "$T"/verify/*.service 2>&1 | grep -F -e intake- -e "$T/verify")
     h_assert_eq "" "$out" "systemd-analyze verify: no complaint about the units"
 else
     h_note "systemd-analyze not installed: units not verified (apt-get install systemd)"

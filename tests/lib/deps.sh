@@ -22,7 +22,7 @@
 # daemon, which Debian starts on a systemd host, on port 9090 (`systemctl disable --now
 # prometheus` if unwanted).
 
-# Then lexicons.sh installs the worker's sentiment lexicon (an npm package: Debian has none).
+# Then lexicons.sh installs the worker's sentiment lexicon from contrib/sentiment (Debian has none).
 # mandoc: the man pages' lint test (it_docs_man).
 BUILD_PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
