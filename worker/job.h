@@ -65,6 +65,8 @@ struct job {
     json_t *env;			/* borrowed */
     const char *raw;			/* the original message, or NULL */
     gsize   raw_len;
+    const char *raw_zstd;		/* raw as the milter compressed it, or NULL */
+    gsize   raw_zstd_len;
     const char *qid;			/* MTA queue id, for the log */
     const char *mailbox_name;
     const struct mailbox *mailbox;	/* NULL: no longer configured */

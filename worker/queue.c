@@ -55,7 +55,9 @@
  *	truncated, or an "enc" this worker does not know, leaves the entry
  *	with error set (the first stage fails with it, so the entry ends as
  *	a dead letter that dlq retry can bring back once the limit is
- *	raised) and with the fields as they came.
+ *	raised) and with the fields as they came. A raw field that came as
+ *	a frame and unpacked cleanly stays available as it came (raw_zstd):
+ *	the store keeps that frame instead of compressing the original again.
  *
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
@@ -223,6 +225,10 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
 	|| unpack(qe, STREAM_RAW, &raw, &raw_len, &qe->unpacked_raw,
 		  (gsize) cfg->raw_max_size, "[milter] raw_max_size") < 0)
 	return qe;
+    if (qe->unpacked_raw) {
+	qe->raw_zstd = qe->raw;
+	qe->raw_zstd_len = qe->raw_len;
+    }
     qe->text = text;
     qe->text_len = text_len;
     qe->raw = raw;

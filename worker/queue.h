@@ -19,6 +19,8 @@ struct queue_entry {
     char   *error;			/* why the fields could not be read, or NULL */
     char   *unpacked_text;		/* text and raw when they came compressed */
     char   *unpacked_raw;
+    const char *raw_zstd;		/* raw as it came, one checked zstd frame, or NULL */
+    gsize   raw_zstd_len;
 };
 
 struct queue;

@@ -280,6 +280,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     g_autofree char *fields = header_fields(job);
     g_autoptr(GPtrArray) attachments = NULL;
     g_autoptr(GBytes) raw = NULL;
+    g_autoptr(GBytes) raw_zstd = NULL;
     g_autofree char *mime_limits = NULL;
     gboolean whole;
     g_autofree char *encrypted = encrypted_text(env);
@@ -297,6 +298,9 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
      */
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
+    /* The milter's frame of it: stored as is, not compressed a second time. */
+    if (raw && job->raw_zstd)
+	raw_zstd = g_bytes_new_static(job->raw_zstd, job->raw_zstd_len);
     whole = raw != NULL && !json_is_true(json_object_get(env, "raw_truncated"));
     if (json_object_get(env, "mime_limits"))
 	mime_limits = json_dumps(json_object_get(env, "mime_limits"), JSON_COMPACT);
@@ -344,6 +348,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 	}
     }
     m.raw = raw;
+    m.raw_zstd = raw_zstd;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));
     m.note = note;
     m.mime_limits = mime_limits;

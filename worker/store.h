@@ -149,6 +149,7 @@ struct store_message {
     const char *body;			/* what the sender wrote now (quote.c) */
     const char *full_text;		/* with quoted history, signature; NULL: body is all */
     GBytes *raw;			/* may be NULL */
+    GBytes *raw_zstd;			/* raw as one checked zstd frame, or NULL */
     gboolean raw_truncated;
     const char *note;			/* e.g. why attachments were not stored */
     const char *mime_limits;		/* the envelope's, JSON text: how raw's parts count */
