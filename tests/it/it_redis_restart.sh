@@ -1,5 +1,5 @@
 #!/bin/bash
-# it_redis_restart.sh: Redis restarts while intake-milter holds several pooled connections to it;
+# it_redis_restart.sh: Redis restarts while intake-milter holds pooled connections to it;
 # the next mails are each accepted on the first try (250, no 451) and each becomes one ticket.
 # The connections the old server closed are found dead before use (common/redisq.c: a poll()
 # for EOF on a connection from the pool) and replaced, not answered with 451 "Broken pipe".
@@ -21,11 +21,14 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 
 # Before the worker starts, every client of Redis is the milter's: its pool and its two helper
-# threads (durable check, statistics).
+# threads (durable check, statistics), plus redis-cli itself. How many connections the pool holds
+# depends on how many end-of-message callbacks overlapped during the warm-up (the pool grows only
+# under concurrent use; a loaded CI machine saw 1): at least one must be pooled for the restart to
+# leave a dead one behind, which is what this test is about.
 h_send_source "$P" "$WARM" support@example.test || h_die "warm-up: $WARM mails not accepted"
 clients=$(h_redis_cli INFO clients | sed -n 's/^connected_clients:\([0-9]*\).*/\1/p')
 h_note "Redis clients after the warm-up (the milter's, and redis-cli's own): $clients"
-h_check "[ '$clients' -ge 5 ]" "the milter holds several pooled connections (at least 3 besides its helpers)"
+h_check "[ '$clients' -ge 4 ]" "the milter holds pooled connections (at least one besides its two helpers and redis-cli)"
 h_worker_start "$C" || exit 1
 h_wait_for "h_worker_drained '$C' $WARM" 60 "warm-up: $WARM tickets"
 
