@@ -63,6 +63,9 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
 	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
+# The read-only HTTP API (branch api): on the worker's HTTP server, over its own store connections.
+WORKER_LIB += worker/api.c worker/api_params.c worker/api_tickets.c worker/api_search.c \
+	    worker/api_attach.c worker/store_sqlite_api.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

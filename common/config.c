@@ -246,6 +246,13 @@ static const struct ckey metrics_keys[] = {
     {0},
 };
 
+/* [http] (branch api): the worker's HTTP server, /metrics and the read-only API (worker/api.c). */
+static const struct ckey http_keys[] = {
+    {"listen", CT_LISTEN, CFG(http_listen), ""},
+    {"token_file", CT_PATH, CFG(http_token_file), ""},
+    {0},
+};
+
 static const struct csection {
     const char *name;
     const struct ckey *keys;
@@ -256,6 +263,7 @@ static const struct csection {
     {"store", store_keys},
     {"smtp", smtp_keys},
     {"metrics", metrics_keys},
+    {"http", http_keys},
     {0},
 };
 
@@ -938,6 +946,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->smtp_relay);
     g_free(cfg->smtp_helo);
     g_free(cfg->metrics_listen);
+    g_free(cfg->http_listen);
+    g_free(cfg->http_token_file);
     g_free(cfg);
     return NULL;
 }

@@ -124,6 +124,10 @@ struct intake_config {
     /* [metrics] */
     char   *metrics_listen;		/* ADDRESS:PORT of the worker's endpoint; "" off */
 
+    /* [http] (branch api): [metrics] listen is its old name (worker/api.c: api_listen()) */
+    char   *http_listen;		/* ADDRESS:PORT of /metrics and /api; "" off */
+    char   *http_token_file;		/* bearer tokens, one a line; "": no /api */
+
     GPtrArray *mailboxes;		/* struct mailbox *, in file order */
     GHashTable *by_address;		/* normalised address or alias -> mailbox */
     GHashTable *by_domain;		/* catch-all domain -> mailbox */

@@ -16,6 +16,7 @@
  *	int	ctl_list_records(st, kind, project, &out, &why)
  *	int	ctl_show_record(st, kind, number, &out, &why)
  *	int	ctl_attachment(st, number, id, &content, &why)
+ *	int	ctl_attachment_read(st, number, id, &meta, &content, &why)
  * DESCRIPTION
  *	The backend hands over rows (store.h); the JSON that intakectl
  *	prints, and scripts read, is shaped here, once for every backend.
@@ -41,6 +42,10 @@
  *	counted them), then checked against the SHA-256 the milter noted.
  *	This is the only decoding of attachments: the worker's write path
  *	stores references. *content is a new GBytes.
+ *	ctl_attachment_read() is ctl_attachment() that also fills *meta
+ *	(store_attachment_row_clear(); found FALSE: no such attachment)
+ *	with the attachment's row, without its bytes: the HTTP API needs
+ *	its name and type (api_attach.c).
  * DIAGNOSTICS
  *	The ctl_* functions return what the store op returned, with *out a
  *	new reference on STORE_OK and NULL otherwise (*why says why).
@@ -278,8 +283,8 @@ static GBytes *part_content(const struct store_attachment_row *a)
     return out;
 }
 
-int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
-		       char **why)
+int     ctl_attachment_read(struct store *st, const char *number, gint64 id,
+			    struct store_attachment_row *meta, GBytes **content, char **why)
 {
     struct store_attachment_row a = {0};
     int     ret = st->ops->load_attachment(st, number, id, &a, why);
@@ -319,8 +324,21 @@ int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes *
 	    ret = STORE_ERROR;
 	}
     }
-    store_attachment_row_clear(&a);
+    /* The original and a copy stored apart are not needed any more: only the metadata. */
+    g_clear_pointer(&a.content, g_bytes_unref);
+    g_clear_pointer(&a.raw, g_bytes_unref);
+    *meta = a;
     *content = out;
+    return ret;
+}
+
+int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
+		       char **why)
+{
+    struct store_attachment_row a = {0};
+    int     ret = ctl_attachment_read(st, number, id, &a, content, why);
+
+    store_attachment_row_clear(&a);
     return ret;
 }
 

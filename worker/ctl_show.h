@@ -21,4 +21,7 @@ int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why);
 int     ctl_attachment(struct store *st, const char *number, gint64 id, GBytes **content,
 		       char **why);
 
+int     ctl_attachment_read(struct store *st, const char *number, gint64 id,
+			    struct store_attachment_row *meta, GBytes **content, char **why);
+
 #endif

@@ -30,8 +30,10 @@
  *	auto-generated mail kept apart, by the classifier's kind, once the
  *	transaction committed.
  *
- *	worker_metrics_listen() starts the endpoint on [metrics] listen
- *	(metrics_http.c; nothing when the key is empty) with a collector
+ *	worker_metrics_listen() starts the worker's HTTP server on [http]
+ *	listen, or its old name [metrics] listen (api_listen(); nothing when
+ *	both are empty), with the read-only API of api.c beside /metrics
+ *	([http] token_file), and a collector
  *	that, at each scrape, on the endpoint's thread and over connections
  *	of its own (never the consumer's), reads what lives elsewhere:
  *	the stream's length, pending entries and their oldest age, dead
@@ -50,6 +52,7 @@
  */
 #include <string.h>
 
+#include "api.h"
 #include "autogen.h"
 #include "dlq.h"
 #include "log.h"
@@ -88,6 +91,7 @@ struct worker_metrics {
     /* the endpoint and what only its thread uses */
     const struct intake_config *cfg;
     struct metrics_http *http;
+    struct api *api;			/* the read-only API on the same server (api.c) */
     struct dlq *dlq;
     struct store *store;
     char   *mstats_key;
@@ -313,18 +317,25 @@ static void collect(void *data)
 int     worker_metrics_listen(struct worker_metrics *wm, const struct intake_config *cfg,
 			      char **why)
 {
+    const char *listen = api_listen(cfg);
+
     *why = NULL;
-    if (cfg->metrics_listen == NULL || *cfg->metrics_listen == 0)
+    if (*listen == 0)
 	return 0;
+    if ((wm->api = api_new(cfg, why)) == NULL)
+	return -1;
     wm->cfg = cfg;
     wm->dlq = dlq_new(cfg);
     dlq_set_timeout(wm->dlq, MIN(SCRAPE_TIMEOUT_MS, cfg->redis_timeout_ms));
     wm->mstats_key = mstats_key(cfg);
-    if ((wm->http = metrics_http_start(cfg->metrics_listen, wm->m, collect, wm, why)) == NULL) {
+    if ((wm->http = metrics_http_start(listen, wm->m, collect, wm, wm->api, why)) == NULL) {
 	worker_metrics_unlisten(wm);
 	return -1;
     }
-    msg_info("metrics: http://%s/metrics", cfg->metrics_listen);
+    msg_info("metrics: http://%s/metrics", listen);
+    if (cfg->http_token_file && *cfg->http_token_file)
+	msg_info("api: http://%s/api/v1/tickets (bearer tokens of %s)", listen,
+		 cfg->http_token_file);
     return 0;
 }
 
@@ -333,6 +344,7 @@ void    worker_metrics_unlisten(struct worker_metrics *wm)
     if (wm == NULL)
 	return;
     wm->http = metrics_http_stop(wm->http);
+    wm->api = api_free(wm->api);		/* after the server: no request is running */
     wm->dlq = dlq_free(wm->dlq);
     wm->store = store_close(wm->store);
     g_clear_pointer(&wm->mstats_key, g_free);

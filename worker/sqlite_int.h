@@ -39,6 +39,8 @@ enum stmt {
     S_PROJECT_INSERT, S_TASK_INSERT, S_PROJECT_ID, S_TASK_ID, S_NOTE_INSERT, S_TIME_INSERT,
     S_PROJECT_LIST, S_TASK_LIST, S_PROJECT_SHOW, S_TASK_SHOW, S_PROJECT_TASKS, S_NOTES_SHOW,
     S_TIME_SHOW,
+    /* branch api: store_sqlite_api.c */
+    S_API_TICKETS, S_API_SEARCH,
     S_COUNT
 };
 
@@ -193,5 +195,12 @@ int     sq_list_records(struct store *st, enum store_record kind, const char *pr
 			store_row_fn fn, void *ctx, char **why);
 int     sq_show_record(struct store *st, enum store_record kind, const char *number,
 		       store_row_fn fn, void *ctx, char **why);
+
+/* store_sqlite_api.c (branch api) */
+int     sq_open_readonly(struct store *st, struct sq *sq, char **why);
+int     sq_page_tickets(struct store *st, const struct store_page *q, store_row_fn fn,
+			void *ctx, char **why);
+int     sq_search_messages(struct store *st, const char *query, gint64 before, int limit,
+			   store_row_fn fn, void *ctx, char **why);
 
 #endif

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	struct store *store_open(cfg, &why)
  *	struct store *store_open_relaxed(cfg, &why)
+ *	struct store *store_open_readonly(cfg, &why)
  *	struct store *store_close(st)
  *	void	store_ticket_info_clear(info)
  *	void	store_outbox_clear(out)
@@ -19,6 +20,10 @@
  *	store_open_relaxed() opens a connection whose commits survive a
  *	crash of the process but not a power loss (the outbox's: two
  *	fsyncs per reply would hold the lock the pipeline needs).
+ *	store_open_readonly() opens a connection that cannot write (the
+ *	HTTP API's: SQLite mode=ro and query_only), never creates or
+ *	migrates the schema (a store the worker has not made yet is an
+ *	error) and reads without blocking the writer (WAL).
  */
 #include <string.h>
 
@@ -34,7 +39,7 @@ const char *const store_reply_states[STORE_REPLY_STATES] = {
 };
 
 static struct store *open_backend(const struct intake_config *cfg, gboolean relaxed,
-				          char **why)
+				  gboolean readonly, char **why)
 {
     for (int i = 0; backends[i]; i++) {
 	if (strcmp(backends[i]->name, cfg->store_backend) == 0) {
@@ -43,6 +48,7 @@ static struct store *open_backend(const struct intake_config *cfg, gboolean rela
 	    st->ops = backends[i];
 	    st->cfg = cfg;
 	    st->relaxed = relaxed;
+	    st->readonly = readonly;
 	    if (st->ops->open(st, why) != STORE_OK) {
 		g_free(st);
 		return NULL;
@@ -56,12 +62,17 @@ static struct store *open_backend(const struct intake_config *cfg, gboolean rela
 
 struct store *store_open(const struct intake_config *cfg, char **why)
 {
-    return open_backend(cfg, FALSE, why);
+    return open_backend(cfg, FALSE, FALSE, why);
 }
 
 struct store *store_open_relaxed(const struct intake_config *cfg, char **why)
 {
-    return open_backend(cfg, TRUE, why);
+    return open_backend(cfg, TRUE, FALSE, why);
+}
+
+struct store *store_open_readonly(const struct intake_config *cfg, char **why)
+{
+    return open_backend(cfg, FALSE, TRUE, why);
 }
 
 struct store *store_close(struct store *st)

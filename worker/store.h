@@ -294,6 +294,15 @@ struct store_row {
 
 typedef void (*store_row_fn) (void *ctx, const struct store_row *row);
 
+/* Which tickets page_tickets() returns (branch api). Borrowed for the call. */
+struct store_page {
+    const char *mailbox;		/* NULL: any */
+    const char *status;			/* NULL: any */
+    gint64  since;			/* created at or after (Unix time); 0: any */
+    gint64  before;			/* ids below this; 0: from the newest */
+    int     limit;			/* > 0 */
+};
+
 struct store_ops {
     const char *name;
     int     (*open) (struct store *st, char **why);
@@ -488,6 +497,27 @@ struct store_ops {
     int     (*model_version) (struct store *st, gint64 *version, char **why);
     /* Rows "docs" (category, docs), then "term" (category, term, count). */
     int     (*load_model) (struct store *st, store_row_fn fn, void *ctx, char **why);
+
+    /*
+     * Read-only HTTP API (branch api, worker/api*.c), on a connection of
+     * store_open_readonly(); NULL: the backend has no API. Keyset pages,
+     * newest first: rows with an id below before (0: from the newest),
+     * at most limit of them.
+     *
+     * page_tickets(): rows "ticket" (id, number, mailbox, status, title,
+     * customer, created_at, updated_at, messages: their count) of q's
+     * mailbox and status (NULL: any) created at or after q->since (Unix
+     * time; 0: any).
+     *
+     * search_messages(): rows "hit" (id: the message's, number, mailbox,
+     * status, subject, sender, created_at) of the incoming messages
+     * whose subject or text match query (FTS5 syntax: the caller built
+     * it, api_search.c). STORE_ERROR for a query the index refuses.
+     */
+    int     (*page_tickets) (struct store *st, const struct store_page *q, store_row_fn fn,
+			     void *ctx, char **why);
+    int     (*search_messages) (struct store *st, const char *query, gint64 before, int limit,
+				store_row_fn fn, void *ctx, char **why);
 };
 
 struct store {
@@ -495,10 +525,12 @@ struct store {
     const struct intake_config *cfg;
     gboolean relaxed;			/* store_open_relaxed() */
     void   *impl;
+    gboolean readonly;			/* store_open_readonly() (branch api) */
 };
 
 struct store *store_open(const struct intake_config *cfg, char **why);
 struct store *store_open_relaxed(const struct intake_config *cfg, char **why);
+struct store *store_open_readonly(const struct intake_config *cfg, char **why);
 struct store *store_close(struct store *st);
 void    store_ticket_info_clear(struct store_ticket_info *info);
 void    store_outbox_clear(struct store_outbox *out);

@@ -16,7 +16,8 @@
  *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail),
  *	store_sqlite_blob.c (the zstd originals, attachments read back),
  *	store_sqlite_reports.c (rows for intakectl) and store_sqlite_cases.c
- *	(what the routing rules decided: queue, assignee, case, tags).
+ *	(what the routing rules decided: queue, assignee, case, tags);
+ *	store_sqlite_api.c the read-only connection and rows of the HTTP API.
  *
  *	Each struct store is one connection with its own prepared
  *	statements, used by one thread at a time; the worker opens one for
@@ -265,6 +266,11 @@ static int sq_open(struct store *st, char **why)
 	ret = STORE_ERROR;
 	goto fail;
     }
+    if (st->readonly) {
+	if ((ret = sq_open_readonly(st, sq, why)) != STORE_OK)
+	    goto fail;
+	goto prepare;
+    }
     /* One connection per thread: SQLite's own mutexes are not needed. */
     rc = sqlite3_open_v2(sq->path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 			 | SQLITE_OPEN_NOMUTEX, NULL);
@@ -283,6 +289,7 @@ static int sq_open(struct store *st, char **why)
 	|| (st->relaxed && (ret = sq_set_durability(sq, FALSE, why)) != STORE_OK))
 	goto fail;
     sq_check_modes(sq);				/* -wal and -shm exist from here on */
+prepare:
     for (int i = 0; i < S_COUNT; i++) {
 	rc = sqlite3_prepare_v3(sq->db, sq_stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
 				&sq->stmt[i], NULL);
@@ -459,4 +466,6 @@ const struct store_ops store_sqlite_ops = {
     .save_model = sq_save_model,
     .model_version = sq_model_version,
     .load_model = sq_load_model,
+    .page_tickets = sq_page_tickets,
+    .search_messages = sq_search_messages,
 };

@@ -733,4 +733,27 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_TIME_SHOW] = {"show time entries",
 	"SELECT id, minutes, summary, author, message_id, created_at FROM time_entries"
 	" WHERE ticket_id = ?1 OR task_id = ?2 ORDER BY id"},
+    /*
+     * The read-only API (branch api, store_sqlite_api.c): keyset pages
+     * newest first. "id < ?4" is a range of the rowid, so a page costs its
+     * rows (plus those the filters skip), never an OFFSET's.
+     * ?1 mailbox, ?2 status (NULL: any), ?3 created at or after (ISO
+     * text, as created_at is written), ?4 ids below, ?5 the limit.
+     */
+    [S_API_TICKETS] = {"page tickets",
+	"SELECT id, number, mailbox, status, title, customer_address AS customer,"
+	" created_at, updated_at,"
+	" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id) AS messages"
+	" FROM tickets t WHERE t.id < ?4 AND (?1 IS NULL OR mailbox = ?1)"
+	" AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR created_at >= ?3)"
+	" ORDER BY t.id DESC LIMIT ?5"},
+    /* ?1 the FTS5 query, ?2 message ids below, ?3 the limit. The index is contentless:
+     * it yields message ids, the rest is read from messages and tickets. */
+    [S_API_SEARCH] = {"search messages",
+	"SELECT m.id, t.number, t.mailbox, t.status, m.subject,"
+	" m.sender_address AS sender, m.created_at"
+	" FROM (SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ?1"
+	"   AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3) f"
+	" JOIN messages m ON m.id = f.id JOIN tickets t ON t.id = m.ticket_id"
+	" ORDER BY m.id DESC"},
 };
