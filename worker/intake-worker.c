@@ -28,10 +28,12 @@
  *	(locked, disk full) is not the entry's fault: the batch is rolled
  *	back and retried with backoff, without counting a delivery.
  *
- *	With [metrics] listen set it serves Prometheus metrics at
- *	http://LISTEN/metrics from a thread of its own (worker/metrics_worker.c,
- *	docs/metrics.md); the counters are updated at the points where a fact
- *	is final (tickets after the commit, entries once acknowledged).
+ *	With [http] listen (or its old name [metrics] listen) set it serves
+ *	Prometheus metrics at http://LISTEN/metrics from threads of their own
+ *	(worker/metrics_worker.c, docs/metrics.md), and with [http] token_file
+ *	the read-only API under /api/v1/ (worker/api.c); the counters are
+ *	updated at the points where a fact is final (tickets after the
+ *	commit, entries once acknowledged).
  *
  *	At start and every [redis] durable_check_interval it checks Redis's
  *	persistence settings (common/durable.c) and warns about any that can
