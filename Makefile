@@ -81,6 +81,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned test_zframe
 FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags stem zframe
+FUZZ_TARGETS += api_params
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 MILTER_OBJS = $(call obj,$(MILTER) $(COMMON))

@@ -46,6 +46,7 @@ int     fuzz_quote_one(const uint8_t *data, size_t size);
 int     fuzz_tags_one(const uint8_t *data, size_t size);
 int     fuzz_stem_one(const uint8_t *data, size_t size);
 int     fuzz_zframe_one(const uint8_t *data, size_t size);
+int     fuzz_api_params_one(const uint8_t *data, size_t size);
 
 static const struct target {
     const char *name;
@@ -64,6 +65,7 @@ static const struct target {
     {"tags", fuzz_tags_one},
     {"stem", fuzz_stem_one},
     {"zframe", fuzz_zframe_one},
+    {"api_params", fuzz_api_params_one},
 };
 
 #define CORPUS_MAILS 8			/* per way into the envelope target */

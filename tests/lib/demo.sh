@@ -18,7 +18,7 @@ T=/var/tmp/intake-demo		# Postfix instance, milter socket, Redis
 H_BASE=$T			# Postfix's maillog_file_prefixes
 H_NAME=demo
 PORT=2525
-METRICS_PORT=9464		# the worker's Prometheus endpoint
+METRICS_PORT=9464		# the worker's HTTP server: Prometheus metrics and the API
 CONF=$DEMO/intake.conf
 INTAKE_BIN=$ROOT
 
@@ -74,6 +74,8 @@ start() {
     _h_listening "$METRICS_PORT" &&
 	die "127.0.0.1:$METRICS_PORT (metrics) is in use (another demo? make demo-stop)"
 
+    # The API's bearer token, readable by root only (docs/intake.conf.md, [http] token_file).
+    (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$DEMO/api-token"; echo >> "$DEMO/api-token")
     echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker (.demo/, /var/tmp/intake-demo)"
     h_redis_start >/dev/null || die "redis did not start"
     cat > "$CONF" <<CONF
@@ -103,8 +105,9 @@ templates = $ROOT/conf/templates
 relay = 127.0.0.1:$PORT
 retry_interval = 5s
 
-[metrics]
+[http]
 listen = 127.0.0.1:$METRICS_PORT
+token_file = api-token
 
 [mailbox support]
 address = support@example.test
@@ -155,12 +158,19 @@ CONF
     echo "Metrics (curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep tickets_created):"
     curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^intake_tickets_created_total' |
 	sed 's/^/  /'
+    echo
+    echo "The read-only API (docs/api.openapi.yaml), the tickets' numbers and titles:"
+    curl -s -H "Authorization: Bearer $(cat "$DEMO/api-token")" \
+	"http://127.0.0.1:$METRICS_PORT/api/v1/tickets" |
+	jq -r '.tickets[] | "  \(.number)  \(.title)"'
     cat <<MSG
 
 Intake is running. Send more mail:
   swaks --server 127.0.0.1:$PORT --to support@example.test --from you@example.test
 Look at a ticket:   worker/intakectl -c .demo/intake.conf ticket NUMBER
 Prometheus metrics: http://127.0.0.1:$METRICS_PORT/metrics  (docs/metrics.md)
+The tickets, by the read-only API (docs/api.openapi.yaml):
+  curl -H "Authorization: Bearer \$(cat .demo/api-token)" http://127.0.0.1:$METRICS_PORT/api/v1/tickets
 Nagios/Icinga:      worker/intakectl -c .demo/intake.conf check
 Logs:               .demo/milter.log  .demo/worker.log  .demo/postfix/maillog
 Stop everything:    make demo-stop
