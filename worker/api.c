@@ -5,6 +5,7 @@
  *	#include "api.h"
  *
  *	const char *api_listen(cfg)
+ *	void	api_config_check(cfg, errors)
  *	struct api *api_new(cfg, &why)
  *	struct api *api_free(a)
  *	enum MHD_Result api_handle(a, connection, uri, method)
@@ -21,6 +22,10 @@
  *	/api/v1/tickets/NUMBER/attachments/ID and /api/v1/search, described
  *	in docs/api.openapi.yaml. api_listen() is the server's address:
  *	[http] listen, or its old name [metrics] listen when that is empty.
+ *
+ *	api_config_check() is the worker's configuration check of [http]
+ *	(checkconf.c): the token file loads, and [http] listen and its old
+ *	name are not both set to different addresses.
  *
  *	api_new() reads [http] token_file: one bearer token per line (blank
  *	lines and lines starting with "#" skipped), each at least
@@ -114,16 +119,16 @@ static int load_tokens(struct api *a, const char *path, char **why)
     gsize   len;
 
     if (stat(path, &sb) < 0) {
-	*why = g_strdup_printf("[http] token_file %s: %s", path, g_strerror(errno));
+	*why = g_strdup_printf("%s: %s", path, g_strerror(errno));
 	return -1;
     }
     if (!S_ISREG(sb.st_mode) || sb.st_size > TOKEN_FILE_MAX) {
-	*why = g_strdup_printf("[http] token_file %s: not a regular file of at most %d bytes",
+	*why = g_strdup_printf("%s: not a regular file of at most %d bytes",
 			       path, TOKEN_FILE_MAX);
 	return -1;
     }
     if (!g_file_get_contents(path, &text, &len, &err)) {
-	*why = g_strdup_printf("[http] token_file: %s", err->message);
+	*why = g_strdup_printf("%s", err->message);
 	return -1;
     }
     if (sb.st_mode & (S_IRWXG | S_IRWXO))
@@ -138,18 +143,18 @@ static int load_tokens(struct api *a, const char *path, char **why)
 	if (n == 0 || t[0] == '#')
 	    continue;
 	if (a->ntokens == TOKENS_MAX || i == TOKENS_MAX) {
-	    *why = g_strdup_printf("[http] token_file %s: more than %d lines", path,
+	    *why = g_strdup_printf("%s: more than %d lines", path,
 				   TOKENS_MAX);
 	    return -1;
 	}
 	for (gsize k = 0; k < n; k++)
 	    if (t[k] <= 0x20 || t[k] >= 0x7f) {
-		*why = g_strdup_printf("[http] token_file %s:%d: a token is printable ASCII"
+		*why = g_strdup_printf("%s:%d: a token is printable ASCII"
 				       " without spaces", path, i + 1);
 		return -1;
 	    }
 	if (n < TOKEN_MIN) {
-	    *why = g_strdup_printf("[http] token_file %s:%d: a token of %zu bytes is too"
+	    *why = g_strdup_printf("%s:%d: a token of %zu bytes is too"
 				   " short (at least %d; e.g. openssl rand -hex 32)", path,
 				   i + 1, n, TOKEN_MIN);
 	    return -1;
@@ -157,7 +162,7 @@ static int load_tokens(struct api *a, const char *path, char **why)
 	digest(t, n, a->digests[a->ntokens++]);
     }
     if (a->ntokens == 0) {
-	*why = g_strdup_printf("[http] token_file %s holds no token", path);
+	*why = g_strdup_printf("%s holds no token", path);
 	return -1;
     }
     return 0;
@@ -185,6 +190,24 @@ static gboolean token_ok(const struct api *a, const char *header)
 	match |= (diff == 0);
     }
     return match != 0;
+}
+
+void    api_config_check(const struct intake_config *cfg, GPtrArray *errors)
+{
+    if (cfg->http_listen && *cfg->http_listen && cfg->metrics_listen && *cfg->metrics_listen
+	&& strcmp(cfg->http_listen, cfg->metrics_listen) != 0)
+	g_ptr_array_add(errors, g_strdup_printf("%s: [metrics] key 'listen' is the old name of"
+						" [http] listen, and they differ: keep [http]"
+						" listen only", cfg->path));
+    if (cfg->http_token_file && *cfg->http_token_file) {
+	g_autofree char *why = NULL;
+	struct api *a = api_new(cfg, &why);
+
+	if (a == NULL)
+	    g_ptr_array_add(errors, g_strdup_printf("%s: [http] key 'token_file': %s",
+						    cfg->path, why));
+	api_free(a);
+    }
 }
 
 struct api *api_new(const struct intake_config *cfg, char **why)

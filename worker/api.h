@@ -8,6 +8,7 @@
 struct api;
 
 const char *api_listen(const struct intake_config *cfg);
+void    api_config_check(const struct intake_config *cfg, GPtrArray *errors);
 struct api *api_new(const struct intake_config *cfg, char **why);
 struct api *api_free(struct api *a);
 enum MHD_Result api_handle(struct api *a, struct MHD_Connection *c, const char *uri,

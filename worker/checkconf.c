@@ -18,7 +18,8 @@
  *	missing, the worker makes it), and the routing rules of [worker]
  *	rules load, with the templates they name (rules.c), and so do the
  *	keyword tags of [worker] tags (classify_tags.c); [worker]
- *	faq_directory, when set, is a directory. Missing sentiment
+ *	faq_directory, when set, is a directory; [http] token_file loads
+ *	(api_config_check(), api.c). Missing sentiment
  *	lexicons are no error (the worker warns and scores nothing).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
@@ -28,6 +29,7 @@
  */
 #include <string.h>
 
+#include "api.h"
 #include "checkconf.h"
 #include "classify_lang.h"
 #include "msgid.h"
@@ -128,6 +130,7 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	}
     }
     check_rules(cfg, ts, errors);
+    api_config_check(cfg, errors);
     tags_free(tags_load(cfg->worker_tags, cfg, errors));
     templates_free(ts);
     if (cfg->languages && *cfg->languages) {

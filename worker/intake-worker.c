@@ -450,7 +450,7 @@ static int worker_start(struct worker *w)
 	return -1;
     }
     if (worker_metrics_listen(w->metrics, w->cfg, &why) < 0) {
-	msg_error("%s: [http] listen: %s", w->path, why);
+	msg_error("%s: [http]: %s", w->path, why);
 	g_free(why);
 	worker_stop(w);
 	return -1;

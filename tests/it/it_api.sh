@@ -34,6 +34,29 @@ TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 h_worker_conf "$C" "$S" "[http]" "listen = 127.0.0.1:$H" "token_file = $T/api-token"
 
 # ---------------------------------------------------------------------------------------------
+# The configuration check (intake-worker -t) reads the token file
+
+printf 'short\n' > "$T/short-token"
+while IFS='|' read -r lines want; do
+    IFS=';' read -r -a extra <<< "$lines"
+    h_worker_conf "$T/bad.conf" "$S" "${extra[@]}"
+    "$INTAKE_BIN/intake-worker" -t -c "$T/bad.conf" > "$T/check.out" 2>&1
+    rc=$?
+    h_check "[ $rc = 1 ] && grep -q \"$want\" '$T/check.out'" "intake-worker -t refuses ${lines}: $want"
+done <<CASES
+[http];listen = 127.0.0.1:$H;token_file = $T/none|\[http\] key 'token_file': $T/none: No such file
+[http];listen = 127.0.0.1:$H;token_file = $T/short-token|short-token:1: a token of 5 bytes is too short
+[http];listen = 127.0.0.1:$H;[metrics];listen = 127.0.0.1:$S|the old name of \[http\] listen
+CASES
+h_check "'$INTAKE_BIN/intake-worker' -t -c '$C' > /dev/null 2>&1" "intake-worker -t: the test's configuration is OK"
+if python3 -c 'import yaml, openapi_spec_validator' 2>/dev/null; then
+    h_check "python3 -c 'import sys, yaml, openapi_spec_validator as v; v.validate(yaml.safe_load(open(sys.argv[1])))' '$H_ROOT/docs/api.openapi.yaml'" \
+	"docs/api.openapi.yaml is a valid OpenAPI document"
+else
+    h_note "openapi-spec-validator (Python) missing: docs/api.openapi.yaml not validated"
+fi
+
+# ---------------------------------------------------------------------------------------------
 # The mails: N to support (one with an attachment and a rare word), NS to sales
 
 head -c 30000 /dev/urandom > "$T/blob.bin"

@@ -1725,6 +1725,124 @@ static void test_threads(void)
     is_int(failed, 0, "16 threads open and close a new store at once");
 }
 
+/*
+ * Branch api: a read-only connection (store_open_readonly()) pages through
+ * every ticket newest first with no gap and no duplicate, filters by
+ * mailbox and time, searches the full-text index, refuses every write
+ * and an FTS5 syntax error, and neither sees nor waits for a writer's
+ * open transaction; on a path with no store it fails with a reason.
+ */
+struct ro_page {
+    gint64  last;
+    int     rows;
+    gboolean descending;
+    GString *numbers;
+};
+
+static void ro_row(void *ctx, const struct store_row *row)
+{
+    struct ro_page *p = ctx;
+    gint64  id = row->values[0].i;
+
+    if (p->rows++ && id >= p->last)
+	p->descending = FALSE;
+    p->last = id;
+    g_string_append_len(p->numbers, row->values[1].text, row->values[1].len);
+    g_string_append_c(p->numbers, ' ');
+}
+
+static void test_readonly(struct store *st)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *want = NULL;
+    g_autofree char *number = NULL;
+    struct store *ro = store_open_readonly(cfg, &why);
+    struct ro_page all = {.descending = TRUE, .numbers = g_string_new(NULL)};
+    struct ro_page pg = {.descending = TRUE, .numbers = g_string_new(NULL)};
+    struct store_page q = {.limit = 3};
+    int     pages = 0, total;
+
+    if (!ok(ro != NULL, "store_open_readonly")) {
+	diag("  %s", why);
+	return;
+    }
+    ok(ro->ops->page_tickets != NULL && ro->ops->search_messages != NULL,
+       "the SQLite backend has the API's ops");
+    total = sql_int(cfg->store_path, "SELECT count(*) FROM tickets");
+    want = sql_text(cfg->store_path, "SELECT group_concat(number, ' ') || ' ' FROM"
+		    " (SELECT number FROM tickets ORDER BY id DESC)");
+    /* Pages of 3, each from below the last id of the one before. */
+    do {
+	pg.rows = 0;
+	q.before = pages ? pg.last : 0;
+	if (!is_int(ro->ops->page_tickets(ro, &q, ro_row, &pg, &why), STORE_OK, "page_tickets"))
+	    break;
+    } while (pg.rows == q.limit && ++pages < 1000);
+    is_str(pg.numbers->str, want, "pages of 3: every ticket once, newest first (%d tickets)",
+	   total);
+    ok(pg.descending, "ids descend across pages");
+    q = (struct store_page) {.limit = 1000, .mailbox = "nosuch"};
+    is_int(ro->ops->page_tickets(ro, &q, ro_row, &all, &why), STORE_OK, "page_tickets mailbox");
+    is_int(all.rows, 0, "a mailbox without tickets: no row");
+    q = (struct store_page) {.limit = 1000, .since = time(NULL) + 86400};
+    is_int(ro->ops->page_tickets(ro, &q, ro_row, &all, &why), STORE_OK, "page_tickets since");
+    is_int(all.rows, 0, "since tomorrow: no row");
+    q = (struct store_page) {.limit = 1000, .since = 1};
+    is_int(ro->ops->page_tickets(ro, &q, ro_row, &all, &why), STORE_OK, "page_tickets all");
+    is_int(all.rows, total, "since 1970: every ticket");
+    g_string_free(all.numbers, TRUE);
+    g_string_free(pg.numbers, TRUE);
+
+    all = (struct ro_page) {.descending = TRUE, .numbers = g_string_new(NULL)};
+    is_int(ro->ops->search_messages(ro, "\"smoking\"", 0, 100, ro_row, &all, &why), STORE_OK,
+	   "search_messages");
+    is_int(all.rows, sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE"
+			     " messages_fts MATCH '\"smoking\"'"), "search: the index's hits");
+    ok(all.rows > 0 && all.descending, "search: hits found, newest first");
+    g_string_free(all.numbers, TRUE);
+    g_clear_pointer(&why, g_free);
+    is_int(ro->ops->search_messages(ro, "\"unclosed", 0, 10, ro_row, &all, &why), STORE_ERROR,
+	   "search: an FTS5 syntax error is STORE_ERROR");
+
+    g_clear_pointer(&why, g_free);
+    {
+	g_autofree char *before = sql_text(cfg->store_path, "SELECT status FROM tickets WHERE id = 1");
+	int     ret = ro->ops->set_status(ro, 1, "closed", &why);
+	g_autofree char *after = sql_text(cfg->store_path, "SELECT status FROM tickets WHERE id = 1");
+
+	ok(ret != STORE_OK && why && strstr(why, "readonly"), "a write on it fails: %s",
+	   why ? why : "no reason");
+	is_str(after, before, "and changes nothing");
+    }
+    g_clear_pointer(&why, g_free);
+
+    /* A writer's open transaction: not seen, not waited for (busy_timeout is 100ms here). */
+    is_int(st->ops->begin(st, &why), STORE_OK, "writer: begin");
+    new_ticket(st, "Uncommitted", "u@example.test", &number);
+    all = (struct ro_page) {.descending = TRUE, .numbers = g_string_new(NULL)};
+    q = (struct store_page) {.limit = 1000};
+    is_int(ro->ops->page_tickets(ro, &q, ro_row, &all, &why), STORE_OK,
+	   "page_tickets while the writer holds a transaction");
+    is_int(all.rows, total, "the uncommitted ticket is not seen");
+    g_string_free(all.numbers, TRUE);
+    st->ops->rollback(st);
+    store_close(ro);
+
+    {
+	g_autofree char *saved = cfg->store_path;
+	g_autofree char *w = NULL;
+
+	cfg->store_path = g_build_filename(tmpdir, "none.db", NULL);
+	ro = store_open_readonly(cfg, &w);
+	ok(ro == NULL && w && strstr(w, "no ticket store yet"), "no store yet: %s",
+	   w ? w : "opened");
+	ok(!g_file_test(cfg->store_path, G_FILE_TEST_EXISTS), "and nothing was created");
+	store_close(ro);
+	g_free(cfg->store_path);
+	cfg->store_path = g_steal_pointer(&saved);
+    }
+}
+
 int     main(void)
 {
     g_autoptr(GError) err = NULL;
@@ -1780,6 +1898,7 @@ int     main(void)
     test_classes(st);
     test_category(st);
     test_full_text(st);
+    test_readonly(st);
     store_close(st);
 
     /* Concurrent first opens of a new database: one creates, the others wait. */
