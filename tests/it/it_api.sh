@@ -120,7 +120,7 @@ header() { tr -d '\r' < "$T/headers" | awk -v k="$1" 'tolower($0) ~ "^" tolower(
 # /metrics beside the API
 
 h_assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")" "/metrics answers 200"
-h_check "curl -s '$BASE/metrics' | grep -q '^intake_tickets_created_total $TOTAL\$'" \
+h_wait_for "curl -s '$BASE/metrics' | grep -q '^intake_tickets_created_total $TOTAL\$'" 20 \
     "/metrics counts the $TOTAL tickets"
 
 # ---------------------------------------------------------------------------------------------
