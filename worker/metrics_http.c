@@ -160,7 +160,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     g_autofree char *text = g_strdup_vprintf(fmt, ap);
 
     g_strchomp(text);
-    msg_warn("metrics endpoint: %s", text);
+    msg_warn("http server: %s", text);
 }
 
 struct metrics_http *metrics_http_start(const char *listen, struct metrics *m,
@@ -187,13 +187,14 @@ struct metrics_http *metrics_http_start(const char *listen, struct metrics *m,
 				 ? ntohs(((struct sockaddr_in6 *) &ss)->sin6_port)
 				 : ntohs(((struct sockaddr_in *) &ss)->sin_port),
 				 NULL, NULL, handle, h,
+				 /* First, so that MHD reports nothing on stderr before it. */
+				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_MAX_CONNECTIONS,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_TIMEOUT_S,
 				 MHD_OPTION_THREAD_POOL_SIZE, (unsigned) HTTP_THREADS,
 				 MHD_OPTION_URI_LOG_CALLBACK, uri_kept, NULL,
 				 MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-				 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				 MHD_OPTION_END);
     if (h->daemon == NULL) {
 	*why = g_strdup_printf("cannot listen on %s (address in use, or not an address of"
