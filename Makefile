@@ -277,6 +277,7 @@ install: all
 	install -m 0644 contrib/sentiment/en/* $(DESTDIR)/usr/share/intake/sentiment/en/
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/intake
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/intake/
+	install -m 0644 docs/api.openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/intake/
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
 		sh contrib/install-owner.sh $(INTAKE_USER) $(INTAKE_GROUP) \
 		    $(SYSCONFDIR)/intake/intake.conf $(LOCALSTATEDIR)/lib/intake; fi
