@@ -71,7 +71,6 @@
 
 #include "api.h"
 #include "api_int.h"
-#include "ctl_show.h"
 #include "log.h"
 
 #define TOKEN_MIN	16		/* bytes of a token: 128 bits as hex and more */
