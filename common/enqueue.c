@@ -37,7 +37,10 @@
  *	(g_free) when fewer did or WAIT failed: the entry is in the primary,
  *	but a failover now could lose it, so the mail must not be accepted
  *	(the sender's retry may add it twice: the worker keeps one ticket).
- *	See docs/design.md, "Highly available Redis". The connection's read
+ *	After too few acknowledgements the connection is closed: the server
+ *	may be a primary the sentinels have already replaced (it goes on
+ *	taking writes until they turn it into a replica, seconds later), and
+ *	the next connect asks them again. See docs/design.md, "Highly available Redis". The connection's read
  *	timeout is [redis] timeout plus wait_timeout for this command.
  */
 #include <string.h>
@@ -128,11 +131,13 @@ int     enqueue_wait(struct redisq *rq, const struct intake_config *cfg, char **
 	return -1;
     if (r->type != REDIS_REPLY_INTEGER)
 	*why = g_strdup_printf("unexpected reply type %d to WAIT", r->type);
-    else if (r->integer < cfg->redis_wait_replicas)
+    else if (r->integer < cfg->redis_wait_replicas) {
 	*why = g_strdup_printf("redis: only %lld of %d replicas acknowledged the entry within"
 			       " %d ms ([redis] wait_replicas)", r->integer,
 			       cfg->redis_wait_replicas, cfg->redis_wait_timeout_ms);
-    else
+	/* A primary that lost its replicas may be a deposed one: ask the sentinels again. */
+	redisq_disconnect(rq);
+    } else
 	rc = 0;
     freeReplyObject(r);
     return rc;

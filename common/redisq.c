@@ -12,6 +12,7 @@
  *	redisReply *redisq_vrun(rq, &why, first, ap)
  *	int	redisq_error_is(rq, code)
  *	int	redisq_ok(rq)
+ *	void	redisq_disconnect(rq)
  *	void	redisq_set_timeout(rq, ms)
  *	char   *redisq_describe(cfg)
  *	guint64 redisq_connects(rq)
@@ -71,6 +72,11 @@
  *	asks them (common/redisq_connect.c, common/sentinel.c). NOREPLICAS
  *	(min-replicas-to-write not met) and OOM come from the right server:
  *	the command fails, the connection stays.
+ *
+ *	redisq_disconnect() closes the connection (no backoff): the next
+ *	command connects again, so with [redis] sentinels it asks them again.
+ *	For a caller that learnt from a reply that the server may no longer
+ *	be the one to use (too few replicas acknowledged a write).
  *
  *	redisq_describe() names the configured Redis for a log line: the
  *	server, or "sentinels A, B master NAME" (g_free).
@@ -493,5 +499,10 @@ void    redisq_set_timeout(struct redisq *rq, int ms)
 int     redisq_ok(struct redisq *rq)
 {
     return rq->ctx != NULL;
+}
+
+void    redisq_disconnect(struct redisq *rq)
+{
+    redisq_drop(rq);
 }
 

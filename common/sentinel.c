@@ -300,8 +300,8 @@ static void note_master(const struct intake_config *cfg, const char *sentinel,
 	msg_info("%s: redis sentinels %s: master %s is %s (answered by %s)", when, list,
 		 cfg->redis_master_name, now, sentinel);
     } else
-	msg_info("redis sentinel %s: master %s is now %s%s%s", sentinel,
-		 cfg->redis_master_name, now, was ? " (was " : "", was ? was : "");
+	msg_info("redis sentinel %s: master %s is now %s%s%s%s", sentinel,
+		 cfg->redis_master_name, now, was ? " (was " : "", was ? was : "", was ? ")" : "");
 }
 
 /* ask_one - one sentinel "HOST:PORT": 0, *host and *port; or -1 and *why */
