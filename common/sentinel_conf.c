@@ -23,9 +23,11 @@
  *	1 to 128 printable characters without spaces.
  *
  *	sentinel_conf_password_file(): the file (relative to the
- *	configuration's directory) is read at load time, while the daemon
- *	is still root, so that it may be readable by root alone; its first
- *	line is the password, stored in cfg's redis_sentinel_password.
+ *	configuration's directory) is read with the configuration: at start
+ *	while the daemon is still root (it may be readable by root alone),
+ *	on SIGHUP as the daemon's user (unreadable then, the reload fails and
+ *	the configuration in force stays). Its first line is the password,
+ *	stored in cfg's redis_sentinel_password.
  *	Setting both sentinel_password and sentinel_password_file is an
  *	error: which one wins would be a guess. The file's text is never
  *	part of an error.
