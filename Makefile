@@ -50,6 +50,8 @@ COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
 	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \
 	    common/mstats.c common/zframe.c
+# Redis connections split from redisq.c; Redis Sentinel (docs/design.md "Highly available Redis").
+COMMON   += common/redisq_connect.c common/redisq_pool.c common/sentinel.c common/sentinel_conf.c
 MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c milter/mstats_flush.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
@@ -80,6 +82,7 @@ UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_co
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
 UNIT_COMMON := test_addr test_config test_envelope test_corpus test_durable test_autogen test_redisq \
 	    test_autogen_corpus test_mctx test_forward test_returned test_zframe
+UNIT_COMMON += test_sentinel
 FUZZ_TARGETS := envelope decode config template reply ack thread rules quote tags stem zframe
 FUZZ_TARGETS += api_params
 

@@ -79,6 +79,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "mime.h"
+#include "sentinel_conf.h"
 
 /* ---------------------------------------------------------------- */
 /*	Value types							    */
@@ -87,7 +88,7 @@
 enum ctype {
     CT_STRING, CT_PATH, CT_BOOL, CT_INT, CT_SIZE, CT_DURATION, CT_LIST,
     CT_ADDRLIST, CT_DOMAINLIST, CT_MODE, CT_LOG, CT_FACILITY, CT_ADDRESS,
-    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST, CT_LISTEN, CT_NUMBER,
+    CT_SOCKET, CT_SERVER, CT_USER, CT_SENDERLIST, CT_LISTEN, CT_NUMBER, CT_CUSTOM,
 };
 
 struct ckey {
@@ -97,6 +98,7 @@ struct ckey {
     const char *def;			/* default value, as text */
     const char *const *choices;		/* CT_STRING: allowed values */
     gint64  min, max;			/* CT_INT, CT_SIZE, CT_DURATION, CT_NUMBER */
+    int     (*parse) (void *base, void *field, const char *value, char **why);	/* CT_CUSTOM */
 };
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
@@ -156,6 +158,15 @@ static const struct ckey redis_keys[] = {
     {"require_durable", CT_BOOL, CFG(redis_require_durable), "no"},
     {"durable_check_interval", CT_DURATION, CFG(redis_durable_check_ms), "5m", NULL, 1000,
     86400000},
+    /* Redis Sentinel (common/sentinel.c, docs/design.md "Highly available Redis") */
+    {"sentinels", CT_CUSTOM, CFG(redis_sentinels), "", NULL, 0, 0, sentinel_conf_list},
+    {"master_name", CT_CUSTOM, CFG(redis_master_name), "mymaster", NULL, 0, 0, sentinel_conf_name},
+    {"sentinel_timeout", CT_DURATION, CFG(redis_sentinel_timeout_ms), "500ms", NULL, 10, 60000},
+    {"sentinel_password", CT_STRING, CFG(redis_sentinel_password), ""},
+    {"sentinel_password_file", CT_CUSTOM, CFG(redis_sentinel_password_file), "", NULL, 0, 0,
+    sentinel_conf_password_file},
+    {"wait_replicas", CT_INT, CFG(redis_wait_replicas), "0", NULL, 0, 16},
+    {"wait_timeout", CT_DURATION, CFG(redis_wait_timeout_ms), "1s", NULL, 10, 60000},
     {0},
 };
 
@@ -640,6 +651,15 @@ static int parse_value(struct loader *ld, const char *group, const struct ckey *
 	    *(char **) field = g_strdup(value);
 	    return 0;
 	}
+    case CT_CUSTOM:{
+	    g_autofree char *why = NULL;
+
+	    if (k->parse(base, field, value, &why) < 0) {
+		loader_error(ld, group, k->name, "%s", why);
+		return -1;
+	    }
+	    return 0;
+	}
     case CT_USER:{
 	    struct daemon_user u;
 	    g_autofree char *why = NULL;
@@ -927,6 +947,10 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->redis_password);
     g_free(cfg->redis_stream);
     g_free(cfg->redis_dead_stream);
+    g_strfreev(cfg->redis_sentinels);
+    g_free(cfg->redis_master_name);
+    g_free(cfg->redis_sentinel_password);
+    g_free(cfg->redis_sentinel_password_file);
     g_free(cfg->worker_group);
     g_free(cfg->worker_consumer);
     g_free(cfg->worker_pid_file);

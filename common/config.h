@@ -80,6 +80,13 @@ struct intake_config {
     int     redis_timeout_ms;
     gboolean redis_require_durable;
     int     redis_durable_check_ms;
+    char  **redis_sentinels;		/* HOST:PORT each; empty: use redis_server */
+    char   *redis_master_name;
+    int     redis_sentinel_timeout_ms;
+    char   *redis_sentinel_password;	/* or the first line of the file; never logged */
+    char   *redis_sentinel_password_file;
+    int     redis_wait_replicas;		/* milter: WAIT after XADD; 0: no WAIT */
+    int     redis_wait_timeout_ms;
 
     /* [worker] */
     char   *worker_group;

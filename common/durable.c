@@ -218,23 +218,24 @@ int     durable_update(struct durable *d, struct redisq *rq, char **why)
     enum durable_state state;
     char   *risks = NULL;
     gboolean changed;
+    g_autofree char *redis = redisq_describe(cfg);
 
     if (durable_check(rq, &state, &risks, why) < 0)
 	return -1;
     changed = !d->checked || state != d->state || g_strcmp0(risks, d->risks) != 0;
     if (changed && state == DURABLE_NO)
 	msg_warn("redis %s can lose accepted mail: %s (set appendonly yes, appendfsync always,"
-		 " maxmemory-policy noeviction)%s", cfg->redis_server, risks,
+		 " maxmemory-policy noeviction)%s", redis, risks,
 		 cfg->redis_require_durable ? "; [redis] require_durable = yes: mail is"
 		 " refused with 451 until it is fixed" : "");
     else if (changed && state == DURABLE_UNKNOWN && !d->said_unknown) {
-	msg_warn("redis %s: cannot tell whether it keeps accepted mail: %s%s", cfg->redis_server,
+	msg_warn("redis %s: cannot tell whether it keeps accepted mail: %s%s", redis,
 		 risks, cfg->redis_require_durable ? "; [redis] require_durable = yes: mail is"
 		 " refused with 451 (allow CONFIG GET, or set require_durable = no)" : "");
 	d->said_unknown = TRUE;
     } else if (changed && state == DURABLE_YES && d->checked)
 	msg_info("redis %s keeps accepted mail again: appendonly yes, appendfsync always,"
-		 " maxmemory-policy noeviction", cfg->redis_server);
+		 " maxmemory-policy noeviction", redis);
     d->checked = TRUE;
     d->state = state;
     g_free(d->risks);
@@ -245,6 +246,7 @@ int     durable_update(struct durable *d, struct redisq *rq, char **why)
 int     durable_start(struct durable *d, struct redisq *rq)
 {
     g_autofree char *why = NULL;
+    g_autofree char *redis = redisq_describe(d->cfg);
 
     if (durable_update(d, rq, &why) < 0) {
 	msg_info("cannot check redis's persistence settings yet (%s); checking when it answers",
@@ -253,7 +255,7 @@ int     durable_start(struct durable *d, struct redisq *rq)
     }
     if (durable_refuse(d)) {
 	msg_error("not starting: redis %s does not keep accepted mail safely (see above) and"
-		  " [redis] require_durable = yes in %s", d->cfg->redis_server, d->cfg->path);
+		  " [redis] require_durable = yes in %s", redis, d->cfg->path);
 	return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
  *	enqueue - add an envelope to the stream
  * SYNOPSIS
  *	char   *enqueue_envelope(rq, stream, env, raw, zstd, &why)
+ *	int	enqueue_wait(rq, cfg, &why)
  * DESCRIPTION
  *	enqueue_envelope() adds one entry to the stream with the fields of
  *	common/stream.h: the envelope version, the JSON without its text,
@@ -27,6 +28,20 @@
  *	left; one whose reply was lost fails: Redis may have added the entry,
  *	and the sender's retry plus the worker's de-duplication by dedupe key
  *	keep one ticket.
+ *
+ *	enqueue_wait() is sent right after a successful enqueue_envelope()
+ *	on the same connection when [redis] wait_replicas is above 0 (the
+ *	milter does): "WAIT wait_replicas wait_timeout" returns once that
+ *	many replicas have acknowledged every write of this connection, or
+ *	at the timeout with how many did. 0 when enough did; -1 and *why
+ *	(g_free) when fewer did or WAIT failed: the entry is in the primary,
+ *	but a failover now could lose it, so the mail must not be accepted
+ *	(the sender's retry may add it twice: the worker keeps one ticket).
+ *	After too few acknowledgements the connection is closed: the server
+ *	may be a primary the sentinels have already replaced (it goes on
+ *	taking writes until they turn it into a replica, seconds later), and
+ *	the next connect asks them again. See docs/design.md, "Highly available Redis". The connection's read
+ *	timeout is [redis] timeout plus wait_timeout for this command.
  */
 #include <string.h>
 #include <glib.h>
@@ -99,4 +114,31 @@ char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
 	freeReplyObject(r);
     free(json);
     return id;
+}
+
+int     enqueue_wait(struct redisq *rq, const struct intake_config *cfg, char **why)
+{
+    g_autofree char *n = g_strdup_printf("%d", cfg->redis_wait_replicas);
+    g_autofree char *ms = g_strdup_printf("%d", cfg->redis_wait_timeout_ms);
+    redisReply *r;
+    int     rc = -1;
+
+    *why = NULL;
+    redisq_set_timeout(rq, cfg->redis_timeout_ms + cfg->redis_wait_timeout_ms);
+    r = redisq_run(rq, why, "WAIT", n, ms, NULL);
+    redisq_set_timeout(rq, cfg->redis_timeout_ms);
+    if (r == NULL)
+	return -1;
+    if (r->type != REDIS_REPLY_INTEGER)
+	*why = g_strdup_printf("unexpected reply type %d to WAIT", r->type);
+    else if (r->integer < cfg->redis_wait_replicas) {
+	*why = g_strdup_printf("redis: only %lld of %d replicas acknowledged the entry within"
+			       " %d ms ([redis] wait_replicas)", r->integer,
+			       cfg->redis_wait_replicas, cfg->redis_wait_timeout_ms);
+	/* A primary that lost its replicas may be a deposed one: ask the sentinels again. */
+	redisq_disconnect(rq);
+    } else
+	rc = 0;
+    freeReplyObject(r);
+    return rc;
 }

@@ -16,5 +16,6 @@ struct raw_source {
 
 char   *enqueue_envelope(struct redisq *rq, const char *stream, json_t *env,
 			 const struct raw_source *raw, gboolean zstd, char **why);
+int     enqueue_wait(struct redisq *rq, const struct intake_config *cfg, char **why);
 
 #endif

@@ -12,6 +12,7 @@
  *	redisReply *redisq_vrun(rq, &why, first, ap)
  *	int	redisq_error_is(rq, code)
  *	int	redisq_ok(rq)
+ *	void	redisq_disconnect(rq)
  *	void	redisq_set_timeout(rq, ms)
  *	char   *redisq_describe(cfg)
  *	guint64 redisq_connects(rq)
@@ -22,7 +23,8 @@
  *	struct redisq_pool *redisq_pool_free(pool)
  * DESCRIPTION
  *	A redisq is one connection to the server named by [redis] server
- *	(HOST:PORT or unix:PATH), with the configured timeout on connect,
+ *	(HOST:PORT or unix:PATH), or to the master found through [redis]
+ *	sentinels and master_name (then checked with ROLE), with the configured timeout on connect,
  *	read and write, AUTH and SELECT done on connect. It connects on first
  *	use and again after any connection error. After a failed connect it
  *	waits before the next attempt (backoff doubling from 100 ms to 1 s):
@@ -65,9 +67,19 @@
  *	LOADING or UNBLOCKED: after a failover the old primary (now a replica)
  *	keeps the connection open and refuses every write; only a new
  *	connection, after the backoff, reaches whatever the configured
- *	address names now (a moved DNS name, virtual IP or socket). NOREPLICAS
+ *	address names now (a moved DNS name, virtual IP or socket), or, with
+ *	[redis] sentinels, the master the sentinels name now: every connect
+ *	asks them (common/redisq_connect.c, common/sentinel.c). NOREPLICAS
  *	(min-replicas-to-write not met) and OOM come from the right server:
  *	the command fails, the connection stays.
+ *
+ *	redisq_disconnect() closes the connection (no backoff): the next
+ *	command connects again, so with [redis] sentinels it asks them again.
+ *	For a caller that learnt from a reply that the server may no longer
+ *	be the one to use (too few replicas acknowledged a write).
+ *
+ *	redisq_describe() names the configured Redis for a log line: the
+ *	server, or "sentinels A, B master NAME" (g_free).
  *
  *	redisq_connects() counts the connections rq has made (the worker
  *	exports the ones after the first as reconnects).
@@ -82,6 +94,10 @@
  *	does), so that a hundred SMTP sessions do not each wait a timeout
  *	while Redis is away. What ends a backoff is the first reply on a new
  *	connection, not the connect: a hung Redis still accepts connections.
+ *
+ *	The connecting and the backoff are common/redisq_connect.c, the
+ *	pool common/redisq_pool.c; common/redisq_int.h is their shared
+ *	(private) view of a connection.
  */
 #include <errno.h>
 #include <poll.h>
@@ -94,47 +110,11 @@
 
 #include "log.h"
 #include "redisq.h"
+#include "redisq_int.h"
+#include "sentinel.h"
 
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	1000
-
-/* When the next connect may be tried; one per connection, or one per pool. */
-struct backoff {
-    GMutex  lock;
-    gint64  next_try;			/* monotonic us: no connect before */
-    int     backoff_ms;			/* 0: the last connect succeeded */
-    char   *last_error;
-};
-
-struct redisq {
-    const struct intake_config *cfg;
-    redisContext *ctx;
-    struct backoff *bo;			/* &own, or the pool's */
-    struct backoff own;
-    int     timeout_ms;			/* command timeout; 0: [redis] timeout */
-    gboolean fresh;			/* connected, no reply yet */
-    gboolean in_multi;			/* MULTI answered, no EXEC or DISCARD yet */
-    guint64 connects;			/* connections made (metrics: reconnects) */
-    char    code[32];			/* first word of the last error reply */
-};
-
-/* Replies after which this connection cannot be right again (see above). */
 static const char *const reconnect_codes[] = {"READONLY", "MASTERDOWN", "LOADING",
 "UNBLOCKED", NULL};
-
-static void backoff_init(struct backoff *bo)
-{
-    g_mutex_init(&bo->lock);
-    bo->next_try = 0;
-    bo->backoff_ms = 0;
-    bo->last_error = NULL;
-}
-
-static void backoff_clear(struct backoff *bo)
-{
-    g_free(bo->last_error);
-    g_mutex_clear(&bo->lock);
-}
 
 guint64 redisq_connects(const struct redisq *rq)
 {
@@ -143,16 +123,19 @@ guint64 redisq_connects(const struct redisq *rq)
 
 char   *redisq_describe(const struct intake_config *cfg)
 {
+    if (cfg->redis_sentinels && cfg->redis_sentinels[0])
+	return sentinel_describe(cfg);
     return g_strdup(cfg->redis_server);
 }
 
-static struct redisq *redisq_new_shared(const struct intake_config *cfg, struct backoff *bo)
+struct redisq *redisq_new_shared(const struct intake_config *cfg, struct backoff *bo)
 {
     struct redisq *rq = g_new0(struct redisq, 1);
 
     rq->cfg = cfg;
-    backoff_init(&rq->own);
+    redisq_backoff_init(&rq->own);
     rq->bo = bo ? bo : &rq->own;
+    rq->where = redisq_describe(cfg);
     return rq;
 }
 
@@ -167,62 +150,11 @@ struct redisq *redisq_free(struct redisq *rq)
 	return NULL;
     if (rq->ctx)
 	redisFree(rq->ctx);
-    backoff_clear(&rq->own);
+    redisq_backoff_clear(&rq->own);
+    g_free(rq->where);
     g_free(rq);
     return NULL;
 }
-
-static void drop(struct redisq *rq)
-{
-    if (rq->ctx) {
-	redisFree(rq->ctx);
-	rq->ctx = NULL;
-    }
-    rq->in_multi = FALSE;
-}
-
-/* fail_connect - drop the connection, start or double the backoff; *why = text */
-static int fail_connect(struct redisq *rq, char **why, char *text)
-{
-    struct backoff *bo = rq->bo;
-
-    drop(rq);
-    g_mutex_lock(&bo->lock);
-    bo->backoff_ms = bo->backoff_ms ? MIN(bo->backoff_ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
-    bo->next_try = g_get_monotonic_time() + (gint64) bo->backoff_ms * 1000;
-    g_free(bo->last_error);
-    bo->last_error = g_strdup(text);
-    g_mutex_unlock(&bo->lock);
-    *why = text;
-    return -1;
-}
-
-/*
- * may_connect - 0 when this connection may try to connect now; -1 and
- * *why while the (shared) backoff runs. After a failure, the one caller
- * that finds the backoff over pushes it on by a connect timeout: it is
- * the probe, the others keep failing at once until it has an answer.
- */
-static int may_connect(struct redisq *rq, char **why)
-{
-    struct backoff *bo = rq->bo;
-    gint64  now = g_get_monotonic_time();
-    int     rc = 0;
-
-    g_mutex_lock(&bo->lock);
-    if (bo->next_try && now < bo->next_try) {
-	*why = g_strdup_printf("redis %s unavailable (%s); next attempt in %d ms",
-			       rq->cfg->redis_server, bo->last_error ? bo->last_error : "?",
-			       (int) ((bo->next_try - now) / 1000));
-	rc = -1;
-    } else if (bo->backoff_ms) {
-	bo->next_try = now + (gint64) (rq->cfg->redis_timeout_ms + bo->backoff_ms) * 1000;
-    }
-    g_mutex_unlock(&bo->lock);
-    return rc;
-}
-
-static int connect_now(struct redisq *rq, char **why);
 
 /*
  * closed_while_idle - the server closed (or reset) this open connection
@@ -263,15 +195,15 @@ static int ready(struct redisq *rq, char **why, gboolean *reused)
 	next_try = rq->bo->next_try;
 	g_mutex_unlock(&rq->bo->lock);
 	if (next_try && g_get_monotonic_time() < next_try)
-	    drop(rq);
+	    redisq_drop(rq);
     }
     if (rq->ctx && !rq->in_multi && closed_while_idle(rq)) {
 	msg_info("redis %s: the server closed an idle connection (restarted?);"
-		 " connecting again", rq->cfg->redis_server);
-	drop(rq);
+		 " connecting again", rq->where);
+	redisq_drop(rq);
     }
     *reused = rq->ctx != NULL;
-    if (rq->ctx == NULL && connect_now(rq, why) < 0)
+    if (rq->ctx == NULL && redisq_connect(rq, why) < 0)
 	return -1;
     return 0;
 }
@@ -289,92 +221,22 @@ static int resend_unsent(struct redisq *rq, gboolean reused, int attempt, int er
     if (!reused || attempt > 0 || rq->in_multi || (err != EPIPE && err != ECONNRESET))
 	return 0;
     msg_info("redis %s: connection lost before a command was sent (%s);"
-	     " sending it on a new connection", rq->cfg->redis_server, g_strerror(err));
-    drop(rq);
+	     " sending it on a new connection", rq->where, g_strerror(err));
+    redisq_drop(rq);
     return 1;
-}
-
-static int connect_now(struct redisq *rq, char **why)
-{
-    const struct intake_config *cfg = rq->cfg;
-    struct timeval tv = {cfg->redis_timeout_ms / 1000, (cfg->redis_timeout_ms % 1000) * 1000};
-    g_autofree char *host = NULL;
-    redisReply *r;
-
-    if (may_connect(rq, why) < 0)
-	return -1;
-    if (g_str_has_prefix(cfg->redis_server, "unix:")) {
-	rq->ctx = redisConnectUnixWithTimeout(cfg->redis_server + 5, tv);
-    } else {
-	const char *colon = strrchr(cfg->redis_server, ':');
-
-	host = g_strndup(cfg->redis_server, colon - cfg->redis_server);
-	rq->ctx = redisConnectWithTimeout(host, atoi(colon + 1), tv);
-    }
-    if (rq->ctx == NULL)
-	return fail_connect(rq, why, g_strdup_printf("redis %s: out of memory", cfg->redis_server));
-    if (rq->ctx->err)
-	return fail_connect(rq, why, g_strdup_printf("redis %s: %s", cfg->redis_server,
-						     rq->ctx->errstr));
-    if (rq->timeout_ms) {
-	tv.tv_sec = rq->timeout_ms / 1000;
-	tv.tv_usec = (rq->timeout_ms % 1000) * 1000;
-    }
-    if (redisSetTimeout(rq->ctx, tv) != REDIS_OK)
-	return fail_connect(rq, why, g_strdup_printf("redis %s: cannot set timeout: %s",
-						     cfg->redis_server, rq->ctx->errstr));
-    if (cfg->redis_password && *cfg->redis_password) {
-	r = redisCommand(rq->ctx, "AUTH %s", cfg->redis_password);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-	    char   *t = g_strdup_printf("redis %s: AUTH failed: %s", cfg->redis_server,
-				   r ? r->str : rq->ctx->errstr);
-
-	    if (r)
-		freeReplyObject(r);
-	    return fail_connect(rq, why, t);
-	}
-	freeReplyObject(r);
-    }
-    if (cfg->redis_database) {
-	r = redisCommand(rq->ctx, "SELECT %d", cfg->redis_database);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-	    char   *t = g_strdup_printf("redis %s: SELECT %d failed: %s", cfg->redis_server,
-					cfg->redis_database, r ? r->str : rq->ctx->errstr);
-
-	    if (r)
-		freeReplyObject(r);
-	    return fail_connect(rq, why, t);
-	}
-	freeReplyObject(r);
-    }
-    /* A hung Redis still accepts connections: only a reply ends the backoff. */
-    rq->fresh = TRUE;
-    rq->connects++;
-    return 0;
-}
-
-/* answered - a fresh connection's first reply ends the backoff */
-static void answered(struct redisq *rq)
-{
-    rq->fresh = FALSE;
-    g_mutex_lock(&rq->bo->lock);
-    rq->bo->backoff_ms = 0;
-    rq->bo->next_try = 0;
-    g_clear_pointer(&rq->bo->last_error, g_free);
-    g_mutex_unlock(&rq->bo->lock);
 }
 
 static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
 {
     if (r == NULL) {
 	/* Retry the connection soon, but not in a tight loop. */
-	fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->cfg->redis_server,
+	redisq_fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->where,
 			       rq->ctx->errstr[0] ? rq->ctx->errstr : "connection lost"));
 	return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
 	size_t  n = strcspn(r->str, " ");
-	char   *text = g_strdup_printf("redis %s: server said: %.*s", rq->cfg->redis_server,
+	char   *text = g_strdup_printf("redis %s: server said: %.*s", rq->where,
 				       (int) MIN(r->len, 500), r->str);
 
 	g_strlcpy(rq->code, r->str, MIN(n + 1, sizeof(rq->code)));
@@ -384,16 +246,16 @@ static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
 	    char   *t = g_strconcat(text, " (reconnecting)", NULL);
 
 	    g_free(text);
-	    fail_connect(rq, why, t);
+	    redisq_fail_connect(rq, why, t);
 	    return NULL;
 	}
 	if (rq->fresh)
-	    answered(rq);
+	    redisq_answered(rq);
 	*why = text;
 	return NULL;
     }
     if (rq->fresh)
-	answered(rq);
+	redisq_answered(rq);
     return r;
 }
 
@@ -466,7 +328,7 @@ redisReply *redisq_command(struct redisq *rq, char **why, const char *fmt, ...)
     va_end(ap);
     if (len < 0) {
 	*why = g_strdup_printf("redis %s: cannot format the command \"%s\"",
-			       rq->cfg->redis_server, fmt);
+			       rq->where, fmt);
 	return NULL;
     }
     r = exchange(rq, why, cmd, (size_t) len);
@@ -483,7 +345,7 @@ redisReply *redisq_argv(struct redisq *rq, char **why, int argc, const char **ar
 
     if (len < 0) {
 	*why = g_strdup_printf("redis %s: cannot format a command (out of memory)",
-			       rq->cfg->redis_server);
+			       rq->where);
 	return NULL;
     }
     r = exchange(rq, why, cmd, (size_t) len);
@@ -573,7 +435,7 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
 	    /* Our file, not Redis: drop the half-sent command, no backoff. */
 	    *why = g_strdup_printf("cannot read the message to send to redis: %s",
 				   n < 0 ? g_strerror(errno) : "file shorter than expected");
-	    drop(rq);
+	    redisq_drop(rq);
 	    g_free(piece);
 	    return NULL;
 	}
@@ -584,7 +446,7 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
     if (rc == 0)
 	rc = send_all(rq->ctx->fd, "\r\n", 2, &err, &errnum, NULL);
     if (rc < 0) {
-	fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->cfg->redis_server, err));
+	redisq_fail_connect(rq, why, g_strdup_printf("redis %s: %s", rq->where, err));
 	return NULL;
     }
     if (redisGetReply(rq->ctx, &r) != REDIS_OK)
@@ -639,56 +501,8 @@ int     redisq_ok(struct redisq *rq)
     return rq->ctx != NULL;
 }
 
-/* ---------------------------------------------------------------- */
-/*	Pool								    */
-/* ---------------------------------------------------------------- */
-
-struct redisq_pool {
-    const struct intake_config *cfg;
-    GMutex  lock;
-    GPtrArray *idle;
-    struct backoff bo;			/* shared by every connection of the pool */
-};
-
-struct redisq_pool *redisq_pool_new(const struct intake_config *cfg)
+void    redisq_disconnect(struct redisq *rq)
 {
-    struct redisq_pool *pool = g_new0(struct redisq_pool, 1);
-
-    pool->cfg = cfg;
-    g_mutex_init(&pool->lock);
-    pool->idle = g_ptr_array_new();
-    backoff_init(&pool->bo);
-    return pool;
+    redisq_drop(rq);
 }
 
-/* Every connection must have been given back: they point at pool->bo. */
-struct redisq_pool *redisq_pool_free(struct redisq_pool *pool)
-{
-    if (pool == NULL)
-	return NULL;
-    for (guint i = 0; i < pool->idle->len; i++)
-	redisq_free(g_ptr_array_index(pool->idle, i));
-    g_ptr_array_free(pool->idle, TRUE);
-    g_mutex_clear(&pool->lock);
-    backoff_clear(&pool->bo);
-    g_free(pool);
-    return NULL;
-}
-
-struct redisq *redisq_pool_get(struct redisq_pool *pool)
-{
-    struct redisq *rq = NULL;
-
-    g_mutex_lock(&pool->lock);
-    if (pool->idle->len > 0)
-	rq = g_ptr_array_steal_index(pool->idle, pool->idle->len - 1);
-    g_mutex_unlock(&pool->lock);
-    return rq ? rq : redisq_new_shared(pool->cfg, &pool->bo);
-}
-
-void    redisq_pool_put(struct redisq_pool *pool, struct redisq *rq)
-{
-    g_mutex_lock(&pool->lock);
-    g_ptr_array_add(pool->idle, rq);
-    g_mutex_unlock(&pool->lock);
-}

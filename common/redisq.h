@@ -22,6 +22,7 @@ redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
 redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap);
 int     redisq_error_is(const struct redisq *rq, const char *code);
 int     redisq_ok(struct redisq *rq);
+void    redisq_disconnect(struct redisq *rq);
 void    redisq_set_timeout(struct redisq *rq, int ms);
 char   *redisq_describe(const struct intake_config *cfg);
 guint64 redisq_connects(const struct redisq *rq);

@@ -10,7 +10,9 @@
  *	envelope (common/envelope.c) at end of message and adds it to the
  *	Redis stream. Only when Redis has answered does it let the MTA accept
  *	the message; otherwise it answers 451 4.3.0, so the sending side keeps
- *	the mail and retries; also when a large body could not be spooled to
+ *	the mail and retries (with [redis] wait_replicas, Redis has answered
+ *	only when WAIT says that many replicas have the entry: a failover
+ *	then cannot lose it; common/enqueue.c); also when a large body could not be spooled to
  *	a file (milter/mctx.c): a mail is never accepted unparsed. A mail
  *	over max_message_size to a mailbox with "oversize = reject" gets 552
  *	5.3.4, as soon as the body passes the limit when the MTA lets the
@@ -78,6 +80,7 @@
 #include "mctx.h"
 #include "protocol.h"
 #include "redisq.h"
+#include "sentinel.h"
 #include "signals.h"
 
 /* What a connection's libmilter context points to. */
@@ -351,6 +354,16 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	mctx_raw(mc, &raw);
 	entry = enqueue_envelope(rq, mc->cfg->redis_stream, env, &raw,
 				 strcmp(mc->cfg->stream_compression, "zstd") == 0, &why);
+	/* Not on enough replicas: a failover now would lose it; the sender keeps it. */
+	if (entry && mc->cfg->redis_wait_replicas > 0
+	    && enqueue_wait(rq, mc->cfg, &why) < 0) {
+	    g_autofree char *text = g_strdup_printf("%s (entry %s may arrive twice: the"
+						    " worker keeps one ticket)", why, entry);
+
+	    g_free(why);
+	    why = g_steal_pointer(&text);
+	    g_clear_pointer(&entry, g_free);
+	}
 	redisq_pool_put(pool, rq);
 	mstats_redis_observe(g_get_monotonic_time() - t0);
     }
@@ -518,8 +531,13 @@ int     main(int argc, char **argv)
     daemon_pid_file(pid_file);
     daemon_become(&user, where);
     daemon_user_free(&user);
-    msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
-	     cfg->milter_socket, cfg->redis_server, cfg->redis_stream, cfg->mailboxes->len);
+    {
+	g_autofree char *redis = redisq_describe(cfg);
+
+	msg_info("starting: socket %s, redis %s stream %s, %u mailboxes",
+		 cfg->milter_socket, redis, cfg->redis_stream, cfg->mailboxes->len);
+    }
+    sentinel_announce(cfg, "starting");
     generation_install(generation_new(cfg));
     durable_watch_start();
     mstats_flush_start();

@@ -66,6 +66,7 @@
 #include "config.h"
 #include "generation.h"
 #include "log.h"
+#include "sentinel.h"
 #include "signals.h"
 
 static int sig_pipe[2] = {-1, -1};
@@ -129,6 +130,7 @@ static void reload(const char *path)
     generation_install(generation_new(fresh));
     msg_info("SIGHUP: configuration %s read again (%u mailboxes)", path,
 	     fresh->mailboxes->len);
+    sentinel_announce(fresh, "SIGHUP");
 }
 
 /*

@@ -85,6 +85,8 @@
 #include "msgid.h"
 #include "queue.h"
 #include "rules.h"
+#include "redisq.h"
+#include "sentinel.h"
 #include "classify_sentiment.h"
 #include "classify_tags.h"
 
@@ -532,6 +534,7 @@ static void reload(struct worker *w)
 	msg_fatal("SIGHUP: cannot start with the new configuration");
     msg_info("SIGHUP: configuration %s read again (%u mailboxes)", w->path,
 	     w->cfg->mailboxes->len);
+    sentinel_announce(w->cfg, "SIGHUP");
 }
 
 int     main(int argc, char **argv)
@@ -599,9 +602,14 @@ int     main(int argc, char **argv)
 	config_free(w.cfg);
 	return 1;
     }
-    msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
-	     w.consumer, w.cfg->worker_group, w.cfg->redis_server, w.cfg->redis_stream,
-	     w.cfg->store_backend, w.cfg->store_path);
+    {
+	g_autofree char *redis = redisq_describe(w.cfg);
+
+	msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
+		 w.consumer, w.cfg->worker_group, redis, w.cfg->redis_stream,
+		 w.cfg->store_backend, w.cfg->store_path);
+    }
+    sentinel_announce(w.cfg, "starting");
 
     /* Own pending entries first: what this consumer held when it stopped. */
     for (gboolean pending = TRUE; !got_term;) {
@@ -635,7 +643,9 @@ int     main(int argc, char **argv)
 	    continue;
 	}
 	if (redis_errors) {
-	    msg_info("queue: redis %s answers again", w.cfg->redis_server);
+	    g_autofree char *redis = redisq_describe(w.cfg);
+
+	    msg_info("queue: redis %s answers again", redis);
 	    redis_errors = 0;
 	}
 	{

@@ -27,9 +27,10 @@ same() {
     fi
 }
 
-# 1. A bad file: three errors in three sections.
+# 1. A bad file: five errors in three sections (two of them Redis Sentinel's).
 h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates" \
-    "[worker]" "batch = many" "[mailbox sales]" "priority = hgih" "[redis]" "colour = blue"
+    "[worker]" "batch = many" "[mailbox sales]" "priority = hgih" "[redis]" "colour = blue" \
+    "sentinels = 10.0.0.1:26379, sentinel-b" "master_name = my master"
 run_all
 same milter worker "bad file"
 same milter ctl "bad file"
@@ -43,8 +44,10 @@ done <<'ERRORS'
 batch = many|[worker] key 'batch': expected a whole number, got 'many'
 priority = hgih|[mailbox sales] key 'priority': expected one of low, normal, high, urgent, got 'hgih'
 colour = blue|[redis] key 'colour': unknown key (see docs/intake.conf.md for the keys of this section)
+sentinels = 10.0.0.1:26379, sentinel-b|[redis] key 'sentinels': 'sentinel-b' is not HOST:PORT (a host name or address, and a port 1 to 65535, such as 10.0.0.5:26379)
+master_name = my master|[redis] key 'master_name': 'my master': a master name has no spaces or control characters
 ERRORS
-h_assert_eq "$C: 3 error(s)" "$(tail -n 2 "$T/out.milter" | head -n 1)" "bad file: the count of errors last"
+h_assert_eq "$C: 5 error(s)" "$(tail -n 2 "$T/out.milter" | head -n 1)" "bad file: the count of errors last"
 
 # 2. A good file.
 h_write_conf "$C" "[store]" "path = $T/store/tickets.db" "templates = $H_ROOT/conf/templates"
