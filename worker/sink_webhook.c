@@ -75,6 +75,17 @@ void    sink_webhook_dump_keys(FILE *out)
     }
 }
 
+/* in_dir_of - path relative to the directory of the configuration file, as config.c reads paths (g_free) */
+static char *in_dir_of(const char *config_path, const char *path)
+{
+    g_autofree char *dir = NULL;
+
+    if (g_path_is_absolute(path))
+	return g_strdup(path);
+    dir = g_path_get_dirname(config_path);
+    return g_build_filename(dir, path, NULL);
+}
+
 /* key_or_default - a key's value (g_free), or its default */
 static char *key_or_default(GKeyFile *kf, const char *group, const char *key)
 {
@@ -155,9 +166,10 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
 	cfgfile_error(cf, group, NULL, "no key 'secret_file': write secret_file = PATH of a"
 		      " file holding the shared secret");
     } else {
+	g_autofree char *path = in_dir_of(cf->path, secret_file);
 	char   *why = NULL;
 
-	if ((w->secret = read_secret(secret_file, &why)) == NULL) {
+	if ((w->secret = read_secret(path, &why)) == NULL) {
 	    cfgfile_error(cf, group, "secret_file", "%s", why);
 	    g_free(why);
 	}
@@ -187,6 +199,12 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
     w->ca_file = key_or_default(kf, group, "ca_file");
     if (w->ca_file && *w->ca_file == 0)
 	g_clear_pointer(&w->ca_file, g_free);
+    if (w->ca_file) {
+	char   *abs = in_dir_of(cf->path, w->ca_file);
+
+	g_free(w->ca_file);
+	w->ca_file = abs;
+    }
     if (w->ca_file && !g_file_test(w->ca_file, G_FILE_TEST_IS_REGULAR))
 	cfgfile_error(cf, group, "ca_file", "no such file '%s'", w->ca_file);
     if (cf->nerrors != before) {
