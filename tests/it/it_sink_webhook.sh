@@ -18,7 +18,8 @@
 #     with its size and SHA-256;
 #   - dead: nothing sent, everything pending, its last answer the connection failure, shown by
 #     intakectl sinks status --json; strict: failed, and intakectl sinks retry re-queues them;
-#   - the receiver answers 401 to a bad signature (the check can fail).
+#   - the receiver answers 401 to a bad signature (the check can fail);
+#   - after SIGHUP (sinks read again) a new ticket's event still arrives.
 # Random delays are the source of randomness for the kills, not synchronisation.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
@@ -212,6 +213,16 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
     -H "Intake-Signature: t=$(date +%s),v1=00" --data '{"id":1}' "http://127.0.0.1:$W/events")
 h_assert_eq 401 "$code" "receiver: a bad signature gets 401"
 h_assert_eq "$lines" "$(wc -l < "$LOG")" "receiver: the refused event is not logged"
+
+# SIGHUP: the configuration and its sinks are read again, and delivery goes on.
+hups=$(grep -c 'SIGHUP: configuration .* read again' "$T/worker.log")
+kill -HUP "$H_WORKER_PID"
+h_wait_for "[ \"\$(grep -c 'SIGHUP: configuration .* read again' '$T/worker.log')\" -gt $hups ]" 30 \
+    "SIGHUP: the worker read its configuration again"
+mail "$T/c11-0.eml" c11@example.test t11-0@example.test "Question number 11"
+feed "$T/c11-0.eml"
+h_wait_for "jq -r 'select(.message.message_id == \"t11-0@example.test\") | .type' '$LOG' | grep -qx ticket.created" 60 \
+    "after SIGHUP: a new ticket's ticket.created arrives"
 
 h_worker_stop
 receiver_stop
