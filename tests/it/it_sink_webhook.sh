@@ -9,8 +9,8 @@
 # The receiver first answers 503 (phase A: 6 tickets, 6 follow-ups), then is down (phase B:
 # 4 more tickets, follow-ups to A's, one to a closed ticket that reopens it, an out-of-office
 # reply kept apart), then up again,
-# answering slowly while the worker is SIGKILLed at random moments and restarted (at least 4
-# kills). Then:
+# answering slowly while the worker is SIGKILLed at random moments and restarted (5 kills, at
+# least 4 of them while events are still to be delivered). Then:
 #   - tickets and acknowledgements never waited for a sink (all made while hook was failing);
 #   - hook (inline_max 1k): every event of the store arrived, each verified, with the ids of the store; an id
 #     seen twice (at least once) carries the same document; per ticket, the ids arrive in
@@ -51,14 +51,16 @@ receiver_start() {
     python3 "$RECEIVER" --listen "127.0.0.1:$W" --secret-file "$T/secret" --log "$LOG" \
 	--unavailable-file "$DOWN" "$@" >> "$T/receiver.log" 2>&1 &
     REC_PID=$!
-    h_poll "_h_listening $W" 10 || h_die "webhook-receiver not listening on $W"
+    # A bound, not a wait: Python starts slowly on a loaded machine; a receiver that died fails at once.
+    h_poll "_h_listening $W || ! _h_alive $REC_PID" 60
+    _h_listening "$W" || h_die "webhook-receiver not listening on $W: $(tail -n 3 "$T/receiver.log")"
 }
 receiver_stop() {
     [ -n "$REC_PID" ] || return 0
     kill -TERM "$REC_PID" 2>/dev/null
     wait "$REC_PID" 2>/dev/null
     REC_PID=
-    h_poll "! _h_listening $W" 10 || h_die "webhook-receiver still listening on $W"
+    h_poll "! _h_listening $W" 30 || h_die "webhook-receiver still listening on $W"
 }
 # status_of SINK FIELD: from intakectl --json sinks status
 status_of() { h_ctl "$C" --json sinks status | jq -r --arg s "$1" --arg f "$2" '.[] | select(.sink == $s) | .[$f]'; }
@@ -121,7 +123,7 @@ feed "${A_FILES[@]}"
 h_wait_for "h_worker_drained '$C' 6" 60 "phase A: 6 tickets while hook answers 503"
 h_wait_for '[ "$(h_outbox_count "$C" sent)" -eq 6 ]' 60 \
     "phase A: 6 acknowledgements sent while every sink fails"
-h_wait_for '[[ "$(status_of hook last_answer)" == "HTTP 503"* ]]' 30 \
+h_wait_for '[[ "$(status_of hook last_answer)" == "HTTP 503"* ]]' 60 \
     "hook: intakectl sinks status shows the far end's 503"
 h_assert_eq 0 "$(events hook "state = 'sent'")" "hook: nothing sent while it answers 503"
 [ ! -s "$LOG" ] && h_pass "receiver: nothing logged while answering 503" || h_fail "receiver logged events while answering 503"
@@ -149,24 +151,30 @@ h_wait_for "h_worker_drained '$C' 10" 60 "phase B: 10 tickets while hook is down
 h_wait_for '[ "$(h_outbox_count "$C" sent)" -eq 10 ]' 60 "phase B: 10 acknowledgements sent"
 h_assert_eq open "$(h_sql "$C" "SELECT status FROM tickets WHERE number = '$N1'")" \
     "ticket $N1 reopened by its follow-up"
-h_wait_for '[[ "$(status_of hook last_answer)" == *"127.0.0.1:$W"* ]]' 30 \
+h_wait_for '[[ "$(status_of hook last_answer)" == *"127.0.0.1:$W"* ]]' 60 \
     "hook: the last answer is the connection failure ($(status_of hook last_answer))"
 
-# Phase C: the receiver is up, slow; the worker is killed at random moments.
+# Phase C: the receiver is up, slow; the worker is killed at random moments. Each run lives at
+# about 1 s after it started and the receiver takes 300 ms per event, so a run delivers at most 5
+# of the 22 events: the first 4 kills always fall while events are still to be delivered.
 TOTAL=$(events hook)
 h_note "hook: $TOTAL events to deliver"
-receiver_start --delay-ms 150
+receiver_start --delay-ms 300
 kills=0
-while [ "$kills" -lt 4 ] || [ "$(events hook "state <> 'sent'")" -gt 0 ]; do
+LEFT_AT=()
+while [ "$kills" -lt 5 ] && [ "$(events hook "state <> 'sent'")" -gt 0 ]; do
     ms=$((100 + RANDOM % 900))
     sleep "0.$(printf '%03d' "$ms")"
     h_worker_kill || h_die "worker was not running when it was to be killed"
     kills=$((kills + 1))
-    [ "$kills" -ge 60 ] && h_die "hook still has events to deliver after $kills kills"
+    LEFT_AT+=("$(events hook "state <> 'sent'")")
     h_worker_start "$C" || h_die "worker did not start again after kill $kills"
 done
-h_note "$kills kills; deliveries logged by the receiver: $(wc -l < "$LOG")"
-h_wait_for '[ "$(events hook "state <> '"'sent'"'")" -eq 0 ]' 60 "hook: every event sent"
+h_note "$kills kills; events of hook not yet sent at each: ${LEFT_AT[*]}"
+[ "$kills" -ge 4 ] && h_pass "the worker was killed $kills times during delivery" ||
+    h_fail "only $kills kills before every event was sent (the receiver is meant to be slower)"
+h_wait_for '[ "$(events hook "state <> '"'sent'"'")" -eq 0 ]' 120 "hook: every event sent"
+h_note "deliveries logged by the receiver: $(wc -l < "$LOG")"
 
 # Every event arrived, with the store's ids; duplicates only as the same document.
 h_sql "$C" "SELECT event_id FROM events WHERE sink = 'hook' ORDER BY event_id" > "$T/ids.store"
@@ -227,7 +235,7 @@ h_assert_eq "$lines" "$(wc -l < "$LOG")" "receiver: the refused event is not log
 # SIGHUP: the configuration and its sinks are read again, and delivery goes on.
 hups=$(grep -c 'SIGHUP: configuration .* read again' "$T/worker.log")
 kill -HUP "$H_WORKER_PID"
-h_wait_for "[ \"\$(grep -c 'SIGHUP: configuration .* read again' '$T/worker.log')\" -gt $hups ]" 30 \
+h_wait_for "[ \"\$(grep -c 'SIGHUP: configuration .* read again' '$T/worker.log')\" -gt $hups ]" 60 \
     "SIGHUP: the worker read its configuration again"
 mail "$T/c11-0.eml" c11@example.test t11-0@example.test "Question number 11"
 feed "$T/c11-0.eml"
