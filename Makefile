@@ -68,6 +68,10 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 # The read-only HTTP API (branch api): on the worker's HTTP server, over its own store connections.
 WORKER_LIB += worker/api.c worker/api_params.c worker/api_tickets.c worker/api_search.c \
 	    worker/api_attach.c worker/store_sqlite_api.c
+# Sinks (docs/events.md): their config, types and events; the sender threads are the worker's.
+SINKS_LIB := worker/sinks.c worker/sink_config.c worker/sink_webhook.c worker/sink_event.c \
+	    worker/store_sqlite_events.c
+WORKER_LIB += $(SINKS_LIB)
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
@@ -77,6 +81,9 @@ WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \
 	    worker/ctl_projects.c
+# Sinks: the sender threads (the worker's), intakectl sinks.
+WORKER   += worker/sink_sender.c
+CTL      += worker/ctl_sinks.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.

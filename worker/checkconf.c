@@ -19,7 +19,9 @@
  *	rules load, with the templates they name (rules.c), and so do the
  *	keyword tags of [worker] tags (classify_tags.c); [worker]
  *	faq_directory, when set, is a directory; [http] token_file loads
- *	(api_config_check(), api.c). Missing sentiment
+ *	(api_config_check(), api.c); the [sink NAME] sections
+ *	load (sink_config.c: their keys, and each type's, such as a
+ *	webhook's secret file). Missing sentiment
  *	lexicons are no error (the worker warns and scores nothing).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).
@@ -31,6 +33,7 @@
 
 #include "api.h"
 #include "checkconf.h"
+#include "sinks.h"
 #include "classify_lang.h"
 #include "msgid.h"
 #include "classify_tags.h"
@@ -79,6 +82,8 @@ static void check_rules(const struct intake_config *cfg, struct templates *ts,
 
 void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 {
+    /* The [sink NAME] sections: only the worker reads them (sink_config.c). */
+    sinks_free(sinks_load(cfg, errors));
     struct templates *ts = templates_new(cfg->templates_dir);
     g_autofree char *dir = g_path_get_dirname(cfg->store_path);
 

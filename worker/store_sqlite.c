@@ -468,4 +468,13 @@ const struct store_ops store_sqlite_ops = {
     .load_model = sq_load_model,
     .page_tickets = sq_page_tickets,
     .search_messages = sq_search_messages,
+    /* sinks (branch sinks): store_sqlite_events.c */
+    .add_event = sq_add_event,
+    .next_event = sq_next_event,
+    .event_state = sq_event_state,
+    .sink_status = sq_sink_status,
+    .sink_retry = sq_sink_retry,
+    .prune_events = sq_prune_events,
+    .sink_ref_get = sq_sink_ref_get,
+    .sink_ref_set = sq_sink_ref_set,
 };
