@@ -63,6 +63,9 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
 	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
+# Sinks (docs/events.md): their config, types and events; the sender threads are the worker's.
+SINKS_LIB := worker/sinks.c worker/sink_config.c worker/sink_webhook.c
+WORKER_LIB += $(SINKS_LIB)
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

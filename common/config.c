@@ -192,6 +192,7 @@ static const struct ckey store_keys[] = {
     {"ticket_prefix", CT_STRING, CFG(ticket_prefix), "INT"},
     {"templates", CT_PATH, CFG(templates_dir), "/etc/intake/templates"},
     {"autogen_keep_days", CT_INT, CFG(store_autogen_keep_days), "30", NULL, 0, 36500},
+    {"events_keep_days", CT_INT, CFG(store_events_keep_days), "30", NULL, 0, 36500},
     {0},
 };
 
@@ -260,6 +261,8 @@ static const struct csection {
 };
 
 #define MAILBOX_PREFIX "mailbox "
+/* [sink NAME]: the worker's (worker/sink_config.c); this loader only lets them be. */
+#define SINK_PREFIX "sink "
 
 /* ---------------------------------------------------------------- */
 /*	Error reporting with line numbers				    */
@@ -823,11 +826,11 @@ struct intake_config *config_load(const char *path, GPtrArray **errors)
 	for (s = sections; s->name; s++)
 	    if (strcmp(s->name, groups[i]) == 0)
 		break;
-	if (s->name)
+	if (s->name || g_str_has_prefix(groups[i], SINK_PREFIX))
 	    continue;
 	if (!g_str_has_prefix(groups[i], MAILBOX_PREFIX)) {
 	    loader_error(&ld, groups[i], NULL, "unknown section (expected milter, redis,"
-			 " worker, store, smtp or mailbox NAME)");
+			 " worker, store, smtp, metrics, mailbox NAME or sink NAME)");
 	    continue;
 	}
 	name = mailbox_name(groups[i]);

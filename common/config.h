@@ -111,6 +111,7 @@ struct intake_config {
     char   *ticket_prefix;
     char   *templates_dir;
     int     store_autogen_keep_days;	/* 0: keep kept-apart mail for ever */
+    int     store_events_keep_days;	/* sent sink events; 0: for ever (worker/maint.c) */
 
     /* [smtp] */
     char   *smtp_relay;

@@ -12,6 +12,7 @@
  *
  *	void	store_attachment_row_clear(row)
  *	void	store_faq_match_clear(m)
+ *	void	store_event_row_clear(row)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -128,4 +129,15 @@ void    store_faq_match_clear(struct store_faq_match *m)
     g_clear_pointer(&m->url, g_free);
     m->id = 0;
     m->score = 0;
+}
+
+void    store_event_row_clear(struct store_event_row *row)
+{
+    g_clear_pointer(&row->sink, g_free);
+    g_clear_pointer(&row->type, g_free);
+    g_clear_pointer(&row->number, g_free);
+    g_clear_pointer(&row->mailbox, g_free);
+    g_clear_pointer(&row->payload, g_free);
+    g_clear_pointer(&row->created_at, g_free);
+    memset(row, 0, sizeof(*row));
 }

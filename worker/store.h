@@ -36,7 +36,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -275,6 +275,35 @@ struct store_stats {
     gint64  autogen[AUTOGEN_KINDS];	/* mail kept apart, by kind */
 };
 
+/*
+ * An event for the sinks (branch sinks, docs/events.md), written in the
+ * ticket's transaction: one row per sink named. Borrowed for the call.
+ */
+struct store_event {
+    const char *type;			/* "ticket.created", ... (sinks.h) */
+    gint64  ticket_id;			/* 0: none (autogen.kept) */
+    const char *number;			/* NULL: the ticket's, looked up */
+    const char *mailbox;
+    gint64  message_row;		/* the message it is about (show_ticket's id); 0: none */
+    const char *payload;		/* JSON text: the event's ticket, message, ... (sink_event.c) */
+    const char *const *sinks;		/* NULL-terminated, at least one */
+};
+
+/* An event due for one sink (owned: store_event_row_clear()). */
+struct store_event_row {
+    gint64  row;			/* this sink's row: event_state() */
+    gint64  id;				/* the event id, the same for every sink */
+    char   *sink;
+    char   *type;
+    gint64  ticket_id;
+    char   *number;
+    char   *mailbox;
+    gint64  message_row;
+    char   *payload;
+    char   *created_at;			/* ISO 8601 UTC */
+    int     attempts;
+};
+
 /* One column of a report row. */
 struct store_value {
     const char *name;
@@ -488,6 +517,34 @@ struct store_ops {
     int     (*model_version) (struct store *st, gint64 *version, char **why);
     /* Rows "docs" (category, docs), then "term" (category, term, count). */
     int     (*load_model) (struct store *st, store_row_fn fn, void *ctx, char **why);
+    /*
+     * Sinks (branch sinks, docs/events.md): the event outbox, read by one
+     * sender thread per sink (sink_sender.c). A backend without them
+     * leaves them NULL: no events are written. add_event(): *id is the
+     * event id. next_event(): the oldest pending row of sink due by now
+     * whose ticket has no earlier row of that sink not sent yet. event_state():
+     * "sent", "failed" or "pending" again (next_try), one attempt more,
+     * the far end's answer kept. sink_status(): rows "sink" (sink,
+     * pending, failed, sent, oldest_pending, last_answer, last_try), one per
+     * sink with rows. sink_retry(): failed rows of sink (event_id 0: all)
+     * pending again now. prune_events(): at most limit sent rows sent
+     * before then. sink_ref_get(): *ref NULL: none.
+     */
+    int     (*add_event) (struct store *st, const struct store_event *ev, gint64 *id,
+			  char **why);
+    int     (*next_event) (struct store *st, const char *sink, gint64 now_unix,
+			   struct store_event_row *out, gboolean *found, char **why);
+    int     (*event_state) (struct store *st, gint64 row, const char *state,
+			    const char *answer, gint64 next_try_unix, char **why);
+    int     (*sink_status) (struct store *st, store_row_fn fn, void *ctx, char **why);
+    int     (*sink_retry) (struct store *st, const char *sink, gint64 event_id,
+			   int *requeued, char **why);
+    int     (*prune_events) (struct store *st, gint64 before_unix, int limit, int *deleted,
+			     char **why);
+    int     (*sink_ref_get) (struct store *st, const char *sink, gint64 ticket_id,
+			     char **ref, char **why);
+    int     (*sink_ref_set) (struct store *st, const char *sink, gint64 ticket_id,
+			     const char *ref, char **why);
 };
 
 struct store {
@@ -506,6 +563,7 @@ void    store_autogen_row_clear(struct store_autogen_row *row);
 void    store_our_reply_clear(struct store_our_reply *r);
 void    store_attachment_row_clear(struct store_attachment_row *row);
 void    store_faq_match_clear(struct store_faq_match *m);
+void    store_event_row_clear(struct store_event_row *row);
 
 extern const struct store_ops store_sqlite_ops;
 

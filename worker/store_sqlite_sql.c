@@ -412,6 +412,38 @@ const char *const sq_migrations[] = {
     "  CHECK ((ticket_id IS NULL) <> (task_id IS NULL)));"
     "CREATE INDEX time_entries_ticket ON time_entries(ticket_id);"
     "CREATE INDEX time_entries_task ON time_entries(task_id);",
+    /*
+     * 5 -> 6 (branch sinks, docs/events.md): the event outbox, one row per
+     * event and sink (event_id is the event's, the same for every sink:
+     * the idempotency key), and the far end's id of a ticket per sink.
+     */
+    "CREATE TABLE events("
+    "  id INTEGER PRIMARY KEY,"
+    "  event_id INTEGER NOT NULL,"
+    "  sink TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  ticket_id INTEGER NOT NULL DEFAULT 0,"
+    "  number TEXT,"
+    "  mailbox TEXT,"
+    "  message_row INTEGER NOT NULL DEFAULT 0,"
+    "  payload TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL DEFAULT 0,"
+    "  last_answer TEXT,"
+    "  last_try TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  sent_at TEXT,"
+    "  UNIQUE(sink, event_id));"
+    "CREATE INDEX events_due ON events(sink, state, next_try);"
+    "CREATE INDEX events_ticket ON events(sink, ticket_id, id);"
+    "CREATE INDEX events_sent ON events(sent_at) WHERE state = 'sent';"
+    "CREATE TABLE sink_refs("
+    "  sink TEXT NOT NULL,"
+    "  ticket_id INTEGER NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  PRIMARY KEY(sink, ticket_id)) WITHOUT ROWID;"
+    "INSERT INTO counters(name, value) VALUES('event', 0);",
 };
 
 

@@ -370,7 +370,7 @@ static const struct bad_case bad_cases[] = {
 	"max_recipients = 10\n"
 	"[redsi]\n"
 	"server = x:1\n" MBX_OK,
-	1, {":3: [redsi]: unknown section (expected milter, redis, worker, store, smtp or mailbox NAME)"}},
+	1, {":3: [redsi]: unknown section (expected milter, redis, worker, store, smtp, metrics, mailbox NAME or sink NAME)"}},
     {"bad mailbox name",
 	MBX_OK
 	"[mailbox sales team]\n"

@@ -1,0 +1,11 @@
+/* sink_webhook.h: the webhook sink's signature, for its tests. See sink_webhook.c. */
+#ifndef INTAKE_SINK_WEBHOOK_H
+#define INTAKE_SINK_WEBHOOK_H
+
+#include <glib.h>
+
+#define SINK_WEBHOOK_SIGNATURE_HEADER "Intake-Signature"
+
+char   *sink_webhook_signature(GBytes *secret, gint64 timestamp, const char *body, gsize len);
+
+#endif
