@@ -75,9 +75,9 @@ WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \
 	    worker/ctl_projects.c
-# The Request Tracker sink (docs/rt.md): its REST2 client, in the worker's library so that its
-# unit test links it.
-WORKER_LIB += worker/rt_rest.c
+# The Request Tracker sink (docs/rt.md): the type and its REST2 client, beside the other sinks
+# in the worker's library (so that test_rt_rest links the client).
+WORKER_LIB += worker/rt_rest.c worker/sink_rt.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.

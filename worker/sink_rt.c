@@ -9,10 +9,10 @@
  *	A [sink NAME] section with type = rt reads these keys (docs/rt.md,
  *	docs/intake.conf.md): url (RT's root), token_file (an RT auth token,
  *	first line), queue (the RT queue, default "General"), mailbox_queues
- *	("MAILBOX:QUEUE, ...": a queue per mailbox), timeout (seconds per
- *	request, default 30), tls_verify (default yes) and number_field (a
- *	ticket custom field that holds Intake's number; empty: the subject
- *	carries "[Intake #NUMBER]").
+ *	("MAILBOX:QUEUE, ...": a queue per mailbox), tls_verify (default yes)
+ *	and number_field (a ticket custom field that holds Intake's number;
+ *	empty: the subject carries "[Intake #NUMBER]"). The sink's common
+ *	timeout (sink_config.c) bounds each request to RT.
  *
  *	ticket.created creates the RT ticket (requestor, subject, the mail's
  *	text and attachments) and keeps its id with sink_ref_set();
@@ -27,12 +27,12 @@
  *	NULL; deliver() returns SINK_DONE, SINK_RETRY or SINK_FAILED as
  *	rt_rest.c maps RT's answers, with that answer in *answer.
  */
-#include <errno.h>
 #include <string.h>
 #include <jansson.h>
 
 #include "rt_rest.h"
 #include "sink.h"
+#include "sinks.h"
 
 #define TOKEN_MAX	4096
 
@@ -44,8 +44,7 @@ struct sink_rt_state {
 };
 
 static const char *const rt_keys[] = {
-    "url", "token_file", "queue", "mailbox_queues", "timeout", "tls_verify", "number_field",
-    NULL,
+    "url", "token_file", "queue", "mailbox_queues", "tls_verify", "number_field", NULL,
 };
 
 /* ---------------------------------------------------------------- */
@@ -116,11 +115,10 @@ static void *rt_configure(GKeyFile *kf, const char *group, struct cfgfile *cf)
     g_autofree char *url = cfgfile_string(kf, group, "url");
     g_autofree char *token_file = cfgfile_string(kf, group, "token_file");
     g_autofree char *token = NULL;
-    g_autofree char *timeout_s = cfgfile_string(kf, group, "timeout");
     g_autofree char *verify_s = cfgfile_string(kf, group, "tls_verify");
     g_auto(GStrv) map = cfgfile_list(kf, group, "mailbox_queues");
     guint   errors = cf->nerrors;
-    gint64  timeout = 30;
+    int     timeout = sink_key_duration(kf, group, "timeout");	/* checked by sink_config.c */
     gboolean verify = TRUE;
 
     st->queue = cfgfile_string(kf, group, "queue");
@@ -144,15 +142,6 @@ static void *rt_configure(GKeyFile *kf, const char *group, struct cfgfile *cf)
 	st->queue = g_strdup("General");
     else if (!queue_ok(st->queue))
 	cfgfile_error(cf, group, "queue", "expected an RT queue's name");
-    if (timeout_s) {
-	char   *end = NULL;
-
-	errno = 0;
-	timeout = g_ascii_strtoll(timeout_s, &end, 10);
-	if (errno || end == timeout_s || *end || timeout < 1 || timeout > 600)
-	    cfgfile_error(cf, group, "timeout", "expected seconds from 1 to 600, got '%s'",
-			  timeout_s);
-    }
     if (verify_s) {
 	if (g_ascii_strcasecmp(verify_s, "yes") == 0 || g_ascii_strcasecmp(verify_s, "true") == 0)
 	    verify = TRUE;
@@ -185,7 +174,7 @@ static void *rt_configure(GKeyFile *kf, const char *group, struct cfgfile *cf)
 	rt_free(st);
 	return NULL;
     }
-    st->rest = rt_rest_new(url, token, (long) timeout, verify);
+    st->rest = rt_rest_new(url, token, timeout > 0 ? timeout : 30, verify);
     return st;
 }
 
