@@ -5,6 +5,7 @@
 #   rt_start                      # RT on 127.0.0.1:$RT_PORT, $RT_URL, token in $RT_TOKEN_FILE
 #   rt_api GET "/tickets?query=..."   # REST2 with the token; prints the body
 #   rt_stop                       # (also done at exit)
+# Source it after worker.sh: rt_start's EXIT trap stops the worker, then RT, then h_cleanup.
 #
 # Debian 12's RT 5.0.3 (request-tracker5, rt5-db-sqlite, rt5-standalone: the "rt" group of
 # tests/lib/deps.sh, installed by make check-rt only). Nothing of the system's RT is used or
@@ -37,6 +38,9 @@ _rt_env() {
 }
 
 rt_start() {
+    # Our trap stops the worker too: h_worker_start must not replace it (worker.sh).
+    trap _rt_exit EXIT
+    H_WORKER_TRAP=1
     RT_DIR=$T/rt
     RT_PORT=$(h_free_port) || h_die "no port for RT"
     RT_URL=http://127.0.0.1:$RT_PORT
@@ -154,6 +158,19 @@ rt_stop() {
     RT_PID=
 }
 
-# The EXIT trap stops RT first, then does the harness's cleanup (which would count a running
-# RT as a leftover); h_cleanup sees the exit status of the test.
-trap '_rt_rc=$?; rt_stop; (exit $_rt_rc); h_cleanup' EXIT
+_rt_rc() { return "$1"; }
+
+# _rt_exit: the EXIT trap once rt_start ran: stops the worker (worker.sh, when sourced), then RT
+# (which h_cleanup would count as a leftover), shows RT's log on failure, then h_cleanup with the
+# script's exit status.
+_rt_exit() {
+    local rc=$?
+    declare -F h_worker_cleanup > /dev/null && h_worker_cleanup "$rc"
+    rt_stop
+    if [ -n "$RT_DIR" ] && { [ "$H_FAILED" -gt 0 ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; }; then
+	echo "# ---- last lines of RT's logs ----"
+	tail -n 20 "$RT_DIR/rt.log" "$RT_DIR/server.log" 2>/dev/null | sed 's/^/#   /'
+    fi
+    _rt_rc "$rc"
+    h_cleanup
+}
