@@ -65,7 +65,8 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
 	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
 # Sinks (docs/events.md): their config, types and events; the sender threads are the worker's.
-SINKS_LIB := worker/sinks.c worker/sink_config.c worker/sink_webhook.c
+SINKS_LIB := worker/sinks.c worker/sink_config.c worker/sink_webhook.c worker/sink_event.c \
+	    worker/store_sqlite_events.c
 WORKER_LIB += $(SINKS_LIB)
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
@@ -76,6 +77,9 @@ WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \
 	    worker/ctl_projects.c
+# Sinks: the sender threads (the worker's), intakectl sinks.
+WORKER   += worker/sink_sender.c
+CTL      += worker/ctl_sinks.c
 # The Request Tracker sink (docs/rt.md): the type and its REST2 client, beside the other sinks
 # in the worker's library (so that test_rt_rest links the client).
 WORKER_LIB += worker/rt_rest.c worker/sink_rt.c

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "checkconf.h"
+#include "sinks.h"
 #include "classify_lang.h"
 #include "msgid.h"
 #include "classify_tags.h"
@@ -77,6 +78,8 @@ static void check_rules(const struct intake_config *cfg, struct templates *ts,
 
 void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 {
+    /* The [sink NAME] sections: only the worker reads them (sink_config.c). */
+    sinks_free(sinks_load(cfg, errors));
     struct templates *ts = templates_new(cfg->templates_dir);
     g_autofree char *dir = g_path_get_dirname(cfg->store_path);
 

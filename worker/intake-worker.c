@@ -79,6 +79,7 @@
 #include "maint.h"
 #include "metrics_worker.h"
 #include "outbox.h"
+#include "sink_sender.h"
 #include "pipeline.h"
 #include "msgid.h"
 #include "queue.h"
@@ -99,6 +100,8 @@ struct worker {
     struct pipeline pl;
     struct outbox *outbox;
     struct maint *maint;
+    struct sinks *sinks;		/* pl.sinks; replaced only by sinks that load */
+    struct sink_senders *senders;	/* a thread per sink */
     struct msgid_keys *keys;		/* pl.keys */
     struct rules *rules;		/* pl.rules; replaced only by rules that load */
     struct tags *tags;			/* pl.tags; replaced only by tags that load */
@@ -241,6 +244,7 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
     }
     if (w->pl.replies_queued && w->outbox)
 	outbox_kick(w->outbox);
+    sink_senders_kick(w->senders);
 }
 
 /*
@@ -364,6 +368,20 @@ static struct tags *load_tags(const struct intake_config *cfg)
     return ts;
 }
 
+/*
+ * load_sinks - the [sink NAME] sections of cfg (an empty list: none), or
+ * NULL with every error logged (file, line, sink and key: sink_config.c).
+ */
+static struct sinks *load_sinks(const struct intake_config *cfg)
+{
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    struct sinks *s = sinks_load(cfg, errors);
+
+    for (guint i = 0; i < errors->len; i++)
+	msg_error("%s", (char *) g_ptr_array_index(errors, i));
+    return s;
+}
+
 /* start_sentiment - the lexicons; without them a warning and no sentiment, never a stop. */
 static void start_sentiment(struct worker *w)
 {
@@ -441,8 +459,15 @@ static int worker_start(struct worker *w)
 	worker_stop(w);
 	return -1;
     }
-    if ((w->outbox = outbox_start(w->cfg, &why)) == NULL) {
+    if ((w->outbox = outbox_start(w->cfg, w->sinks, &why)) == NULL) {
 	msg_error("cannot start the outbox: %s", why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
+    w->pl.sinks = w->sinks;
+    if ((w->senders = sink_senders_start(w->cfg, w->sinks, &why)) == NULL) {
+	msg_error("cannot start the sinks: %s", why);
 	g_free(why);
 	worker_stop(w);
 	return -1;
@@ -480,6 +505,8 @@ static void sync_faq(struct worker *w)
 static void worker_stop(struct worker *w)
 {
     worker_metrics_unlisten(w->metrics);
+    w->senders = sink_senders_stop(w->senders);
+    w->pl.sinks = NULL;
     w->outbox = outbox_stop(w->outbox);
     w->maint = maint_stop(w->maint);
     w->q = queue_free(w->q);
@@ -500,6 +527,7 @@ static void reload(struct worker *w)
     struct intake_config *fresh = config_reload(w->path);
     struct rules *rules;
     struct tags *tags;
+    struct sinks *sinks;
 
     if (fresh == NULL)
 	return;
@@ -519,11 +547,21 @@ static void reload(struct worker *w)
 	config_free(fresh);
 	return;
     }
+    if ((sinks = load_sinks(fresh)) == NULL) {
+	msg_error("SIGHUP: %s: a [sink NAME] has errors: the configuration, rules, tags and"
+		  " sinks in force are kept; fix the file and send SIGHUP again", w->path);
+	tags_free(tags);
+	rules_free(rules);
+	config_free(fresh);
+	return;
+    }
     rules_free(w->rules);
     w->rules = rules;
     tags_free(w->tags);
     w->tags = tags;
     worker_stop(w);
+    sinks_free(w->sinks);
+    w->sinks = sinks;
     config_free(w->cfg);
     w->cfg = fresh;
     if (worker_start(w) < 0)
@@ -589,7 +627,17 @@ int     main(int argc, char **argv)
 	config_free(w.cfg);
 	return 1;
     }
+    if ((w.sinks = load_sinks(w.cfg)) == NULL) {
+	msg_error("%s: a [sink NAME] has errors: not starting", w.path);
+	w.rules = rules_free(w.rules);
+	w.tags = tags_free(w.tags);
+	w.metrics = worker_metrics_free(w.metrics);
+	daemon_pid_file_remove(w.cfg->worker_pid_file);
+	config_free(w.cfg);
+	return 1;
+    }
     if (worker_start(&w) < 0) {
+	w.sinks = sinks_free(w.sinks);
 	w.rules = rules_free(w.rules);
 	w.tags = tags_free(w.tags);
 	w.metrics = worker_metrics_free(w.metrics);
@@ -655,6 +703,7 @@ int     main(int argc, char **argv)
 		 w.pl.messages_added, w.pl.duplicates, kept);
     }
     worker_stop(&w);
+    w.sinks = sinks_free(w.sinks);
     w.rules = rules_free(w.rules);
     w.tags = tags_free(w.tags);
     w.metrics = worker_metrics_free(w.metrics);

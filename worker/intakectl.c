@@ -69,6 +69,7 @@
 #include "dlq.h"
 #include "store.h"
 #include "checkconf.h"
+#include "ctl_sinks.h"
 #include "ctl_check.h"
 #include "ctl_show.h"
 #include "pipeline.h"
@@ -105,7 +106,8 @@ static void usage(void)
 	    "       intakectl [-c FILE] [--json] project add TITLE | list | show PRJ-N\n"
 	    "       intakectl [-c FILE] [--json] task add --project PRJ-N TITLE | list"
 	    " [--project PRJ-N] | show TSK-N\n"
-	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n");
+	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n"
+	    "       intakectl [-c FILE] [--json] sinks status | sinks retry NAME [EVENT_ID]\n");
     exit(2);
 }
 
@@ -764,6 +766,8 @@ int     main(int argc, char **argv)
     }
     if (strcmp(argv[0], "check-config") == 0)
 	return config_check(path, worker_config_check, stdout, stderr);
+    if (strcmp(argv[0], "sinks") == 0 && argc == 2 && strcmp(argv[1], "keys") == 0)
+	return ctl_sinks_keys();		/* no config needed: it_docs_config_keys */
     cfg = config_load_or_exit(path);
     if (strcmp(argv[0], "status") == 0 && argc == 1)
 	rc = watch ? cmd_watch(cfg, watch) : cmd_status(cfg);
@@ -787,6 +791,8 @@ int     main(int argc, char **argv)
 	rc = ctl_rules(cfg, argc - 1, argv + 1, mailbox, json_out);
     else if (strcmp(argv[0], "case") == 0)
 	rc = ctl_case(cfg, argc - 1, argv + 1, json_out);
+    else if (strcmp(argv[0], "sinks") == 0)
+	rc = ctl_sinks(cfg, argc - 1, argv + 1, json_out);
     else if (strcmp(argv[0], "project") == 0 || strcmp(argv[0], "task") == 0)
 	rc = ctl_projects(cfg, argc, argv, project, json_out);
     else

@@ -36,6 +36,7 @@ struct worker_metrics;
 struct lang_detector;
 struct tags;
 struct category_classifier;
+struct sinks;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
 
@@ -57,6 +58,7 @@ struct pipeline {
     guint   autogen_kept[AUTOGEN_KINDS];	/* kept apart, by enum autogen_kind */
     guint   autogen_notes;		/* bounces, auto-replies noted on our ticket */
     struct worker_metrics *metrics;	/* NULL: not counted (unit tests) */
+    const struct sinks *sinks;		/* [sink NAME] (sinks.h); NULL: no events */
 };
 
 struct job {

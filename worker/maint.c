@@ -18,6 +18,8 @@
  *	apart longer than [store] autogen_keep_days (0: never), at most
  *	PRUNE_BATCH rows per transaction so that the pipeline never waits
  *	long for the write lock; a busy store is tried again next time.
+ *	Sink events delivered longer than [store] events_keep_days ago go
+ *	the same way (pending and failed ones stay: they are owed).
  * DIAGNOSTICS
  *	maint_start() returns NULL and *why when the store cannot be opened;
  *	failed checkpoints are logged (at most once a minute).
@@ -52,9 +54,37 @@ static gboolean prune(struct store *st, int keep_days, char **why)
     return TRUE;
 }
 
+/*
+ * prune_events - one round of deleting sink events sent more than
+ * keep_days ago (branch sinks); a store without events has nothing to do.
+ */
+static gboolean prune_events(struct store *st, int keep_days, char **why)
+{
+    gint64  before = g_get_real_time() / G_USEC_PER_SEC - (gint64) keep_days * 86400;
+    int     deleted = 0, total = 0;
+
+    if (st->ops->prune_events == NULL)
+	return TRUE;
+    do {
+	if (st->ops->begin(st, why) != STORE_OK)
+	    return FALSE;
+	if (st->ops->prune_events(st, before, PRUNE_BATCH, &deleted, why) != STORE_OK
+	    || st->ops->commit(st, why) != STORE_OK) {
+	    st->ops->rollback(st);
+	    return FALSE;
+	}
+	total += deleted;
+    } while (deleted == PRUNE_BATCH);
+    if (total)
+	msg_info("store maintenance: %d sink events sent longer than [store]"
+		 " events_keep_days (%d) ago deleted", total, keep_days);
+    return TRUE;
+}
+
 struct maint {
     struct store *store;
     int     keep_days;			/* [store] autogen_keep_days */
+    int     events_keep_days;		/* [store] events_keep_days */
     GThread *thread;
     GMutex  lock;
     GCond   cond;
@@ -81,11 +111,17 @@ static gpointer maint_main(gpointer p)
 	    g_free(why);
 	    why = NULL;
 	}
-	if (m->keep_days > 0 && g_get_monotonic_time() >= next_prune) {
-	    if (!prune(m->store, m->keep_days, &why)) {
+	if ((m->keep_days > 0 || m->events_keep_days > 0)
+	    && g_get_monotonic_time() >= next_prune) {
+	    if (m->keep_days > 0 && !prune(m->store, m->keep_days, &why)) {
 		msg_warn("store maintenance: pruning kept auto-generated mail: %s (tried"
 			 " again in an hour)", why);
-		g_free(why);
+		g_clear_pointer(&why, g_free);
+	    }
+	    if (m->events_keep_days > 0 && !prune_events(m->store, m->events_keep_days, &why)) {
+		msg_warn("store maintenance: pruning sent sink events: %s (tried again in an"
+			 " hour)", why);
+		g_clear_pointer(&why, g_free);
 	    }
 	    next_prune = g_get_monotonic_time() + (gint64) PRUNE_INTERVAL_S * G_USEC_PER_SEC;
 	}
@@ -106,6 +142,7 @@ struct maint *maint_start(const struct intake_config *cfg, char **why)
 	return NULL;
     }
     m->keep_days = cfg->store_autogen_keep_days;
+    m->events_keep_days = cfg->store_events_keep_days;
     g_mutex_init(&m->lock);
     g_cond_init(&m->cond);
     m->thread = g_thread_new("maint", maint_main, m);

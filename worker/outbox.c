@@ -2,7 +2,7 @@
  * NAME
  *	outbox - send the replies the store says are owed
  * SYNOPSIS
- *	struct outbox *outbox_start(cfg, &why)
+ *	struct outbox *outbox_start(cfg, sinks, &why)
  *	void	outbox_kick(ob)
  *	struct outbox *outbox_stop(ob)
  * DESCRIPTION
@@ -14,7 +14,8 @@
  *	  later, when the relay was unreachable or answered 4xx (while the
  *	  relay is unreachable the thread waits instead of trying every
  *	  reply);
- *	- failed, for a 5xx: it is not retried;
+ *	- failed, for a 5xx: it is not retried; the sinks that want it get
+ *	  a reply.failed event, written with the state (docs/events.md);
  *	- unknown, when the data was sent but no answer came;
  *	- suppressed, not sent, when it would exceed the acknowledgement cap
  *	  (ackcap.c: per minute and per day, per mailbox and in total,
@@ -39,12 +40,14 @@
 #include "ackcap.h"
 #include "log.h"
 #include "outbox.h"
+#include "sinks.h"
 #include "reply.h"
 #include "smtp.h"
 #include "store.h"
 
 struct outbox {
     const struct intake_config *cfg;
+    const struct sinks *sinks;		/* reply.failed goes to those that want it */
     struct store *store;
     struct smtp *smtp;
     struct ackcap *cap;
@@ -112,6 +115,46 @@ static void record(struct outbox *ob, gint64 id, const char *state, const char *
     }
 }
 
+/*
+ * give_up - the reply failed for good: its state "failed" and the sinks'
+ * reply.failed event (docs/events.md) in one transaction, so that a help
+ * desk hears of every acknowledgement that did not go out, once.
+ */
+static void give_up(struct outbox *ob, const struct store_outbox *r, const char *error)
+{
+    struct store *st = ob->store;
+    char   *why = NULL;
+
+    for (;;) {
+	json_t *payload = json_object();
+	json_t *reply = json_object();
+	int     rc;
+
+	json_object_set_new(reply, "recipient", json_string(r->recipient));
+	json_object_set_new(reply, "message_id", json_string(r->message_id));
+	json_object_set_new(reply, "attempts", json_integer(r->attempts + 1));
+	json_object_set_new(reply, "error", error ? json_string(error) : json_null());
+	json_object_set_new(payload, "reply", reply);
+	if ((rc = st->ops->begin(st, &why)) == STORE_OK
+	    && (rc = st->ops->reply_state(st, r->id, "failed", error, 0, &why)) == STORE_OK
+	    && (rc = sink_event_emit(st, ob->sinks, SINK_EV_REPLY_FAILED, r->ticket_id, NULL,
+				     r->mailbox, 0, g_steal_pointer(&payload), &why)) == STORE_OK
+	    && (rc = st->ops->commit(st, &why)) == STORE_OK)
+	    return;
+	json_decref(payload);
+	if (rc != STORE_OK)
+	    st->ops->rollback(st);
+	if (rc != STORE_BUSY || stopping(ob)) {
+	    msg_error("reply %" G_GINT64_FORMAT ": cannot record 'failed': %s", r->id, why);
+	    g_free(why);
+	    return;
+	}
+	msg_warn("reply %" G_GINT64_FORMAT ": cannot record 'failed' yet: %s", r->id, why);
+	g_clear_pointer(&why, g_free);
+	wait_a_while(ob, 1000);
+    }
+}
+
 static gpointer outbox_main(gpointer p)
 {
     struct outbox *ob = p;
@@ -165,7 +208,7 @@ static gpointer outbox_main(gpointer p)
 
 	    json_decref(parts);
 	    if (message == NULL) {
-		record(ob, r.id, "failed", why, 0);
+		give_up(ob, &r, why);
 		msg_error("reply %" G_GINT64_FORMAT ": cannot be built: %s", r.id, why);
 		g_free(why);
 		store_outbox_clear(&r);
@@ -188,7 +231,7 @@ static gpointer outbox_main(gpointer p)
 	    wait_a_while(ob, ob->cfg->smtp_retry_interval_ms);
 	    break;
 	case SMTP_PERMANENT:
-	    record(ob, r.id, "failed", why, 0);
+	    give_up(ob, &r, why);
 	    msg_error("reply %" G_GINT64_FORMAT ": to <%s> refused for good: %s", r.id,
 		      r.recipient, why);
 	    break;
@@ -204,12 +247,14 @@ static gpointer outbox_main(gpointer p)
     return NULL;
 }
 
-struct outbox *outbox_start(const struct intake_config *cfg, char **why)
+struct outbox *outbox_start(const struct intake_config *cfg, const struct sinks *sinks,
+			    char **why)
 {
     struct outbox *ob = g_new0(struct outbox, 1);
     int     ambiguous = 0;
 
     ob->cfg = cfg;
+    ob->sinks = sinks;
     /*
      * Two commits per reply (sending, sent) with an fsync each would hold
      * the write lock the ticket pipeline needs. A reply's state survives a

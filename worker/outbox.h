@@ -5,8 +5,10 @@
 #include "config.h"
 
 struct outbox;
+struct sinks;
 
-struct outbox *outbox_start(const struct intake_config *cfg, char **why);
+struct outbox *outbox_start(const struct intake_config *cfg, const struct sinks *sinks,
+			    char **why);
 void    outbox_kick(struct outbox *ob);
 struct outbox *outbox_stop(struct outbox *ob);
 

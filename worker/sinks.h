@@ -58,6 +58,7 @@ const char **sinks_wanting(const struct sinks *s, enum sink_event_kind kind,
 int     sink_event_emit(struct store *st, const struct sinks *s, enum sink_event_kind kind,
 			gint64 ticket_id, const char *number, const char *mailbox,
 			gint64 message_row, json_t *payload, char **why);
+json_t *sink_event_message(json_t *env, const char *text);
 json_t *sink_event_ticket(const char *number, const char *mailbox, const char *subject,
 			  const char *status, const char *requestor);
 char   *sink_event_json(struct store *st, const struct store_event_row *row, char **why);

@@ -194,4 +194,20 @@ int     sq_list_records(struct store *st, enum store_record kind, const char *pr
 int     sq_show_record(struct store *st, enum store_record kind, const char *number,
 		       store_row_fn fn, void *ctx, char **why);
 
+/* store_sqlite_events.c (branch sinks) */
+int     sq_add_event(struct store *st, const struct store_event *ev, gint64 *id, char **why);
+int     sq_next_event(struct store *st, const char *sink, gint64 now_unix,
+		      struct store_event_row *out, gboolean *found, char **why);
+int     sq_event_state(struct store *st, gint64 row, const char *state, const char *answer,
+		       gint64 next_try_unix, char **why);
+int     sq_sink_status(struct store *st, store_row_fn fn, void *ctx, char **why);
+int     sq_sink_retry(struct store *st, const char *sink, gint64 event_id, int *requeued,
+		      char **why);
+int     sq_prune_events(struct store *st, gint64 before_unix, int limit, int *deleted,
+			char **why);
+int     sq_sink_ref_get(struct store *st, const char *sink, gint64 ticket_id, char **ref,
+			char **why);
+int     sq_sink_ref_set(struct store *st, const char *sink, gint64 ticket_id, const char *ref,
+			char **why);
+
 #endif

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "job.h"
+#include "sinks.h"
 
 /* our_ids - the message ids this mail names: In-Reply-To, References, the returned one */
 static GPtrArray *our_ids(json_t *env)
@@ -132,6 +133,23 @@ static enum stage_result keep_apart(struct job *job)
 		 job->qid, job->mailbox_name);
 	job->pl->duplicates++;
 	return STAGE_DONE;
+    }
+    {
+	/* autogen.kept (docs/events.md): no ticket, the mail and why it was kept apart. */
+	json_t *payload = json_object();
+	json_t *ag = json_object();
+
+	json_object_set_new(ag, "kind", json_string(job->autogen_kind));
+	json_object_set_new(ag, "reason", json_string(job->autogen));
+	json_object_set_new(ag, "sender", job->customer_address
+			    ? json_string(job->customer_address) : json_null());
+	json_object_set_new(ag, "mailbox", json_string(job->mailbox_name));
+	json_object_set_new(payload, "autogen", ag);
+	json_object_set_new(payload, "message",
+			    sink_event_message(job->env, envelope_str(job->env, "text")));
+	if ((rc = sink_event_emit(st, job->pl->sinks, SINK_EV_AUTOGEN_KEPT, 0, NULL,
+				  job->mailbox_name, 0, payload, &why)) != STORE_OK)
+	    return stage_store_status(rc, job, why);
     }
     if ((kind = autogen_kind_parse(job->autogen_kind)) >= 0)
 	job->pl->autogen_kept[kind]++;

@@ -72,6 +72,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "job.h"
+#include "sinks.h"
 #include "quote.h"
 #include "subject.h"
 
@@ -271,6 +272,42 @@ enum stage_result stage_store_seen(struct job *job)
  * on our reply's ticket), else the auto-generated mark, then what the
  * milter cut. A system note's sender is no party of the ticket.
  */
+/*
+ * emit_events - the sinks' events of the mail just stored (docs/events.md),
+ * in the same transaction: ticket.created for a new ticket, else
+ * message.added and, when it reopened the ticket, ticket.reopened after
+ * it. The ticket as it is now: a follow-up's from stage_thread.c.
+ */
+static int emit_events(struct job *job, gint64 msg_row, const char *text, const char *note,
+		       char **why)
+{
+    struct store *st = job->pl->store;
+    const struct store_ticket_info *ti = &job->ticket;
+    const char *subject = envelope_str(job->env, "subject");
+    const char *title = job->is_new ? (*subject ? subject : "(no subject)") : ti->title;
+    const char *status = job->is_new ? (job->status ? job->status : "new")
+	: job->reopen ? "open" : ti->status;
+    const char *requestor = job->is_new ? job->customer_address : ti->customer_address;
+    json_t *payload = json_object();
+    json_t *msg = sink_event_message(job->env, text);
+    int     rc;
+
+    json_object_set_new(msg, "note", note ? json_string(note) : json_null());
+    json_object_set_new(payload, "ticket", sink_event_ticket(job->number, job->mailbox_name,
+							     title, status, requestor));
+    json_object_set_new(payload, "message", msg);
+    rc = sink_event_emit(st, job->pl->sinks, job->is_new ? SINK_EV_TICKET_CREATED
+			 : SINK_EV_MESSAGE_ADDED, job->ticket_id, job->number,
+			 job->mailbox_name, msg_row, payload, why);
+    if (rc != STORE_OK || job->is_new || !job->reopen)
+	return rc;
+    payload = json_object();
+    json_object_set_new(payload, "ticket", sink_event_ticket(job->number, job->mailbox_name,
+							     title, status, requestor));
+    return sink_event_emit(st, job->pl->sinks, SINK_EV_TICKET_REOPENED, job->ticket_id,
+			   job->number, job->mailbox_name, 0, payload, why);
+}
+
 static enum stage_result add_incoming(struct job *job, const char *system_note)
 {
     struct store *st = job->pl->store;
@@ -356,6 +393,8 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     m.thread_ids = thread_ids[0] ? thread_ids : NULL;
     m.not_party = system_note != NULL;
     rc = st->ops->add_message(st, job->ticket_id, &m, &msg_row, &why);
+    if (rc == STORE_OK)
+	rc = emit_events(job, msg_row, m.body, note, &why);
     return stage_store_status(rc, job, why);
 }
 

@@ -459,4 +459,13 @@ const struct store_ops store_sqlite_ops = {
     .save_model = sq_save_model,
     .model_version = sq_model_version,
     .load_model = sq_load_model,
+    /* sinks (branch sinks): store_sqlite_events.c */
+    .add_event = sq_add_event,
+    .next_event = sq_next_event,
+    .event_state = sq_event_state,
+    .sink_status = sq_sink_status,
+    .sink_retry = sq_sink_retry,
+    .prune_events = sq_prune_events,
+    .sink_ref_get = sq_sink_ref_get,
+    .sink_ref_set = sq_sink_ref_set,
 };
