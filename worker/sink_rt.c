@@ -216,10 +216,9 @@ static int load_attachments(struct sink_ctx *ctx, const struct sink_event *ev, j
 	struct rt_attachment att = {0};
 	json_t *id = json_object_get(item, "id");
 
-	if (!json_is_integer(id)) {
-	    *why = g_strdup_printf("attachment %zu of the event has no id", i + 1);
-	    return -1;
-	}
+	/* Not kept by the store (no id): nothing to send, and nothing to wait for. */
+	if (!json_is_integer(id))
+	    continue;
 	att.filename = str_of(item, "filename");
 	att.content_type = str_of(item, "content_type");
 	if (att.filename == NULL || *att.filename == '\0')
