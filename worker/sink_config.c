@@ -164,9 +164,9 @@ static struct sink_conf *load_one(const struct intake_config *cfg, GKeyFile *kf,
 
 	cfgfile_error(cf, group, "type", "expected one of %s, got '%s'", names, type);
     }
-    for (int i = 0; keys && keys[i]; i++)
-	if (!is_key_of(sink_common_keys, keys[i])
-	    && (sc->type == NULL || !is_key_of(sc->type->keys, keys[i])))
+    /* Without a type its keys are not known: the type's error is the one to fix first. */
+    for (int i = 0; sc->type && keys && keys[i]; i++)
+	if (!is_key_of(sink_common_keys, keys[i]) && !is_key_of(sc->type->keys, keys[i]))
 	    cfgfile_error(cf, group, keys[i], "unknown key (see docs/intake.conf.md for the"
 			  " keys of [sink NAME] and of its type)");
 
@@ -224,17 +224,54 @@ static struct sink_conf *load_one(const struct intake_config *cfg, GKeyFile *kf,
     return sc;
 }
 
+/*
+ * index_sinks - the line of each [sink NAME] and of each of its keys, as
+ * cfgfile.c indexes its files. intake.conf is read as config.c reads it
+ * (a section given twice continues, the later key wins: GKeyFile's
+ * merge), not with cfgfile_load()'s stricter rules, so that a file both
+ * daemons take is taken here too; the later line of a key is the one
+ * that counts, so it is the one an error names.
+ */
+static void index_sinks(struct cfgfile *cf, const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    const char *group = NULL;
+
+    for (int i = 0; lines[i]; i++) {
+	char   *l = g_strstrip(lines[i]);
+	char   *e;
+
+	if (*l == '[' && (e = strchr(l, ']')) != NULL) {
+	    *e = 0;
+	    group = g_str_has_prefix(l + 1, SINK_PREFIX) ? l + 1 : NULL;
+	    if (group && !g_hash_table_contains(cf->lines, group))
+		g_hash_table_insert(cf->lines, g_strdup(group), GINT_TO_POINTER(i + 1));
+	} else if (group && *l != '#' && (e = strchr(l, '=')) != NULL) {
+	    *e = 0;
+	    g_hash_table_insert(cf->lines, g_strdup_printf("%s\001%s", group, g_strstrip(l)),
+				GINT_TO_POINTER(i + 1));
+	}
+    }
+}
+
 struct sinks *sinks_load(const struct intake_config *cfg, GPtrArray *errors)
 {
-    struct cfgfile cf;
-    g_autoptr(GKeyFile) kf = cfgfile_load(&cf, cfg->path, "sink", cfg->path, "sink", errors);
+    struct cfgfile cf = {.path = cfg->path, .section = "sink", .errors = errors};
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
     g_auto(GStrv) groups = NULL;
+    gsize   len;
     struct sinks *s;
 
-    if (kf == NULL) {
-	cfgfile_clear(&cf);
+    /* config.c read this file a moment ago: an error now is the file changing under us. */
+    if (!g_file_get_contents(cfg->path, &text, &len, &err)
+	|| !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, &err)) {
+	g_ptr_array_add(errors, g_strdup_printf("%s: %s", cfg->path, err->message));
 	return NULL;
     }
+    cf.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    index_sinks(&cf, text);
     s = g_new0(struct sinks, 1);
     s->list = g_ptr_array_new_with_free_func(sink_conf_free);
     groups = g_key_file_get_groups(kf, NULL);
