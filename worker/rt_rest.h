@@ -40,5 +40,6 @@ enum sink_result rt_rest_find(struct rt_rest *rt, const char *query, char **id, 
 enum sink_result rt_rest_status_of(long http, int curl_code);
 char   *rt_rest_query_number(const char *cf_name, const char *number);
 char   *rt_rest_subject_tag(const char *number);
+char   *rt_rest_file_name(const char *name);
 
 #endif

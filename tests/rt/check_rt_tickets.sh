@@ -100,8 +100,7 @@ check_ticket() {
 	    fi
 	done
 	sum=$(sha256sum < "$T/att-$n-$id" | cut -c1-12)
-	h_check "[ -n '$found' ]" "$n: attachment '$name' ($(stat -c %s "$T/att-$n-$id") bytes," \
-	    "sha256 $sum...) on RT ticket $rt, same name and bytes"
+	h_check "[ -n '$found' ]" "$n: attachment '$name' ($(stat -c %s "$T/att-$n-$id") bytes, sha256 $sum...) on RT ticket $rt, same name and bytes"
     done
     echo "$rt" > "$T/rt-of-$n"
 }

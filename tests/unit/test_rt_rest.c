@@ -452,6 +452,26 @@ static void test_status(void)
 	       "status %ld, curl %d", cases[i].http, cases[i].curl);
 }
 
+/* File names as RT 5.0.3's REST2 needs them (rt_rest.c says why). */
+static void test_file_name(void)
+{
+    static const struct {
+	const char *name;
+	const char *want;
+    } cases[] = {
+	{"report.pdf", "report.pdf"},
+	{"ci\xc3\xable.txt", "ci\xc3\x83\xc2\xabl" "e.txt"},
+	{"\xe2\x82\xac.txt", "\xc3\xa2\xc2\x82\xc2\xac.txt"},
+	{"", ""},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+	g_autofree char *got = rt_rest_file_name(cases[i].name);
+
+	is_str(got, cases[i].want, "file name %zu: its UTF-8 bytes as characters", i);
+    }
+}
+
 static void test_query(void)
 {
     static const struct {
@@ -481,6 +501,7 @@ int     main(void)
     signal(SIGPIPE, SIG_IGN);
     test_status();
     test_query();
+    test_file_name();
     test_create();
     test_create_request();
     test_find();
