@@ -22,7 +22,8 @@
  *	or NULL with every problem added to errors. sinks_wanting() is the
  *	NULL-terminated names of the sinks that want an event of kind for
  *	mailbox (g_free the array, the names are borrowed from s), or NULL
- *	when none does. sinks_dump_keys() prints the common keys and their
+ *	when none does. sinks_dump_keys() prints the common keys (and the
+ *	webhook type's, sink_webhook_dump_keys()) with their
  *	defaults as config-defaults prints the others (it_docs_config_keys).
  * DIAGNOSTICS
  *	"intake.conf:LINE: [sink NAME] key 'KEY': what is wrong; expected ...".
@@ -33,6 +34,7 @@
 
 #include "cfgfile.h"
 #include "sinks.h"
+#include "sink_webhook.h"
 
 #define SINK_PREFIX	"sink "
 #define SINK_NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
@@ -80,6 +82,7 @@ void    sinks_dump_keys(FILE *out)
 	else
 	    fprintf(out, "sink NAME\t%s\trequired\n", common_keys[i].name);
     }
+    sink_webhook_dump_keys(out);
 }
 
 /*

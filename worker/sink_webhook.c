@@ -7,6 +7,7 @@
  *
  *	const struct sink_type sink_webhook
  *	char	*sink_webhook_signature(secret, timestamp, body, len)
+ *	void	sink_webhook_dump_keys(out)
  * DESCRIPTION
  *	POSTs the event JSON (docs/events.md) to [sink NAME] url with
  *	libcurl: Content-Type application/json, Intake-Event-Id and
@@ -34,6 +35,7 @@
  *	configure(): cfgfile_error() for a bad url, an unreadable or empty
  *	secret_file, a bad inline_max, tls_verify or ca_file.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +60,42 @@ struct webhook {
 
 static const char *const webhook_keys[] = {"url", "secret_file", "inline_max", "tls_verify",
     "ca_file", NULL};
+
+/* The defaults of webhook_keys[], in its order (NULL: required): configure() and the docs test. */
+static const char *const webhook_defaults[] = {NULL, NULL, "0", "yes", ""};
+G_STATIC_ASSERT(G_N_ELEMENTS(webhook_defaults) == G_N_ELEMENTS(webhook_keys) - 1);
+
+void    sink_webhook_dump_keys(FILE *out)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(webhook_defaults); i++) {
+	if (webhook_defaults[i])
+	    fprintf(out, "sink NAME\t%s\tdefault\t%s\n", webhook_keys[i], webhook_defaults[i]);
+	else
+	    fprintf(out, "sink NAME\t%s\trequired\n", webhook_keys[i]);
+    }
+}
+
+/* in_dir_of - path relative to the directory of the configuration file, as config.c reads paths (g_free) */
+static char *in_dir_of(const char *config_path, const char *path)
+{
+    g_autofree char *dir = NULL;
+
+    if (g_path_is_absolute(path))
+	return g_strdup(path);
+    dir = g_path_get_dirname(config_path);
+    return g_build_filename(dir, path, NULL);
+}
+
+/* key_or_default - a key's value (g_free), or its default */
+static char *key_or_default(GKeyFile *kf, const char *group, const char *key)
+{
+    char   *v = cfgfile_string(kf, group, key);
+
+    for (gsize i = 0; v == NULL && i < G_N_ELEMENTS(webhook_defaults); i++)
+	if (strcmp(webhook_keys[i], key) == 0 && webhook_defaults[i])
+	    v = g_strdup(webhook_defaults[i]);
+    return v;
+}
 
 char   *sink_webhook_signature(GBytes *secret, gint64 timestamp, const char *body, gsize len)
 {
@@ -114,12 +152,11 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
 {
     struct webhook *w = g_new0(struct webhook, 1);
     g_autofree char *secret_file = cfgfile_string(kf, group, "secret_file");
-    g_autofree char *inline_max = cfgfile_string(kf, group, "inline_max");
-    g_autofree char *tls = cfgfile_string(kf, group, "tls_verify");
+    g_autofree char *inline_max = key_or_default(kf, group, "inline_max");
+    g_autofree char *tls = key_or_default(kf, group, "tls_verify");
     guint   before = cf->nerrors;
 
     w->url = cfgfile_string(kf, group, "url");
-    w->tls_verify = TRUE;
     w->timeout_s = sink_key_duration(kf, group, "timeout");
     if (w->url == NULL || *w->url == 0)
 	cfgfile_error(cf, group, NULL, "no key 'url': write url = https://HOST/PATH");
@@ -129,14 +166,15 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
 	cfgfile_error(cf, group, NULL, "no key 'secret_file': write secret_file = PATH of a"
 		      " file holding the shared secret");
     } else {
+	g_autofree char *path = in_dir_of(cf->path, secret_file);
 	char   *why = NULL;
 
-	if ((w->secret = read_secret(secret_file, &why)) == NULL) {
+	if ((w->secret = read_secret(path, &why)) == NULL) {
 	    cfgfile_error(cf, group, "secret_file", "%s", why);
 	    g_free(why);
 	}
     }
-    if (inline_max) {
+    {
 	char   *end;
 	gint64  n = g_ascii_strtoll(inline_max, &end, 10), unit = 1;
 
@@ -150,7 +188,7 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
 	else
 	    w->inline_max = n * unit;
     }
-    if (tls) {
+    {
 	if (strcmp(tls, "yes") == 0)
 	    w->tls_verify = TRUE;
 	else if (strcmp(tls, "no") == 0)
@@ -158,9 +196,15 @@ static void *webhook_configure(GKeyFile *kf, const char *group, struct cfgfile *
 	else
 	    cfgfile_error(cf, group, "tls_verify", "expected yes or no, got '%s'", tls);
     }
-    w->ca_file = cfgfile_string(kf, group, "ca_file");
+    w->ca_file = key_or_default(kf, group, "ca_file");
     if (w->ca_file && *w->ca_file == 0)
 	g_clear_pointer(&w->ca_file, g_free);
+    if (w->ca_file) {
+	char   *abs = in_dir_of(cf->path, w->ca_file);
+
+	g_free(w->ca_file);
+	w->ca_file = abs;
+    }
     if (w->ca_file && !g_file_test(w->ca_file, G_FILE_TEST_IS_REGULAR))
 	cfgfile_error(cf, group, "ca_file", "no such file '%s'", w->ca_file);
     if (cf->nerrors != before) {

@@ -9,13 +9,17 @@
 #   - conf/intake.conf, the installed example: the first mention of each key in its section,
 #     "KEY = VALUE" or commented "#KEY = VALUE", shows the default (an example value that is not
 #     the default follows a commented default line); [mailbox NAME] keys are those of the first
-#     [mailbox ...] section.
+#     [mailbox ...] section, [sink NAME] keys those of the first commented "#[sink ...]" section
+#     (a sink in the example would be delivered to).
 # A key that is missing, extra, or has another default fails the test with one line saying what
 # to write where (ok/not ok lines, like the other tests). No daemon, Redis or Postfix is needed.
 . "$(dirname "$0")/../lib/doctest.sh" it_docs_config_keys
 
 [ -x "$BIN/config-defaults" ] || { notok "$BIN/config-defaults not built (make asan)"; exit 1; }
 "$BIN/config-defaults" > "$T/code.raw" || { notok "config-defaults failed"; exit 1; }
+# The keys of every [sink NAME] are the worker's (worker/sink_config.c): intakectl prints them.
+[ -x "$BIN/intakectl" ] || { notok "$BIN/intakectl not built (make asan)"; exit 1; }
+"$BIN/intakectl" sinks keys >> "$T/code.raw" || { notok "intakectl sinks keys failed"; exit 1; }
 # code: SECTION<TAB>KEY<TAB>VALUE, VALUE "\001" for a required key
 awk -F'\t' '{ print $1 "\t" $2 "\t" ($3 == "required" ? "\001" : $4) }' "$T/code.raw" > "$T/code"
 ok "common/config.c: $(wc -l < "$T/code") keys"
@@ -65,6 +69,7 @@ fi
 # conf/intake.conf
 awk '
     /^\[mailbox / { mbx++; sect = mbx == 1 ? "mailbox name" : ""; next }
+    /^#\[sink / { snk++; sect = snk == 1 ? "sink name" : ""; next }
     /^\[/ { sect = tolower(substr($0, 2)); sub(/\].*/, "", sect); next }
     sect != "" && /^#?[a-z_0-9]+[ \t]*=/ {
 	s = $0; sub(/^#/, "", s)

@@ -19,6 +19,7 @@ H_BASE=$T			# Postfix's maillog_file_prefixes
 H_NAME=demo
 PORT=2525
 METRICS_PORT=9464		# the worker's Prometheus endpoint
+WEBHOOK_PORT=9470		# tests/tools/webhook-receiver.py, the far end of [sink demo]
 CONF=$DEMO/intake.conf
 INTAKE_BIN=$ROOT
 
@@ -37,6 +38,7 @@ stop_daemon() {	# stop_daemon NAME PIDFILE
 stop() {
     [ -d "$T" ] || [ -d "$DEMO" ] || { echo "demo: nothing to stop"; return 0; }
     stop_daemon intake-worker "$DEMO/worker.pid"
+    stop_daemon webhook-receiver "$DEMO/webhook.pid"
     stop_daemon intake-milter "$DEMO/milter.pid"
     if [ -f "$T/postfix/queue/pid/master.pid" ]; then
 	h_postfix_stop postfix >/dev/null && echo "demo: postfix stopped"
@@ -73,6 +75,8 @@ start() {
     _h_listening "$PORT" && die "127.0.0.1:$PORT is in use (another demo? make demo-stop)"
     _h_listening "$METRICS_PORT" &&
 	die "127.0.0.1:$METRICS_PORT (metrics) is in use (another demo? make demo-stop)"
+    _h_listening "$WEBHOOK_PORT" &&
+	die "127.0.0.1:$WEBHOOK_PORT (webhook receiver) is in use (another demo? make demo-stop)"
 
     echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker (.demo/, /var/tmp/intake-demo)"
     h_redis_start >/dev/null || die "redis did not start"
@@ -112,7 +116,22 @@ aliases = help@example.test
 display_name = Example Support
 category = general
 acknowledge = yes
+
+# Every ticket event, signed, to tests/tools/webhook-receiver.py (docs/events.md).
+[sink demo]
+type = webhook
+url = http://127.0.0.1:$WEBHOOK_PORT/events
+secret_file = webhook-secret
+retry_min = 2s
+retry_max = 30s
 CONF
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$DEMO/webhook-secret"
+    chmod 600 "$DEMO/webhook-secret"
+    python3 "$ROOT/tests/tools/webhook-receiver.py" --listen "127.0.0.1:$WEBHOOK_PORT" \
+	--secret-file "$DEMO/webhook-secret" --log "$DEMO/webhook.log" \
+	--pid-file "$DEMO/webhook.pid" < /dev/null > /dev/null 2>> "$DEMO/webhook-receiver.log" &
+    h_poll "_h_listening $WEBHOOK_PORT" 20 ||
+	die "the webhook receiver did not start (see $DEMO/webhook-receiver.log)"
     "$ROOT/milter/intake-milter" -t -c "$CONF" >/dev/null || die "config check failed"
     "$ROOT/worker/intake-worker" -t -c "$CONF" >/dev/null || die "config check failed"
     h_postfix_start postfix "$PORT" "smtpd_milters=unix:$T/milter.sock" >/dev/null ||
@@ -148,6 +167,14 @@ CONF
 	while read -r f; do
 	    printf '  %s\n      %s\n' ".demo/postfix/${f#"$T"/postfix/}" "$(grep -m1 '^Subject:' "$f")"
 	done
+    h_poll '[ "$(wc -l < "$DEMO/webhook.log" 2>/dev/null || echo 0)" -ge 3 ]' 60 ||
+	die "the 3 ticket.created events did not reach the webhook receiver (see $DEMO/worker.log)"
+    echo
+    echo "Events the webhook receiver verified (.demo/webhook.log, one JSON document a line):"
+    jq -r '"  \(.id) \(.type) \(.ticket.number // "-") \(.message.subject // "")"' "$DEMO/webhook.log"
+    echo
+    echo "Sinks (worker/intakectl -c .demo/intake.conf sinks status):"
+    "${ctl[@]}" sinks status | sed 's/^/  /'
     echo
     echo "Queue (worker/intakectl -c .demo/intake.conf status):"
     "${ctl[@]}" status | sed 's/^/  /'
@@ -162,6 +189,7 @@ Intake is running. Send more mail:
 Look at a ticket:   worker/intakectl -c .demo/intake.conf ticket NUMBER
 Prometheus metrics: http://127.0.0.1:$METRICS_PORT/metrics  (docs/metrics.md)
 Nagios/Icinga:      worker/intakectl -c .demo/intake.conf check
+Ticket events:      .demo/webhook.log (verified by tests/tools/webhook-receiver.py on 127.0.0.1:$WEBHOOK_PORT)
 Logs:               .demo/milter.log  .demo/worker.log  .demo/postfix/maillog
 Stop everything:    make demo-stop
 MSG

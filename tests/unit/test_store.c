@@ -165,13 +165,14 @@ static void test_schema(void)
     static const char *const tables[] = {
 	"counters", "tickets", "messages", "attachments", "thread_ids", "parties",
 	"outbox", "messages_fts", "autogen", "cases", "ticket_tags", "faq", "faq_fts", "ticket_faq",
-	"category_docs", "category_terms", "projects", "tasks", "notes", "time_entries",
+	"category_docs", "category_terms", "projects", "tasks", "notes", "time_entries", "events",
+	"sink_refs",
     };
     struct store *st = open_store("new database");
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 5, "schema version 5");
+    is_int(STORE_SCHEMA_VERSION, 6, "schema version 6");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -208,7 +209,11 @@ static struct store *open_elsewhere(const char *path, char **why)
  * What schema 5 added (FAQ entries, their index and triggers, ticket_faq;
  * sentiment; category suggestion; projects, tasks, notes, time entries), undone.
  */
-#define SCHEMA_5_UNDO \
+/* What schema 6 added (branch sinks: the event outbox), undone: back to schema 5. */
+#define SCHEMA_6_UNDO \
+    "DROP TABLE events; DROP TABLE sink_refs; DELETE FROM counters WHERE name = 'event';"
+
+#define SCHEMA_5_UNDO SCHEMA_6_UNDO \
     "DROP TABLE faq_fts; DROP TABLE faq; DROP TABLE ticket_faq;" \
     "ALTER TABLE tickets DROP COLUMN sentiment; ALTER TABLE tickets DROP COLUMN sentiment_score;" \
     "DROP TABLE category_docs; DROP TABLE category_terms; DROP INDEX tickets_confirmed;" \
@@ -505,6 +510,29 @@ static void test_migrate_v1(void)
        && sqlite3_exec(db, "UPDATE outbox SET state = 'suppressed'", NULL, NULL, NULL) == SQLITE_OK,
        "migrated to 3: state 'suppressed' allowed");
     sqlite3_close(db);
+    store_close(st);
+    cfg->store_path = saved;
+}
+
+/* 5 -> 6: the event outbox of the sinks, and its counter, made; tickets untouched. */
+static void test_migrate_v5(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v5.db", NULL);
+    char   *saved = cfg->store_path;
+    struct store *st = old_database(path, "v5 database", SCHEMA_6_UNDO
+				    "INSERT INTO tickets(id, number, mailbox, status, title,"
+				    " customer_address, created_at, updated_at) VALUES"
+				    " (1, 'INT-1', 'support', 'new', 't', 'v@x', 'x', 'x');"
+				    "PRAGMA user_version = 5");
+
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v5 migrated: schema version %d", STORE_SCHEMA_VERSION);
+    is_int(sql_int(path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events',"
+		   " 'sink_refs', 'events_due', 'events_ticket', 'events_sent')"), 5,
+	   "v5 migrated: events and sink_refs, with their indexes");
+    is_int(sql_int(path, "SELECT value FROM counters WHERE name = 'event'"), 0,
+	   "v5 migrated: the event counter starts at 0");
+    is_int(sql_int(path, "SELECT count(*) FROM tickets"), 1, "v5 migrated: the ticket kept");
     store_close(st);
     cfg->store_path = saved;
 }
@@ -1762,6 +1790,7 @@ int     main(void)
     test_migrate_v1();
     test_migrate_v2();
     test_migrate_v3();
+    test_migrate_v5();
     st = open_store("working connection");
     test_tickets(st);
     test_messages(st);
