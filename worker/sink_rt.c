@@ -5,6 +5,10 @@
  *	#include "sink.h"
  *
  *	extern const struct sink_type sink_rt;
+ *
+ *	#include "sink_rt.h"
+ *
+ *	void	sink_rt_dump_keys(out)
  * DESCRIPTION
  *	A [sink NAME] section with type = rt reads these keys (docs/rt.md,
  *	docs/intake.conf.md): url (RT's root), token_file (an RT auth token,
@@ -22,6 +26,9 @@
  *	RT created a ticket but before the id was kept finds that ticket on
  *	the next try instead of creating a second one. Other events are not
  *	RT's business and count as delivered.
+ *
+ *	sink_rt_dump_keys() prints the type's keys and defaults as
+ *	`intakectl sinks keys` shows them (it_docs_config_keys).
  * DIAGNOSTICS
  *	configure() reports each bad key through cfgfile_error() and returns
  *	NULL; deliver() returns SINK_DONE, SINK_RETRY or SINK_FAILED as
@@ -32,6 +39,7 @@
 
 #include "rt_rest.h"
 #include "sink.h"
+#include "sink_rt.h"
 #include "sinks.h"
 
 #define TOKEN_MAX	4096
@@ -46,6 +54,19 @@ struct sink_rt_state {
 static const char *const rt_keys[] = {
     "url", "token_file", "queue", "mailbox_queues", "tls_verify", "number_field", NULL,
 };
+/* Their defaults, for docs and their test (NULL: required; "": none); rt_configure() applies them. */
+static const char *const rt_defaults[] = {NULL, NULL, "General", "", "yes", ""};
+G_STATIC_ASSERT(G_N_ELEMENTS(rt_defaults) == G_N_ELEMENTS(rt_keys) - 1);
+
+void    sink_rt_dump_keys(FILE *out)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(rt_defaults); i++) {
+	if (rt_defaults[i])
+	    fprintf(out, "sink NAME\t%s\tdefault\t%s\n", rt_keys[i], rt_defaults[i]);
+	else
+	    fprintf(out, "sink NAME\t%s\trequired\n", rt_keys[i]);
+    }
+}
 
 /* ---------------------------------------------------------------- */
 /*	Configuration							    */
@@ -139,7 +160,7 @@ static void *rt_configure(GKeyFile *kf, const char *group, struct cfgfile *cf)
 	    cfgfile_error(cf, group, "token_file", "%s", why);
     }
     if (st->queue == NULL)
-	st->queue = g_strdup("General");
+	st->queue = g_strdup(rt_defaults[2]);
     else if (!queue_ok(st->queue))
 	cfgfile_error(cf, group, "queue", "expected an RT queue's name");
     if (verify_s) {
