@@ -146,17 +146,21 @@ static void *rt_configure(GKeyFile *kf, const char *group, struct cfgfile *cf)
     st->number_field = cfgfile_string(kf, group, "number_field");
     st->queues = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (url == NULL || *url == '\0')
-	cfgfile_error(cf, group, "url", "missing; expected RT's root URL, "
-		      "e.g. https://rt.example.com");
+	cfgfile_error(cf, group, NULL, "no key 'url': write RT's root URL, "
+		      "e.g. url = https://rt.example.com");
     else if (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://"))
 	cfgfile_error(cf, group, "url", "expected an http:// or https:// URL, got '%s'", url);
     if (token_file == NULL || *token_file == '\0') {
-	cfgfile_error(cf, group, "token_file", "missing; expected the file holding an RT "
+	cfgfile_error(cf, group, NULL, "no key 'token_file': write the file holding an RT "
 		      "auth token (docs/rt.md)");
     } else {
 	g_autofree char *why = NULL;
+	g_autofree char *dir = g_path_get_dirname(cf->path);
+	/* Relative to intake.conf's directory, as the other paths of the file are. */
+	g_autofree char *path = g_path_is_absolute(token_file) ? g_strdup(token_file)
+	    : g_build_filename(dir, token_file, NULL);
 
-	if ((token = read_token(token_file, &why)) == NULL)
+	if ((token = read_token(path, &why)) == NULL)
 	    cfgfile_error(cf, group, "token_file", "%s", why);
     }
     if (st->queue == NULL)

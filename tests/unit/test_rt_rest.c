@@ -9,8 +9,10 @@
  *	ticket id, SINK_RETRY, SINK_FAILED, words of the answer). The
  *	requests the server read are checked too: the token header, the path
  *	and query, the JSON body with the attachment's bytes in base64. Then
- *	the status table, a refused connection, and the TicketSQL made from
- *	ticket numbers, hostile ones included.
+ *	the status table, a refused connection, the TicketSQL made from
+ *	ticket numbers, hostile ones included, and the errors of the keys of
+ *	a [sink NAME] with type = rt (through sinks_load(), as the worker
+ *	reads them).
  */
 #define _GNU_SOURCE			/* strcasestr */
 #include <errno.h>
@@ -23,7 +25,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "config.h"
 #include "rt_rest.h"
+#include "sinks.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- */
@@ -496,12 +500,109 @@ static void test_query(void)
     }
 }
 
+/* ---------------------------------------------------------------- */
+/*	Configuration							    */
+/* ---------------------------------------------------------------- */
+
+#define BASE \
+    "[store]\npath = tickets.db\n\n" \
+    "[mailbox support]\naddress = support@example.test\n\n" \
+    "[mailbox sales]\naddress = sales@example.test\n\n"
+
+/* load - the sinks of BASE + text in dir; *errors joined by "\n" (g_free) when NULL */
+static struct sinks *load(const char *dir, const char *text, char **errors)
+{
+    g_autofree char *conf = g_strdup_printf(BASE "%s", text);
+    g_autofree char *path = g_build_filename(dir, "intake.conf", NULL);
+    g_autoptr(GPtrArray) errs = NULL;
+    struct intake_config *cfg;
+    struct sinks *s;
+
+    *errors = NULL;
+    g_file_set_contents(path, conf, -1, NULL);
+    if ((cfg = config_load(path, &errs)) == NULL) {
+	g_ptr_array_add(errs, NULL);
+	*errors = g_strjoinv("\n", (char **) errs->pdata);
+	return NULL;
+    }
+    g_clear_pointer(&errs, g_ptr_array_unref);
+    errs = g_ptr_array_new_with_free_func(g_free);
+    if ((s = sinks_load(cfg, errs)) == NULL) {
+	g_ptr_array_add(errs, NULL);
+	*errors = g_strjoinv("\n", (char **) errs->pdata);
+    }
+    config_free(cfg);
+    return s;
+}
+
+static void test_config(void)
+{
+    static const struct {
+	const char *text;		/* after "[sink r]\ntype = rt\n" (lines 10, 11) */
+	const char *want;		/* NULL: accepted; else a part of the errors */
+    } cases[] = {
+	{"url = https://rt.example.com\ntoken_file = token\n", NULL},
+	{"url = http://rt/\ntoken_file = token\nqueue = Support\nmailbox_queues = support:Support, "
+	 "sales : Sales Team\ntls_verify = no\nnumber_field = Intake number\ntimeout = 5s\n", NULL},
+	{"token_file = token\n", "intake.conf:10: [sink r]: no key 'url'"},
+	{"url = ftp://rt/\ntoken_file = token\n",
+	 "intake.conf:12: [sink r] key 'url': expected an http:// or https:// URL, got 'ftp://rt/'"},
+	{"url = http://rt/\n", "intake.conf:10: [sink r]: no key 'token_file'"},
+	{"url = http://rt/\ntoken_file = /nonexistent/token\n",
+	 "intake.conf:13: [sink r] key 'token_file': "},
+	{"url = http://rt/\ntoken_file = token.empty\n",
+	 "intake.conf:13: [sink r] key 'token_file': "},
+	{"url = http://rt/\ntoken_file = token.space\n",
+	 "key 'token_file': " },
+	{"url = http://rt/\ntoken_file = token.big\n", "more than 4096 bytes"},
+	{"url = http://rt/\ntoken_file = token\nmailbox_queues = support\n",
+	 "intake.conf:14: [sink r] key 'mailbox_queues': expected MAILBOX:QUEUE items"},
+	{"url = http://rt/\ntoken_file = token\nmailbox_queues = support:A, support:B\n",
+	 "key 'mailbox_queues': mailbox 'support' given twice"},
+	{"url = http://rt/\ntoken_file = token\nmailbox_queues = :Support\n",
+	 "key 'mailbox_queues': expected MAILBOX:QUEUE"},
+	{"url = http://rt/\ntoken_file = token\ntls_verify = maybe\n",
+	 "intake.conf:14: [sink r] key 'tls_verify': expected yes or no, got 'maybe'"},
+	{"url = http://rt/\ntoken_file = token\nnumber_field = a}' OR '1\n",
+	 "intake.conf:14: [sink r] key 'number_field': expected a custom field's name"},
+	{"url = http://rt/\ntoken_file = token\nsecret_file = token\n",
+	 "key 'secret_file': unknown key"},
+    };
+    g_autofree char *dir = g_dir_make_tmp("test_rt_rest.XXXXXX", NULL);
+    g_autofree char *big = g_strnfill(5000, 'a');
+    g_autofree char *tok = g_build_filename(dir, "token", NULL);
+    g_autofree char *empty = g_build_filename(dir, "token.empty", NULL);
+    g_autofree char *space = g_build_filename(dir, "token.space", NULL);
+    g_autofree char *bigf = g_build_filename(dir, "token.big", NULL);
+
+    g_file_set_contents(tok, "1-14-abcdef0123\nsecond line ignored\n", -1, NULL);
+    g_file_set_contents(empty, "\n", -1, NULL);
+    g_file_set_contents(space, "1-14 abc\r\nX-Evil: 1\n", -1, NULL);
+    g_file_set_contents(bigf, big, -1, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+	g_autofree char *text = g_strdup_printf("[sink r]\ntype = rt\n%s", cases[i].text);
+	g_autofree char *errors = NULL;
+	struct sinks *s = load(dir, text, &errors);
+
+	if (cases[i].want == NULL) {
+	    if (!ok(s != NULL, "config %zu accepted", i))
+		diag("%s", errors);
+	} else {
+	    ok(s == NULL, "config %zu refused", i);
+	    has_str(errors, cases[i].want, "config %zu: the error says where and what", i);
+	}
+	sinks_free(s);
+    }
+    tap_remove_tree(dir);
+}
+
 int     main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     test_status();
     test_query();
     test_file_name();
+    test_config();
     test_create();
     test_create_request();
     test_find();
