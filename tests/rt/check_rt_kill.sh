@@ -58,14 +58,14 @@ h_check "grep -qx 'url = $RT_URL' '$C'" "the sink's url now points at RT"
 h_worker_start "$C" || exit 1
 
 # 4. Delivered, found, not created again.
-h_wait_for '[ "$(event state ticket.created)" = sent ]' 120 "ticket.created delivered after the restart"
+h_wait_for '[ "$(event state ticket.created)" = sent ]' 300 "ticket.created delivered after the restart"
 h_check "event last_answer ticket.created | grep -q 'RT ticket $RT found'" \
     "the answer: RT ticket $RT found ($(event last_answer ticket.created))"
 h_assert_eq "$RT" "$(rt_query_ids "Subject LIKE '[Intake #$N]'" | tr '\n' ' ' | sed 's/ $//')" \
     "RT still holds exactly ticket $RT for $N"
 h_assert_eq "$RT" "$(h_sql "$C" "SELECT ref FROM sink_refs WHERE sink = 'rt'")" "Intake keeps RT's id $RT"
 h_mail "$P" alice@client.test support@example.test "Re: [#$N] Printer on fire" "The toner is melting now."
-h_wait_for '[ "$(event state message.added)" = sent ]' 120 "the follow-up's message.added delivered"
+h_wait_for '[ "$(event state message.added)" = sent ]' 300 "the follow-up's message.added delivered"
 h_check "event last_answer message.added | grep -q 'correspondence added to RT ticket $RT'" \
     "the follow-up is correspondence on RT ticket $RT"
 h_assert_eq 1 "$(rt_query_ids "id > 0" | grep -c .)" "RT holds one ticket in all"

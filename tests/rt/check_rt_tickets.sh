@@ -135,7 +135,7 @@ else
 fi
 WANT=$((1 + ${#CORPUS_FILES[@]}))
 h_wait_for "h_worker_drained '$C' $WANT" 60 "worker: $WANT tickets"
-h_wait_for '[ "$(events_left)" = 0 ] && [ "$(h_sql "$C" "SELECT count(*) FROM events")" -ge '$WANT' ]' 180 \
+h_wait_for '[ "$(events_left)" = 0 ] && [ "$(h_sql "$C" "SELECT count(*) FROM events")" -ge '$WANT' ]' 300 \
     "every ticket.created event delivered to RT"
 h_sql "$C" "SELECT sink, type, state, attempts, last_answer FROM events" | sed 's/^/# event: /'
 
@@ -162,7 +162,7 @@ head -c 3000 /dev/urandom > "$T/photo.jpg"
 h_send_files "$P" alice@client.test support@example.test "$T/followup.eml" | grep -q $'\t250\t' ||
     h_die "alice's follow-up was not accepted"
 h_wait_for "[ \"\$(h_ticket_in_count '$C' '$N')\" = 2 ]" 60 "the follow-up is a second message on $N"
-h_wait_for '[ "$(events_left)" = 0 ] && [ "$(h_sql "$C" "SELECT count(*) FROM events WHERE type = '"'message.added'"'")" -ge 1 ]' 120 \
+h_wait_for '[ "$(events_left)" = 0 ] && [ "$(h_sql "$C" "SELECT count(*) FROM events WHERE type = '"'message.added'"'")" -ge 1 ]' 300 \
     "the message.added event delivered to RT"
 h_assert_eq "$RT" "$(rt_ids_for "$N" rt | tr '\n' ' ' | sed 's/ $//')" \
     "$N: still exactly RT ticket $RT, no second one"
