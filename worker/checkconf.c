@@ -18,7 +18,9 @@
  *	missing, the worker makes it), and the routing rules of [worker]
  *	rules load, with the templates they name (rules.c), and so do the
  *	keyword tags of [worker] tags (classify_tags.c); [worker]
- *	faq_directory, when set, is a directory. Missing sentiment
+ *	faq_directory, when set, is a directory; the [sink NAME] sections
+ *	load (sink_config.c: their keys, and each type's, such as a
+ *	webhook's secret file). Missing sentiment
  *	lexicons are no error (the worker warns and scores nothing).
  *	The milter needs neither, so its -t runs config_check() without them
  *	(common/ cannot reach worker code).

@@ -39,6 +39,10 @@
  *	start on them, but once running it goes on draining whatever it
  *	hears. Redis at maxmemory does not stop it draining (worker/queue.c).
  *
+ *	Each [sink NAME] gets a thread that delivers the ticket events the
+ *	pipeline wrote (worker/sink_sender.c, docs/events.md); they are woken
+ *	after each commit, as the outbox is, and never hold the pipeline up.
+ *
  *	-c FILE	configuration (default /etc/intake/intake.conf)
  *	-f	stay in the foreground (for systemd); otherwise detach
  *	-t	check the configuration, templates and store directory
@@ -46,9 +50,9 @@
  *	-v	verbose logging
  *
  *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
- *	read the configuration, the routing rules, the keyword tags and the
- *	sentiment lexicons again (all kept as they were if the new
- *	configuration, rules or tags file has errors).
+ *	read the configuration, the routing rules, the keyword tags, the
+ *	sinks and the sentiment lexicons again (all kept as they were if the
+ *	new configuration, rules or tags file or a [sink NAME] has errors).
  *	At start and on SIGHUP the FAQ entries of [worker] faq_directory
  *	are read again (faq_files.c; a file with an error is logged and its
  *	entry kept as it was).

@@ -70,6 +70,7 @@
 #include "store.h"
 #include "checkconf.h"
 #include "ctl_sinks.h"
+#include "sinks.h"
 #include "ctl_check.h"
 #include "ctl_show.h"
 #include "pipeline.h"
@@ -603,12 +604,20 @@ static int autogen_import(const struct intake_config *cfg, struct store *st, gin
     struct pipeline pl = {.cfg = cfg, .store = st};
     struct store_autogen_row row = {0};
     g_autofree char *number = NULL;
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    struct sinks *sinks = NULL;
     json_t *env = NULL;
     json_error_t jerr;
     gint64  ticket_id = 0;
     char   *why = NULL;
     int     rc = 1;
 
+    /* The new ticket's ticket.created goes to the sinks as the worker's would (docs/events.md). */
+    if ((sinks = sinks_load(cfg, errors)) == NULL) {
+	g_ptr_array_add(errors, NULL);
+	return fail("autogen import", g_strjoinv("; ", (char **) errors->pdata));
+    }
+    pl.sinks = sinks;
     if (st->ops->begin(st, &why) != STORE_OK
 	|| st->ops->load_autogen(st, id, &row, &why) != STORE_OK) {
 	rc = fail("autogen import", why);
@@ -637,6 +646,7 @@ static int autogen_import(const struct intake_config *cfg, struct store *st, gin
 	st->ops->rollback(st);
     json_decref(env);
     store_autogen_row_clear(&row);
+    sinks_free(sinks);
     return rc;
 }
 

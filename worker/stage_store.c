@@ -64,6 +64,11 @@
  *	text saying so and naming the attachments that hold it, e.g.
  *	"[encrypted message (S/MIME): see the attachment smime.p7m]": an
  *	agent must not take it for an empty mail.
+ *
+ *	With the message, in the same transaction, go the sinks' events
+ *	(docs/events.md, sink_event.c): ticket.created for a new ticket,
+ *	message.added for a follow-up or a system note, and ticket.reopened
+ *	after it when the follow-up reopened the ticket.
  */
 #include <string.h>
 

@@ -22,6 +22,11 @@
  *	row holds them back too, until intakectl sinks retry. autogen.kept
  *	has no ticket (0) and is never held back.
  *
+ *	next_event() walks the sink's pending rows in id order (index
+ *	events_due: sink, state, id) and stops at the first that is due and
+ *	not held back: after an outage the backlog drains in time linear in
+ *	its size, not a sort of the backlog per event.
+ *
  *	The statements are few and run once per event: they are prepared
  *	per call here instead of joining the connection's table in
  *	sqlite_int.h, which would make this file's schema a condition of

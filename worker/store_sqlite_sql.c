@@ -435,7 +435,7 @@ const char *const sq_migrations[] = {
     "  created_at TEXT NOT NULL,"
     "  sent_at TEXT,"
     "  UNIQUE(sink, event_id));"
-    "CREATE INDEX events_due ON events(sink, state, next_try);"
+    "CREATE INDEX events_due ON events(sink, state, id);"
     "CREATE INDEX events_ticket ON events(sink, ticket_id, id);"
     "CREATE INDEX events_sent ON events(sent_at) WHERE state = 'sent';"
     "CREATE TABLE sink_refs("
