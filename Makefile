@@ -10,6 +10,7 @@
 #   make demo-stop  stop what make demo started
 #   make install    PREFIX=/usr/local DESTDIR= MILTER_GROUP=postfix (see the install target)
 #   make check-sendmail  Intake behind a real Sendmail, in a throw-away Debian 12 chroot (root)
+#   make check-rt   the rt sink against a private Request Tracker 5 (installs RT's packages; root)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -84,6 +85,9 @@ CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_
 # Sinks: the sender threads (the worker's), intakectl sinks.
 WORKER   += worker/sink_sender.c
 CTL      += worker/ctl_sinks.c
+# The Request Tracker sink (docs/rt.md): the type and its REST2 client, beside the other sinks
+# in the worker's library (so that test_rt_rest links the client).
+WORKER_LIB += worker/rt_rest.c worker/sink_rt.c
 UNIT     := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) test_corpus \
 	    test_autogen_corpus
 # Unit tests of common/ link common/ alone; every other unit test links the worker's library too.
@@ -103,7 +107,7 @@ unit_objs   = $(O)/tests/unit/$(1).o $(O)/tests/unit/tap.o $(call obj,$(COMMON) 
 unit_libs   = $(if $(filter $(1),$(UNIT_COMMON)),$(LIBS_COMMON),$(LIBS_WORKER))
 unit_cflags = $(if $(filter $(1),$(UNIT_COMMON) tap),$(CFLAGS_COMMON),$(CFLAGS_WORKER))
 
-.PHONY: man check-sendmail all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
+.PHONY: man check-sendmail check-rt all deps check unit bench corpus-report demo demo-stop install clean asan asan-bins fuzz fuzz-bins
 all: milter/intake-milter worker/intake-worker worker/intakectl build/man/intake.conf.5
 
 # Man pages: intake-milter(8), intake-worker(8), intakectl(8) are mdoc written by hand (man/);
@@ -251,6 +255,13 @@ check-sendmail:
 	@test -f $(FRESH_SH) || { echo "no $(FRESH_SH): set FRESH_SH=" >&2; exit 2; }
 	bash $(FRESH_SH) --timeout 2400 $(FRESH_OPTS) . -- \
 		env INTAKE_THROWAWAY_SYSTEM=1 bash tests/sendmail/check.sh
+
+# The rt sink against a real RT 5 (tests/rt/, docs/rt.md): installing RT is slow, so make check
+# neither installs it nor runs these; the normal runner runs them with INTAKE_CHECK_RT=1.
+check-rt:
+	@sh tests/lib/deps.sh rt
+	@$(MAKE) --no-print-directory asan
+	INTAKE_CHECK_RT=1 bash tests/run rt
 
 demo: deps all
 	@bash tests/lib/demo.sh start

@@ -23,7 +23,7 @@
  *	NULL-terminated names of the sinks that want an event of kind for
  *	mailbox (g_free the array, the names are borrowed from s), or NULL
  *	when none does. sinks_dump_keys() prints the common keys (and the
- *	webhook type's, sink_webhook_dump_keys()) with their
+ *	webhook type's, sink_webhook_dump_keys(), and the rt type's) with their
  *	defaults as config-defaults prints the others (it_docs_config_keys).
  * DIAGNOSTICS
  *	"intake.conf:LINE: [sink NAME] key 'KEY': what is wrong; expected ...".
@@ -35,6 +35,7 @@
 #include "cfgfile.h"
 #include "sinks.h"
 #include "sink_webhook.h"
+#include "sink_rt.h"
 
 #define SINK_PREFIX	"sink "
 #define SINK_NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
@@ -83,6 +84,7 @@ void    sinks_dump_keys(FILE *out)
 	    fprintf(out, "sink NAME\t%s\trequired\n", common_keys[i].name);
     }
     sink_webhook_dump_keys(out);
+    sink_rt_dump_keys(out);
 }
 
 /*

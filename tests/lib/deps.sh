@@ -21,6 +21,10 @@
 # only for its promtool (it_prometheus_rules tests contrib/prometheus); the tests never use its
 # daemon, which Debian starts on a systemd host, on port 9090 (`systemctl disable --now
 # prometheus` if unwanted).
+# With "rt" (make check-rt) it also installs Request Tracker 5 with its SQLite driver and standalone
+# server, for tests/rt/ (a private RT on loopback, docs/rt.md): Debian's database configuration
+# (dbconfig-common) is preseeded off, so installing creates no system RT database; make deps and
+# make check never install RT.
 
 # Then lexicons.sh installs the worker's sentiment lexicon from contrib/sentiment (Debian has none).
 # mandoc: the man pages' lint test (it_docs_man).
@@ -32,9 +36,11 @@ PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES postfix miltertest perl python3 mandoc 
 dovecot-core dovecot-imapd openssl"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 # sensible-mda: sendmail.cf's local mailer (a Recommends of sendmail-bin, which deps.sh leaves out).
+RT_PACKAGES="request-tracker5 rt5-db-sqlite rt5-standalone"
 SENDMAIL_PACKAGES="sendmail-bin sendmail-cf sensible-mda m4 make"
 case "${1:-}" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+    rt) PACKAGES="$PACKAGES $RT_PACKAGES" ;;
     sendmail) PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES $SENDMAIL_PACKAGES" ;;
 esac
 
@@ -74,6 +80,11 @@ if [ "$need_update" = yes ]; then
     apt-get update || { echo "deps: apt-get update failed" >&2; exit 1; }
 fi
 
+case " $missing " in
+    *" request-tracker5 "*)
+	echo 'request-tracker5 request-tracker5/dbconfig-install boolean false' | debconf-set-selections \
+	    || { echo "deps: debconf-set-selections failed" >&2; exit 1; } ;;
+esac
 case " $missing " in
     *" postfix "*)
 	echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections \
