@@ -63,6 +63,10 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/thread_policy.c worker/queue.c worker/dlq.c \
 	    worker/checkconf.c worker/ackcap.c worker/metrics.c worker/metrics_http.c \
 	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
+# The PostgreSQL store (branch pg): libpq for the worker, intakectl and their unit tests only.
+PKGS_WORKER += libpq
+WORKER_LIB += worker/store_pg.c worker/store_pg_schema.c worker/store_pg_tickets.c \
+	    worker/store_pg_outbox.c worker/store_pg_reports.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

@@ -111,6 +111,8 @@ struct intake_config {
     char   *ticket_prefix;
     char   *templates_dir;
     int     store_autogen_keep_days;	/* 0: keep kept-apart mail for ever */
+    char   *store_conninfo;		/* backend postgresql: libpq connection string */
+    char   *store_password_file;	/* its password; "": libpq's own (PGPASSWORD) */
 
     /* [smtp] */
     char   *smtp_relay;

@@ -607,7 +607,10 @@ static int autogen_import(const struct intake_config *cfg, struct store *st, gin
     char   *why = NULL;
     int     rc = 1;
 
-    if (st->ops->begin(st, &why) != STORE_OK
+    if (st->ops->load_autogen == NULL || st->ops->autogen_imported == NULL) {
+	store_unsupported(st, "autogen import", &why);
+	rc = fail("autogen import", why);
+    } else if (st->ops->begin(st, &why) != STORE_OK
 	|| st->ops->load_autogen(st, id, &row, &why) != STORE_OK) {
 	rc = fail("autogen import", why);
     } else if (row.id == 0) {

@@ -12,6 +12,8 @@
  *
  *	void	store_attachment_row_clear(row)
  *	void	store_faq_match_clear(m)
+ *
+ *	int	store_unsupported(st, op, &why)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -19,12 +21,17 @@
  *	store_open_relaxed() opens a connection whose commits survive a
  *	crash of the process but not a power loss (the outbox's: two
  *	fsyncs per reply would hold the lock the pipeline needs).
+ *
+ *	A backend leaves the ops it does not support NULL (the PostgreSQL
+ *	store: FAQ, category model, projects, kept-mail reports); callers
+ *	test the pointer and report store_unsupported(): STORE_ERROR with
+ *	"OP: not supported by the NAME store".
  */
 #include <string.h>
 
 #include "store.h"
 
-static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
+static const struct store_ops *const backends[] = {&store_sqlite_ops, &store_pg_ops, NULL};
 
 const char *const store_reply_states[STORE_REPLY_STATES] = {
     [STORE_REPLY_OWED] = "owed", [STORE_REPLY_SENDING] = "sending",
@@ -128,4 +135,10 @@ void    store_faq_match_clear(struct store_faq_match *m)
     g_clear_pointer(&m->url, g_free);
     m->id = 0;
     m->score = 0;
+}
+
+int     store_unsupported(const struct store *st, const char *op, char **why)
+{
+    *why = g_strdup_printf("%s: not supported by the %s store", op, st->ops->name);
+    return STORE_ERROR;
 }

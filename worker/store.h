@@ -498,6 +498,8 @@ struct store {
 };
 
 struct store *store_open(const struct intake_config *cfg, char **why);
+/* A backend may leave an op NULL (not supported): STORE_ERROR "OP: not supported by the B store". */
+int     store_unsupported(const struct store *st, const char *op, char **why);
 struct store *store_open_relaxed(const struct intake_config *cfg, char **why);
 struct store *store_close(struct store *st);
 void    store_ticket_info_clear(struct store_ticket_info *info);
@@ -508,5 +510,6 @@ void    store_attachment_row_clear(struct store_attachment_row *row);
 void    store_faq_match_clear(struct store_faq_match *m);
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;	/* branch pg: store_pg*.c */
 
 #endif
