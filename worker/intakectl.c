@@ -198,7 +198,7 @@ static int cmd_status(const struct intake_config *cfg)
 	return fail("queue status", why);
     }
     dlq_free(q);
-    if (g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)
+    if (store_exists(cfg)
 	&& (store = store_open(cfg, &why)) != NULL
 	&& ctl_stats(store, &counts, &why) == STORE_OK)
 	json_object_set_new(st, "store", counts);
@@ -284,7 +284,7 @@ static int cmd_watch(const struct intake_config *cfg, int seconds)
 
 static struct store *open_store(const struct intake_config *cfg, char **why)
 {
-    if (!g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)) {
+    if (!store_exists(cfg)) {
 	*why = g_strdup_printf("no ticket database at %s (has intake-worker run with"
 			       " this configuration?)", cfg->store_path);
 	return NULL;

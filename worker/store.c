@@ -14,6 +14,7 @@
  *	void	store_faq_match_clear(m)
  *
  *	int	store_unsupported(st, op, &why)
+ *	gboolean store_exists(cfg)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -141,4 +142,11 @@ int     store_unsupported(const struct store *st, const char *op, char **why)
 {
     *why = g_strdup_printf("%s: not supported by the %s store", op, st->ops->name);
     return STORE_ERROR;
+}
+
+gboolean store_exists(const struct intake_config *cfg)
+{
+    if (strcmp(cfg->store_backend, "sqlite") != 0)
+	return TRUE;
+    return g_file_test(cfg->store_path, G_FILE_TEST_EXISTS);
 }

@@ -498,6 +498,8 @@ struct store {
 };
 
 struct store *store_open(const struct intake_config *cfg, char **why);
+/* FALSE: surely nothing stored yet (an SQLite file not made); a server's database may hold tickets. */
+gboolean store_exists(const struct intake_config *cfg);
 /* A backend may leave an op NULL (not supported): STORE_ERROR "OP: not supported by the B store". */
 int     store_unsupported(const struct store *st, const char *op, char **why);
 struct store *store_open_relaxed(const struct intake_config *cfg, char **why);
