@@ -479,8 +479,12 @@ static int pg_open(struct store *st, char **why)
 
 	pg->lease_owner = g_strdup_printf("%s/%d/%s", g_get_host_name(), (int) getpid(), uuid);
     }
-    /* Longer than the SMTP dialogue a lease covers (outbox.c: build, connect, send). */
-    pg->lease_s = 2 * (st->cfg->smtp_timeout_ms / 1000) + 60;
+    /*
+     * A lease covers what outbox.c does from taking a reply to the dot
+     * (the cap check, building, connecting, sending: each bounded by
+     * [smtp] timeout); a dead worker's reply waits this long for another.
+     */
+    pg->lease_s = 2 * (st->cfg->smtp_timeout_ms / 1000) + 10;
     st->impl = pg;
     return STORE_OK;
 

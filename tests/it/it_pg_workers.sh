@@ -1,0 +1,174 @@
+#!/bin/bash
+# it_pg_workers.sh: several workers on one PostgreSQL store lose nothing and double nothing.
+# N mails (distinct Message-IDs and senders, default 5000; PG_WORKERS_N) are queued into the
+# stream by intakectl import --acknowledge (the milter's own code path), and three workers
+# (consumers w1, w2, w3 of one group) ticket them while a random worker is killed with SIGKILL
+# and restarted every 0.3-1.3 s, and PostgreSQL itself is restarted once (pg_ctl restart: every
+# connection lost, open transactions rolled back). Then F tickets get two follow-ups each, queued
+# at once, so that two workers store answers to one ticket at the same time. Afterwards:
+#   - exactly N tickets with N distinct numbers; the customer Message-IDs stored are exactly the
+#     N + 2F queued, each once (nothing lost, nothing stored twice);
+#   - each of the F tickets holds its mail and both follow-ups (3 incoming messages);
+#   - one acknowledgement row per ticket, none left 'owed', 'sending' or leased; no two captured
+#     at the sink answer the same mail, and sent <= captured <= sent + unknown ('unknown' only
+#     when a kill hit the SMTP data phase);
+#   - the stream is empty, nothing pending, no dead letters; no worker printed a sanitizer report.
+# Random delays choose when to kill, they synchronise nothing: every wait polls a condition.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/worker.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+h_init it_pg_workers
+
+N=${PG_WORKERS_N:-5000}
+F=100
+W=3
+C=$T/intake.conf
+h_pg_start || exit 1
+h_redis_start || exit 1
+S=$(h_free_port)
+h_sink_start "$S" "$T/sink" || exit 1
+# Redeliveries after kills count toward max_deliveries: raised, so that kills cannot send
+# healthy mail to the dead letters. [smtp] timeout bounds a reply's lease (store_pg_outbox.c).
+h_worker_conf "$C" "$S" "[worker]" "max_deliveries = 1000" "[smtp]" "timeout = 3s"
+h_pg_conf "$C"
+for i in $(seq 1 $W); do
+    { cat "$C"; printf '\n[worker]\nconsumer = w%d\n' "$i"; } > "$T/w$i.conf"
+done
+
+# ---- the workers: started, killed and stopped here (worker.sh handles one at a time) ----
+declare -a WPID
+w_start() {
+    local i=$1
+    echo "# ---- start $(date '+%T.%N') ----" >> "$T/w$i.log"
+    "$INTAKE_BIN/intake-worker" -f -c "$T/w$i.conf" >> "$T/w$i.log" 2>&1 &
+    WPID[i]=$!
+    h_poll "! _h_alive ${WPID[i]} || [ \$(grep -c ' starting: ' '$T/w$i.log') -ge \$(grep -c '^# ---- start' '$T/w$i.log') ]" 30 &&
+	_h_alive "${WPID[i]}" || { h_fail "worker w$i did not start"; tail -n 20 "$T/w$i.log" | sed 's/^/#   /'; return 1; }
+}
+w_kill() {
+    local i=$1 pid=${WPID[$1]}
+    _h_alive "$pid" || { h_fail "worker w$i ($pid) had died by itself"; return 1; }
+    { kill -KILL "$pid"; _h_wait_gone "$pid" 10; wait "$pid"; } 2>/dev/null
+    WPID[i]=
+    echo "# ---- killed $(date '+%T.%N') ----" >> "$T/w$i.log"
+}
+w_stop() {
+    local i=$1 pid=${WPID[$1]} rc
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    if ! _h_wait_gone "$pid" 30; then
+	h_fail "worker w$i did not stop on SIGTERM"
+	kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    rc=$?
+    WPID[i]=
+    [ "$rc" = 0 ] || h_fail "worker w$i exited with status $rc"
+}
+h_pg_extra_cleanup() {		# pg.sh's EXIT trap: the workers before the cluster
+    local i
+    for i in $(seq 1 $W); do [ -n "${WPID[i]:-}" ] && w_stop "$i"; done
+    return 0
+}
+
+pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
+drained() {
+    [ "$(pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
+	[ "$(h_pending_count 2>/dev/null)" = 0 ]
+}
+
+# ---- the mails: N originals, then two follow-ups to each of the first F ----
+NOW=$(date -R)
+awk -v n="$N" -v now="$NOW" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+	printf "From cust%d@client.test %s\n", i, "Mon Jan  1 00:00:00 2026"
+	printf "From: Customer %d <cust%d@client.test>\nTo: support@example.test\n", i, i
+	printf "Subject: scale-out question %d\nDate: %s\nMessage-ID: <pgw-%d@client.test>\n", i, now, i
+	printf "\nHello, this is question number %d about the scale-out.\n\n", i
+    } }' > "$T/originals.mbox"
+awk -v f="$F" -v now="$NOW" 'BEGIN {
+    for (i = 1; i <= f; i++) for (k = 1; k <= 2; k++) {
+	printf "From cust%d@client.test %s\n", i, "Mon Jan  1 00:00:00 2026"
+	printf "From: Customer %d <cust%d@client.test>\nTo: support@example.test\n", i, i
+	printf "Subject: Re: scale-out question %d\nDate: %s\n", i, now
+	printf "Message-ID: <pgw-%d-fu%d@client.test>\nIn-Reply-To: <pgw-%d@client.test>\n", i, k, i
+	printf "References: <pgw-%d@client.test>\n\nMore about question %d, part %d.\n\n", i, i, k
+    } }' > "$T/followups.mbox"
+
+start=$SECONDS
+h_ctl "$C" import --mailbox support --acknowledge --max-backlog 0 "$T/originals.mbox" \
+    > "$T/import1.out" 2>&1 || h_die "import of the originals failed: $(tail -n 3 "$T/import1.out")"
+h_assert_eq "$N" "$(h_xlen)" "stream: $N entries queued by intakectl import ($((SECONDS - start))s)"
+
+w_start 1 || exit 1		# first alone: it makes the Message-ID secret the others read
+for i in $(seq 2 $W); do w_start "$i" || exit 1; done
+start=$SECONDS
+
+kills=0
+restarted=0
+while [ "$(pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
+    ms=$((300 + RANDOM % 1001))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    i=$((1 + RANDOM % W))
+    w_kill "$i" || h_die "worker w$i was not running when it was to be killed"
+    kills=$((kills + 1))
+    w_start "$i" || h_die "worker w$i did not start again after kill $kills"
+    if [ "$restarted" = 0 ] && [ "$(pg_count tickets)" -ge $((N / 3)) ]; then
+	h_pg_restart || h_die "PostgreSQL did not restart"
+	restarted=1
+	h_note "PostgreSQL restarted at $(pg_count tickets) tickets"
+    fi
+    [ $((SECONDS - start)) -lt 240 ] || break
+done
+h_note "$kills kills in $((SECONDS - start))s"
+h_assert_eq 1 "$restarted" "PostgreSQL was restarted once while mail flowed"
+h_wait_for "drained $N" 120 "$N tickets, stream empty, nothing pending ($((SECONDS - start))s)"
+
+# Follow-ups: all queued at once; the two answers to one ticket reach different workers.
+h_ctl "$C" import --mailbox support --acknowledge --max-backlog 0 "$T/followups.mbox" \
+    > "$T/import2.out" 2>&1 || h_die "import of the follow-ups failed: $(tail -n 3 "$T/import2.out")"
+h_wait_for "[ \"\$(pg_count \"messages WHERE message_id LIKE 'pgw-%-fu%'\")\" = $((2 * F)) ] &&
+	    [ \"\$(h_xlen)\" = 0 ] && [ \"\$(h_pending_count)\" = 0 ]" 60 \
+    "the $((2 * F)) follow-ups stored, stream drained"
+h_wait_for "[ \"\$(pg_count \"outbox WHERE state IN ('owed', 'sending')\")\" = 0 ]" 90 \
+    "outbox: no reply left owed or being sent"
+
+# ---- what the store holds ----
+h_assert_eq "$N $N" "$(h_pg_sql "SELECT count(*), count(DISTINCT number) FROM tickets" | tr '|' ' ')" \
+    "store: exactly $N tickets, $N distinct numbers"
+h_assert_eq "$((N + 2 * F)) $((N + 2 * F))" \
+    "$(h_pg_sql "SELECT count(*), count(DISTINCT message_id) FROM messages WHERE direction = 'in'
+		 AND message_id LIKE 'pgw-%@client.test'" | tr '|' ' ')" \
+    "store: the $((N + 2 * F)) queued Message-IDs, each stored once"
+h_assert_eq "$F" "$(h_pg_sql "SELECT count(*) FROM (SELECT t.id FROM tickets t
+			     JOIN messages m ON m.ticket_id = t.id AND m.direction = 'in'
+			     WHERE t.title ~ '^scale-out question [0-9]+\$'
+			     AND substring(t.title from '[0-9]+\$')::int <= $F
+			     GROUP BY t.id HAVING count(*) = 3
+			     AND count(*) FILTER (WHERE m.message_id LIKE 'pgw-%-fu%') = 2) x")" \
+    "follow-ups: each of the $F tickets holds its mail and both answers"
+h_assert_eq "$N 0" "$(h_pg_sql "SELECT count(*), count(*) FILTER (WHERE lease_owner IS NOT NULL)
+			       FROM outbox WHERE kind = 'ack'" | tr '|' ' ')" \
+    "outbox: one acknowledgement per ticket, no lease left held"
+h_assert_eq "$N" "$(h_pg_sql "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'ack'")" \
+    "outbox: the $N acknowledgements belong to $N different tickets"
+
+# ---- what reached the relay ----
+sent=$(pg_count "outbox WHERE state = 'sent'")
+unknown=$(pg_count "outbox WHERE state = 'unknown'")
+h_wait_for "[ \"\$(h_sink_count)\" -ge $sent ]" 30 "sink: at least the $sent sent replies captured"
+captured=$(h_sink_count)
+h_note "replies: $sent sent, $unknown unknown, $captured captured at the sink"
+h_sink_acks | cut -f3 | sort | uniq -d > "$T/twice.txt"
+h_assert_eq 0 "$(wc -l < "$T/twice.txt")" "sink: no two acknowledgements answer the same mail"
+h_check "[ $sent -le $captured ] && [ $captured -le $((sent + unknown)) ]" \
+    "sink: sent ($sent) <= captured ($captured) <= sent + unknown ($((sent + unknown)))"
+h_assert_eq 0 "$(h_xlen intake:dead 2>/dev/null || echo 0)" "no dead letters"
+
+for i in $(seq 1 $W); do w_stop "$i"; done
+if grep -lE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$T"/w*.log > "$T/san.txt"; then
+    h_fail "sanitizer report in $(tr '\n' ' ' < "$T/san.txt")"
+    grep -h -m1 -A20 -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$T"/w*.log | sed 's/^/#   /'
+else
+    h_pass "no worker printed a sanitizer report"
+fi
