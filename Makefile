@@ -7,6 +7,7 @@
 #   make corpus-report  the auto-generated mail classifier on ../shared/corpus (confusion table)
 #   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
+#                   (STORE=postgresql: a private PostgreSQL cluster and two workers)
 #   make demo-stop  stop what make demo started
 #   make install    PREFIX=/usr/local DESTDIR= MILTER_GROUP=postfix (see the install target)
 #   make check-sendmail  Intake behind a real Sendmail, in a throw-away Debian 12 chroot (root)
@@ -243,7 +244,7 @@ check-sendmail:
 		env INTAKE_THROWAWAY_SYSTEM=1 bash tests/sendmail/check.sh
 
 demo: deps all
-	@bash tests/lib/demo.sh start
+	@STORE=$(STORE) bash tests/lib/demo.sh start
 
 demo-stop:
 	@bash tests/lib/demo.sh stop

@@ -363,6 +363,23 @@ static int read_password(const char *path, char **password, char **why)
     return STORE_OK;
 }
 
+/*
+ * notice - what the server says besides results: libpq would print it on
+ * stderr. Warnings go to the log; notices ("already exists, skipping")
+ * are for an interactive user, not for a daemon's log.
+ */
+static void notice(void *arg, const char *message)
+{
+    struct pg *pg = arg;
+
+    if (strncmp(message, "NOTICE:", 7) != 0 && strncmp(message, "INFO:", 5) != 0
+	&& strncmp(message, "DEBUG", 5) != 0) {
+	g_autofree char *msg = one_line(message);
+
+	msg_warn("%s: %s", pg->display, msg);
+    }
+}
+
 static void pg_free(struct pg *pg)
 {
     if (pg->conn)
@@ -465,6 +482,7 @@ static int pg_open(struct store *st, char **why)
     pg->conn = PQconnectdbParams(keys, values, 1);
     if (pg->conn == NULL)
 	g_error("libpq: out of memory");
+    PQsetNoticeProcessor(pg->conn, notice, pg);
     if (PQstatus(pg->conn) != CONNECTION_OK) {
 	g_autofree char *msg = one_line(PQerrorMessage(pg->conn));
 

@@ -6,11 +6,14 @@
 # (consumers w1, w2, w3 of one group) ticket them while a random worker is killed with SIGKILL
 # and restarted every 0.3-1.3 s, and PostgreSQL itself is restarted once (pg_ctl restart: every
 # connection lost, open transactions rolled back). Then F tickets get two follow-ups each, queued
-# at once, so that two workers store answers to one ticket at the same time. Afterwards:
-#   - exactly N tickets with N distinct numbers; the customer Message-IDs stored are exactly the
-#     N + 2F queued, each once (nothing lost, nothing stored twice);
+# at once, so that two workers store answers to one ticket at the same time, and V new senders
+# write two new mails each, at once: [smtp] reply_window (one acknowledgement per sender) holds
+# across workers. Afterwards:
+#   - exactly N + 2V tickets with distinct numbers; the customer Message-IDs stored are exactly
+#     the N + 2F + 2V queued, each once (nothing lost, nothing stored twice);
 #   - each of the F tickets holds its mail and both follow-ups (3 incoming messages);
-#   - one acknowledgement row per ticket, none left 'owed', 'sending' or leased; no two captured
+#   - one acknowledgement row per ticket, none left 'owed', 'sending' or leased; of each of the V
+#     senders' two tickets one acknowledged and one 'suppressed' by the window; no two captured
 #     at the sink answer the same mail, and sent <= captured <= sent + unknown ('unknown' only
 #     when a kill hit the SMTP data phase);
 #   - the stream is empty, nothing pending, no dead letters; no worker printed a sanitizer report.
@@ -22,6 +25,7 @@ h_init it_pg_workers
 
 N=${PG_WORKERS_N:-1000}
 F=100
+V=20
 W=3
 C=$T/intake.conf
 h_pg_start || exit 1
@@ -34,7 +38,7 @@ h_sink_start "$S" "$T/sink" || exit 1
 # (entries claimed from a live worker are processed twice: correct, but wasted work).
 # [smtp] timeout bounds a reply's lease (store_pg_outbox.c).
 h_worker_conf "$C" "$S" "[worker]" "max_deliveries = 1000" "claim_idle = 10s" "batch = 16" \
-    "[smtp]" "timeout = 3s"
+    "[smtp]" "timeout = 3s" "reply_window = 1h"
 h_pg_conf "$C"
 for i in $(seq 1 $W); do
     { cat "$C"; printf '\n[worker]\nconsumer = w%d\n' "$i"; } > "$T/w$i.conf"
@@ -99,6 +103,13 @@ awk -v f="$F" -v now="$NOW" 'BEGIN {
 	printf "Message-ID: <pgw-%d-fu%d@client.test>\nIn-Reply-To: <pgw-%d@client.test>\n", i, k, i
 	printf "References: <pgw-%d@client.test>\n\nMore about question %d, part %d.\n\n", i, i, k
     } }' > "$T/followups.mbox"
+awk -v v="$V" -v now="$NOW" 'BEGIN {
+    for (k = 1; k <= 2; k++) for (i = 1; i <= v; i++) {
+	printf "From window%d@client.test %s\n", i, "Mon Jan  1 00:00:00 2026"
+	printf "From: Window %d <window%d@client.test>\nTo: support@example.test\n", i, i
+	printf "Subject: window topic %d-%d\nDate: %s\nMessage-ID: <pgw-window-%d-%d@client.test>\n", i, k, now, i, k
+	printf "\nA new matter, number %d of sender %d.\n\n", k, i
+    } }' > "$T/window.mbox"
 
 start=$SECONDS
 h_ctl "$C" import --mailbox support --acknowledge --max-backlog 0 "$T/originals.mbox" \
@@ -129,22 +140,25 @@ h_note "$kills kills in $((SECONDS - start))s"
 h_assert_eq 1 "$restarted" "PostgreSQL was restarted once while mail flowed"
 h_wait_for "drained $N" 300 "$N tickets, stream empty, nothing pending ($((SECONDS - start))s)"
 
-# Follow-ups: all queued at once; the two answers to one ticket reach different workers.
-h_ctl "$C" import --mailbox support --acknowledge --max-backlog 0 "$T/followups.mbox" \
-    > "$T/import2.out" 2>&1 || h_die "import of the follow-ups failed: $(tail -n 3 "$T/import2.out")"
+# Follow-ups and the window senders' mails: all queued at once, so that the two answers to one
+# ticket, and the two mails of one sender, reach different workers.
+for f in followups window; do
+    h_ctl "$C" import --mailbox support --acknowledge --max-backlog 0 "$T/$f.mbox" \
+	> "$T/import-$f.out" 2>&1 || h_die "import of $f.mbox failed: $(tail -n 3 "$T/import-$f.out")"
+done
+NT=$((N + 2 * V))
 h_wait_for "[ \"\$(pg_count \"messages WHERE message_id LIKE 'pgw-%-fu%'\")\" = $((2 * F)) ] &&
-	    [ \"\$(h_xlen)\" = 0 ] && [ \"\$(h_pending_count)\" = 0 ]" 60 \
-    "the $((2 * F)) follow-ups stored, stream drained"
-h_wait_for "[ \"\$(pg_count \"outbox WHERE state IN ('owed', 'sending')\")\" = 0 ]" 90 \
+	    drained $NT" 240 "the $((2 * F)) follow-ups and $((2 * V)) new tickets stored, stream drained"
+h_wait_for "[ \"\$(pg_count \"outbox WHERE state IN ('owed', 'sending')\")\" = 0 ]" 120 \
     "outbox: no reply left owed or being sent"
 
 # ---- what the store holds ----
-h_assert_eq "$N $N" "$(h_pg_sql "SELECT count(*), count(DISTINCT number) FROM tickets" | tr '|' ' ')" \
-    "store: exactly $N tickets, $N distinct numbers"
-h_assert_eq "$((N + 2 * F)) $((N + 2 * F))" \
+h_assert_eq "$NT $NT" "$(h_pg_sql "SELECT count(*), count(DISTINCT number) FROM tickets" | tr '|' ' ')" \
+    "store: exactly $NT tickets, $NT distinct numbers"
+h_assert_eq "$((NT + 2 * F)) $((NT + 2 * F))" \
     "$(h_pg_sql "SELECT count(*), count(DISTINCT message_id) FROM messages WHERE direction = 'in'
 		 AND message_id LIKE 'pgw-%@client.test'" | tr '|' ' ')" \
-    "store: the $((N + 2 * F)) queued Message-IDs, each stored once"
+    "store: the $((NT + 2 * F)) queued Message-IDs, each stored once"
 h_assert_eq "$F" "$(h_pg_sql "SELECT count(*) FROM (SELECT t.id FROM tickets t
 			     JOIN messages m ON m.ticket_id = t.id AND m.direction = 'in'
 			     WHERE t.title ~ '^scale-out question [0-9]+\$'
@@ -152,11 +166,18 @@ h_assert_eq "$F" "$(h_pg_sql "SELECT count(*) FROM (SELECT t.id FROM tickets t
 			     GROUP BY t.id HAVING count(*) = 3
 			     AND count(*) FILTER (WHERE m.message_id LIKE 'pgw-%-fu%') = 2) x")" \
     "follow-ups: each of the $F tickets holds its mail and both answers"
-h_assert_eq "$N 0" "$(h_pg_sql "SELECT count(*), count(*) FILTER (WHERE lease_owner IS NOT NULL)
+h_assert_eq "$NT 0" "$(h_pg_sql "SELECT count(*), count(*) FILTER (WHERE lease_owner IS NOT NULL)
 			       FROM outbox WHERE kind = 'ack'" | tr '|' ' ')" \
-    "outbox: one acknowledgement per ticket, no lease left held"
-h_assert_eq "$N" "$(h_pg_sql "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'ack'")" \
-    "outbox: the $N acknowledgements belong to $N different tickets"
+    "outbox: one acknowledgement row per ticket, no lease left held"
+h_assert_eq "$NT" "$(h_pg_sql "SELECT count(DISTINCT ticket_id) FROM outbox WHERE kind = 'ack'")" \
+    "outbox: the $NT acknowledgement rows belong to $NT different tickets"
+h_assert_eq "$V $V $V" "$(h_pg_sql "SELECT count(DISTINCT window_key),
+				    count(*) FILTER (WHERE state IN ('sent', 'unknown')),
+				    count(*) FILTER (WHERE state = 'suppressed')
+				    FROM outbox WHERE recipient LIKE 'window%'" | tr '|' ' ')" \
+    "reply_window across workers: $V senders of two new mails each, one acknowledged, one suppressed"
+h_assert_eq 0 "$(pg_count "outbox WHERE state = 'suppressed' AND recipient NOT LIKE 'window%'")" \
+    "reply_window: nothing else suppressed"
 
 # ---- what reached the relay ----
 sent=$(pg_count "outbox WHERE state = 'sent'")
