@@ -4,7 +4,9 @@
 # some six minutes on this shared 2-core machine under ASan, see docs/design.md) are queued into the
 # stream by intakectl import --acknowledge (the milter's own code path), and three workers
 # (consumers w1, w2, w3 of one group) ticket them while a random worker is killed with SIGKILL
-# and restarted every 0.3-1.3 s, and PostgreSQL itself is restarted once (pg_ctl restart: every
+# and restarted every 0.3-1.3 s (once left dead until the others have claimed every entry it
+# held: XAUTOCLAIM after claim_idle; the takeover time is printed), and PostgreSQL itself is
+# restarted once (pg_ctl restart: every
 # connection lost, open transactions rolled back). Then F tickets get two follow-ups each, queued
 # at once, so that two workers store answers to one ticket at the same time, and V new senders
 # write two new mails each, at once: [smtp] reply_window (one acknowledgement per sender) holds
@@ -81,6 +83,10 @@ h_pg_extra_cleanup() {		# pg.sh's EXIT trap: the workers before the cluster
 }
 
 pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
+# consumer_pending NAME: entries delivered to consumer NAME and not acknowledged
+consumer_pending() {
+    h_redis_cli --json XPENDING intake:envelopes intake - + 100000 "$1" 2>/dev/null | jq length
+}
 drained() {
     [ "$(pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
 	[ "$(h_pending_count 2>/dev/null)" = 0 ]
@@ -122,12 +128,23 @@ start=$SECONDS
 
 kills=0
 restarted=0
+claimed=0
 while [ "$(pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
     ms=$((300 + RANDOM % 1001))
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     i=$((1 + RANDOM % W))
     w_kill "$i" || h_die "worker w$i was not running when it was to be killed"
     kills=$((kills + 1))
+    held=$(consumer_pending "w$i")
+    if [ "$claimed" = 0 ] && [ "${held:-0}" -gt 0 ]; then
+	# Left dead: the two others must take over what it held.
+	t0=$SECONDS
+	h_poll "[ \"\$(consumer_pending w$i)\" = 0 ]" 120 ||
+	    h_die "the $held entries of killed worker w$i were not claimed by the others in 120s"
+	claimed=$((SECONDS - t0))
+	h_note "the $held entries of killed worker w$i were claimed by the others in ${claimed}s"
+	[ "$claimed" -gt 0 ] || claimed=1
+    fi
     w_start "$i" || h_die "worker w$i did not start again after kill $kills"
     if [ "$restarted" = 0 ] && [ "$(pg_count tickets)" -ge $((N / 3)) ]; then
 	h_pg_restart || h_die "PostgreSQL did not restart"
@@ -138,6 +155,7 @@ while [ "$(pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
 done
 h_note "$kills kills in $((SECONDS - start))s"
 h_assert_eq 1 "$restarted" "PostgreSQL was restarted once while mail flowed"
+h_check "[ $claimed -gt 0 ]" "a killed worker's entries were claimed by the other workers"
 h_wait_for "drained $N" 300 "$N tickets, stream empty, nothing pending ($((SECONDS - start))s)"
 
 # Follow-ups and the window senders' mails: all queued at once, so that the two answers to one
