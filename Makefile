@@ -66,7 +66,7 @@ WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/metrics_worker.c worker/store_sqlite_projects.c worker/timeentry.c
 # The PostgreSQL store (branch pg): libpq for the worker, intakectl and their unit tests only.
 PKGS_WORKER += libpq
-WORKER_LIB += worker/store_pg.c worker/store_pg_schema.c worker/store_pg_tickets.c \
+WORKER_LIB += worker/store_pg.c worker/store_pg_util.c worker/store_pg_schema.c worker/store_pg_tickets.c \
 	    worker/store_pg_outbox.c worker/store_pg_reports.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.

@@ -36,11 +36,12 @@ struct pg {
 extern const char *const pg_migrations[];
 extern const int pg_schema_version;
 
-/* store_pg.c */
+/* store_pg_util.c */
 int     pg_run(struct pg *pg, const char *what, const char *sql, PGresult **res,
 	       char **why, const char *types, ...);
 int     pg_op_begin(struct pg *pg, char **why);
 int     pg_op_end(struct pg *pg, int ret, char **why);
+char   *pg_one_line(const char *msg);
 char   *pg_strdup(const PGresult *res, int row, int col);
 gint64  pg_int(const PGresult *res, int row, int col);
 GBytes *pg_bytea(const PGresult *res, int row, int col);
