@@ -7,6 +7,7 @@
 #   make corpus-report  the auto-generated mail classifier on ../shared/corpus (confusion table)
 #   make fuzz       libFuzzer targets (tests/fuzz), each run FUZZ_SECONDS (default 60)
 #   make demo       deps + build + a private Redis, Postfix and both daemons under .demo/
+#                   (STORE=postgresql: a private PostgreSQL cluster and two workers)
 #   make demo-stop  stop what make demo started
 #   make install    PREFIX=/usr/local DESTDIR= MILTER_GROUP=postfix (see the install target)
 #   make check-sendmail  Intake behind a real Sendmail, in a throw-away Debian 12 chroot (root)
@@ -73,6 +74,10 @@ WORKER_LIB += worker/api.c worker/api_params.c worker/api_tickets.c worker/api_s
 SINKS_LIB := worker/sinks.c worker/sink_config.c worker/sink_webhook.c worker/sink_event.c \
 	    worker/store_sqlite_events.c
 WORKER_LIB += $(SINKS_LIB)
+# The PostgreSQL store (branch pg): libpq for the worker, intakectl and their unit tests only.
+PKGS_WORKER += libpq
+WORKER_LIB += worker/store_pg.c worker/store_pg_util.c worker/store_pg_schema.c worker/store_pg_tickets.c \
+	    worker/store_pg_outbox.c worker/store_pg_reports.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
@@ -264,7 +269,7 @@ check-rt:
 	INTAKE_CHECK_RT=1 bash tests/run rt
 
 demo: deps all
-	@bash tests/lib/demo.sh start
+	@STORE=$(STORE) bash tests/lib/demo.sh start
 
 demo-stop:
 	@bash tests/lib/demo.sh stop

@@ -103,7 +103,7 @@ struct ckey {
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 const char *const *const config_priorities = priorities;	/* routing rules check theirs */
-static const char *const backends[] = {"sqlite", NULL};
+static const char *const backends[] = {"sqlite", "postgresql", NULL};
 static const char *const oversize_policies[] = {"ticket", "reject", NULL};
 static const char *const reply_to_policies[] = {"envelope", "from_if_aligned", NULL};
 static const char *const trust_policies[] = {"strict", "same_domain", "open", NULL};
@@ -204,6 +204,9 @@ static const struct ckey store_keys[] = {
     {"templates", CT_PATH, CFG(templates_dir), "/etc/intake/templates"},
     {"autogen_keep_days", CT_INT, CFG(store_autogen_keep_days), "30", NULL, 0, 36500},
     {"events_keep_days", CT_INT, CFG(store_events_keep_days), "30", NULL, 0, 36500},
+    /* backend = postgresql (branch pg): worker/store_pg.c */
+    {"conninfo", CT_STRING, CFG(store_conninfo), ""},
+    {"password_file", CT_PATH, CFG(store_password_file), ""},
     {0},
 };
 
@@ -968,6 +971,8 @@ struct intake_config *config_free(struct intake_config *cfg)
     g_free(cfg->sentiment_lexicons);
     g_free(cfg->store_backend);
     g_free(cfg->store_path);
+    g_free(cfg->store_conninfo);
+    g_free(cfg->store_password_file);
     g_free(cfg->ticket_prefix);
     g_free(cfg->templates_dir);
     g_free(cfg->smtp_relay);

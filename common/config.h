@@ -119,6 +119,8 @@ struct intake_config {
     char   *templates_dir;
     int     store_autogen_keep_days;	/* 0: keep kept-apart mail for ever */
     int     store_events_keep_days;	/* sent sink events; 0: for ever (worker/maint.c) */
+    char   *store_conninfo;		/* backend postgresql: libpq connection string */
+    char   *store_password_file;	/* its password; "": libpq's own (PGPASSWORD) */
 
     /* [smtp] */
     char   *smtp_relay;

@@ -13,7 +13,8 @@
  *	acknowledges or not), in the mailbox's language and in each of
  *	[worker] languages (a detected language chooses the template: a
  *	broken ack.da.txt is found now, a missing one falls back), the
- *	fingerprints of [worker] languages load, the directory of [store] path exists, and the
+ *	fingerprints of [worker] languages load, the directory of [store] path exists (backend
+ *	sqlite; postgresql: [store] conninfo is set, password_file readable), and the
  *	Message-ID secrets load (msgid_key_check(): the current one may be
  *	missing, the worker makes it), and the routing rules of [worker]
  *	rules load, with the templates they name (rules.c), and so do the
@@ -29,7 +30,9 @@
  *	One text per problem, added to errors (g_strdup'ed, the array owns
  *	it), naming the file, the section and the key.
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "checkconf.h"
@@ -163,7 +166,16 @@ void    worker_config_check(const struct intake_config *cfg, GPtrArray *errors)
 	    g_free(why);
 	}
     }
-    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+    if (strcmp(cfg->store_backend, "postgresql") == 0 && *cfg->store_conninfo == 0)
+	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'conninfo': backend postgresql"
+						" needs a libpq connection string, e.g."
+						" 'host=db.example dbname=intake user=intake'",
+						cfg->path));
+    if (*cfg->store_password_file && access(cfg->store_password_file, R_OK) != 0)
+	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'password_file': cannot read"
+						" %s: %s", cfg->path, cfg->store_password_file,
+						g_strerror(errno)));
+    if (strcmp(cfg->store_backend, "sqlite") == 0 && !g_file_test(dir, G_FILE_TEST_IS_DIR))
 	g_ptr_array_add(errors, g_strdup_printf("%s: [store] key 'path': directory %s does"
 						" not exist (create it, owned by the worker's"
 						" user, mode 0750)", cfg->path, dir));

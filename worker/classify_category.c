@@ -102,6 +102,9 @@ static void refresh(struct category_classifier *cc, struct store *st)
     if (cc->version >= 0 && now - cc->checked < CATEGORY_CHECK_SECONDS * G_USEC_PER_SEC)
 	return;
     cc->checked = now;
+    /* A store without the model (store_unsupported()) suggests nothing. */
+    if (st->ops->model_version == NULL || st->ops->load_model == NULL)
+	return;
     if (st->ops->model_version(st, &version, &why) != STORE_OK) {
 	msg_warn("category model: %s (the model in memory stays in use)", why);
 	g_free(why);

@@ -163,6 +163,9 @@ int     faq_suggest(struct store *st, const char *collection, const char *langua
     *n = 0;
     if (query == NULL || max <= 0)
 	return STORE_OK;
+    /* A store without FAQ entries (faq_sync() said so at start) suggests none. */
+    if (st->ops->faq_match == NULL)
+	return STORE_OK;
     return st->ops->faq_match(st, query, collection, language, min_score, max, out, n, why);
 }
 

@@ -90,7 +90,7 @@ static int owed_replies(const struct intake_config *cfg, gint64 *owed, char **wh
     struct store_stats counts;
 
     *owed = 0;
-    if (!g_file_test(cfg->store_path, G_FILE_TEST_EXISTS))
+    if (!store_exists(cfg))
 	return 0;
     if ((st = store_open(cfg, why)) == NULL)
 	return -1;

@@ -207,7 +207,11 @@ int     ctl_faq(const char *config_path, gboolean json, int argc, char **argv)
 	config_free(cfg);
 	return fail(argv[1], why);
     }
-    if (strcmp(argv[1], "add") == 0)
+    if (st->ops->faq_put == NULL || st->ops->list_faq == NULL || st->ops->faq_remove == NULL
+	|| st->ops->faq_optimize == NULL) {
+	store_unsupported(st, "faq", &why);
+	rc = fail(argv[1], why);
+    } else if (strcmp(argv[1], "add") == 0)
 	rc = faq_add(st, argc - 1, argv + 1);
     else if (strcmp(argv[1], "list") == 0)
 	rc = faq_list(st, json);

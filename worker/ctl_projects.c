@@ -111,7 +111,8 @@ int     ctl_projects(const struct intake_config *cfg, int argc, char **argv,
 	return 1;
     }
     if (strcmp(verb, "add") == 0)
-	rc = st->ops->add_record(st, kind, project, argv[2], &number, &why);
+	rc = st->ops->add_record ? st->ops->add_record(st, kind, project, argv[2], &number, &why)
+	    : store_unsupported(st, "projects and tasks", &why);
     else if (strcmp(verb, "list") == 0)
 	rc = ctl_list_records(st, kind, project, &out, &why);
     else

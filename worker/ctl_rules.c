@@ -191,7 +191,8 @@ int     ctl_case(const struct intake_config *cfg, int argc, char **argv, gboolea
 	return 1;
     }
     if (strcmp(argv[0], "add") == 0)
-	rc = st->ops->add_case(st, argv[1], argc == 3 ? argv[2] : NULL, &why);
+	rc = st->ops->add_case ? st->ops->add_case(st, argv[1], argc == 3 ? argv[2] : NULL, &why)
+	    : store_unsupported(st, "case add", &why);
     else
 	rc = ctl_list_cases(st, &list, &why);
     store_close(st);

@@ -229,6 +229,8 @@ int     ctl_list_autogen(struct store *st, const char *kind, const char *mailbox
 {
     json_t *list = json_array();
 
+    if (st->ops->list_autogen == NULL)
+	return finish(store_unsupported(st, "autogen list", why), list, out);
     return finish(st->ops->list_autogen(st, kind, mailbox, limit, append_row, list, why),
 		  list, out);
 }
@@ -238,6 +240,8 @@ int     ctl_list_cases(struct store *st, json_t **out, char **why)
 {
     json_t *list = json_array();
 
+    if (st->ops->list_cases == NULL)
+	return finish(store_unsupported(st, "case list", why), list, out);
     return finish(st->ops->list_cases(st, append_row, list, why), list, out);
 }
 
@@ -254,7 +258,8 @@ static void autogen_row(void *ctx, const struct store_row *row)
 int     ctl_show_autogen(struct store *st, gint64 id, json_t **out, char **why)
 {
     json_t *obj = NULL;
-    int     ret = st->ops->show_autogen(st, id, autogen_row, &obj, why);
+    int     ret = st->ops->show_autogen ? st->ops->show_autogen(st, id, autogen_row, &obj, why)
+	: store_unsupported(st, "autogen show", why);
 
     if (ret == STORE_OK && obj == NULL) {
 	*why = g_strdup_printf("no kept auto-generated mail with id %" G_GINT64_FORMAT, id);
@@ -348,6 +353,8 @@ int     ctl_list_records(struct store *st, enum store_record kind, const char *p
 {
     json_t *list = json_array();
 
+    if (st->ops->list_records == NULL)
+	return finish(store_unsupported(st, "projects and tasks", why), list, out);
     return finish(st->ops->list_records(st, kind, project, append_row, list, why), list, out);
 }
 
@@ -385,7 +392,8 @@ int     ctl_show_record(struct store *st, enum store_record kind, const char *nu
 			json_t **out, char **why)
 {
     struct shown_record sh = {kind == STORE_PROJECT ? "project" : "task", NULL};
-    int     ret = st->ops->show_record(st, kind, number, record_row, &sh, why);
+    int     ret = st->ops->show_record ? st->ops->show_record(st, kind, number, record_row, &sh, why)
+	: store_unsupported(st, "projects and tasks", why);
 
     if (ret == STORE_OK && sh.record) {
 	/* Empty lists are shown too: a script need not test for the key. */

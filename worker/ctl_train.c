@@ -197,7 +197,10 @@ static int train_store(struct train_ctx *c, const char *config_path, const char 
 	goto out;
     }
     if ((st = store_open(cfg, &why)) == NULL
-	|| st->ops->training_docs(st, mailbox, NB_TRAIN_MAX_DOCS, store_doc, c, &why)
+	|| (st->ops->training_docs == NULL || st->ops->save_model == NULL
+	    || st->ops->model_version == NULL
+	    ? store_unsupported(st, "the category model", &why)
+	    : st->ops->training_docs(st, mailbox, NB_TRAIN_MAX_DOCS, store_doc, c, &why))
 	!= STORE_OK) {
 	fprintf(stderr, "intakectl: train: %s\n", why);
 	goto out;
@@ -301,6 +304,8 @@ int     ctl_set_category(const struct intake_config *cfg, const char *number,
 	&& st->ops->find_ticket(st, number, &info, &why) == STORE_OK) {
 	if (info.id == 0)
 	    why = g_strdup_printf("no ticket %s", number);
+	else if (st->ops->set_category == NULL)
+	    store_unsupported(st, "set-category", &why);
 	else if (st->ops->set_category(st, info.id, category, &why) == STORE_OK
 		 && st->ops->commit(st, &why) == STORE_OK)
 	    rc = 0;

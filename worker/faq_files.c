@@ -310,6 +310,11 @@ int     faq_sync(struct store *st, const char *dir, struct faq_sync_counts *coun
     int     ret;
 
     memset(counts, 0, sizeof(*counts));
+    if (st->ops->list_faq == NULL || st->ops->faq_put == NULL || st->ops->faq_remove == NULL
+	|| st->ops->faq_optimize == NULL) {
+	g_hash_table_unref(s.known);
+	return store_unsupported(st, "FAQ entries", why);
+    }
     if ((ret = st->ops->begin(st, why)) == STORE_OK) {
 	if ((ret = sync_all(&s, dir, why)) == STORE_OK)
 	    ret = st->ops->commit(st, why);

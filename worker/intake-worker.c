@@ -659,7 +659,9 @@ int     main(int argc, char **argv)
 
 	msg_info("starting: consumer %s of group %s on %s stream %s, store %s %s",
 		 w.consumer, w.cfg->worker_group, redis, w.cfg->redis_stream,
-		 w.cfg->store_backend, w.cfg->store_path);
+		 w.cfg->store_backend,
+		 strcmp(w.cfg->store_backend, "sqlite") == 0 ? w.cfg->store_path
+		 : "([store] conninfo)");
     }
     sentinel_announce(w.cfg, "starting");
 

@@ -201,7 +201,7 @@ static int cmd_status(const struct intake_config *cfg)
 	return fail("queue status", why);
     }
     dlq_free(q);
-    if (g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)
+    if (store_exists(cfg)
 	&& (store = store_open(cfg, &why)) != NULL
 	&& ctl_stats(store, &counts, &why) == STORE_OK)
 	json_object_set_new(st, "store", counts);
@@ -287,7 +287,7 @@ static int cmd_watch(const struct intake_config *cfg, int seconds)
 
 static struct store *open_store(const struct intake_config *cfg, char **why)
 {
-    if (!g_file_test(cfg->store_path, G_FILE_TEST_EXISTS)) {
+    if (!store_exists(cfg)) {
 	*why = g_strdup_printf("no ticket database at %s (has intake-worker run with"
 			       " this configuration?)", cfg->store_path);
 	return NULL;
@@ -612,6 +612,10 @@ static int autogen_import(const struct intake_config *cfg, struct store *st, gin
     char   *why = NULL;
     int     rc = 1;
 
+    if (st->ops->load_autogen == NULL || st->ops->autogen_imported == NULL) {
+	store_unsupported(st, "autogen import", &why);
+	return fail("autogen import", why);
+    }
     /* The new ticket's ticket.created goes to the sinks as the worker's would (docs/events.md). */
     if ((sinks = sinks_load(cfg, errors)) == NULL) {
 	g_ptr_array_add(errors, NULL);

@@ -28,7 +28,9 @@
  *	Just before the end-of-data dot the reply is marked "sending": if
  *	the worker dies from then until the answer is recorded, the next
  *	start finds it "sending" and calls it "unknown" instead of sending
- *	it again. An acknowledgement therefore goes out at most once; the
+ *	it again. When the mark fails (the store unreachable, or, with
+ *	several workers on PostgreSQL, the reply's lease lost to another)
+ *	the data is aborted before the dot: not sent, still owed. An acknowledgement therefore goes out at most once; the
  *	window in which one can be lost to a crash is one SMTP round trip.
  *
  *	outbox_kick() wakes the thread after the pipeline committed new
@@ -61,17 +63,23 @@ struct outbox {
 struct sending {
     struct outbox *ob;
     gint64  id;
+    char   *why;			/* why it could not be marked "sending" */
 };
 
-static void mark_sending(void *arg)
+/*
+ * mark_sending - record "sending" before the dot. When that fails the
+ * reply is not sent: with several workers it may be another's now (its
+ * lease expired: store_pg_outbox.c), and a mark that did not reach the
+ * store could not stop a second sending after a crash.
+ */
+static gboolean mark_sending(void *arg)
 {
     struct sending *s = arg;
-    char   *why = NULL;
 
-    if (s->ob->store->ops->reply_state(s->ob->store, s->id, "sending", NULL, 0, &why) != STORE_OK) {
-	msg_warn("reply %" G_GINT64_FORMAT ": cannot mark as sending: %s", s->id, why);
-	g_free(why);
-    }
+    if (s->ob->store->ops->reply_state(s->ob->store, s->id, "sending", NULL, 0,
+				       &s->why) != STORE_OK)
+	return FALSE;
+    return TRUE;
 }
 
 /* wait_a_while - sleep until kicked, stopped or ms passed */
@@ -239,6 +247,13 @@ static gpointer outbox_main(gpointer p)
 	    record(ob, r.id, "unknown", why, 0);
 	    msg_error("reply %" G_GINT64_FORMAT ": to <%s> may or may not have been taken"
 		      " (not sent again): %s", r.id, r.recipient, why);
+	    break;
+	case SMTP_WITHDRAWN:
+	    /* Nothing to record: it is still owed, to whoever holds it next. */
+	    msg_warn("reply %" G_GINT64_FORMAT ": to <%s> not sent: cannot mark it as"
+		     " sending: %s", r.id, r.recipient, s.why ? s.why : "?");
+	    g_clear_pointer(&s.why, g_free);
+	    wait_a_while(ob, ob->cfg->smtp_retry_interval_ms);
 	    break;
 	}
 	g_free(why);

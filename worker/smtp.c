@@ -16,11 +16,14 @@
  *	from then on the relay may have taken the message even when no
  *	answer arrives. The caller records that moment, so that a crash
  *	afterwards is known to be ambiguous instead of being sent again.
+ *	When it cannot record it (eod() returns FALSE), the transfer is
+ *	aborted before the dot and the connection closed: the relay
+ *	discards a message whose data never ended (SMTP_WITHDRAWN).
  *
  *	The result tells what to do next: SMTP_SENT, SMTP_TEMPORARY (no
  *	connection, 4xx, or failure before the dot: send again later),
- *	SMTP_PERMANENT (5xx: do not retry) or SMTP_AMBIGUOUS (the dot was
- *	sent but no final answer came).
+ *	SMTP_PERMANENT (5xx: do not retry), SMTP_AMBIGUOUS (the dot was
+ *	sent but no final answer came) or SMTP_WITHDRAWN (eod() said no).
  * DIAGNOSTICS
  *	*why (g_free) describes any result but SMTP_SENT.
  */
@@ -42,6 +45,7 @@ struct upload {
     smtp_eod_fn eod;
     void   *arg;
     gboolean eod_done;
+    gboolean withdrawn;			/* eod() said no */
 };
 
 struct smtp *smtp_new(const struct intake_config *cfg)
@@ -75,8 +79,10 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *p)
     size_t  n = MIN(size * nitems, u->len - u->pos);
 
     if (n == 0) {
-	if (!u->eod_done && u->eod)
-	    u->eod(u->arg);
+	if (!u->eod_done && u->eod && !u->eod(u->arg)) {
+	    u->withdrawn = TRUE;
+	    return CURL_READFUNC_ABORT;
+	}
 	u->eod_done = TRUE;
 	return 0;
     }
@@ -126,9 +132,11 @@ enum smtp_result smtp_send(struct smtp *s, const char *rcpt, GBytes *message,
 
     *why = g_strdup_printf("relay %s: %s%s%s (reply code %ld)", s->cfg->smtp_relay,
 			   curl_easy_strerror(rc), *errbuf ? ": " : "", errbuf, code);
-    /* A broken connection must not be reused. */
+    /* A broken connection must not be reused, nor one whose data never ended. */
     curl_easy_cleanup(s->curl);
     s->curl = NULL;
+    if (u.withdrawn)
+	return SMTP_WITHDRAWN;
     if (code >= 500 && code < 600)
 	return SMTP_PERMANENT;
     if (code >= 400 && code < 500)

@@ -10,9 +10,11 @@ enum smtp_result {
     SMTP_TEMPORARY,			/* not taken; try again later */
     SMTP_PERMANENT,			/* refused for good (5xx) */
     SMTP_AMBIGUOUS,			/* data sent, no answer: may have been taken */
+    SMTP_WITHDRAWN,			/* eod() said no: not sent (nothing to record) */
 };
 
-typedef void (*smtp_eod_fn) (void *arg);
+/* Just before the end-of-data dot; FALSE: do not send (the dot is never sent). */
+typedef gboolean (*smtp_eod_fn) (void *arg);
 
 struct smtp;
 

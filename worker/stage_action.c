@@ -271,6 +271,8 @@ static int find_target(struct job *job, struct target *t, char **reason, char **
     if (strcmp(t->kind, "ticket") == 0) {
 	rc = st->ops->find_ticket(st, t->number, &t->ticket, why);
 	t->id = t->ticket.id;
+    } else if (st->ops->find_record == NULL) {
+	rc = store_unsupported(st, "projects and tasks", why);
     } else {
 	rc = st->ops->find_record(st, strcmp(t->kind, "task") == 0 ? STORE_TASK : STORE_PROJECT,
 				  t->number, &t->id, why);
@@ -336,7 +338,8 @@ static enum stage_result write_action(struct job *job, const struct target *t, c
 	e.author = who;
 	e.dedupe_key = job->dedupe_key;
 	e.message_id = msgid;
-	rc = st->ops->add_time_entry(st, &e, added, &why);
+	rc = st->ops->add_time_entry ? st->ops->add_time_entry(st, &e, added, &why)
+	    : store_unsupported(st, "time entries", &why);
 	if (rc == STORE_OK && *added)
 	    msg_info("%s: %s %s: time entry %d minutes by <%s>: %s", job->qid, t->kind,
 		     t->number, e.minutes, who, summary);
@@ -354,7 +357,8 @@ static enum stage_result write_action(struct job *job, const struct target *t, c
 	n.subject = envelope_str(job->env, "subject");
 	n.body = text;
 	n.message_id = msgid;
-	rc = st->ops->add_note(st, &n, added, &why);
+	rc = st->ops->add_note ? st->ops->add_note(st, &n, added, &why)
+	    : store_unsupported(st, "notes", &why);
 	if (rc == STORE_OK && *added)
 	    msg_info("%s: %s %s: note by <%s> added", job->qid, t->kind, t->number, who);
     }

@@ -14,6 +14,9 @@
  *	void	store_attachment_row_clear(row)
  *	void	store_faq_match_clear(m)
  *	void	store_event_row_clear(row)
+ *
+ *	int	store_unsupported(st, op, &why)
+ *	gboolean store_exists(cfg)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -25,12 +28,17 @@
  *	HTTP API's: SQLite mode=ro and query_only), never creates or
  *	migrates the schema (a store the worker has not made yet is an
  *	error) and reads without blocking the writer (WAL).
+ *
+ *	A backend leaves the ops it does not support NULL (the PostgreSQL
+ *	store: FAQ, category model, projects, kept-mail reports); callers
+ *	test the pointer and report store_unsupported(): STORE_ERROR with
+ *	"OP: not supported by the NAME store".
  */
 #include <string.h>
 
 #include "store.h"
 
-static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
+static const struct store_ops *const backends[] = {&store_sqlite_ops, &store_pg_ops, NULL};
 
 const char *const store_reply_states[STORE_REPLY_STATES] = {
     [STORE_REPLY_OWED] = "owed", [STORE_REPLY_SENDING] = "sending",
@@ -151,4 +159,17 @@ void    store_event_row_clear(struct store_event_row *row)
     g_clear_pointer(&row->payload, g_free);
     g_clear_pointer(&row->created_at, g_free);
     memset(row, 0, sizeof(*row));
+}
+
+int     store_unsupported(const struct store *st, const char *op, char **why)
+{
+    *why = g_strdup_printf("%s: not supported by the %s store", op, st->ops->name);
+    return STORE_ERROR;
+}
+
+gboolean store_exists(const struct intake_config *cfg)
+{
+    if (strcmp(cfg->store_backend, "sqlite") != 0)
+	return TRUE;
+    return g_file_test(cfg->store_path, G_FILE_TEST_EXISTS);
 }

@@ -586,6 +586,10 @@ struct store {
 };
 
 struct store *store_open(const struct intake_config *cfg, char **why);
+/* FALSE: surely nothing stored yet (an SQLite file not made); a server's database may hold tickets. */
+gboolean store_exists(const struct intake_config *cfg);
+/* A backend may leave an op NULL (not supported): STORE_ERROR "OP: not supported by the B store". */
+int     store_unsupported(const struct store *st, const char *op, char **why);
 struct store *store_open_relaxed(const struct intake_config *cfg, char **why);
 struct store *store_open_readonly(const struct intake_config *cfg, char **why);
 struct store *store_close(struct store *st);
@@ -598,5 +602,6 @@ void    store_faq_match_clear(struct store_faq_match *m);
 void    store_event_row_clear(struct store_event_row *row);
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;	/* branch pg: store_pg*.c */
 
 #endif

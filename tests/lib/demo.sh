@@ -9,9 +9,17 @@
 # so the acknowledgements the worker sends through that same Postfix land there. The services
 # keep running after "make demo"; "make demo-stop" stops them. The system's Postfix and Redis are
 # not touched.
+#
+# STORE=postgresql (make demo STORE=postgresql): the tickets go to a private PostgreSQL cluster
+# under /var/tmp/intake-demo/pg (tests/lib/pg.sh: unix socket only, run as user postgres) instead
+# of .demo/tickets.db, and two workers (consumers demo and demo2, .demo/intake2.conf) share it;
+# make demo-stop stops the workers, then the cluster.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/lib/harness.sh"
+. "$ROOT/tests/lib/pg.sh"
+H_PG_TRAP=1			# pg.sh: the cluster outlives this script (make demo-stop stops it)
+STORE=${STORE:-sqlite}
 
 DEMO=$ROOT/.demo		# configuration, store, logs, pid files
 T=/var/tmp/intake-demo		# Postfix instance, milter socket, Redis
@@ -39,7 +47,12 @@ stop() {
     [ -d "$T" ] || [ -d "$DEMO" ] || { echo "demo: nothing to stop"; return 0; }
     stop_daemon intake-worker "$DEMO/worker.pid"
     stop_daemon webhook-receiver "$DEMO/webhook.pid"
+    stop_daemon "intake-worker (second)" "$DEMO/worker2.pid"
     stop_daemon intake-milter "$DEMO/milter.pid"
+    if [ -f "$T/pg/data/postmaster.pid" ]; then
+	H_PG_DIR=$T/pg
+	h_pg_stop && echo "demo: postgresql stopped"
+    fi
     if [ -f "$T/postfix/queue/pid/master.pid" ]; then
 	h_postfix_stop postfix >/dev/null && echo "demo: postfix stopped"
     fi
@@ -80,8 +93,16 @@ start() {
 
     # The API's bearer token, readable by root only (docs/intake.conf.md, [http] token_file).
     (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$DEMO/api-token"; echo >> "$DEMO/api-token")
+    case "$STORE" in
+	sqlite|postgresql) ;;
+	*) die "STORE=$STORE: sqlite or postgresql" ;;
+    esac
     echo "demo: starting a private Redis, Postfix (127.0.0.1:$PORT), intake-milter and intake-worker (.demo/, /var/tmp/intake-demo)"
     h_redis_start >/dev/null || die "redis did not start"
+    if [ "$STORE" = postgresql ]; then
+	echo "demo: and a private PostgreSQL cluster (/var/tmp/intake-demo/pg) with two workers"
+	h_pg_start || die "postgresql did not start (see $T/pg/server.log)"
+    fi
     cat > "$CONF" <<CONF
 # intake.conf of make demo (see docs/intake.conf.md)
 [milter]
@@ -135,6 +156,13 @@ CONF
 	--pid-file "$DEMO/webhook.pid" < /dev/null > /dev/null 2>> "$DEMO/webhook-receiver.log" &
     h_poll "_h_listening $WEBHOOK_PORT" 20 ||
 	die "the webhook receiver did not start (see $DEMO/webhook-receiver.log)"
+    if [ "$STORE" = postgresql ]; then
+	printf '\n[store]\nbackend = postgresql\nconninfo = %s\npassword_file = %s\n' \
+	    "$H_PG_CONNINFO" "$T/pg.password" >> "$CONF"
+	# The second worker: another consumer of the group, its own pid file, no metrics port.
+	sed -e 's/^consumer = demo$/consumer = demo2/' -e 's/^pid_file = worker.pid$/pid_file = worker2.pid/' \
+	    -e 's/^listen = .*/listen =/' "$CONF" > "$DEMO/intake2.conf"
+    fi
     "$ROOT/milter/intake-milter" -t -c "$CONF" >/dev/null || die "config check failed"
     "$ROOT/worker/intake-worker" -t -c "$CONF" >/dev/null || die "config check failed"
     h_postfix_start postfix "$PORT" "smtpd_milters=unix:$T/milter.sock" >/dev/null ||
@@ -144,6 +172,11 @@ CONF
     h_poll "[ -S '$T/milter.sock' ]" 20 || die "intake-milter socket missing (see $DEMO/milter.log)"
     "$ROOT/worker/intake-worker" -c "$CONF" 2>> "$DEMO/worker.log" || die "intake-worker did not start"
     h_poll "[ -s '$DEMO/worker.pid' ]" 20 || die "intake-worker did not start (see $DEMO/worker.log)"
+    if [ "$STORE" = postgresql ]; then
+	"$ROOT/worker/intake-worker" -c "$DEMO/intake2.conf" 2>> "$DEMO/worker2.log" ||
+	    die "the second intake-worker did not start"
+	h_poll "[ -s '$DEMO/worker2.pid' ]" 20 || die "the second intake-worker did not start (see $DEMO/worker2.log)"
+    fi
 
     echo "demo: sending three sample mails to support@example.test"
     send "Alice Example <alice@example.test>" "Printer on fire" \

@@ -27,13 +27,16 @@
 # make check never install RT.
 
 # Then lexicons.sh installs the worker's sentiment lexicon from contrib/sentiment (Debian has none).
-# mandoc: the man pages' lint test (it_docs_man).
+# mandoc: the man pages' lint test (it_docs_man). libpq-dev: the PostgreSQL store; postgresql:
+# the tests' private clusters (tests/lib/pg.sh runs Debian's /usr/lib/postgresql/15/bin as user
+# postgres); the system's cluster that Debian makes is stopped and not started at boot.
 BUILD_PACKAGES="build-essential pkg-config libmilter-dev libgmime-3.0-dev libglib2.0-dev
 libjansson-dev libhiredis-dev libsqlite3-dev libcurl4-openssl-dev libxml2-dev libpsl-dev
-libmicrohttpd-dev libexttextcat-dev libexttextcat-data libzstd-dev libstemmer-dev"
+libmicrohttpd-dev libexttextcat-dev libexttextcat-data libzstd-dev libstemmer-dev
+libpq-dev"
 TOOL_PACKAGES="redis-server redis-tools swaks sqlite3 procps iproute2 ca-certificates jq zstd"
 PACKAGES="$BUILD_PACKAGES $TOOL_PACKAGES postfix miltertest perl python3 mandoc curl prometheus
-dovecot-core dovecot-imapd openssl"
+dovecot-core dovecot-imapd openssl postgresql"
 FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 # sensible-mda: sendmail.cf's local mailer (a Recommends of sendmail-bin, which deps.sh leaves out).
 RT_PACKAGES="request-tracker5 rt5-db-sqlite rt5-standalone"
@@ -118,5 +121,16 @@ case " $missing " in
 	    update-rc.d dovecot disable >/dev/null 2>&1
 	fi
 	echo "deps: the system's Dovecot (installed for the tests) is stopped and disabled" ;;
+esac
+# PostgreSQL just installed: Debian made and may have started the cluster "main".
+case " $missing " in
+    *" postgresql "*)
+	for conf in /etc/postgresql/*/main/start.conf; do
+	    [ -f "$conf" ] || continue
+	    v=$(basename "$(dirname "$(dirname "$conf")")")
+	    pg_ctlcluster "$v" main stop >/dev/null 2>&1
+	    echo manual > "$conf"
+	done
+	echo "deps: the system's PostgreSQL cluster (installed for the tests) is stopped, start manual" ;;
 esac
 exec sh "$(dirname "$0")/lexicons.sh" "${1:-}"

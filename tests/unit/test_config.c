@@ -109,6 +109,8 @@ static const char good_conf[] =
 "busy_timeout = 1h\n"
 "ticket_prefix = TST\n"
 "templates = templates\n"
+"conninfo = host=/run/postgresql dbname=intake user=intake\n"
+"password_file = secrets/pg.password\n"
 "\n"
 "[smtp]\n"
 "relay = localhost:2525\n"
@@ -208,6 +210,11 @@ static void test_good(void)
     is_str(cfg->ticket_prefix, "TST", "good: ticket_prefix");
     want = g_build_filename(dir, "templates", NULL);
     is_str(cfg->templates_dir, want, "good: relative templates dir resolved");
+    g_free(want);
+    is_str(cfg->store_conninfo, "host=/run/postgresql dbname=intake user=intake",
+	   "good: conninfo kept as written (spaces and '=' inside)");
+    want = g_build_filename(dir, "secrets/pg.password", NULL);
+    is_str(cfg->store_password_file, want, "good: relative password_file resolved");
     g_free(want);
 
     /* [smtp] */
@@ -486,7 +493,7 @@ static const struct bad_case bad_cases[] = {
     {"bad backend lists the choices",
 	"[store]\n"
 	"backend = mysql\n" MBX_OK,
-	1, {":2: [store] key 'backend': expected one of sqlite, got 'mysql'"}},
+	1, {":2: [store] key 'backend': expected one of sqlite, postgresql, got 'mysql'"}},
     {"bad address",
 	"[mailbox support]\n"
 	"address = support.example.com\n",

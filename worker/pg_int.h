@@ -1,0 +1,94 @@
+/*
+ * pg_int.h: what the files of the PostgreSQL store backend share, and
+ * nothing else includes (store_pg*.c). See store_pg.c.
+ *
+ * One struct store is one libpq connection (struct pg). Statements are
+ * sent with parameters (PQexecParams: no SQL is built from values);
+ * pg_run() turns a failed statement into STORE_BUSY (connection lost,
+ * serialization failure, deadlock, server shutting down or out of
+ * resources: the caller rolls back and tries again) or STORE_ERROR,
+ * with a *why naming the server (password masked) and the step.
+ */
+#ifndef INTAKE_PG_INT_H
+#define INTAKE_PG_INT_H
+
+#include <libpq-fe.h>
+#include "store.h"
+
+/* One connection. */
+struct pg {
+    PGconn *conn;
+    char   *display;			/* conninfo with any password masked: for messages */
+    char   *password;			/* from [store] password_file; NULL: libpq's own */
+    char   *conninfo;
+    char   *lease_owner;		/* this connection's name on outbox leases */
+    gint64  lease_s;			/* how long a lease holds, seconds */
+    gboolean in_txn;			/* between begin and commit/rollback */
+};
+
+#define PG(st)	((struct pg *) (st)->impl)
+
+/* Timestamps are timestamptz; reports give them as store.h's ISO 8601 UTC text. */
+#define PG_ISO(col) \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* store_pg_schema.c */
+extern const char *const pg_migrations[];
+extern const int pg_schema_version;
+
+/* store_pg_util.c */
+int     pg_run(struct pg *pg, const char *what, const char *sql, PGresult **res,
+	       char **why, const char *types, ...);
+int     pg_op_begin(struct pg *pg, char **why);
+int     pg_op_end(struct pg *pg, int ret, char **why);
+char   *pg_one_line(const char *msg);
+char   *pg_strdup(const PGresult *res, int row, int col);
+gint64  pg_int(const PGresult *res, int row, int col);
+GBytes *pg_bytea(const PGresult *res, int row, int col);
+void    pg_emit_row(const PGresult *res, int row, const char *kind, store_row_fn fn,
+		    void *ctx);
+void    pg_emit_rows(const PGresult *res, const char *kind, store_row_fn fn, void *ctx);
+
+/* store_pg_tickets.c */
+int     pg_find_duplicate(struct store *, const char *, gint64 *, char **, char **);
+int     pg_find_ticket(struct store *, const char *, struct store_ticket_info *, char **);
+int     pg_find_by_message_ids(struct store *, const char *, const char *const *,
+			       struct store_ticket_info *, char **);
+int     pg_is_party(struct store *, gint64, const char *, gboolean *, char **);
+int     pg_parties(struct store *, gint64, const char *, char ***, char **);
+int     pg_find_near_duplicate(struct store *, const char *, const char *, const char *,
+			       gint64, struct store_ticket_info *, char **);
+int     pg_create_ticket(struct store *, const struct store_ticket *, const char *, gint64 *,
+			 char **, char **);
+int     pg_set_status(struct store *, gint64, const char *, char **);
+int     pg_add_message(struct store *, gint64, const struct store_message *, gint64 *,
+		       char **);
+int     pg_add_thread_id(struct pg *pg, const char *msgid, gint64 ticket_id,
+			 const char *mailbox, char **why);
+int     pg_case_ticket(struct store *, const char *, struct store_ticket_info *, char **);
+int     pg_set_routing(struct store *, gint64, const struct store_routing *, char **);
+int     pg_set_classes(struct store *, gint64, const struct store_classes *, char **);
+int     pg_set_ticket_faq(struct store *, gint64, const struct store_faq_match *, int, char **);
+
+/* store_pg_outbox.c */
+int     pg_queue_reply(struct store *, const struct store_reply *, char **);
+int     pg_replied_recently(struct store *, const char *, gint64, gboolean *, char **);
+int     pg_next_reply(struct store *, gint64, struct store_outbox *, gboolean *, char **);
+int     pg_reply_state(struct store *, gint64, const char *, const char *, gint64, char **);
+int     pg_our_message_id(struct store *, const char *, gboolean *, char **);
+int     pg_recover_replies(struct store *, int *, char **);
+int     pg_find_our_reply(struct store *, const char *const *, struct store_our_reply *,
+			  char **);
+int     pg_reply_bounced(struct store *, gint64, const char *, char **);
+int     pg_keep_autogen(struct store *, const struct store_autogen *, gboolean *, char **);
+int     pg_prune_autogen(struct store *, gint64, int, int *, char **);
+
+/* store_pg_reports.c */
+int     pg_list_tickets(struct store *, const char *, const char *, int, store_row_fn, void *,
+			char **);
+int     pg_show_ticket(struct store *, const char *, store_row_fn, void *, char **);
+int     pg_stats(struct store *, struct store_stats *, char **);
+int     pg_load_attachment(struct store *, const char *, gint64, struct store_attachment_row *,
+			   char **);
+
+#endif
