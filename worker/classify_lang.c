@@ -29,9 +29,9 @@
  *	otherwise the first.
  *
  *	classify_lang() is the classify stage's step: the lines the customer
- *	wrote now (quote_own_lines(): quoted history, our marker and the
- *	signature removed, which are often in another language; the first
- *	LANG_MAX_BYTES of them) decide job->language;
+ *	wrote now (job->own, quote_own_lines(): quoted history, our marker
+ *	and the signature removed, which are often in another language; the
+ *	first LANG_MAX_BYTES of them) decide job->language;
  *	without a detector ([worker] languages empty) or without a verdict the
  *	mailbox's language stands.
  *
@@ -51,7 +51,6 @@
 #include "envelope.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 
 struct lang_detector {
     void   *tc;
@@ -227,10 +226,8 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 
 void    classify_lang(struct job *job)
 {
-    const char *text = envelope_str(job->env, "text");
-    char    own[LANG_MAX_BYTES];
-    size_t  n = quote_own_lines(text, strlen(text), own, sizeof(own));
-    const char *lang = lang_detect(job->pl->lang, own, n, job->language);
+    const char *lang = lang_detect(job->pl->lang, job->own, MIN(job->own_len, LANG_MAX_BYTES),
+				   job->language);
 
     if (lang == NULL || (job->language && strcmp(lang, job->language) == 0))
 	return;

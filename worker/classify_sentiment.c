@@ -30,7 +30,7 @@
  *	-1 and out->label NULL.
  *
  *	classify_sentiment() is the classify stage's step: the subject and
- *	the lines the customer wrote (quote_own_lines()) in job->language
+ *	the lines the customer wrote (job->own) in job->language
  *	give job->sentiment, logged.
  * DIAGNOSTICS
  *	sentiment_new(): NULL and *why (g_free) when DIR has no lexicon of
@@ -46,7 +46,6 @@
 #include "classify_sentiment.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 #include "words.h"
 
 struct lexicon {
@@ -259,7 +258,6 @@ int     sentiment_score(const struct sentiment *s, const char *language, const c
 void    classify_sentiment(struct job *job)
 {
     const char *subject = envelope_str(job->env, "subject");
-    const char *text = envelope_str(job->env, "text");
     struct sentiment_result *r = &job->sentiment;
     g_autofree char *own = NULL;
     size_t  n, sn;
@@ -267,11 +265,12 @@ void    classify_sentiment(struct job *job)
     if (job->pl->sentiment == NULL)
 	return;
     /* The subject is the customer's too: first, then a line break, then the text. */
-    own = g_malloc(SENTIMENT_TEXT_MAX);
     sn = MIN(strlen(subject), SENTIMENT_TEXT_MAX - 1);
+    n = MIN(job->own_len, SENTIMENT_TEXT_MAX - sn - 1);
+    own = g_malloc(sn + 1 + n);
     memcpy(own, subject, sn);
     own[sn++] = '\n';
-    n = quote_own_lines(text, strlen(text), own + sn, SENTIMENT_TEXT_MAX - sn);
+    memcpy(own + sn, job->own, n);
     if (sentiment_score(job->pl->sentiment, job->language, own, sn + n, r) < 0) {
 	msg_info("%s: mailbox %s: sentiment not scored: no lexicon for language %s", job->qid,
 		 job->mailbox_name, job->language ? job->language : "(none)");
