@@ -13,7 +13,7 @@
  *	makes a new ticket it asks the category model (nbayes.c, trained by
  *	intakectl train on tickets whose category a person confirmed) for
  *	the best category of the subject and of the lines the customer wrote
- *	now (job->own, quote_own_lines(): no quoted history or signature; the first
+ *	now (classify_own(), quote_own_lines(): no quoted history or signature; the first
  *	STEM_MAX_BYTES), stemmed in the ticket's language (job->language,
  *	classify_lang.c), and keeps it with its confidence (the posterior
  *	probability) in job->category_suggested and job->category_confidence
@@ -37,6 +37,7 @@
 
 #include "classify_category.h"
 #include "envelope.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 #include "nbayes.h"
@@ -125,8 +126,10 @@ void    classify_category(struct job *job)
 {
     struct category_classifier *cc = job->pl->category;
     const struct mailbox *mb = job->mailbox;
-    const char *best;
+    const char *best, *own;
+    g_autofree char *scratch = NULL;
     double  conf;
+    size_t  n;
     int     threshold = mb ? mb->category_auto_confidence : 0;
 
     if (cc == NULL || job->ticket.id != 0)
@@ -134,8 +137,9 @@ void    classify_category(struct job *job)
     refresh(cc, job->pl->store);
     if (cc->model == NULL || nb_model_categories(cc->model) < 2)
 	return;
+    own = classify_own(job, STEM_MAX_BYTES, &n, &scratch);
     best = nb_predict(cc->model, cc->stemmers, job->language, envelope_str(job->env, "subject"),
-		      job->own, MIN(job->own_len, STEM_MAX_BYTES), &conf);
+		      own, n, &conf);
     if (best == NULL)
 	return;
     job->category_suggested = g_strdup(best);

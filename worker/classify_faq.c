@@ -30,7 +30,7 @@
  *	classify_faq() is the classify stage's step (stage_classify.c) for
  *	a mail that makes a new ticket: the mailbox's collection ([mailbox]
  *	faq), [worker] faq_max and faq_min_score, the subject and the
- *	sender's own lines (job->own, quote.c: not a quoted FAQ answer of ours); the
+ *	sender's own lines (classify_own(), quote.c: not a quoted FAQ answer of ours); the
  *	suggestions go to job->faq (stage_store.c records them with the
  *	ticket, stage_reply.c makes them template variables) and to the log.
  * DIAGNOSTICS
@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "classify_faq.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 
@@ -174,10 +175,16 @@ enum stage_result classify_faq(struct job *job)
 
     if (cfg->faq_max <= 0 || m == NULL || job->ticket.id != 0)
 	return STAGE_NEXT;
-    rc = faq_suggest(job->pl->store, *m->faq ? m->faq : NULL, job->language,
-		     envelope_str(job->env, "subject"), job->own,
-		     MIN(job->own_len, FAQ_MAX_BYTES), MIN(cfg->faq_max, CONFIG_FAQ_MAX),
-		     cfg->faq_min_score, job->faq, &job->faq_n, &why);
+    {
+	g_autofree char *scratch = NULL;
+	size_t  n;
+	const char *own = classify_own(job, FAQ_MAX_BYTES, &n, &scratch);
+
+	rc = faq_suggest(job->pl->store, *m->faq ? m->faq : NULL, job->language,
+			 envelope_str(job->env, "subject"), own, n,
+			 MIN(cfg->faq_max, CONFIG_FAQ_MAX), cfg->faq_min_score, job->faq,
+			 &job->faq_n, &why);
+    }
     if (rc == STORE_BUSY)
 	return stage_store_status(rc, job, why);
     if (rc != STORE_OK) {

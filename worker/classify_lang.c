@@ -29,7 +29,7 @@
  *	otherwise the first.
  *
  *	classify_lang() is the classify stage's step: the lines the customer
- *	wrote now (job->own, quote_own_lines(): quoted history, our marker
+ *	wrote now (classify_own(), quote_own_lines(): quoted history, our marker
  *	and the signature removed, which are often in another language; the
  *	first LANG_MAX_BYTES of them) decide job->language;
  *	without a detector ([worker] languages empty) or without a verdict the
@@ -49,6 +49,7 @@
 
 #include "classify_lang.h"
 #include "envelope.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 
@@ -226,8 +227,10 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 
 void    classify_lang(struct job *job)
 {
-    const char *lang = lang_detect(job->pl->lang, job->own, MIN(job->own_len, LANG_MAX_BYTES),
-				   job->language);
+    g_autofree char *scratch = NULL;
+    size_t  n;
+    const char *own = classify_own(job, LANG_MAX_BYTES, &n, &scratch);
+    const char *lang = lang_detect(job->pl->lang, own, n, job->language);
 
     if (lang == NULL || (job->language && strcmp(lang, job->language) == 0))
 	return;

@@ -30,7 +30,7 @@
  *	-1 and out->label NULL.
  *
  *	classify_sentiment() is the classify stage's step: the subject and
- *	the lines the customer wrote (job->own) in job->language
+ *	the lines the customer wrote (classify_own()) in job->language
  *	give job->sentiment, logged.
  * DIAGNOSTICS
  *	sentiment_new(): NULL and *why (g_free) when DIR has no lexicon of
@@ -44,6 +44,7 @@
 #include <jansson.h>
 
 #include "classify_sentiment.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 #include "words.h"
@@ -260,17 +261,19 @@ void    classify_sentiment(struct job *job)
     const char *subject = envelope_str(job->env, "subject");
     struct sentiment_result *r = &job->sentiment;
     g_autofree char *own = NULL;
+    g_autofree char *scratch = NULL;
+    const char *lines;
     size_t  n, sn;
 
     if (job->pl->sentiment == NULL)
 	return;
     /* The subject is the customer's too: first, then a line break, then the text. */
     sn = MIN(strlen(subject), SENTIMENT_TEXT_MAX - 1);
-    n = MIN(job->own_len, SENTIMENT_TEXT_MAX - sn - 1);
+    lines = classify_own(job, SENTIMENT_TEXT_MAX - sn - 1, &n, &scratch);
     own = g_malloc(sn + 1 + n);
     memcpy(own, subject, sn);
     own[sn++] = '\n';
-    memcpy(own + sn, job->own, n);
+    memcpy(own + sn, lines, n);
     if (sentiment_score(job->pl->sentiment, job->language, own, sn + n, r) < 0) {
 	msg_info("%s: mailbox %s: sentiment not scored: no lexicon for language %s", job->qid,
 		 job->mailbox_name, job->language ? job->language : "(none)");

@@ -105,8 +105,8 @@ struct job {
     struct sentiment_result sentiment;	/* .label NULL: not scored */
     char   *category_suggested;		/* classify_category.c; NULL: none */
     double  category_confidence;	/* its posterior probability */
-    char   *own;			/* the customer's own lines (quote_own_lines()) */
-    size_t  own_len;			/* made once by stage_classify.c for every part */
+    char   *own;			/* the customer's own lines: classify_text.c */
+    size_t  own_len;
 
     /* action (stage_action.c): a mailbox whose action is not "ticket" */
     char   *action_failed;		/* why the action could not be done: kept as a ticket */
@@ -119,12 +119,6 @@ struct job {
 
     char   *why;			/* STAGE_RETRY, STAGE_FAIL */
 };
-
-/*
- * The customer's own lines the classify stage reads (job->own): as many as
- * its greediest part (tags, sentiment) reads; each part reads a prefix.
- */
-#define CLASSIFY_OWN_MAX (64 * 1024)
 
 typedef enum stage_result (*stage_fn) (struct job *job);
 

@@ -24,10 +24,9 @@
  *
  *	The lines the customer wrote now (quote_own_lines(): no quoted
  *	history, our marker or the signature) are found once, up to
- *	CLASSIFY_OWN_MAX bytes, into job->own, and each part reads as much of
- *	them as it reads at most (a prefix: quote_own_lines() gives the same
- *	bytes for a smaller buffer). A reply over a long quoted history cost
- *	one scan of it per part before.
+ *	CLASSIFY_OWN_MAX bytes (classify_own_lines()), and each part reads the
+ *	prefix it reads at most (classify_own()). A reply over a long quoted
+ *	history cost one scan of it per part before.
  *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
@@ -48,11 +47,10 @@
 #include "classify_lang.h"
 #include "classify_sentiment.h"
 #include "classify_tags.h"
-#include "envelope.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 #include "metrics_worker.h"
-#include "quote.h"
 #include "stem.h"
 
 /* Every part reads a prefix of job->own. */
@@ -108,12 +106,7 @@ static enum stage_result classify_rules(struct job *job)
     job->priority = m ? m->priority : "normal";
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
-    if (job->own == NULL) {
-	const char *text = envelope_str(job->env, "text");
-
-	job->own = g_malloc(CLASSIFY_OWN_MAX);
-	job->own_len = quote_own_lines(text, strlen(text), job->own, CLASSIFY_OWN_MAX);
-    }
+    classify_own_lines(job);
     part_done(job, "text", &t0);
     classify_lang(job);
     part_done(job, "language", &t0);
