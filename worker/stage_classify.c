@@ -106,7 +106,11 @@ static enum stage_result classify_rules(struct job *job)
     job->priority = m ? m->priority : "normal";
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
-    classify_own_lines(job);
+    /* Not for a worker with none of the parts that read them (the category without a model
+     * returns before reading; with one it finds them itself, once). */
+    if (job->pl->lang || tags_count(job->pl->tags) || job->pl->sentiment
+	|| job->pl->cfg->faq_max > 0)
+	classify_own_lines(job);
     part_done(job, "text", &t0);
     classify_lang(job);
     part_done(job, "language", &t0);
