@@ -13,7 +13,7 @@
  *	makes a new ticket it asks the category model (nbayes.c, trained by
  *	intakectl train on tickets whose category a person confirmed) for
  *	the best category of the subject and of the lines the customer wrote
- *	now (quote_own_lines(): no quoted history or signature; the first
+ *	now (classify_own(), quote_own_lines(): no quoted history or signature; the first
  *	STEM_MAX_BYTES), stemmed in the ticket's language (job->language,
  *	classify_lang.c), and keeps it with its confidence (the posterior
  *	probability) in job->category_suggested and job->category_confidence
@@ -37,10 +37,10 @@
 
 #include "classify_category.h"
 #include "envelope.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
 #include "nbayes.h"
-#include "quote.h"
 #include "stem.h"
 
 struct category_classifier {
@@ -48,7 +48,6 @@ struct category_classifier {
     struct nb_model *model;		/* NULL: none loaded yet */
     gint64  version;			/* of the loaded model; -1: none */
     gint64  checked;			/* monotonic time of the last check, µs */
-    char   *own;			/* STEM_MAX_BYTES: the customer's own lines */
 };
 
 struct category_classifier *category_classifier_new(void)
@@ -57,7 +56,6 @@ struct category_classifier *category_classifier_new(void)
 
     cc->stemmers = stemmers_new();
     cc->version = -1;
-    cc->own = g_malloc(STEM_MAX_BYTES);
     return cc;
 }
 
@@ -67,7 +65,6 @@ struct category_classifier *category_classifier_free(struct category_classifier 
 	return NULL;
     stemmers_free(cc->stemmers);
     nb_model_free(cc->model);
-    g_free(cc->own);
     g_free(cc);
     return NULL;
 }
@@ -132,7 +129,8 @@ void    classify_category(struct job *job)
 {
     struct category_classifier *cc = job->pl->category;
     const struct mailbox *mb = job->mailbox;
-    const char *text, *best;
+    const char *best, *own;
+    g_autofree char *scratch = NULL;
     double  conf;
     size_t  n;
     int     threshold = mb ? mb->category_auto_confidence : 0;
@@ -142,10 +140,9 @@ void    classify_category(struct job *job)
     refresh(cc, job->pl->store);
     if (cc->model == NULL || nb_model_categories(cc->model) < 2)
 	return;
-    text = envelope_str(job->env, "text");
-    n = quote_own_lines(text, strlen(text), cc->own, STEM_MAX_BYTES);
+    own = classify_own(job, STEM_MAX_BYTES, &n, &scratch);
     best = nb_predict(cc->model, cc->stemmers, job->language, envelope_str(job->env, "subject"),
-		      cc->own, n, &conf);
+		      own, n, &conf);
     if (best == NULL)
 	return;
     job->category_suggested = g_strdup(best);

@@ -30,7 +30,7 @@
  *	classify_faq() is the classify stage's step (stage_classify.c) for
  *	a mail that makes a new ticket: the mailbox's collection ([mailbox]
  *	faq), [worker] faq_max and faq_min_score, the subject and the
- *	sender's own lines (quote.c: not a quoted FAQ answer of ours); the
+ *	sender's own lines (classify_own(), quote.c: not a quoted FAQ answer of ours); the
  *	suggestions go to job->faq (stage_store.c records them with the
  *	ticket, stage_reply.c makes them template variables) and to the log.
  * DIAGNOSTICS
@@ -42,9 +42,9 @@
 #include <string.h>
 
 #include "classify_faq.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 
 struct word {
     char   *text;			/* lower case */
@@ -173,18 +173,16 @@ enum stage_result classify_faq(struct job *job)
 {
     const struct intake_config *cfg = job->pl->cfg;
     const struct mailbox *m = job->mailbox;
-    const char *text;
     char   *why = NULL;
-    size_t  n;
     int     rc;
 
     if (cfg->faq_max <= 0 || m == NULL || job->ticket.id != 0)
 	return STAGE_NEXT;
     {
-	g_autofree char *own = g_malloc(FAQ_MAX_BYTES);
+	g_autofree char *scratch = NULL;
+	size_t  n;
+	const char *own = classify_own(job, FAQ_MAX_BYTES, &n, &scratch);
 
-	text = envelope_str(job->env, "text");
-	n = quote_own_lines(text, strlen(text), own, FAQ_MAX_BYTES);
 	rc = faq_suggest(job->pl->store, *m->faq ? m->faq : NULL, job->language,
 			 envelope_str(job->env, "subject"), own, n,
 			 MIN(cfg->faq_max, CONFIG_FAQ_MAX), cfg->faq_min_score, job->faq,

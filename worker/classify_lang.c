@@ -29,9 +29,9 @@
  *	otherwise the first.
  *
  *	classify_lang() is the classify stage's step: the lines the customer
- *	wrote now (quote_own_lines(): quoted history, our marker and the
- *	signature removed, which are often in another language; the first
- *	LANG_MAX_BYTES of them) decide job->language;
+ *	wrote now (classify_own(), quote_own_lines(): quoted history, our marker
+ *	and the signature removed, which are often in another language; the
+ *	first LANG_MAX_BYTES of them) decide job->language;
  *	without a detector ([worker] languages empty) or without a verdict the
  *	mailbox's language stands.
  *
@@ -49,9 +49,9 @@
 
 #include "classify_lang.h"
 #include "envelope.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 
 struct lang_detector {
     void   *tc;
@@ -227,9 +227,9 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 
 void    classify_lang(struct job *job)
 {
-    const char *text = envelope_str(job->env, "text");
-    char    own[LANG_MAX_BYTES];
-    size_t  n = quote_own_lines(text, strlen(text), own, sizeof(own));
+    g_autofree char *scratch = NULL;
+    size_t  n;
+    const char *own = classify_own(job, LANG_MAX_BYTES, &n, &scratch);
     const char *lang = lang_detect(job->pl->lang, own, n, job->language);
 
     if (lang == NULL || (job->language && strcmp(lang, job->language) == 0))

@@ -30,7 +30,7 @@
  *	-1 and out->label NULL.
  *
  *	classify_sentiment() is the classify stage's step: the subject and
- *	the lines the customer wrote (quote_own_lines()) in job->language
+ *	the lines the customer wrote (classify_own()) in job->language
  *	give job->sentiment, logged.
  * DIAGNOSTICS
  *	sentiment_new(): NULL and *why (g_free) when DIR has no lexicon of
@@ -44,9 +44,9 @@
 #include <jansson.h>
 
 #include "classify_sentiment.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 #include "words.h"
 
 struct lexicon {
@@ -259,19 +259,21 @@ int     sentiment_score(const struct sentiment *s, const char *language, const c
 void    classify_sentiment(struct job *job)
 {
     const char *subject = envelope_str(job->env, "subject");
-    const char *text = envelope_str(job->env, "text");
     struct sentiment_result *r = &job->sentiment;
     g_autofree char *own = NULL;
+    g_autofree char *scratch = NULL;
+    const char *lines;
     size_t  n, sn;
 
     if (job->pl->sentiment == NULL)
 	return;
     /* The subject is the customer's too: first, then a line break, then the text. */
-    own = g_malloc(SENTIMENT_TEXT_MAX);
     sn = MIN(strlen(subject), SENTIMENT_TEXT_MAX - 1);
+    lines = classify_own(job, SENTIMENT_TEXT_MAX - sn - 1, &n, &scratch);
+    own = g_malloc(sn + 1 + n);
     memcpy(own, subject, sn);
     own[sn++] = '\n';
-    n = quote_own_lines(text, strlen(text), own + sn, SENTIMENT_TEXT_MAX - sn);
+    memcpy(own + sn, lines, n);
     if (sentiment_score(job->pl->sentiment, job->language, own, sn + n, r) < 0) {
 	msg_info("%s: mailbox %s: sentiment not scored: no lexicon for language %s", job->qid,
 		 job->mailbox_name, job->language ? job->language : "(none)");

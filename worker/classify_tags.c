@@ -29,7 +29,7 @@
  *	"billing=3 refund=1" (g_free).
  *
  *	classify_tags() is the classify stage's step: the subject and the
- *	lines the customer wrote (quote_own_lines(): not the quoted history,
+ *	lines the customer wrote (classify_own(), quote_own_lines(): not the quoted history,
  *	our acknowledgement or the signature) give job->tag_hits, logged.
  * DIAGNOSTICS
  *	tags_load(): one text per problem added to errors, as
@@ -41,9 +41,9 @@
 
 #include "cfgfile.h"
 #include "classify_tags.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
-#include "quote.h"
 #include "words.h"
 
 struct tags {
@@ -277,15 +277,14 @@ char   *tags_hits_text(const GArray *hits)
 void    classify_tags(struct job *job)
 {
     const char *subject = envelope_str(job->env, "subject");
-    const char *text = envelope_str(job->env, "text");
-    g_autofree char *own = NULL;
     g_autofree char *said = NULL;
+    g_autofree char *scratch = NULL;
+    const char *own;
     size_t  n;
 
     if (tags_count(job->pl->tags) == 0)
 	return;
-    own = g_malloc(TAGS_TEXT_MAX);
-    n = quote_own_lines(text, strlen(text), own, TAGS_TEXT_MAX);
+    own = classify_own(job, TAGS_TEXT_MAX, &n, &scratch);
     job->tag_hits = tags_match(job->pl->tags, subject, strlen(subject), own, n);
     if (job->tag_hits->len == 0)
 	return;

@@ -60,6 +60,7 @@ void    job_clear(struct job *job)
     job->faq_n = 0;
     g_clear_pointer(&job->tag_hits, g_array_unref);
     g_free(job->category_suggested);
+    g_free(job->own);
     g_free(job->action_failed);
     g_free(job->action_note);
 }

@@ -107,6 +107,8 @@ struct job {
     struct sentiment_result sentiment;	/* .label NULL: not scored */
     char   *category_suggested;		/* classify_category.c; NULL: none */
     double  category_confidence;	/* its posterior probability */
+    char   *own;			/* the customer's own lines: classify_text.c */
+    size_t  own_len;
 
     /* action (stage_action.c): a mailbox whose action is not "ticket" */
     char   *action_failed;		/* why the action could not be done: kept as a ticket */

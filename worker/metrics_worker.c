@@ -14,6 +14,7 @@
  *	void	worker_metrics_dead_letter(wm)
  *	void	worker_metrics_commit(wm, seconds)
  *	void	worker_metrics_stage(wm, stage, seconds)
+ *	void	worker_metrics_classify(wm, part, seconds)
  *	void	worker_metrics_autogen(wm, kind, n)
  *	void	worker_metrics_reconnects(wm, n)
  * DESCRIPTION
@@ -67,6 +68,9 @@
 /* Stage latency: the pipeline's stages take from tens of microseconds to a commit's fsync. */
 static const double stage_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+/* A classify part takes from a microsecond (a hash lookup per word) to milliseconds. */
+static const double classify_bounds[] = {0.000005, 0.00001, 0.000025, 0.00005, 0.0001,
+    0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1};
 static const double commit_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
     0.25, 0.5, 1, 2.5, 5, 10};
 static const double milter_bounds[] = {MSTATS_REDIS_BOUNDS};
@@ -81,7 +85,7 @@ struct worker_metrics {
 
     /* consumer thread */
     struct metric_family *consumed, *tickets, *followups, *duplicates, *dead_moved,
-	   *commit, *stage, *autogen, *reconnects;
+	   *commit, *stage, *autogen, *reconnects, *classify;
 
     /* scrape time */
     struct metric_family *redis_up, *stream_length, *pending, *pending_age, *dead_letters,
@@ -123,6 +127,9 @@ struct worker_metrics *worker_metrics_new(void)
 			    "Connections the consumer made to Redis after its first.", NULL);
     wm->stage = HISTOGRAM("intake_stage_duration_seconds",
 			  "Time one job spent in a pipeline stage.", "stage", stage_bounds);
+    wm->classify = HISTOGRAM("intake_classify_duration_seconds",
+			     "CPU time of the consumer thread in one part of the classify"
+			     " stage, per job.", "part", classify_bounds);
     wm->commit = HISTOGRAM("intake_store_commit_duration_seconds",
 			   "Time of a store transaction's commit (one per batch).", NULL,
 			   commit_bounds);
@@ -208,6 +215,12 @@ void    worker_metrics_stage(struct worker_metrics *wm, const char *stage, doubl
 {
     if (wm)
 	metrics_observe(wm->stage, stage, seconds);
+}
+
+void    worker_metrics_classify(struct worker_metrics *wm, const char *part, double seconds)
+{
+    if (wm)
+	metrics_observe(wm->classify, part, seconds);
 }
 
 void    worker_metrics_autogen(struct worker_metrics *wm, const char *kind, guint n)

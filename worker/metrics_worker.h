@@ -18,6 +18,7 @@ void    worker_metrics_tickets(struct worker_metrics *wm, guint created, guint f
 void    worker_metrics_dead_letter(struct worker_metrics *wm);
 void    worker_metrics_commit(struct worker_metrics *wm, double seconds);
 void    worker_metrics_stage(struct worker_metrics *wm, const char *stage, double seconds);
+void    worker_metrics_classify(struct worker_metrics *wm, const char *part, double seconds);
 void    worker_metrics_autogen(struct worker_metrics *wm, const char *kind, guint n);
 void    worker_metrics_reconnects(struct worker_metrics *wm, guint n);
 

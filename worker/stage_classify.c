@@ -22,24 +22,77 @@
  *	Last, a mail that makes a new ticket gets its FAQ suggestions
  *	(classify_faq.c, docs/classify.md).
  *
+ *	The lines the customer wrote now (quote_own_lines(): no quoted
+ *	history, our marker or the signature) are found once, up to
+ *	CLASSIFY_OWN_MAX bytes (classify_own_lines()), and each part reads the
+ *	prefix it reads at most (classify_own()). A reply over a long quoted
+ *	history cost one scan of it per part before.
+ *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
+ *
+ *	The consumer thread's CPU time in each part (text: finding the own
+ *	lines; language, tags, sentiment, rules, category, faq) goes to the metric
+ *	intake_classify_duration_seconds (docs/metrics.md): make bench
+ *	prints it per ticket, so that the cost of classification is seen
+ *	where it is spent. CPU time, not wall time: on a shared machine a
+ *	part that was preempted would look expensive.
  */
+#include <string.h>
+#include <time.h>
+
 #include "classify_category.h"
 #include "classify_faq.h"
 #include "classify_lang.h"
+#include "classify_sentiment.h"
 #include "classify_tags.h"
+#include "classify_text.h"
 #include "job.h"
 #include "log.h"
+#include "metrics_worker.h"
+#include "stem.h"
+
+/* Every part reads a prefix of job->own. */
+G_STATIC_ASSERT(LANG_MAX_BYTES <= CLASSIFY_OWN_MAX && TAGS_TEXT_MAX <= CLASSIFY_OWN_MAX
+		&& SENTIMENT_TEXT_MAX <= CLASSIFY_OWN_MAX && STEM_MAX_BYTES <= CLASSIFY_OWN_MAX
+		&& FAQ_MAX_BYTES <= CLASSIFY_OWN_MAX);
 
 static enum stage_result classify_rules(struct job *job);
+
+/* cpu_now - CPU seconds of the calling thread (the consumer's) */
+static double cpu_now(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+	return 0;
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* part_done - the time since *t0 to the metric of part; *t0 becomes now */
+static void part_done(struct job *job, const char *part, double *t0)
+{
+    double  t1;
+
+    if (job->pl->metrics == NULL)
+	return;
+    t1 = cpu_now();
+    worker_metrics_classify(job->pl->metrics, part, t1 - *t0);
+    *t0 = t1;
+}
 
 enum stage_result stage_classify(struct job *job)
 {
     enum stage_result res = classify_rules(job);
+    double  t0;
 
-    return res == STAGE_NEXT ? classify_faq(job) : res;
+    if (res != STAGE_NEXT)
+	return res;
+    t0 = job->pl->metrics ? cpu_now() : 0;
+    res = classify_faq(job);
+    part_done(job, "faq", &t0);
+    return res;
 }
 
 /* classify_rules - the mailbox's defaults, the language, the routing rules */
@@ -47,20 +100,32 @@ static enum stage_result classify_rules(struct job *job)
 {
     const struct mailbox *m = job->mailbox;
     struct rules_result *r = &job->rules;
+    double  t0 = job->pl->metrics ? cpu_now() : 0;
 
     job->category = m && m->category && *m->category ? m->category : NULL;
     job->priority = m ? m->priority : "normal";
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
+    /* Not for a worker with none of the parts that read them (the category without a model
+     * returns before reading; with one it finds them itself, once). */
+    if (job->pl->lang || tags_count(job->pl->tags) || job->pl->sentiment
+	|| job->pl->cfg->faq_max > 0)
+	classify_own_lines(job);
+    part_done(job, "text", &t0);
     classify_lang(job);
+    part_done(job, "language", &t0);
     g_clear_pointer(&job->tag_hits, g_array_unref);
     classify_tags(job);
+    part_done(job, "tags", &t0);
     classify_sentiment(job);
+    part_done(job, "sentiment", &t0);
     job->status = "new";
 
     rules_result_clear(r);
     rules_eval(job->pl->rules, job->env, job->mailbox_name, r);
+    part_done(job, "rules", &t0);
     classify_category(job);
+    part_done(job, "category", &t0);
     if (r->regex_errors)
 	msg_warn("%s: mailbox %s: %u regular expression match(es) of %s gave up (PCRE's"
 		 " match limit): counted as no match; simplify the rule's regex",
