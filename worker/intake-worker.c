@@ -579,6 +579,18 @@ static void reload(struct worker *w)
     sentinel_announce(w->cfg, "SIGHUP");
 }
 
+/* not_starting - what main() had set up before a start that failed, undone; 1 */
+static int not_starting(struct worker *w)
+{
+    w->sinks = sinks_free(w->sinks);
+    w->rules = rules_free(w->rules);
+    w->tags = tags_free(w->tags);
+    w->metrics = worker_metrics_free(w->metrics);
+    daemon_pid_file_remove(w->cfg->worker_pid_file);
+    config_free(w->cfg);
+    return 1;
+}
+
 int     main(int argc, char **argv)
 {
     struct worker w = {0};
@@ -623,37 +635,18 @@ int     main(int argc, char **argv)
     w.metrics = worker_metrics_new();
     if ((w.rules = load_rules(w.cfg)) == NULL) {
 	msg_error("%s: [worker] rules %s has errors: not starting", w.path, w.cfg->worker_rules);
-	w.metrics = worker_metrics_free(w.metrics);
-	daemon_pid_file_remove(w.cfg->worker_pid_file);
-	config_free(w.cfg);
-	return 1;
+	return not_starting(&w);
     }
     if ((w.tags = load_tags(w.cfg)) == NULL) {
 	msg_error("%s: [worker] tags %s has errors: not starting", w.path, w.cfg->worker_tags);
-	w.rules = rules_free(w.rules);
-	w.metrics = worker_metrics_free(w.metrics);
-	daemon_pid_file_remove(w.cfg->worker_pid_file);
-	config_free(w.cfg);
-	return 1;
+	return not_starting(&w);
     }
     if ((w.sinks = load_sinks(w.cfg)) == NULL) {
 	msg_error("%s: a [sink NAME] has errors: not starting", w.path);
-	w.rules = rules_free(w.rules);
-	w.tags = tags_free(w.tags);
-	w.metrics = worker_metrics_free(w.metrics);
-	daemon_pid_file_remove(w.cfg->worker_pid_file);
-	config_free(w.cfg);
-	return 1;
+	return not_starting(&w);
     }
-    if (worker_start(&w) < 0) {
-	w.sinks = sinks_free(w.sinks);
-	w.rules = rules_free(w.rules);
-	w.tags = tags_free(w.tags);
-	w.metrics = worker_metrics_free(w.metrics);
-	daemon_pid_file_remove(w.cfg->worker_pid_file);
-	config_free(w.cfg);
-	return 1;
-    }
+    if (worker_start(&w) < 0)
+	return not_starting(&w);
     {
 	g_autofree char *redis = redisq_describe(w.cfg);
 

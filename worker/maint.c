@@ -32,43 +32,28 @@
 #define PRUNE_INTERVAL_S 3600
 #define PRUNE_BATCH	500
 
-/* prune - one round of deleting expired kept-apart mail; FALSE when the store failed */
-static gboolean prune(struct store *st, int keep_days, char **why)
-{
-    gint64  before = g_get_real_time() / G_USEC_PER_SEC - (gint64) keep_days * 86400;
-    int     deleted = 0, total = 0;
-
-    do {
-	if (st->ops->begin(st, why) != STORE_OK)
-	    return FALSE;
-	if (st->ops->prune_autogen(st, before, PRUNE_BATCH, &deleted, why) != STORE_OK
-	    || st->ops->commit(st, why) != STORE_OK) {
-	    st->ops->rollback(st);
-	    return FALSE;
-	}
-	total += deleted;
-    } while (deleted == PRUNE_BATCH);
-    if (total)
-	msg_info("store maintenance: %d auto-generated mails kept longer than [store]"
-		 " autogen_keep_days (%d) deleted", total, keep_days);
-    return TRUE;
-}
+/* A store op that deletes at most limit rows older than before (Unix time). */
+typedef int (*prune_fn) (struct store *st, gint64 before_unix, int limit, int *deleted,
+			 char **why);
 
 /*
- * prune_events - one round of deleting sink events sent more than
- * keep_days ago (branch sinks); a store without events has nothing to do.
+ * prune - one round of deleting what fn deletes, kept longer than
+ * keep_days, in batches of a transaction each; what names it for the
+ * log and key is its [store] key. A backend without fn has nothing to
+ * do. FALSE when the store failed.
  */
-static gboolean prune_events(struct store *st, int keep_days, char **why)
+static gboolean prune(struct store *st, prune_fn fn, int keep_days, const char *what,
+		      const char *key, char **why)
 {
     gint64  before = g_get_real_time() / G_USEC_PER_SEC - (gint64) keep_days * 86400;
     int     deleted = 0, total = 0;
 
-    if (st->ops->prune_events == NULL)
+    if (fn == NULL)
 	return TRUE;
     do {
 	if (st->ops->begin(st, why) != STORE_OK)
 	    return FALSE;
-	if (st->ops->prune_events(st, before, PRUNE_BATCH, &deleted, why) != STORE_OK
+	if (fn(st, before, PRUNE_BATCH, &deleted, why) != STORE_OK
 	    || st->ops->commit(st, why) != STORE_OK) {
 	    st->ops->rollback(st);
 	    return FALSE;
@@ -76,8 +61,8 @@ static gboolean prune_events(struct store *st, int keep_days, char **why)
 	total += deleted;
     } while (deleted == PRUNE_BATCH);
     if (total)
-	msg_info("store maintenance: %d sink events sent longer than [store]"
-		 " events_keep_days (%d) ago deleted", total, keep_days);
+	msg_info("store maintenance: %d %s kept longer than [store] %s (%d) deleted",
+		 total, what, key, keep_days);
     return TRUE;
 }
 
@@ -113,12 +98,16 @@ static gpointer maint_main(gpointer p)
 	}
 	if ((m->keep_days > 0 || m->events_keep_days > 0)
 	    && g_get_monotonic_time() >= next_prune) {
-	    if (m->keep_days > 0 && !prune(m->store, m->keep_days, &why)) {
+	    if (m->keep_days > 0
+		&& !prune(m->store, m->store->ops->prune_autogen, m->keep_days,
+			  "auto-generated mails", "autogen_keep_days", &why)) {
 		msg_warn("store maintenance: pruning kept auto-generated mail: %s (tried"
 			 " again in an hour)", why);
 		g_clear_pointer(&why, g_free);
 	    }
-	    if (m->events_keep_days > 0 && !prune_events(m->store, m->events_keep_days, &why)) {
+	    if (m->events_keep_days > 0
+		&& !prune(m->store, m->store->ops->prune_events, m->events_keep_days,
+			  "sent sink events", "events_keep_days", &why)) {
 		msg_warn("store maintenance: pruning sent sink events: %s (tried again in an"
 			 " hour)", why);
 		g_clear_pointer(&why, g_free);
