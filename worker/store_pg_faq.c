@@ -27,20 +27,21 @@
  *	of 'simple' never holds a space, so replacing that separator by
  *	" | " changes operators only.
  *
- *	The score. SQLite's is -bm25() with the title weighing twice the
- *	body; PostgreSQL has no bm25. Here it is
- *	    10 * ts_rank_cd('{0.5, 0.5, 0.5, 1.0}', fts, query)
- *	the cover density of the matched words, a title word (weight A)
- *	counting twice a body word (D), times ten so that it falls in the
- *	range of [worker] faq_min_score's default 1.5: one word found in the
- *	body once scores 0.5 (under it), the same word in the title 1.0,
- *	two words of the mail in an entry's title or body several times
- *	1.5 and more (measured in tests/it/it_pg_classify.sh). Unlike bm25,
- *	ts_rank_cd() does not weigh a word by how rare it is among the
- *	entries: a common word scores as a rare one. classify_faq.c asks
- *	only for words of FAQ_MIN_CHARS or more, which leaves out most
- *	words every entry shares ("the", "und"); an installation that sees
- *	too many suggestions raises faq_min_score (docs/classify.md).
+ *	The score is the one SQLite gives, -bm25() as FTS5 computes it, so
+ *	that [worker] faq_min_score means the same on either store: the sum
+ *	over the query's words found in the entry of
+ *	    idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avglen))
+ *	with k1 1.2, b 0.75, f the word's occurrences in the title times 2
+ *	plus those in the body (FTS5's column weights 2.0, 1.0), idf
+ *	ln((N - n + 0.5) / (n + 0.5)) of the N entries and the n that hold
+ *	the word, never below 10^-6 (FTS5's floor: a word in half the
+ *	entries or more weighs nearly nothing). One difference: len is the
+ *	entry's number of distinct words (faq.words, a generated column),
+ *	not of words, since a tsvector keeps each word once; for FAQ entries,
+ *	short texts, the two are close. N and avglen are read from faq.words
+ *	at each match (a scan of one integer column per entry); n is one
+ *	GIN lookup per query word (at most FAQ_MAX_TERMS); the candidates are
+ *	the entries the GIN index finds for the words ORed.
  * DIAGNOSTICS
  *	As store_pg_util.c.
  */
@@ -131,8 +132,32 @@ static char *fts5_words(const char *query)
     return g_string_free(w, FALSE);
 }
 
-/* The score of an entry: see DESCRIPTION. */
-#define FAQ_SCORE	"10 * ts_rank_cd('{0.5, 0.5, 0.5, 1.0}', f.fts, q.q)"
+/*
+ * BM25 over faq.fts: see DESCRIPTION. $1 the words (space-separated),
+ * $2 collection (NULL: any), $3 language (an entry without one fits
+ * any), $4 the least score, $5 how many.
+ */
+static const char faq_match_sql[] =
+    "WITH q AS (SELECT replace(plainto_tsquery('simple', $1)::text, ' & ', ' | ')::tsquery"
+    "    AS q),"
+    " words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple', $1))),"
+    " stats AS (SELECT count(*)::float8 AS n, coalesce(avg(words), 1)::float8 AS avglen"
+    "    FROM faq),"
+    " idf AS (SELECT w.lexeme, greatest(ln((s.n - d.n + 0.5) / (d.n + 0.5)), 1e-6) AS idf"
+    "    FROM words w, stats s, LATERAL (SELECT count(*)::float8 AS n FROM faq"
+    "      WHERE fts @@ plainto_tsquery('simple', w.lexeme)) d),"
+    " hits AS (SELECT f.id, f.title, f.url, f.words, u.lexeme,"
+    "    (SELECT 2 * count(*) FILTER (WHERE x = 'A') + count(*) FILTER (WHERE x <> 'A')"
+    "      FROM unnest(u.weights) x)::float8 AS tf"
+    "    FROM faq f, q, unnest(f.fts) u"
+    "    WHERE f.fts @@ q.q AND ($2::text IS NULL OR f.collection = $2)"
+    "    AND (f.language IS NULL OR $3::text IS NULL OR f.language = $3)"
+    "    AND u.lexeme IN (SELECT lexeme FROM words)),"
+    " scored AS (SELECT h.id, h.title, h.url,"
+    "    sum(i.idf * h.tf * 2.2 / (h.tf + 1.2 * (0.25 + 0.75 * h.words / s.avglen))) AS score"
+    "    FROM hits h JOIN idf i USING (lexeme), stats s GROUP BY h.id, h.title, h.url)"
+    " SELECT id, title, url, score FROM scored WHERE score >= $4"
+    " ORDER BY score DESC, id LIMIT $5";
 
 int     pg_faq_match(struct store *st, const char *query, const char *collection,
 		     const char *language, double min_score, int max,
@@ -145,15 +170,8 @@ int     pg_faq_match(struct store *st, const char *query, const char *collection
     *n = 0;
     if (max <= 0)
 	return STORE_OK;
-    if ((ret = pg_run(PG(st), "match FAQ entries",
-		      "SELECT f.id, f.title, f.url, " FAQ_SCORE " AS score FROM faq f,"
-		      " (SELECT replace(plainto_tsquery('simple', $1)::text, ' & ', ' | ')::tsquery"
-		      "   AS q) q"
-		      " WHERE f.fts @@ q.q AND ($2::text IS NULL OR f.collection = $2)"
-		      " AND (f.language IS NULL OR $3::text IS NULL OR f.language = $3)"
-		      " AND " FAQ_SCORE " >= $4 ORDER BY score DESC, f.id LIMIT $5",
-		      &res, why, "tttdi", words, collection, language, min_score,
-		      (gint64) max)) != STORE_OK)
+    if ((ret = pg_run(PG(st), "match FAQ entries", faq_match_sql, &res, why, "tttdi", words,
+		      collection, language, min_score, (gint64) max)) != STORE_OK)
 	return ret;
     for (int r = 0; r < PQntuples(res) && *n < max; r++) {
 	struct store_faq_match *m = &out[(*n)++];

@@ -133,12 +133,13 @@ int     pg_add_time_entry(struct store *st, const struct store_time_entry *e,
 #define TASK_MINUTES \
     "(SELECT coalesce(sum(minutes), 0) FROM time_entries e WHERE e.task_id = t.id)::bigint"
 
-/* rows - one statement's rows handed to fn as kind; params as pg_run()'s */
-#define rows(pg, what, sql, kind, fn, ctx, why, ...) \
-    rows_of(pg_run((pg), (what), (sql), &res, (why), __VA_ARGS__), res, (kind), (fn), (ctx))
-
-static int rows_of(int ret, PGresult *res, const char *kind, store_row_fn fn, void *ctx)
+/* rows - the rows of one statement about record id ($1), handed to fn as kind */
+static int rows(struct pg *pg, const char *what, const char *sql, const char *kind,
+		store_row_fn fn, void *ctx, char **why, gint64 id)
 {
+    PGresult *res = NULL;
+    int     ret = pg_run(pg, what, sql, &res, why, "i", id);
+
     if (ret == STORE_OK)
 	pg_emit_rows(res, kind, fn, ctx);
     PQclear(res);
@@ -149,19 +150,29 @@ int     pg_list_records(struct store *st, enum store_record kind, const char *pr
 			store_row_fn fn, void *ctx, char **why)
 {
     PGresult *res = NULL;
+    int     ret;
 
-    if (kind == STORE_PROJECT)
-	return rows(PG(st), "list projects",
+    if (kind == STORE_PROJECT) {
+	if ((ret = pg_run(PG(st), "list projects",
 		    "SELECT p.number, p.title, p.status, " PG_ISO("p.created_at") " AS created_at,"
 		    " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) AS tasks,"
 		    " (SELECT count(*) FROM notes n WHERE n.project_id = p.id) AS notes"
-		    " FROM projects p ORDER BY p.id", "project", fn, ctx, why, NULL);
-    return rows(PG(st), "list tasks",
+		    " FROM projects p ORDER BY p.id", &res, why, NULL)) != STORE_OK)
+	    return ret;
+	pg_emit_rows(res, "project", fn, ctx);
+	PQclear(res);
+	return STORE_OK;
+    }
+    if ((ret = pg_run(PG(st), "list tasks",
 		"SELECT t.number, p.number AS project, t.title, t.status,"
 		" " PG_ISO("t.created_at") " AS created_at, " TASK_MINUTES " AS minutes"
 		" FROM tasks t JOIN projects p ON p.id = t.project_id"
-		" WHERE $1::text IS NULL OR p.number = $1 ORDER BY t.id", "task", fn, ctx, why,
-		"t", project);
+		" WHERE $1::text IS NULL OR p.number = $1 ORDER BY t.id", &res, why, "t",
+		project)) != STORE_OK)
+	return ret;
+    pg_emit_rows(res, "task", fn, ctx);
+    PQclear(res);
+    return STORE_OK;
 }
 
 #define NOTE_COLUMNS \
@@ -198,16 +209,16 @@ static int show_record(struct pg *pg, enum store_record kind, const char *number
     if (kind == STORE_PROJECT) {
 	if ((ret = rows(pg, "show project tasks", "SELECT number, title, status,"
 			" " PG_ISO("created_at") " AS created_at FROM tasks WHERE project_id = $1"
-			" ORDER BY id", "task", fn, ctx, why, "i", id)) != STORE_OK)
+			" ORDER BY id", "task", fn, ctx, why, id)) != STORE_OK)
 	    return ret;
 	return rows(pg, "show notes", "SELECT " NOTE_COLUMNS " FROM notes WHERE project_id = $1"
-		    " ORDER BY id", "note", fn, ctx, why, "i", id);
+		    " ORDER BY id", "note", fn, ctx, why, id);
     }
     if ((ret = rows(pg, "show notes", "SELECT " NOTE_COLUMNS " FROM notes WHERE task_id = $1"
-		    " ORDER BY id", "note", fn, ctx, why, "i", id)) != STORE_OK)
+		    " ORDER BY id", "note", fn, ctx, why, id)) != STORE_OK)
 	return ret;
     return rows(pg, "show time entries", "SELECT " TIME_COLUMNS " FROM time_entries"
-		" WHERE task_id = $1 ORDER BY id", "time_entry", fn, ctx, why, "i", id);
+		" WHERE task_id = $1 ORDER BY id", "time_entry", fn, ctx, why, id);
 }
 
 int     pg_show_record(struct store *st, enum store_record kind, const char *number,

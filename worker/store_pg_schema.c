@@ -36,7 +36,7 @@
  *	  no gap.
  *	- faq.fts is a generated tsvector (title A, body D) with a GIN
  *	  index, in place of SQLite's FTS5 table and its triggers
- *	  (store_pg_faq.c says how its score compares with bm25()).
+ *	  (store_pg_faq.c computes bm25() from it as FTS5 does).
  *	- projects and tasks are numbered from their id sequences.
  */
 #include "pg_int.h"
@@ -164,7 +164,8 @@ const char *const pg_migrations[] = {
      * FAQ entries (store_pg_faq.c) with their tsvector, a generated column
      * (title weight A, body D, configuration 'simple': case folded, no
      * stemmer, as SQLite's FTS5 without the diacritics folding, which
-     * needs the unaccent extension) and a GIN index on it; the category
+     * needs the unaccent extension) with a GIN index, and their number
+     * of distinct words (bm25's length); the category
      * model (store_pg_model.c) and its version counter; projects, tasks,
      * notes and time entries (store_pg_projects.c), numbered from their
      * ids' sequences (PRJ-N, TSK-N: unique across workers, a rolled-back
@@ -183,7 +184,10 @@ const char *const pg_migrations[] = {
     "  updated_at timestamptz NOT NULL,"
     "  fts tsvector GENERATED ALWAYS AS"
     "    (setweight(to_tsvector('simple'::regconfig, title), 'A')"
-    "     || setweight(to_tsvector('simple'::regconfig, body), 'D')) STORED);"
+    "     || setweight(to_tsvector('simple'::regconfig, body), 'D')) STORED,"
+    "  words integer GENERATED ALWAYS AS"
+    "    (length(to_tsvector('simple'::regconfig, title)"
+    "     || to_tsvector('simple'::regconfig, body))) STORED);"
     "CREATE INDEX faq_collection ON faq(collection);"
     "CREATE INDEX faq_fts ON faq USING gin(fts);"
     "CREATE INDEX tickets_confirmed ON tickets(mailbox) WHERE category_confirmed;"
