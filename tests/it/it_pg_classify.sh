@@ -13,8 +13,8 @@
 #      45 minutes and the note; the same mail again adds nothing.
 #   4. an out-of-office reply is kept apart: intakectl autogen list / show; autogen import makes a
 #      ticket, named by list's imported_as; a second import is refused.
-#   5. set-category on nine tickets, intakectl train saves model version 1; the worker picks it up
-#      (model_version) and a new billing mail gets billing suggested.
+#   5. set-category on nine tickets, intakectl train saves model version 1; the worker, started
+#      again, loads it and a new billing mail gets billing suggested.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 . "$(dirname "$0")/../lib/pg.sh"
@@ -175,11 +175,17 @@ h_assert_eq "billing 3|login 3|shipping 3" \
     "5. train: documents per category, read from PostgreSQL"
 h_assert_eq "1 3" "$(h_pg_sql "SELECT value FROM counters WHERE name = 'category-model'") $(pg_count category_docs)" \
     "5. train: model version 1, three categories saved"
+# A running worker asks for the model's version at most every CATEGORY_CHECK_SECONDS: started
+# again, it loads the model at its first mail, without waiting for that.
+h_worker_stop
+h_worker_start "$C" || exit 1
 h_mail "$P" dora@example.test support@example.test "Question about my invoice" \
     "Hello, the invoice shows a payment I did not make, please refund it."
 h_wait_for "pg_drained 13" 60 "5. dora's ticket"
 h_assert_eq billing "$(h_pg_sql "SELECT category_suggested FROM tickets WHERE customer_address = 'dora@example.test'")" \
-    "5. the worker loaded the new model: billing suggested"
+    "5. the worker loaded the model from PostgreSQL: billing suggested"
+h_check "grep -q 'category model 1 loaded: 3 categories' '$T/worker.log'" \
+    "5. worker log: model version 1 loaded, three categories"
 
 h_worker_stop
 h_milter_stop
