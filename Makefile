@@ -80,6 +80,9 @@ WORKER_LIB += worker/store_pg.c worker/store_pg_util.c worker/store_pg_schema.c 
 	    worker/store_pg_outbox.c worker/store_pg_reports.c
 # The customer's own lines, found once for the classify stage's parts (branch classify).
 WORKER_LIB += worker/classify_text.c
+# The PostgreSQL store's FAQ, category model, projects and kept-mail reports (branch pgparity).
+WORKER_LIB += worker/store_pg_faq.c worker/store_pg_model.c worker/store_pg_projects.c \
+	    worker/store_pg_autogen.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

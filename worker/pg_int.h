@@ -32,6 +32,9 @@ struct pg {
 #define PG_ISO(col) \
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
+/* The largest original a zstd frame read back may unpack to: no mail is larger. */
+#define PG_MAX_DECOMPRESSED	((gsize) 1 << 31)	/* 2 GiB */
+
 /* store_pg_schema.c */
 extern const char *const pg_migrations[];
 extern const int pg_schema_version;
@@ -90,5 +93,39 @@ int     pg_show_ticket(struct store *, const char *, store_row_fn, void *, char 
 int     pg_stats(struct store *, struct store_stats *, char **);
 int     pg_load_attachment(struct store *, const char *, gint64, struct store_attachment_row *,
 			   char **);
+
+/* store_pg_faq.c (branch pgparity) */
+int     pg_faq_put(struct store *, const struct store_faq *, gint64 *, char **);
+int     pg_faq_remove(struct store *, gint64, gboolean *, char **);
+int     pg_faq_optimize(struct store *, char **);
+int     pg_list_faq(struct store *, store_row_fn, void *, char **);
+int     pg_faq_match(struct store *, const char *, const char *, const char *, double, int,
+		     struct store_faq_match *, int *, char **);
+
+/* store_pg_model.c (branch pgparity) */
+int     pg_set_category(struct store *, gint64, const char *, char **);
+int     pg_training_docs(struct store *, const char *, int, store_row_fn, void *, char **);
+int     pg_save_model(struct store *, const struct store_model_row *, gsize, char **);
+int     pg_model_version(struct store *, gint64 *, char **);
+int     pg_load_model(struct store *, store_row_fn, void *, char **);
+
+/* store_pg_projects.c (branch pgparity) */
+int     pg_add_record(struct store *, enum store_record, const char *, const char *, char **,
+		      char **);
+int     pg_find_record(struct store *, enum store_record, const char *, gint64 *, char **);
+int     pg_add_note(struct store *, const struct store_note *, gboolean *, char **);
+int     pg_add_time_entry(struct store *, const struct store_time_entry *, gboolean *,
+			  char **);
+int     pg_list_records(struct store *, enum store_record, const char *, store_row_fn, void *,
+			char **);
+int     pg_show_record(struct store *, enum store_record, const char *, store_row_fn, void *,
+		       char **);
+
+/* store_pg_autogen.c (branch pgparity) */
+int     pg_list_autogen(struct store *, const char *, const char *, int, store_row_fn, void *,
+			char **);
+int     pg_show_autogen(struct store *, gint64, store_row_fn, void *, char **);
+int     pg_load_autogen(struct store *, gint64, struct store_autogen_row *, char **);
+int     pg_autogen_imported(struct store *, gint64, gint64, char **);
 
 #endif

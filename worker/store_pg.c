@@ -14,8 +14,11 @@
  *	transactions), store_pg_util.c (statements, errors, result
  *	helpers), store_pg_schema.c (the schema),
  *	store_pg_tickets.c (tickets, messages, thread ids, routing),
- *	store_pg_outbox.c (replies with leases, kept-apart mail) and
- *	store_pg_reports.c (rows for intakectl).
+ *	store_pg_outbox.c (replies with leases, kept-apart mail),
+ *	store_pg_reports.c (rows for intakectl), store_pg_autogen.c (kept
+ *	mail listed, shown, imported), store_pg_faq.c (FAQ entries and
+ *	their full-text match), store_pg_model.c (the category model) and
+ *	store_pg_projects.c (projects, tasks, notes, time entries).
  *
  *	Each struct store is one libpq connection ([store] conninfo; the
  *	password from [store] password_file, else libpq's own: PGPASSWORD,
@@ -341,8 +344,8 @@ static int pg_maintain(struct store *st, char **why)
 }
 
 /*
- * Operations left NULL are not supported by this backend yet (FAQ, the
- * category model, projects, kept-apart mail reports): their callers say so.
+ * Operations left NULL are not supported by this backend (cases made by
+ * hand: add_case, list_cases): their callers say so.
  */
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
@@ -382,4 +385,25 @@ const struct store_ops store_pg_ops = {
     .load_attachment = pg_load_attachment,
     .set_ticket_faq = pg_set_ticket_faq,
     .maintain = pg_maintain,
+    /* The SQLite store's other operations (branch pgparity). */
+    .list_autogen = pg_list_autogen,
+    .show_autogen = pg_show_autogen,
+    .load_autogen = pg_load_autogen,
+    .autogen_imported = pg_autogen_imported,
+    .add_record = pg_add_record,
+    .find_record = pg_find_record,
+    .add_note = pg_add_note,
+    .add_time_entry = pg_add_time_entry,
+    .list_records = pg_list_records,
+    .show_record = pg_show_record,
+    .faq_put = pg_faq_put,
+    .faq_remove = pg_faq_remove,
+    .faq_optimize = pg_faq_optimize,
+    .list_faq = pg_list_faq,
+    .faq_match = pg_faq_match,
+    .set_category = pg_set_category,
+    .training_docs = pg_training_docs,
+    .save_model = pg_save_model,
+    .model_version = pg_model_version,
+    .load_model = pg_load_model,
 };

@@ -22,7 +22,6 @@
 #include "pg_int.h"
 #include "zframe.h"
 
-#define PG_MAX_DECOMPRESSED	((gsize) 1 << 31)	/* 2 GiB: no mail is larger */
 
 /* run_rows - one statement, each row handed to fn as kind */
 static int run_rows(struct pg *pg, const char *what, const char *sql, const char *kind,
@@ -120,9 +119,16 @@ static int show_ticket(struct pg *pg, const char *number, store_row_fn fn, void 
 			   " AS sent_at, message_id FROM outbox WHERE ticket_id = $1 ORDER BY id",
 			   "reply", fn, ctx, why, id)) != STORE_OK)
 	return ret;
-    return run_rows(pg, "show FAQ suggestions",
-		    "SELECT rank, faq_id, title, url, to_char(score, 'FM999999990.00') AS score"
-		    " FROM ticket_faq WHERE ticket_id = $1 ORDER BY rank", "faq", fn, ctx, why, id);
+    if ((ret = run_rows(pg, "show FAQ suggestions",
+			"SELECT rank, faq_id, title, url,"
+			" to_char(score, 'FM999999990.00') AS score"
+			" FROM ticket_faq WHERE ticket_id = $1 ORDER BY rank", "faq", fn, ctx, why,
+			id)) != STORE_OK)
+	return ret;
+    return run_rows(pg, "show time entries",
+		    "SELECT id, minutes, summary, author, message_id, " PG_ISO("created_at")
+		    " AS created_at FROM time_entries WHERE ticket_id = $1 ORDER BY id",
+		    "time_entry", fn, ctx, why, id);
 }
 
 int     pg_show_ticket(struct store *st, const char *number, store_row_fn fn, void *ctx,

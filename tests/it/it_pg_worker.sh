@@ -26,8 +26,8 @@ h_milter_start "$C" || exit 1
 P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
-h_assert_eq 1 "$(h_pg_sql "SELECT version FROM intake_schema")" \
-    "PostgreSQL: schema version 1 recorded in intake_schema"
+h_assert_eq 3 "$(h_pg_sql "SELECT version FROM intake_schema")" \
+    "PostgreSQL: schema version 3 recorded in intake_schema"
 
 pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 pg_drained() {
@@ -86,11 +86,11 @@ if grep -qF -- "$(cat "$T/pg.password")" "$T/worker.log" "$T/milter.log" 2>/dev/
 else
     h_pass "the PostgreSQL password appears in no log"
 fi
-if out=$(h_ctl "$C" faq list 2>&1); then
-    h_fail "intakectl faq list succeeded on a store without FAQ entries"
+if out=$(h_ctl "$C" case list 2>&1); then
+    h_fail "intakectl case list succeeded on a store without cases made by hand"
 else
-    h_check "grep -q 'faq list: faq: not supported by the postgresql store' <<< \"\$out\"" \
-	"intakectl faq list: fails with 'not supported by the postgresql store'"
+    h_check "grep -q 'case list: not supported by the postgresql store' <<< \"\$out\"" \
+	"intakectl case list: fails with 'not supported by the postgresql store'"
 fi
 
 h_worker_stop
