@@ -78,6 +78,7 @@ WORKER_LIB += $(SINKS_LIB)
 PKGS_WORKER += libpq
 WORKER_LIB += worker/store_pg.c worker/store_pg_util.c worker/store_pg_schema.c worker/store_pg_tickets.c \
 	    worker/store_pg_outbox.c worker/store_pg_reports.c
+WORKER_LIB += worker/store_pg_events.c worker/store_pg_api.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

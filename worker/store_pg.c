@@ -14,8 +14,10 @@
  *	transactions), store_pg_util.c (statements, errors, result
  *	helpers), store_pg_schema.c (the schema),
  *	store_pg_tickets.c (tickets, messages, thread ids, routing),
- *	store_pg_outbox.c (replies with leases, kept-apart mail) and
- *	store_pg_reports.c (rows for intakectl).
+ *	store_pg_outbox.c (replies with leases, kept-apart mail),
+ *	store_pg_reports.c (rows for intakectl), store_pg_events.c (the
+ *	sinks' events, leased per sender) and store_pg_api.c (the HTTP
+ *	API's pages and search; store_open_readonly()).
  *
  *	Each struct store is one libpq connection ([store] conninfo; the
  *	password from [store] password_file, else libpq's own: PGPASSWORD,
@@ -196,9 +198,10 @@ undo:
 static int pg_open(struct store *st, char **why)
 {
     struct pg *pg = g_new0(struct pg, 1);
-    const char *keys[3] = {"dbname", NULL, NULL};
-    const char *values[3] = {NULL, NULL, NULL};
-    int     ret;
+    const char *keys[4] = {"dbname", NULL, NULL, NULL};
+    const char *values[4] = {NULL, NULL, NULL, NULL};
+    g_autofree char *options = NULL;
+    int     ret, n = 1;
 
     pg->conninfo = g_strdup(st->cfg->store_conninfo ? st->cfg->store_conninfo : "");
     if ((pg->display = masked(pg->conninfo, why)) == NULL) {
@@ -209,8 +212,16 @@ static int pg_open(struct store *st, char **why)
 	goto fail;
     values[0] = pg->conninfo;
     if (pg->password) {
-	keys[1] = "password";
-	values[1] = pg->password;
+	keys[n] = "password";
+	values[n++] = pg->password;
+    }
+    if (st->readonly) {
+	if ((options = pg_readonly_options(pg->conninfo, why)) == NULL) {
+	    ret = STORE_ERROR;
+	    goto fail;
+	}
+	keys[n] = "options";
+	values[n++] = options;
     }
     pg->conn = PQconnectdbParams(keys, values, 1);
     if (pg->conn == NULL)
@@ -223,7 +234,8 @@ static int pg_open(struct store *st, char **why)
 	ret = STORE_BUSY;
 	goto fail;
     }
-    if ((ret = pg_migrate(pg, why)) != STORE_OK)
+    /* A read-only connection (the API's) reads what the workers made, as it is. */
+    if ((ret = st->readonly ? pg_check_schema(pg, why) : pg_migrate(pg, why)) != STORE_OK)
 	goto fail;
     {
 	g_autofree char *uuid = g_uuid_string_random();
@@ -343,6 +355,7 @@ static int pg_maintain(struct store *st, char **why)
 /*
  * Operations left NULL are not supported by this backend yet (FAQ, the
  * category model, projects, kept-apart mail reports): their callers say so.
+ * Sinks and the HTTP API work as on SQLite.
  */
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
@@ -382,4 +395,14 @@ const struct store_ops store_pg_ops = {
     .load_attachment = pg_load_attachment,
     .set_ticket_faq = pg_set_ticket_faq,
     .maintain = pg_maintain,
+    .page_tickets = pg_page_tickets,
+    .search_messages = pg_search_messages,
+    .add_event = pg_add_event,
+    .next_event = pg_next_event,
+    .event_state = pg_event_state,
+    .sink_status = pg_sink_status,
+    .sink_retry = pg_sink_retry,
+    .prune_events = pg_prune_events,
+    .sink_ref_get = pg_sink_ref_get,
+    .sink_ref_set = pg_sink_ref_set,
 };

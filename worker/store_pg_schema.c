@@ -34,6 +34,8 @@
  *	  the row is locked by the UPDATE until the transaction ends, so
  *	  numbers are unique across workers and a rolled-back ticket leaves
  *	  no gap.
+ *	- events (version 2) has the outbox's lease columns: several
+ *	  workers each run a sender per sink (store_pg_events.c).
  *	Only the tables the PostgreSQL store's operations use are made;
  *	FAQ, the category model and projects are not supported by it yet.
  */
@@ -146,6 +148,43 @@ const char *const pg_migrations[] = {
     "  imported_ticket bigint REFERENCES tickets(id),"
     "  created_at timestamptz NOT NULL);"
     "CREATE INDEX autogen_created ON autogen(created_at);",
+    /*
+     * 1 -> 2 (branch pgsinks, docs/events.md): the sinks' event outbox,
+     * one row per event and sink (store_pg_events.c), and the far end's
+     * id of a ticket per sink. Event ids come from a sequence, not the
+     * SQLite store's counter row: a row lock held to each ticket's
+     * commit would serialise the workers. lease_owner and lease_until
+     * are the outbox's: the sender that took a row holds it.
+     */
+    "CREATE SEQUENCE event_ids;"
+    "CREATE TABLE events("
+    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  event_id bigint NOT NULL,"
+    "  sink text NOT NULL,"
+    "  type text NOT NULL,"
+    "  ticket_id bigint NOT NULL DEFAULT 0,"
+    "  number text,"
+    "  mailbox text,"
+    "  message_row bigint NOT NULL DEFAULT 0,"
+    "  payload text NOT NULL,"
+    "  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  next_try bigint NOT NULL DEFAULT 0,"
+    "  last_answer text,"
+    "  last_try timestamptz,"
+    "  lease_owner text,"
+    "  lease_until timestamptz,"
+    "  created_at timestamptz NOT NULL,"
+    "  sent_at timestamptz,"
+    "  UNIQUE(sink, event_id));"
+    "CREATE INDEX events_due ON events(sink, state, id);"
+    "CREATE INDEX events_ticket ON events(sink, ticket_id, id);"
+    "CREATE INDEX events_sent ON events(sent_at) WHERE state = 'sent';"
+    "CREATE TABLE sink_refs("
+    "  sink text NOT NULL,"
+    "  ticket_id bigint NOT NULL,"
+    "  ref text NOT NULL,"
+    "  PRIMARY KEY(sink, ticket_id));",
 };
 
 const int pg_schema_version = G_N_ELEMENTS(pg_migrations);
