@@ -26,8 +26,8 @@ h_milter_start "$C" || exit 1
 P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
-h_assert_eq 1 "$(h_pg_sql "SELECT version FROM intake_schema")" \
-    "PostgreSQL: schema version 1 recorded in intake_schema"
+h_assert_eq 2 "$(h_pg_sql "SELECT version FROM intake_schema")" \
+    "PostgreSQL: schema version 2 recorded in intake_schema"
 
 pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 pg_drained() {

@@ -104,6 +104,11 @@ static void test_ops(void)
 	{"set_routing", o->set_routing}, {"set_classes", o->set_classes},
 	{"case_ticket", o->case_ticket}, {"load_attachment", o->load_attachment},
 	{"set_ticket_faq", o->set_ticket_faq}, {"maintain", o->maintain},
+	{"page_tickets", o->page_tickets}, {"search_messages", o->search_messages},
+	{"add_event", o->add_event}, {"next_event", o->next_event},
+	{"event_state", o->event_state}, {"sink_status", o->sink_status},
+	{"sink_retry", o->sink_retry}, {"prune_events", o->prune_events},
+	{"sink_ref_get", o->sink_ref_get}, {"sink_ref_set", o->sink_ref_set},
     };
     struct store st = {.ops = o};
     char   *why = NULL;
