@@ -17,7 +17,9 @@
  *	writer can change the database. It neither creates nor migrates:
  *	pg_check_schema() wants the schema version this program knows,
  *	made by intake-worker (no schema yet is STORE_BUSY, and the API
- *	answers 503 until there is one).
+ *	answers 503 until there is one), on a connection that the server
+ *	says is read-only (else STORE_ERROR: the API never reads through a
+ *	writable one).
  *
  *	pg_page_tickets() and pg_search_messages() are the store ops
  *	page_tickets and search_messages of store.h, with the semantics of
@@ -67,15 +69,24 @@ int     pg_check_schema(struct pg *pg, char **why)
 {
     PGresult *res = NULL;
     gint64  version;
+    gboolean readonly;
     int     ret;
 
     if ((ret = pg_run(pg, "read schema version",
 		      "SELECT CASE WHEN to_regclass('intake_schema') IS NULL THEN -1"
-		      " ELSE (SELECT coalesce(max(version), -1) FROM intake_schema) END",
+		      " ELSE (SELECT coalesce(max(version), -1) FROM intake_schema) END,"
+		      " current_setting('transaction_read_only') = 'on'",
 		      &res, why, NULL)) != STORE_OK)
 	return ret;
     version = pg_int(res, 0, 0);
+    readonly = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     PQclear(res);
+    /* The options could be overridden (a server that ignores them): never serve writable. */
+    if (!readonly) {
+	*why = g_strdup_printf("%s: the connection is not read-only (options"
+			       " default_transaction_read_only=on was not applied)", pg->display);
+	return STORE_ERROR;
+    }
     if (version < 0) {
 	*why = g_strdup_printf("%s: no ticket store yet (intake-worker makes it at its first"
 			       " start)", pg->display);
