@@ -128,4 +128,23 @@ int     pg_show_autogen(struct store *, gint64, store_row_fn, void *, char **);
 int     pg_load_autogen(struct store *, gint64, struct store_autogen_row *, char **);
 int     pg_autogen_imported(struct store *, gint64, gint64, char **);
 
+/* store_pg_events.c */
+int     pg_add_event(struct store *, const struct store_event *, gint64 *, char **);
+int     pg_next_event(struct store *, const char *, gint64, struct store_event_row *,
+		      gboolean *, char **);
+int     pg_event_state(struct store *, gint64, const char *, const char *, gint64, char **);
+int     pg_sink_status(struct store *, store_row_fn, void *, char **);
+int     pg_sink_retry(struct store *, const char *, gint64, int *, char **);
+int     pg_prune_events(struct store *, gint64, int, int *, char **);
+int     pg_sink_ref_get(struct store *, const char *, gint64, char **, char **);
+int     pg_sink_ref_set(struct store *, const char *, gint64, const char *, char **);
+
+/* store_pg_api.c */
+char   *pg_readonly_options(const char *conninfo, char **why);
+int     pg_check_schema(struct pg *pg, char **why);
+int     pg_page_tickets(struct store *, const struct store_page *, store_row_fn, void *,
+			char **);
+int     pg_search_messages(struct store *, const char *, gint64, int, store_row_fn, void *,
+			   char **);
+
 #endif

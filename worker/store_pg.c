@@ -17,8 +17,11 @@
  *	store_pg_outbox.c (replies with leases, kept-apart mail),
  *	store_pg_reports.c (rows for intakectl), store_pg_autogen.c (kept
  *	mail listed, shown, imported), store_pg_faq.c (FAQ entries and
- *	their full-text match), store_pg_model.c (the category model) and
- *	store_pg_projects.c (projects, tasks, notes, time entries).
+ *	their full-text match), store_pg_model.c (the category model),
+ *	store_pg_projects.c (projects, tasks, notes, time entries),
+ *	store_pg_events.c (the sinks' events, leased per sender) and
+ *	store_pg_api.c (the HTTP API's pages and search;
+ *	store_open_readonly()).
  *
  *	Each struct store is one libpq connection ([store] conninfo; the
  *	password from [store] password_file, else libpq's own: PGPASSWORD,
@@ -199,9 +202,10 @@ undo:
 static int pg_open(struct store *st, char **why)
 {
     struct pg *pg = g_new0(struct pg, 1);
-    const char *keys[3] = {"dbname", NULL, NULL};
-    const char *values[3] = {NULL, NULL, NULL};
-    int     ret;
+    const char *keys[4] = {"dbname", NULL, NULL, NULL};
+    const char *values[4] = {NULL, NULL, NULL, NULL};
+    g_autofree char *options = NULL;
+    int     ret, n = 1;
 
     pg->conninfo = g_strdup(st->cfg->store_conninfo ? st->cfg->store_conninfo : "");
     if ((pg->display = masked(pg->conninfo, why)) == NULL) {
@@ -212,8 +216,16 @@ static int pg_open(struct store *st, char **why)
 	goto fail;
     values[0] = pg->conninfo;
     if (pg->password) {
-	keys[1] = "password";
-	values[1] = pg->password;
+	keys[n] = "password";
+	values[n++] = pg->password;
+    }
+    if (st->readonly) {
+	if ((options = pg_readonly_options(pg->conninfo, why)) == NULL) {
+	    ret = STORE_ERROR;
+	    goto fail;
+	}
+	keys[n] = "options";
+	values[n++] = options;
     }
     pg->conn = PQconnectdbParams(keys, values, 1);
     if (pg->conn == NULL)
@@ -226,7 +238,8 @@ static int pg_open(struct store *st, char **why)
 	ret = STORE_BUSY;
 	goto fail;
     }
-    if ((ret = pg_migrate(pg, why)) != STORE_OK)
+    /* A read-only connection (the API's) reads what the workers made, as it is. */
+    if ((ret = st->readonly ? pg_check_schema(pg, why) : pg_migrate(pg, why)) != STORE_OK)
 	goto fail;
     {
 	g_autofree char *uuid = g_uuid_string_random();
@@ -345,7 +358,8 @@ static int pg_maintain(struct store *st, char **why)
 
 /*
  * Operations left NULL are not supported by this backend (cases made by
- * hand: add_case, list_cases): their callers say so.
+ * hand: add_case, list_cases): their callers say so. Sinks and
+ * the HTTP API work as on SQLite.
  */
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
@@ -406,4 +420,14 @@ const struct store_ops store_pg_ops = {
     .save_model = pg_save_model,
     .model_version = pg_model_version,
     .load_model = pg_load_model,
+    .page_tickets = pg_page_tickets,
+    .search_messages = pg_search_messages,
+    .add_event = pg_add_event,
+    .next_event = pg_next_event,
+    .event_state = pg_event_state,
+    .sink_status = pg_sink_status,
+    .sink_retry = pg_sink_retry,
+    .prune_events = pg_prune_events,
+    .sink_ref_get = pg_sink_ref_get,
+    .sink_ref_set = pg_sink_ref_set,
 };

@@ -38,6 +38,8 @@
  *	  index, in place of SQLite's FTS5 table and its triggers
  *	  (store_pg_faq.c computes bm25() from it as FTS5 does).
  *	- projects and tasks are numbered from their id sequences.
+ *	- events (version 2) has the outbox's lease columns: several
+ *	  workers each run a sender per sink (store_pg_events.c).
  */
 #include "pg_int.h"
 
@@ -148,14 +150,43 @@ const char *const pg_migrations[] = {
     "  imported_ticket bigint REFERENCES tickets(id),"
     "  created_at timestamptz NOT NULL);"
     "CREATE INDEX autogen_created ON autogen(created_at);",
-
     /*
-     * 1 -> 2: XXX placeholder (branch pgparity): version 2 is another
-     * branch's step (sink events, at the same time); the merger puts it
-     * here and keeps the step below as 2 -> 3. Until then this branch's
-     * databases go from 1 straight through an empty step.
+     * 1 -> 2 (branch pgsinks, docs/events.md): the sinks' event outbox,
+     * one row per event and sink (store_pg_events.c), and the far end's
+     * id of a ticket per sink. Event ids come from a sequence, not the
+     * SQLite store's counter row: a row lock held to each ticket's
+     * commit would serialise the workers. lease_owner and lease_until
+     * are the outbox's: the sender that took a row holds it.
      */
-    "DO $$ BEGIN END $$",			/* a statement that does nothing */
+    "CREATE SEQUENCE event_ids;"
+    "CREATE TABLE events("
+    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  event_id bigint NOT NULL,"
+    "  sink text NOT NULL,"
+    "  type text NOT NULL,"
+    "  ticket_id bigint NOT NULL DEFAULT 0,"
+    "  number text,"
+    "  mailbox text,"
+    "  message_row bigint NOT NULL DEFAULT 0,"
+    "  payload text NOT NULL,"
+    "  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  next_try bigint NOT NULL DEFAULT 0,"
+    "  last_answer text,"
+    "  last_try timestamptz,"
+    "  lease_owner text,"
+    "  lease_until timestamptz,"
+    "  created_at timestamptz NOT NULL,"
+    "  sent_at timestamptz,"
+    "  UNIQUE(sink, event_id));"
+    "CREATE INDEX events_due ON events(sink, state, id);"
+    "CREATE INDEX events_ticket ON events(sink, ticket_id, id);"
+    "CREATE INDEX events_sent ON events(sent_at) WHERE state = 'sent';"
+    "CREATE TABLE sink_refs("
+    "  sink text NOT NULL,"
+    "  ticket_id bigint NOT NULL,"
+    "  ref text NOT NULL,"
+    "  PRIMARY KEY(sink, ticket_id));",
 
     /*
      * 2 -> 3 (branch pgparity): what the SQLite store's steps 3 to 5 added

@@ -117,6 +117,11 @@ static void test_ops(void)
 	{"faq_match", o->faq_match}, {"set_category", o->set_category},
 	{"training_docs", o->training_docs}, {"save_model", o->save_model},
 	{"model_version", o->model_version}, {"load_model", o->load_model},
+	{"page_tickets", o->page_tickets}, {"search_messages", o->search_messages},
+	{"add_event", o->add_event}, {"next_event", o->next_event},
+	{"event_state", o->event_state}, {"sink_status", o->sink_status},
+	{"sink_retry", o->sink_retry}, {"prune_events", o->prune_events},
+	{"sink_ref_get", o->sink_ref_get}, {"sink_ref_set", o->sink_ref_set},
     };
     struct store st = {.ops = o};
     char   *why = NULL;
