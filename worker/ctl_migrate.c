@@ -39,7 +39,9 @@
  *
  *	At the end the rows of each table are counted on both sides (in
  *	PostgreSQL those that came from this source) and printed; any
- *	difference is an error.
+ *	difference is an error, but for more rows in a table without ids
+ *	(thread ids, parties, tags): a worker on PostgreSQL may have added
+ *	some to a migrated ticket since.
  *
  *	Not copied: what the PostgreSQL store has no tables for yet (FAQ
  *	entries, the category model, projects, events and sink
@@ -159,16 +161,17 @@ static const struct table tables[] = {
 	" $9, $10, $11, $12::timestamptz) RETURNING id", TRUE},
 };
 
-/* The migration's own record in the target (see the DESCRIPTION). */
-static const char migrate_schema[] =
+/* The migration's own record in the target (see the DESCRIPTION); one statement each (libpq). */
+static const char *const migrate_schema[] = {
     "CREATE TABLE IF NOT EXISTS intake_migrated("
     "  source text NOT NULL, kind text NOT NULL,"
     "  src_id bigint NOT NULL, dst_id bigint NOT NULL,"
-    "  PRIMARY KEY(source, kind, src_id));"
-    "CREATE INDEX IF NOT EXISTS intake_migrated_dst ON intake_migrated(kind, dst_id);"
+    "  PRIMARY KEY(source, kind, src_id))",
+    "CREATE INDEX IF NOT EXISTS intake_migrated_dst ON intake_migrated(kind, dst_id)",
     "CREATE TABLE IF NOT EXISTS intake_migrate_progress("
     "  source text NOT NULL, tbl text NOT NULL, last_key bigint NOT NULL,"
-    "  PRIMARY KEY(source, tbl));";
+    "  PRIMARY KEY(source, tbl))",
+};
 
 struct migrate {
     sqlite3 *db;
@@ -266,7 +269,11 @@ static int copy_row(struct migrate *mg, const struct table *t, sqlite3_stmt *stm
 	lengths[i] = formats[i] = 0;
 	switch (t->cols[c]) {
 	case COL_TEXT:
-	    values[i] = null ? NULL : (const char *) sqlite3_column_text(stmt, c);
+	    /* SQLite's text of a REAL has 15 digits: a score would not come back equal. */
+	    if (sqlite3_column_type(stmt, c) == SQLITE_FLOAT)
+		values[i] = owned[i] = g_strdup_printf("%.17g", sqlite3_column_double(stmt, c));
+	    else
+		values[i] = null ? NULL : (const char *) sqlite3_column_text(stmt, c);
 	    break;
 	case COL_BLOB:
 	    if (!null) {
@@ -466,9 +473,23 @@ static int verify(struct migrate *mg, char **why)
 	    return -1;
 	pg_n = pg_int(res, 0, 0);
 	PQclear(res);
-	printf("verify %-12s sqlite %" G_GINT64_FORMAT " postgresql %" G_GINT64_FORMAT "%s\n",
-	       t->name, sq_n, pg_n, sq_n == pg_n ? "" : "  DIFFERENT");
-	differ += sq_n != pg_n;
+	/*
+	 * A mapped table's count is exact. The others are counted by
+	 * ticket: a worker on PostgreSQL may have added rows to a migrated
+	 * ticket since (a follow-up's parties and message ids), so only
+	 * fewer is a difference.
+	 */
+	if (sq_n == pg_n)
+	    printf("verify %-12s sqlite %" G_GINT64_FORMAT " postgresql %" G_GINT64_FORMAT "\n",
+		   t->name, sq_n, pg_n);
+	else if (!t->mapped && pg_n > sq_n)
+	    printf("verify %-12s sqlite %" G_GINT64_FORMAT " postgresql %" G_GINT64_FORMAT
+		   " (%" G_GINT64_FORMAT " added to migrated tickets since)\n", t->name, sq_n,
+		   pg_n, pg_n - sq_n);
+	else
+	    printf("verify %-12s sqlite %" G_GINT64_FORMAT " postgresql %" G_GINT64_FORMAT
+		   "  DIFFERENT\n", t->name, sq_n, pg_n);
+	differ += sq_n != pg_n && (t->mapped || pg_n < sq_n);
     }
     if (differ)
 	*why = g_strdup_printf("%d table(s) differ", differ);
@@ -507,10 +528,12 @@ static int migrate(struct migrate *mg, gboolean merge)
     char   *why = NULL;
     gint64  foreign = 0;
 
-    if (pg_run(mg->pg, "make the migration's tables", migrate_schema, NULL, &why, NULL)
-	!= STORE_OK) {
-	fail("target", why);
-	return 1;
+    for (gsize i = 0; i < G_N_ELEMENTS(migrate_schema); i++) {
+	if (pg_run(mg->pg, "make the migration's tables", migrate_schema[i], NULL, &why, NULL)
+	    != STORE_OK) {
+	    fail("target", why);
+	    return 1;
+	}
     }
     if (foreign_tickets(mg, &foreign, &why) != STORE_OK) {
 	fail("target", why);
