@@ -23,8 +23,8 @@ h_pg_start > /dev/null || { echo "bench: PostgreSQL did not start"; exit 1; }
 pg_cpu_ms() {
     local pm
     pm=$(head -n 1 "$H_PG_DIR/data/postmaster.pid")
-    awk -v pm="$pm" '$1 == pm || $4 == pm { s += ($14 + $15) * 10 } END { print s + 0 }' \
-	/proc/[0-9]*/stat 2>/dev/null
+    cat /proc/[0-9]*/stat 2>/dev/null |
+	awk -v pm="$pm" '$1 == pm || $4 == pm { s += ($14 + $15) * 10 } END { print s + 0 }'
 }
 # pg_fresh: an empty database intake (the workers make the schema).
 pg_fresh() {
