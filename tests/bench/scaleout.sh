@@ -90,7 +90,7 @@ h_poll '[ "$(pg_tickets)" -ge $((SCALE_N / 3)) ]' 1800 || { echo "bench: no prog
 before=$(h_redis_cli XPENDING intake:envelopes intake - + 100000 bench1 | grep -c '^[0-9]*-[0-9]*$')
 kill -KILL "$k1"
 tk=$(now)
-wait "$k1" 2>/dev/null
+{ wait "$k1"; } 2>/dev/null	# without bash's "Killed" line
 h_poll '[ "$(h_redis_cli XPENDING intake:envelopes intake - + 100000 bench1 | grep -c "^[0-9]*-[0-9]*$")" = 0 ]' 600 ||
     { echo "bench: the killed worker's entries were not taken over"; exit 1; }
 tt=$(now)
