@@ -19,6 +19,7 @@
  *	year's ticket counter is raised to at least SQLite's, so that the
  *	next ticket gets a number after the migrated ones.
  *
+ *	What is copied, table by table, is ctl_migrate_tables.c.
  *	Opening the target through store_open() applies the PostgreSQL
  *	schema; the rows are then written on that connection (pg_int.h).
  *	Two tables of the migration's own record what was done, keyed by
@@ -63,115 +64,12 @@
 
 #include "config.h"
 #include "ctl_migrate.h"
+#include "ctl_migrate_int.h"
 #include "pg_int.h"
 #include "zframe.h"
 
 /* A message's text unpacked from its frame is refused above this: hostile input, bounded memory. */
 #define MIGRATE_TEXT_CAP	(256u << 20)
-#define MIGRATE_MAX_COLS	32
-
-/*
- * The kinds of a column, in the order of the SQLite SELECT; the first
- * column is always the key ('k': the id, or the ticket id for tables
- * without one) and is not a parameter.
- */
-enum {
-    COL_TEXT = 't',			/* as text (numbers and 0/1 booleans too) */
-    COL_BLOB = 'b',			/* bytea */
-    COL_ZTEXT = 'z',			/* a zstd frame of text: the text */
-    COL_TICKET = 'T',			/* a ticket id: its PostgreSQL id */
-    COL_MESSAGE = 'M',			/* a message id */
-    COL_CASE = 'C',			/* a case id */
-    COL_TSCONF = 'L',			/* a language: its text search configuration */
-};
-
-struct table {
-    const char *name;			/* in both databases */
-    const char *key;			/* the SQLite column the batches range over */
-    const char *select;			/* SQLite; ?1 < key <= ?2, ordered by key */
-    const char *cols;			/* one kind per selected column */
-    const char *insert;			/* PostgreSQL; RETURNING id when mapped */
-    gboolean mapped;			/* ids recorded in intake_migrated */
-};
-
-static const struct table tables[] = {
-    {"cases", "id", "SELECT id, name, title, created_at FROM cases"
-	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "kttt",
-	/* A case of the same name in the target (--merge) is that case. */
-	"INSERT INTO cases(name, title, created_at) VALUES($1, $2, $3::timestamptz)"
-	" ON CONFLICT(name) DO UPDATE SET name = EXCLUDED.name RETURNING id", TRUE},
-    {"tickets", "id", "SELECT id, number, mailbox, status, title, category, priority, type,"
-	" language, customer_name, customer_address, created_at, updated_at, closed_at,"
-	" linked_to, link_reason, sender_key, subject_key, queue, assignee, case_id, rules,"
-	" sentiment, sentiment_score, category_suggested, category_confidence,"
-	" category_confirmed FROM tickets WHERE id > ?1 AND id <= ?2 ORDER BY id",
-	"kttttttttttttTttttttCtttttt",
-	"INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
-	" language, customer_name, customer_address, created_at, updated_at, closed_at,"
-	" linked_to, link_reason, sender_key, subject_key, queue, assignee, case_id, rules,"
-	" sentiment, sentiment_score, category_suggested, category_confidence,"
-	" category_confirmed) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	" $11::timestamptz, $12::timestamptz, $13::timestamptz, $14, $15, $16, $17, $18, $19,"
-	" $20, $21, $22, $23, $24, $25, $26) RETURNING id", TRUE},
-    {"messages", "m.id", "SELECT m.id, m.ticket_id, m.direction, m.envelope_id, m.queue_id,"
-	" m.dedupe_key, m.message_id, m.sender_name, m.sender_address, m.recipients, m.subject,"
-	" m.header_fields, m.body, m.full_text, m.raw, m.raw_truncated, m.note, m.mime_limits,"
-	" m.created_at, t.language FROM messages m JOIN tickets t ON t.id = m.ticket_id"
-	" WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id", "kTttttttttttzzbttttL",
-	/* fts as store_pg_tickets.c makes it: incoming mail only, in the ticket's language. */
-	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
-	" message_id, sender_name, sender_address, recipients, subject, header_fields, body,"
-	" full_text, raw, raw_truncated, note, mime_limits, created_at, fts) VALUES($1, $2,"
-	" $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::timestamptz,"
-	" CASE WHEN $2 = 'in' THEN to_tsvector(coalesce((SELECT c.oid::regconfig"
-	" FROM pg_ts_config c WHERE c.cfgname = $19), 'simple'::regconfig),"
-	" coalesce($10, '') || ' ' || coalesce($12, '')) END) RETURNING id", TRUE},
-    {"attachments", "id", "SELECT id, message_id, filename, content_type, content_id, size,"
-	" stored, part, sha256 FROM attachments WHERE id > ?1 AND id <= ?2 ORDER BY id",
-	"kMttttttt",
-	"INSERT INTO attachments(message_id, filename, content_type, content_id, size, stored,"
-	" part, sha256) VALUES($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id", TRUE},
-    {"thread_ids", "ticket_id", "SELECT ticket_id, msgid, ticket_id, mailbox FROM thread_ids"
-	" WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id", "ktTt",
-	"INSERT INTO thread_ids(msgid, ticket_id, mailbox) VALUES($1, $2, $3)"
-	" ON CONFLICT DO NOTHING", FALSE},
-    {"parties", "ticket_id", "SELECT ticket_id, ticket_id, address FROM parties"
-	" WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id", "kTt",
-	"INSERT INTO parties(ticket_id, address) VALUES($1, $2) ON CONFLICT DO NOTHING", FALSE},
-    {"ticket_tags", "ticket_id", "SELECT ticket_id, ticket_id, tag FROM ticket_tags"
-	" WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id", "kTt",
-	"INSERT INTO ticket_tags(ticket_id, tag) VALUES($1, $2) ON CONFLICT DO NOTHING", FALSE},
-    {"ticket_faq", "ticket_id", "SELECT ticket_id, ticket_id, rank, faq_id, title, url, score"
-	" FROM ticket_faq WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id",
-	"kTtttttt",
-	"INSERT INTO ticket_faq(ticket_id, rank, faq_id, title, url, score)"
-	" VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", FALSE},
-    {"outbox", "id", "SELECT id, ticket_id, mailbox, kind, recipient, message_id, content,"
-	" state, attempts, next_try, last_error, window_key, created_at, sent_at FROM outbox"
-	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "kTttttbttttttt",
-	"INSERT INTO outbox(ticket_id, mailbox, kind, recipient, message_id, content, state,"
-	" attempts, next_try, last_error, window_key, created_at, sent_at) VALUES($1, $2, $3,"
-	" $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz, $13::timestamptz) RETURNING id",
-	TRUE},
-    {"autogen", "id", "SELECT id, dedupe_key, mailbox, kind, reason, queue_id, sender, subject,"
-	" date, envelope, raw, imported_ticket, created_at FROM autogen"
-	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "kttttttttbTt",
-	"INSERT INTO autogen(dedupe_key, mailbox, kind, reason, queue_id, sender, subject, date,"
-	" envelope, raw, imported_ticket, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8,"
-	" $9, $10, $11, $12::timestamptz) RETURNING id", TRUE},
-};
-
-/* The migration's own record in the target (see the DESCRIPTION); one statement each (libpq). */
-static const char *const migrate_schema[] = {
-    "CREATE TABLE IF NOT EXISTS intake_migrated("
-    "  source text NOT NULL, kind text NOT NULL,"
-    "  src_id bigint NOT NULL, dst_id bigint NOT NULL,"
-    "  PRIMARY KEY(source, kind, src_id))",
-    "CREATE INDEX IF NOT EXISTS intake_migrated_dst ON intake_migrated(kind, dst_id)",
-    "CREATE TABLE IF NOT EXISTS intake_migrate_progress("
-    "  source text NOT NULL, tbl text NOT NULL, last_key bigint NOT NULL,"
-    "  PRIMARY KEY(source, tbl))",
-};
 
 struct migrate {
     sqlite3 *db;
@@ -250,7 +148,7 @@ static gint64 sq_int(struct migrate *mg, const char *sql, char **why)
  * copy_row - insert the current row of stmt into the target; the new id
  * into the table's map when it is mapped. STORE_ERROR names the row.
  */
-static int copy_row(struct migrate *mg, const struct table *t, sqlite3_stmt *stmt, char **why)
+static int copy_row(struct migrate *mg, const struct migrate_table *t, sqlite3_stmt *stmt, char **why)
 {
     const char *values[MIGRATE_MAX_COLS];
     int     lengths[MIGRATE_MAX_COLS], formats[MIGRATE_MAX_COLS];
@@ -357,7 +255,7 @@ static int copy_row(struct migrate *mg, const struct table *t, sqlite3_stmt *stm
 }
 
 /* copy_batch - the rows with lo < key <= hi, and the progress, in one transaction */
-static int copy_batch(struct migrate *mg, const struct table *t, sqlite3_stmt *stmt,
+static int copy_batch(struct migrate *mg, const struct migrate_table *t, sqlite3_stmt *stmt,
 		              gint64 lo, gint64 hi, int *copied, char **why)
 {
     int     ret, rc;
@@ -387,7 +285,7 @@ static int copy_batch(struct migrate *mg, const struct table *t, sqlite3_stmt *s
 }
 
 /* copy_table - every batch after the recorded progress */
-static int copy_table(struct migrate *mg, const struct table *t, char **why)
+static int copy_table(struct migrate *mg, const struct migrate_table *t, char **why)
 {
     g_autofree char *max_sql = g_strdup_printf("SELECT coalesce(max(%s), 0) FROM %s",
 					       strcmp(t->key, "m.id") == 0 ? "id" : t->key, t->name);
@@ -455,8 +353,8 @@ static int verify(struct migrate *mg, char **why)
 {
     int     differ = 0;
 
-    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
-	const struct table *t = tables + i;
+    for (gsize i = 0; i < migrate_n_tables; i++) {
+	const struct migrate_table *t = migrate_tables + i;
 	g_autofree char *sq_sql = g_strdup_printf("SELECT count(*) FROM %s", t->name);
 	g_autofree char *pg_sql = t->mapped
 	    ? g_strdup_printf("SELECT count(*) FROM intake_migrated m JOIN %s d ON d.id ="
@@ -528,7 +426,7 @@ static int migrate(struct migrate *mg, gboolean merge)
     char   *why = NULL;
     gint64  foreign = 0;
 
-    for (gsize i = 0; i < G_N_ELEMENTS(migrate_schema); i++) {
+    for (gsize i = 0; i < migrate_n_schema; i++) {
 	if (pg_run(mg->pg, "make the migration's tables", migrate_schema[i], NULL, &why, NULL)
 	    != STORE_OK) {
 	    fail("target", why);
@@ -546,9 +444,9 @@ static int migrate(struct migrate *mg, gboolean merge)
 	return 1;
     }
     /* Cases and tickets first: every later table refers to them. */
-    for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
-	if (copy_table(mg, tables + i, &why) != STORE_OK) {
-	    fail(tables[i].name, why);
+    for (gsize i = 0; i < migrate_n_tables; i++) {
+	if (copy_table(mg, migrate_tables + i, &why) != STORE_OK) {
+	    fail(migrate_tables[i].name, why);
 	    return 1;
 	}
     }
