@@ -96,6 +96,8 @@ CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_
 # Sinks: the sender threads (the worker's), intakectl sinks.
 WORKER   += worker/sink_sender.c
 CTL      += worker/ctl_sinks.c
+# intakectl migrate-store: an SQLite store copied into PostgreSQL (branch pgmigrate).
+CTL      += worker/ctl_migrate.c worker/ctl_migrate_tables.c
 # The Request Tracker sink (docs/rt.md): the type and its REST2 client, beside the other sinks
 # in the worker's library (so that test_rt_rest links the client).
 WORKER_LIB += worker/rt_rest.c worker/sink_rt.c

@@ -19,6 +19,8 @@
  *	intakectl [-c FILE] [--json] autogen show ID
  *	intakectl [-c FILE] autogen import ID
  *	intakectl [-c FILE] check-config
+ *	intakectl [-c FILE] migrate-store --to CONNINFO [--password-file F] [--merge]
+ *		[--batch N] (ctl_migrate.c)
  *	intakectl [-c FILE] [--json] rules test FILE.eml [--mailbox M] (ctl_rules.c)
  *	intakectl [-c FILE] case add NAME [TITLE] | [--json] case list (ctl_rules.c)
  *	intakectl [-c FILE] [--json] project add TITLE | list | show PRJ-N (ctl_projects.c)
@@ -72,6 +74,7 @@
 #include "ctl_sinks.h"
 #include "sinks.h"
 #include "ctl_check.h"
+#include "ctl_migrate.h"
 #include "ctl_show.h"
 #include "pipeline.h"
 #include "template.h"
@@ -108,7 +111,9 @@ static void usage(void)
 	    "       intakectl [-c FILE] [--json] task add --project PRJ-N TITLE | list"
 	    " [--project PRJ-N] | show TSK-N\n"
 	    "       intakectl [-c FILE] import --mailbox NAME [options] MBOX|MAILDIR|IMAP-URL\n"
-	    "       intakectl [-c FILE] [--json] sinks status | sinks retry NAME [EVENT_ID]\n");
+	    "       intakectl [-c FILE] [--json] sinks status | sinks retry NAME [EVENT_ID]\n"
+	    "       intakectl [-c FILE] migrate-store --to CONNINFO [--password-file F] [--merge]"
+	    " [--batch N]\n");
     exit(2);
 }
 
@@ -722,6 +727,8 @@ int     main(int argc, char **argv)
     /* check has options of its own, and exit codes of the monitoring-plugins interface. */
     if (strcmp(argv[optind], "check") == 0)
 	return ctl_check(path, argc - optind, argv + optind);
+    if (strcmp(argv[optind], "migrate-store") == 0)	/* its own options: ctl_migrate.c */
+	return ctl_migrate(path, argc - optind, argv + optind);
     if (strcmp(argv[optind], "faq") == 0)	/* its own options: ctl_faq.c */
 	return ctl_faq(path, json_out, argc - optind, argv + optind);
     /*

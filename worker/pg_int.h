@@ -1,6 +1,8 @@
 /*
  * pg_int.h: what the files of the PostgreSQL store backend share, and
- * nothing else includes (store_pg*.c). See store_pg.c.
+ * nothing else includes (store_pg*.c), but for ctl_migrate.c (intakectl
+ * migrate-store), which writes rows of this schema on a connection the
+ * store opened. See store_pg.c.
  *
  * One struct store is one libpq connection (struct pg). Statements are
  * sent with parameters (PQexecParams: no SQL is built from values);
@@ -71,6 +73,7 @@ int     pg_add_thread_id(struct pg *pg, const char *msgid, gint64 ticket_id,
 int     pg_case_ticket(struct store *, const char *, struct store_ticket_info *, char **);
 int     pg_set_routing(struct store *, gint64, const struct store_routing *, char **);
 int     pg_set_classes(struct store *, gint64, const struct store_classes *, char **);
+const char *pg_ts_config(const char *language);
 int     pg_set_ticket_faq(struct store *, gint64, const struct store_faq_match *, int, char **);
 
 /* store_pg_outbox.c */

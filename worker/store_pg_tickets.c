@@ -51,7 +51,8 @@ static const char *const pg_ts_lang[][2] = {
     {"ro", "romanian"}, {"ru", "russian"}, {"sv", "swedish"}, {"tr", "turkish"},
 };
 
-static const char *ts_config(const char *language)
+/* pg_ts_config - the text search configuration of a language (store_pg_schema.c) */
+const char *pg_ts_config(const char *language)
 {
     for (gsize i = 0; language && i < G_N_ELEMENTS(pg_ts_lang); i++)
 	if (strcmp(pg_ts_lang[i][0], language) == 0)
@@ -371,7 +372,7 @@ static int insert_message(struct pg *pg, gint64 ticket_id, const char *language,
 		      m->queue_id, m->dedupe_key, m->message_id, m->sender_name,
 		      m->sender_address, m->recipients, m->subject, m->header_fields, m->body,
 		      raw, m->raw_truncated != 0, m->note, m->mime_limits, m->full_text,
-		      ts_config(language))) != STORE_OK)
+		      pg_ts_config(language))) != STORE_OK)
 	return ret;
     if (PQntuples(res) == 0) {
 	PQclear(res);
