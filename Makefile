@@ -80,6 +80,8 @@ WORKER_LIB += worker/store_pg.c worker/store_pg_util.c worker/store_pg_schema.c 
 	    worker/store_pg_outbox.c worker/store_pg_reports.c
 # The customer's own lines, found once for the classify stage's parts (branch classify).
 WORKER_LIB += worker/classify_text.c
+# FAQ entries ranked in memory as FTS5 ranks them (branch classify2).
+WORKER_LIB += worker/faq_index.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

@@ -172,7 +172,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 6, "schema version 6");
+    is_int(STORE_SCHEMA_VERSION, 7, "schema version 7");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
