@@ -1,10 +1,15 @@
 /*
  * NAME
- *	classify_faq - FAQ entries suggested for a mail (SQLite FTS5, bm25)
+ *	classify_faq - FAQ entries suggested for a mail (FTS5's bm25, in memory or in SQLite)
  * SYNOPSIS
  *	#include "classify_faq.h"
  *
+ *	GPtrArray *faq_words(subject, text, len)
  *	char	*faq_query(subject, text, len)
+ *	struct faq_memory *faq_memory_new(void)
+ *	int	faq_memory_suggest(fm, st, collection, language, subject, text,
+ *			len, max, min_score, out, &n, &why)
+ *	struct faq_memory *faq_memory_free(fm)
  *	int	faq_suggest(st, collection, language, subject, text, len, max,
  *			    min_score, out, &n, &why)
  *	enum stage_result classify_faq(job)
@@ -21,11 +26,21 @@
  *	* ^ : ( are text here, never FTS5 syntax, and a column filter cannot
  *	be written. Linear in the bytes read; bounded memory.
  *
+ *	faq_words() gives those words (NULL: none), in the query's order.
+ *
  *	faq_suggest() runs that query through the store (faq_match()):
  *	at most max entries of collection (NULL: every collection), of
  *	language or of none, whose score (-bm25(), title weighing twice)
  *	is min_score or more, best first. *n 0 and STORE_OK when the text
  *	has no word.
+ *
+ *	faq_memory_suggest() gives the same answer from the entries in
+ *	memory (faq_index.c: FTS5's tokens and bm25), loaded from the store
+ *	(faq_load()) at the first call and again whenever the store's FAQ
+ *	version (faq_version(), one row read per call) changed; the store's
+ *	query answers instead for more than FAQ_INDEX_MAX_ENTRIES entries,
+ *	for a word that is not one FTS5 token, after a failed load (logged,
+ *	tried again at the next call) and for a store without those ops.
  *
  *	classify_faq() is the classify stage's step (stage_classify.c) for
  *	a mail that makes a new ticket: the mailbox's collection ([mailbox]
