@@ -1,10 +1,15 @@
 /*
  * NAME
- *	classify_faq - FAQ entries suggested for a mail (SQLite FTS5, bm25)
+ *	classify_faq - FAQ entries suggested for a mail (FTS5's bm25, in memory or in SQLite)
  * SYNOPSIS
  *	#include "classify_faq.h"
  *
+ *	GPtrArray *faq_words(subject, text, len)
  *	char	*faq_query(subject, text, len)
+ *	struct faq_memory *faq_memory_new(void)
+ *	int	faq_memory_suggest(fm, st, collection, language, subject, text,
+ *			len, max, min_score, out, &n, &why)
+ *	struct faq_memory *faq_memory_free(fm)
  *	int	faq_suggest(st, collection, language, subject, text, len, max,
  *			    min_score, out, &n, &why)
  *	enum stage_result classify_faq(job)
@@ -21,11 +26,21 @@
  *	* ^ : ( are text here, never FTS5 syntax, and a column filter cannot
  *	be written. Linear in the bytes read; bounded memory.
  *
+ *	faq_words() gives those words (NULL: none), in the query's order.
+ *
  *	faq_suggest() runs that query through the store (faq_match()):
  *	at most max entries of collection (NULL: every collection), of
  *	language or of none, whose score (-bm25(), title weighing twice)
  *	is min_score or more, best first. *n 0 and STORE_OK when the text
  *	has no word.
+ *
+ *	faq_memory_suggest() gives the same answer from the entries in
+ *	memory (faq_index.c: FTS5's tokens and bm25), loaded from the store
+ *	(faq_load()) at the first call and again whenever the store's FAQ
+ *	version (faq_version(), one row read per call) changed; the store's
+ *	query answers instead for more than FAQ_INDEX_MAX_ENTRIES entries,
+ *	for a word that is not one FTS5 token, after a failed load (logged,
+ *	tried again at the next call) and for a store without those ops.
  *
  *	classify_faq() is the classify stage's step (stage_classify.c) for
  *	a mail that makes a new ticket: the mailbox's collection ([mailbox]
@@ -43,6 +58,7 @@
 
 #include "classify_faq.h"
 #include "classify_text.h"
+#include "faq_index.h"
 #include "job.h"
 #include "log.h"
 
@@ -126,25 +142,37 @@ static void scan(GHashTable *seen, GPtrArray *words, const char *text, size_t le
 	add_word(seen, words, start, end - start, chars, digits);
 }
 
-char   *faq_query(const char *subject, const char *text, size_t len)
+GPtrArray *faq_words(const char *subject, const char *text, size_t len)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(word_free);
-    GString *q;
+    GPtrArray *out;
 
     scan(seen, words, subject, subject ? strlen(subject) : 0);
     scan(seen, words, text, len);
     if (words->len == 0)
 	return NULL;
     g_ptr_array_sort(words, by_length);
-    q = g_string_new(NULL);
+    out = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < words->len && i < FAQ_MAX_TERMS; i++) {
-	const struct word *w = g_ptr_array_index(words, i);
+	struct word *w = g_ptr_array_index(words, i);
 
+	g_ptr_array_add(out, w->text);
+	w->text = NULL;
+    }
+    return out;
+}
+
+/* query_of - words as one FTS5 query: each a string ("...", a '"' doubled), ORed */
+static char *query_of(const GPtrArray *words)
+{
+    GString *q = g_string_new(NULL);
+
+    for (guint i = 0; i < words->len; i++) {
 	if (i)
 	    g_string_append(q, " OR ");
 	g_string_append_c(q, '"');
-	for (const char *c = w->text; *c; c++) {
+	for (const char *c = g_ptr_array_index(words, i); *c; c++) {
 	    if (*c == '"')
 		g_string_append_c(q, '"');	/* FTS5's escape: never the end of the string */
 	    g_string_append_c(q, *c);
@@ -154,19 +182,155 @@ char   *faq_query(const char *subject, const char *text, size_t len)
     return g_string_free(q, FALSE);
 }
 
+char   *faq_query(const char *subject, const char *text, size_t len)
+{
+    g_autoptr(GPtrArray) words = faq_words(subject, text, len);
+
+    return words ? query_of(words) : NULL;
+}
+
+/* ask_store - the store's FTS5 query of words */
+static int ask_store(struct store *st, const GPtrArray *words, const char *collection,
+		     const char *language, double min_score, int max,
+		     struct store_faq_match *out, int *n, char **why)
+{
+    g_autofree char *query = NULL;
+
+    /* A store without FAQ entries (faq_sync() said so at start) suggests none. */
+    if (st->ops->faq_match == NULL)
+	return STORE_OK;
+    query = query_of(words);
+    return st->ops->faq_match(st, query, collection, language, min_score, max, out, n, why);
+}
+
 int     faq_suggest(struct store *st, const char *collection, const char *language,
 		    const char *subject, const char *text, size_t len, int max,
 		    double min_score, struct store_faq_match *out, int *n, char **why)
 {
-    g_autofree char *query = faq_query(subject, text, len);
+    g_autoptr(GPtrArray) words = faq_words(subject, text, len);
 
     *n = 0;
-    if (query == NULL || max <= 0)
+    if (words == NULL || max <= 0)
 	return STORE_OK;
-    /* A store without FAQ entries (faq_sync() said so at start) suggests none. */
-    if (st->ops->faq_match == NULL)
+    return ask_store(st, words, collection, language, min_score, max, out, n, why);
+}
+
+/* The entries in memory and the store's FAQ version they are of. */
+struct faq_memory {
+    struct faq_index *ix;		/* NULL: the store answers */
+    gint64  version;			/* of ix, or of a set too large; -1: none read */
+};
+
+struct faq_memory *faq_memory_new(void)
+{
+    struct faq_memory *fm = g_new0(struct faq_memory, 1);
+
+    fm->version = -1;
+    return fm;
+}
+
+struct faq_memory *faq_memory_free(struct faq_memory *fm)
+{
+    if (fm) {
+	faq_index_free(fm->ix);
+	g_free(fm);
+    }
+    return NULL;
+}
+
+/* Loading: the index being built and the first error. */
+struct faq_load {
+    struct faq_index *ix;
+    char   *why;
+};
+
+static char *value_dup(const struct store_value *v)
+{
+    return v->type == STORE_TEXT ? g_strndup(v->text, v->len) : NULL;
+}
+
+/* add_entry - a row of faq_load() into the index being built */
+static void add_entry(void *ctx, const struct store_row *row)
+{
+    struct faq_load *ld = ctx;
+    const struct store_value *v = row->values;
+    g_autofree char *collection = NULL, *title = NULL, *url = NULL, *language = NULL;
+    g_autofree char *body = NULL;
+
+    if (ld->why || row->n < 6 || v[0].type != STORE_INT)
+	return;
+    collection = value_dup(&v[1]);
+    title = value_dup(&v[2]);
+    url = value_dup(&v[3]);
+    language = value_dup(&v[4]);
+    body = value_dup(&v[5]);
+    if (collection == NULL || title == NULL || body == NULL) {
+	ld->why = g_strdup_printf("FAQ entry %" G_GINT64_FORMAT ": no collection, title or body",
+				  v[0].i);
+	return;
+    }
+    faq_index_add(ld->ix, v[0].i, collection, language, title, url, body, &ld->why);
+}
+
+/*
+ * refresh - the store's entries into memory when their version changed.
+ * One row read per new ticket; on any error the store answers.
+ */
+static void refresh(struct faq_memory *fm, struct store *st)
+{
+    gint64  version, entries;
+    struct faq_load ld = {NULL, NULL};
+    char   *why = NULL;
+
+    if (st->ops->faq_version == NULL || st->ops->faq_load == NULL)
+	return;
+    if (st->ops->faq_version(st, &version, &entries, &why) != STORE_OK) {
+	msg_warn("FAQ entries: %s (the store answers)", why);
+	g_free(why);
+	fm->ix = faq_index_free(fm->ix);
+	fm->version = -1;
+	return;
+    }
+    if (version == fm->version)
+	return;
+    fm->ix = faq_index_free(fm->ix);
+    fm->version = version;
+    if (entries > FAQ_INDEX_MAX_ENTRIES) {
+	msg_info("FAQ version %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " entries, more than %d:"
+		 " the store's FTS5 index answers", version, entries, FAQ_INDEX_MAX_ENTRIES);
+	return;
+    }
+    if ((ld.ix = faq_index_new(&ld.why)) == NULL
+	|| st->ops->faq_load(st, add_entry, &ld, &why) != STORE_OK || ld.why) {
+	msg_warn("FAQ entries: %s (the store answers)", ld.why ? ld.why : why);
+	g_free(ld.why);
+	g_free(why);
+	faq_index_free(ld.ix);
+	fm->version = -1;			/* try again at the next mail */
+	return;
+    }
+    msg_info("FAQ version %" G_GINT64_FORMAT ": %u entries in memory", version,
+	     faq_index_size(ld.ix));
+    fm->ix = ld.ix;
+}
+
+int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *collection,
+			   const char *language, const char *subject, const char *text,
+			   size_t len, int max, double min_score, struct store_faq_match *out,
+			   int *n, char **why)
+{
+    g_autoptr(GPtrArray) words = faq_words(subject, text, len);
+
+    *n = 0;
+    if (words == NULL || max <= 0)
 	return STORE_OK;
-    return st->ops->faq_match(st, query, collection, language, min_score, max, out, n, why);
+    if (fm)
+	refresh(fm, st);
+    if (fm && fm->ix
+	&& faq_index_match(fm->ix, words, collection, language, min_score, max, out,
+			   n) == FAQ_INDEX_OK)
+	return STORE_OK;
+    return ask_store(st, words, collection, language, min_score, max, out, n, why);
 }
 
 enum stage_result classify_faq(struct job *job)
@@ -183,7 +347,7 @@ enum stage_result classify_faq(struct job *job)
 	size_t  n;
 	const char *own = classify_own(job, FAQ_MAX_BYTES, &n, &scratch);
 
-	rc = faq_suggest(job->pl->store, *m->faq ? m->faq : NULL, job->language,
+	rc = faq_memory_suggest(job->pl->faq, job->pl->store, *m->faq ? m->faq : NULL, job->language,
 			 envelope_str(job->env, "subject"), own, n,
 			 MIN(cfg->faq_max, CONFIG_FAQ_MAX), cfg->faq_min_score, job->faq,
 			 &job->faq_n, &why);

@@ -3,6 +3,7 @@
 #define INTAKE_CLASSIFY_FAQ_H
 
 #include <stddef.h>
+#include <glib.h>
 #include "store.h"
 
 struct job;
@@ -16,7 +17,16 @@ struct job;
 /* A longer token (base64, a URL's path, a hash) is no word of a question. */
 #define FAQ_MAX_WORD 40
 
+struct faq_memory;
+
+GPtrArray *faq_words(const char *subject, const char *text, size_t len);
 char   *faq_query(const char *subject, const char *text, size_t len);
+struct faq_memory *faq_memory_new(void);
+int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *collection,
+			   const char *language, const char *subject, const char *text,
+			   size_t len, int max, double min_score, struct store_faq_match *out,
+			   int *n, char **why);
+struct faq_memory *faq_memory_free(struct faq_memory *fm);
 int     faq_suggest(struct store *st, const char *collection, const char *language,
 		    const char *subject, const char *text, size_t len, int max,
 		    double min_score, struct store_faq_match *out, int *n, char **why);

@@ -76,6 +76,7 @@
 
 #include "checkconf.h"
 #include "classify_category.h"
+#include "classify_faq.h"
 #include "classify_lang.h"
 #include "daemon.h"
 #include "durable.h"
@@ -439,6 +440,7 @@ static int worker_start(struct worker *w)
 	return -1;
     }
     w->pl.category = category_classifier_new();
+    w->pl.faq = faq_memory_new();
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -525,6 +527,7 @@ static void worker_stop(struct worker *w)
     w->pl.sentiment = NULL;
     w->sentiment = sentiment_free(w->sentiment);
     w->pl.category = category_classifier_free(w->pl.category);
+    w->pl.faq = faq_memory_free(w->pl.faq);
     w->pl.keys = NULL;
     w->keys = msgid_keys_free(w->keys);
     g_clear_pointer(&w->consumer, g_free);

@@ -36,6 +36,7 @@ struct worker_metrics;
 struct lang_detector;
 struct tags;
 struct category_classifier;
+struct faq_memory;
 struct sinks;
 
 enum stage_result { STAGE_NEXT, STAGE_DONE, STAGE_RETRY, STAGE_FAIL };
@@ -59,6 +60,7 @@ struct pipeline {
     guint   autogen_notes;		/* bounces, auto-replies noted on our ticket */
     struct worker_metrics *metrics;	/* NULL: not counted (unit tests) */
     const struct sinks *sinks;		/* [sink NAME] (sinks.h); NULL: no events */
+    struct faq_memory *faq;		/* FAQ entries in memory (classify_faq.c); NULL: the store's */
 };
 
 struct job {

@@ -41,6 +41,8 @@ enum stmt {
     S_TIME_SHOW,
     /* branch api: store_sqlite_api.c */
     S_API_TICKETS, S_API_SEARCH,
+    /* branch classify2: the FAQ in memory (faq_index.c), store_sqlite_faq.c */
+    S_FAQ_VERSION, S_FAQ_LOAD,
     S_COUNT
 };
 
@@ -181,6 +183,8 @@ int     sq_training_docs(struct store *st, const char *mailbox, int limit, store
 int     sq_save_model(struct store *st, const struct store_model_row *rows, gsize n,
 		      char **why);
 int     sq_model_version(struct store *st, gint64 *version, char **why);
+int     sq_faq_version(struct store *st, gint64 *version, gint64 *entries, char **why);
+int     sq_faq_load(struct store *st, store_row_fn fn, void *ctx, char **why);
 int     sq_load_model(struct store *st, store_row_fn fn, void *ctx, char **why);
 /* store_sqlite_projects.c */
 int     sq_add_record(struct store *st, enum store_record kind, const char *project,

@@ -36,7 +36,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -575,6 +575,17 @@ struct store_ops {
 			     char **ref, char **why);
     int     (*sink_ref_set) (struct store *st, const char *sink, gint64 ticket_id,
 			     const char *ref, char **why);
+
+    /*
+     * The FAQ in memory (branch classify2, faq_index.c, classify_faq.c);
+     * NULL: the worker asks faq_match() for every mail. faq_version():
+     * a number that changes whenever an entry is added, changed or
+     * removed (by any process), and how many entries there are.
+     * faq_load(): rows "faq" (id, collection, title, url, language,
+     * body), by id.
+     */
+    int     (*faq_version) (struct store *st, gint64 *version, gint64 *entries, char **why);
+    int     (*faq_load) (struct store *st, store_row_fn fn, void *ctx, char **why);
 };
 
 struct store {

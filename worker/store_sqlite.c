@@ -477,4 +477,7 @@ const struct store_ops store_sqlite_ops = {
     .prune_events = sq_prune_events,
     .sink_ref_get = sq_sink_ref_get,
     .sink_ref_set = sq_sink_ref_set,
+    /* the FAQ in memory (branch classify2): store_sqlite_faq.c */
+    .faq_version = sq_faq_version,
+    .faq_load = sq_faq_load,
 };

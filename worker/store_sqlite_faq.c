@@ -11,6 +11,8 @@
  *	int	sq_list_faq(st, fn, ctx, &why)
  *	int	sq_faq_match(st, query, collection, language, min_score, max, out, &n, &why)
  *	int	sq_set_ticket_faq(st, ticket_id, matches, n, &why)
+ *	int	sq_faq_version(st, &version, &entries, &why)
+ *	int	sq_faq_load(st, fn, ctx, &why)
  * DESCRIPTION
  *	The store_ops of FAQ suggestions (classify_faq.c, docs/classify.md).
  *	The entries are the table faq; faq_fts, their FTS5 index, follows
@@ -23,6 +25,10 @@
  *	mail text cannot reach FTS5's operators) and copies the best rows.
  *	sq_set_ticket_faq() records what a new ticket's acknowledgement
  *	suggested, all or nothing, inside its own savepoint.
+ *	sq_faq_version() reads counters 'faq-version' (raised by triggers
+ *	on faq, migration 6 -> 7) and the number of entries;
+ *	sq_faq_load() gives every entry with its body, for the worker's
+ *	index in memory (faq_index.c).
  * DIAGNOSTICS
  *	As store_sqlite.c. A query FTS5 rejects is STORE_ERROR.
  */
@@ -121,4 +127,24 @@ int     sq_set_ticket_faq(struct store *st, gint64 ticket_id, const struct store
     if ((ret = op_begin(sq, why)) != STORE_OK)
 	return ret;
     return op_end(sq, set_ticket_faq(sq, ticket_id, m, n, why), why);
+}
+
+int     sq_faq_version(struct store *st, gint64 *version, gint64 *entries, char **why)
+{
+    struct sq *sq = SQ(st);
+    gboolean row = FALSE;
+    int     ret;
+
+    *version = *entries = 0;
+    if ((ret = sq_step(sq, S_FAQ_VERSION, &row, why)) == STORE_OK && row) {
+	*version = sqlite3_column_int64(sq->stmt[S_FAQ_VERSION], 0);
+	*entries = sqlite3_column_int64(sq->stmt[S_FAQ_VERSION], 1);
+    }
+    sq_reset(sq, S_FAQ_VERSION);
+    return ret;
+}
+
+int     sq_faq_load(struct store *st, store_row_fn fn, void *ctx, char **why)
+{
+    return sq_emit_rows(SQ(st), S_FAQ_LOAD, "faq", fn, ctx, why);
 }

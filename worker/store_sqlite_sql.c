@@ -48,6 +48,7 @@
  *	All statements are one table here, beside the schema they depend
  *	on, and not one per file: sqlite_int.h says why.
  */
+#include "faq_index.h"
 #include "sqlite_int.h"
 
 /* ---------------------------------------------------------------- */
@@ -444,6 +445,20 @@ const char *const sq_migrations[] = {
     "  ref TEXT NOT NULL,"
     "  PRIMARY KEY(sink, ticket_id)) WITHOUT ROWID;"
     "INSERT INTO counters(name, value) VALUES('event', 0);",
+
+    /*
+     * 6 -> 7: the FAQ in memory (worker/faq_index.c). counters
+     * 'faq-version' is raised by every change of faq, so that a worker
+     * holding the entries in memory sees that intakectl faq add, remove
+     * or sync (another process) changed them with one row read.
+     */
+    "INSERT INTO counters(name, value) VALUES('faq-version', 0);"
+    "CREATE TRIGGER faq_version_ai AFTER INSERT ON faq BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'faq-version'; END;"
+    "CREATE TRIGGER faq_version_ad AFTER DELETE ON faq BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'faq-version'; END;"
+    "CREATE TRIGGER faq_version_au AFTER UPDATE ON faq BEGIN"
+    "  UPDATE counters SET value = value + 1 WHERE name = 'faq-version'; END;",
 };
 
 
@@ -675,7 +690,8 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
      */
     [S_FAQ_MATCH] = {"match FAQ entries",
 	"SELECT f.id, f.title, f.url, -m.r FROM"
-	" (SELECT rowid, bm25(faq_fts, 2.0, 1.0) AS r FROM faq_fts WHERE faq_fts MATCH ?1) m"
+	" (SELECT rowid, bm25(faq_fts, " G_STRINGIFY(FAQ_TITLE_WEIGHT) ", "
+	G_STRINGIFY(FAQ_BODY_WEIGHT) ") AS r FROM faq_fts WHERE faq_fts MATCH ?1) m"
 	" JOIN faq f ON f.id = m.rowid"
 	" WHERE (?2 IS NULL OR f.collection = ?2)"
 	" AND (f.language IS NULL OR ?3 IS NULL OR f.language = ?3) AND -m.r >= ?4"
@@ -788,4 +804,10 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	"   AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3) f"
 	" JOIN messages m ON m.id = f.id JOIN tickets t ON t.id = m.ticket_id"
 	" ORDER BY m.id DESC"},
+    /* The FAQ in memory (faq_index.c): its version (migration 6 -> 7) and the entries' count. */
+    [S_FAQ_VERSION] = {"FAQ version",
+	"SELECT (SELECT value FROM counters WHERE name = 'faq-version'),"
+	" (SELECT count(*) FROM faq)"},
+    [S_FAQ_LOAD] = {"load FAQ entries",
+	"SELECT id, collection, title, url, language, body FROM faq ORDER BY id"},
 };

@@ -172,7 +172,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 6, "schema version 6");
+    is_int(STORE_SCHEMA_VERSION, 7, "schema version 7");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -209,8 +209,13 @@ static struct store *open_elsewhere(const char *path, char **why)
  * What schema 5 added (FAQ entries, their index and triggers, ticket_faq;
  * sentiment; category suggestion; projects, tasks, notes, time entries), undone.
  */
+/* What schema 7 added (branch classify2: the FAQ version), undone: back to schema 6. */
+#define SCHEMA_7_UNDO \
+    "DROP TRIGGER faq_version_ai; DROP TRIGGER faq_version_ad; DROP TRIGGER faq_version_au;" \
+    "DELETE FROM counters WHERE name = 'faq-version';"
+
 /* What schema 6 added (branch sinks: the event outbox), undone: back to schema 5. */
-#define SCHEMA_6_UNDO \
+#define SCHEMA_6_UNDO SCHEMA_7_UNDO \
     "DROP TABLE events; DROP TABLE sink_refs; DELETE FROM counters WHERE name = 'event';"
 
 #define SCHEMA_5_UNDO SCHEMA_6_UNDO \
@@ -455,6 +460,39 @@ static void test_migrate_v3(void)
 	    g_string_free(hex, TRUE);
 	}
     }
+    store_close(st);
+    cfg->store_path = saved;
+}
+
+/*
+ * Schema 6 -> 7 on a database holding FAQ entries: the FAQ version
+ * exists and every change of an entry raises it.
+ */
+static void test_migrate_v6(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v6.db", NULL);
+    char   *saved = cfg->store_path;
+    struct store *st = old_database(path, "v6 database", SCHEMA_7_UNDO
+				    "INSERT INTO faq(collection, title, body, updated_at)"
+				    " VALUES('c', 'Old entry', 'kept', 'x');"
+				    "PRAGMA user_version = 6");
+    struct store_faq e = {"c", "New entry", NULL, "body", NULL, NULL, NULL};
+    gint64  v0 = -1, v1 = -1, v2 = -1, entries = -1, id = 0;
+    gboolean found = FALSE;
+    char   *why = NULL;
+
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v6 migrated: schema version %d", STORE_SCHEMA_VERSION);
+    is_int(st->ops->faq_version(st, &v0, &entries, &why), STORE_OK, "v6 migrated: faq_version");
+    is_int(entries, 1, "v6 migrated: the entry kept");
+    is_int(st->ops->faq_put(st, &e, &id, &why), STORE_OK, "v6 migrated: faq_put");
+    st->ops->faq_version(st, &v1, &entries, &why);
+    ok(v1 != v0 && entries == 2, "v6 migrated: adding an entry changes the FAQ version");
+    is_int(st->ops->faq_remove(st, id, &found, &why), STORE_OK, "v6 migrated: faq_remove");
+    st->ops->faq_version(st, &v2, &entries, &why);
+    ok(v2 != v1 && v2 != v0 && entries == 1,
+       "v6 migrated: removing an entry changes the FAQ version again");
+    g_free(why);
     store_close(st);
     cfg->store_path = saved;
 }
@@ -1906,6 +1944,7 @@ int     main(void)
     test_schema();
     test_refused();
     test_migrate_v1();
+    test_migrate_v6();
     test_migrate_v2();
     test_migrate_v3();
     test_migrate_v5();
