@@ -28,6 +28,11 @@ h_pass "smtp-source: $N mails accepted"
 
 h_wait_for "h_worker_drained '$C' $N" 180 "worker: $N tickets, stream empty, nothing pending"
 h_wait_for "[ \"\$(h_outbox_count '$C' sent)\" -eq $N ]" 120 "outbox: $N acknowledgements sent"
+# What a reply that is not sent went through (state, attempts, last error, its log lines).
+for id in $(h_sql "$C" "SELECT id FROM outbox WHERE state <> 'sent' LIMIT 5"); do
+    h_note "reply $id: $(h_sql "$C" "SELECT state, attempts, next_try, last_error FROM outbox WHERE id = $id")"
+    h_note "$(grep "reply $id:" "$T/worker.log" | tail -5)"
+done
 h_note "$N tickets and acknowledgements in $((SECONDS - start))s"
 h_assert_eq "$N" "$(h_sink_count)" "sink: $N mails captured"
 
