@@ -22,7 +22,7 @@
 
 CORPUS=${INTAKE_CORPUS:-$H_ROOT/../shared/corpus}
 if [ ! -f "$CORPUS/labels.tsv" ]; then
-    echo "# SKIP: no corpus at $CORPUS"
+    echo "skipped: no corpus at $CORPUS (set INTAKE_CORPUS)"
     exit 77
 fi
 h_init it_pg_migrate
