@@ -50,6 +50,8 @@ char   *pg_one_line(const char *msg);
 char   *pg_strdup(const PGresult *res, int row, int col);
 gint64  pg_int(const PGresult *res, int row, int col);
 GBytes *pg_bytea(const PGresult *res, int row, int col);
+GBytes *pg_original(const PGresult *res, int row, int col, const char *display,
+		    const char *what, gint64 id, char **why);
 void    pg_emit_row(const PGresult *res, int row, const char *kind, store_row_fn fn,
 		    void *ctx);
 void    pg_emit_rows(const PGresult *res, const char *kind, store_row_fn fn, void *ctx);

@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "pg_int.h"
-#include "zframe.h"
 
 int     pg_list_autogen(struct store *st, const char *kind, const char *mailbox,
 			int limit, store_row_fn fn, void *ctx, char **why)
@@ -86,22 +85,9 @@ int     pg_load_autogen(struct store *st, gint64 id, struct store_autogen_row *o
 	out->envelope = pg_strdup(res, 0, 2);
 	out->imported_ticket = pg_int(res, 0, 4);
 	out->imported_number = pg_strdup(res, 0, 5);
-	if (!PQgetisnull(res, 0, 3)) {
-	    g_autoptr(GBytes) frame = pg_bytea(res, 0, 3);
-	    gsize   len, raw_len = 0;
-	    gconstpointer p = g_bytes_get_data(frame, &len);
-	    char   *w2 = NULL;
-	    char   *raw = zframe_unpack(p, len, PG_MAX_DECOMPRESSED, &raw_len, &w2);
-
-	    if (raw == NULL) {
-		*why = g_strdup_printf("%s: original of kept mail %" G_GINT64_FORMAT ": %s",
-				       pg->display, id, w2);
-		g_free(w2);
-		ret = STORE_ERROR;
-	    } else {
-		out->raw = g_bytes_new_take(raw, raw_len);
-	    }
-	}
+	if (!PQgetisnull(res, 0, 3)
+	    && (out->raw = pg_original(res, 0, 3, pg->display, "kept mail", id, why)) == NULL)
+	    ret = STORE_ERROR;
     }
     PQclear(res);
     if (ret != STORE_OK)

@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "pg_int.h"
-#include "zframe.h"
 
 
 /* run_rows - one statement, each row handed to fn as kind */
@@ -221,22 +220,9 @@ int     pg_load_attachment(struct store *st, const char *number, gint64 id,
 	out->part = pg_int(res, 0, 5);
 	out->sha256 = pg_strdup(res, 0, 6);
 	out->mime_limits = pg_strdup(res, 0, 8);
-	if (out->stored && !PQgetisnull(res, 0, 7)) {
-	    g_autoptr(GBytes) frame = pg_bytea(res, 0, 7);
-	    gsize   len, raw_len = 0;
-	    gconstpointer p = g_bytes_get_data(frame, &len);
-	    char   *w2 = NULL;
-	    char   *raw = zframe_unpack(p, len, PG_MAX_DECOMPRESSED, &raw_len, &w2);
-
-	    if (raw == NULL) {
-		*why = g_strdup_printf("%s: original of attachment %" G_GINT64_FORMAT ": %s",
-				       pg->display, id, w2);
-		g_free(w2);
-		ret = STORE_ERROR;
-	    } else {
-		out->raw = g_bytes_new_take(raw, raw_len);
-	    }
-	}
+	if (out->stored && !PQgetisnull(res, 0, 7)
+	    && (out->raw = pg_original(res, 0, 7, pg->display, "attachment", id, why)) == NULL)
+	    ret = STORE_ERROR;
     }
     PQclear(res);
     if (ret != STORE_OK)

@@ -12,6 +12,7 @@
  *	char	*pg_strdup(res, row, col)
  *	gint64	pg_int(res, row, col)
  *	GBytes	*pg_bytea(res, row, col)
+ *	GBytes	*pg_original(res, row, col, display, what, id, &why)
  *	void	pg_emit_row(res, row, kind, fn, ctx)
  *	void	pg_emit_rows(res, kind, fn, ctx)
  * DESCRIPTION
@@ -37,6 +38,7 @@
 
 #include "log.h"
 #include "pg_int.h"
+#include "zframe.h"
 
 /* Type oids of pg_type (catalog/pg_type_d.h is a server header). */
 #define PG_BOOLOID	16
@@ -281,4 +283,26 @@ void    pg_emit_rows(const PGresult *res, const char *kind, store_row_fn fn, voi
 {
     for (int r = 0; r < PQntuples(res); r++)
 	pg_emit_row(res, r, kind, fn, ctx);
+}
+
+/*
+ * pg_original - a stored original (one zstd frame in a bytea column),
+ * unpacked; NULL and *why naming what (e.g. "attachment") and id.
+ */
+GBytes *pg_original(const PGresult *res, int row, int col, const char *display,
+		    const char *what, gint64 id, char **why)
+{
+    g_autoptr(GBytes) frame = pg_bytea(res, row, col);
+    gsize   len, raw_len = 0;
+    gconstpointer p = g_bytes_get_data(frame, &len);
+    char   *w2 = NULL;
+    char   *raw = zframe_unpack(p, len, PG_MAX_DECOMPRESSED, &raw_len, &w2);
+
+    if (raw == NULL) {
+	*why = g_strdup_printf("%s: original of %s %" G_GINT64_FORMAT ": %s", display, what, id,
+			       w2);
+	g_free(w2);
+	return NULL;
+    }
+    return g_bytes_new_take(raw, raw_len);
 }
