@@ -57,9 +57,8 @@ P=$(h_free_port)
 h_postfix_start back "$P" "smtpd_milters=unix:$T/milter.sock" || exit 1
 h_worker_start "$C" || exit 1
 
-pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 drained() { [ "$(h_xlen 2>/dev/null)" = 0 ] && [ "$(h_pending_count 2>/dev/null)" = 0 ]; }
-pg_drained() { [ "$(pg_count tickets)" = "$1" ] && drained; }
+pg_drained() { [ "$(h_pg_count tickets)" = "$1" ] && drained; }
 number_of() { h_pg_sql "SELECT number FROM tickets WHERE customer_address = '$1' ORDER BY id LIMIT 1"; }
 ack_for() { h_sink_acks | awk -F'\t' -v n="$1" '$6 == n { print $1 }' | head -n1; }
 staff_mail() {	# TO SUBJECT BODY MSGID: fixed Message-ID and Date, so that it can be sent again
@@ -93,8 +92,8 @@ I am out of the office until Monday and will answer your mail then.
 EOF
 h_send_files "$P" carl@example.test support@example.test "$T/ooo.eml" > "$T/send.tsv"
 h_assert_eq 250 "$(cut -f2 "$T/send.tsv")" "4. the out-of-office reply is accepted"
-h_wait_for "pg_drained 2 && [ \"\$(pg_count autogen)\" = 1 ] && [ \"\$(pg_count time_entries)\" = 1 ] &&
-	    [ \"\$(pg_count notes)\" = 1 ]" 60 \
+h_wait_for "pg_drained 2 && [ \"\$(h_pg_count autogen)\" = 1 ] && [ \"\$(h_pg_count time_entries)\" = 1 ] &&
+	    [ \"\$(h_pg_count notes)\" = 1 ]" 60 \
     "2.-4. two tickets, one time entry, one note, one kept mail; stream drained"
 
 A=$(number_of anna@kunde.test)
@@ -122,7 +121,7 @@ staff_mail "time@$H_DOMAIN" "[#TSK-1] toner" "0:45 Ordered toner" time1
 staff_mail "tnotes@$H_DOMAIN" "[#TSK-1] supplier" "Supplier answers Friday." tnote1
 h_wait_for "[ \"\$(grep -c 'written already: nothing to do' '$T/worker.log')\" -ge 2 ] && drained" 60 \
     "3. both redeliveries seen as such (written already)"
-h_assert_eq "1 1 2" "$(pg_count time_entries) $(pg_count notes) $(pg_count tickets)" \
+h_assert_eq "1 1 2" "$(h_pg_count time_entries) $(h_pg_count notes) $(h_pg_count tickets)" \
     "3. redelivery: no time entry, note or ticket added"
 
 h_ctl "$C" --json autogen list > "$T/autogen.json" || h_fail "intakectl autogen list"
@@ -173,7 +172,7 @@ h_ctl "$C" train > "$T/train.out" 2>&1 || h_fail "intakectl train: $(cat "$T/tra
 h_assert_eq "billing 3|login 3|shipping 3" \
     "$(awk '$1 ~ /^(billing|login|shipping)$/ { print $1, $2 }' "$T/train.out" | sort | paste -sd'|')" \
     "5. train: documents per category, read from PostgreSQL"
-h_assert_eq "1 3" "$(h_pg_sql "SELECT value FROM counters WHERE name = 'category-model'") $(pg_count category_docs)" \
+h_assert_eq "1 3" "$(h_pg_sql "SELECT value FROM counters WHERE name = 'category-model'") $(h_pg_count category_docs)" \
     "5. train: model version 1, three categories saved"
 # A running worker asks for the model's version at most every CATEGORY_CHECK_SECONDS: started
 # again, it loads the model at its first mail, without waiting for that.

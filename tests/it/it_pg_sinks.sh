@@ -53,29 +53,15 @@ w_start() {
     h_poll "! _h_alive ${WPID[i]} || _h_listening ${HTTP[i]}" 60 && _h_alive "${WPID[i]}" ||
 	{ h_fail "worker w$i did not start"; tail -n 20 "$T/w$i.log" | sed 's/^/#   /'; return 1; }
 }
-w_stop() {
-    local i=$1 pid=${WPID[$1]} rc
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    if ! _h_wait_gone "$pid" 30; then
-	h_fail "worker w$i did not stop on SIGTERM"
-	kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    rc=$?
-    WPID[i]=
-    [ "$rc" = 0 ] || h_fail "worker w$i exited with status $rc"
-}
 h_pg_extra_cleanup() {		# pg.sh's EXIT trap: the workers and the receiver before the cluster
     local i
-    for i in $(seq 1 $W); do [ -n "${WPID[i]:-}" ] && w_stop "$i"; done
+    for i in $(seq 1 $W); do [ -n "${WPID[i]:-}" ] && h_pg_w_stop "$i"; done
     [ -n "$REC_PID" ] && kill -TERM "$REC_PID" 2>/dev/null && wait "$REC_PID" 2>/dev/null
     return 0
 }
 
-pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 drained() {
-    [ "$(pg_count tickets)" = "$1" ] && [ "$(pg_count "messages WHERE direction = 'in'")" = "$2" ] &&
+    [ "$(h_pg_count tickets)" = "$1" ] && [ "$(h_pg_count "messages WHERE direction = 'in'")" = "$2" ] &&
 	[ "$(h_xlen 2>/dev/null)" = 0 ] && [ "$(h_pending_count 2>/dev/null)" = 0 ]
 }
 feed() { "$INTAKE_BIN/envelope-tool" -c "$C" -m support -x "$@" > /dev/null || h_die "envelope-tool -x failed"; }
@@ -127,10 +113,10 @@ h_wait_for "drained $T_N $((3 * T_N))" 120 "$((2 * T_N)) follow-ups threaded int
 
 # ---- the sink: every event once, in order per ticket ----
 TOTAL=$((3 * T_N))
-h_assert_eq "$TOTAL" "$(pg_count "events WHERE sink = 'hook'")" "store: $TOTAL events of sink hook"
-h_wait_for "[ \"\$(pg_count \"events WHERE sink = 'hook' AND state <> 'sent'\")\" = 0 ]" 120 \
+h_assert_eq "$TOTAL" "$(h_pg_count "events WHERE sink = 'hook'")" "store: $TOTAL events of sink hook"
+h_wait_for "[ \"\$(h_pg_count \"events WHERE sink = 'hook' AND state <> 'sent'\")\" = 0 ]" 120 \
     "hook: every event sent"
-h_assert_eq 0 "$(pg_count "events WHERE lease_owner IS NOT NULL")" "events: no lease left held"
+h_assert_eq 0 "$(h_pg_count "events WHERE lease_owner IS NOT NULL")" "events: no lease left held"
 h_pg_sql "SELECT event_id FROM events WHERE sink = 'hook' ORDER BY event_id" > "$T/ids.store"
 jq -r .id "$LOG" | sort -n > "$T/ids.got"
 h_check "cmp -s '$T/ids.store' '$T/ids.got'" \
@@ -213,4 +199,4 @@ if grep -lE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$T"/w*.log >
 else
     h_pass "no worker printed a sanitizer report"
 fi
-for i in $(seq 1 $W); do w_stop "$i"; done
+for i in $(seq 1 $W); do h_pg_w_stop "$i"; done

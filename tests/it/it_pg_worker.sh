@@ -29,21 +29,20 @@ h_worker_start "$C" || exit 1
 h_assert_eq 3 "$(h_pg_sql "SELECT version FROM intake_schema")" \
     "PostgreSQL: schema version 3 recorded in intake_schema"
 
-pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 pg_drained() {
-    [ "$(pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
+    [ "$(h_pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
 	[ "$(h_pending_count 2>/dev/null)" = 0 ]
 }
 
 h_send_source "$P" "$N" support@example.test || h_die "could not send the mails"
 h_wait_for "pg_drained $N" 180 "worker: $N tickets in PostgreSQL, stream empty, nothing pending"
-h_wait_for "[ \"\$(pg_count \"outbox WHERE state = 'sent'\")\" = $N ]" 120 \
+h_wait_for "[ \"\$(h_pg_count \"outbox WHERE state = 'sent'\")\" = $N ]" 120 \
     "outbox: $N acknowledgements sent"
 h_assert_eq "$N" "$(h_sink_count)" "sink: $N mails captured"
 h_assert_eq "$N" "$(h_pg_sql "SELECT count(DISTINCT number) FROM tickets
 			     WHERE number ~ '^INT-[0-9]{4}-[0-9]{6}\$' AND mailbox = 'support'")" \
     "store: $N distinct numbers INT-YYYY-NNNNNN, mailbox support"
-h_assert_eq "$N" "$(pg_count "outbox WHERE kind = 'ack' AND lease_owner IS NULL")" \
+h_assert_eq "$N" "$(h_pg_count "outbox WHERE kind = 'ack' AND lease_owner IS NULL")" \
     "outbox: one ack per ticket, no lease left held"
 
 # The customer answers one acknowledgement: In-Reply-To names it, no number in the Subject.
@@ -57,7 +56,7 @@ h_wait_for "[ \"\$(h_pg_sql \"SELECT count(*) FROM messages m JOIN tickets t ON 
 			     WHERE t.number = '$NUM' AND m.direction = 'in'\")\" = 2 ]" 60 \
     "follow-up: the answer to the acknowledgement lands on $NUM (2 incoming messages)"
 h_wait_for "[ \"\$(h_xlen)\" = 0 ] && [ \"\$(h_pending_count)\" = 0 ]" 30 "stream: drained again"
-h_assert_eq "$N" "$(pg_count tickets)" "store: still $N tickets (the answer made none)"
+h_assert_eq "$N" "$(h_pg_count tickets)" "store: still $N tickets (the answer made none)"
 
 # intakectl reads PostgreSQL.
 h_assert_eq "$N" "$(h_ctl "$C" tickets --json --limit 1000 | jq length)" \
@@ -72,9 +71,9 @@ h_assert_eq "$N $N" "$(jq -r '"\(.store.tickets) \(.store.replies_sent)"' "$T/st
     "intakectl status: $N tickets, $N replies sent"
 
 # Full-text search: a vector for every incoming message, and the GIN index to search it.
-h_assert_eq "$((N + 1))" "$(pg_count "messages WHERE direction = 'in' AND fts IS NOT NULL")" \
+h_assert_eq "$((N + 1))" "$(h_pg_count "messages WHERE direction = 'in' AND fts IS NOT NULL")" \
     "fts: a tsvector for each of the $((N + 1)) incoming messages"
-h_assert_eq 1 "$(pg_count "messages WHERE fts @@ plainto_tsquery('simple', 'problem')
+h_assert_eq 1 "$(h_pg_count "messages WHERE fts @@ plainto_tsquery('simple', 'problem')
 			   OR fts @@ plainto_tsquery('english', 'problem')")" \
     "fts: 'problem' finds the one message that has it"
 h_assert_eq gin "$(h_pg_sql "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam

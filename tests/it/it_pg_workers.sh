@@ -63,32 +63,18 @@ w_kill() {
     WPID[i]=
     echo "# ---- killed $(date '+%T.%N') ----" >> "$T/w$i.log"
 }
-w_stop() {
-    local i=$1 pid=${WPID[$1]} rc
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    if ! _h_wait_gone "$pid" 30; then
-	h_fail "worker w$i did not stop on SIGTERM"
-	kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    rc=$?
-    WPID[i]=
-    [ "$rc" = 0 ] || h_fail "worker w$i exited with status $rc"
-}
 h_pg_extra_cleanup() {		# pg.sh's EXIT trap: the workers before the cluster
     local i
-    for i in $(seq 1 $W); do [ -n "${WPID[i]:-}" ] && w_stop "$i"; done
+    for i in $(seq 1 $W); do [ -n "${WPID[i]:-}" ] && h_pg_w_stop "$i"; done
     return 0
 }
 
-pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
 # consumer_pending NAME: entries delivered to consumer NAME and not acknowledged
 consumer_pending() {
     h_redis_cli --json XPENDING intake:envelopes intake - + 100000 "$1" 2>/dev/null | jq length
 }
 drained() {
-    [ "$(pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
+    [ "$(h_pg_count tickets)" = "$1" ] && [ "$(h_xlen 2>/dev/null)" = 0 ] &&
 	[ "$(h_pending_count 2>/dev/null)" = 0 ]
 }
 
@@ -129,7 +115,7 @@ start=$SECONDS
 kills=0
 restarted=0
 claimed=0
-while [ "$(pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
+while [ "$(h_pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
     ms=$((300 + RANDOM % 1001))
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     i=$((1 + RANDOM % W))
@@ -146,10 +132,10 @@ while [ "$(pg_count tickets)" -lt "$N" ] || [ "$kills" -lt 3 ]; do
 	[ "$claimed" -gt 0 ] || claimed=1
     fi
     w_start "$i" || h_die "worker w$i did not start again after kill $kills"
-    if [ "$restarted" = 0 ] && [ "$(pg_count tickets)" -ge $((N / 3)) ]; then
+    if [ "$restarted" = 0 ] && [ "$(h_pg_count tickets)" -ge $((N / 3)) ]; then
 	h_pg_restart || h_die "PostgreSQL did not restart"
 	restarted=1
-	h_note "PostgreSQL restarted at $(pg_count tickets) tickets"
+	h_note "PostgreSQL restarted at $(h_pg_count tickets) tickets"
     fi
     [ $((SECONDS - start)) -lt 150 ] || break
 done
@@ -165,9 +151,9 @@ for f in followups window; do
 	> "$T/import-$f.out" 2>&1 || h_die "import of $f.mbox failed: $(tail -n 3 "$T/import-$f.out")"
 done
 NT=$((N + 2 * V))
-h_wait_for "[ \"\$(pg_count \"messages WHERE message_id LIKE 'pgw-%-fu%'\")\" = $((2 * F)) ] &&
+h_wait_for "[ \"\$(h_pg_count \"messages WHERE message_id LIKE 'pgw-%-fu%'\")\" = $((2 * F)) ] &&
 	    drained $NT" 240 "the $((2 * F)) follow-ups and $((2 * V)) new tickets stored, stream drained"
-h_wait_for "[ \"\$(pg_count \"outbox WHERE state IN ('owed', 'sending')\")\" = 0 ]" 120 \
+h_wait_for "[ \"\$(h_pg_count \"outbox WHERE state IN ('owed', 'sending')\")\" = 0 ]" 120 \
     "outbox: no reply left owed or being sent"
 
 # ---- what the store holds ----
@@ -194,12 +180,12 @@ h_assert_eq "$V $V $V" "$(h_pg_sql "SELECT count(DISTINCT window_key),
 				    count(*) FILTER (WHERE state = 'suppressed')
 				    FROM outbox WHERE recipient LIKE 'window%'" | tr '|' ' ')" \
     "reply_window across workers: $V senders of two new mails each, one acknowledged, one suppressed"
-h_assert_eq 0 "$(pg_count "outbox WHERE state = 'suppressed' AND recipient NOT LIKE 'window%'")" \
+h_assert_eq 0 "$(h_pg_count "outbox WHERE state = 'suppressed' AND recipient NOT LIKE 'window%'")" \
     "reply_window: nothing else suppressed"
 
 # ---- what reached the relay ----
-sent=$(pg_count "outbox WHERE state = 'sent'")
-unknown=$(pg_count "outbox WHERE state = 'unknown'")
+sent=$(h_pg_count "outbox WHERE state = 'sent'")
+unknown=$(h_pg_count "outbox WHERE state = 'unknown'")
 h_wait_for "[ \"\$(h_sink_count)\" -ge $sent ]" 30 "sink: at least the $sent sent replies captured"
 captured=$(h_sink_count)
 h_note "replies: $sent sent, $unknown unknown, $captured captured at the sink"
@@ -209,7 +195,7 @@ h_check "[ $sent -le $captured ] && [ $captured -le $((sent + unknown)) ]" \
     "sink: sent ($sent) <= captured ($captured) <= sent + unknown ($((sent + unknown)))"
 h_assert_eq 0 "$(h_xlen intake:dead 2>/dev/null || echo 0)" "no dead letters"
 
-for i in $(seq 1 $W); do w_stop "$i"; done
+for i in $(seq 1 $W); do h_pg_w_stop "$i"; done
 if grep -lE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$T"/w*.log > "$T/san.txt"; then
     h_fail "sanitizer report in $(tr '\n' ' ' < "$T/san.txt")"
     grep -h -m1 -A20 -E 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' "$T"/w*.log | sed 's/^/#   /'

@@ -99,6 +99,26 @@ h_pg_restart() {
 	-m fast restart > /dev/null || { h_fail "pg_ctl restart failed"; return 1; }
 }
 
+# h_pg_count TABLE [WHERE ...]: the rows of TABLE (with a condition if given), -1 when the
+# cluster does not answer (a test polling it while PostgreSQL restarts).
+h_pg_count() { h_pg_sql "SELECT count(*) FROM $1" 2>/dev/null || echo -1; }
+
+# h_pg_w_stop I: SIGTERM worker I of the caller's WPID array (the tests that run several workers
+# keep their pids there), wait for it and fail the test when it does not stop or exits non-zero.
+h_pg_w_stop() {
+    local i=$1 pid=${WPID[$1]} rc
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    if ! _h_wait_gone "$pid" 30; then
+	h_fail "worker w$i did not stop on SIGTERM"
+	kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    rc=$?
+    WPID[i]=
+    [ "$rc" = 0 ] || h_fail "worker w$i exited with status $rc"
+}
+
 # h_pg_conf CONF: point CONF's [store] at the cluster (appended: later keys win).
 h_pg_conf() {
     printf '\n[store]\nbackend = postgresql\nconninfo = %s\npassword_file = %s\n' \
