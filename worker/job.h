@@ -71,6 +71,10 @@ struct job {
     gsize   raw_len;
     const char *raw_zstd;		/* raw as the milter compressed it, or NULL */
     gsize   raw_zstd_len;
+    const char *text;			/* the entry's text as it came (unpacked), or NULL */
+    gsize   text_len;
+    const char *text_zstd;		/* that text as the milter compressed it, or NULL */
+    gsize   text_zstd_len;
     const char *qid;			/* MTA queue id, for the log */
     const char *mailbox_name;
     const struct mailbox *mailbox;	/* NULL: no longer configured */

@@ -85,6 +85,10 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
 	job_init(&job, pl, e->id, env, e->raw, e->raw_len, mb);
 	job.raw_zstd = e->raw_zstd;
 	job.raw_zstd_len = e->raw_zstd_len;
+	job.text = e->text;
+	job.text_len = e->text_len;
+	job.text_zstd = e->text_zstd;
+	job.text_zstd_len = e->text_zstd_len;
 	r = run_job(&job, stages);
 	if (r == STAGE_RETRY || r == STAGE_FAIL) {
 	    *why = g_strdup_printf("mailbox %s: %s", job.mailbox_name,

@@ -57,7 +57,8 @@
  *	a dead letter that dlq retry can bring back once the limit is
  *	raised) and with the fields as they came. A raw field that came as
  *	a frame and unpacked cleanly stays available as it came (raw_zstd):
- *	the store keeps that frame instead of compressing the original again.
+ *	the store keeps that frame instead of compressing the original again;
+ *	so does a text field (text_zstd), for the message's text.
  *
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
@@ -228,6 +229,10 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
     if (qe->unpacked_raw) {
 	qe->raw_zstd = qe->raw;
 	qe->raw_zstd_len = qe->raw_len;
+    }
+    if (qe->unpacked_text) {
+	qe->text_zstd = qe->text;
+	qe->text_zstd_len = qe->text_len;
     }
     qe->text = text;
     qe->text_len = text_len;

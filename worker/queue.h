@@ -21,6 +21,8 @@ struct queue_entry {
     char   *unpacked_raw;
     const char *raw_zstd;		/* raw as it came, one checked zstd frame, or NULL */
     gsize   raw_zstd_len;
+    const char *text_zstd;		/* text as it came, one checked zstd frame, or NULL */
+    gsize   text_zstd_len;
 };
 
 struct queue;

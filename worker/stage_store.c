@@ -323,6 +323,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     g_autoptr(GPtrArray) attachments = NULL;
     g_autoptr(GBytes) raw = NULL;
     g_autoptr(GBytes) raw_zstd = NULL;
+    g_autoptr(GBytes) text_zstd = NULL;
     g_autofree char *mime_limits = NULL;
     gboolean whole;
     g_autofree char *encrypted = encrypted_text(env);
@@ -389,6 +390,19 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
 	    m.body = new_text = g_strndup(m.body, n);
 	}
     }
+    /*
+     * The milter's frame of the text, stored as is when the text stored is
+     * that text byte for byte (not an encrypted mail's note, not made valid
+     * UTF-8 by envelope_decode_parts(), no NUL inside): compressing 24 KB
+     * again at level 3 was some 0.1 ms of the writer's time per ticket.
+     */
+    if (job->text_zstd && job->text_len && encrypted == NULL) {
+	const char *whole = m.full_text ? m.full_text : m.body;
+
+	if (strlen(whole) == job->text_len && memcmp(whole, job->text, job->text_len) == 0)
+	    text_zstd = g_bytes_new_static(job->text_zstd, job->text_zstd_len);
+    }
+    m.text_zstd = text_zstd;
     m.raw = raw;
     m.raw_zstd = raw_zstd;
     m.raw_truncated = json_is_true(json_object_get(env, "raw_truncated"));

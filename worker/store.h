@@ -148,6 +148,8 @@ struct store_message {
     const char *header_fields;		/* JSON array of [name, value] */
     const char *body;			/* what the sender wrote now (quote.c) */
     const char *full_text;		/* with quoted history, signature; NULL: body is all */
+    GBytes *text_zstd;			/* one checked zstd frame of body, or of full_text
+					 * when there is one; NULL: neither came compressed */
     GBytes *raw;			/* may be NULL */
     GBytes *raw_zstd;			/* raw as one checked zstd frame, or NULL */
     gboolean raw_truncated;

@@ -379,9 +379,14 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 
 	raw = sq_compress(sq, p, len);
     }
-    if (m->body)
+    /* So is the text, when it came as a frame (m->text_zstd: of the whole text). */
+    if (m->body && m->text_zstd && m->full_text == NULL)
+	body = g_bytes_ref(m->text_zstd);
+    else if (m->body)
 	body = sq_compress(sq, m->body, strlen(m->body));
-    if (m->full_text)
+    if (m->full_text && m->text_zstd)
+	full_text = g_bytes_ref(m->text_zstd);
+    else if (m->full_text)
 	full_text = sq_compress(sq, m->full_text, strlen(m->full_text));
     if ((ret = sq_bind(sq, S_MESSAGE_INSERT, why, "ittttttttttbbitttb", ticket_id,
 		       m->direction, m->envelope_id, m->queue_id, m->dedupe_key,

@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "tap.h"
 #include "zframe.h"
+#include <sqlite3.h>
 
 /* The header of every mail; the subject is each case's label. */
 #define HDR \
@@ -427,6 +428,41 @@ static void test_packed(struct pipeline *pl)
 	json_decref(t);
     }
 
+    /*
+     * The text's frame is stored as it came (not compressed a second time)
+     * and reads back as the text.
+     */
+    at = case_index("plain text (control)");
+    e = packed(entry_patched(at, "{\"subject\": \"packed text\", \"message_id\": \"packed-text\","
+			    " \"dedupe_key\": \"packed-text\", \"v\": 2}", TRUE), "zstd", NULL, 0);
+    {
+	g_autofree char *frame = g_memdup2(e->text_zstd, e->text_zstd_len);
+	gsize   frame_len = e->text_zstd_len;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	g_autofree char *path = g_build_filename(tmpdir, "tickets.db", NULL);
+
+	ok(frame != NULL, "packed text: the entry keeps the text's frame");
+	is_int(run_entry(pl, e, &why), PIPE_OK, "packed text: processed (%s)", why ? why : "ok");
+	g_clear_pointer(&why, g_free);
+	if (ok(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+	       && sqlite3_prepare_v2(db, "SELECT body FROM messages ORDER BY id DESC LIMIT 1", -1,
+				     &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW,
+	       "packed text: its message row"))
+	    ok(frame && (gsize) sqlite3_column_bytes(q, 0) == frame_len
+	       && memcmp(sqlite3_column_blob(q, 0), frame, frame_len) == 0,
+	       "packed text: the body is the milter's frame, byte for byte");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+    }
+    queue_entry_free(e);
+    if (ok((t = newest_ticket(pl->store)) != NULL, "packed text: ticket")) {
+	msg = json_array_get(json_object_get(t, "messages"), 0);
+	has_str(envelope_str(msg, "body"), cases[at].text, "packed text: the text reads back");
+	json_decref(t);
+    }
+
+    at = case_index("only an attachment");
     e = packed(entry_patched(at, patch, TRUE), "zstd", claim, sizeof(claim));
     is_int(run_entry(pl, e, &why), PIPE_FAIL, "raw claiming 100 GB: fails");
     has_str(why, "field 'raw': the zstd frame holds 100000000000 bytes, more than the limit",
