@@ -33,9 +33,19 @@
  *	and the signature removed, which are often in another language; the
  *	first LANG_MAX_BYTES of them) decide job->language;
  *	without a detector ([worker] languages empty) or without a verdict the
- *	mailbox's language stands.
- *
- *	textcat_Classify() writes into its handle: calls are serialised.
+ *	mailbox's language stands; a detected language other than the
+ *	mailbox's is logged (docs/templates.md).
+ * THREADS
+ *	lang_detect() may be called from several threads at once. A textcat
+ *	handle is not shared by two calls at a time: textcat_Classify()
+ *	writes its answer into the handle, and whether textcat_ClassifyFull()
+ *	(which we use, into a candidate array of the call's own) leaves the
+ *	handle alone is libexttextcat's business, not a promise it makes. So
+ *	the detector holds LANG_HANDLES handles, each with its own mutex: a
+ *	call tries them in turn, starting at a rotating index, takes the
+ *	first that is free and blocks on one only when all are busy. A
+ *	handle holds the fingerprints of the configured languages (400
+ *	n-grams, about 10 KB, each).
  * DIAGNOSTICS
  *	lang_detector_new(): NULL and *why (g_free) when a fingerprint file
  *	is missing or unreadable.
@@ -53,11 +63,30 @@
 #include "job.h"
 #include "log.h"
 
-struct lang_detector {
-    void   *tc;
-    char  **languages;
+/* One textcat handle, used by one call at a time. */
+struct lang_slot {
     GMutex  lock;
+    void   *tc;
+    candidate_t *candidates;		/* textcat_ClassifyFull()'s answer */
 };
+
+struct lang_detector {
+    struct lang_slot slot[LANG_HANDLES];
+    char  **languages;
+    guint   next;				/* where the next call starts trying */
+};
+
+/* textcat_new - a handle with the fingerprints conf names, or NULL */
+static void *textcat_new(const char *conf, const char *prefix)
+{
+    void   *tc = special_textcat_Init(conf, prefix);
+
+    if (tc == NULL)
+	return NULL;
+    textcat_SetProperty(tc, TCPROP_UTF8AWARE, TC_TRUE);
+    textcat_SetProperty(tc, TCPROP_MINIMUM_DOCUMENT_SIZE, LANG_MIN_BYTES);
+    return tc;
+}
 
 struct lang_detector *lang_detector_new(const char *const *languages, const char *datadir,
 					char **why)
@@ -68,7 +97,6 @@ struct lang_detector *lang_detector_new(const char *const *languages, const char
 	: g_strconcat(datadir, "/", NULL);
     g_autofree char *path = NULL;
     struct lang_detector *ld;
-    void   *tc;
     int     fd;
 
     *why = NULL;
@@ -95,18 +123,21 @@ struct lang_detector *lang_detector_new(const char *const *languages, const char
 	return NULL;
     }
     close(fd);
-    tc = special_textcat_Init(path, prefix);
-    g_unlink(path);
-    if (tc == NULL) {
-	*why = g_strdup_printf("libexttextcat could not load the fingerprints in %s", prefix);
-	return NULL;
-    }
-    textcat_SetProperty(tc, TCPROP_UTF8AWARE, TC_TRUE);
-    textcat_SetProperty(tc, TCPROP_MINIMUM_DOCUMENT_SIZE, LANG_MIN_BYTES);
     ld = g_new0(struct lang_detector, 1);
-    ld->tc = tc;
     ld->languages = g_strdupv((char **) languages);
-    g_mutex_init(&ld->lock);
+    for (int i = 0; i < LANG_HANDLES; i++)
+	g_mutex_init(&ld->slot[i].lock);
+    for (int i = 0; i < LANG_HANDLES; i++) {
+	struct lang_slot *s = &ld->slot[i];
+
+	if ((s->tc = textcat_new(path, prefix)) == NULL) {
+	    *why = g_strdup_printf("libexttextcat could not load the fingerprints in %s", prefix);
+	    g_unlink(path);
+	    return lang_detector_free(ld);
+	}
+	s->candidates = textcat_GetClassifyFullOutput(s->tc);
+    }
+    g_unlink(path);
     return ld;
 }
 
@@ -114,9 +145,16 @@ struct lang_detector *lang_detector_free(struct lang_detector *ld)
 {
     if (ld == NULL)
 	return NULL;
-    textcat_Done(ld->tc);
+    for (int i = 0; i < LANG_HANDLES; i++) {
+	struct lang_slot *s = &ld->slot[i];
+
+	if (s->tc) {
+	    textcat_ReleaseClassifyFullOutput(s->tc, s->candidates);
+	    textcat_Done(s->tc);
+	}
+	g_mutex_clear(&s->lock);
+    }
     g_strfreev(ld->languages);
-    g_mutex_clear(&ld->lock);
     g_free(ld);
     return NULL;
 }
@@ -178,6 +216,24 @@ static int latin(const char *s, size_t n)
     return yes > 2 * no;
 }
 
+/*
+ * slot_take - a handle no other call uses, locked: the first free one
+ * from a rotating start, else (all busy) the start one, waited for.
+ */
+static struct lang_slot *slot_take(struct lang_detector *ld)
+{
+    guint   start = (guint) g_atomic_int_add(&ld->next, 1);
+
+    for (guint i = 0; i < LANG_HANDLES; i++) {
+	struct lang_slot *s = &ld->slot[(start + i) % LANG_HANDLES];
+
+	if (g_mutex_trylock(&s->lock))
+	    return s;
+    }
+    g_mutex_lock(&ld->slot[start % LANG_HANDLES].lock);
+    return &ld->slot[start % LANG_HANDLES];
+}
+
 const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 			const char *prefer)
 {
@@ -188,8 +244,9 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
      * bytes), and its verdict then depended on stack garbage.
      */
     char    words[LANG_MAX_BYTES + 1] = {0};
+    struct lang_slot *s;
     const char *end;
-    char   *res;
+    int     n;
 
     if (ld == NULL || text == NULL)
 	return NULL;
@@ -204,24 +261,20 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 	len = end - text;
     if ((len = words_only(text, len, words)) < LANG_MIN_BYTES || !latin(words, len))
 	return NULL;
-    g_mutex_lock(&ld->lock);
-    res = textcat_Classify(ld->tc, words, len);
-    /* "[de][nl]": candidates, best first; "UNKNOWN", "SHORT" otherwise. */
-    for (const char *p = res; p && *p == '['; ) {
-	const char *q = strchr(p, ']');
-	const char *code;
+    s = slot_take(ld);
+    /* The candidates, best first; 0 (unknown: too many alike) or SHORT: none. */
+    n = textcat_ClassifyFull(s->tc, words, len, s->candidates);
+    for (int i = 0; i < n; i++) {
+	const char *code = known(ld, s->candidates[i].name, strlen(s->candidates[i].name));
 
-	if (q == NULL)
-	    break;
-	if ((code = known(ld, p + 1, q - p - 1)) != NULL) {
-	    if (first == NULL)
-		first = code;
-	    if (prefer && strcmp(code, prefer) == 0)
-		chosen = code;
-	}
-	p = q + 1;
+	if (code == NULL)
+	    continue;
+	if (first == NULL)
+	    first = code;
+	if (prefer && strcmp(code, prefer) == 0)
+	    chosen = code;
     }
-    g_mutex_unlock(&ld->lock);
+    g_mutex_unlock(&s->lock);
     return chosen ? chosen : first;
 }
 

@@ -10,8 +10,13 @@ struct tags;
 
 /* At most this many keyword tags per mail, those with the most occurrences. */
 #define TAGS_MAX 30
-/* Of the subject and of the customer's own text, at most this many bytes are read. */
-#define TAGS_TEXT_MAX (64 * 1024)
+/*
+ * Of the subject and of the customer's own text, at most this many bytes are
+ * read: the bound of SENTIMENT_TEXT_MAX, for the same reason (classify_sentiment.h:
+ * every own text of the corpus is shorter; a customer names the matter in
+ * the first lines, not 16 KB down in a pasted log).
+ */
+#define TAGS_TEXT_MAX (16 * 1024)
 
 struct tag_hit {
     const char *name;			/* borrowed from struct tags */

@@ -8,7 +8,9 @@
  *	bytes) get none; only the first LANG_MAX_BYTES are read (a German
  *	start followed by megabytes of English is German); quoted history
  *	and a signature in another language do not decide (classify_lang()
- *	on a job); a language without a fingerprint is an error naming it.
+ *	on a job); a language without a fingerprint is an error naming it;
+ *	several threads detecting at once (more than LANG_HANDLES, so that
+ *	some wait for a handle) get the verdicts one thread gets.
  *
  *	Part two runs the text of every message listed in
  *	tests/unit/lang_corpus.tsv (the corpus, $INTAKE_CORPUS, default
@@ -176,6 +178,45 @@ static void test_job(struct lang_detector *ld)
     }
 }
 
+/* Threads at once: each detects every sample LANG_THREAD_ROUNDS times. */
+#define LANG_THREADS (2 * LANG_HANDLES)
+#define LANG_THREAD_ROUNDS 20
+
+struct lang_thread {
+    struct lang_detector *ld;
+    const char *want[G_N_ELEMENTS(samples)];	/* one thread's verdicts */
+    int     wrong;
+};
+
+static gpointer lang_thread_main(gpointer data)
+{
+    struct lang_thread *lt = data;
+
+    for (int r = 0; r < LANG_THREAD_ROUNDS; r++)
+	for (gsize i = 0; i < G_N_ELEMENTS(samples); i++) {
+	    const char *got = lang_detect(lt->ld, samples[i].text, strlen(samples[i].text), "nb");
+
+	    if (g_strcmp0(got, lt->want[i]) != 0)
+		g_atomic_int_inc(&lt->wrong);
+	}
+    return NULL;
+}
+
+static void test_threads(struct lang_detector *ld)
+{
+    struct lang_thread lt = {.ld = ld};
+    GThread *th[LANG_THREADS];
+
+    for (gsize i = 0; i < G_N_ELEMENTS(samples); i++)
+	lt.want[i] = lang_detect(ld, samples[i].text, strlen(samples[i].text), "nb");
+    for (int t = 0; t < LANG_THREADS; t++)
+	th[t] = g_thread_new("lang", lang_thread_main, &lt);
+    for (int t = 0; t < LANG_THREADS; t++)
+	g_thread_join(th[t]);
+    is_int(lt.wrong, 0, "%d threads detecting at once (%d handles): the verdicts of one thread",
+	   LANG_THREADS, LANG_HANDLES);
+}
+
 static void test_errors(void)
 {
     static const char *const bad[] = {"de", "xx", NULL};
@@ -306,6 +347,7 @@ int     main(void)
     test_samples(ld);
     test_bounded(ld);
     test_job(ld);
+    test_threads(ld);
     test_errors();
     test_corpus(ld);
     lang_detector_free(ld);

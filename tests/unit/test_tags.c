@@ -222,9 +222,9 @@ static void test_hostile(void)
     t0 = g_get_monotonic_time();
     {
 	g_autofree char *got = found(ts, "", one, strlen(one));
+	g_autofree char *want = g_strdup_printf("billing=%d", TAGS_TEXT_MAX / 8);	/* "invoice " */
 
-	is_str(got, "billing=8192", "8 MB of one word: counted in the first %d bytes",
-	       TAGS_TEXT_MAX);
+	is_str(got, want, "8 MB of one word: counted in the first %d bytes", TAGS_TEXT_MAX);
     }
     diag("8 MB of one word: %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
     for (int i = 0; i < 100000; i++)
