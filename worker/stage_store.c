@@ -449,7 +449,9 @@ static enum stage_result store_routing(struct job *job)
 /*
  * store_classes - the keyword tags (added to the ticket's, for a follow-up
  * too) and the sentiment of the mail (the ticket's is its newest mail's)
- * that stage_classify.c found.
+ * that stage_classify.c found. A new ticket got its sentiment with its
+ * row (create_ticket): then only tags remain, and without any no
+ * statement is run.
  */
 static enum stage_result store_classes(struct job *job)
 {
@@ -457,15 +459,16 @@ static enum stage_result store_classes(struct job *job)
     struct store_classes c = {0};
     g_autofree const char **tags = NULL;
     guint   n = job->tag_hits ? job->tag_hits->len : 0;
+    const char *sentiment = job->is_new ? NULL : job->sentiment.label;
     char   *why = NULL;
 
-    if (n == 0 && job->sentiment.label == NULL)
+    if (n == 0 && sentiment == NULL)
 	return STAGE_NEXT;
     tags = g_new0(const char *, n + 1);
     for (guint i = 0; i < n; i++)
 	tags[i] = g_array_index(job->tag_hits, struct tag_hit, i).name;
     c.tags = tags;
-    c.sentiment = job->sentiment.label;
+    c.sentiment = sentiment;
     c.sentiment_score = job->sentiment.score;
     return stage_store_status(st->ops->set_classes(st, job->ticket_id, &c, &why), job, why);
 }
@@ -506,6 +509,8 @@ enum stage_result stage_store(struct job *job)
 	t.language = job->language;
 	t.category_suggested = job->category_suggested;
 	t.category_confidence = job->category_confidence;
+	t.sentiment = job->sentiment.label;
+	t.sentiment_score = job->sentiment.score;
 	t.customer_name = job->customer_name;
 	t.customer_address = job->customer_address;
 	t.status = job->status ? job->status : "new";

@@ -57,6 +57,13 @@ struct store_ticket {
     const char *subject_key;		/* subject_key(): near-duplicates */
     const char *category_suggested;	/* classify_category.c; NULL: none */
     double  category_confidence;	/* its posterior probability, 0..1 */
+    /*
+     * The first mail's sentiment (classify_sentiment.c; NULL: not scored),
+     * in the ticket's row from the start: a second statement (set_classes)
+     * rewrote the row for it.
+     */
+    const char *sentiment;
+    double  sentiment_score;
 };
 
 /* One row of the category model (nbayes.c): term NULL is the category's document count. */

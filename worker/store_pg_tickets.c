@@ -259,14 +259,16 @@ static int create_ticket(struct pg *pg, const struct store_ticket *t, const char
 		      "INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
 		      " language, customer_name, customer_address, created_at, updated_at, linked_to,"
 		      " link_reason, sender_key, subject_key, category_suggested,"
-		      " category_confidence) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(),"
-		      " now(), nullif($11::bigint, 0), $12, $13, $14, $15, $16) RETURNING id",
-		      &res, why, "ttttttttttittttd", *number, t->mailbox,
+		      " category_confidence, sentiment, sentiment_score) VALUES($1, $2, $3, $4, $5,"
+		      " $6, $7, $8, $9, $10, now(), now(), nullif($11::bigint, 0), $12, $13, $14,"
+		      " $15, $16, $17, $18) RETURNING id",
+		      &res, why, "ttttttttttittttdtd", *number, t->mailbox,
 		      t->status ? t->status : "new", t->title ? t->title : "", t->category,
 		      t->priority, t->type, t->language, t->customer_name, t->customer_address,
 		      t->linked_to, t->link_reason, t->sender_key, t->subject_key,
 		      t->category_suggested,
-		      t->category_suggested ? t->category_confidence : NAN)) != STORE_OK)
+		      t->category_suggested ? t->category_confidence : NAN, t->sentiment,
+		      t->sentiment ? t->sentiment_score : NAN)) != STORE_OK)
 	return ret;
     *id = pg_int(res, 0, 0);
     PQclear(res);

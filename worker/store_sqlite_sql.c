@@ -517,9 +517,10 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
     [S_TICKET_INSERT] = {"insert ticket",
 	"INSERT INTO tickets(number, mailbox, status, title, category, priority, type,"
 	" language, customer_name, customer_address, created_at, updated_at, linked_to,"
-	" link_reason, sender_key, subject_key, category_suggested, category_confidence)"
+	" link_reason, sender_key, subject_key, category_suggested, category_confidence,"
+	" sentiment, sentiment_score)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, nullif(?12, 0), ?13, ?14,"
-	" ?15, ?16, ?17)"},
+	" ?15, ?16, ?17, ?18, ?19)"},
     [S_PARTY_INSERT] = {"insert party",
 	"INSERT OR IGNORE INTO parties(ticket_id, address) VALUES(?1, ?2)"},
     [S_SET_STATUS] = {"set ticket status",

@@ -272,12 +272,13 @@ int     sq_create_ticket(struct store *st, const struct store_ticket *t,
     if ((ret = next_seq(sq, year, &seq, why)) != STORE_OK)
 	goto out;
     num = ticketno_format(prefix ? prefix : st->cfg->ticket_prefix, year, seq);
-    if ((ret = sq_bind(sq, S_TICKET_INSERT, why, "tttttttttttittttd", num, t->mailbox,
+    if ((ret = sq_bind(sq, S_TICKET_INSERT, why, "tttttttttttittttdtd", num, t->mailbox,
 		       t->status ? t->status : "new", t->title ? t->title : "",
 		       t->category, t->priority, t->type, t->language,
 		       t->customer_name, t->customer_address, now, t->linked_to,
 		       t->link_reason, t->sender_key, t->subject_key, t->category_suggested,
-		       t->category_suggested ? t->category_confidence : NAN)) != STORE_OK
+		       t->category_suggested ? t->category_confidence : NAN, t->sentiment,
+		       t->sentiment ? t->sentiment_score : NAN)) != STORE_OK
 	|| (ret = sq_run(sq, S_TICKET_INSERT, why)) != STORE_OK)
 	goto out;
     *id = sqlite3_last_insert_rowid(sq->db);

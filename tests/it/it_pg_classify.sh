@@ -8,7 +8,8 @@
 #      generated tsvector has a GIN index; intakectl faq list shows them.
 #   2. a German mail about a forgotten password gets the German entry (not the English one) in
 #      intakectl ticket and in its acknowledgement; an English mail sharing only common words
-#      ("the") with the entries gets none (bm25 weighs such words at nearly nothing).
+#      ("the") with the entries gets none (bm25 weighs such words at nearly nothing); the English
+#      one has a sentiment on its ticket from the start, the German one none (no German lexicon).
 #   3. staff to time@ with [#TSK-1] "0:45 ..." and to tnotes@ [#TSK-1]: intakectl task show has
 #      45 minutes and the note; the same mail again adds nothing.
 #   4. an out-of-office reply is kept apart: intakectl autogen list / show; autogen import makes a
@@ -111,6 +112,12 @@ h_check "grep -qF 'https://help.example.test/de/passwort' '$(ack_for "$A")'" \
     "2. the acknowledgement has the FAQ entry's URL"
 h_assert_eq "en|0" "$(h_ctl "$C" --json ticket "$B" | jq -r '[.language, (.faq | length)] | join("|")')" \
     "2. an English mail sharing only common words with the entries: no suggestion"
+# The first mail's sentiment goes in with the ticket's row (create_ticket), scored in English only.
+h_assert_eq "- -" "$(h_pg_sql "SELECT coalesce(sentiment, '-') || ' ' || coalesce(sentiment_score::text, '-')
+			      FROM tickets WHERE number = '$A'")" \
+    "2. the German mail: no sentiment (no German lexicon), no score"
+h_check "h_pg_sql \"SELECT sentiment || ' ' || sentiment_score FROM tickets WHERE number = '$B'\" | grep -Eq '^(negative|neutral|positive) -?[0-9.e-]+\$'" \
+    "2. the English mail's sentiment and score are on its ticket"
 
 h_assert_eq "45 1 Supplier answers Friday." \
     "$(h_ctl "$C" --json task show TSK-1 | jq -r '[.minutes, (.notes | length), .notes[0].body] | join(" ")')" \

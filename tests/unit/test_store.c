@@ -1545,6 +1545,23 @@ static void test_classes(struct store *st)
 	       "classes: with its score");
 	}
     json_decref(list);
+    /* A new ticket's first sentiment comes with its row (create_ticket), no set_classes. */
+    {
+	g_autofree char *n2 = NULL;
+	struct store_ticket t = ticket("scored", "d@acme.test");
+	gint64  id2 = 0;
+
+	t.sentiment = "positive";
+	t.sentiment_score = 0.75;
+	is_int(st->ops->create_ticket(st, &t, "INT", &id2, &n2, &why), STORE_OK,
+	       "classes: a ticket made with its sentiment");
+	is_int(ctl_show_ticket(st, n2, &shown, &why), STORE_OK, "classes: show it");
+	is_str(json_string_value(json_object_get(shown, "sentiment")), "positive",
+	       "classes: the sentiment is the ticket's from the start");
+	ok(json_real_value(json_object_get(shown, "sentiment_score")) == 0.75,
+	   "classes: with its score");
+	json_decref(shown);
+    }
 }
 
 static void count_kind(void *ctx, const struct store_row *row)
