@@ -41,11 +41,13 @@
  *	writes its answer into the handle, and whether textcat_ClassifyFull()
  *	(which we use, into a candidate array of the call's own) leaves the
  *	handle alone is libexttextcat's business, not a promise it makes. So
- *	the detector holds LANG_HANDLES handles, each with its own mutex: a
- *	call tries them in turn, starting at a rotating index, takes the
- *	first that is free and blocks on one only when all are busy. A
- *	handle holds the fingerprints of the configured languages (400
- *	n-grams, about 10 KB, each).
+ *	the detector holds up to LANG_HANDLES handles, each with its own
+ *	mutex: a call tries them in turn, starting at a rotating index, and
+ *	takes the first that is free; when all are busy it makes another,
+ *	up to LANG_HANDLES, and only then blocks on one. A handle holds the
+ *	fingerprints of the configured languages (400 n-grams, about 10 KB,
+ *	each, and a millisecond or so to read): made when first needed, a
+ *	worker that detects in one thread loads them once.
  * DIAGNOSTICS
  *	lang_detector_new(): NULL and *why (g_free) when a fingerprint file
  *	is missing or unreadable.
@@ -72,32 +74,57 @@ struct lang_slot {
 
 struct lang_detector {
     struct lang_slot slot[LANG_HANDLES];
+    gint    made;			/* slot[0..made) have a handle */
+    GMutex  make_lock;			/* one thread makes a handle at a time */
+    gboolean make_failed;		/* said once, not tried again */
     char  **languages;
-    guint   next;				/* where the next call starts trying */
+    char   *conf;			/* textcat's list of fingerprints */
+    char   *prefix;			/* where they are, with a '/' */
+    guint   next;			/* where the next call starts trying */
 };
 
-/* textcat_new - a handle with the fingerprints conf names, or NULL */
-static void *textcat_new(const char *conf, const char *prefix)
+/*
+ * slot_make - give ld->slot[ld->made] a handle, and count it made; the
+ * caller holds make_lock. textcat reads its list of fingerprints from a
+ * file only: written to a temporary file for the call.
+ */
+static gboolean slot_make(struct lang_detector *ld, char **why)
 {
-    void   *tc = special_textcat_Init(conf, prefix);
+    struct lang_slot *s = &ld->slot[ld->made];
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = NULL;
+    int     fd;
 
-    if (tc == NULL)
-	return NULL;
-    textcat_SetProperty(tc, TCPROP_UTF8AWARE, TC_TRUE);
-    textcat_SetProperty(tc, TCPROP_MINIMUM_DOCUMENT_SIZE, LANG_MIN_BYTES);
-    return tc;
+    if ((fd = g_file_open_tmp("intake-textcat-XXXXXX", &path, &err)) < 0
+	|| !g_file_set_contents(path, ld->conf, -1, &err)) {
+	*why = g_strdup_printf("textcat configuration: %s", err->message);
+	if (fd >= 0) {
+	    close(fd);
+	    g_unlink(path);
+	}
+	return FALSE;
+    }
+    close(fd);
+    s->tc = special_textcat_Init(path, ld->prefix);
+    g_unlink(path);
+    if (s->tc == NULL) {
+	*why = g_strdup_printf("libexttextcat could not load the fingerprints in %s", ld->prefix);
+	return FALSE;
+    }
+    textcat_SetProperty(s->tc, TCPROP_UTF8AWARE, TC_TRUE);
+    textcat_SetProperty(s->tc, TCPROP_MINIMUM_DOCUMENT_SIZE, LANG_MIN_BYTES);
+    s->candidates = textcat_GetClassifyFullOutput(s->tc);
+    g_atomic_int_inc(&ld->made);	/* a barrier: the slot is whole before it counts */
+    return TRUE;
 }
 
 struct lang_detector *lang_detector_new(const char *const *languages, const char *datadir,
 					char **why)
 {
     g_autoptr(GString) conf = g_string_new(NULL);
-    g_autoptr(GError) err = NULL;
     g_autofree char *prefix = g_str_has_suffix(datadir, "/") ? g_strdup(datadir)
 	: g_strconcat(datadir, "/", NULL);
-    g_autofree char *path = NULL;
     struct lang_detector *ld;
-    int     fd;
 
     *why = NULL;
     if (languages == NULL || *languages == NULL)
@@ -112,32 +139,16 @@ struct lang_detector *lang_detector_new(const char *const *languages, const char
 	}
 	g_string_append_printf(conf, "%s.lm %s\n", *l, *l);
     }
-    /* textcat reads its list of fingerprints from a file only. */
-    if ((fd = g_file_open_tmp("intake-textcat-XXXXXX", &path, &err)) < 0
-	|| !g_file_set_contents(path, conf->str, conf->len, &err)) {
-	*why = g_strdup_printf("textcat configuration: %s", err->message);
-	if (fd >= 0) {
-	    close(fd);
-	    g_unlink(path);
-	}
-	return NULL;
-    }
-    close(fd);
     ld = g_new0(struct lang_detector, 1);
     ld->languages = g_strdupv((char **) languages);
+    ld->conf = g_string_free(g_steal_pointer(&conf), FALSE);
+    ld->prefix = g_steal_pointer(&prefix);
+    g_mutex_init(&ld->make_lock);
     for (int i = 0; i < LANG_HANDLES; i++)
 	g_mutex_init(&ld->slot[i].lock);
-    for (int i = 0; i < LANG_HANDLES; i++) {
-	struct lang_slot *s = &ld->slot[i];
-
-	if ((s->tc = textcat_new(path, prefix)) == NULL) {
-	    *why = g_strdup_printf("libexttextcat could not load the fingerprints in %s", prefix);
-	    g_unlink(path);
-	    return lang_detector_free(ld);
-	}
-	s->candidates = textcat_GetClassifyFullOutput(s->tc);
-    }
-    g_unlink(path);
+    /* The first handle now: a configuration textcat cannot load is an error at start. */
+    if (!slot_make(ld, why))
+	return lang_detector_free(ld);
     return ld;
 }
 
@@ -154,7 +165,10 @@ struct lang_detector *lang_detector_free(struct lang_detector *ld)
 	}
 	g_mutex_clear(&s->lock);
     }
+    g_mutex_clear(&ld->make_lock);
     g_strfreev(ld->languages);
+    g_free(ld->conf);
+    g_free(ld->prefix);
     g_free(ld);
     return NULL;
 }
@@ -218,20 +232,40 @@ static int latin(const char *s, size_t n)
 
 /*
  * slot_take - a handle no other call uses, locked: the first free one
- * from a rotating start, else (all busy) the start one, waited for.
+ * from a rotating start; when all are busy a new one, while fewer than
+ * LANG_HANDLES are made; else (or when making one failed: warned once,
+ * the handles there are do) the start one, waited for.
  */
 static struct lang_slot *slot_take(struct lang_detector *ld)
 {
     guint   start = (guint) g_atomic_int_add(&ld->next, 1);
+    guint   made = (guint) g_atomic_int_get(&ld->made);
+    struct lang_slot *s = NULL;
+    char   *why = NULL;
 
-    for (guint i = 0; i < LANG_HANDLES; i++) {
-	struct lang_slot *s = &ld->slot[(start + i) % LANG_HANDLES];
-
+    for (guint i = 0; i < made; i++) {
+	s = &ld->slot[(start + i) % made];
 	if (g_mutex_trylock(&s->lock))
 	    return s;
     }
-    g_mutex_lock(&ld->slot[start % LANG_HANDLES].lock);
-    return &ld->slot[start % LANG_HANDLES];
+    g_mutex_lock(&ld->make_lock);
+    if (ld->made < LANG_HANDLES && !ld->make_failed) {
+	s = &ld->slot[ld->made];
+	g_mutex_lock(&s->lock);
+	if (slot_make(ld, &why)) {
+	    g_mutex_unlock(&ld->make_lock);
+	    return s;
+	}
+	g_mutex_unlock(&s->lock);
+	ld->make_failed = TRUE;
+	msg_warn("language detection: no textcat handle for another thread: %s; the threads"
+		 " share the %d there are", why, ld->made);
+	g_free(why);
+    }
+    g_mutex_unlock(&ld->make_lock);
+    s = &ld->slot[start % made];
+    g_mutex_lock(&s->lock);
+    return s;
 }
 
 const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
@@ -239,8 +273,8 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 {
     const char *first = NULL, *chosen = NULL;
     /*
-     * Zeroed, one byte longer than any text: textcat_Classify() reads past
-     * the size it is given (valgrind: fp_Create() uses uninitialised
+     * Zeroed, one byte longer than any text: textcat's fp_Create() reads past
+     * the size it is given (valgrind: it uses uninitialised
      * bytes), and its verdict then depended on stack garbage.
      */
     char    words[LANG_MAX_BYTES + 1] = {0};
