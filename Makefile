@@ -91,6 +91,8 @@ WORKER_LIB += worker/faq_index.c
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \
 	    worker/stage_classify.c worker/classify_faq.c worker/stage_store.c worker/stage_reply.c worker/stage_autogen.c \
 	    worker/ack_policy.c worker/stage_notify.c worker/classify_category.c worker/stage_action.c
+# The preparing threads (issue 9): decode and classify ahead of the writer.
+PIPELINE += worker/prepare.c
 WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \

@@ -176,6 +176,7 @@ static const struct ckey worker_keys[] = {
     {"log", CT_LOG, CFG(worker_log), "syslog"},
     {"log_facility", CT_FACILITY, CFG(worker_log_facility), "mail"},
     {"batch", CT_INT, CFG(worker_batch), "64", NULL, 1, 10000},
+    {"prepare_threads", CT_INT, CFG(worker_prepare_threads), "2", NULL, 0, 64},
     {"block", CT_DURATION, CFG(worker_block_ms), "2s", NULL, 10, 600000},
     {"claim_idle", CT_DURATION, CFG(worker_claim_idle_ms), "5m", NULL, 100, 86400000},
     {"claim_interval", CT_DURATION, CFG(worker_claim_interval_ms), "30s", NULL, 100, 86400000},

@@ -94,6 +94,7 @@ struct intake_config {
     enum log_dest worker_log;
     int     worker_log_facility;
     int     worker_batch;
+    int     worker_prepare_threads;	/* worker/prepare.c; 0: none */
     int     worker_block_ms;
     int     worker_claim_idle_ms;
     int     worker_claim_interval_ms;

@@ -16,10 +16,13 @@
  *
  *	Entries are processed in batches of up to [worker] batch, in one
  *	store transaction (one fsync per batch), each entry in its own
- *	savepoint. Only after the transaction committed are the entries
- *	acknowledged and deleted from the stream. A crash anywhere before
- *	that leaves them pending: they are delivered again and the store's
- *	de-duplication key makes the second pass a no-op.
+ *	savepoint. [worker] prepare_threads threads (worker/prepare.c)
+ *	decode and classify a batch's entries while this thread, the
+ *	writer, stores them in stream order. Only after the transaction
+ *	committed are the entries acknowledged and deleted from the stream.
+ *	A crash anywhere before that leaves them pending: they are delivered
+ *	again and the store's de-duplication key makes the second pass a
+ *	no-op.
  *
  *	An entry that cannot be processed stays pending (its error is noted
  *	in Redis) and is delivered again after claim_idle; once delivered
@@ -51,10 +54,12 @@
  *		(config_check() with worker_config_check()), exit 0 or 1
  *	-v	verbose logging
  *
- *	SIGTERM and SIGINT: finish the batch in hand, then exit. SIGHUP:
- *	read the configuration, the routing rules, the keyword tags, the
- *	sinks and the sentiment lexicons again (all kept as they were if the
- *	new configuration, rules or tags file or a [sink NAME] has errors).
+ *	Signals are acted on between batches only, when the preparing
+ *	threads are idle. SIGTERM and SIGINT: finish the batch in hand,
+ *	then exit. SIGHUP: read the configuration, the routing rules, the
+ *	keyword tags, the sinks and the sentiment lexicons again (all kept
+ *	as they were if the new configuration, rules or tags file or a
+ *	[sink NAME] has errors).
  *	At start and on SIGHUP the FAQ entries of [worker] faq_directory
  *	are read again (faq_files.c; a file with an error is logged and its
  *	entry kept as it was).
@@ -88,6 +93,7 @@
 #include "outbox.h"
 #include "sink_sender.h"
 #include "pipeline.h"
+#include "prepare.h"
 #include "msgid.h"
 #include "queue.h"
 #include "rules.h"
@@ -107,6 +113,7 @@ struct worker {
     struct durable *durable;		/* Redis's persistence settings */
     gint64  durable_next;		/* monotonic ms: check them again */
     struct pipeline pl;
+    struct preparer *preparer;		/* [worker] prepare_threads; NULL: 0, the writer does all */
     struct outbox *outbox;
     struct maint *maint;
     struct sinks *sinks;		/* pl.sinks; replaced only by sinks that load */
@@ -163,8 +170,11 @@ static gboolean dead_letter(struct worker *w, struct queue_entry *e)
 /*
  * run_transaction - process entries in one store transaction, retrying
  * the whole of it while the store is busy; acknowledge what committed.
+ * Each entry in stream order, with its preparation from batch (waited
+ * for when not done yet), the same one again on a retry.
  */
-static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
+static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done,
+			    struct prepare_batch *batch)
 {
     const struct store_ops *ops = w->pl.store->ops;
     guint   already = done->len;		/* gone entries, acknowledged too */
@@ -192,7 +202,8 @@ static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done)
 	} else {
 	    for (guint i = 0; i < todo->len && !retry; i++) {
 		struct queue_entry *e = g_ptr_array_index(todo, i);
-		enum pipe_result r = pipeline_entry(&w->pl, e, &why);
+		enum pipe_result r = pipeline_entry(&w->pl, e, prepare_batch_wait(batch, e),
+						    &why);
 		char   *w2 = NULL;
 
 		switch (r) {
@@ -287,29 +298,45 @@ static char *autogen_summary(const struct pipeline *pl)
 
 static void process_batch(struct worker *w, GPtrArray *entries)
 {
+    g_autoptr(GPtrArray) work = g_ptr_array_new();
     g_autoptr(GPtrArray) fresh = g_ptr_array_new();
     g_autoptr(GPtrArray) done = g_ptr_array_new();
     guint   kept_before = autogen_total(&w->pl);
+    struct prepare_batch *batch;
 
     for (guint i = 0; i < entries->len && !got_term; i++) {
 	struct queue_entry *e = g_ptr_array_index(entries, i);
 
 	if (dead_letter(w, e))
 	    continue;
-	if (e->fields->len == 0) {		/* deleted while pending */
+	if (e->fields->len == 0)		/* deleted while pending */
 	    g_ptr_array_add(done, e->id);
-	} else if (e->deliveries > 1) {
+	else
+	    g_ptr_array_add(work, e);
+    }
+    /* The preparing threads start on every entry now, while the writer stores the first. */
+    batch = prepare_batch_new(w->preparer, work);
+    for (guint i = 0; i < work->len && !got_term; i++) {
+	struct queue_entry *e = g_ptr_array_index(work, i);
+
+	if (e->deliveries > 1) {
 	    g_autoptr(GPtrArray) one = g_ptr_array_new();
 
 	    g_ptr_array_add(one, e);
-	    run_transaction(w, one, done);
+	    run_transaction(w, one, done, batch);
 	    g_ptr_array_set_size(done, 0);
 	} else {
 	    g_ptr_array_add(fresh, e);
 	}
     }
     if (fresh->len || done->len)
-	run_transaction(w, fresh, done);
+	run_transaction(w, fresh, done, batch);
+    /*
+     * Waits for every preparation still running (SIGTERM came mid-batch):
+     * between batches the preparing threads are idle, and only there do a
+     * SIGHUP's reload (which frees what they read) and SIGTERM's exit happen.
+     */
+    batch = prepare_batch_free(batch);
     /* The batch summary: auto-generated mail makes no ticket, so the log counts it. */
     if (autogen_total(&w->pl) != kept_before) {
 	g_autofree char *kept = autogen_summary(&w->pl);
@@ -441,6 +468,14 @@ static int worker_start(struct worker *w)
     }
     w->pl.category = category_classifier_new();
     w->pl.faq = faq_memory_new();
+    /* After the detector, tags, lexicons and rules it reads; worker_stop() ends it before them. */
+    if (w->cfg->worker_prepare_threads > 0
+	&& (w->preparer = preparer_new(&w->pl, w->cfg->worker_prepare_threads, &why)) == NULL) {
+	msg_error("%s: [worker] prepare_threads: %s", w->path, why);
+	g_free(why);
+	worker_stop(w);
+	return -1;
+    }
     worker_config_check(w->cfg, problems);
     for (guint i = 0; i < problems->len; i++)
 	msg_warn("%s", (char *) g_ptr_array_index(problems, i));
@@ -514,6 +549,7 @@ static void sync_faq(struct worker *w)
 
 static void worker_stop(struct worker *w)
 {
+    w->preparer = preparer_free(w->preparer);	/* idle: called between batches only */
     worker_metrics_unlisten(w->metrics);
     w->senders = sink_senders_stop(w->senders);
     w->pl.sinks = NULL;

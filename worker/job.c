@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	void job_init(job, pl, entry_id, env, raw, raw_len, mailbox)
  *	void job_clear(job)
+ *	void job_take_prepared(job, prep)
  *	enum stage_result stage_store_status(rc, job, why)
  *	const char *json_header(env, name)
  * DESCRIPTION
@@ -12,6 +13,16 @@
  *	id for the log, the mailbox and its de-duplication key. A mailbox
  *	that is no longer configured is logged; the job goes on with
  *	defaults. job_clear() frees what the stages allocated.
+ *
+ *	job_take_prepared() gives job a copy of what classify_prepare() found
+ *	for the same entry and mailbox in a preparing thread (prepare.c):
+ *	the customer's own lines, the language, keyword tags, sentiment and
+ *	what the routing rules decided; stage_classify() then does not
+ *	compute them again. A copy, not a move: prep stays as it was, for a
+ *	batch that is rolled back and run again. Strings it points to
+ *	(the language, tag and rule names) belong to the configuration, the
+ *	detector, the tags and the rules, which outlive the batch. A prep of
+ *	another entry or mailbox is a bug, and aborts.
  *
  *	stage_store_status() maps a store return code to a stage result,
  *	taking over why (g_free) into job->why.
@@ -63,6 +74,30 @@ void    job_clear(struct job *job)
     g_free(job->own);
     g_free(job->action_failed);
     g_free(job->action_note);
+}
+
+void    job_take_prepared(struct job *job, const struct job *prep)
+{
+    struct rules_result *r = &job->rules;
+
+    g_assert(prep->prepared && strcmp(prep->entry_id, job->entry_id) == 0
+	     && strcmp(prep->mailbox_name, job->mailbox_name) == 0);
+    g_free(job->own);
+    /* Found but empty is not "not found" (NULL), which would make a part look again. */
+    job->own = prep->own ? g_malloc(MAX(prep->own_len, 1)) : NULL;
+    if (prep->own)
+	memcpy(job->own, prep->own, prep->own_len);
+    job->own_len = prep->own_len;
+    job->language = prep->language;
+    g_clear_pointer(&job->tag_hits, g_array_unref);
+    job->tag_hits = prep->tag_hits ? g_array_copy(prep->tag_hits) : NULL;
+    job->sentiment = prep->sentiment;
+    rules_result_clear(r);
+    *r = prep->rules;
+    r->matched = g_ptr_array_copy(prep->rules.matched, NULL, NULL);
+    r->tags = g_ptr_array_copy(prep->rules.tags, NULL, NULL);
+    r->notify = g_ptr_array_copy(prep->rules.notify, NULL, NULL);
+    job->prepared = TRUE;
 }
 
 enum stage_result stage_store_status(int rc, struct job *job, char *why)

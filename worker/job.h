@@ -115,6 +115,8 @@ struct job {
     double  category_confidence;	/* its posterior probability */
     char   *own;			/* the customer's own lines: classify_text.c */
     size_t  own_len;
+    gboolean prepared;			/* own lines, language, tags, sentiment and rules are
+					 * done: classify_prepare(), or job_take_prepared() */
 
     /* action (stage_action.c): a mailbox whose action is not "ticket" */
     char   *action_failed;		/* why the action could not be done: kept as a ticket */
@@ -134,6 +136,7 @@ enum stage_result stage_filter(struct job *job);
 enum stage_result stage_autogen(struct job *job);
 enum stage_result stage_thread(struct job *job);
 enum stage_result stage_classify(struct job *job);
+void    classify_prepare(struct job *job);	/* its part that needs no store (prepare.c) */
 enum stage_result stage_action(struct job *job);	/* branch actions: docs/actions.md */
 enum stage_result stage_action_notice(struct job *job);
 enum stage_result stage_store(struct job *job);
@@ -151,6 +154,7 @@ json_t *stage_decode(const struct queue_entry *e, char **why);
 void    job_init(struct job *job, struct pipeline *pl, const char *entry_id,
 		 json_t *env, const char *raw, gsize raw_len, json_t *mailbox);
 void    job_clear(struct job *job);
+void    job_take_prepared(struct job *job, const struct job *prep);
 enum stage_result stage_store_status(int rc, struct job *job, char *why);
 const char *json_header(json_t *env, const char *name);
 

@@ -2,7 +2,7 @@
  * NAME
  *	pipeline - run one stream entry through the worker's stages
  * SYNOPSIS
- *	enum pipe_result pipeline_entry(pl, entry, &why)
+ *	enum pipe_result pipeline_entry(pl, entry, prep, &why)
  *	enum pipe_result pipeline_import(pl, env, raw, raw_len, mailbox,
  *					 &ticket_id, &number, &why)
  * DESCRIPTION
@@ -13,6 +13,12 @@
  *	transaction commits. PIPE_RETRY: a transient failure; the caller
  *	rolls the transaction back and tries the batch again later.
  *	PIPE_FAIL: the entry cannot be processed; *why says why (g_free).
+ *
+ *	prep is what a preparing thread did for this entry (prepare.c), or
+ *	NULL: the envelope it decoded is used instead of decoding it again
+ *	(borrowed: prep keeps it), and each mailbox's job takes the
+ *	store-independent part of its classification (job_take_prepared()).
+ *	prep is only read: the same preparation serves a batch retried.
  *
  *	pipeline_import() runs a kept auto-generated mail (intakectl
  *	autogen import: its envelope, original and mailbox) through the
@@ -64,7 +70,7 @@ static enum stage_result run_job(struct job *job, const struct stage *stages)
 }
 
 enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
-				char **why)
+				const struct prepared *prep, char **why)
 {
     const struct store_ops *ops = pl->store->ops;
     enum pipe_result result = PIPE_OK;
@@ -72,17 +78,28 @@ enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e
     size_t  i;
 
     *why = NULL;
-    if ((env = stage_decode(e, why)) == NULL)
+    if (prep) {
+	g_assert(strcmp(prep->entry_id, e->id) == 0);
+	if (prep->env == NULL) {
+	    *why = g_strdup(prep->why);
+	    return PIPE_FAIL;
+	}
+	env = json_incref(prep->env);
+    } else if ((env = stage_decode(e, why)) == NULL) {
 	return PIPE_FAIL;
+    }
     if (ops->savepoint(pl->store, why) != STORE_OK) {
 	json_decref(env);
 	return PIPE_RETRY;
     }
     json_array_foreach(json_object_get(env, "mailboxes"), i, mb) {
+	const struct job *prepared = prep ? g_ptr_array_index(prep->jobs, i) : NULL;
 	struct job job;
 	enum stage_result r;
 
 	job_init(&job, pl, e->id, env, e->raw, e->raw_len, mb);
+	if (prepared)
+	    job_take_prepared(&job, prepared);
 	job.raw_zstd = e->raw_zstd;
 	job.raw_zstd_len = e->raw_zstd_len;
 	job.text = e->text;

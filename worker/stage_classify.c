@@ -3,6 +3,7 @@
  *	stage_classify - category, priority, type, language and routing of a ticket
  * SYNOPSIS
  *	enum stage_result stage_classify(job)
+ *	void	classify_prepare(job)
  * DESCRIPTION
  *	The mailbox gives the defaults: its category, priority, type and
  *	customer language; the text's language, when detected
@@ -28,12 +29,24 @@
  *	prefix it reads at most (classify_own()). A reply over a long quoted
  *	history cost one scan of it per part before.
  *
+ *	classify_prepare() is the part that needs no store: own lines,
+ *	language, tags, sentiment and the rules' evaluation (a pure function
+ *	of the envelope and the mailbox). A preparing thread runs it for
+ *	each job of an entry ahead of the writer (prepare.c), and the
+ *	writer's job takes the result (job_take_prepared()); without a
+ *	preparation (imports, unit tests, [worker] prepare_threads = 0)
+ *	stage_classify() runs it itself: one code path either way. The
+ *	category model and the FAQ stay in the writer's stage: the writer
+ *	reloads both from the store, and the FAQ needs the thread stage's
+ *	verdict (new ticket or not).
+ *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  *
- *	The consumer thread's CPU time in each part (text: finding the own
- *	lines; language, tags, sentiment, rules, category, faq) goes to the metric
+ *	The CPU time of the thread that does each part (text: finding the own
+ *	lines; language, tags, sentiment, rules in the preparing thread when
+ *	there is one, category and faq in the writer) goes to the metric
  *	intake_classify_duration_seconds (docs/metrics.md): make bench
  *	prints it per ticket, so that the cost of classification is seen
  *	where it is spent. CPU time, not wall time: on a shared machine a
@@ -60,7 +73,7 @@ G_STATIC_ASSERT(LANG_MAX_BYTES <= CLASSIFY_OWN_MAX && TAGS_TEXT_MAX <= CLASSIFY_
 
 static enum stage_result classify_rules(struct job *job);
 
-/* cpu_now - CPU seconds of the calling thread (the consumer's) */
+/* cpu_now - CPU seconds of the calling thread (the writer's, or a preparing thread's) */
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -95,16 +108,19 @@ enum stage_result stage_classify(struct job *job)
     return res;
 }
 
-/* classify_rules - the mailbox's defaults, the language, the routing rules */
-static enum stage_result classify_rules(struct job *job)
+/*
+ * classify_prepare - the part that needs no store: the own lines, the
+ * language (the mailbox's unless detected), tags, sentiment and what
+ * the routing rules decide. The writer's job does it here, unless a
+ * preparing thread did it for the same entry and mailbox (prepare.c,
+ * job_take_prepared()); the job must have passed job_init() only.
+ */
+void    classify_prepare(struct job *job)
 {
     const struct mailbox *m = job->mailbox;
     struct rules_result *r = &job->rules;
     double  t0 = job->pl->metrics ? cpu_now() : 0;
 
-    job->category = m && m->category && *m->category ? m->category : NULL;
-    job->priority = m ? m->priority : "normal";
-    job->type = m && m->type && *m->type ? m->type : NULL;
     job->language = m ? m->language : "en";
     /* Not for a worker with none of the parts that read them (the category without a model
      * returns before reading; with one it finds them itself, once). */
@@ -119,17 +135,32 @@ static enum stage_result classify_rules(struct job *job)
     part_done(job, "tags", &t0);
     classify_sentiment(job);
     part_done(job, "sentiment", &t0);
-    job->status = "new";
-
     rules_result_clear(r);
     rules_eval(job->pl->rules, job->env, job->mailbox_name, r);
     part_done(job, "rules", &t0);
-    classify_category(job);
-    part_done(job, "category", &t0);
     if (r->regex_errors)
 	msg_warn("%s: mailbox %s: %u regular expression match(es) of %s gave up (PCRE's"
 		 " match limit): counted as no match; simplify the rule's regex",
 		 job->qid, job->mailbox_name, r->regex_errors, job->pl->rules->path);
+    job->prepared = TRUE;
+}
+
+/* classify_rules - the mailbox's defaults, the prepared part, the category, the rules applied */
+static enum stage_result classify_rules(struct job *job)
+{
+    const struct mailbox *m = job->mailbox;
+    struct rules_result *r = &job->rules;
+    double  t0;
+
+    if (!job->prepared)
+	classify_prepare(job);
+    t0 = job->pl->metrics ? cpu_now() : 0;
+    job->category = m && m->category && *m->category ? m->category : NULL;
+    job->priority = m ? m->priority : "normal";
+    job->type = m && m->type && *m->type ? m->type : NULL;
+    job->status = "new";
+    classify_category(job);
+    part_done(job, "category", &t0);
     if (r->matched->len == 0)
 	return STAGE_NEXT;
     job->rules_text = rules_result_text(r);

@@ -209,7 +209,7 @@ static enum pipe_result run_entry(struct pipeline *pl, struct queue_entry *e, ch
 	*why = w;
 	return PIPE_RETRY;
     }
-    r = pipeline_entry(pl, e, why);
+    r = pipeline_entry(pl, e, NULL, why);
     if (r == PIPE_OK && ops->commit(pl->store, &w) != STORE_OK) {
 	*why = w;
 	return PIPE_RETRY;
