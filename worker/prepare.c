@@ -61,9 +61,11 @@
  *	lists each and why that is safe.
  *
  *	The wall time of each entry's preparation goes to
- *	intake_stage_duration_seconds{stage="prepare"}; the CPU time of each
- *	classify part to intake_classify_duration_seconds, measured in the
- *	preparing thread (docs/metrics.md).
+ *	intake_stage_duration_seconds{stage="prepare"}, the time the writer
+ *	waited for it (0 when it was ready) to stage="prepare_wait": when
+ *	the writer waits much, more threads would help. The CPU time of each
+ *	classify part goes to intake_classify_duration_seconds, measured in
+ *	the preparing thread (docs/metrics.md).
  * DIAGNOSTICS
  *	preparer_new(): NULL and *why (g_free) when the threads cannot be
  *	started. An entry that does not decode is prepared as such (env
@@ -223,12 +225,16 @@ const struct prepared *prepare_batch_wait(struct prepare_batch *b, const struct 
 {
     struct item *it;
 
+    gint64  t0 = g_get_monotonic_time();
+
     if (b == NULL || (it = g_hash_table_lookup(b->by_entry, e)) == NULL)
 	return NULL;
     g_mutex_lock(&b->lock);
     while (!it->done)
 	g_cond_wait(&b->done_cond, &b->lock);
     g_mutex_unlock(&b->lock);
+    worker_metrics_stage(b->preparer->pl->metrics, "prepare_wait",
+			 (g_get_monotonic_time() - t0) / 1e6);
     return &it->p;
 }
 

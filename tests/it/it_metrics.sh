@@ -78,6 +78,8 @@ h_assert_eq "$N" "$(metric 'intake_stage_duration_seconds_count{stage="store"}')
     "store stage timed once per ticketed job (the auto-reply stops before it)"
 h_assert_eq "$total" "$(metric 'intake_stage_duration_seconds_bucket{stage="filter",le="+Inf"}')" \
     "filter stage: +Inf bucket = count"
+h_assert_eq "$total" "$(metric 'intake_stage_duration_seconds_count{stage="prepare"}')" \
+    "prepare: each entry prepared once by a preparing thread ([worker] prepare_threads 2)"
 commits=$(metric intake_store_commit_duration_seconds_count)
 [ "${commits:-0}" -ge 1 ] && [ "$commits" -le "$total" ] &&
     h_pass "store commits timed: $commits (1..$total batches)" ||
