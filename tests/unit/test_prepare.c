@@ -10,9 +10,11 @@
  *	with the same preparations; and without one (the writer classifies
  *	it all itself) into another store. Each ticket's language, tags,
  *	sentiment, queue and priority must be what its table row says, in
- *	both stores: a writer that took the preparation of another entry
- *	or mailbox, or one that a retry had used up, would give a ticket
- *	another mail's language, tags or queue.
+ *	both stores: a job that took another mailbox's preparation gives
+ *	its ticket the other mailbox's queue and priority, and a retry that
+ *	found its preparations used up would lose tags and language. (The
+ *	preparation of another entry aborts on the entry id, asserted by
+ *	pipeline_entry() and job_take_prepared().)
  *
  *	Then an entry that does not decode is prepared as a failure with
  *	its reason, and a batch freed before the writer waited for any
@@ -329,7 +331,8 @@ static void test_prepared(void)
     b = prepare_batch_new(p, entries);
     is_int(run_batch(&s.pl, entries, b, TRUE), G_N_ELEMENTS(mails),
 	   "prepared: every entry processed, then rolled back (store busy)");
-    is_int(s.pl.tickets_created, 9, "prepared: 9 tickets (3 mails to two mailboxes) before the rollback");
+    is_int(s.pl.tickets_created, 9,
+	   "prepared: 9 tickets (3 mails to two mailboxes) before the rollback");
     is_int(run_batch(&s.pl, entries, b, FALSE), G_N_ELEMENTS(mails),
 	   "prepared: the retry with the same preparations processes every entry");
     b = prepare_batch_free(b);
@@ -362,7 +365,7 @@ static void test_failures(void)
     g_autoptr(GPtrArray) entries = NULL;
     GPtrArray *fields = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
     struct queue_entry *bad;
-    const struct prepared *pe;
+    const struct prepared *pe, *first;
     char   *why = NULL;
 
     if (!ok(setup_open(&s, "failures"), "failures: worker set up"))
@@ -380,8 +383,8 @@ static void test_failures(void)
     is_int(pipeline_entry(&s.pl, bad, pe, &why), PIPE_FAIL, "and the writer fails it");
     has_str(why, "not JSON", "with the reason");
     g_clear_pointer(&why, g_free);
-    ok(prepare_batch_wait(b, g_ptr_array_index(entries, 0))->jobs->len == 2,
-       "a mail to two mailboxes is prepared as two jobs");
+    first = prepare_batch_wait(b, g_ptr_array_index(entries, 0));
+    ok(first && first->jobs->len == 2, "a mail to two mailboxes is prepared as two jobs");
     b = prepare_batch_free(b);
 
     /* Freed at once, as after SIGTERM: it waits for the threads (ASan finds what leaks). */
