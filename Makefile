@@ -93,7 +93,7 @@ PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_fi
 	    worker/ack_policy.c worker/stage_notify.c worker/classify_category.c worker/stage_action.c
 # The preparing threads (issue 9): decode and classify ahead of the writer.
 PIPELINE += worker/prepare.c
-WORKER   := worker/intake-worker.c worker/outbox.c worker/maint.c $(PIPELINE)
+WORKER   := worker/intake-worker.c worker/batch.c worker/outbox.c worker/maint.c $(PIPELINE)
 CTL      := worker/intakectl.c worker/ctl_check.c worker/ctl_rules.c worker/ctl_faq.c worker/import.c worker/import_feed.c \
 	    worker/import_mbox.c worker/import_maildir.c worker/import_imap.c worker/ctl_train.c \
 	    worker/ctl_projects.c

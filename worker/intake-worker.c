@@ -19,7 +19,8 @@
  *	savepoint. [worker] prepare_threads threads (worker/prepare.c)
  *	decode and classify a batch's entries while this thread, the
  *	writer, stores them in stream order. Only after the transaction
- *	committed are the entries acknowledged and deleted from the stream.
+ *	committed are the entries acknowledged and deleted from the stream
+ *	(worker/batch.c: this file reads, batch.c runs what was read).
  *	A crash anywhere before that leaves them pending: they are delivered
  *	again and the store's de-duplication key makes the second pass a
  *	no-op.
@@ -79,6 +80,7 @@
 
 #include <sys/stat.h>
 
+#include "batch.h"
 #include "checkconf.h"
 #include "classify_category.h"
 #include "classify_faq.h"
@@ -137,212 +139,20 @@ static void on_signal(int sig)
 /* pause_ms - sleep, but wake for SIGTERM */
 static void pause_ms(int ms)
 {
-    for (int waited = 0; waited < ms && !got_term; waited += 50)
-	g_usleep(50 * 1000);
+    batch_pause_ms(ms, &got_term);
 }
 
 /* ---------------------------------------------------------------- */
 /*	Batches								    */
 /* ---------------------------------------------------------------- */
 
-/* dead_letters - move entries delivered too often; TRUE: entry handled */
-static gboolean dead_letter(struct worker *w, struct queue_entry *e)
-{
-    g_autofree char *error = NULL;
-    g_autofree char *why = NULL;
-
-    if (e->deliveries <= w->cfg->worker_max_deliveries)
-	return FALSE;
-    error = queue_last_error(w->q, e->id);
-    if (error == NULL)
-	error = g_strdup_printf("delivered %" G_GINT64_FORMAT " times without success",
-				e->deliveries);
-    if (queue_dead_letter(w->q, e, error, &why) < 0) {
-	msg_warn("entry %s: cannot move to the dead-letter stream: %s", e->id, why);
-	return TRUE;
-    }
-    worker_metrics_dead_letter(w->metrics);
-    msg_warn("entry %s: moved to dead-letter stream %s after %" G_GINT64_FORMAT
-	     " deliveries: %s", e->id, w->cfg->redis_dead_stream, e->deliveries, error);
-    return TRUE;
-}
-
-/*
- * run_transaction - process entries in one store transaction, retrying
- * the whole of it while the store is busy; acknowledge what committed.
- * Each entry in stream order, with its preparation from batch (waited
- * for when not done yet), the same one again on a retry.
- */
-static void run_transaction(struct worker *w, GPtrArray *todo, GPtrArray *done,
-			    struct prepare_batch *batch)
-{
-    const struct store_ops *ops = w->pl.store->ops;
-    guint   already = done->len;		/* gone entries, acknowledged too */
-    int     backoff = 100;
-    /* What the batch counted, undone when it is rolled back (and counted once committed). */
-    guint   created = w->pl.tickets_created, added = w->pl.messages_added;
-    guint   dups = w->pl.duplicates;
-    guint   kept[AUTOGEN_KINDS], notes = w->pl.autogen_notes;
-
-    memcpy(kept, w->pl.autogen_kept, sizeof(kept));
-    for (;;) {
-	char   *why = NULL;
-	gboolean retry = FALSE;
-	gint64  t0;
-
-	g_ptr_array_set_size(done, already);
-	w->pl.tickets_created = created;
-	w->pl.messages_added = added;
-	w->pl.duplicates = dups;
-	memcpy(w->pl.autogen_kept, kept, sizeof(kept));
-	w->pl.autogen_notes = notes;
-	w->pl.replies_queued = 0;
-	if (ops->begin(w->pl.store, &why) != STORE_OK) {
-	    retry = TRUE;
-	} else {
-	    for (guint i = 0; i < todo->len && !retry; i++) {
-		struct queue_entry *e = g_ptr_array_index(todo, i);
-		enum pipe_result r = pipeline_entry(&w->pl, e, prepare_batch_wait(batch, e),
-						    &why);
-		char   *w2 = NULL;
-
-		switch (r) {
-		case PIPE_OK:
-		    g_ptr_array_add(done, e->id);
-		    break;
-		case PIPE_FAIL:
-		    msg_warn("entry %s: cannot be processed (delivery %" G_GINT64_FORMAT
-			     " of at most %d): %s", e->id, e->deliveries,
-			     w->cfg->worker_max_deliveries, why);
-		    if (queue_note_error(w->q, e->id, why, &w2) < 0) {
-			msg_warn("entry %s: cannot note the error: %s", e->id, w2);
-			g_free(w2);
-		    }
-		    g_clear_pointer(&why, g_free);
-		    break;
-		case PIPE_RETRY:
-		    retry = TRUE;
-		    break;
-		}
-	    }
-	    t0 = g_get_monotonic_time();
-	    if (!retry && ops->commit(w->pl.store, &why) != STORE_OK)
-		retry = TRUE;
-	    else if (!retry)
-		worker_metrics_commit(w->metrics, (g_get_monotonic_time() - t0) / 1e6);
-	    if (retry)
-		ops->rollback(w->pl.store);
-	}
-	if (!retry)
-	    break;
-	msg_warn("store busy, batch of %u rolled back, retrying in %d ms: %s", todo->len,
-		 backoff, why ? why : "?");
-	g_free(why);
-	pause_ms(backoff);
-	backoff = MIN(backoff * 2, 10000);
-	if (got_term) {
-	    msg_info("stopping with %u entries unprocessed: they stay pending", todo->len);
-	    return;
-	}
-    }
-
-    /* Committed: now, and only now, the entries may go. */
-    worker_metrics_tickets(w->metrics, w->pl.tickets_created - created,
-			   w->pl.messages_added - added, w->pl.duplicates - dups);
-    for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
-	worker_metrics_autogen(w->metrics, autogen_kind_name(k), w->pl.autogen_kept[k] - kept[k]);
-    if (done->len) {
-	char   *why = NULL;
-
-	if (queue_ack(w->q, (const char *const *) done->pdata, done->len, &why) < 0) {
-	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
-		     " again and found to be duplicates): %s", done->len, why);
-	    g_free(why);
-	} else {
-	    worker_metrics_consumed(w->metrics, done->len);
-	}
-    }
-    if (w->pl.replies_queued && w->outbox)
-	outbox_kick(w->outbox);
-    sink_senders_kick(w->senders);
-}
-
-/*
- * process_batch - the entries of one read. Entries delivered before (the
- * worker died while it held them, or they failed) each get a transaction
- * of their own: should one of them crash the worker again, the others
- * are already committed and do not climb towards max_deliveries with it.
- * New entries share one transaction (one fsync for all).
- */
-/* autogen_total - auto-generated mail kept apart or noted since start */
-static guint autogen_total(const struct pipeline *pl)
-{
-    guint   n = pl->autogen_notes;
-
-    for (int k = 0; k < AUTOGEN_KINDS; k++)
-	n += pl->autogen_kept[k];
-    return n;
-}
-
-/* autogen_summary - "autoreply=1 bounce=2 list=0 system=0, 1 noted on tickets" (g_free) */
-static char *autogen_summary(const struct pipeline *pl)
-{
-    GString *s = g_string_new(NULL);
-
-    for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
-	g_string_append_printf(s, "%s%s=%u", s->len ? " " : "", autogen_kind_name(k),
-			       pl->autogen_kept[k]);
-    g_string_append_printf(s, ", %u noted on tickets", pl->autogen_notes);
-    return g_string_free(s, FALSE);
-}
-
+/* process_batch - the entries of one read (batch.c), with what the worker has now */
 static void process_batch(struct worker *w, GPtrArray *entries)
 {
-    g_autoptr(GPtrArray) work = g_ptr_array_new();
-    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
-    g_autoptr(GPtrArray) done = g_ptr_array_new();
-    guint   kept_before = autogen_total(&w->pl);
-    struct prepare_batch *batch;
+    struct batch_runner br = {w->cfg, w->q, &w->pl, w->preparer, w->metrics, w->outbox,
+	w->senders, &got_term};
 
-    for (guint i = 0; i < entries->len && !got_term; i++) {
-	struct queue_entry *e = g_ptr_array_index(entries, i);
-
-	if (dead_letter(w, e))
-	    continue;
-	if (e->fields->len == 0)		/* deleted while pending */
-	    g_ptr_array_add(done, e->id);
-	else
-	    g_ptr_array_add(work, e);
-    }
-    /* The preparing threads start on every entry now, while the writer stores the first. */
-    batch = prepare_batch_new(w->preparer, work);
-    for (guint i = 0; i < work->len && !got_term; i++) {
-	struct queue_entry *e = g_ptr_array_index(work, i);
-
-	if (e->deliveries > 1) {
-	    g_autoptr(GPtrArray) one = g_ptr_array_new();
-
-	    g_ptr_array_add(one, e);
-	    run_transaction(w, one, done, batch);
-	    g_ptr_array_set_size(done, 0);
-	} else {
-	    g_ptr_array_add(fresh, e);
-	}
-    }
-    if (fresh->len || done->len)
-	run_transaction(w, fresh, done, batch);
-    /*
-     * Waits for every preparation still running (SIGTERM came mid-batch):
-     * between batches the preparing threads are idle, and only there do a
-     * SIGHUP's reload (which frees what they read) and SIGTERM's exit happen.
-     */
-    batch = prepare_batch_free(batch);
-    /* The batch summary: auto-generated mail makes no ticket, so the log counts it. */
-    if (autogen_total(&w->pl) != kept_before) {
-	g_autofree char *kept = autogen_summary(&w->pl);
-
-	msg_info("auto-generated mail kept apart since start: %s", kept);
-    }
+    batch_run(&br, entries);
 }
 
 /* ---------------------------------------------------------------- */
@@ -746,7 +556,7 @@ int     main(int argc, char **argv)
 	    process_batch(&w, entries);
     }
     {
-	g_autofree char *kept = autogen_summary(&w.pl);
+	g_autofree char *kept = batch_autogen_summary(&w.pl);
 
 	msg_info("stopping: %u tickets created, %u follow-ups, %u duplicates ignored;"
 		 " auto-generated mail kept apart: %s", w.pl.tickets_created,

@@ -1,0 +1,243 @@
+/*
+ * NAME
+ *	batch - one read's entries through the pipeline, committed, then acknowledged
+ * SYNOPSIS
+ *	#include "batch.h"
+ *
+ *	void	batch_run(runner, entries)
+ *	char   *batch_autogen_summary(pl)
+ *	void	batch_pause_ms(ms, stop)
+ * DESCRIPTION
+ *	batch_run() is the writer's side of intake-worker: the entries of one
+ *	read (struct queue_entry *) are handed to the preparing threads
+ *	(prepare.c), entries delivered too often go to the dead-letter stream,
+ *	and the rest run through the pipeline (pipeline.c) in stream order,
+ *	in one store transaction that is retried with backoff while the store
+ *	is busy. Only after the commit are the entries acknowledged; then the
+ *	outbox and the sink senders are woken. It returns once every
+ *	preparation of the batch is done, so that between batches the
+ *	preparing threads are idle (SIGHUP's reload frees what they read).
+ *	A runner borrows everything from the worker (intake-worker.c), which
+ *	makes one per batch: outbox and senders change on reload.
+ *
+ *	batch_autogen_summary() is the log's count of auto-generated mail
+ *	kept apart or noted since start (g_free).
+ *
+ *	batch_pause_ms() sleeps ms milliseconds, in steps of 50, and returns
+ *	early once *stop is set (SIGTERM).
+ */
+#include <string.h>
+
+#include "batch.h"
+#include "log.h"
+#include "metrics_worker.h"
+#include "outbox.h"
+#include "pipeline.h"
+#include "prepare.h"
+#include "sink_sender.h"
+
+void    batch_pause_ms(int ms, volatile sig_atomic_t *stop)
+{
+    for (int waited = 0; waited < ms && !*stop; waited += 50)
+	g_usleep(50 * 1000);
+}
+
+/* dead_letter - move an entry delivered too often; TRUE: entry handled */
+static gboolean dead_letter(struct batch_runner *br, struct queue_entry *e)
+{
+    g_autofree char *error = NULL;
+    g_autofree char *why = NULL;
+
+    if (e->deliveries <= br->cfg->worker_max_deliveries)
+	return FALSE;
+    error = queue_last_error(br->q, e->id);
+    if (error == NULL)
+	error = g_strdup_printf("delivered %" G_GINT64_FORMAT " times without success",
+				e->deliveries);
+    if (queue_dead_letter(br->q, e, error, &why) < 0) {
+	msg_warn("entry %s: cannot move to the dead-letter stream: %s", e->id, why);
+	return TRUE;
+    }
+    worker_metrics_dead_letter(br->metrics);
+    msg_warn("entry %s: moved to dead-letter stream %s after %" G_GINT64_FORMAT
+	     " deliveries: %s", e->id, br->cfg->redis_dead_stream, e->deliveries, error);
+    return TRUE;
+}
+
+/*
+ * run_transaction - process entries in one store transaction, retrying
+ * the whole of it while the store is busy; acknowledge what committed.
+ * Each entry in stream order, with its preparation from batch (waited
+ * for when not done yet), the same one again on a retry.
+ */
+static void run_transaction(struct batch_runner *br, GPtrArray *todo, GPtrArray *done,
+			    struct prepare_batch *batch)
+{
+    const struct store_ops *ops = br->pl->store->ops;
+    guint   already = done->len;		/* gone entries, acknowledged too */
+    int     backoff = 100;
+    /* What the batch counted, undone when it is rolled back (and counted once committed). */
+    guint   created = br->pl->tickets_created, added = br->pl->messages_added;
+    guint   dups = br->pl->duplicates;
+    guint   kept[AUTOGEN_KINDS], notes = br->pl->autogen_notes;
+
+    memcpy(kept, br->pl->autogen_kept, sizeof(kept));
+    for (;;) {
+	char   *why = NULL;
+	gboolean retry = FALSE;
+	gint64  t0;
+
+	g_ptr_array_set_size(done, already);
+	br->pl->tickets_created = created;
+	br->pl->messages_added = added;
+	br->pl->duplicates = dups;
+	memcpy(br->pl->autogen_kept, kept, sizeof(kept));
+	br->pl->autogen_notes = notes;
+	br->pl->replies_queued = 0;
+	if (ops->begin(br->pl->store, &why) != STORE_OK) {
+	    retry = TRUE;
+	} else {
+	    for (guint i = 0; i < todo->len && !retry; i++) {
+		struct queue_entry *e = g_ptr_array_index(todo, i);
+		enum pipe_result r = pipeline_entry(br->pl, e, prepare_batch_wait(batch, e),
+						    &why);
+		char   *w2 = NULL;
+
+		switch (r) {
+		case PIPE_OK:
+		    g_ptr_array_add(done, e->id);
+		    break;
+		case PIPE_FAIL:
+		    msg_warn("entry %s: cannot be processed (delivery %" G_GINT64_FORMAT
+			     " of at most %d): %s", e->id, e->deliveries,
+			     br->cfg->worker_max_deliveries, why);
+		    if (queue_note_error(br->q, e->id, why, &w2) < 0) {
+			msg_warn("entry %s: cannot note the error: %s", e->id, w2);
+			g_free(w2);
+		    }
+		    g_clear_pointer(&why, g_free);
+		    break;
+		case PIPE_RETRY:
+		    retry = TRUE;
+		    break;
+		}
+	    }
+	    t0 = g_get_monotonic_time();
+	    if (!retry && ops->commit(br->pl->store, &why) != STORE_OK)
+		retry = TRUE;
+	    else if (!retry)
+		worker_metrics_commit(br->metrics, (g_get_monotonic_time() - t0) / 1e6);
+	    if (retry)
+		ops->rollback(br->pl->store);
+	}
+	if (!retry)
+	    break;
+	msg_warn("store busy, batch of %u rolled back, retrying in %d ms: %s", todo->len,
+		 backoff, why ? why : "?");
+	g_free(why);
+	batch_pause_ms(backoff, br->stop);
+	backoff = MIN(backoff * 2, 10000);
+	if (*br->stop) {
+	    msg_info("stopping with %u entries unprocessed: they stay pending", todo->len);
+	    return;
+	}
+    }
+
+    /* Committed: now, and only now, the entries may go. */
+    worker_metrics_tickets(br->metrics, br->pl->tickets_created - created,
+			   br->pl->messages_added - added, br->pl->duplicates - dups);
+    for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
+	worker_metrics_autogen(br->metrics, autogen_kind_name(k), br->pl->autogen_kept[k] - kept[k]);
+    if (done->len) {
+	char   *why = NULL;
+
+	if (queue_ack(br->q, (const char *const *) done->pdata, done->len, &why) < 0) {
+	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
+		     " again and found to be duplicates): %s", done->len, why);
+	    g_free(why);
+	} else {
+	    worker_metrics_consumed(br->metrics, done->len);
+	}
+    }
+    if (br->pl->replies_queued && br->outbox)
+	outbox_kick(br->outbox);
+    sink_senders_kick(br->senders);
+}
+
+/* autogen_total - auto-generated mail kept apart or noted since start */
+static guint autogen_total(const struct pipeline *pl)
+{
+    guint   n = pl->autogen_notes;
+
+    for (int k = 0; k < AUTOGEN_KINDS; k++)
+	n += pl->autogen_kept[k];
+    return n;
+}
+
+/* batch_autogen_summary - "autoreply=1 bounce=2 list=0 system=0, 1 noted on tickets" (g_free) */
+char   *batch_autogen_summary(const struct pipeline *pl)
+{
+    GString *s = g_string_new(NULL);
+
+    for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
+	g_string_append_printf(s, "%s%s=%u", s->len ? " " : "", autogen_kind_name(k),
+			       pl->autogen_kept[k]);
+    g_string_append_printf(s, ", %u noted on tickets", pl->autogen_notes);
+    return g_string_free(s, FALSE);
+}
+
+/*
+ * batch_run - the entries of one read. Entries delivered before (the
+ * worker died while it held them, or they failed) each get a transaction
+ * of their own: should one of them crash the worker again, the others
+ * are already committed and do not climb towards max_deliveries with it.
+ * New entries share one transaction (one fsync for all).
+ */
+void    batch_run(struct batch_runner *br, GPtrArray *entries)
+{
+    g_autoptr(GPtrArray) work = g_ptr_array_new();
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    g_autoptr(GPtrArray) done = g_ptr_array_new();
+    guint   kept_before = autogen_total(br->pl);
+    struct prepare_batch *batch;
+
+    for (guint i = 0; i < entries->len && !*br->stop; i++) {
+	struct queue_entry *e = g_ptr_array_index(entries, i);
+
+	if (dead_letter(br, e))
+	    continue;
+	if (e->fields->len == 0)		/* deleted while pending */
+	    g_ptr_array_add(done, e->id);
+	else
+	    g_ptr_array_add(work, e);
+    }
+    /* The preparing threads start on every entry now, while the writer stores the first. */
+    batch = prepare_batch_new(br->preparer, work);
+    for (guint i = 0; i < work->len && !*br->stop; i++) {
+	struct queue_entry *e = g_ptr_array_index(work, i);
+
+	if (e->deliveries > 1) {
+	    g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+	    g_ptr_array_add(one, e);
+	    run_transaction(br, one, done, batch);
+	    g_ptr_array_set_size(done, 0);
+	} else {
+	    g_ptr_array_add(fresh, e);
+	}
+    }
+    if (fresh->len || done->len)
+	run_transaction(br, fresh, done, batch);
+    /*
+     * Waits for every preparation still running (SIGTERM came mid-batch):
+     * between batches the preparing threads are idle, and only there do a
+     * SIGHUP's reload (which frees what they read) and SIGTERM's exit happen.
+     */
+    batch = prepare_batch_free(batch);
+    /* The batch summary: auto-generated mail makes no ticket, so the log counts it. */
+    if (autogen_total(br->pl) != kept_before) {
+	g_autofree char *kept = batch_autogen_summary(br->pl);
+
+	msg_info("auto-generated mail kept apart since start: %s", kept);
+    }
+}
