@@ -68,6 +68,8 @@ h_assert_eq 0 "$(h_sink_acks | awk -F'\t' '$7 ~ /victim/' | wc -l)" "1./3. nothi
 FORGED_ACK=$(h_sink_acks | awk -F'\t' '$7 ~ /attacker@bad.test/ { print $1 }')
 h_assert_eq 0 "$(grep -ci 'victim' "$FORGED_ACK")" "1. the forged From's name is not echoed to the envelope sender"
 h_check "grep -q 'Hello attacker@bad.test,' '$FORGED_ACK'" "1. the greeting names the envelope sender's address"
+# No display_name in this mailbox: {{mailbox_name}} is its address (docs/templates.md), not empty.
+h_check "grep -q 'thank you for writing to support@' '$FORGED_ACK'" "the mailbox without display_name is named by its address"
 h_assert_eq "sent alice@c.test" "$(reply_of Aligned)" "2. aligned From (mail.c.test / c.test): the From is answered"
 h_assert_eq "sent x@bad2.test" "$(reply_of 'Not aligned')" "3. From of another domain: the envelope sender is answered"
 h_assert_eq "suppressed s1@spf.test" "$(reply_of 'SPF ours')" "4. our Authentication-Results spf=fail: suppressed"
