@@ -41,6 +41,12 @@ void    classify_own_lines(struct job *job)
     text = envelope_str(job->env, "text");
     job->own = g_malloc(CLASSIFY_OWN_MAX);
     job->own_len = quote_own_lines(text, strlen(text), job->own, CLASSIFY_OWN_MAX);
+    /*
+     * Kept as long as the job (a preparation lives until its batch is
+     * done: 64 entries, each mailbox's job): only what was found, not
+     * 64 KB each.
+     */
+    job->own = g_realloc(job->own, MAX(job->own_len, 1));
 }
 
 const char *classify_own(struct job *job, size_t max, size_t *len, char **scratch)
