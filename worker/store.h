@@ -36,7 +36,7 @@
 
 enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 

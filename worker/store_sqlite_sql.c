@@ -459,6 +459,23 @@ const char *const sq_migrations[] = {
     "  UPDATE counters SET value = value + 1 WHERE name = 'faq-version'; END;"
     "CREATE TRIGGER faq_version_au AFTER UPDATE ON faq BEGIN"
     "  UPDATE counters SET value = value + 1 WHERE name = 'faq-version'; END;",
+
+    /*
+     * 7 -> 8: messages_fts keeps which column a term is in, not where
+     * (detail=column). Every search is of single words (api_search.c:
+     * each a quoted word, no phrase or NEAR), which need no positions;
+     * column filters (subject:) still work. Without the positions the
+     * index is built in half the time: it is built by the one writer
+     * thread at each commit, a fifth of the writer's time with positions
+     * (make bench, section 2; docs/design.md). What was indexed is indexed
+     * again, from the stored text.
+     */
+    "DROP TABLE messages_fts;"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='', detail=column,"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO messages_fts(rowid, subject, body)"
+    "  SELECT id, subject, intake_unzstd(body) FROM messages WHERE direction = 'in'"
+    "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;",
 };
 
 

@@ -172,7 +172,7 @@ static void test_schema(void)
 
     is_int(sql_int(cfg->store_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
 	   "user_version is the schema version");
-    is_int(STORE_SCHEMA_VERSION, 7, "schema version 7");
+    is_int(STORE_SCHEMA_VERSION, 8, "schema version 8");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++) {
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM sqlite_schema"
 					       " WHERE type = 'table' AND name = '%s'",
@@ -210,7 +210,12 @@ static struct store *open_elsewhere(const char *path, char **why)
  * sentiment; category suggestion; projects, tasks, notes, time entries), undone.
  */
 /* What schema 7 added (branch classify2: the FAQ version), undone: back to schema 6. */
-#define SCHEMA_7_UNDO \
+/* What schema 8 changed (messages_fts without positions), undone: back to schema 7. */
+#define SCHEMA_8_UNDO \
+    "DROP TABLE messages_fts; CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body," \
+    " content='', tokenize='unicode61 remove_diacritics 2');"
+
+#define SCHEMA_7_UNDO SCHEMA_8_UNDO \
     "DROP TRIGGER faq_version_ai; DROP TRIGGER faq_version_ad; DROP TRIGGER faq_version_au;" \
     "DELETE FROM counters WHERE name = 'faq-version';"
 
@@ -460,6 +465,60 @@ static void test_migrate_v3(void)
 	    g_string_free(hex, TRUE);
 	}
     }
+    store_close(st);
+    cfg->store_path = saved;
+}
+
+/*
+ * Schema 7 -> 8 on a database holding messages: the full-text index is
+ * made again without positions (detail=column), every indexed message in
+ * it, column filters answered; a later message is indexed at its commit.
+ */
+static void test_migrate_v7(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "v7.db", NULL);
+    char   *saved = cfg->store_path;
+    struct store_message m = message("support:<v7@client.example>", "v7@client.example",
+				     "alice@example.test", "The quixotic printer smokes.");
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    g_autofree char *ddl = NULL;
+    struct store *st;
+    gint64  id, mid = 0;
+    sqlite3 *db = NULL;
+
+    cfg->store_path = path;
+    st = open_store("v7 database");
+    is_int(st->ops->begin(st, &why), STORE_OK, "v7 database: begin");
+    id = new_ticket(st, "Printer", "alice@example.test", &number);
+    is_int(st->ops->add_message(st, id, &m, &mid, &why), STORE_OK, "v7 database: a message");
+    is_int(st->ops->commit(st, &why), STORE_OK, "v7 database: commit");
+    store_close(st);
+    if (sqlite3_open(path, &db) != SQLITE_OK
+	|| sqlite3_exec(db, SCHEMA_8_UNDO "PRAGMA user_version = 7", NULL, NULL, NULL) != SQLITE_OK)
+	diag("cannot make %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'quixotic'"),
+	   0, "v7 database: its index (emptied here) does not have the message");
+    st = open_store("v7 database, migrated");
+    is_int(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	   "v7 migrated: schema version %d", STORE_SCHEMA_VERSION);
+    ddl = sql_text(path, "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'");
+    has_str(ddl, "detail=column", "v7 migrated: the index keeps no positions");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'quixotic'"
+		   " AND rowid = (SELECT max(id) FROM messages)"), 1,
+	   "v7 migrated: the stored message indexed again from its text");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH"
+		   " 'subject:printer'"), 1, "v7 migrated: a column filter answered");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH"
+		   " 'subject:quixotic'"), 0, "v7 migrated: a body word is not in the subject");
+    m = message("support:<v8@client.example>", "v8@client.example", "alice@example.test",
+		"Now the scanner is quixotic too.");
+    is_int(st->ops->begin(st, &why), STORE_OK, "v7 migrated: begin");
+    is_int(st->ops->add_message(st, id, &m, &mid, &why), STORE_OK, "v7 migrated: a message");
+    is_int(st->ops->commit(st, &why), STORE_OK, "v7 migrated: commit");
+    is_int(sql_int(path, "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'quixotic'"),
+	   2, "v7 migrated: a new message indexed at its commit");
     store_close(st);
     cfg->store_path = saved;
 }
@@ -1962,6 +2021,7 @@ int     main(void)
     test_refused();
     test_migrate_v1();
     test_migrate_v6();
+    test_migrate_v7();
     test_migrate_v2();
     test_migrate_v3();
     test_migrate_v5();
