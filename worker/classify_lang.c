@@ -19,6 +19,9 @@
  *	lang_detect() classifies the first LANG_MAX_BYTES of text (cut at a
  *	UTF-8 character boundary), so that a long mail costs what a short one
  *	does, without tokens longer than LANG_MAX_WORD bytes (base64, URLs).
+ *	A longer text is first classified by its first LANG_FIRST_BYTES (at
+ *	a word's end): when textcat names one language for them, that is the
+ *	verdict; only when it names several or none are all the bytes read.
  *	It returns one of the configured codes, or NULL when the text is
  *	shorter than LANG_MIN_BYTES, is not mostly in Latin script (every
  *	fingerprint of libexttextcat-data that a reply template is likely
@@ -268,19 +271,46 @@ static struct lang_slot *slot_take(struct lang_detector *ld)
     return s;
 }
 
+/*
+ * verdict - textcat's answer for words[0..len): the code it names first
+ * (prefer instead when that is among the about equally likely), NULL when
+ * it does not know; *sure when it named one language only.
+ */
+static const char *verdict(struct lang_detector *ld, const char *words, size_t len,
+			   const char *prefer, gboolean *sure)
+{
+    const char *first = NULL, *chosen = NULL;
+    struct lang_slot *s = slot_take(ld);
+    /* The candidates, best first; 0 (unknown: too many alike) or SHORT: none. */
+    int     n = textcat_ClassifyFull(s->tc, words, len, s->candidates);
+
+    for (int i = 0; i < n; i++) {
+	const char *code = known(ld, s->candidates[i].name, strlen(s->candidates[i].name));
+
+	if (code == NULL)
+	    continue;
+	if (first == NULL)
+	    first = code;
+	if (prefer && strcmp(code, prefer) == 0)
+	    chosen = code;
+    }
+    g_mutex_unlock(&s->lock);
+    *sure = (n == 1 && first != NULL);
+    return chosen ? chosen : first;
+}
+
 const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 			const char *prefer)
 {
-    const char *first = NULL, *chosen = NULL;
     /*
      * Zeroed, one byte longer than any text: textcat's fp_Create() reads past
      * the size it is given (valgrind: it uses uninitialised
      * bytes), and its verdict then depended on stack garbage.
      */
     char    words[LANG_MAX_BYTES + 1] = {0};
-    struct lang_slot *s;
-    const char *end;
-    int     n;
+    const char *end, *lang;
+    gboolean sure = FALSE;
+    size_t  head;
 
     if (ld == NULL || text == NULL)
 	return NULL;
@@ -295,21 +325,26 @@ const char *lang_detect(struct lang_detector *ld, const char *text, size_t len,
 	len = end - text;
     if ((len = words_only(text, len, words)) < LANG_MIN_BYTES || !latin(words, len))
 	return NULL;
-    s = slot_take(ld);
-    /* The candidates, best first; 0 (unknown: too many alike) or SHORT: none. */
-    n = textcat_ClassifyFull(s->tc, words, len, s->candidates);
-    for (int i = 0; i < n; i++) {
-	const char *code = known(ld, s->candidates[i].name, strlen(s->candidates[i].name));
+    if (len <= LANG_FIRST_BYTES)
+	return verdict(ld, words, len, prefer, &sure);
+    /*
+     * textcat's work grows with the bytes: the first LANG_FIRST_BYTES (up
+     * to the last space in them) decide when textcat names one language
+     * for them; only a doubtful verdict reads up to LANG_MAX_BYTES.
+     */
+    for (head = LANG_FIRST_BYTES; head > LANG_MIN_BYTES && words[head] != ' '
+	 && words[head] != '\n'; head--)
+	 /* void */ ;
+    if (head > LANG_MIN_BYTES) {
+	char    saved = words[head];
 
-	if (code == NULL)
-	    continue;
-	if (first == NULL)
-	    first = code;
-	if (prefer && strcmp(code, prefer) == 0)
-	    chosen = code;
+	words[head] = 0;			/* fp_Create() reads a byte past the size */
+	lang = verdict(ld, words, head, prefer, &sure);
+	words[head] = saved;
+	if (sure)
+	    return lang;
     }
-    g_mutex_unlock(&s->lock);
-    return chosen ? chosen : first;
+    return verdict(ld, words, len, prefer, &sure);
 }
 
 void    classify_lang(struct job *job)

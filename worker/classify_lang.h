@@ -16,6 +16,11 @@ struct lang_detector;
  * verdict costs about half what it did at 4096 (make bench, section 2).
  */
 #define LANG_MAX_BYTES 1536
+/*
+ * A longer text is first judged by this many bytes, and only a doubtful
+ * verdict reads on (classify_lang.c): textcat's work grows with the bytes.
+ */
+#define LANG_FIRST_BYTES 512
 /* textcat handles of a detector: this many threads detect at once without waiting. */
 #define LANG_HANDLES 4
 /*

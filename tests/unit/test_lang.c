@@ -121,7 +121,10 @@ static void test_samples(struct lang_detector *ld)
     ok(lang_detect(ld, NULL, 0, NULL) == NULL, "no text: no verdict");
 }
 
-/* Only the first LANG_MAX_BYTES count, cut at a character: linear, bounded. */
+/*
+ * Only the first LANG_MAX_BYTES count, cut at a character: linear, bounded;
+ * and of them only the first LANG_FIRST_BYTES when those are clear.
+ */
 static void test_bounded(struct lang_detector *ld)
 {
     GString *s = g_string_new(NULL);
@@ -134,6 +137,34 @@ static void test_bounded(struct lang_detector *ld)
 	g_string_append(s, "The invoice is missing, please send it again to us. ");
     is_str(lang_detect(ld, s->str, s->len, NULL), "de",
 	   "8 MB: the first %d bytes decide", LANG_MAX_BYTES);
+    g_string_free(s, TRUE);
+
+    /* A clear verdict on the first LANG_FIRST_BYTES is the verdict: what follows is not read. */
+    s = g_string_new(NULL);
+    while (s->len < LANG_FIRST_BYTES + 64)
+	g_string_append(s, "Die Rechnung für März fehlt. Bitte schicken Sie sie uns. ");
+    while (s->len < LANG_MAX_BYTES)
+	g_string_append(s, "The invoice is missing, please send it again to us. ");
+    is_str(lang_detect(ld, s->str, s->len, NULL), "de",
+	   "German head, English tail: the first %d bytes decide", LANG_FIRST_BYTES);
+    g_string_free(s, TRUE);
+
+    /*
+     * A doubtful one reads on: Norwegian, which textcat finds about as
+     * Danish, for the head, then German up to LANG_MAX_BYTES.
+     */
+    s = g_string_new(NULL);
+    while (s->len < LANG_FIRST_BYTES + 64)
+	g_string_append(s, "Vi har fortsatt ikke mottatt fakturaen for leveransen forrige"
+			" måned. Kan dere være så snill å sende den til oss igjen? ");
+    ok(lang_detect(ld, s->str, LANG_FIRST_BYTES, NULL) != NULL
+       && strcmp(lang_detect(ld, s->str, LANG_FIRST_BYTES, "nb"), "nb") == 0
+       && strcmp(lang_detect(ld, s->str, LANG_FIRST_BYTES, "da"), "da") == 0,
+       "Norwegian head alone: a doubtful verdict (da or nb, as the mailbox prefers)");
+    while (s->len < LANG_MAX_BYTES)
+	g_string_append(s, "Die Rechnung für März fehlt. Bitte schicken Sie sie uns. ");
+    is_str(lang_detect(ld, s->str, s->len, NULL), "de",
+	   "Norwegian head, German tail: a doubtful head reads on to %d bytes", LANG_MAX_BYTES);
     g_string_free(s, TRUE);
 }
 
