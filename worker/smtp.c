@@ -25,7 +25,9 @@
  *	SMTP_PERMANENT (5xx: do not retry), SMTP_AMBIGUOUS (the dot was
  *	sent but no final answer came) or SMTP_WITHDRAWN (eod() said no).
  * DIAGNOSTICS
- *	*why (g_free) describes any result but SMTP_SENT.
+ *	*why (g_free) describes any result but SMTP_SENT: the relay's last
+ *	error reply line (printable ASCII, at most 256 bytes) when it answered with
+ *	an error, else libcurl's description and the reply code.
  */
 #include <string.h>
 #include <curl/curl.h>
@@ -73,6 +75,43 @@ struct smtp *smtp_free(struct smtp *s)
     return NULL;
 }
 
+/*
+ * The relay's last error reply line, kept for the diagnostic: libcurl says
+ * only "RCPT failed: 550", and a postmaster needs the relay's words
+ * ("5.1.1 User unknown" is not "5.7.1 Relay access denied"). Bounded,
+ * and printable ASCII only: the text goes into logs, the outbox row and
+ * the reply.failed event.
+ */
+#define SMTP_REPLY_MAX 256
+
+struct heard {
+    char    line[SMTP_REPLY_MAX + 1];
+};
+
+/* debug_cb - keep the relay's last error reply line (CURLINFO_HEADER_IN); ignore the rest */
+static int debug_cb(CURL *curl, curl_infotype type, char *data, size_t size, void *p)
+{
+    struct heard *h = p;
+    size_t  start = 0, end = size, n = 0;
+
+    (void) curl;
+    if (type != CURLINFO_HEADER_IN || size == 0)
+	return 0;
+    while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+	end--;
+    for (size_t i = 0; i < end; i++)		/* the last line of what came */
+	if (data[i] == '\n')
+	    start = i + 1;
+    /* An error reply (4xx, 5xx) only: libcurl's QUIT afterwards draws a "221". */
+    if (start >= end || (data[start] != '4' && data[start] != '5'))
+	return 0;
+    for (size_t i = start; i < end && n < SMTP_REPLY_MAX; i++)
+	h->line[n++] = (data[i] >= 0x20 && data[i] < 0x7f) ? data[i] : '?';
+    if (n > 0)
+	h->line[n] = 0;
+    return 0;
+}
+
 static size_t read_cb(char *buf, size_t size, size_t nitems, void *p)
 {
     struct upload *u = p;
@@ -97,6 +136,7 @@ enum smtp_result smtp_send(struct smtp *s, const char *rcpt, GBytes *message,
     struct upload u = {0};
     struct curl_slist *rcpts = NULL;
     char    errbuf[CURL_ERROR_SIZE] = "";
+    struct heard heard = {""};
     g_autofree char *bracketed = g_strdup_printf("<%s>", rcpt);
     long    code = 0;
     CURLcode rc;
@@ -121,17 +161,27 @@ enum smtp_result smtp_send(struct smtp *s, const char *rcpt, GBytes *message,
     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp");
+    curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, debug_cb);
+    curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, &heard);
+    curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L);	/* the lines go to debug_cb only */
     rc = curl_easy_perform(s->curl);
     curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(rcpts);
     curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
     curl_easy_setopt(s->curl, CURLOPT_READDATA, NULL);
     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, NULL);
+    curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 0L);
     if (rc == CURLE_OK)
 	return SMTP_SENT;
 
-    *why = g_strdup_printf("relay %s: %s%s%s (reply code %ld)", s->cfg->smtp_relay,
-			   curl_easy_strerror(rc), *errbuf ? ": " : "", errbuf, code);
+    /* The relay's words when it answered with an error, else libcurl's. */
+    if (code >= 400 && *heard.line)
+	*why = g_strdup_printf("relay %s said: %s (%s)", s->cfg->smtp_relay, heard.line,
+			       *errbuf ? errbuf : curl_easy_strerror(rc));
+    else
+	*why = g_strdup_printf("relay %s: %s%s%s (reply code %ld)", s->cfg->smtp_relay,
+			       curl_easy_strerror(rc), *errbuf ? ": " : "", errbuf, code);
     /* A broken connection must not be reused, nor one whose data never ended. */
     curl_easy_cleanup(s->curl);
     s->curl = NULL;
