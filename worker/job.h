@@ -149,7 +149,7 @@ enum stage_result stage_reply_suppress(struct job *job, const char *kind, const 
 				       const char *why);
 enum stage_result stage_notify(struct job *job);	/* routing rules' notify (branch rules) */
 
-json_t *stage_decode(const struct queue_entry *e, char **why);
+json_t *stage_decode(struct queue_entry *e, char **why);
 
 void    job_init(struct job *job, struct pipeline *pl, const char *entry_id,
 		 json_t *env, const char *raw, gsize raw_len, json_t *mailbox);

@@ -69,7 +69,7 @@ static enum stage_result run_job(struct job *job, const struct stage *stages)
     return STAGE_DONE;
 }
 
-enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
+enum pipe_result pipeline_entry(struct pipeline *pl, struct queue_entry *e,
 				const struct prepared *prep, char **why)
 {
     const struct store_ops *ops = pl->store->ops;

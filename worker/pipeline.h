@@ -10,7 +10,7 @@
 
 enum pipe_result { PIPE_OK, PIPE_RETRY, PIPE_FAIL };
 
-enum pipe_result pipeline_entry(struct pipeline *pl, const struct queue_entry *e,
+enum pipe_result pipeline_entry(struct pipeline *pl, struct queue_entry *e,
 				const struct prepared *prep, char **why);
 enum pipe_result pipeline_import(struct pipeline *pl, json_t *env, const char *raw,
 				 gsize raw_len, const char *mailbox, gint64 *ticket_id,

@@ -52,10 +52,11 @@
  *	changes under them.
  *
  *	Who owns what, when: an entry's envelope (a jansson object, whose
- *	reference counts are not atomic) belongs to its thread until the
- *	preparation is marked done under the batch's lock, and to the writer
- *	from the moment prepare_batch_wait() saw it done; no two threads
- *	touch it at once. Each thread writes only its own entry's
+ *	reference counts are not atomic), and its text and original, which
+ *	stage_decode() decompresses (queue_entry_unpack()), belong to its
+ *	thread until the preparation is marked done under the batch's lock,
+ *	and to the writer from the moment prepare_batch_wait() saw it done;
+ *	no two threads touch them at once. Each thread writes only its own entry's
  *	preparation. Every other object a thread reads is shared and only
  *	read while the pool runs: docs/design.md, "The worker's threads",
  *	lists each and why that is safe.
@@ -86,7 +87,7 @@ struct preparer {
 /* One entry of a batch, as the pool gets it. */
 struct item {
     struct prepare_batch *batch;
-    const struct queue_entry *e;
+    struct queue_entry *e;
     struct prepared p;
     gboolean done;			/* under batch->lock */
 };
@@ -102,7 +103,7 @@ struct prepare_batch {
 };
 
 /* prepare_entry - decode e and classify each configured mailbox's job; in a pool thread */
-static void prepare_entry(struct pipeline *pl, const struct queue_entry *e, struct prepared *p)
+static void prepare_entry(struct pipeline *pl, struct queue_entry *e, struct prepared *p)
 {
     gint64  t0 = g_get_monotonic_time();
     json_t *mb;

@@ -12,6 +12,7 @@
  *	int	queue_dead_letter(q, entry, error, &why)
  *	struct queue *queue_free(q)
  *	struct queue_entry *queue_entry_new(id, fields, cfg)
+ *	int	queue_entry_unpack(qe)
  * DESCRIPTION
  *	Envelopes are entries of the stream [redis] stream with the fields
  *	of common/stream.h (written by common/enqueue.c). Workers read them
@@ -47,18 +48,25 @@
  *
  *	queue_entry_new() makes an entry of fields as read (GBytes: name,
  *	value, ...; it takes the array): the reader's one way to find the
- *	fields of common/stream.h in an entry. An entry whose "enc" is zstd
- *	has its text and raw fields decompressed (common/zframe.c), each
- *	bounded before anything is allocated: raw by [milter] raw_max_size,
- *	text by twice max_text_size (room for a milter configured a little
- *	higher than this worker). A frame past its bound, corrupt or
- *	truncated, or an "enc" this worker does not know, leaves the entry
- *	with error set (the first stage fails with it, so the entry ends as
- *	a dead letter that dlq retry can bring back once the limit is
- *	raised) and with the fields as they came. A raw field that came as
- *	a frame and unpacked cleanly stays available as it came (raw_zstd):
- *	the store keeps that frame instead of compressing the original again;
- *	so does a text field (text_zstd), for the message's text.
+ *	fields of common/stream.h in an entry. An "enc" this worker does not
+ *	know sets error. An entry whose "enc" is zstd is left packed: its
+ *	text and raw fields are decompressed (common/zframe.c) by
+ *	queue_entry_unpack(), which the first stage calls (stage_decode.c),
+ *	in a preparing thread when there are any: decompressing is CPU work
+ *	the reading writer thread need not do. Each is bounded before
+ *	anything is allocated: raw by [milter] raw_max_size, text by twice
+ *	max_text_size (room for a milter configured a little higher than
+ *	this worker), both as configured when the entry was read. A frame
+ *	past its bound, corrupt or truncated leaves the entry with error set
+ *	(the first stage fails with it, so the entry ends as a dead letter
+ *	that dlq retry can bring back once the limit is raised) and with the
+ *	fields as they came. A raw field that came as a frame and unpacked
+ *	cleanly stays available as it came (raw_zstd): the store keeps that
+ *	frame instead of compressing the original again; so does a text
+ *	field (text_zstd), for the message's text. queue_entry_unpack() does
+ *	its work once (a batch retried uses the entry as it left it) and
+ *	returns -1 when error is set. Until it returned, text, raw, their
+ *	frames and error belong to the thread that calls it.
  *
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
@@ -202,16 +210,12 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
     struct queue_entry *qe = g_new0(struct queue_entry, 1);
     gsize   enc_len;
     const char *enc;
-    const char *text, *raw;
-    gsize   text_len, raw_len;
 
     qe->id = g_strdup(id);
     qe->fields = fields;
     qe->envelope = entry_field(qe, STREAM_ENVELOPE, &qe->len);
-    qe->text = text = entry_field(qe, STREAM_TEXT, &text_len);
-    qe->text_len = text_len;
-    qe->raw = raw = entry_field(qe, STREAM_RAW, &raw_len);
-    qe->raw_len = raw_len;
+    qe->text = entry_field(qe, STREAM_TEXT, &qe->text_len);
+    qe->raw = entry_field(qe, STREAM_RAW, &qe->raw_len);
     qe->deliveries = 1;
     if ((enc = entry_field(qe, STREAM_ENC, &enc_len)) == NULL)
 	return qe;
@@ -221,11 +225,25 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
 				    (int) MIN(enc_len, 32), enc);
 	return qe;
     }
-    if (unpack(qe, STREAM_TEXT, &text, &text_len, &qe->unpacked_text,
-	       2 * (gsize) cfg->max_text_size, "twice [milter] max_text_size") < 0
-	|| unpack(qe, STREAM_RAW, &raw, &raw_len, &qe->unpacked_raw,
-		  (gsize) cfg->raw_max_size, "[milter] raw_max_size") < 0)
-	return qe;
+    qe->packed = TRUE;
+    qe->text_cap = 2 * (gsize) cfg->max_text_size;
+    qe->raw_cap = (gsize) cfg->raw_max_size;
+    return qe;
+}
+
+int     queue_entry_unpack(struct queue_entry *qe)
+{
+    const char *text = qe->text, *raw = qe->raw;
+    gsize   text_len = qe->text_len, raw_len = qe->raw_len;
+
+    if (!qe->packed)
+	return qe->error ? -1 : 0;
+    qe->packed = FALSE;
+    if (unpack(qe, STREAM_TEXT, &text, &text_len, &qe->unpacked_text, qe->text_cap,
+	       "twice [milter] max_text_size") < 0
+	|| unpack(qe, STREAM_RAW, &raw, &raw_len, &qe->unpacked_raw, qe->raw_cap,
+		  "[milter] raw_max_size") < 0)
+	return -1;
     if (qe->unpacked_raw) {
 	qe->raw_zstd = qe->raw;
 	qe->raw_zstd_len = qe->raw_len;
@@ -238,7 +256,7 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
     qe->text_len = text_len;
     qe->raw = raw;
     qe->raw_len = raw_len;
-    return qe;
+    return 0;
 }
 
 /* add_entries - entries of an [id, [field, value...]] array */

@@ -23,6 +23,8 @@ struct queue_entry {
     gsize   raw_zstd_len;
     const char *text_zstd;		/* text as it came, one checked zstd frame, or NULL */
     gsize   text_zstd_len;
+    gboolean packed;			/* text and raw are zstd frames, not unpacked yet */
+    gsize   text_cap, raw_cap;		/* the most either may unpack to */
 };
 
 struct queue;
@@ -39,6 +41,7 @@ int     queue_note_error(struct queue *q, const char *id, const char *error, cha
 char   *queue_last_error(struct queue *q, const char *id);
 int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const char *error,
 			  char **why);
+int     queue_entry_unpack(struct queue_entry *qe);
 struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
 				    const struct intake_config *cfg);
 void    queue_entry_free(gpointer p);

@@ -10,8 +10,10 @@
  *	A text field that is there but empty (a mail with no text: only an
  *	attachment, an encrypted body) is an empty text, not a missing one
  *	(queue_entry_new() never gives NULL for a field that is there).
- *	Text and raw come decompressed by queue_entry_new(); an entry whose
- *	compressed fields it refused fails here with its reason.
+ *	Text and raw are decompressed here (queue_entry_unpack(): in a
+ *	preparing thread when there are any); an entry whose compressed
+ *	fields cannot be read, or whose encoding this worker does not know,
+ *	fails here with its reason.
  *	An entry with no envelope field, or one this worker cannot read,
  *	fails with the reason: it is retried and, after [worker]
  *	max_deliveries, kept in the dead-letter stream for a postmaster.
@@ -19,9 +21,9 @@
 #include "envelope.h"
 #include "job.h"
 
-json_t *stage_decode(const struct queue_entry *e, char **why)
+json_t *stage_decode(struct queue_entry *e, char **why)
 {
-    if (e->error) {
+    if (queue_entry_unpack(e) < 0) {
 	*why = g_strdup(e->error);
 	return NULL;
     }

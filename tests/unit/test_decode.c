@@ -411,6 +411,10 @@ static void test_packed(struct pipeline *pl)
     char   *why = NULL;
     json_t *t, *msg;
 
+    ok(e->packed && e->unpacked_raw == NULL && e->raw_zstd == NULL,
+       "packed: read, not unpacked yet (the first stage does it, off the reading thread)");
+    is_int(queue_entry_unpack(e), 0, "packed: queue_entry_unpack");
+    is_int(queue_entry_unpack(e), 0, "packed: queue_entry_unpack again: nothing more to do");
     ok(e->error == NULL && e->raw_len == plain->raw_len
        && memcmp(e->raw, plain->raw, plain->raw_len) == 0
        && e->text_len == plain->text_len && memcmp(e->text, plain->text, plain->text_len) == 0,
@@ -435,6 +439,7 @@ static void test_packed(struct pipeline *pl)
     at = case_index("plain text (control)");
     e = packed(entry_patched(at, "{\"subject\": \"packed text\", \"message_id\": \"packed-text\","
 			    " \"dedupe_key\": \"packed-text\", \"v\": 2}", TRUE), "zstd", NULL, 0);
+    is_int(queue_entry_unpack(e), 0, "packed text: queue_entry_unpack");
     {
 	g_autofree char *frame = g_memdup2(e->text_zstd, e->text_zstd_len);
 	gsize   frame_len = e->text_zstd_len;

@@ -232,7 +232,7 @@ static guint run_batch(struct pipeline *pl, GPtrArray *entries, struct prepare_b
 	return 0;
     }
     for (guint i = 0; i < entries->len; i++) {
-	const struct queue_entry *e = g_ptr_array_index(entries, i);
+	struct queue_entry *e = g_ptr_array_index(entries, i);
 
 	if (pipeline_entry(pl, e, prepare_batch_wait(b, e), &why) == PIPE_OK)
 	    good++;
