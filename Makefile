@@ -86,6 +86,8 @@ WORKER_LIB += worker/store_pg_faq.c worker/store_pg_model.c worker/store_pg_proj
 WORKER_LIB += worker/store_pg_events.c worker/store_pg_api.c
 # FAQ entries ranked in memory as FTS5 ranks them (branch classify2).
 WORKER_LIB += worker/faq_index.c
+# FTS5's tokenizer outside a table: the FAQ index's tokens, the search's words.
+WORKER_LIB += worker/fts_tokenizer.c
 # The pipeline (pipeline.c, the stages and job.c below them), linked by the worker and by its
 # unit tests.
 PIPELINE := worker/pipeline.c worker/job.c worker/stage_decode.c worker/stage_filter.c worker/stage_thread.c \

@@ -17,10 +17,9 @@
  *	stage costs"). This index gives the same answer from memory.
  *
  *	Same tokens: the entries and the query's words are cut by FTS5's
- *	own tokenizer (unicode61 remove_diacritics 2, FAQ_FTS_TOKENIZE:
- *	the faq_fts table's), taken from SQLite through the fts5_api of a
- *	private in-memory connection, so case folding and diacritics are
- *	FTS5's by construction, not a copy of its tables.
+ *	own tokenizer (fts_tokenizer.c: the faq_fts table's), so case
+ *	folding and diacritics are FTS5's by construction, not a copy of
+ *	its tables.
  *
  *	Same ranking: FTS5's bm25() (ext/fts5/fts5_aux.c), k1 = 1.2,
  *	b = 0.75; N the number of entries, avgdl their tokens (title and
@@ -51,13 +50,9 @@
  */
 #include <math.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "faq_index.h"
-
-/* The faq_fts table's tokenize= option (store_sqlite_sql.c, schema 5), as arguments. */
-static const char *const FAQ_FTS_TOKENIZE[] = {"remove_diacritics", "2"};
-#define FAQ_FTS_TOKENIZER "unicode61"
+#include "fts_tokenizer.h"
 
 /* FTS5's bm25() constants (fts5_aux.c). */
 #define BM25_K1 1.2
@@ -78,9 +73,7 @@ struct posting {
 };
 
 struct faq_index {
-    sqlite3 *db;			/* private; holds the tokenizer */
-    fts5_tokenizer tok;
-    Fts5Tokenizer *tokenizer;
+    struct fts_tokenizer *tok;
     GArray *docs;			/* struct doc */
     GHashTable *postings;		/* token -> GArray of struct posting */
     guint64 total_tokens;
@@ -107,32 +100,13 @@ static void postings_free(gpointer p)
 struct faq_index *faq_index_new(char **why)
 {
     struct faq_index *ix = g_new0(struct faq_index, 1);
-    fts5_api *api = NULL;
-    sqlite3_stmt *s = NULL;
-    void   *user = NULL;
 
     ix->docs = g_array_new(FALSE, TRUE, sizeof(struct doc));
     g_array_set_clear_func(ix->docs, doc_clear);
     ix->postings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, postings_free);
     ix->touched = g_array_new(FALSE, FALSE, sizeof(guint));
-    /* SQLite's documented way to the fts5_api: SELECT fts5(?1) with a pointer bound. */
-    if (sqlite3_open_v2(":memory:", &ix->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK
-	|| sqlite3_prepare_v2(ix->db, "SELECT fts5(?1)", -1, &s, NULL) != SQLITE_OK
-	|| sqlite3_bind_pointer(s, 1, (void *) &api, "fts5_api_ptr", NULL) != SQLITE_OK
-	|| sqlite3_step(s) != SQLITE_ROW || api == NULL) {
-	*why = g_strdup_printf("SQLite without FTS5: %s",
-			       ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
-	sqlite3_finalize(s);
+    if ((ix->tok = fts_tokenizer_new(why)) == NULL)
 	return faq_index_free(ix);
-    }
-    sqlite3_finalize(s);
-    if (api->xFindTokenizer(api, FAQ_FTS_TOKENIZER, &user, &ix->tok) != SQLITE_OK
-	|| ix->tok.xCreate(user, (const char **) FAQ_FTS_TOKENIZE,
-			   G_N_ELEMENTS(FAQ_FTS_TOKENIZE), &ix->tokenizer) != SQLITE_OK) {
-	*why = g_strdup("SQLite's FTS5 has no tokenizer " FAQ_FTS_TOKENIZER);
-	ix->tokenizer = NULL;
-	return faq_index_free(ix);
-    }
     return ix;
 }
 
@@ -140,9 +114,7 @@ struct faq_index *faq_index_free(struct faq_index *ix)
 {
     if (ix == NULL)
 	return NULL;
-    if (ix->tokenizer)
-	ix->tok.xDelete(ix->tokenizer);
-    sqlite3_close(ix->db);
+    fts_tokenizer_free(ix->tok);
     g_array_free(ix->docs, TRUE);
     g_hash_table_destroy(ix->postings);
     g_array_free(ix->touched, TRUE);
@@ -164,15 +136,12 @@ struct doc_tokens {
     guint   n;
 };
 
-static int doc_token(void *ctx, int flags, const char *token, int len, int start, int end)
+static int doc_token(void *ctx, const char *token, int len)
 {
     struct doc_tokens *dt = ctx;
     char   *key;
     double *f;
 
-    /* FTS5 counts colocated tokens (synonyms) in no column's size; unicode61 makes none. */
-    if (flags & FTS5_TOKEN_COLOCATED)
-	return SQLITE_OK;
     dt->n++;
     key = g_strndup(token, len);
     if ((f = g_hash_table_lookup(dt->counts, key)) != NULL) {
@@ -182,7 +151,7 @@ static int doc_token(void *ctx, int flags, const char *token, int len, int start
 	g_hash_table_insert(dt->counts, key, f);
     }
     *f += dt->weight;
-    return SQLITE_OK;
+    return 0;
 }
 
 int     faq_index_add(struct faq_index *ix, gint64 id, const char *collection,
@@ -194,19 +163,16 @@ int     faq_index_add(struct faq_index *ix, gint64 id, const char *collection,
     GHashTableIter it;
     gpointer key, value;
     guint   at = ix->docs->len;
-    int     rc;
+    g_autofree char *err = NULL;
 
     dt.counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     dt.weight = FAQ_TITLE_WEIGHT;
-    rc = ix->tok.xTokenize(ix->tokenizer, &dt, FTS5_TOKENIZE_DOCUMENT, title, strlen(title),
-			   doc_token);
-    dt.weight = FAQ_BODY_WEIGHT;
-    if (rc == SQLITE_OK)
-	rc = ix->tok.xTokenize(ix->tokenizer, &dt, FTS5_TOKENIZE_DOCUMENT, body, strlen(body),
-			       doc_token);
-    if (rc != SQLITE_OK) {
-	*why = g_strdup_printf("FAQ entry %" G_GINT64_FORMAT ": the tokenizer failed (%s)",
-			       id, sqlite3_errstr(rc));
+    if (fts_tokenize(ix->tok, FALSE, title, strlen(title), doc_token, &dt, &err) == 0) {
+	dt.weight = FAQ_BODY_WEIGHT;
+	(void) fts_tokenize(ix->tok, FALSE, body, strlen(body), doc_token, &dt, &err);
+    }
+    if (err != NULL) {
+	*why = g_strdup_printf("FAQ entry %" G_GINT64_FORMAT ": %s", id, err);
 	g_hash_table_destroy(dt.counts);
 	return -1;
     }
@@ -243,15 +209,13 @@ struct query_token {
     int     n;
 };
 
-static int query_token(void *ctx, int flags, const char *token, int len, int start, int end)
+static int query_token(void *ctx, const char *token, int len)
 {
     struct query_token *qt = ctx;
 
-    if (flags & FTS5_TOKEN_COLOCATED)
-	return SQLITE_OK;
     if (qt->n++ == 0)
 	qt->token = g_strndup(token, len);
-    return SQLITE_OK;
+    return 0;
 }
 
 /* The better match first: FTS5's ORDER BY bm25 (ascending, so -score), then id. */
@@ -283,9 +247,10 @@ enum faq_index_result faq_index_match(struct faq_index *ix, const GPtrArray *wor
     for (guint i = 0; i < words->len; i++) {
 	const char *w = g_ptr_array_index(words, i);
 	struct query_token qt = {NULL, 0};
+	g_autofree char *err = NULL;
 
-	if (ix->tok.xTokenize(ix->tokenizer, &qt, FTS5_TOKENIZE_QUERY, w, strlen(w),
-			      query_token) != SQLITE_OK || qt.n != 1) {
+	if (fts_tokenize(ix->tok, TRUE, w, strlen(w), query_token, &qt, &err) != 0
+	    || qt.n != 1) {
 	    g_free(qt.token);
 	    g_ptr_array_free(tokens, TRUE);
 	    return FAQ_INDEX_FALLBACK;

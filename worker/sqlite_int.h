@@ -64,6 +64,7 @@ struct sq {
     gboolean in_txn;			/* between begin and commit/rollback */
     struct ZSTD_CCtx_s *zc;		/* made at first use, reused: store_sqlite_blob.c */
     struct ZSTD_DCtx_s *zd;
+    struct fts_tokenizer *fts;		/* made at first search: store_sqlite_api.c */
 };
 
 #define SQ(st)	((struct sq *) (st)->impl)

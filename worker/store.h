@@ -549,8 +549,9 @@ struct store_ops {
      *
      * search_messages(): rows "hit" (id: the message's, number, mailbox,
      * status, subject, sender, created_at) of the incoming messages
-     * whose subject or text match query (FTS5 syntax: the caller built
-     * it, api_search.c). STORE_ERROR for a query the index refuses.
+     * whose subject or text hold every word of query: words in double
+     * quotes, separated by spaces (api_search.c builds it). STORE_ERROR
+     * for a query that is not that, or that the index refuses.
      */
     int     (*page_tickets) (struct store *st, const struct store_page *q, store_row_fn fn,
 			     void *ctx, char **why);

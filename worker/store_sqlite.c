@@ -51,6 +51,7 @@
 
 #include "log.h"
 #include "sqlite_int.h"
+#include "fts_tokenizer.h"
 
 /* ---------------------------------------------------------------- */
 /*	Open and close							    */
@@ -198,6 +199,7 @@ static void sq_free(struct sq *sq)
     if ((rc = sqlite3_close(sq->db)) != SQLITE_OK)
 	msg_warn("%s: close: %s", sq->path, sqlite3_errstr(rc));
     sq_free_codecs(sq);
+    fts_tokenizer_free(sq->fts);
     g_free(sq->path);
     g_free(sq);
 }

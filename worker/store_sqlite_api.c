@@ -23,14 +23,25 @@
  *	page_tickets and search_messages of store.h: keyset pages, newest
  *	first, rows named by the SQL of S_API_TICKETS and S_API_SEARCH
  *	(store_sqlite_sql.c). Presentation (JSON, cursors) is the API's.
+ *
+ *	The search's query is quoted words (api_search.c). The index keeps
+ *	no positions (detail=column, schema 8), so FTS5 refuses a phrase of
+ *	several tokens, and a word the caller cut with GLib's character
+ *	classes can be one: unicode61's Unicode 6.1 tables call a few of
+ *	GLib's letters separators (fts_tokenizer.c). Each word is therefore
+ *	cut again by the index's own tokenizer and each of its tokens quoted
+ *	alone: all of them must match, in any order. A word without a
+ *	token adds nothing; a query without any has no hits.
  * DIAGNOSTICS
  *	As store_sqlite.c. An FTS5 query the index refuses (a syntax error)
  *	is STORE_ERROR, so the caller can answer 400.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sqlite3.h>
 
 #include "sqlite_int.h"
+#include "fts_tokenizer.h"
 
 int     sq_open_readonly(struct store *st, struct sq *sq, char **why)
 {
@@ -84,13 +95,60 @@ int     sq_page_tickets(struct store *st, const struct store_page *q, store_row_
     return sq_emit_rows(sq, S_API_TICKETS, "ticket", fn, ctx, why);
 }
 
+/* A token quoted for FTS5, appended to a query (a quote inside is doubled). */
+static int quote_token(void *ctx, const char *token, int len)
+{
+    GString *out = ctx;
+
+    g_string_append(out, out->len ? " \"" : "\"");
+    for (int i = 0; i < len; i++) {
+	if (token[i] == '"')
+	    g_string_append_c(out, '"');
+	g_string_append_c(out, token[i]);
+    }
+    g_string_append_c(out, '"');
+    return 0;
+}
+
+/*
+ * sq_fts_query - query's quoted words as one quoted token each (owned;
+ * "" when no word has a token), or NULL with *why: not quoted words, or
+ * the tokenizer failed.
+ */
+static char *sq_fts_query(struct sq *sq, const char *query, char **why)
+{
+    GString *out = g_string_new(NULL);
+    const char *p = query, *end;
+
+    if (sq->fts == NULL && (sq->fts = fts_tokenizer_new(why)) == NULL)
+	return (g_string_free(out, TRUE), NULL);
+    for (;;) {
+	while (*p == ' ')
+	    p++;
+	if (*p == 0)
+	    return g_string_free(out, FALSE);
+	if (*p != '"' || (end = strchr(p + 1, '"')) == NULL || end[1] == '"') {
+	    *why = g_strdup_printf("%s: search: the query is not quoted words", sq->path);
+	    return (g_string_free(out, TRUE), NULL);
+	}
+	if (fts_tokenize(sq->fts, TRUE, p + 1, (int) (end - p - 1), quote_token, out, why) != 0)
+	    return (g_string_free(out, TRUE), NULL);
+	p = end + 1;
+    }
+}
+
 int     sq_search_messages(struct store *st, const char *query, gint64 before, int limit,
 			   store_row_fn fn, void *ctx, char **why)
 {
     struct sq *sq = SQ(st);
+    g_autofree char *words = sq_fts_query(sq, query, why);
     int     ret;
 
-    if ((ret = sq_bind(sq, S_API_SEARCH, why, "tii", query, page_start(before),
+    if (words == NULL)
+	return STORE_ERROR;
+    if (*words == 0)
+	return STORE_OK;			/* no token: nothing can match */
+    if ((ret = sq_bind(sq, S_API_SEARCH, why, "tii", words, page_start(before),
 		       (gint64) MAX(limit, 1))) != STORE_OK)
 	return ret;
     return sq_emit_rows(sq, S_API_SEARCH, "hit", fn, ctx, why);
