@@ -211,8 +211,15 @@ void    batch_run(struct batch_runner *br, GPtrArray *entries)
 	else
 	    g_ptr_array_add(work, e);
     }
+    /*
+     * The category model and the FAQ entries the preparing threads read are
+     * reloaded (if the store has newer ones) now, while no thread runs, and
+     * not again until every preparation of the batch is done.
+     */
+    classify_refresh(br->pl);
     /* The preparing threads start on every entry now, while the writer stores the first. */
     batch = prepare_batch_new(br->preparer, work);
+    br->pl->threads_reading = batch != NULL;
     for (guint i = 0; i < work->len && !*br->stop; i++) {
 	struct queue_entry *e = g_ptr_array_index(work, i);
 
@@ -234,6 +241,7 @@ void    batch_run(struct batch_runner *br, GPtrArray *entries)
      * SIGHUP's reload (which frees what they read) and SIGTERM's exit happen.
      */
     batch = prepare_batch_free(batch);
+    br->pl->threads_reading = FALSE;
     /* The batch summary: auto-generated mail makes no ticket, so the log counts it. */
     if (autogen_total(br->pl) != kept_before) {
 	g_autofree char *kept = batch_autogen_summary(br->pl);

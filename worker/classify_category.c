@@ -5,28 +5,40 @@
  *	#include "classify_category.h"
  *
  *	struct category_classifier *category_classifier_new(void)
+ *	void	classify_category_refresh(pl)
+ *	void	classify_category_suggest(job)
  *	void	classify_category(job)
  *	struct category_classifier *category_classifier_free(cc)
  * DESCRIPTION
- *	classify_category() is the classify stage's step after the routing
- *	rules (docs/classify.md, "Category suggestion"). For a mail that
- *	makes a new ticket it asks the category model (nbayes.c, trained by
- *	intakectl train on tickets whose category a person confirmed) for
- *	the best category of the subject and of the lines the customer wrote
- *	now (classify_own(), quote_own_lines(): no quoted history or signature; the first
- *	STEM_MAX_BYTES), stemmed in the ticket's language (job->language,
- *	classify_lang.c), and keeps it with its confidence (the posterior
- *	probability) in job->category_suggested and job->category_confidence
- *	for the ticket. When the mailbox's category_auto_confidence (a
- *	percentage; 0: never) is reached and no routing rule set the
- *	category, the suggestion becomes the ticket's category. Each
- *	decision is logged with the queue id. A follow-up gets none.
+ *	classify_category_suggest() is the part that needs no store, done
+ *	by a preparing thread (through classify_prepare()) for every mail of
+ *	a configured mailbox, before anyone knows whether it makes a new
+ *	ticket: it asks the category model (nbayes.c, trained by intakectl
+ *	train on tickets whose category a person confirmed) for the best
+ *	category of the subject and of the lines the customer wrote now
+ *	(classify_own(), quote_own_lines(): no quoted history or signature;
+ *	the first STEM_MAX_BYTES), stemmed in the ticket's language
+ *	(job->language, classify_lang.c), and keeps it with its confidence
+ *	(the posterior probability) in job->category_suggested and
+ *	job->category_confidence. The model is only read (nb_predict()
+ *	scores in memory of its own); the stemmers serialise themselves
+ *	(stem.c).
+ *
+ *	classify_category() is the writer's step after the routing rules
+ *	(docs/classify.md, "Category suggestion"): a follow-up's suggestion
+ *	is dropped; a new ticket keeps it, and when the mailbox's
+ *	category_auto_confidence (a percentage; 0: never) is reached and no
+ *	routing rule set the category, the suggestion becomes the ticket's
+ *	category. Each decision is logged with the queue id.
  *
  *	The model lives in the store, so that intakectl train (another
- *	process) can replace it: it is loaded at the first mail and again
- *	when its version (store op model_version) has changed, which is
- *	asked at most every CATEGORY_CHECK_SECONDS. Without a model, or
- *	with a model of fewer than two categories, nothing is suggested.
+ *	process) can replace it: classify_category_refresh() loads it at
+ *	the first call and again when its version (store op model_version)
+ *	has changed, which it asks at most every CATEGORY_CHECK_SECONDS.
+ *	It replaces the model the threads read, so the worker calls it only
+ *	while no preparing thread runs (classify_refresh(),
+ *	stage_classify.c). Without a model, or with a model of fewer than
+ *	two categories, nothing is suggested.
  * DIAGNOSTICS
  *	A store error while checking or loading the model is logged
  *	(msg_warn) and the model in memory stays in use: a suggestion is
@@ -125,20 +137,23 @@ static void refresh(struct category_classifier *cc, struct store *st)
     cc->version = version;
 }
 
-void    classify_category(struct job *job)
+void    classify_category_refresh(struct pipeline *pl)
 {
-    struct category_classifier *cc = job->pl->category;
-    const struct mailbox *mb = job->mailbox;
+    if (pl->category)
+	refresh(pl->category, pl->store);
+}
+
+void    classify_category_suggest(struct job *job)
+{
+    const struct category_classifier *cc = job->pl->category;
     const char *best, *own;
     g_autofree char *scratch = NULL;
     double  conf;
     size_t  n;
-    int     threshold = mb ? mb->category_auto_confidence : 0;
 
-    if (cc == NULL || job->ticket.id != 0)
-	return;
-    refresh(cc, job->pl->store);
-    if (cc->model == NULL || nb_model_categories(cc->model) < 2)
+    g_clear_pointer(&job->category_suggested, g_free);
+    job->category_confidence = 0;
+    if (cc == NULL || cc->model == NULL || nb_model_categories(cc->model) < 2)
 	return;
     own = classify_own(job, STEM_MAX_BYTES, &n, &scratch);
     best = nb_predict(cc->model, cc->stemmers, job->language, envelope_str(job->env, "subject"),
@@ -147,6 +162,22 @@ void    classify_category(struct job *job)
 	return;
     job->category_suggested = g_strdup(best);
     job->category_confidence = conf;
+}
+
+void    classify_category(struct job *job)
+{
+    const struct mailbox *mb = job->mailbox;
+    const char *best = job->category_suggested;
+    double  conf = job->category_confidence;
+    int     threshold = mb ? mb->category_auto_confidence : 0;
+
+    /* A follow-up gets none: what was found ahead of the thread stage is dropped. */
+    if (job->ticket.id != 0) {
+	g_clear_pointer(&job->category_suggested, g_free);
+	return;
+    }
+    if (best == NULL)
+	return;
     if (threshold > 0 && conf * 100 >= threshold && job->rules.category == NULL) {
 	job->category = job->category_suggested;
 	msg_info("%s: mailbox %s: category %s applied (suggested, confidence %.3f >= %.2f)",

@@ -3,6 +3,7 @@
 #define INTAKE_CLASSIFY_CATEGORY_H
 
 struct job;
+struct pipeline;
 struct store;
 struct stemmers;
 struct category_classifier;
@@ -13,6 +14,8 @@ struct category_classifier;
 struct category_classifier *category_classifier_new(void);
 struct category_classifier *category_classifier_free(struct category_classifier *cc);
 struct stemmers *category_classifier_stemmers(struct category_classifier *cc);
+void    classify_category_refresh(struct pipeline *pl);
+void    classify_category_suggest(struct job *job);
 void    classify_category(struct job *job);
 
 #endif

@@ -9,9 +9,13 @@
  *	struct faq_memory *faq_memory_new(void)
  *	int	faq_memory_suggest(fm, st, collection, language, subject, text,
  *			len, max, min_score, out, &n, &why)
+ *	void	faq_memory_refresh(fm, st)
+ *	gboolean faq_memory_match(fm, collection, language, words, max,
+ *			min_score, out, &n)
  *	struct faq_memory *faq_memory_free(fm)
  *	int	faq_suggest(st, collection, language, subject, text, len, max,
  *			    min_score, out, &n, &why)
+ *	void	classify_faq_prepare(job)
  *	enum stage_result classify_faq(job)
  * DESCRIPTION
  *	faq_query() turns what a customer wrote into an FTS5 query (newly
@@ -43,11 +47,27 @@
  *	for a word that is not one FTS5 token, after a failed load (logged,
  *	tried again at the next call) and for a store without those ops.
  *
- *	classify_faq() is the classify stage's step (stage_classify.c) for
- *	a mail that makes a new ticket: the mailbox's collection ([mailbox]
- *	faq), [worker] faq_max and faq_min_score, the subject and the
- *	sender's own lines (classify_own(), quote.c: not a quoted FAQ answer of ours); the
- *	suggestions go to job->faq (stage_store.c records them with the
+ *	faq_memory_refresh() is that load alone, and faq_memory_match()
+ *	that answer from memory alone (no store: TRUE and the suggestions,
+ *	none when words is NULL; FALSE when the store must answer). A match
+ *	may run in several threads at once (a lock serialises them); a
+ *	refresh must not run beside any match: the worker refreshes between
+ *	batches, when the preparing threads are idle (classify_refresh(),
+ *	stage_classify.c).
+ *
+ *	classify_faq_prepare() is the part a preparing thread does (through
+ *	classify_prepare()) for every mail of a configured mailbox, before
+ *	anyone knows whether it makes a new ticket: the mailbox's collection
+ *	([mailbox] faq), [worker] faq_max and faq_min_score, the subject and
+ *	the sender's own lines (classify_own(), quote.c: not a quoted FAQ
+ *	answer of ours), answered from memory into job->faq
+ *	(job->faq_found), or left to the writer.
+ *
+ *	classify_faq() is the writer's step of the classify stage
+ *	(stage_classify.c): a follow-up's suggestions are dropped; a new
+ *	ticket's not found in memory are asked of the store (faq_match():
+ *	no second load in the writer while the threads read the index).
+ *	The suggestions go to job->faq (stage_store.c records them with the
  *	ticket, stage_reply.c makes them template variables) and to the log.
  * DIAGNOSTICS
  *	faq_suggest(): STORE_OK, or the store's STORE_BUSY / STORE_ERROR and
@@ -216,10 +236,16 @@ int     faq_suggest(struct store *st, const char *collection, const char *langua
     return ask_store(st, words, collection, language, min_score, max, out, n, why);
 }
 
-/* The entries in memory and the store's FAQ version they are of. */
+/*
+ * The entries in memory and the store's FAQ version they are of. The
+ * lock serialises matches (the index's scores and tokenizer are scratch
+ * of each match); ix itself changes only in refresh(), which the worker
+ * calls while no preparing thread runs (classify_refresh()).
+ */
 struct faq_memory {
     struct faq_index *ix;		/* NULL: the store answers */
     gint64  version;			/* of ix, or of a set too large; -1: none read */
+    GMutex  lock;			/* around faq_index_match() */
 };
 
 struct faq_memory *faq_memory_new(void)
@@ -227,6 +253,7 @@ struct faq_memory *faq_memory_new(void)
     struct faq_memory *fm = g_new0(struct faq_memory, 1);
 
     fm->version = -1;
+    g_mutex_init(&fm->lock);
     return fm;
 }
 
@@ -234,6 +261,7 @@ struct faq_memory *faq_memory_free(struct faq_memory *fm)
 {
     if (fm) {
 	faq_index_free(fm->ix);
+	g_mutex_clear(&fm->lock);
 	g_free(fm);
     }
     return NULL;
@@ -315,6 +343,29 @@ static void refresh(struct faq_memory *fm, struct store *st)
     fm->ix = ld.ix;
 }
 
+void    faq_memory_refresh(struct faq_memory *fm, struct store *st)
+{
+    if (fm)
+	refresh(fm, st);
+}
+
+gboolean faq_memory_match(struct faq_memory *fm, const char *collection, const char *language,
+			  const GPtrArray *words, int max, double min_score,
+			  struct store_faq_match *out, int *n)
+{
+    enum faq_index_result r;
+
+    *n = 0;
+    if (fm == NULL || fm->ix == NULL)
+	return FALSE;
+    if (words == NULL || max <= 0 || faq_index_size(fm->ix) == 0)
+	return TRUE;
+    g_mutex_lock(&fm->lock);
+    r = faq_index_match(fm->ix, words, collection, language, min_score, max, out, n);
+    g_mutex_unlock(&fm->lock);
+    return r == FAQ_INDEX_OK;
+}
+
 int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *collection,
 			   const char *language, const char *subject, const char *text,
 			   size_t len, int max, double min_score, struct store_faq_match *out,
@@ -325,8 +376,7 @@ int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *
     *n = 0;
     if (max <= 0)
 	return STORE_OK;
-    if (fm)
-	refresh(fm, st);
+    faq_memory_refresh(fm, st);
     /*
      * No entries at all: nothing to read the text for (finding the words
      * of 16 KB of own text: make bench section 2, no FAQ entries, 0.98x
@@ -336,11 +386,41 @@ int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *
 	return STORE_OK;
     if ((words = faq_words(subject, text, len)) == NULL)
 	return STORE_OK;
-    if (fm && fm->ix
-	&& faq_index_match(fm->ix, words, collection, language, min_score, max, out,
-			   n) == FAQ_INDEX_OK)
+    if (faq_memory_match(fm, collection, language, words, max, min_score, out, n))
 	return STORE_OK;
     return ask_store(st, words, collection, language, min_score, max, out, n, why);
+}
+
+/* The job's FAQ query: its mailbox's collection, the subject and the own lines' words. */
+static GPtrArray *job_words(struct job *job)
+{
+    g_autofree char *scratch = NULL;
+    size_t  n;
+    const char *own = classify_own(job, FAQ_MAX_BYTES, &n, &scratch);
+
+    return faq_words(envelope_str(job->env, "subject"), own, n);
+}
+
+static const char *job_collection(const struct job *job)
+{
+    return *job->mailbox->faq ? job->mailbox->faq : NULL;
+}
+
+void    classify_faq_prepare(struct job *job)
+{
+    const struct intake_config *cfg = job->pl->cfg;
+    struct faq_memory *fm = job->pl->faq;
+    g_autoptr(GPtrArray) words = NULL;
+
+    job->faq_found = FALSE;
+    if (cfg->faq_max <= 0 || job->mailbox == NULL || fm == NULL || fm->ix == NULL)
+	return;
+    /* No entries at all: nothing to read the text for (see faq_memory_suggest()). */
+    if (faq_index_size(fm->ix) > 0)
+	words = job_words(job);
+    job->faq_found = faq_memory_match(fm, job_collection(job), job->language, words,
+				      MIN(cfg->faq_max, CONFIG_FAQ_MAX), cfg->faq_min_score,
+				      job->faq, &job->faq_n);
 }
 
 enum stage_result classify_faq(struct job *job)
@@ -348,19 +428,25 @@ enum stage_result classify_faq(struct job *job)
     const struct intake_config *cfg = job->pl->cfg;
     const struct mailbox *m = job->mailbox;
     char   *why = NULL;
-    int     rc;
+    int     rc = STORE_OK;
 
-    if (cfg->faq_max <= 0 || m == NULL || job->ticket.id != 0)
+    if (cfg->faq_max <= 0 || m == NULL)
 	return STAGE_NEXT;
-    {
-	g_autofree char *scratch = NULL;
-	size_t  n;
-	const char *own = classify_own(job, FAQ_MAX_BYTES, &n, &scratch);
+    /* A follow-up gets none: what was found ahead of the thread stage is dropped. */
+    if (job->ticket.id != 0) {
+	for (int i = 0; i < job->faq_n; i++)
+	    store_faq_match_clear(&job->faq[i]);
+	job->faq_n = 0;
+	return STAGE_NEXT;
+    }
+    if (!job->faq_found) {
+	g_autoptr(GPtrArray) words = job_words(job);
 
-	rc = faq_memory_suggest(job->pl->faq, job->pl->store, *m->faq ? m->faq : NULL, job->language,
-			 envelope_str(job->env, "subject"), own, n,
-			 MIN(cfg->faq_max, CONFIG_FAQ_MAX), cfg->faq_min_score, job->faq,
-			 &job->faq_n, &why);
+	job->faq_n = 0;
+	if (words)
+	    rc = ask_store(job->pl->store, words, job_collection(job), job->language,
+			   cfg->faq_min_score, MIN(cfg->faq_max, CONFIG_FAQ_MAX), job->faq,
+			   &job->faq_n, &why);
     }
     if (rc == STORE_BUSY)
 	return stage_store_status(rc, job, why);

@@ -26,10 +26,15 @@ int     faq_memory_suggest(struct faq_memory *fm, struct store *st, const char *
 			   const char *language, const char *subject, const char *text,
 			   size_t len, int max, double min_score, struct store_faq_match *out,
 			   int *n, char **why);
+void    faq_memory_refresh(struct faq_memory *fm, struct store *st);
+gboolean faq_memory_match(struct faq_memory *fm, const char *collection, const char *language,
+			  const GPtrArray *words, int max, double min_score,
+			  struct store_faq_match *out, int *n);
 struct faq_memory *faq_memory_free(struct faq_memory *fm);
 int     faq_suggest(struct store *st, const char *collection, const char *language,
 		    const char *subject, const char *text, size_t len, int max,
 		    double min_score, struct store_faq_match *out, int *n, char **why);
+void    classify_faq_prepare(struct job *job);
 enum stage_result classify_faq(struct job *job);
 
 #endif

@@ -16,8 +16,9 @@
  *
  *	job_take_prepared() gives job a copy of what classify_prepare() found
  *	for the same entry and mailbox in a preparing thread (prepare.c):
- *	the customer's own lines, the language, keyword tags, sentiment and
- *	what the routing rules decided; stage_classify() then does not
+ *	the customer's own lines, the language, keyword tags, sentiment,
+ *	what the routing rules decided, the suggested category and the FAQ
+ *	suggestions found in memory; stage_classify() then does not
  *	compute them again. A copy, not a move: prep stays as it was, for a
  *	batch that is rolled back and run again. Strings it points to
  *	(the language, tag and rule names) belong to the configuration, the
@@ -97,6 +98,18 @@ void    job_take_prepared(struct job *job, const struct job *prep)
     r->matched = g_ptr_array_copy(prep->rules.matched, NULL, NULL);
     r->tags = g_ptr_array_copy(prep->rules.tags, NULL, NULL);
     r->notify = g_ptr_array_copy(prep->rules.notify, NULL, NULL);
+    g_free(job->category_suggested);
+    job->category_suggested = g_strdup(prep->category_suggested);
+    job->category_confidence = prep->category_confidence;
+    for (int i = 0; i < job->faq_n; i++)
+	store_faq_match_clear(&job->faq[i]);
+    for (int i = 0; i < prep->faq_n; i++) {
+	job->faq[i] = prep->faq[i];
+	job->faq[i].title = g_strdup(prep->faq[i].title);
+	job->faq[i].url = g_strdup(prep->faq[i].url);
+    }
+    job->faq_n = prep->faq_n;
+    job->faq_found = prep->faq_found;
     job->prepared = TRUE;
 }
 

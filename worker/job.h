@@ -61,6 +61,8 @@ struct pipeline {
     struct worker_metrics *metrics;	/* NULL: not counted (unit tests) */
     const struct sinks *sinks;		/* [sink NAME] (sinks.h); NULL: no events */
     struct faq_memory *faq;		/* FAQ entries in memory (classify_faq.c); NULL: the store's */
+    gboolean threads_reading;		/* a batch's preparing threads read the category model
+					 * and the FAQ entries: no reload (batch.c) */
 };
 
 struct job {
@@ -109,14 +111,16 @@ struct job {
     char   *rules_text;			/* rules_result_text(), NULL: no rule matched */
     struct store_faq_match faq[CONFIG_FAQ_MAX];	/* FAQ suggestions, best first (classify_faq.c) */
     int     faq_n;
+    gboolean faq_found;			/* faq and faq_n found in memory (classify_faq_prepare()) */
     GArray *tag_hits;			/* struct tag_hit, NULL: no keyword tags */
     struct sentiment_result sentiment;	/* .label NULL: not scored */
     char   *category_suggested;		/* classify_category.c; NULL: none */
     double  category_confidence;	/* its posterior probability */
     char   *own;			/* the customer's own lines: classify_text.c */
     size_t  own_len;
-    gboolean prepared;			/* own lines, language, tags, sentiment and rules are
-					 * done: classify_prepare(), or job_take_prepared() */
+    gboolean prepared;			/* own lines, language, tags, sentiment, rules,
+					 * category and FAQ are done: classify_prepare(),
+					 * or job_take_prepared() */
 
     /* action (stage_action.c): a mailbox whose action is not "ticket" */
     char   *action_failed;		/* why the action could not be done: kept as a ticket */
@@ -137,6 +141,7 @@ enum stage_result stage_autogen(struct job *job);
 enum stage_result stage_thread(struct job *job);
 enum stage_result stage_classify(struct job *job);
 void    classify_prepare(struct job *job);	/* its part that needs no store (prepare.c) */
+void    classify_refresh(struct pipeline *pl);	/* the model and FAQ reloaded, threads idle */
 enum stage_result stage_action(struct job *job);	/* branch actions: docs/actions.md */
 enum stage_result stage_action_notice(struct job *job);
 enum stage_result stage_store(struct job *job);

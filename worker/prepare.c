@@ -22,9 +22,11 @@
  *
  *	preparer_new() starts the threads (threads > 0); pl is the worker's
  *	pipeline, whose configuration, language detector, tags, lexicons,
- *	rules and metrics the threads read (never its store, its category
- *	model or its FAQ, which the writer reloads). preparer_free() waits
- *	for the threads to end; it returns NULL and takes NULL.
+ *	rules, category model, FAQ entries in memory and metrics the
+ *	threads read (never its store). The writer reloads the model and
+ *	the FAQ entries only before it hands a batch to the pool
+ *	(classify_refresh(), batch.c). preparer_free() waits for the
+ *	threads to end; it returns NULL and takes NULL.
  *
  *	prepare_batch_new() hands every entry of entries (struct
  *	queue_entry *, kept by the caller until prepare_batch_free()) to the

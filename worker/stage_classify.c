@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	enum stage_result stage_classify(job)
  *	void	classify_prepare(job)
+ *	void	classify_refresh(pl)
  * DESCRIPTION
  *	The mailbox gives the defaults: its category, priority, type and
  *	customer language; the text's language, when detected
@@ -30,23 +31,31 @@
  *	history cost one scan of it per part before.
  *
  *	classify_prepare() is the part that needs no store: own lines,
- *	language, tags, sentiment and the rules' evaluation (a pure function
- *	of the envelope and the mailbox). A preparing thread runs it for
- *	each job of an entry ahead of the writer (prepare.c), and the
- *	writer's job takes the result (job_take_prepared()); without a
- *	preparation (imports, unit tests, [worker] prepare_threads = 0)
- *	stage_classify() runs it itself: one code path either way. The
- *	category model and the FAQ stay in the writer's stage: the writer
- *	reloads both from the store, and the FAQ needs the thread stage's
- *	verdict (new ticket or not).
+ *	language, tags, sentiment, the rules' evaluation (a pure function
+ *	of the envelope and the mailbox), the suggested category and the
+ *	FAQ suggestions from memory. A preparing thread runs it for each
+ *	job of an entry ahead of the writer (prepare.c), and the writer's
+ *	job takes the result (job_take_prepared()); without a preparation
+ *	(imports, unit tests, [worker] prepare_threads = 0) stage_classify()
+ *	runs it itself: one code path either way. The writer's part after
+ *	the thread stage is what needs the store or its verdict: a
+ *	follow-up's suggestions dropped, the category applied, a FAQ match
+ *	memory could not answer asked of the store.
+ *
+ *	classify_refresh() reloads the category model and the FAQ entries
+ *	in memory when the store has newer ones. The preparing threads read
+ *	both, so the writer calls it before a batch goes to them (batch.c),
+ *	and the classify stage before it classifies a job itself unless a
+ *	batch's threads are running (pl->threads_reading).
  *
  *	This stage only dispatches: what matches is rules_match.c's job.
  *	What the rules decided is logged here, for every mail a rule
  *	matches, and kept for the ticket (job->rules_text).
  *
  *	The CPU time of the thread that does each part (text: finding the own
- *	lines; language, tags, sentiment, rules in the preparing thread when
- *	there is one, category and faq in the writer) goes to the metric
+ *	lines; language, tags, sentiment, rules, category and faq in the
+ *	preparing thread when there is one; faq also in the writer when the
+ *	store answers) goes to the metric
  *	intake_classify_duration_seconds (docs/metrics.md): make bench
  *	prints it per ticket, so that the cost of classification is seen
  *	where it is spent. CPU time, not wall time: on a shared machine a
@@ -109,9 +118,24 @@ enum stage_result stage_classify(struct job *job)
 }
 
 /*
+ * classify_refresh - the category model and the FAQ entries in memory
+ * reloaded from the store if they changed there; only while no preparing
+ * thread reads them (between batches, or pl->threads_reading FALSE)
+ */
+void    classify_refresh(struct pipeline *pl)
+{
+    g_assert(!pl->threads_reading);
+    classify_category_refresh(pl);
+    if (pl->cfg->faq_max > 0)
+	faq_memory_refresh(pl->faq, pl->store);
+}
+
+/*
  * classify_prepare - the part that needs no store: the own lines, the
- * language (the mailbox's unless detected), tags, sentiment and what
- * the routing rules decide. The writer's job does it here, unless a
+ * language (the mailbox's unless detected), tags, sentiment, what the
+ * routing rules decide, the suggested category and the FAQ suggestions
+ * from memory (for every mail: whether it makes a new ticket is not
+ * known yet). The writer's job does it here, unless a
  * preparing thread did it for the same entry and mailbox (prepare.c,
  * job_take_prepared()); the job must have passed job_init() only.
  */
@@ -138,6 +162,10 @@ void    classify_prepare(struct job *job)
     rules_result_clear(r);
     rules_eval(job->pl->rules, job->env, job->mailbox_name, r);
     part_done(job, "rules", &t0);
+    classify_category_suggest(job);
+    part_done(job, "category", &t0);
+    classify_faq_prepare(job);
+    part_done(job, "faq", &t0);
     if (r->regex_errors)
 	msg_warn("%s: mailbox %s: %u regular expression match(es) of %s gave up (PCRE's"
 		 " match limit): counted as no match; simplify the rule's regex",
@@ -150,17 +178,17 @@ static enum stage_result classify_rules(struct job *job)
 {
     const struct mailbox *m = job->mailbox;
     struct rules_result *r = &job->rules;
-    double  t0;
 
-    if (!job->prepared)
+    if (!job->prepared) {
+	if (!job->pl->threads_reading)
+	    classify_refresh(job->pl);
 	classify_prepare(job);
-    t0 = job->pl->metrics ? cpu_now() : 0;
+    }
     job->category = m && m->category && *m->category ? m->category : NULL;
     job->priority = m ? m->priority : "normal";
     job->type = m && m->type && *m->type ? m->type : NULL;
     job->status = "new";
     classify_category(job);
-    part_done(job, "category", &t0);
     if (r->matched->len == 0)
 	return STAGE_NEXT;
     job->rules_text = rules_result_text(r);

@@ -16,6 +16,12 @@
  *	preparation of another entry aborts on the entry id, asserted by
  *	pipeline_entry() and job_take_prepared().)
  *
+ *	With a category model and FAQ entries in the store, the threads
+ *	also suggest the category and the FAQ entries (from what the writer
+ *	loaded before the batch): the same suggestions as the writer's own
+ *	in a store without preparation, and the writer never reloads either
+ *	while the threads read them.
+ *
  *	Then an entry that does not decode is prepared as a failure with
  *	its reason, and a batch freed before the writer waited for any
  *	entry (SIGTERM mid-batch) waits for its threads and leaks nothing.
@@ -27,6 +33,8 @@
 #include <sys/stat.h>
 #include <jansson.h>
 
+#include "classify_category.h"
+#include "classify_faq.h"
 #include "classify_lang.h"
 #include "classify_sentiment.h"
 #include "classify_tags.h"
@@ -356,6 +364,106 @@ static void test_unprepared(void)
     setup_close(&s);
 }
 
+/* A model of two categories (stems as libstemmer's English makes them) and three FAQ entries. */
+static gboolean seed_category_faq(struct setup *s)
+{
+    static const struct store_model_row model[] = {
+	{"access", NULL, 5}, {"access", "password", 20}, {"access", "log", 10},
+	{"access", "reset", 10}, {"money", NULL, 5}, {"money", "invoic", 20},
+	{"money", "refund", 10}, {"money", "factur", 10},
+    };
+    static const struct store_faq faq[] = {
+	{"", "Resetting your password", NULL, "Use the reset link when your password is refused.",
+	 NULL, NULL, NULL},
+	{"", "Refunds", NULL, "A refund reaches your account within ten days.", NULL, NULL, NULL},
+	{"", "Shipping", NULL, "Each parcel has a tracking number.", NULL, NULL, NULL},
+    };
+    struct store *st = s->pl.store;
+    char   *why = NULL;
+    gint64  id;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(faq); i++)
+	if (st->ops->faq_put(st, &faq[i], &id, &why) != STORE_OK)
+	    break;
+    if (why == NULL)
+	(void) st->ops->save_model(st, model, G_N_ELEMENTS(model), &why);
+    if (why) {
+	diag("  seed: %s", why);
+	g_free(why);
+	return FALSE;
+    }
+    s->cfg->faq_min_score = 0.1;
+    s->pl.category = category_classifier_new();
+    s->pl.faq = faq_memory_new();
+    return TRUE;
+}
+
+/* suggestions - "category confidence-rounded | faq titles" of each mail's ticket in mailbox */
+static char *suggestions(struct store *st, gsize i, const char *mailbox)
+{
+    json_t *t = ticket_of(st, i, mailbox), *f;
+    GString *out = g_string_new(NULL);
+    size_t  k;
+
+    if (t == NULL)
+	return g_string_free(out, FALSE);
+    g_string_append_printf(out, "%s |", envelope_str(t, "category_suggested"));
+    json_array_foreach(json_object_get(t, "faq"), k, f)
+	g_string_append_printf(out, " %s;", envelope_str(f, "title"));
+    json_decref(t);
+    return g_string_free(out, FALSE);
+}
+
+static void test_category_faq(void)
+{
+    struct setup a, b;
+    struct preparer *p = NULL;
+    struct prepare_batch *batch;
+    g_autoptr(GPtrArray) entries = NULL;
+    char   *why = NULL;
+
+    if (!ok(setup_open(&a, "catfaq-prepared") && seed_category_faq(&a)
+	    && setup_open(&b, "catfaq-unprepared") && seed_category_faq(&b),
+	    "category and FAQ: workers set up"))
+	return;
+    entries = entries_of(a.cfg);
+    if ((p = preparer_new(&a.pl, 2, &why)) == NULL) {
+	ok(0, "two preparing threads start: %s", why);
+	g_free(why);
+	return;
+    }
+    /* As batch_run(): the writer loads, then the threads read until the batch is freed. */
+    classify_refresh(&a.pl);
+    batch = prepare_batch_new(p, entries);
+    a.pl.threads_reading = TRUE;
+    is_int(run_batch(&a.pl, entries, batch, FALSE), G_N_ELEMENTS(mails),
+	   "category and FAQ, prepared: every entry processed");
+    batch = prepare_batch_free(batch);
+    a.pl.threads_reading = FALSE;
+    is_int(run_batch(&b.pl, entries, NULL, FALSE), G_N_ELEMENTS(mails),
+	   "category and FAQ, unprepared: every entry processed");
+    {
+	g_autofree char *login = suggestions(a.pl.store, 1, "support");
+
+	is_str(login, "access | Resetting your password;",
+	       "the password mail: category access and the password FAQ, found by a thread");
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(mails); i++)
+	for (int k = 0; k < 2 && mails[i].mailboxes[k]; k++) {
+	    g_autofree char *with = suggestions(a.pl.store, i, mails[i].mailboxes[k]);
+	    g_autofree char *without = suggestions(b.pl.store, i, mails[i].mailboxes[k]);
+
+	    is_str(with, without, "%s in %s: the threads suggest what the writer does (%s)",
+		   mails[i].subject, mails[i].mailboxes[k], with);
+	}
+    p = preparer_free(p);
+    for (struct setup *s = &a; s; s = s == &a ? &b : NULL) {
+	s->pl.category = category_classifier_free(s->pl.category);
+	s->pl.faq = faq_memory_free(s->pl.faq);
+	setup_close(s);
+    }
+}
+
 /* An entry that does not decode, and a batch freed with every entry unread by the writer. */
 static void test_failures(void)
 {
@@ -408,6 +516,7 @@ int     main(void)
     }
     test_prepared();
     test_unprepared();
+    test_category_faq();
     test_failures();
     tap_remove_tree(tmpdir);
     g_free(tmpdir);
