@@ -14,10 +14,13 @@
  *	messages (body and full text unpacked from their zstd frames into
  *	PostgreSQL's text, the original's frame copied as it is),
  *	attachments (references into the original: part and SHA-256),
- *	thread ids, parties, tags, FAQ suggestions, the outbox and the
- *	kept-apart auto-generated mail. Ticket numbers are kept, and each
- *	year's ticket counter is raised to at least SQLite's, so that the
- *	next ticket gets a number after the migrated ones.
+ *	thread ids, parties, tags, FAQ entries and the suggestions made of
+ *	them, the outbox, the kept-apart auto-generated mail, projects,
+ *	tasks, their notes, time entries, the events to sinks and each
+ *	sink's ids of tickets. Ticket numbers are kept, and each year's
+ *	ticket counter is raised to at least SQLite's, so that the next
+ *	ticket gets a number after the migrated ones; the event ids'
+ *	sequence likewise, so that no sink sees an id twice.
  *
  *	What is copied, table by table, is ctl_migrate_tables.c.
  *	Opening the target through store_open() applies the PostgreSQL
@@ -44,11 +47,11 @@
  *	(thread ids, parties, tags): a worker on PostgreSQL may have added
  *	some to a migrated ticket since.
  *
- *	Not copied: what the PostgreSQL store has no tables for yet (FAQ
- *	entries, the category model, projects, events and sink
- *	references), and attachment contents stored apart by schemas
- *	before 4 that have no part number (blobs). The worker must be
- *	stopped while the store is copied: rows it writes meanwhile would
+ *	Not copied: the category model (intakectl train makes it again
+ *	from the migrated tickets whose category was confirmed) and
+ *	attachment contents stored apart by schemas before 4 that have no
+ *	part number (blobs). The worker must be stopped while the store is
+ *	copied: rows it writes meanwhile would
  *	be missed by a batch already done.
  * DIAGNOSTICS
  *	Messages on stderr naming the table and the SQLite id; exit
@@ -144,6 +147,25 @@ static gint64 sq_int(struct migrate *mg, const char *sql, char **why)
 /*	Copying								    */
 /* ---------------------------------------------------------------- */
 
+/* ref_table - the table whose ids a reference column of kind holds */
+static const char *ref_table(int kind)
+{
+    switch (kind) {
+    case COL_TICKET:
+	return "tickets";
+    case COL_MESSAGE:
+	return "messages";
+    case COL_CASE:
+	return "cases";
+    case COL_PROJECT:
+	return "projects";
+    case COL_TASK:
+	return "tasks";
+    default:
+	return "faq";
+    }
+}
+
 /*
  * copy_row - insert the current row of stmt into the target; the new id
  * into the table's map when it is mapped. STORE_ERROR names the row.
@@ -206,15 +228,23 @@ static int copy_row(struct migrate *mg, const struct migrate_table *t, sqlite3_s
 	    break;
 	case COL_TICKET:
 	case COL_MESSAGE:
-	case COL_CASE:{
-		const char *ref = t->cols[c] == COL_TICKET ? "tickets"
-		    : t->cols[c] == COL_MESSAGE ? "messages" : "cases";
+	case COL_CASE:
+	case COL_PROJECT:
+	case COL_TASK:
+	case COL_FAQ:{
+		const char *ref = ref_table(t->cols[c]);
 		gint64  src = sqlite3_column_int64(stmt, c);
 		gint64 *dst;
 
 		if (null || src == 0)
 		    break;
-		if ((dst = g_hash_table_lookup(map_of(mg, ref), &src)) == NULL) {
+		dst = g_hash_table_lookup(map_of(mg, ref), &src);
+		/* A suggestion keeps its title and URL; the entry may be gone since. */
+		if (dst == NULL && t->cols[c] == COL_FAQ) {
+		    values[i] = "0";
+		    break;
+		}
+		if (dst == NULL) {
 		    *why = g_strdup_printf("%s id %" G_GINT64_FORMAT ": %s names %s id %"
 					   G_GINT64_FORMAT ", which was not copied (the SQLite"
 					   " store is inconsistent)", t->name, key,
@@ -309,6 +339,13 @@ static int copy_table(struct migrate *mg, const struct migrate_table *t, char **
 	*why = g_strdup_printf("SQLite: %s: %s", t->name, sqlite3_errmsg(mg->db));
 	return STORE_ERROR;
     }
+    /* One kind per selected column (ctl_migrate_tables.c): a miscount would shift every value. */
+    if (sqlite3_column_count(stmt) != (int) strlen(t->cols)) {
+	*why = g_strdup_printf("%s: %d columns selected, %zu kinds (ctl_migrate_tables.c)",
+			       t->name, sqlite3_column_count(stmt), strlen(t->cols));
+	sqlite3_finalize(stmt);
+	return STORE_ERROR;
+    }
     while (ret == STORE_OK && last < max) {
 	gint64  hi = last > max - mg->batch ? max : last + mg->batch;
 
@@ -329,6 +366,7 @@ static int advance_counters(struct migrate *mg, char **why)
 {
     sqlite3_stmt *stmt = NULL;
     int     ret = STORE_OK, rc;
+    gint64  events;
 
     if (sqlite3_prepare_v2(mg->db, "SELECT name, value FROM counters WHERE name LIKE"
 			   " 'ticket-%' ORDER BY name", -1, &stmt, NULL) != SQLITE_OK) {
@@ -345,6 +383,14 @@ static int advance_counters(struct migrate *mg, char **why)
 	ret = STORE_ERROR;
     }
     sqlite3_finalize(stmt);
+    /* The next event's id after every copied one: a sink takes it as an idempotency key. */
+    if (ret == STORE_OK && (events = sq_int(mg, "SELECT coalesce(max(value), 0) FROM counters"
+					    " WHERE name = 'event'", why)) < 0)
+	ret = STORE_ERROR;
+    if (ret == STORE_OK && events > 0)
+	ret = pg_run(mg->pg, "advance the event ids", "SELECT setval('event_ids',"
+		     " greatest((SELECT last_value FROM event_ids), $1::bigint))", NULL, why, "i",
+		     events);
     return ret;
 }
 

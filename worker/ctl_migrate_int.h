@@ -22,6 +22,9 @@ enum {
     COL_TICKET = 'T',			/* a ticket id: its PostgreSQL id */
     COL_MESSAGE = 'M',			/* a message id */
     COL_CASE = 'C',			/* a case id */
+    COL_PROJECT = 'P',			/* a project id */
+    COL_TASK = 'K',			/* a task id */
+    COL_FAQ = 'F',			/* a FAQ entry's id; 0 when it was removed before */
     COL_TSCONF = 'L',			/* a language: its text search configuration */
 };
 

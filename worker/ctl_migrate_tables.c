@@ -10,7 +10,7 @@
  *	const char *const migrate_schema[migrate_n_schema];
  * DESCRIPTION
  *	migrate_tables is in the order of the references: cases and
- *	tickets before what names them. The SQLite columns are those of
+ *	tickets, FAQ entries, projects and tasks before what names them. The SQLite columns are those of
  *	store_sqlite_sql.c, the PostgreSQL ones those of
  *	store_pg_schema.c; a column either schema adds must be added here.
  *	migrate_schema makes the migration's own tables in the target
@@ -65,9 +65,15 @@ const struct migrate_table migrate_tables[] = {
     {"ticket_tags", "ticket_id", "SELECT ticket_id, ticket_id, tag FROM ticket_tags"
 	" WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id", "kTt",
 	"INSERT INTO ticket_tags(ticket_id, tag) VALUES($1, $2) ON CONFLICT DO NOTHING", FALSE},
+    /* FAQ entries: those of a faq_directory (source_path) are the same entry in a merge. */
+    {"faq", "id", "SELECT id, collection, title, url, body, language, source_path, sha256,"
+	" updated_at FROM faq WHERE id > ?1 AND id <= ?2 ORDER BY id", "ktttttttt",
+	"INSERT INTO faq(collection, title, url, body, language, source_path, sha256, updated_at)"
+	" VALUES($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) ON CONFLICT(source_path)"
+	" DO UPDATE SET source_path = EXCLUDED.source_path RETURNING id", TRUE},
     {"ticket_faq", "ticket_id", "SELECT ticket_id, ticket_id, rank, faq_id, title, url, score"
 	" FROM ticket_faq WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id",
-	"kTtttttt",
+	"kTtFttt",
 	"INSERT INTO ticket_faq(ticket_id, rank, faq_id, title, url, score)"
 	" VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", FALSE},
     {"outbox", "id", "SELECT id, ticket_id, mailbox, kind, recipient, message_id, content,"
@@ -79,10 +85,49 @@ const struct migrate_table migrate_tables[] = {
 	TRUE},
     {"autogen", "id", "SELECT id, dedupe_key, mailbox, kind, reason, queue_id, sender, subject,"
 	" date, envelope, raw, imported_ticket, created_at FROM autogen"
-	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "kttttttttbTt",
+	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "ktttttttttbTt",
 	"INSERT INTO autogen(dedupe_key, mailbox, kind, reason, queue_id, sender, subject, date,"
 	" envelope, raw, imported_ticket, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8,"
 	" $9, $10, $11, $12::timestamptz) RETURNING id", TRUE},
+    /* Projects and tasks (intakectl project/task add): one of the same number is that one. */
+    {"projects", "id", "SELECT id, number, title, status, created_at FROM projects"
+	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "ktttt",
+	"INSERT INTO projects(number, title, status, created_at) VALUES($1, $2, $3,"
+	" $4::timestamptz) ON CONFLICT(number) DO UPDATE SET number = EXCLUDED.number"
+	" RETURNING id", TRUE},
+    {"tasks", "id", "SELECT id, project_id, number, title, status, created_at FROM tasks"
+	" WHERE id > ?1 AND id <= ?2 ORDER BY id", "kPtttt",
+	"INSERT INTO tasks(project_id, number, title, status, created_at) VALUES($1, $2, $3, $4,"
+	" $5::timestamptz) ON CONFLICT(number) DO UPDATE SET number = EXCLUDED.number"
+	" RETURNING id", TRUE},
+    {"notes", "id", "SELECT id, project_id, task_id, dedupe_key, author, subject, body,"
+	" message_id, created_at FROM notes WHERE id > ?1 AND id <= ?2 ORDER BY id", "kPKtttttt",
+	"INSERT INTO notes(project_id, task_id, dedupe_key, author, subject, body, message_id,"
+	" created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8::timestamptz) RETURNING id", TRUE},
+    {"time_entries", "id", "SELECT id, ticket_id, task_id, minutes, summary, author,"
+	" dedupe_key, message_id, created_at FROM time_entries WHERE id > ?1 AND id <= ?2"
+	" ORDER BY id", "kTKtttttt",
+	"INSERT INTO time_entries(ticket_id, task_id, minutes, summary, author, dedupe_key,"
+	" message_id, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8::timestamptz)"
+	" RETURNING id", TRUE},
+    /*
+     * Events to sinks, sent or still owed (docs/events.md), with their
+     * event ids (a sink's idempotency key; ctl_migrate.c advances the
+     * target's sequence past them), and each sink's id of a ticket.
+     * Ticket and message 0: the event is about none.
+     */
+    {"events", "id", "SELECT id, event_id, sink, type, ticket_id, number, mailbox, message_row,"
+	" payload, state, attempts, next_try, last_answer, last_try, created_at, sent_at"
+	" FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id", "ktttTttMtttttttt",
+	"INSERT INTO events(event_id, sink, type, ticket_id, number, mailbox, message_row,"
+	" payload, state, attempts, next_try, last_answer, last_try, created_at, sent_at)"
+	" VALUES($1, $2, $3, coalesce($4::bigint, 0), $5, $6, coalesce($7::bigint, 0), $8, $9,"
+	" $10, $11, $12, $13::timestamptz, $14::timestamptz, $15::timestamptz) RETURNING id",
+	TRUE},
+    {"sink_refs", "ticket_id", "SELECT ticket_id, sink, ticket_id, ref FROM sink_refs"
+	" WHERE ticket_id > ?1 AND ticket_id <= ?2 ORDER BY ticket_id", "ktTt",
+	"INSERT INTO sink_refs(sink, ticket_id, ref) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
+	FALSE},
 };
 
 const gsize migrate_n_tables = G_N_ELEMENTS(migrate_tables);
