@@ -56,6 +56,15 @@
  *	waits and tries again, as long as it takes; when Redis cannot be
  *	reached it tries again for a minute, then stops the run.
  *
+ *	With [redis] wait_replicas above 0, a mail counts as queued only
+ *	when WAIT says that many replicas have its entry, as the milter
+ *	accepts a mail only then (enqueue_wait()): on a primary alone a
+ *	failover could lose it, and the backfill would report a mail that
+ *	never becomes a ticket. Fewer replicas: the mail is added again a
+ *	second later (the worker keeps one ticket of the copies), for a
+ *	minute at most, then the run stops; rerunning the import later
+ *	adds no ticket twice (the same de-duplication).
+ *
  *	With progress, a line on stderr (count, rate, ETA from the source's
  *	position) is rewritten at most twice a second. import_feed_summary()
  *	prints read, queued and skipped by reason, and returns the exit
@@ -444,8 +453,8 @@ static long long backlog(struct import_feed *f, char **why)
 static int enqueue(struct import_feed *f, json_t *env)
 {
     struct raw_source raw;
-    int     unreachable = 0;
-    gboolean said_full = FALSE, said_refused = FALSE;
+    int     unreachable = 0, unreplicated = 0;
+    gboolean said_full = FALSE, said_refused = FALSE, said_unreplicated = FALSE;
 
     mctx_raw(f->mc, &raw);
     for (;;) {
@@ -466,6 +475,28 @@ static int enqueue(struct import_feed *f, json_t *env)
 	if (n >= 0)
 	    id = enqueue_envelope(f->rq, f->set.cfg->redis_stream, env, &raw,
 				  strcmp(f->set.cfg->stream_compression, "zstd") == 0, &why);
+	/* As the milter: an entry not on wait_replicas replicas is not queued yet. */
+	if (id && f->set.cfg->redis_wait_replicas > 0 && enqueue_wait(f->rq, f->set.cfg, &why) < 0) {
+	    if (++unreplicated >= UNREACHABLE_TRIES) {
+		g_autofree char *stop = g_strdup_printf("%s (entry %s; tried for a minute: the"
+							" mails from here on were not queued)",
+							why, id);
+
+		g_free(why);
+		g_free(id);
+		import_feed_stop(f, stop);
+		return -1;
+	    }
+	    if (!said_unreplicated)
+		fprintf(stderr, "%sintakectl import: %s: %s: adding it again (the worker keeps"
+			" one ticket)\n", f->set.progress ? "\n" : "", f->where, why);
+	    said_unreplicated = TRUE;
+	    g_clear_pointer(&id, g_free);
+	    g_free(why);
+	    if (!wait_ms(f, 1000))
+		return -1;
+	    continue;
+	}
 	if (id) {
 	    g_free(id);
 	    return 0;
