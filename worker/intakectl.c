@@ -69,6 +69,7 @@
 #include "ctl_faq.h"
 #include "ctl_projects.h"
 #include "dlq.h"
+#include "redisq.h"
 #include "store.h"
 #include "checkconf.h"
 #include "ctl_sinks.h"
@@ -221,7 +222,9 @@ static int cmd_status(const struct intake_config *cfg)
 	g_autofree char *oldest = age_text(json_object_get(st, "oldest_entry_age_s"));
 	g_autofree char *oldest_p = age_text(json_object_get(st, "oldest_pending_age_s"));
 
-	printf("stream          %s (%s)\n", envelope_str(st, "stream"), cfg->redis_server);
+	g_autofree char *where = redisq_describe(cfg);	/* the sentinels when there are */
+
+	printf("stream          %s (%s)\n", envelope_str(st, "stream"), where);
 	printf("queued          %" JSON_INTEGER_FORMAT " entries not yet acknowledged%s\n",
 	       json_integer_value(json_object_get(st, "length")), oldest);
 	printf("pending         %" JSON_INTEGER_FORMAT " delivered to a worker%s\n",

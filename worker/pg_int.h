@@ -75,6 +75,7 @@ int     pg_add_thread_id(struct pg *pg, const char *msgid, gint64 ticket_id,
 int     pg_case_ticket(struct store *, const char *, struct store_ticket_info *, char **);
 int     pg_set_routing(struct store *, gint64, const struct store_routing *, char **);
 int     pg_set_classes(struct store *, gint64, const struct store_classes *, char **);
+int     pg_add_case(struct store *, const char *, const char *, char **);
 const char *pg_ts_config(const char *language);
 int     pg_set_ticket_faq(struct store *, gint64, const struct store_faq_match *, int, char **);
 
@@ -95,6 +96,7 @@ int     pg_prune_autogen(struct store *, gint64, int, int *, char **);
 int     pg_list_tickets(struct store *, const char *, const char *, int, store_row_fn, void *,
 			char **);
 int     pg_show_ticket(struct store *, const char *, store_row_fn, void *, char **);
+int     pg_list_cases(struct store *, store_row_fn, void *, char **);
 int     pg_stats(struct store *, struct store_stats *, char **);
 int     pg_load_attachment(struct store *, const char *, gint64, struct store_attachment_row *,
 			   char **);

@@ -357,9 +357,9 @@ static int pg_maintain(struct store *st, char **why)
 }
 
 /*
- * Operations left NULL are not supported by this backend (cases made by
- * hand: add_case, list_cases): their callers say so. Sinks and
- * the HTTP API work as on SQLite.
+ * Operations left NULL are not supported by this backend (the FAQ in
+ * memory: faq_version, faq_load; the store's FTS query answers each
+ * mail): their callers say so. Sinks and the HTTP API work as on SQLite.
  */
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
@@ -394,6 +394,8 @@ const struct store_ops store_pg_ops = {
     .show_ticket = pg_show_ticket,
     .stats = pg_stats,
     .set_routing = pg_set_routing,
+    .add_case = pg_add_case,
+    .list_cases = pg_list_cases,
     .set_classes = pg_set_classes,
     .case_ticket = pg_case_ticket,
     .load_attachment = pg_load_attachment,

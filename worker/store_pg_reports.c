@@ -57,6 +57,24 @@ int     pg_list_tickets(struct store *st, const char *mailbox, const char *statu
     return STORE_OK;
 }
 
+/* Rows "case": store_sqlite_sql.c's S_CASE_LIST, names in byte order as SQLite sorts them. */
+int     pg_list_cases(struct store *st, store_row_fn fn, void *ctx, char **why)
+{
+    PGresult *res = NULL;
+    int     ret;
+
+    if ((ret = pg_run(PG(st), "list cases",
+		      "SELECT c.name, c.title, " PG_ISO("c.created_at") " AS created_at,"
+		      " (SELECT count(*) FROM tickets t WHERE t.case_id = c.id) AS tickets,"
+		      " (SELECT t.number FROM tickets t WHERE t.case_id = c.id"
+		      "   ORDER BY t.id DESC LIMIT 1) AS newest"
+		      " FROM cases c ORDER BY c.name COLLATE \"C\"", &res, why, "")) != STORE_OK)
+	return ret;
+    pg_emit_rows(res, "case", fn, ctx);
+    PQclear(res);
+    return STORE_OK;
+}
+
 static int show_messages(struct pg *pg, gint64 ticket_id, store_row_fn fn, void *ctx,
 			         char **why)
 {

@@ -474,6 +474,19 @@ static int set_routing(struct pg *pg, gint64 ticket_id, const struct store_routi
     return add_tags(pg, ticket_id, r->tags, why);
 }
 
+/* A case made (or retitled) by hand, intakectl case add: store_sqlite_cases.c's contract. */
+int     pg_add_case(struct store *st, const char *name, const char *title, char **why)
+{
+    int     ret;
+
+    if ((ret = pg_op_begin(PG(st), why)) != STORE_OK)
+	return ret;
+    return pg_op_end(PG(st), pg_run(PG(st), "add case", "INSERT INTO cases(name, title)"
+				    " VALUES($1, $2) ON CONFLICT(name) DO UPDATE"
+				    " SET title = EXCLUDED.title", NULL, why, "tt", name, title),
+		     why);
+}
+
 int     pg_set_routing(struct store *st, gint64 ticket_id, const struct store_routing *r,
 		       char **why)
 {

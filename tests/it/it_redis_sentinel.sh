@@ -111,6 +111,8 @@ h_check "grep -q 'starting: redis sentinels $RN_SENTINELS: master $RN_MASTER is 
     "milter: the startup log names the sentinels and the master found"
 h_check "_h_worker_log | grep -q 'starting: redis sentinels $RN_SENTINELS: master $RN_MASTER is 127.0.0.1:$P1'" \
     "worker: the startup log names the sentinels and the master found"
+h_check "h_ctl '$C' status | grep -q '^stream .*(sentinels $RN_SENTINELS master $RN_MASTER)\$'" \
+    "intakectl status names the sentinels it asked, not the unused [redis] server"
 
 # Mail flows, one mail after the other, until both failovers are over and at least N were sent:
 # the failovers fall into the flow whatever the machine's speed. Each mail has a Message-ID of its

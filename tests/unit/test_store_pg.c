@@ -129,11 +129,13 @@ static void test_ops(void)
     is_str(o->name, "postgresql", "store_pg_ops: named postgresql ([store] backend)");
     for (gsize i = 0; i < G_N_ELEMENTS(required); i++)
 	ok(required[i].fn != NULL, "store_pg_ops: %s is implemented", required[i].name);
-    ok(o->add_case == NULL && o->list_cases == NULL,
-       "store_pg_ops: cases made by hand are left out (NULL)");
-    is_int(store_unsupported(&st, "case list", &why), STORE_ERROR,
+    ok(o->add_case != NULL && o->list_cases != NULL,
+       "store_pg_ops: cases made by hand (add_case, list_cases)");
+    ok(o->faq_version == NULL && o->faq_load == NULL,
+       "store_pg_ops: no FAQ in memory (NULL: the store's query answers)");
+    is_int(store_unsupported(&st, "faq load", &why), STORE_ERROR,
 	   "store_unsupported: STORE_ERROR");
-    is_str(why, "case list: not supported by the postgresql store",
+    is_str(why, "faq load: not supported by the postgresql store",
 	   "store_unsupported: says which operation and which store");
     g_free(why);
 }
