@@ -16,7 +16,7 @@
  *	int	faq_suggest(st, collection, language, subject, text, len, max,
  *			    min_score, out, &n, &why)
  *	void	classify_faq_prepare(job)
- *	enum stage_result classify_faq(job)
+ *	enum stage_result classify_faq(job, &asked)
  * DESCRIPTION
  *	faq_query() turns what a customer wrote into an FTS5 query (newly
  *	allocated; NULL when there is no word to look for): the words of
@@ -66,7 +66,8 @@
  *	classify_faq() is the writer's step of the classify stage
  *	(stage_classify.c): a follow-up's suggestions are dropped; a new
  *	ticket's not found in memory are asked of the store (faq_match():
- *	no second load in the writer while the threads read the index).
+ *	no second load in the writer while the threads read the index;
+ *	*asked says whether it did, for the part's metric).
  *	The suggestions go to job->faq (stage_store.c records them with the
  *	ticket, stage_reply.c makes them template variables) and to the log.
  * DIAGNOSTICS
@@ -423,12 +424,14 @@ void    classify_faq_prepare(struct job *job)
 				      job->faq, &job->faq_n);
 }
 
-enum stage_result classify_faq(struct job *job)
+enum stage_result classify_faq(struct job *job, gboolean *asked)
 {
     const struct intake_config *cfg = job->pl->cfg;
     const struct mailbox *m = job->mailbox;
     char   *why = NULL;
     int     rc = STORE_OK;
+
+    *asked = FALSE;
 
     if (cfg->faq_max <= 0 || m == NULL)
 	return STAGE_NEXT;
@@ -443,6 +446,7 @@ enum stage_result classify_faq(struct job *job)
 	g_autoptr(GPtrArray) words = job_words(job);
 
 	job->faq_n = 0;
+	*asked = words != NULL;
 	if (words)
 	    rc = ask_store(job->pl->store, words, job_collection(job), job->language,
 			   cfg->faq_min_score, MIN(cfg->faq_max, CONFIG_FAQ_MAX), job->faq,

@@ -35,6 +35,6 @@ int     faq_suggest(struct store *st, const char *collection, const char *langua
 		    const char *subject, const char *text, size_t len, int max,
 		    double min_score, struct store_faq_match *out, int *n, char **why);
 void    classify_faq_prepare(struct job *job);
-enum stage_result classify_faq(struct job *job);
+enum stage_result classify_faq(struct job *job, gboolean *asked);
 
 #endif

@@ -54,8 +54,8 @@
  *
  *	The CPU time of the thread that does each part (text: finding the own
  *	lines; language, tags, sentiment, rules, category and faq in the
- *	preparing thread when there is one; faq also in the writer when the
- *	store answers) goes to the metric
+ *	preparing thread when there is one; faq once more in the writer
+ *	when memory could not answer and the store did) goes to the metric
  *	intake_classify_duration_seconds (docs/metrics.md): make bench
  *	prints it per ticket, so that the cost of classification is seen
  *	where it is spent. CPU time, not wall time: on a shared machine a
@@ -107,13 +107,16 @@ static void part_done(struct job *job, const char *part, double *t0)
 enum stage_result stage_classify(struct job *job)
 {
     enum stage_result res = classify_rules(job);
+    gboolean asked;
     double  t0;
 
     if (res != STAGE_NEXT)
 	return res;
     t0 = job->pl->metrics ? cpu_now() : 0;
-    res = classify_faq(job);
-    part_done(job, "faq", &t0);
+    res = classify_faq(job, &asked);
+    /* The writer's share only when it asked the store (memory could not answer). */
+    if (asked)
+	part_done(job, "faq", &t0);
     return res;
 }
 
