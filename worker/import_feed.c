@@ -478,9 +478,11 @@ static int enqueue(struct import_feed *f, json_t *env)
 	/* As the milter: an entry not on wait_replicas replicas is not queued yet. */
 	if (id && f->set.cfg->redis_wait_replicas > 0 && enqueue_wait(f->rq, f->set.cfg, &why) < 0) {
 	    if (++unreplicated >= UNREACHABLE_TRIES) {
-		g_autofree char *stop = g_strdup_printf("%s (entry %s; tried for a minute: the"
-							" mails from here on were not queued)",
-							why, id);
+		g_autofree char *stop = g_strdup_printf("%s (entry %s; tried for a minute: this"
+							" mail and those after it count as not"
+							" queued; run the import again once the"
+							" replicas are back: no mail becomes two"
+							" tickets)", why, id);
 
 		g_free(why);
 		g_free(id);
