@@ -167,6 +167,33 @@ static const char *ref_table(int kind)
 }
 
 /*
+ * unpack_text - the text of column c of stmt, a zstd frame (NUL-terminated,
+ * g_free); NULL with *why naming the row when it does not unpack or holds
+ * a NUL byte.
+ */
+static char *unpack_text(const struct migrate_table *t, sqlite3_stmt *stmt, int c, gint64 key,
+			         char **why)
+{
+    gsize   len = 0;
+    char   *err = NULL;
+    char   *text = zframe_unpack(sqlite3_column_blob(stmt, c),
+				 (gsize) sqlite3_column_bytes(stmt, c), MIGRATE_TEXT_CAP, &len,
+				 &err);
+
+    if (text == NULL) {
+	*why = g_strdup_printf("%s id %" G_GINT64_FORMAT ": column %s: %s", t->name, key,
+			       sqlite3_column_name(stmt, c), err);
+	g_free(err);
+    } else if (memchr(text, 0, len)) {
+	*why = g_strdup_printf("%s id %" G_GINT64_FORMAT ": column %s holds a NUL byte, which"
+			       " PostgreSQL text cannot", t->name, key, sqlite3_column_name(stmt, c));
+	g_free(text);
+	text = NULL;
+    }
+    return text;
+}
+
+/*
  * copy_row - insert the current row of stmt into the target; the new id
  * into the table's map when it is mapped. STORE_ERROR names the row.
  */
@@ -205,27 +232,24 @@ static int copy_row(struct migrate *mg, const struct migrate_table *t, sqlite3_s
 	    }
 	    break;
 	case COL_ZTEXT:
-	    if (!null) {
-		gsize   len = 0;
-		char   *err = NULL;
-
-		owned[i] = zframe_unpack(sqlite3_column_blob(stmt, c),
-					 (gsize) sqlite3_column_bytes(stmt, c),
-					 MIGRATE_TEXT_CAP, &len, &err);
-		if (owned[i] == NULL) {
-		    *why = g_strdup_printf("%s id %" G_GINT64_FORMAT ": column %s: %s", t->name,
-					   key, sqlite3_column_name(stmt, c), err);
-		    g_free(err);
-		    ret = STORE_ERROR;
-		} else if (memchr(owned[i], 0, len)) {
-		    *why = g_strdup_printf("%s id %" G_GINT64_FORMAT ": column %s holds a NUL"
-					   " byte, which PostgreSQL text cannot", t->name, key,
-					   sqlite3_column_name(stmt, c));
-		    ret = STORE_ERROR;
-		}
-		values[i] = owned[i];
-	    }
+	    if (!null && (values[i] = owned[i] = unpack_text(t, stmt, c, key, why)) == NULL)
+		ret = STORE_ERROR;
 	    break;
+	case COL_SUBJECT_CHARS:
+	    values[i] = owned[i] = g_strdup_printf("%" G_GINT64_FORMAT,
+						   pg_index_chars((const char *)
+								  sqlite3_column_text(stmt, c),
+								  STORE_INDEX_SUBJECT_MAX));
+	    break;
+	case COL_TEXT_CHARS:{
+		g_autofree char *text = null ? NULL : unpack_text(t, stmt, c, key, why);
+
+		if (!null && text == NULL)
+		    ret = STORE_ERROR;
+		values[i] = owned[i] = g_strdup_printf("%" G_GINT64_FORMAT,
+						       pg_index_chars(text, STORE_INDEX_TEXT_MAX));
+		break;
+	    }
 	case COL_TICKET:
 	case COL_MESSAGE:
 	case COL_CASE:

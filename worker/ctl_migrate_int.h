@@ -26,6 +26,8 @@ enum {
     COL_TASK = 'K',			/* a task id */
     COL_FAQ = 'F',			/* a FAQ entry's id; 0 when it was removed before */
     COL_TSCONF = 'L',			/* a language: its text search configuration */
+    COL_SUBJECT_CHARS = 's',		/* text: the characters the fts vector takes of it */
+    COL_TEXT_CHARS = 'x',		/* a zstd frame of text: the same (pg_index_chars()) */
 };
 
 struct migrate_table {

@@ -17,6 +17,7 @@
  *	(ctl_migrate.c says what they hold).
  */
 #include "ctl_migrate_int.h"
+#include "pg_int.h"
 
 const struct migrate_table migrate_tables[] = {
     {"cases", "id", "SELECT id, name, title, created_at FROM cases"
@@ -40,16 +41,16 @@ const struct migrate_table migrate_tables[] = {
     {"messages", "m.id", "SELECT m.id, m.ticket_id, m.direction, m.envelope_id, m.queue_id,"
 	" m.dedupe_key, m.message_id, m.sender_name, m.sender_address, m.recipients, m.subject,"
 	" m.header_fields, m.body, m.full_text, m.raw, m.raw_truncated, m.note, m.mime_limits,"
-	" m.created_at, t.language FROM messages m JOIN tickets t ON t.id = m.ticket_id"
-	" WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id", "kTttttttttttzzbttttL",
+	" m.created_at, t.language, m.subject, m.body FROM messages m"
+	" JOIN tickets t ON t.id = m.ticket_id"
+	" WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id", "kTttttttttttzzbttttLsx",
 	/* fts as store_pg_tickets.c makes it: incoming mail only, in the ticket's language. */
 	"INSERT INTO messages(ticket_id, direction, envelope_id, queue_id, dedupe_key,"
 	" message_id, sender_name, sender_address, recipients, subject, header_fields, body,"
 	" full_text, raw, raw_truncated, note, mime_limits, created_at, fts) VALUES($1, $2,"
 	" $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::timestamptz,"
-	" CASE WHEN $2 = 'in' THEN to_tsvector(coalesce((SELECT c.oid::regconfig"
-	" FROM pg_ts_config c WHERE c.cfgname = $19), 'simple'::regconfig),"
-	" coalesce($10, '') || ' ' || coalesce($12, '')) END) RETURNING id", TRUE},
+	" CASE WHEN $2 = 'in' THEN " PG_FTS_VECTOR("$19", "$10", "$20", "$12", "$21")
+	" END) RETURNING id", TRUE},
     {"attachments", "id", "SELECT id, message_id, filename, content_type, content_id, size,"
 	" stored, part, sha256 FROM attachments WHERE id > ?1 AND id <= ?2 ORDER BY id",
 	"kMttttttt",

@@ -77,6 +77,20 @@ int     pg_set_routing(struct store *, gint64, const struct store_routing *, cha
 int     pg_set_classes(struct store *, gint64, const struct store_classes *, char **);
 int     pg_add_case(struct store *, const char *, const char *, char **);
 const char *pg_ts_config(const char *language);
+gint64  pg_index_chars(const char *text, size_t max);
+
+/*
+ * The fts vector of an incoming message, as the worker
+ * (store_pg_tickets.c) and intakectl migrate-store write it: CONF the
+ * name of a text search configuration (pg_ts_config(), 'simple' where
+ * the server has none), SUBJECT and BODY text parameters, SUBJECT_CHARS
+ * and BODY_CHARS how many characters of each the index takes
+ * (pg_index_chars(): store.h, STORE_INDEX_TEXT_MAX). All are "$N".
+ */
+#define PG_FTS_VECTOR(conf, subject, subject_chars, body, body_chars) \
+    "to_tsvector(coalesce((SELECT c.oid::regconfig FROM pg_ts_config c" \
+    " WHERE c.cfgname = " conf "), 'simple'::regconfig), left(coalesce(" subject ", ''), " \
+    subject_chars "::int) || ' ' || left(coalesce(" body ", ''), " body_chars "::int))"
 int     pg_set_ticket_faq(struct store *, gint64, const struct store_faq_match *, int, char **);
 
 /* store_pg_outbox.c */

@@ -17,6 +17,8 @@
  *
  *	int	store_unsupported(st, op, &why)
  *	gboolean store_exists(cfg)
+ *
+ *	size_t	store_index_len(text, len, max)
  * DESCRIPTION
  *	store_open() picks the backend named by [store] backend and opens
  *	it (creating or migrating the schema). Callers then use st->ops.
@@ -33,10 +35,19 @@
  *	store: FAQ, category model, projects, kept-mail reports); callers
  *	test the pointer and report store_unsupported(): STORE_ERROR with
  *	"OP: not supported by the NAME store".
+ *
+ *	store_index_len() is how many of the len bytes of text the
+ *	full-text index takes (STORE_INDEX_TEXT_MAX, store.h): all of them
+ *	up to max; beyond, a cut at most max bytes long that ends where a
+ *	word does (white space within the last INDEX_CUT_SLACK bytes),
+ *	or else at the start of a UTF-8 character: never half a word or a
+ *	character in the index.
  */
 #include <string.h>
 
 #include "store.h"
+
+#define INDEX_CUT_SLACK	256		/* store_index_len(): how far back to look for a space */
 
 static const struct store_ops *const backends[] = {&store_sqlite_ops, &store_pg_ops, NULL};
 
@@ -172,4 +183,19 @@ gboolean store_exists(const struct intake_config *cfg)
     if (strcmp(cfg->store_backend, "sqlite") != 0)
 	return TRUE;
     return g_file_test(cfg->store_path, G_FILE_TEST_EXISTS);
+}
+
+size_t  store_index_len(const char *text, size_t len, size_t max)
+{
+    size_t  cut, i;
+
+    if (len <= max)
+	return len;
+    /* text[cut] is the first byte left out: a character starts there. */
+    for (cut = max; cut > 0 && ((unsigned char) text[cut] & 0xC0) == 0x80; cut--)
+	 /* void */ ;
+    for (i = cut; i > 0 && cut - i < INDEX_CUT_SLACK; i--)
+	if (g_ascii_isspace(text[i - 1]))
+	    return i;
+    return cut;
 }

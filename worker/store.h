@@ -38,6 +38,20 @@ enum { STORE_OK = 0, STORE_BUSY = 1, STORE_ERROR = 2 };
 
 #define STORE_SCHEMA_VERSION 8
 
+/*
+ * What of a message the full-text index holds, in every backend: the
+ * first STORE_INDEX_SUBJECT_MAX bytes of its subject and the first
+ * STORE_INDEX_TEXT_MAX bytes of its text (body), each cut by
+ * store_index_len(). A sender decides how many distinct words a text
+ * has: uncut, 1 MB of them costs SQLite's FTS5 some 20 MB for the row
+ * and makes PostgreSQL refuse the row (a tsvector is at most 1 MB),
+ * so the mail could never become a ticket. At most about three bytes of
+ * vector per byte of text, these two stay below that limit. What is
+ * stored and shown is never cut.
+ */
+#define STORE_INDEX_SUBJECT_MAX	(16 * 1024)
+#define STORE_INDEX_TEXT_MAX	(256 * 1024)
+
 struct store;
 
 /* A new ticket. Strings are borrowed for the call. */
@@ -621,6 +635,7 @@ void    store_our_reply_clear(struct store_our_reply *r);
 void    store_attachment_row_clear(struct store_attachment_row *row);
 void    store_faq_match_clear(struct store_faq_match *m);
 void    store_event_row_clear(struct store_event_row *row);
+size_t  store_index_len(const char *text, size_t len, size_t max);
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;	/* branch pg: store_pg*.c */

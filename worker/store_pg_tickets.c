@@ -60,6 +60,16 @@ const char *pg_ts_config(const char *language)
     return "simple";
 }
 
+/*
+ * pg_index_chars - how many characters of text (NULL: none) the fts
+ * vector takes: store_index_len()'s cut in bytes, counted as PostgreSQL's
+ * left() counts (the text is valid UTF-8: PostgreSQL took it as text).
+ */
+gint64  pg_index_chars(const char *text, size_t max)
+{
+    return text ? g_utf8_strlen(text, (gssize) store_index_len(text, strlen(text), max)) : 0;
+}
+
 /* ticket_info - the first row of a TICKET_INFO_COLUMNS result (PQclear'ed), or info->id = 0 */
 static int ticket_info(int ret, PGresult *res, struct store_ticket_info *info)
 {
@@ -366,15 +376,15 @@ static int insert_message(struct pg *pg, gint64 ticket_id, const char *language,
 		      " message_id, sender_name, sender_address, recipients, subject, header_fields,"
 		      " body, raw, raw_truncated, note, mime_limits, full_text, fts, created_at)"
 		      " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-		      " $16, $17, CASE WHEN $2 = 'in' THEN to_tsvector(coalesce("
-		      "   (SELECT c.oid::regconfig FROM pg_ts_config c WHERE c.cfgname = $18),"
-		      "   'simple'::regconfig), coalesce($10, '') || ' ' || coalesce($12, '')) END,"
+		      " $16, $17, CASE WHEN $2 = 'in' THEN " PG_FTS_VECTOR("$18", "$10", "$19", "$12",
+							       "$20") " END,"
 		      " now()) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-		      &res, why, "itttttttttttbBtttt", ticket_id, m->direction, m->envelope_id,
+		      &res, why, "itttttttttttbBttttii", ticket_id, m->direction, m->envelope_id,
 		      m->queue_id, m->dedupe_key, m->message_id, m->sender_name,
 		      m->sender_address, m->recipients, m->subject, m->header_fields, m->body,
 		      raw, m->raw_truncated != 0, m->note, m->mime_limits, m->full_text,
-		      pg_ts_config(language))) != STORE_OK)
+		      pg_ts_config(language), pg_index_chars(m->subject, STORE_INDEX_SUBJECT_MAX),
+		      pg_index_chars(m->body, STORE_INDEX_TEXT_MAX))) != STORE_OK)
 	return ret;
     if (PQntuples(res) == 0) {
 	PQclear(res);

@@ -33,7 +33,9 @@
  *	intake_unzstd(blob) (the text of a frame; an error for anything
  *	else) and intake_sha256(blob) (lower-case hex): schema step 4 moves
  *	old rows over with them, the statements read bodies with
- *	intake_unzstd(). NULL gives NULL.
+ *	intake_unzstd(). intake_unzstd(blob, max) and intake_cut(text, max)
+ *	give what of the text the full-text index takes (store_index_len(),
+ *	max STORE_INDEX_TEXT_MAX or STORE_INDEX_SUBJECT_MAX). NULL gives NULL.
  *
  *	sq_load_attachment() reads one attachment of a ticket by its id (as
  *	intakectl ticket lists it): out->found is FALSE if the ticket has no
@@ -129,7 +131,19 @@ static void fn_zstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     g_bytes_unref(z);
 }
 
-/* intake_unzstd(blob): the text a frame of intake_zstd() holds (a message's body) */
+/* index_max - the max argument of intake_unzstd() and intake_cut(): none is G_MAXSIZE */
+static size_t index_max(int argc, sqlite3_value **argv)
+{
+    sqlite3_int64 max = argc > 1 ? sqlite3_value_int64(argv[1]) : -1;
+
+    return max < 0 ? G_MAXSIZE : (size_t) max;
+}
+
+/*
+ * intake_unzstd(blob [, max]): the text a frame of intake_zstd() holds (a
+ * message's body); with max, what of it the full-text index takes
+ * (store_index_len()).
+ */
 static void fn_unzstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     g_autofree char *why = NULL;
@@ -137,7 +151,6 @@ static void fn_unzstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     gsize   len;
     const void *p;
 
-    (void) argc;
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
 	sqlite3_result_null(ctx);
 	return;
@@ -150,8 +163,25 @@ static void fn_unzstd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	return;
     }
     p = g_bytes_get_data(text, &len);
+    len = store_index_len(p, len, index_max(argc, argv));
     sqlite3_result_text64(ctx, len ? p : "", len, SQLITE_TRANSIENT, SQLITE_UTF8);
     g_bytes_unref(text);
+}
+
+/* intake_cut(text, max): what of text the full-text index takes (store_index_len()) */
+static void fn_cut(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *p;
+
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+	sqlite3_result_null(ctx);
+	return;
+    }
+    p = sqlite3_value_text(argv[0]);
+    sqlite3_result_text64(ctx, p ? (const char *) p : "",
+			  store_index_len((const char *) p, (size_t) sqlite3_value_bytes(argv[0]),
+					  index_max(argc, argv)),
+			  SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
 static void fn_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -178,6 +208,10 @@ int     sq_register_functions(struct sq *sq, char **why)
     if ((rc = sqlite3_create_function(sq->db, "intake_zstd", 1, flags, sq, fn_zstd, NULL,
 				      NULL)) != SQLITE_OK
 	|| (rc = sqlite3_create_function(sq->db, "intake_unzstd", 1, flags, sq, fn_unzstd,
+					 NULL, NULL)) != SQLITE_OK
+	|| (rc = sqlite3_create_function(sq->db, "intake_unzstd", 2, flags, sq, fn_unzstd,
+					 NULL, NULL)) != SQLITE_OK
+	|| (rc = sqlite3_create_function(sq->db, "intake_cut", 2, flags, NULL, fn_cut,
 					 NULL, NULL)) != SQLITE_OK
 	|| (rc = sqlite3_create_function(sq->db, "intake_sha256", 1, flags, NULL, fn_sha256,
 					 NULL, NULL)) != SQLITE_OK)

@@ -51,6 +51,10 @@
 #include "faq_index.h"
 #include "sqlite_int.h"
 
+/* What messages_fts takes of a message (store.h, STORE_INDEX_TEXT_MAX). */
+#define FTS_SUBJECT "intake_cut(subject, " G_STRINGIFY(STORE_INDEX_SUBJECT_MAX) ")"
+#define FTS_BODY "intake_unzstd(body, " G_STRINGIFY(STORE_INDEX_TEXT_MAX) ")"
+
 /* ---------------------------------------------------------------- */
 
 /*
@@ -474,7 +478,7 @@ const char *const sq_migrations[] = {
     "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='', detail=column,"
     "  tokenize='unicode61 remove_diacritics 2');"
     "INSERT INTO messages_fts(rowid, subject, body)"
-    "  SELECT id, subject, intake_unzstd(body) FROM messages WHERE direction = 'in'"
+    "  SELECT id, " FTS_SUBJECT ", " FTS_BODY " FROM messages WHERE direction = 'in'"
     "  AND id <= (SELECT value FROM counters WHERE name = 'fts-indexed') ORDER BY id;",
 };
 
@@ -552,7 +556,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"},
     [S_FTS_INSERT] = {"index message text",
 	"INSERT INTO messages_fts(rowid, subject, body)"
-	" SELECT id, subject, intake_unzstd(body) FROM messages"
+	" SELECT id, " FTS_SUBJECT ", " FTS_BODY " FROM messages"
 	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
 	"   AND direction = 'in' ORDER BY id"},
     [S_FTS_MARK] = {"mark messages indexed",

@@ -22,9 +22,6 @@
 # mail over the limit is 13 MB against max_message_size = 12M, which keeps the test near a minute.
 # Postfix's message_size_limit and header_size_limit are raised in the private instance so that
 # the milter, not Postfix, meets these sizes.
-#
-# Until the milter is bounded (the engineer "mime" is doing that in parallel) this test may fail:
-# its job is to say which mail broke what.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_hostile

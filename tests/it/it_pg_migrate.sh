@@ -2,9 +2,10 @@
 # it_pg_migrate.sh: intakectl migrate-store copies an SQLite store into PostgreSQL, survives a
 # SIGKILL in the middle, copies nothing twice, and a worker on PostgreSQL carries on.
 #
-# A worker on SQLite stores the person-written mails of the corpus (labels.tsv "normal") and a
-# mail with two attachments, all sent through Postfix + intake-milter -> Redis, acknowledges
-# them (smtp-sink) and threads the customer's answer to one acknowledgement. The worker stops;
+# A worker on SQLite stores the person-written mails of the corpus (labels.tsv "normal"), a mail
+# with two attachments and one of 900 KB of distinct words (only its first 256 KB go into its
+# vector), all sent through Postfix + intake-milter -> Redis, acknowledges them (smtp-sink) and
+# threads the customer's answer to one acknowledgement. The worker stops;
 # migrate-store --batch 2 runs while a session of the test holds a SHARE lock on attachments, so
 # that the run blocks inside its first attachments transaction (tickets and messages committed,
 # attachments not): the test sees it wait (pg_locks) and SIGKILLs it there. The rerun completes
@@ -65,6 +66,9 @@ h_send_files "$P" sender@client.test support@example.test "${FILES[@]}" > "$T/se
 # The customers who answer below: envelope sender and From alike (acknowledgements go to the
 # envelope sender, and only a party, the From, may write into a ticket).
 h_send_files "$P" alice@client.test support@example.test "$T/attach.eml" >> "$T/sent.tsv"
+# A text whose whole vector would be over PostgreSQL's limit (pg.sh): copied with its vector cut.
+h_pg_long_mail "$T/long.eml" migrate-long@client.test
+h_send_files "$P" loggy@client.test support@example.test "$T/long.eml" >> "$T/sent.tsv"
 h_mail "$P" bob@client.test support@example.test "printer on fire" "It smokes."
 ACCEPTED=$(( $(grep -c $'\t250\t' "$T/sent.tsv") + 1 ))
 [ "$ACCEPTED" -ge 10 ] || h_die "only $ACCEPTED mails accepted: $(cat "$T/sent.tsv")"
@@ -190,6 +194,8 @@ h_assert_eq "$NT $NM $NA $NO" \
     "$(h_pg_sql "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM messages),
 			(SELECT count(*) FROM attachments), (SELECT count(*) FROM outbox)" | tr '|' ' ')" \
     "PostgreSQL: $NT tickets, $NM messages, $NA attachments, $NO outbox rows, none twice"
+h_assert_eq "t f t" "$(h_pg_long_index migrate-long@client.test)" \
+    "the text of 900 KB of distinct words: copied, its vector of the first 256 KB, the text whole"
 
 # The other records, as each backend holds them (ids aside; references by number or title).
 others_sq="SELECT 'project', number, title, status FROM projects

@@ -5,7 +5,7 @@
 # distinct numbers and 40 acknowledgements at the relay (smtp-sink); the customer's answer to one
 # acknowledgement (In-Reply-To) is threaded into that ticket; intakectl lists the tickets, shows
 # one and counts them from PostgreSQL; every incoming message has a full-text vector (GIN
-# index); the password appears in no log; an operation this backend does not support says so.
+# index), a text of 900 KB of distinct words too (its first 256 KB); the password appears in no log; an operation this backend does not support says so.
 #
 #   smtp-source -> postfix back (+ intake-milter) -> Redis -> intake-worker -> PostgreSQL
 #                                                               `-> acks -> smtp-sink
@@ -78,6 +78,18 @@ h_assert_eq 1 "$(h_pg_count "messages WHERE fts @@ plainto_tsquery('simple', 'pr
     "fts: 'problem' finds the one message that has it"
 h_assert_eq gin "$(h_pg_sql "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam
 			    WHERE c.relname = 'messages_fts'")" "fts: messages_fts is a GIN index"
+
+# A text of 900 KB of distinct short words (a pasted log, a listing): its whole vector would be
+# over PostgreSQL's 1 MB for a tsvector, and the mail could never become a ticket. The index takes
+# the text's first 256 KB (store.h, STORE_INDEX_TEXT_MAX): the ticket is made, its text stored
+# whole, a word at its start found and one at its end not.
+h_pg_long_mail "$T/long.eml" long-log@client.test
+h_send_files "$P" loggy@client.test support@example.test "$T/long.eml" > "$T/long.tsv"
+h_assert_eq 250 "$(cut -f2 "$T/long.tsv")" "the mail of 900 KB of distinct words: accepted"
+h_wait_for "[ \"\$(h_pg_count \"messages WHERE message_id = 'long-log@client.test'\")\" = 1 ]" 60 \
+    "the mail of 900 KB of distinct words: a ticket (its vector within PostgreSQL's limit)"
+h_assert_eq "t f t" "$(h_pg_long_index long-log@client.test)" \
+    "its index: the word at the start found, the one past 256 KB not; the text stored whole"
 
 # The password is read from password_file and never logged.
 if grep -qF -- "$(cat "$T/pg.password")" "$T/worker.log" "$T/milter.log" 2>/dev/null; then

@@ -125,6 +125,35 @@ h_pg_conf() {
 	"$H_PG_CONNINFO" "$T/pg.password" >> "$1"
 }
 
+# h_pg_long_mail FILE MESSAGE-ID: a mail whose text is 900 KB of distinct short words (a pasted
+# log, a listing), the word zebrafirst first and zebralast last: its whole tsvector would be over
+# PostgreSQL's 1 MB. The index takes the text's first 256 KB (store.h, STORE_INDEX_TEXT_MAX).
+h_pg_long_mail() {
+    python3 - "$1" "$2" <<'PY'
+import sys
+words, size, i = ["zebrafirst"], 0, 0
+while size < 900000:
+    w = "%x" % (i * 7919 % 16777213)
+    words.append(w)
+    size += len(w) + 1
+    i += 1
+words.append("zebralast")
+lines = [" ".join(words[j:j + 12]) for j in range(0, len(words), 12)]
+with open(sys.argv[1], "w") as f:
+    f.write("From: Loggy <loggy@client.test>\nTo: support@example.test\nSubject: a long log\n"
+            "Message-ID: <%s>\n\n" % sys.argv[2] + "\n".join(lines) + "\n")
+PY
+}
+
+# h_pg_long_index MESSAGE-ID: for the message of h_pg_long_mail, "t f t" when its vector finds
+# zebrafirst, not zebralast (past 256 KB), and its body holds the whole text.
+h_pg_long_index() {
+    h_pg_sql "SELECT fts @@ plainto_tsquery('simple', 'zebrafirst'),
+		     fts @@ plainto_tsquery('simple', 'zebralast'),
+		     body LIKE '%zebralast%' AND octet_length(body) > 900000
+	      FROM messages WHERE message_id = '$1'" | tr '|' ' '
+}
+
 # The EXIT trap: the worker (worker.sh), then the cluster, then h_cleanup.
 _h_pg_trap() {
     [ -n "$H_PG_TRAP" ] && return 0

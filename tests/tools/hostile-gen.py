@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """
 NAME
-    hostile-gen - hostile mails against the milter's parsing path
+    hostile-gen - hostile mails against the milter's parsing path and the worker
 
 SYNOPSIS
     hostile-gen.py [-s SIZE] DIR [CASE...]
@@ -19,6 +19,10 @@ DESCRIPTION
         build/release/bin/envelope-tool -s -r -a -c conf/intake.conf \\
             -m support DIR/CASE.eml >/dev/null
     Goals: at most 1 s of CPU and 32 MB above idle RSS, an envelope always.
+    The cases whose description starts "worker:" shape the text and subject
+    against what the worker does with them (quote separation, tags,
+    sentiment, the category model, the full-text index); make bench (part 5)
+    sends every case's envelope through an intake-worker too.
 """
 import os
 import sys
@@ -412,6 +416,82 @@ def long_ids(n):
     return ("From: a@b\r\nTo: support@example.com\r\nDate: " + fill("Tue, ", k) + "\r\n"
             "Message-ID: <" + fill("a", k) + "@b>\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
             "Content-ID: <" + fill("c", k) + ">\r\n\r\nhi\r\n")
+
+
+# What the worker reads: the text (cut at max_text_size, 1 MB by default) and the subject, shaped
+# against its quote separation, tags, sentiment, category words, FAQ query and full-text index.
+def text_mail(subject, body):
+    """a text/plain mail; body may hold any character (written as UTF-8)"""
+    body = body.encode("utf-8").decode("latin-1")
+    return mail("Subject: " + subject + "\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n", body)
+
+
+@case("worker: a body of one word of SIZE bytes (stemmer, index, classifiers)")
+def one_word(n):
+    return text_mail("x", fill("a", n) + "\r\n")
+
+
+@case("worker: a body of distinct words (index terms, model and tag lookups)")
+def distinct_words(n):
+    words, size, i = [], 0, 0
+    while size < n:
+        w = "w%x" % i
+        words.append(w)
+        size += len(w) + 1
+        i += 1
+    return text_mail("x", " ".join(words) + "\r\n")
+
+
+@case("worker: the shortest distinct words (base 36, then 2-letter words of CJK ideographs)")
+def short_words(n):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out, size, i = [], 0, 0
+    while size < n // 2:
+        w, k = "", i
+        while True:
+            w = digits[k % 36] + w
+            k //= 36
+            if k == 0:
+                break
+        out.append(w)
+        size += len(w) + 1
+        i += 1
+    i = 0
+    while size < n:
+        w = chr(0x4E00 + i // 20000) + chr(0x4E00 + i % 20000)
+        out.append(w)
+        size += 7
+        i += 1
+    return text_mail("x", " ".join(out) + "\r\n")
+
+
+@case("worker: tag keywords and sentiment phrases repeated (bench's tags, AFINN)")
+def keywords(n):
+    return text_mail("invoice refund", fill("invoice payment refund credit card not working "
+                                            "two factor feature request bad good ", n) + "\r\n")
+
+
+@case("worker: lines that begin a quote attribution or header block but never end one")
+def near_quotes(n):
+    unit = ("On Tue, 1 Dec 2026 a@b.c wrote\r\nAm 1.12.2026 schrieb a@b.c\r\n"
+            "From: a@b.c\r\nSent: 1 Dec 2026\r\n> x\r\n\r\n")
+    return text_mail("x", fill(unit, n))
+
+
+@case("worker: quoted lines only, 2 million '> ' lines")
+def quote_lines(n):
+    return text_mail("x", fill("> \r\n", n))
+
+
+@case("worker: a Subject of reply prefixes and ticket-number look-alikes (100 KB)")
+def subject_prefixes(n):
+    return text_mail(fill("Re: AW: Fwd: [#A-2026-00000] #X-1 ", 100000), "hi\r\n")
+
+
+@case("worker: a body of numbers in our ticket and project forms (time entry, note targets)")
+def number_forms(n):
+    return text_mail("[#PRJ-1] [#TSK-2]", fill("1:30 [#PRJ-12] TSK-9 #INT-2026-000001 ", n) + "\r\n")
 
 
 def main(argv):

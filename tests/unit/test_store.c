@@ -789,6 +789,28 @@ static void test_links(struct store *st)
 }
 
 /* A follow-up (branch lang): its new text as the body, the whole text beside it. */
+/*
+ * last_message_field - field of the last message of ticket number as
+ * intakectl --json shows it (g_free), NULL when show_ticket fails or it
+ * has none
+ */
+static char *last_message_field(struct store *st, const char *number, const char *field)
+{
+    json_t *shown = NULL;
+    g_autofree char *why = NULL;
+    json_t *msgs;
+    char   *value;
+
+    if (!is_int(ctl_show_ticket(st, number, &shown, &why), STORE_OK, "show_ticket %s", number))
+	return NULL;
+    msgs = json_object_get(shown, "messages");
+    value = g_strdup(json_string_value(json_object_get(json_array_get(msgs,
+								      json_array_size(msgs) - 1),
+						       field)));
+    json_decref(shown);
+    return value;
+}
+
 static void test_full_text(struct store *st)
 {
     g_autofree char *number = NULL;
@@ -804,19 +826,66 @@ static void test_full_text(struct store *st)
 		   " hex(substr(full_text, 1, 4)) = '28B52FFD'"), 1,
 	   "full_text kept beside the body, as a zstd frame");
     {
-	json_t *shown = NULL;
-	g_autofree char *w = NULL;
-	json_t *msgs;
+	g_autofree char *full = last_message_field(st, number, "full_text");
+	g_autofree char *body = last_message_field(st, number, "body");
 
-	is_int(ctl_show_ticket(st, number, &shown, &w), STORE_OK, "show_ticket, full_text");
-	msgs = json_object_get(shown, "messages");
-	is_str(json_string_value(json_object_get(json_array_get(msgs, json_array_size(msgs) - 1),
-						 "full_text")), f.full_text,
-	       "full_text read back whole");
-	is_str(json_string_value(json_object_get(json_array_get(msgs, json_array_size(msgs) - 1),
-						 "body")), "Still smoking.", "body read back");
-	json_decref(shown);
+	is_str(full, f.full_text, "full_text read back whole");
+	is_str(body, "Still smoking.", "body read back");
     }
+}
+
+/*
+ * What the full-text index takes (store.h, STORE_INDEX_TEXT_MAX): cuts
+ * at a word's end or a character's start, and a message whose subject and
+ * text are longer than the index takes: the words at their starts found,
+ * those at their ends not, the text read back whole.
+ */
+static void test_index_cut(struct store *st)
+{
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    GString *body = g_string_new("zebrafirst");
+    GString *subject = g_string_new("zebratitle");
+    gint64  id, mid = 0;
+
+    is_int((int) store_index_len("abc def", 7, 7), 7, "store_index_len: all of a short text");
+    is_int((int) store_index_len("abc defgh", 9, 6), 4, "store_index_len: cut after a space");
+    is_int((int) store_index_len("abcdefgh", 8, 5), 5, "store_index_len: no space: at the limit");
+    is_int((int) store_index_len("\xc3\xa9\xc3\xa9\xc3\xa9", 6, 3), 2,
+	   "store_index_len: never inside a UTF-8 character");
+    while (body->len < STORE_INDEX_TEXT_MAX + 4096)
+	g_string_append_printf(body, " w%x", (unsigned) body->len);
+    g_string_append(body, " zebralast");
+    while (subject->len < STORE_INDEX_SUBJECT_MAX + 100)
+	g_string_append(subject, " subjectword");
+    g_string_append(subject, " zebrasubjectlast");
+    {
+	struct store_message m = message("support:<long@client.example>", "long@client.example",
+					 "alice@example.test", body->str);
+
+	m.subject = subject->str;
+	is_int(st->ops->begin(st, &why), STORE_OK, "index cut: begin");
+	id = new_ticket(st, "A long text", "alice@example.test", &number);
+	is_int(st->ops->add_message(st, id, &m, &mid, &why), STORE_OK,
+	       "index cut: a message of %zu bytes of text", body->len);
+	is_int(st->ops->commit(st, &why), STORE_OK, "index cut: commit");
+    }
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'body:zebrafirst'"), 1, "index cut: the text's first word found");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'zebralast'"), 0, "index cut: its word past STORE_INDEX_TEXT_MAX not");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'subject:zebratitle'"), 1, "index cut: the subject's first word found");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'zebrasubjectlast'"), 0,
+	   "index cut: its word past STORE_INDEX_SUBJECT_MAX not");
+    {
+	g_autofree char *text = last_message_field(st, number, "body");
+
+	is_str(text, body->str, "index cut: the text read back whole");
+    }
+    g_string_free(body, TRUE);
+    g_string_free(subject, TRUE);
 }
 
 /* Messages with attachments and thread ids; duplicates; parties. */
@@ -2100,6 +2169,7 @@ int     main(void)
     test_classes(st);
     test_category(st);
     test_full_text(st);
+    test_index_cut(st);
     test_readonly(st);
     store_close(st);
 
