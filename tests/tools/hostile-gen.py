@@ -503,7 +503,7 @@ def main(argv):
     if argv[:1] == ["-s"]:
         size = int(argv[1])
         argv = argv[2:]
-    if not argv:
+    if not argv or argv[0].startswith("-"):
         sys.stderr.write("usage: hostile-gen.py [-s SIZE] DIR [CASE...] | -l\n")
         return 2
     out, names = argv[0], argv[1:] or list(CASES)
