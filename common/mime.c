@@ -181,10 +181,75 @@ GMimeObject *mime_pick_body(GMimeObject *obj, int depth)
 /* ---------------------------------------------------------------- */
 
 /*
+ * Declared charsets that are read as if none were declared: what is UTF-8
+ * stays, each other byte is windows-1252 (utf8_append()). Mail declared
+ * us-ascii often holds 8-bit text (web forms, scripts, old clients), mail
+ * declared utf-8 sometimes Latin-1, and mail declared iso-8859-1 both
+ * windows-1252's characters (the euro sign, typographic quotes and dashes
+ * in 0x80-0x9F: browsers read the label as windows-1252 for that reason)
+ * and UTF-8. iconv, through GMime's charset filter, silently dropped every
+ * byte it could not convert ("café" became "caf", "€ 100" " 100") or made
+ * UTF-8 into "Ã©". A Latin-1 text is read the same either way, but for a
+ * pair of bytes that happens to be a UTF-8 character ("Ã©" itself).
+ * "x-unknown" is here because GMime converts it as UTF-8.
+ */
+static const char *const utf8_first[] = {
+    "us-ascii", "ascii", "us", "ansi_x3.4-1968", "iso646-us", "iso-ir-6", "cp367", "ibm367",
+    "csascii", "utf-8", "utf8", "unicode-1-1-utf-8", "x-unknown", "iso-8859-1", "iso8859-1",
+    "iso_8859-1", "latin1", "l1", "cp819", "ibm819", "iso-ir-100", "csisolatin1",
+    "windows-1252", "cp1252", "x-cp1252",
+};
+
+/* The characters of windows-1252's bytes 0x80-0x9F (0: it has none there). */
+static const gunichar cp1252_c1[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+/*
+ * utf8_append - append len bytes of s to out as UTF-8: what is UTF-8 stays,
+ * every other byte is read as windows-1252 (U+FFFD where it has no
+ * character). Latin-1 text comes out as it was meant, and so does UTF-8
+ * with a stray Latin-1 byte, without turning the rest into "Ã©".
+ */
+static void utf8_append(GString *out, const char *s, gsize len)
+{
+    const char *end = s + len, *bad;
+
+    while (s < end && !g_utf8_validate(s, end - s, &bad)) {
+	unsigned char c = (unsigned char) *bad;
+	gunichar u = c >= 0x80 && c < 0xA0 ? cp1252_c1[c - 0x80] : c;
+
+	g_string_append_len(out, s, bad - s);
+	g_string_append_unichar(out, u ? u : 0xFFFD);
+	s = bad + 1;
+    }
+    g_string_append_len(out, s, end - s);
+}
+
+/* utf8_cut - bytes at the end of buf (len) that start a UTF-8 character cut short */
+static gsize utf8_cut(const char *buf, gsize len)
+{
+    for (gsize k = 1; k <= 3 && k <= len; k++) {
+	unsigned char c = (unsigned char) buf[len - k];
+
+	if ((c & 0xC0) == 0x80)
+	    continue;
+	return c >= 0xC0 && g_utf8_get_char_validated(buf + len - k, (gssize) k) == (gunichar) - 2
+	    ? k : 0;
+    }
+    return 0;
+}
+
+/*
  * part_stream - the decoded content of a part as a stream to read from
  * (transfer encoding undone, converted from its declared charset to
  * UTF-8), or NULL. Reading pulls the content through GMime's filters a
- * piece at a time, so the caller decides how much is decoded.
+ * piece at a time, so the caller decides how much is decoded. *declared
+ * is FALSE when the caller must make the text UTF-8 (utf8_append()): no
+ * charset, one iconv does not know, or one of utf8_first[].
  */
 static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
 {
@@ -210,6 +275,9 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     default:
 	break;
     }
+    for (gsize i = 0; charset && i < G_N_ELEMENTS(utf8_first); i++)
+	if (g_ascii_strcasecmp(charset, utf8_first[i]) == 0)
+	    charset = NULL;
     if (charset && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
 	g_object_unref(f);
@@ -232,8 +300,9 @@ static gsize drop_nul(char *buf, gsize len)
 /*
  * mime_part_text_append - append at most *room bytes of a text part's text in
  * UTF-8 to out, and take them from *room; TRUE when text was left over.
- * 8-bit text with no declared charset is read as windows-1252 (as header
- * fields are) when it is not UTF-8.
+ * Text without a charset iconv converts keeps what is UTF-8, and each other
+ * byte is read as windows-1252 (utf8_append(); header fields are read so
+ * too).
  */
 gboolean mime_part_text_append(GMimeObject *obj, GString *out, gsize *room)
 {
@@ -259,26 +328,13 @@ gboolean mime_part_text_append(GMimeObject *obj, GString *out, gsize *room)
     }
     g_object_unref(in);
     *room -= raw->len;
-    {
-	const char *bad = NULL;
-
-	/* A character cut at the end of what was read is not a wrong charset. */
-	if (!g_utf8_validate(raw->str, (gssize) raw->len, &bad) && more
-	    && raw->len - (gsize) (bad - raw->str) < 4
-	    && g_utf8_get_char_validated(bad, (gssize) (raw->str + raw->len - bad)) == (gunichar) - 2)
-	    g_string_truncate(raw, (gsize) (bad - raw->str));
-    }
-    if (!declared && !g_utf8_validate(raw->str, (gssize) raw->len, NULL)) {
-	g_autofree char *text = g_convert(raw->str, (gssize) raw->len, "UTF-8", "WINDOWS-1252",
-					  NULL, NULL, NULL);
-
-	if (text) {
-	    g_string_append(out, text);
-	    g_string_free(raw, TRUE);
-	    return more;
-	}
-    }
-    g_string_append_len(out, raw->str, (gssize) raw->len);
+    /* A character cut at the end of what was read is not a wrong charset. */
+    if (more)
+	g_string_truncate(raw, raw->len - utf8_cut(raw->str, raw->len));
+    if (declared)
+	g_string_append_len(out, raw->str, (gssize) raw->len);
+    else
+	utf8_append(out, raw->str, raw->len);
     g_string_free(raw, TRUE);
     return more;
 }
@@ -286,40 +342,33 @@ gboolean mime_part_text_append(GMimeObject *obj, GString *out, gsize *room)
 /*
  * html_part_text - the text of an HTML part, at most max bytes; the HTML
  * is decoded and handed to the HTML parser a piece at a time, and
- * reading stops when the text is full. Undeclared 8-bit HTML switches
- * to windows-1252 from the first piece that is not UTF-8.
+ * reading stops when the text is full. HTML without a charset iconv
+ * converts is made UTF-8 as text is (utf8_append()), a piece at a time: a
+ * character cut at a piece's end is carried to the next.
  */
 static char *html_part_text(GMimeObject *obj, gsize max, gboolean *more)
 {
-    gboolean declared, cp1252 = FALSE;
+    gboolean declared;
     GMimeStream *in = part_stream(obj, &declared);
     struct html_text *h = html_text_new(max);
     char    buf[READ_PIECE + 4];
     gsize   carry = 0;
     gssize  n;
+    GString *utf8 = g_string_new(NULL);
+    gboolean go = TRUE;
 
     *more = FALSE;
     while (in && (n = g_mime_stream_read(in, buf + carry, READ_PIECE)) > 0) {
 	gsize   len = drop_nul(buf, carry + (gsize) n);
-	const char *bad = NULL;
-	gboolean go;
 
-	carry = 0;
-	if (!declared && !cp1252 && !g_utf8_validate(buf, (gssize) len, &bad)) {
-	    /* Keep an incomplete character at the end for the next piece. */
-	    if (len - (gsize) (bad - buf) < 4
-		&& g_utf8_get_char_validated(bad, (gssize) (buf + len - bad)) == (gunichar) - 2)
-		carry = len - (gsize) (bad - buf);
-	    else
-		cp1252 = TRUE;
-	}
-	if (cp1252) {
-	    g_autofree char *utf8 = g_convert(buf, (gssize) len, "UTF-8", "WINDOWS-1252",
-					      NULL, NULL, NULL);
-
-	    go = utf8 ? html_text_feed(h, utf8, strlen(utf8)) : html_text_feed(h, buf, len);
+	if (declared) {
+	    carry = 0;
+	    go = html_text_feed(h, buf, len);
 	} else {
-	    go = html_text_feed(h, buf, len - carry);
+	    carry = utf8_cut(buf, len);
+	    g_string_truncate(utf8, 0);
+	    utf8_append(utf8, buf, len - carry);
+	    go = html_text_feed(h, utf8->str, utf8->len);
 	    memmove(buf, buf + len - carry, carry);
 	}
 	if (!go) {
@@ -327,6 +376,13 @@ static char *html_part_text(GMimeObject *obj, gsize max, gboolean *more)
 	    break;
 	}
     }
+    /* Bytes left of a character the content ended in the middle of. */
+    if (go && carry) {
+	g_string_truncate(utf8, 0);
+	utf8_append(utf8, buf, carry);
+	html_text_feed(h, utf8->str, utf8->len);
+    }
+    g_string_free(utf8, TRUE);
     if (in)
 	g_object_unref(in);
     return html_text_finish(h);

@@ -321,6 +321,12 @@ def html(body):
                 "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n")
 
 
+@case("a body declared us-ascii of bytes that are no character in UTF-8 or windows-1252")
+def ascii_8bit(n):
+    return mail("Subject: x\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: text/plain; charset=us-ascii\r\n", fill("\x81\xe9", n))
+
+
 @case("HTML: a million nested tags")
 def html_nested(n):
     return html(fill("<div>", n // 2) + "x" + fill("</div>", n // 2))

@@ -585,6 +585,58 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"caf\xc3\xa9 au lait\n",
 	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    /* Declared charsets that are read UTF-8 first, windows-1252 for the rest (common/mime.c). */
+    {"charset=us-ascii holding 8-bit latin1 bytes: kept, not dropped",
+	"From: alice@example.org\n"
+	"Subject: us-ascii\n"
+	"Content-Type: text/plain; charset=us-ascii\n"
+	"\n"
+	"caf\xe9 au lait\n",
+	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    {"charset=us-ascii holding UTF-8",
+	"From: alice@example.org\n"
+	"Subject: us-ascii\n"
+	"Content-Type: text/plain; charset=US-ASCII\n"
+	"\n"
+	"caf\xc3\xa9 \xe2\x82\xac\n",
+	{{EQ, "text", "caf\xc3\xa9 \xe2\x82\xac\n"}}},
+    {"charset=utf-8 with a stray latin1 byte: that byte alone read as windows-1252",
+	"From: alice@example.org\n"
+	"Subject: utf-8\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"caf\xc3\xa9 na\xefve\n",
+	{{EQ, "text", "caf\xc3\xa9 na\xc3\xafve\n"}}},
+    {"charset=iso-8859-1 with windows-1252's euro sign and quotes",
+	"From: alice@example.org\n"
+	"Subject: latin1\n"
+	"Content-Type: text/plain; charset=iso-8859-1\n"
+	"Content-Transfer-Encoding: quoted-printable\n"
+	"\n"
+	"=80 100, =93quoted=94 =96 caf=E9, =81\n",
+	{{EQ, "text", "\xe2\x82\xac 100, \xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x80\x93 caf\xc3\xa9,"
+	    " \xef\xbf\xbd\n"}}},
+    {"charset=iso-8859-1 holding UTF-8",
+	"From: alice@example.org\n"
+	"Subject: latin1\n"
+	"Content-Type: text/plain; charset=\"ISO-8859-1\"\n"
+	"\n"
+	"Gr\xc3\xbc\xc3\x9f" "e\n",
+	{{EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e\n"}}},
+    {"HTML charset=us-ascii holding 8-bit latin1 bytes",
+	"From: alice@example.org\n"
+	"Subject: html us-ascii\n"
+	"Content-Type: text/html; charset=us-ascii\n"
+	"\n"
+	"<p>caf\xe9 \x80 5</p>\n",
+	{{EQ, "text_from", "html"}, {EQ, "text", "caf\xc3\xa9 \xe2\x82\xac 5"}}},
+    {"charset=iso-8859-15 still converted by iconv (its euro sign is 0xA4)",
+	"From: alice@example.org\n"
+	"Subject: latin9\n"
+	"Content-Type: text/plain; charset=iso-8859-15\n"
+	"\n"
+	"\xa4 5\n",
+	{{EQ, "text", "\xe2\x82\xac 5\n"}}},
     {"control characters in the body are blanked, tabs and newlines kept",
 	"From: alice@example.org\n"
 	"Subject: controls\n"
