@@ -118,12 +118,15 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
 
 /*
  * b_words_as_q - header text with every RFC 2047 "B" encoded-word written
- * as the "Q" word of the same bytes; newly allocated. XXX GMime 3.2.13
+ * as the "Q" word of the same bytes, and every word in ISO-8859-1 (B or Q)
+ * labelled windows-1252; newly allocated. XXX GMime 3.2.13
  * (github.com/jstedfast/gmime/issues/133) loses the rest of a run of
  * adjacent B words of one charset after a word that ends in "=" padding:
  * "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" decodes as "Hello". Q words
  * decode to the same bytes and are merged correctly (also a character
- * split across two words). Drop this when GMime is fixed.
+ * split across two words). Drop this when GMime is fixed. The label: mail
+ * that says ISO-8859-1 writes windows-1252's euro sign and quotes, which
+ * iconv would make "?" (common/mime.c, utf8_first[]).
  */
 static char *b_words_as_q(const char *text)
 {
@@ -148,7 +151,7 @@ static char *b_words_as_q(const char *text)
 	    next_q++;
 	q = *next_q ? next_q : NULL;
 	stop = NULL;
-	if (q && (q[1] == 'B' || q[1] == 'b') && q[2] == '?') {
+	if (q && q[1] && strchr("BbQq", q[1]) && q[2] == '?') {
 	    if (next_end < q + 3)
 		next_end = q + 3;
 	    while (next_end + 1 < end && !(next_end[0] == '?' && next_end[1] == '='))
@@ -159,17 +162,29 @@ static char *b_words_as_q(const char *text)
 	    next_space = w;
 	while (next_space < end && !g_ascii_isspace(*next_space))
 	    next_space++;
-	if (stop == NULL || next_space < stop) {	/* not a B word */
+	if (stop == NULL || next_space < stop) {	/* not an encoded word */
 	    g_string_append_len(out, p, w + 2 - p);
 	    p = w + 2;
 	    continue;
 	}
 	{
+	    /* The charset may carry an RFC 2231 language: "iso-8859-1*de". */
+	    const char *star = memchr(w + 2, '*', (gsize) (q - w - 2));
+	    gsize   cs_len = (gsize) ((star ? star : q) - (w + 2));
+
+	    g_string_append_len(out, p, w + 2 - p);	/* ... "=?" */
+	    if (mime_latin1_label(w + 2, cs_len))
+		g_string_append(out, "windows-1252?");
+	    else
+		g_string_append_len(out, w + 2, q + 1 - (w + 2));	/* "charset?" */
+	}
+	if (q[1] == 'Q' || q[1] == 'q') {
+	    g_string_append_len(out, q + 1, stop + 2 - (q + 1));	/* "Q?text?=" */
+	} else {
 	    g_autofree char *b64 = g_strndup(q + 3, (gsize) (stop - q - 3));
 	    gsize   n = 0;
 	    g_autofree guchar *bytes = *b64 ? g_base64_decode(b64, &n) : NULL;
 
-	    g_string_append_len(out, p, q + 1 - p);	/* ... "=?charset?" */
 	    g_string_append(out, "Q?");
 	    for (gsize i = 0; i < n; i++)
 		g_string_append_printf(out, "=%02X", bytes[i]);
@@ -326,7 +341,8 @@ static void add_warning(json_t *warnings, gint64 offset, const char *item)
  * not UTF-8 (in its first 64 KB): a Chinese or Japanese mailer that writes raw
  * GB2312 or Shift_JIS into Subject or a file name declares that charset
  * for its text, and Windows-1252 would only make mojibake of it. NULL
- * when the header is clean, or nothing else is declared. Newly allocated.
+ * when the header is clean, or nothing else is declared; windows-1252
+ * for ISO-8859-1 (mime_latin1_label()). Newly allocated.
  */
 static char *declared_charset(const char *raw, gsize len)
 {
@@ -348,6 +364,8 @@ static char *declared_charset(const char *raw, gsize len)
 	cs = g_match_info_fetch(mi, 1);
 	if (g_ascii_strcasecmp(cs, "us-ascii") == 0 || g_ascii_strcasecmp(cs, "utf-8") == 0)
 	    g_clear_pointer(&cs, g_free);
+	else if (mime_latin1_label(cs, strlen(cs)))	/* as in the body (common/mime.c) */
+	    g_free(cs), cs = g_strdup("windows-1252");
     }
     return cs;
 }

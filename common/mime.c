@@ -6,6 +6,7 @@
  *
  *	char   *mime_clean_text(s, len, max, one_line, &cut)
  *	json_t *mime_json_line(s, max)
+ *	gboolean mime_latin1_label(name, len)
  *	void	mime_body_read(msg, &limits, &body)
  *	void	mime_body_clear(&body)
  *
@@ -31,6 +32,9 @@
  *	cut at a character boundary. Newly allocated (g_free). *cut, when
  *	given, tells whether text was lost. mime_json_line() is the one-line
  *	clean text as a new JSON string (JSON null for NULL).
+ *
+ *	mime_latin1_label() says whether the len bytes at name are a name
+ *	of ISO-8859-1 (case does not matter).
  *
  *	mime_body_read() fills body from a parsed message: the text
  *	(text/plain, further inline text/plain parts appended, else text made
@@ -192,13 +196,35 @@ GMimeObject *mime_pick_body(GMimeObject *obj, int depth)
  * UTF-8 into "Ã©". A Latin-1 text is read the same either way, but for a
  * pair of bytes that happens to be a UTF-8 character ("Ã©" itself).
  * "x-unknown" is here because GMime converts it as UTF-8.
+ *
+ * In header fields, where GMime decodes, mime_latin1_label() lets
+ * envelope.c name windows-1252 for ISO-8859-1: its euro sign and quotes
+ * are kept there too.
  */
 static const char *const utf8_first[] = {
     "us-ascii", "ascii", "us", "ansi_x3.4-1968", "iso646-us", "iso-ir-6", "cp367", "ibm367",
-    "csascii", "utf-8", "utf8", "unicode-1-1-utf-8", "x-unknown", "iso-8859-1", "iso8859-1",
-    "iso_8859-1", "latin1", "l1", "cp819", "ibm819", "iso-ir-100", "csisolatin1",
-    "windows-1252", "cp1252", "x-cp1252",
+    "csascii", "utf-8", "utf8", "unicode-1-1-utf-8", "x-unknown", "windows-1252", "cp1252",
+    "x-cp1252",
 };
+
+/* The names of ISO-8859-1, read UTF-8 first as well (mime_latin1_label()). */
+static const char *const latin1_names[] = {
+    "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1", "cp819", "ibm819", "iso-ir-100",
+    "csisolatin1",
+};
+
+static gboolean in_list(const char *const *list, gsize n, const char *name, gsize len)
+{
+    for (gsize i = 0; i < n; i++)
+	if (g_ascii_strncasecmp(name, list[i], len) == 0 && list[i][len] == 0)
+	    return TRUE;
+    return FALSE;
+}
+
+gboolean mime_latin1_label(const char *name, gsize len)
+{
+    return in_list(latin1_names, G_N_ELEMENTS(latin1_names), name, len);
+}
 
 /* The characters of windows-1252's bytes 0x80-0x9F (0: it has none there). */
 static const gunichar cp1252_c1[32] = {
@@ -275,9 +301,9 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     default:
 	break;
     }
-    for (gsize i = 0; charset && i < G_N_ELEMENTS(utf8_first); i++)
-	if (g_ascii_strcasecmp(charset, utf8_first[i]) == 0)
-	    charset = NULL;
+    if (charset && (in_list(utf8_first, G_N_ELEMENTS(utf8_first), charset, strlen(charset))
+		    || mime_latin1_label(charset, strlen(charset))))
+	charset = NULL;
     if (charset && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
 	g_object_unref(f);

@@ -630,6 +630,16 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"<p>caf\xe9 \x80 5</p>\n",
 	{{EQ, "text_from", "html"}, {EQ, "text", "caf\xc3\xa9 \xe2\x82\xac 5"}}},
+    {"header fields in ISO-8859-1 keep windows-1252's euro sign and quotes (Q, B, raw 8-bit)",
+	"From: =?iso-8859-1?Q?J=F6rg_=80?= <joerg@example.org>\n"
+	"To: =?ISO-8859-1?B?k0RlbW+U?= <support@example.com>\n"
+	"Subject: =?latin1?q?=80_100?= \x93raw\x94 =?iso-8859-1*de?Q?caf=E9?=\n"
+	"Content-Type: text/plain; charset=iso-8859-1\n"
+	"\n"
+	"hi\n",
+	{{EQ, "from[0].name", "J\xc3\xb6rg \xe2\x82\xac"},
+	    {EQ, "to[0].name", "\xe2\x80\x9c" "Demo\xe2\x80\x9d"},
+	    {EQ, "subject", "\xe2\x82\xac 100 \xe2\x80\x9craw\xe2\x80\x9d caf\xc3\xa9"}}},
     {"charset=iso-8859-15 still converted by iconv (its euro sign is 0xA4)",
 	"From: alice@example.org\n"
 	"Subject: latin9\n"
