@@ -47,8 +47,9 @@ LINK      = $(CC) $(BASE_CFLAGS) -o $@ $^
 # O is the object directory: build/release for installed binaries, build/asan for tests.
 O        ?= build/release
 
-COMMON   := common/log.c common/config.c common/addr.c common/html.c common/mime.c \
-	    common/mime_parse.c common/mime_attach.c common/envelope.c common/envelope_codec.c \
+COMMON   := common/log.c common/config.c common/addr.c common/addrlist.c common/html.c \
+	    common/mime.c common/mime_parse.c common/mime_attach.c common/envelope.c \
+	    common/envelope_header.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
 	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \
 	    common/mstats.c common/zframe.c

@@ -67,6 +67,7 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "addrlist.h"
 #include "forward.h"
 #include "srs.h"
 
@@ -154,7 +155,7 @@ static InternetAddressList *field_list(GMimeHeaderList *headers, int i, const ch
     if (raw == NULL || g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
 	return NULL;
     unfolded = g_mime_utils_header_unfold(raw);
-    return internet_address_list_parse(NULL, unfolded);
+    return addrlist_parse(NULL, unfolded);
 }
 
 /*

@@ -585,6 +585,34 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"caf\xc3\xa9 au lait\n",
 	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    /* Address fields GMime makes no address of (common/addrlist.c). */
+    {"From of a web form: a name, then the bare address",
+	"From: Jane Doe jane@example.org\n"
+	"To: Support support@example.com\n"
+	"Subject: form\n"
+	"\n"
+	"hi\n",
+	{{EQ, "from[0].name", "Jane Doe"}, {EQ, "from[0].address", "jane@example.org"},
+	    {EQ, "to[0].address", "support@example.com"}, {EQ, "customer.how", "from"},
+	    {EQ, "customer.address", "jane@example.org"}}},
+    {"From: a quoted name, the address in brackets, a sentence's full stop",
+	"From: \"=?utf-8?q?J=C3=B6rg?=\" [joerg@example.org].\n"
+	"Subject: form\n"
+	"\n"
+	"hi\n",
+	{{EQ, "from[0].name", "J\xc3\xb6rg"}, {EQ, "from[0].address", "joerg@example.org"}}},
+    {"From: a name only, no address anywhere",
+	"From: Jane Doe\n"
+	"Subject: form\n"
+	"\n"
+	"hi\n",
+	{{LEN, "from", .n = 0}, {EQ, "customer.how", "envelope"}}},
+    {"From: no loose address of an '@' without a dotted domain",
+	"From: Jane jane@localhost or @example.org\n"
+	"Subject: form\n"
+	"\n"
+	"hi\n",
+	{{LEN, "from", .n = 0}}},
     /* Declared charsets that are read UTF-8 first, windows-1252 for the rest (common/mime.c). */
     {"charset=us-ascii holding 8-bit latin1 bytes: kept, not dropped",
 	"From: alice@example.org\n"
