@@ -180,6 +180,42 @@ GMimeObject *mime_pick_body(GMimeObject *obj, int depth)
     return NULL;
 }
 
+/*
+ * pick_html - the HTML part mime_pick_body() would take if no plain text
+ * stood beside it in an alternative, or NULL
+ */
+static GMimeObject *pick_html(GMimeObject *obj, int depth)
+{
+    if (obj == NULL || depth > MAX_WALK_DEPTH || GMIME_IS_MULTIPART_ENCRYPTED(obj))
+	return NULL;
+    if (GMIME_IS_MULTIPART(obj)) {
+	GMimeMultipart *mp = GMIME_MULTIPART(obj);
+	gboolean alt = g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
+						   "multipart", "alternative");
+	int     n = g_mime_multipart_get_count(mp);
+
+	/* In an alternative the last is the richest; elsewhere the first counts. */
+	for (int k = 0; k < n; k++) {
+	    GMimeObject *b = pick_html(g_mime_multipart_get_part(mp, alt ? n - 1 - k : k),
+				       depth + 1);
+
+	    if (b)
+		return b;
+	}
+	return NULL;
+    }
+    return mime_is_text(obj, "html") ? obj : NULL;
+}
+
+/* blank - whether s holds nothing but white space (NBSP too) */
+static gboolean blank(const char *s)
+{
+    for (; *s; s = g_utf8_next_char(s))
+	if (!g_unichar_isspace(g_utf8_get_char(s)) && g_utf8_get_char(s) != 0xA0)
+	    return FALSE;
+    return TRUE;
+}
+
 /* ---------------------------------------------------------------- */
 /*	Text of a part, bounded						    */
 /* ---------------------------------------------------------------- */
@@ -425,6 +461,7 @@ void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
     struct walk_state ws = {0};
     g_autofree char *text = NULL;
     gboolean more = FALSE;
+    GMimeObject *html;
 
     memset(body, 0, sizeof(*body));
     body->text_from = "none";
@@ -444,6 +481,16 @@ void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
 	mime_walk_parts(&ws, top, NULL, 0);
     else if (top)
 	ws.encrypted = mime_encryption(top);
+    /*
+     * A plain-text alternative of white space only (some mailers send one
+     * beside the HTML that holds the message): the HTML is the text.
+     */
+    if (ws.extra_text && g_utf8_validate(ws.extra_text->str, -1, NULL)
+	&& blank(ws.extra_text->str) && (html = pick_html(top, 0)) != NULL) {
+	g_string_free(ws.extra_text, TRUE);
+	ws.extra_text = NULL;
+	ws.body = html;
+    }
     if (ws.extra_text) {
 	more = ws.text_more;
 	text = g_string_free(ws.extra_text, FALSE);

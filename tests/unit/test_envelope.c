@@ -585,6 +585,33 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"caf\xc3\xa9 au lait\n",
 	{{EQ, "text", "caf\xc3\xa9 au lait\n"}}},
+    {"alternative whose plain text is white space only: the HTML is the text",
+	"From: alice@example.org\n"
+	"Subject: alt\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/alternative; boundary=b\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	" \xc2\xa0\n"
+	"\n"
+	"--b\n"
+	"Content-Type: multipart/related; boundary=r\n"
+	"\n"
+	"--r\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<p>The printer is on fire.</p>\n"
+	"--r\n"
+	"Content-Type: image/png\n"
+	"Content-ID: <i1>\n"
+	"\n"
+	"x\n"
+	"--r--\n"
+	"--b--\n",
+	{{EQ, "text_from", "html"}, {EQ, "text", "The printer is on fire."},
+	    {LEN, "attachments", .n = 1}}},
     /* Address fields GMime makes no address of (common/addrlist.c). */
     {"From of a web form: a name, then the bare address",
 	"From: Jane Doe jane@example.org\n"
