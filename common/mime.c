@@ -306,10 +306,37 @@ static gsize utf8_cut(const char *buf, gsize len)
 }
 
 /*
+ * not_base64 - whether the start of a text part labelled base64 is text
+ * written as it is: more than one in 50 of its visible bytes outside the
+ * base64 alphabet (a broken mailer's label; decoded, it is noise). A stray
+ * byte in real base64, which decoders skip, does not count so much. The
+ * stream is left at its start.
+ */
+static gboolean not_base64(GMimeStream *src)
+{
+    char    buf[READ_PIECE];
+    gssize  n = g_mime_stream_read(src, buf, sizeof(buf));
+    gsize   visible = 0, foreign = 0;
+
+    g_mime_stream_reset(src);
+    for (gssize i = 0; i < n; i++) {
+	unsigned char c = (unsigned char) buf[i];
+
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+	    continue;
+	visible++;
+	if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=')
+	    foreign++;
+    }
+    return foreign * 50 > visible;
+}
+
+/*
  * part_stream - the decoded content of a part as a stream to read from
  * (transfer encoding undone, converted from its declared charset to
  * UTF-8), or NULL. Reading pulls the content through GMime's filters a
- * piece at a time, so the caller decides how much is decoded. *declared
+ * piece at a time, so the caller decides how much is decoded (text under
+ * a base64 label that is not base64 is read as it is: not_base64()). *declared
  * is FALSE when the caller must make the text UTF-8 (utf8_append()): no
  * charset, one iconv does not know, or one of utf8_first[].
  */
@@ -328,6 +355,9 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     filtered = g_mime_stream_filter_new(src);
     switch (g_mime_data_wrapper_get_encoding(content)) {
     case GMIME_CONTENT_ENCODING_BASE64:
+	if (not_base64(src))
+	    break;
+	/* FALLTHROUGH */
     case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
     case GMIME_CONTENT_ENCODING_UUENCODE:
 	f = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(content), FALSE);

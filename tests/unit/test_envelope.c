@@ -612,6 +612,23 @@ static const struct env_case env_cases[] = {
 	"--b--\n",
 	{{EQ, "text_from", "html"}, {EQ, "text", "The printer is on fire."},
 	    {LEN, "attachments", .n = 1}}},
+    {"text labelled base64 that is not: read as it is",
+	"From: alice@example.org\n"
+	"Subject: b64\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"Gr\xc3\xbc\xc3\x9f" "e, the printer is on fire.\n",
+	{{EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e, the printer is on fire.\n"}}},
+    {"base64 with a stray byte is still base64",
+	"From: alice@example.org\n"
+	"Subject: b64\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"VGhlIHByaW50ZXIgaXMgb24gZmlyZSwgYWdhaW4uIFBsZWFzZSBzZW5kIHNvbWVib2R5Lg==\n"
+	"-\n",
+	{{EQ, "text", "The printer is on fire, again. Please send somebody."}}},
     /* Address fields GMime makes no address of (common/addrlist.c). */
     {"From of a web form: a name, then the bare address",
 	"From: Jane Doe jane@example.org\n"
