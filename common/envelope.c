@@ -116,7 +116,9 @@ static void add_warning(json_t *warnings, gint64 offset, const char *item)
  * GB2312 or Shift_JIS into Subject or a file name declares that charset
  * for its text, and Windows-1252 would only make mojibake of it. NULL
  * when the header is clean, or nothing else is declared; windows-1252
- * for ISO-8859-1 (mime_latin1_label()). Newly allocated.
+ * for ISO-8859-1 (mime_latin1_label()); for ISO-2022-JP, which has no
+ * 8-bit bytes, CP932 (Shift_JIS as Windows writes it: the raw Japanese
+ * of a mailer whose text is ISO-2022-JP). Newly allocated.
  */
 static char *declared_charset(const char *raw, gsize len)
 {
@@ -140,6 +142,8 @@ static char *declared_charset(const char *raw, gsize len)
 	    g_clear_pointer(&cs, g_free);
 	else if (mime_latin1_label(cs, strlen(cs)))	/* as in the body (common/mime.c) */
 	    g_free(cs), cs = g_strdup("windows-1252");
+	else if (g_ascii_strncasecmp(cs, "iso-2022-jp", 11) == 0)
+	    g_free(cs), cs = g_strdup("CP932");
     }
     return cs;
 }

@@ -712,6 +712,13 @@ static const struct env_case env_cases[] = {
 	{{EQ, "from[0].name", "J\xc3\xb6rg \xe2\x82\xac"},
 	    {EQ, "to[0].name", "\xe2\x80\x9c" "Demo\xe2\x80\x9d"},
 	    {EQ, "subject", "\xe2\x82\xac 100 \xe2\x80\x9craw\xe2\x80\x9d caf\xc3\xa9"}}},
+    {"raw 8-bit Subject of a mail whose text is ISO-2022-JP: read as Shift_JIS (CP932)",
+	"From: a@example.jp\n"
+	"Subject: \x83\x63\x81\x5b\x83\x8b\n"
+	"Content-Type: text/plain; charset=iso-2022-jp\n"
+	"\n"
+	"hi\n",
+	{{EQ, "subject", "\xe3\x83\x84\xe3\x83\xbc\xe3\x83\xab"}}},
     {"charset=iso-8859-15 still converted by iconv (its euro sign is 0xA4)",
 	"From: alice@example.org\n"
 	"Subject: latin9\n"
