@@ -403,6 +403,9 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 
 	if (returned)
 	    json_object_set_new(env, "returned", returned);
+    } else {
+	/* A person's mail that is a forwarded attachment only: its text (mime_message.c). */
+	mime_body_from_message(msg, &ml, &body);
     }
     json_object_set_new(env, "text", json_string(body.text));
     json_object_set_new(env, "text_from", json_string(body.text_from));

@@ -207,8 +207,8 @@ static GMimeObject *pick_html(GMimeObject *obj, int depth)
     return mime_is_text(obj, "html") ? obj : NULL;
 }
 
-/* blank - whether s holds nothing but white space (NBSP too) */
-static gboolean blank(const char *s)
+/* mime_blank - whether UTF-8 text s holds nothing but white space (NBSP too) */
+gboolean mime_blank(const char *s)
 {
     for (; *s; s = g_utf8_next_char(s))
 	if (!g_unichar_isspace(g_utf8_get_char(s)) && g_utf8_get_char(s) != 0xA0)
@@ -516,7 +516,7 @@ void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
      * beside the HTML that holds the message): the HTML is the text.
      */
     if (ws.extra_text && g_utf8_validate(ws.extra_text->str, -1, NULL)
-	&& blank(ws.extra_text->str) && (html = pick_html(top, 0)) != NULL) {
+	&& mime_blank(ws.extra_text->str) && (html = pick_html(top, 0)) != NULL) {
 	g_string_free(ws.extra_text, TRUE);
 	ws.extra_text = NULL;
 	ws.body = html;

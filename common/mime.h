@@ -29,7 +29,7 @@ struct mime_cut {
 
 struct mime_body {
     char   *text;			/* clean UTF-8, never NULL (g_free) */
-    const char *text_from;		/* "plain", "html", "none" (static) */
+    const char *text_from;		/* "plain", "html", "message", "none" (static) */
     gboolean text_truncated;
     json_t *attachments;		/* new reference */
     gboolean attachments_truncated;
@@ -45,6 +45,8 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts,
 void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
 		       struct mime_body *body);
 void    mime_body_clear(struct mime_body *body);
+void    mime_body_from_message(GMimeMessage *msg, const struct mime_limits *lim,
+			       struct mime_body *body);
 GPtrArray *mime_attachment_contents(GMimeMessage *msg, json_t *attachments);
 
 #endif

@@ -1,4 +1,4 @@
-/* mime_int.h: private to common/mime*.c. See mime.c, mime_attach.c. */
+/* mime_int.h: private to common/mime*.c. See mime.c, mime_attach.c, mime_message.c. */
 #ifndef INTAKE_MIME_INT_H
 #define INTAKE_MIME_INT_H
 
@@ -27,6 +27,7 @@ gboolean mime_is_attachment(GMimeObject *obj);
 gboolean mime_is_text(GMimeObject *obj, const char *subtype);
 GMimeObject *mime_pick_body(GMimeObject *obj, int depth);
 gboolean mime_part_text_append(GMimeObject *obj, GString *out, gsize *room);
+gboolean mime_blank(const char *s);
 
 /* mime_attach.c */
 void    mime_walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent,

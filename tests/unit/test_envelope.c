@@ -629,6 +629,75 @@ static const struct env_case env_cases[] = {
 	"VGhlIHByaW50ZXIgaXMgb24gZmlyZSwgYWdhaW4uIFBsZWFzZSBzZW5kIHNvbWVib2R5Lg==\n"
 	"-\n",
 	{{EQ, "text", "The printer is on fire, again. Please send somebody."}}},
+    /* A mail that is a forwarded attachment only (common/mime_message.c). */
+    {"a forwarded attachment without a word: its text, as a client forwards inline",
+	"From: Jane <jane@client.test>\n"
+	"Subject: Fwd: invoice wrong\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=b\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"Content-Disposition: attachment; filename=\"invoice.eml\"\n"
+	"\n"
+	"From: Billing <billing@vendor.test>\n"
+	"To: jane@client.test\n"
+	"Date: Tue, 1 Dec 2026 10:00:00 +0100\n"
+	"Subject: =?utf-8?q?Rechnung_f=C3=BCr_Dezember?=\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"Amount: 100 EUR.\n"
+	"--b--\n",
+	{{EQ, "text_from", "message"},
+	    {EQ, "text", "---------- Forwarded message ---------\nFrom: Billing <billing@vendor.test>\n"
+		"Date: Tue, 01 Dec 2026 10:00 +0100\nSubject: Rechnung f\xc3\xbcr Dezember\n"
+		"To: jane@client.test\n\nAmount: 100 EUR."},
+	    {LEN, "attachments", .n = 1}, {EQ, "customer.address", "jane@client.test"}}},
+    {"a forwarded attachment beside the sender's own words: the words are the text",
+	"From: Jane <jane@client.test>\n"
+	"Subject: Fwd: invoice wrong\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=b\n"
+	"\n"
+	"--b\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"This one is wrong.\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"From: billing@vendor.test\n"
+	"Subject: invoice\n"
+	"\n"
+	"Amount: 100 EUR.\n"
+	"--b--\n",
+	{{EQ, "text_from", "plain"}, {EQ, "text", "This one is wrong."}}},
+    {"a delivery report without a text part: what it returns is not its text",
+	"From: MAILER-DAEMON@mx.example.org\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Auto-Submitted: auto-replied\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n"
+	"\n"
+	"--b\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Final-Recipient: rfc822; gone@example.org\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"--b\n"
+	"Content-Type: message/rfc822\n"
+	"\n"
+	"From: support@example.com\n"
+	"Subject: [#INT-2026-000001] Re: help\n"
+	"\n"
+	"We received your mail.\n"
+	"--b--\n",
+	{{EQ, "text", ""}, {EQ, "text_from", "none"}}},
     /* Address fields GMime makes no address of (common/addrlist.c). */
     {"From of a web form: a name, then the bare address",
 	"From: Jane Doe jane@example.org\n"
