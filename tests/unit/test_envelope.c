@@ -658,23 +658,22 @@ static const struct env_case env_cases[] = {
 		"To: jane@client.test\n\nAmount: 100 EUR."},
 	    {LEN, "attachments", .n = 1}, {EQ, "customer.address", "jane@client.test"}}},
     {"a forwarded attachment beside the sender's own words: the words are the text",
-	"From: Jane <jane@client.test>\n"
-	"Subject: Fwd: invoice wrong\n"
-	"MIME-Version: 1.0\n"
-	"Content-Type: multipart/mixed; boundary=b\n"
+	"From: jane@client.test\n"
+	"Subject: wrong invoice\n"
+	"Content-Type: multipart/mixed; boundary=fw\n"
 	"\n"
-	"--b\n"
+	"--fw\n"
 	"Content-Type: text/plain\n"
 	"\n"
 	"This one is wrong.\n"
-	"--b\n"
+	"--fw\n"
 	"Content-Type: message/rfc822\n"
 	"\n"
 	"From: billing@vendor.test\n"
 	"Subject: invoice\n"
 	"\n"
 	"Amount: 100 EUR.\n"
-	"--b--\n",
+	"--fw--\n",
 	{{EQ, "text_from", "plain"}, {EQ, "text", "This one is wrong."}}},
     {"a delivery report without a text part: what it returns is not its text",
 	"From: MAILER-DAEMON@mx.example.org\n"
