@@ -512,8 +512,9 @@ void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,
     else if (top)
 	ws.encrypted = mime_encryption(top);
     /*
-     * A plain-text alternative of white space only (some mailers send one
-     * beside the HTML that holds the message): the HTML is the text.
+     * Plain text of white space only (mostly an empty alternative that some
+     * mailers send beside the HTML that holds the message): the HTML part,
+     * not an attachment, is the text.
      */
     if (ws.extra_text && g_utf8_validate(ws.extra_text->str, -1, NULL)
 	&& mime_blank(ws.extra_text->str) && (html = pick_html(top, 0)) != NULL) {

@@ -27,6 +27,8 @@
 
 #include "mime_int.h"
 
+#define FIELD_MAX	998		/* bytes of a header value shown (RFC 5322's line) */
+
 /* first_message - the first attached message in obj, or NULL */
 static GMimeMessage *first_message(GMimeObject *obj, int depth)
 {
@@ -47,11 +49,19 @@ static GMimeMessage *first_message(GMimeObject *obj, int depth)
     return NULL;
 }
 
-/* add_field - "Name: value\n" to out, when value is not empty */
+/*
+ * add_field - "Name: value\n" to out, when value is not empty; the value on
+ * one line of at most FIELD_MAX bytes (a To: of 10,000 addresses is not
+ * what an agent reads)
+ */
 static void add_field(GString *out, const char *name, const char *value)
 {
-    if (value && *value)
-	g_string_append_printf(out, "%s: %s\n", name, value);
+    g_autofree char *line = NULL;
+
+    if (value == NULL || *value == 0)
+	return;
+    line = mime_clean_text(value, -1, FIELD_MAX, 1, NULL);
+    g_string_append_printf(out, "%s: %s\n", name, line);
 }
 
 /* addresses - an address list as a mail client shows it (g_free), or NULL */

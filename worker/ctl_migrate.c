@@ -242,10 +242,12 @@ static int copy_row(struct migrate *mg, const struct migrate_table *t, sqlite3_s
 								  STORE_INDEX_SUBJECT_MAX));
 	    break;
 	case COL_TEXT_CHARS:{
-		g_autofree char *text = null ? NULL : unpack_text(t, stmt, c, key, why);
+		/* The body's column failed already: *why says so, and is not replaced. */
+		g_autofree char *text = null || ret != STORE_OK ? NULL
+		    : unpack_text(t, stmt, c, key, why);
 
 		if (!null && text == NULL)
-		    ret = STORE_ERROR;
+		    ret = STORE_ERROR;		/* (already, or now with *why) */
 		values[i] = owned[i] = g_strdup_printf("%" G_GINT64_FORMAT,
 						       pg_index_chars(text, STORE_INDEX_TEXT_MAX));
 		break;
