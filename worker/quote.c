@@ -43,7 +43,12 @@
  *	block, an original message) or the signature; attribution lines and
  *	"> " lines are skipped. That is the text of a top-posted reply, of a
  *	bottom-posted one and of an inline one alike: what language
- *	detection reads (classify_lang.c).
+ *	detection reads (classify_lang.c). A "Forwarded message" separator
+ *	and the header block under it (From, Date, Subject, To... up to a
+ *	blank line, at most FORWARD_SPAN lines) are skipped as well: their
+ *	words are the forwarding client's labels, addresses and dates, not
+ *	the sender's (a mail forwarded as an attachment without a word of
+ *	its own, common/mime_message.c, would otherwise read as English).
  *
  *	The scan is linear: each line is looked at a bounded number of times
  *	(at most HEADER_SPAN lines ahead, one line joined), and nothing is
@@ -56,6 +61,7 @@
 #include "quote.h"
 
 #define HEADER_SPAN 6			/* lines from "From:" to its date and subject */
+#define FORWARD_SPAN 12			/* header lines under a "Forwarded message" line */
 
 struct line {
     const char *s;			/* start */
@@ -258,6 +264,16 @@ static int header_block_at(struct line l, const char *end)
     return from && date && subject;
 }
 
+/*
+ * forward_fields_at - l starts the header block under a "Forwarded
+ * message" line: Gmail puts From first, Thunderbird Subject ("Betreff:").
+ */
+static int forward_fields_at(struct line l)
+{
+    return field_line(l, from_fields) || field_line(l, date_fields)
+	|| field_line(l, subject_fields);
+}
+
 static int underscores(struct line l)
 {
     trim(&l.s, &l.n);
@@ -383,12 +399,23 @@ size_t  quote_own_lines(const char *text, size_t len, char *buf, size_t size)
     const char *p = text;
     size_t  used = 0;
     int     forwarded = 0;
+    int     fields = 0;			/* header lines under a separator still to skip */
 
     while (p < end && used < size) {
 	struct line l = line_at(p, end);
 	enum quote_cut cut;
 
-	forwarded |= dashed_line(l, forward_words);
+	if (dashed_line(l, forward_words)) {
+	    forwarded = 1;
+	    fields = l.next < end && forward_fields_at(line_at(l.next, end)) ? FORWARD_SPAN : 0;
+	    p = l.next;
+	    continue;
+	}
+	if (fields > 0) {
+	    fields = blank(l) ? 0 : fields - 1;
+	    p = l.next;
+	    continue;
+	}
 	cut = forwarded ? QUOTE_NONE : cut_at(l, end);
 
 	if (cut != QUOTE_NONE && cut != QUOTE_ATTRIBUTION)

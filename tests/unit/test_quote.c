@@ -121,6 +121,17 @@ static const struct {
     {"top-posted outlook", "Bitte anrufen.\n\nVon: Support\nGesendet: Dienstag\nBetreff: x\n\n"
      "Guten Tag\n", "Bitte anrufen.\n"},
     {"marker", "Reply\n##- Please type your reply above this line -##\nHello\n", "Reply\n"},
+    {"forwarded: separator and its header block skipped", "FYI\n\n---------- Forwarded message"
+     " ---------\nFrom: X <x@example.com>\nDate: Tue, 1 Dec 2026\nSubject: y\nTo: a@example.com,\n"
+     " b@example.com\n\nbody\n", "FYI\nbody\n"},
+    {"forwarded, German: Von, Datum, Betreff skipped", "-------- Weitergeleitete Nachricht "
+     "--------\nBetreff: Rechnung\nDatum: Di, 1. Dez 2026\nVon: X <x@example.com>\nAn: y\n\n"
+     "Guten Tag\n", "Guten Tag\n"},
+    {"forwarded without a header block: the lines under it stay", "---------- Forwarded "
+     "message ---------\nPlease see below.\nThanks\n", "Please see below.\nThanks\n"},
+    {"forwarded header block without a blank line: at most 12 lines skipped",
+     "---------- Forwarded message ---------\nFrom: X\nDate: Tue\nSubject: y\n"
+     "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n", "j\nk\n"},
 };
 
 static void test_own(void)
