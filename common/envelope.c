@@ -422,6 +422,11 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
 	add_warning(warnings, 0, "header fields past what the parser reads (100 KB and 200"
 		    " parameters a field; 1 MB, 10,000 fields, 10,000 addresses, 10,000 parameters"
 		    " in all): the rest was not parsed");
+    if (cut.repaired)
+	add_warning(warnings, 0, strcmp(cut.repaired, "boundary") == 0
+		    ? "a multipart whose content does not use its boundary: its parts were read"
+		    " from the first \"--boundary\" line of its content"
+		    : "a multipart without parts: its content was read as plain text");
     if (cut.cut)
 	add_warning(warnings, cut.offset, g_strcmp0(cut.why, "depth") == 0
 		    ? "MIME parts nested deeper than max_mime_depth: the rest was not parsed"

@@ -1,4 +1,4 @@
-/* mime_int.h: private to common/mime*.c. See mime.c, mime_attach.c, mime_message.c. */
+/* mime_int.h: private to common/mime*.c. See mime.c, mime_attach.c, mime_message.c, mime_repair.c. */
 #ifndef INTAKE_MIME_INT_H
 #define INTAKE_MIME_INT_H
 
@@ -28,6 +28,12 @@ gboolean mime_is_text(GMimeObject *obj, const char *subtype);
 GMimeObject *mime_pick_body(GMimeObject *obj, int depth);
 gboolean mime_part_text_append(GMimeObject *obj, GString *out, gsize *room);
 gboolean mime_blank(const char *s);
+
+/* mime_parse.c, mime_repair.c */
+GMimeMessage *mime_parse_limited(GMimeStream *stream, GMimeParserOptions *opts,
+				 guint max_parts, guint max_depth, struct mime_cut *cut);
+const char *mime_repair(GMimeMessage *msg, GMimeParserOptions *opts, guint max_parts,
+			guint max_depth, struct mime_cut *cut);
 
 /* mime_attach.c */
 void    mime_walk_parts(struct walk_state *ws, GMimeObject *obj, GMimeObject *parent,

@@ -5,6 +5,10 @@
  *	#include "mime.h"
  *
  *	GMimeMessage *mime_parse(stream, opts, max_parts, max_depth, &cut)
+ *
+ *	#include "mime_int.h"
+ *
+ *	GMimeMessage *mime_parse_limited(stream, opts, max_parts, max_depth, &cut)
  * DESCRIPTION
  *	mime_parse() parses a message from stream (from its current
  *	position) with GMime, after a linear pre-scan that stops the parser
@@ -15,7 +19,10 @@
  *	parser sees is bounded too (a field, all fields, addresses,
  *	parameters: see "Header blocks" below); cut->header_cut says when
  *	some was left out. It returns a new reference, or NULL when nothing
- *	could be parsed.
+ *	could be parsed. A multipart whose content does not use its
+ *	boundary is then repaired (mime_repair.c): cut->repaired says how.
+ *
+ *	mime_parse_limited() is mime_parse() without the repair.
  */
 #include <string.h>
 
@@ -639,8 +646,8 @@ static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end
     return cat;
 }
 
-GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
-			 guint max_depth, struct mime_cut *cut)
+GMimeMessage *mime_parse_limited(GMimeStream *stream, GMimeParserOptions *opts,
+				 guint max_parts, guint max_depth, struct mime_cut *cut)
 {
     gint64  start = g_mime_stream_tell(stream);
     gint64  limit, end;
@@ -654,6 +661,7 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     cut->offset = -1;
     cut->why = NULL;
     cut->header_cut = FALSE;
+    cut->repaired = NULL;
     if (start < 0)
 	start = 0;
     limit = scan_limit(stream, opts, max_parts, max_depth, &why, blocks, &cut->header_cut);
@@ -674,5 +682,14 @@ GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint ma
     msg = g_mime_parser_construct_message(parser, opts);
     g_object_unref(parser);
     g_object_unref(seen);
+    return msg;
+}
+
+GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
+			 guint max_depth, struct mime_cut *cut)
+{
+    GMimeMessage *msg = mime_parse_limited(stream, opts, max_parts, max_depth, cut);
+
+    cut->repaired = mime_repair(msg, opts, max_parts, max_depth, cut);
     return msg;
 }

@@ -316,6 +316,35 @@ def boundary_long(n):
                 "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"" + b + "\"\r\n")
 
 
+@case("200,000 parts of a boundary the Content-Type does not declare (mime_repair.c)")
+def boundary_missing(n):
+    return part_flood_declared(n, "Content-Type: multipart/mixed")
+
+
+@case("200,000 parts of a boundary other than the declared one (mime_repair.c)")
+def boundary_unused(n):
+    return part_flood_declared(n, "Content-Type: multipart/alternative; boundary=declared")
+
+
+@case("SIZE of text lines under a multipart Content-Type, no boundary line at all")
+def multipart_plain(n):
+    return mail("Subject: x\r\n", fill("plain words, no part -- at all\r\n", n),
+                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
+
+
+@case("an unused boundary inside each of 100 nested message/rfc822 parts")
+def boundary_unused_nested(n):
+    depth = 100
+    inner = ("Content-Type: multipart/mixed; boundary=declared\r\n\r\n"
+             + fill("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n", n // 2))
+    for _ in range(depth):
+        inner = ("Content-Type: message/rfc822\r\n\r\nSubject: y\r\n"
+                 "Content-Type: multipart/mixed; boundary=declared\r\n\r\n"
+                 "--b\r\n" + inner)
+    return mail("Subject: x\r\n", inner,
+                "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=declared\r\n")
+
+
 def html(body):
     return mail("Subject: x\r\n", body,
                 "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n")

@@ -697,6 +697,63 @@ static const struct env_case env_cases[] = {
 	"We received your mail.\n"
 	"--b--\n",
 	{{EQ, "text", ""}, {EQ, "text_from", "none"}}},
+    /* Multiparts whose content does not use their boundary (common/mime_repair.c). */
+    {"a multipart without a boundary parameter: parts found by their first --line",
+	"From: alice@example.org\n"
+	"Subject: printer\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed\n"
+	"\n"
+	"This is a multi-part message in MIME format.\n"
+	"--abc\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"\n"
+	"The printer is on fire.\n"
+	"--abc\n"
+	"Content-Type: application/pdf; name=\"photo.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n"
+	"\n"
+	"JVBERi0xLjQK\n"
+	"--abc--\n",
+	{{EQ, "text", "The printer is on fire."}, {EQ, "text_from", "plain"},
+	    {LEN, "attachments", .n = 1}, {EQ, "attachments[0].filename", "photo.pdf"},
+	    {INT, "attachments[0].size", .n = 9},
+	    {HAS, "warnings[1].item", "does not use its boundary"}}},
+    {"a declared boundary the content does not use: its parts still read",
+	"From: alice@example.org\n"
+	"Subject: printer\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/alternative; boundary=\"declared\"\n"
+	"\n"
+	"--used\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Plain words.\n"
+	"--used\n"
+	"Content-Type: text/html\n"
+	"\n"
+	"<p>HTML words.</p>\n"
+	"--used--\n",
+	{{EQ, "text", "Plain words."}, {LEN, "attachments", .n = 0}}},
+    {"a delivery report without a boundary stays a delivery report, with its text",
+	"From: postmaster@mx.example.org\n"
+	"Subject: failure notice\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status\n"
+	"\n"
+	"Your message could not be delivered.\n",
+	{{EQ, "autogen.kind", "bounce"}, {HAS, "autogen.reason", "multipart/report"},
+	    {EQ, "text", "Your message could not be delivered.\n"}}},
+    {"plain words under a multipart Content-Type, a dashed line among them: all text",
+	"From: alice@example.org\n"
+	"Subject: no parts\n"
+	"Content-Type: multipart/mixed; boundary=b\n"
+	"\n"
+	"Hello,\n"
+	"----------\n"
+	"the printer is on fire.\n",
+	{{EQ, "text", "Hello,\n----------\nthe printer is on fire.\n"},
+	    {HAS, "warnings[1].item", "read as plain text"}}},
     /* Address fields GMime makes no address of (common/addrlist.c). */
     {"From of a web form: a name, then the bare address",
 	"From: Jane Doe jane@example.org\n"
@@ -1971,6 +2028,21 @@ static void test_attachments_by_part(void)
     if (contents)
 	g_ptr_array_unref(contents);
     json_decref(env);
+    /* A repaired multipart (mime_repair.c): the worker finds the part the milter listed. */
+    {
+	static const char bad[] = HDR "Subject: x\nContent-Type: multipart/mixed\n\n"
+	    "--q\nContent-Type: text/plain\n\nBody.\n"
+	    "--q\nContent-Type: application/octet-stream; name=\"one.bin\"\n\nONE\n--q--\n";
+
+	env = build(bad, NULL);
+	contents = envelope_attachments(env, bad, strlen(bad));
+	ok(contents && contents->len == 1 && g_ptr_array_index(contents, 0)
+	   && memcmp(g_bytes_get_data(g_ptr_array_index(contents, 0), NULL), "ONE", 3) == 0,
+	   "attachments by part: a part of a repaired multipart is read back");
+	if (contents)
+	    g_ptr_array_unref(contents);
+	json_decref(env);
+    }
     /* The worker parses with the milter's limits: the parts listed, no more. */
     {
 	struct envelope_limits lim = default_limits();
