@@ -115,8 +115,9 @@ static void add_warning(json_t *warnings, gint64 offset, const char *item)
  * not UTF-8 (in its first 64 KB): a Chinese or Japanese mailer that writes raw
  * GB2312 or Shift_JIS into Subject or a file name declares that charset
  * for its text, and Windows-1252 would only make mojibake of it. NULL
- * when the header is clean, or nothing else is declared; windows-1252
- * for ISO-8859-1 (mime_latin1_label()); for ISO-2022-JP, which has no
+ * when the header is clean, or nothing else is declared; a superset where
+ * the body reads one (mime_charset_reading(): windows-1252 for ISO-8859-1,
+ * CP932 for Shift_JIS); for ISO-2022-JP, which has no
  * 8-bit bytes, CP932 (Shift_JIS as Windows writes it: the raw Japanese
  * of a mailer whose text is ISO-2022-JP). Newly allocated.
  */
@@ -127,6 +128,7 @@ static char *declared_charset(const char *raw, gsize len)
     g_autoptr(GMatchInfo) mi = NULL;
     gsize   scan = MIN(len, 65536);
     char   *cs = NULL;
+    const char *as;
 
     /* Where everything is ASCII or UTF-8 the fallback never comes into play. */
     if (g_utf8_validate_len(raw, scan, NULL))
@@ -140,8 +142,8 @@ static char *declared_charset(const char *raw, gsize len)
 	cs = g_match_info_fetch(mi, 1);
 	if (g_ascii_strcasecmp(cs, "us-ascii") == 0 || g_ascii_strcasecmp(cs, "utf-8") == 0)
 	    g_clear_pointer(&cs, g_free);
-	else if (mime_latin1_label(cs, strlen(cs)))	/* as in the body (common/mime.c) */
-	    g_free(cs), cs = g_strdup("windows-1252");
+	else if ((as = mime_charset_reading(cs, strlen(cs))) != NULL)	/* as in the body */
+	    g_free(cs), cs = g_strdup(as);
 	else if (g_ascii_strncasecmp(cs, "iso-2022-jp", 11) == 0)
 	    g_free(cs), cs = g_strdup("CP932");
     }

@@ -62,15 +62,17 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
 
 /*
  * b_words_as_q - header text with every RFC 2047 "B" encoded-word written
- * as the "Q" word of the same bytes, and every word in ISO-8859-1 (B or Q)
- * labelled windows-1252; newly allocated. XXX GMime 3.2.13
+ * as the "Q" word of the same bytes, and every word whose charset is read
+ * as a superset relabelled (ISO-8859-1 as windows-1252, Shift_JIS as
+ * CP932...: mime_charset_reading()); newly allocated. XXX GMime 3.2.13
  * (github.com/jstedfast/gmime/issues/133) loses the rest of a run of
  * adjacent B words of one charset after a word that ends in "=" padding:
  * "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" decodes as "Hello". Q words
  * decode to the same bytes and are merged correctly (also a character
  * split across two words). Drop this when GMime is fixed. The label: mail
  * that says ISO-8859-1 writes windows-1252's euro sign and quotes, which
- * iconv would make "?" (common/mime.c, utf8_first[]).
+ * iconv would make "?", Shift_JIS Windows's circled numbers (common/mime.c,
+ * supersets[]).
  */
 static char *b_words_as_q(const char *text)
 {
@@ -115,10 +117,11 @@ static char *b_words_as_q(const char *text)
 	    /* The charset may carry an RFC 2231 language: "iso-8859-1*de". */
 	    const char *star = memchr(w + 2, '*', (gsize) (q - w - 2));
 	    gsize   cs_len = (gsize) ((star ? star : q) - (w + 2));
+	    const char *as = mime_charset_reading(w + 2, cs_len);
 
 	    g_string_append_len(out, p, w + 2 - p);	/* ... "=?" */
-	    if (mime_latin1_label(w + 2, cs_len))
-		g_string_append(out, "windows-1252?");
+	    if (as)
+		g_string_append_printf(out, "%s?", as);
 	    else
 		g_string_append_len(out, w + 2, q + 1 - (w + 2));	/* "charset?" */
 	}

@@ -7,6 +7,7 @@
  *	char   *mime_clean_text(s, len, max, one_line, &cut)
  *	json_t *mime_json_line(s, max)
  *	gboolean mime_latin1_label(name, len)
+ *	const char *mime_charset_reading(name, len)
  *	void	mime_body_read(msg, &limits, &body)
  *	void	mime_body_clear(&body)
  *
@@ -34,7 +35,10 @@
  *	clean text as a new JSON string (JSON null for NULL).
  *
  *	mime_latin1_label() says whether the len bytes at name are a name
- *	of ISO-8859-1 (case does not matter).
+ *	of ISO-8859-1 (case does not matter). mime_charset_reading() names
+ *	the charset text declared as name is converted from where that is not
+ *	the name itself (windows-1252 for ISO-8859-1, CP932 for Shift_JIS...:
+ *	supersets[] below), else NULL.
  *
  *	mime_body_read() fills body from a parsed message: the text
  *	(text/plain, further inline text/plain parts appended, else text made
@@ -249,6 +253,44 @@ static const char *const latin1_names[] = {
     "csisolatin1",
 };
 
+/*
+ * Labels read as a superset, as browsers read them (the WHATWG Encoding
+ * Standard's decoders): mailers write the superset's characters under the
+ * older label, and iconv drops what the label's own table lacks. Shift_JIS
+ * lost the circled numbers and NEC/IBM kanji of Windows (CP932) and made
+ * every backslash a yen sign; EUC-KR and ks_c_5601-1987 lost the 8,822
+ * syllables of CP949 outside KS X 1001 (names such as "똠"); GB2312 and Big5
+ * the characters GBK/GB18030 and HKSCS add; ISO-8859-9 and TIS-620 the
+ * quotes and euro sign of windows-1254 and windows-874. Every name on the
+ * right is one glibc's iconv has. ISO-8859-1 is read UTF-8 first in a
+ * body (utf8_first[], latin1_names[]) and as windows-1252 elsewhere.
+ */
+static const struct {
+    const char *label;
+    const char *as;
+} supersets[] = {
+    {"shift_jis", "CP932"}, {"shift-jis", "CP932"}, {"sjis", "CP932"}, {"x-sjis", "CP932"},
+    {"ms_kanji", "CP932"}, {"csshiftjis", "CP932"}, {"windows-31j", "CP932"},
+    {"ms932", "CP932"}, {"euc-jp", "EUC-JP-MS"}, {"x-euc-jp", "EUC-JP-MS"},
+    {"cseucpkdfmtjapanese", "EUC-JP-MS"},
+    {"euc-kr", "CP949"}, {"ks_c_5601-1987", "CP949"}, {"ks_c_5601-1989", "CP949"},
+    {"ksc5601", "CP949"}, {"ksc_5601", "CP949"}, {"korean", "CP949"}, {"iso-ir-149", "CP949"},
+    {"csksc56011987", "CP949"}, {"cseuckr", "CP949"}, {"windows-949", "CP949"},
+    {"gb2312", "GB18030"}, {"gbk", "GB18030"}, {"x-gbk", "GB18030"}, {"chinese", "GB18030"},
+    {"csgb2312", "GB18030"}, {"gb_2312-80", "GB18030"}, {"gb_2312", "GB18030"},
+    {"iso-ir-58", "GB18030"}, {"cp936", "GB18030"}, {"ms936", "GB18030"},
+    {"windows-936", "GB18030"}, {"euc-cn", "GB18030"},
+    {"big5", "BIG5-HKSCS"}, {"cn-big5", "BIG5-HKSCS"}, {"csbig5", "BIG5-HKSCS"},
+    {"x-x-big5", "BIG5-HKSCS"},
+    {"iso-8859-9", "CP1254"}, {"iso8859-9", "CP1254"}, {"iso_8859-9", "CP1254"},
+    {"latin5", "CP1254"}, {"l5", "CP1254"}, {"csisolatin5", "CP1254"}, {"iso-ir-148", "CP1254"},
+    {"tis-620", "CP874"}, {"iso-8859-11", "CP874"}, {"iso8859-11", "CP874"},
+    {"dos-874", "CP874"},
+    {"x-mac-roman", "MACINTOSH"}, {"macintosh", "MACINTOSH"}, {"mac", "MACINTOSH"},
+    {"csmacintosh", "MACINTOSH"}, {"iso-8859-8-i", "ISO-8859-8"},
+    {"csiso88598i", "ISO-8859-8"},
+};
+
 static gboolean in_list(const char *const *list, gsize n, const char *name, gsize len)
 {
     for (gsize i = 0; i < n; i++)
@@ -260,6 +302,29 @@ static gboolean in_list(const char *const *list, gsize n, const char *name, gsiz
 gboolean mime_latin1_label(const char *name, gsize len)
 {
     return in_list(latin1_names, G_N_ELEMENTS(latin1_names), name, len);
+}
+
+/* One hash lookup: every encoded word of a header asks (a million in 10 MB). */
+const char *mime_charset_reading(const char *name, gsize len)
+{
+    static GHashTable *labels;		/* lower-case label -> charset */
+    static gsize once;
+    char    low[32];
+
+    if (g_once_init_enter(&once)) {
+	labels = g_hash_table_new(g_str_hash, g_str_equal);
+	for (gsize i = 0; i < G_N_ELEMENTS(latin1_names); i++)
+	    g_hash_table_insert(labels, (gpointer) latin1_names[i], "windows-1252");
+	for (gsize i = 0; i < G_N_ELEMENTS(supersets); i++)
+	    g_hash_table_insert(labels, (gpointer) supersets[i].label, (gpointer) supersets[i].as);
+	g_once_init_leave(&once, 1);
+    }
+    if (len == 0 || len >= sizeof(low))		/* no label is that long */
+	return NULL;
+    for (gsize i = 0; i < len; i++)
+	low[i] = g_ascii_tolower(name[i]);
+    low[len] = 0;
+    return g_hash_table_lookup(labels, low);
 }
 
 /* The characters of windows-1252's bytes 0x80-0x9F (0: it has none there). */
@@ -370,6 +435,8 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     if (charset && (in_list(utf8_first, G_N_ELEMENTS(utf8_first), charset, strlen(charset))
 		    || mime_latin1_label(charset, strlen(charset))))
 	charset = NULL;
+    if (charset && mime_charset_reading(charset, strlen(charset)))
+	charset = mime_charset_reading(charset, strlen(charset));
     if (charset && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
 	g_object_unref(f);

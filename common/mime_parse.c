@@ -440,12 +440,21 @@ static void charset_pin(const char *name)
 {
     static GMutex lock;
     static GHashTable *pinned;		/* name -> iconv_t, maybe (iconv_t) -1 */
+    /*
+     * The charset the word is read as where envelope_header.c relabels it
+     * (Shift_JIS as CP932); GMime decodes the word under its own label
+     * too (the parser, other readers of the field), so both are kept.
+     */
+    const char *as = mime_charset_reading(name, strlen(name));
 
     g_mutex_lock(&lock);
     if (pinned == NULL)
 	pinned = g_hash_table_new(g_str_hash, g_str_equal);
-    if (g_hash_table_size(pinned) < CHARSETS_PINNED && !g_hash_table_contains(pinned, name))
+    if (g_hash_table_size(pinned) < CHARSETS_PINNED && !g_hash_table_contains(pinned, name)) {
 	g_hash_table_insert(pinned, g_strdup(name), g_mime_iconv_open("UTF-8", name));
+	if (as && !g_hash_table_contains(pinned, as))
+	    g_hash_table_insert(pinned, g_strdup(as), g_mime_iconv_open("UTF-8", as));
+    }
     g_mutex_unlock(&lock);
 }
 

@@ -844,6 +844,31 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"hi\n",
 	{{EQ, "subject", "\xe3\x83\x84\xe3\x83\xbc\xe3\x83\xab"}}},
+    {"Shift_JIS read as CP932: circled numbers kept, a backslash stays one (text, Subject)",
+	"From: a@example.jp\n"
+	"Subject: =?shift_jis?B?h0CHQQ==?=\n"
+	"Content-Type: text/plain; charset=Shift_JIS\n"
+	"Content-Transfer-Encoding: 8bit\n"
+	"\n"
+	"\x83\x74\x83\x40\x83\x43\x83\x8b C:\\temp \x87\x40\n",
+	{{EQ, "subject", "\xe2\x91\xa0\xe2\x91\xa1"},
+	    {EQ, "text", "\xe3\x83\x95\xe3\x82\xa1\xe3\x82\xa4\xe3\x83\xab C:\\temp \xe2\x91\xa0\n"}}},
+    {"EUC-KR and ks_c_5601-1987 read as CP949: syllables outside KS X 1001 kept",
+	"From: a@example.kr\n"
+	"Subject: =?ks_c_5601-1987?B?jGM=?=\n"
+	"Content-Type: text/plain; charset=euc-kr\n"
+	"Content-Transfer-Encoding: 8bit\n"
+	"\n"
+	"\x8c\x63\xb9\xe6\xb0\xa2\xc7\xcf\n",
+	{{EQ, "subject", "\xeb\x98\xa0"},
+	    {EQ, "text", "\xeb\x98\xa0\xeb\xb0\xa9\xea\xb0\x81\xed\x95\x98\n"}}},
+    {"x-mac-roman read as MACINTOSH, which iconv knows",
+	"From: a@example.org\n"
+	"Subject: mac\n"
+	"Content-Type: text/plain; charset=x-mac-roman\n"
+	"\n"
+	"Gr\x9f\xa7" "e\n",
+	{{EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e\n"}}},
     {"charset=iso-8859-15 still converted by iconv (its euro sign is 0xA4)",
 	"From: alice@example.org\n"
 	"Subject: latin9\n"
