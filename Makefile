@@ -49,7 +49,7 @@ O        ?= build/release
 
 COMMON   := common/log.c common/config.c common/addr.c common/addrlist.c common/html.c \
 	    common/mime.c common/mime_parse.c common/mime_attach.c common/mime_message.c \
-	    common/mime_repair.c \
+	    common/mime_repair.c common/charset.c \
 	    common/envelope.c common/envelope_header.c common/envelope_codec.c \
 	    common/redisq.c common/stream.c common/durable.c common/enqueue.c common/daemon.c \
 	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \

@@ -53,6 +53,7 @@
 #include <gmime/gmime.h>
 
 #include "autogen.h"
+#include "charset.h"
 #include "addr.h"
 #include "envelope.h"
 #include "envelope_int.h"
@@ -116,7 +117,7 @@ static void add_warning(json_t *warnings, gint64 offset, const char *item)
  * GB2312 or Shift_JIS into Subject or a file name declares that charset
  * for its text, and Windows-1252 would only make mojibake of it. NULL
  * when the header is clean, or nothing else is declared; a superset where
- * the body reads one (mime_charset_reading(): windows-1252 for ISO-8859-1,
+ * the body reads one (charset_reading(): windows-1252 for ISO-8859-1,
  * CP932 for Shift_JIS); for ISO-2022-JP, which has no
  * 8-bit bytes, CP932 (Shift_JIS as Windows writes it: the raw Japanese
  * of a mailer whose text is ISO-2022-JP). Newly allocated.
@@ -142,7 +143,7 @@ static char *declared_charset(const char *raw, gsize len)
 	cs = g_match_info_fetch(mi, 1);
 	if (g_ascii_strcasecmp(cs, "us-ascii") == 0 || g_ascii_strcasecmp(cs, "utf-8") == 0)
 	    g_clear_pointer(&cs, g_free);
-	else if ((as = mime_charset_reading(cs, strlen(cs))) != NULL)	/* as in the body */
+	else if ((as = charset_reading(cs, strlen(cs))) != NULL)	/* as in the body */
 	    g_free(cs), cs = g_strdup(as);
 	else if (g_ascii_strncasecmp(cs, "iso-2022-jp", 11) == 0)
 	    g_free(cs), cs = g_strdup("CP932");

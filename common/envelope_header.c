@@ -26,6 +26,7 @@
 #include <gmime/gmime.h>
 
 #include "addrlist.h"
+#include "charset.h"
 #include "envelope_int.h"
 #include "mime.h"
 
@@ -64,15 +65,14 @@ static void add_addresses(json_t *out, InternetAddressList *list, int depth)
  * b_words_as_q - header text with every RFC 2047 "B" encoded-word written
  * as the "Q" word of the same bytes, and every word whose charset is read
  * as a superset relabelled (ISO-8859-1 as windows-1252, Shift_JIS as
- * CP932...: mime_charset_reading()); newly allocated. XXX GMime 3.2.13
+ * CP932...: charset_reading()); newly allocated. XXX GMime 3.2.13
  * (github.com/jstedfast/gmime/issues/133) loses the rest of a run of
  * adjacent B words of one charset after a word that ends in "=" padding:
  * "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" decodes as "Hello". Q words
  * decode to the same bytes and are merged correctly (also a character
  * split across two words). Drop this when GMime is fixed. The label: mail
  * that says ISO-8859-1 writes windows-1252's euro sign and quotes, which
- * iconv would make "?", Shift_JIS Windows's circled numbers (common/mime.c,
- * supersets[]).
+ * iconv would make "?", Shift_JIS Windows's circled numbers (common/charset.c).
  */
 static char *b_words_as_q(const char *text)
 {
@@ -117,7 +117,7 @@ static char *b_words_as_q(const char *text)
 	    /* The charset may carry an RFC 2231 language: "iso-8859-1*de". */
 	    const char *star = memchr(w + 2, '*', (gsize) (q - w - 2));
 	    gsize   cs_len = (gsize) ((star ? star : q) - (w + 2));
-	    const char *as = mime_charset_reading(w + 2, cs_len);
+	    const char *as = charset_reading(w + 2, cs_len);
 
 	    g_string_append_len(out, p, w + 2 - p);	/* ... "=?" */
 	    if (as)

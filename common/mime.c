@@ -6,8 +6,6 @@
  *
  *	char   *mime_clean_text(s, len, max, one_line, &cut)
  *	json_t *mime_json_line(s, max)
- *	gboolean mime_latin1_label(name, len)
- *	const char *mime_charset_reading(name, len)
  *	void	mime_body_read(msg, &limits, &body)
  *	void	mime_body_clear(&body)
  *
@@ -34,12 +32,6 @@
  *	given, tells whether text was lost. mime_json_line() is the one-line
  *	clean text as a new JSON string (JSON null for NULL).
  *
- *	mime_latin1_label() says whether the len bytes at name are a name
- *	of ISO-8859-1 (case does not matter). mime_charset_reading() names
- *	the charset text declared as name is converted from where that is not
- *	the name itself (windows-1252 for ISO-8859-1, CP932 for Shift_JIS...:
- *	supersets[] below), else NULL.
- *
  *	mime_body_read() fills body from a parsed message: the text
  *	(text/plain, further inline text/plain parts appended, else text made
  *	from the HTML; decoding stops at limits->max_text), the attachments
@@ -53,6 +45,7 @@
  */
 #include <string.h>
 
+#include "charset.h"
 #include "html.h"
 #include "mime_int.h"
 
@@ -224,109 +217,6 @@ gboolean mime_blank(const char *s)
 /*	Text of a part, bounded						    */
 /* ---------------------------------------------------------------- */
 
-/*
- * Declared charsets that are read as if none were declared: what is UTF-8
- * stays, each other byte is windows-1252 (utf8_append()). Mail declared
- * us-ascii often holds 8-bit text (web forms, scripts, old clients), mail
- * declared utf-8 sometimes Latin-1, and mail declared iso-8859-1 both
- * windows-1252's characters (the euro sign, typographic quotes and dashes
- * in 0x80-0x9F: browsers read the label as windows-1252 for that reason)
- * and UTF-8. iconv, through GMime's charset filter, silently dropped every
- * byte it could not convert ("café" became "caf", "€ 100" " 100") or made
- * UTF-8 into "Ã©". A Latin-1 text is read the same either way, but for a
- * pair of bytes that happens to be a UTF-8 character ("Ã©" itself).
- * "x-unknown" is here because GMime converts it as UTF-8.
- *
- * In header fields, where GMime decodes, mime_latin1_label() lets
- * envelope.c name windows-1252 for ISO-8859-1: its euro sign and quotes
- * are kept there too.
- */
-static const char *const utf8_first[] = {
-    "us-ascii", "ascii", "us", "ansi_x3.4-1968", "iso646-us", "iso-ir-6", "cp367", "ibm367",
-    "csascii", "utf-8", "utf8", "unicode-1-1-utf-8", "x-unknown", "windows-1252", "cp1252",
-    "x-cp1252",
-};
-
-/* The names of ISO-8859-1, read UTF-8 first as well (mime_latin1_label()). */
-static const char *const latin1_names[] = {
-    "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1", "cp819", "ibm819", "iso-ir-100",
-    "csisolatin1",
-};
-
-/*
- * Labels read as a superset, as browsers read them (the WHATWG Encoding
- * Standard's decoders): mailers write the superset's characters under the
- * older label, and iconv drops what the label's own table lacks. Shift_JIS
- * lost the circled numbers and NEC/IBM kanji of Windows (CP932) and made
- * every backslash a yen sign; EUC-KR and ks_c_5601-1987 lost the 8,822
- * syllables of CP949 outside KS X 1001 (names such as "똠"); GB2312 and Big5
- * the characters GBK/GB18030 and HKSCS add; ISO-8859-9 and TIS-620 the
- * quotes and euro sign of windows-1254 and windows-874. Every name on the
- * right is one glibc's iconv has. ISO-8859-1 is read UTF-8 first in a
- * body (utf8_first[], latin1_names[]) and as windows-1252 elsewhere.
- */
-static const struct {
-    const char *label;
-    const char *as;
-} supersets[] = {
-    {"shift_jis", "CP932"}, {"shift-jis", "CP932"}, {"sjis", "CP932"}, {"x-sjis", "CP932"},
-    {"ms_kanji", "CP932"}, {"csshiftjis", "CP932"}, {"windows-31j", "CP932"},
-    {"ms932", "CP932"}, {"euc-jp", "EUC-JP-MS"}, {"x-euc-jp", "EUC-JP-MS"},
-    {"cseucpkdfmtjapanese", "EUC-JP-MS"},
-    {"euc-kr", "CP949"}, {"ks_c_5601-1987", "CP949"}, {"ks_c_5601-1989", "CP949"},
-    {"ksc5601", "CP949"}, {"ksc_5601", "CP949"}, {"korean", "CP949"}, {"iso-ir-149", "CP949"},
-    {"csksc56011987", "CP949"}, {"cseuckr", "CP949"}, {"windows-949", "CP949"},
-    {"gb2312", "GB18030"}, {"gbk", "GB18030"}, {"x-gbk", "GB18030"}, {"chinese", "GB18030"},
-    {"csgb2312", "GB18030"}, {"gb_2312-80", "GB18030"}, {"gb_2312", "GB18030"},
-    {"iso-ir-58", "GB18030"}, {"cp936", "GB18030"}, {"ms936", "GB18030"},
-    {"windows-936", "GB18030"}, {"euc-cn", "GB18030"},
-    {"big5", "BIG5-HKSCS"}, {"cn-big5", "BIG5-HKSCS"}, {"csbig5", "BIG5-HKSCS"},
-    {"x-x-big5", "BIG5-HKSCS"},
-    {"iso-8859-9", "CP1254"}, {"iso8859-9", "CP1254"}, {"iso_8859-9", "CP1254"},
-    {"latin5", "CP1254"}, {"l5", "CP1254"}, {"csisolatin5", "CP1254"}, {"iso-ir-148", "CP1254"},
-    {"tis-620", "CP874"}, {"iso-8859-11", "CP874"}, {"iso8859-11", "CP874"},
-    {"dos-874", "CP874"},
-    {"x-mac-roman", "MACINTOSH"}, {"macintosh", "MACINTOSH"}, {"mac", "MACINTOSH"},
-    {"csmacintosh", "MACINTOSH"}, {"iso-8859-8-i", "ISO-8859-8"},
-    {"csiso88598i", "ISO-8859-8"},
-};
-
-static gboolean in_list(const char *const *list, gsize n, const char *name, gsize len)
-{
-    for (gsize i = 0; i < n; i++)
-	if (g_ascii_strncasecmp(name, list[i], len) == 0 && list[i][len] == 0)
-	    return TRUE;
-    return FALSE;
-}
-
-gboolean mime_latin1_label(const char *name, gsize len)
-{
-    return in_list(latin1_names, G_N_ELEMENTS(latin1_names), name, len);
-}
-
-/* One hash lookup: every encoded word of a header asks (a million in 10 MB). */
-const char *mime_charset_reading(const char *name, gsize len)
-{
-    static GHashTable *labels;		/* lower-case label -> charset */
-    static gsize once;
-    char    low[32];
-
-    if (g_once_init_enter(&once)) {
-	labels = g_hash_table_new(g_str_hash, g_str_equal);
-	for (gsize i = 0; i < G_N_ELEMENTS(latin1_names); i++)
-	    g_hash_table_insert(labels, (gpointer) latin1_names[i], "windows-1252");
-	for (gsize i = 0; i < G_N_ELEMENTS(supersets); i++)
-	    g_hash_table_insert(labels, (gpointer) supersets[i].label, (gpointer) supersets[i].as);
-	g_once_init_leave(&once, 1);
-    }
-    if (len == 0 || len >= sizeof(low))		/* no label is that long */
-	return NULL;
-    for (gsize i = 0; i < len; i++)
-	low[i] = g_ascii_tolower(name[i]);
-    low[len] = 0;
-    return g_hash_table_lookup(labels, low);
-}
-
 /* The characters of windows-1252's bytes 0x80-0x9F (0: it has none there). */
 static const gunichar cp1252_c1[32] = {
     0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
@@ -397,25 +287,15 @@ static gboolean not_base64(GMimeStream *src)
 }
 
 /*
- * part_stream - the decoded content of a part as a stream to read from
- * (transfer encoding undone, converted from its declared charset to
- * UTF-8), or NULL. Reading pulls the content through GMime's filters a
- * piece at a time, so the caller decides how much is decoded (text under
- * a base64 label that is not base64 is read as it is: not_base64()). *declared
- * is FALSE when the caller must make the text UTF-8 (utf8_append()): no
- * charset, one iconv does not know, or one of utf8_first[].
+ * decoded - src (reset) through a filter that undoes the content's
+ * transfer encoding (text under a base64 label that is not base64 is
+ * read as it is: not_base64()). Newly referenced.
  */
-static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
+static GMimeStream *decoded(GMimeDataWrapper *content, GMimeStream *src)
 {
-    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
-    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
-    GMimeStream *src = content ? g_mime_data_wrapper_get_stream(content) : NULL;
     GMimeStream *filtered;
     GMimeFilter *f;
 
-    *declared = FALSE;
-    if (src == NULL)
-	return NULL;
     g_mime_stream_reset(src);
     filtered = g_mime_stream_filter_new(src);
     switch (g_mime_data_wrapper_get_encoding(content)) {
@@ -432,11 +312,60 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     default:
 	break;
     }
-    if (charset && (in_list(utf8_first, G_N_ELEMENTS(utf8_first), charset, strlen(charset))
-		    || mime_latin1_label(charset, strlen(charset))))
+    return filtered;
+}
+
+/*
+ * meta_charset - the charset label a <meta> tag in the first
+ * CHARSET_META_SCAN decoded bytes of the part declares, into out.
+ */
+static gboolean meta_charset(GMimeDataWrapper *content, GMimeStream *src, char *out,
+			     gsize size)
+{
+    GMimeStream *peek = decoded(content, src);
+    char    head[CHARSET_META_SCAN];
+    gsize   got = 0;
+    gssize  n;
+
+    while (got < sizeof(head) && (n = g_mime_stream_read(peek, head + got,
+							  sizeof(head) - got)) > 0)
+	got += (gsize) n;
+    g_object_unref(peek);
+    return charset_html_meta(head, got, out, size);
+}
+
+/*
+ * part_stream - the decoded content of a part as a stream to read from
+ * (transfer encoding undone, converted from its declared charset to
+ * UTF-8), or NULL. Reading pulls the content through GMime's filters a
+ * piece at a time, so the caller decides how much is decoded. HTML
+ * without a charset parameter has the one its <meta> tag declares, as a
+ * browser reads it (a Russian page written as windows-1251 became
+ * "Çäðàâñòâóéòå"); a parameter wins over the tag, as in a browser.
+ * *declared is FALSE when the caller must make the text UTF-8
+ * (utf8_append()): no charset, one iconv does not know, or one read UTF-8
+ * first (charset.c).
+ */
+static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    GMimeStream *src = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    GMimeStream *filtered;
+    GMimeFilter *f;
+    char    meta[48];
+
+    *declared = FALSE;
+    if (src == NULL)
+	return NULL;
+    if (charset == NULL && mime_is_text(obj, "html")
+	&& meta_charset(content, src, meta, sizeof(meta)))
+	charset = meta;
+    filtered = decoded(content, src);
+    if (charset && charset_utf8_first(charset, strlen(charset)))
 	charset = NULL;
-    if (charset && mime_charset_reading(charset, strlen(charset)))
-	charset = mime_charset_reading(charset, strlen(charset));
+    if (charset && charset_reading(charset, strlen(charset)))
+	charset = charset_reading(charset, strlen(charset));
     if (charset && (f = g_mime_filter_charset_new(charset, "utf-8")) != NULL) {
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
 	g_object_unref(f);

@@ -40,8 +40,6 @@ struct mime_body {
 char   *mime_clean_text(const char *s, gssize len, gsize max, int one_line,
 			gboolean *cut);
 json_t *mime_json_line(const char *s, gsize max);
-gboolean mime_latin1_label(const char *name, gsize len);
-const char *mime_charset_reading(const char *name, gsize len);
 GMimeMessage *mime_parse(GMimeStream *stream, GMimeParserOptions *opts,
 			 guint max_parts, guint max_depth, struct mime_cut *cut);
 void    mime_body_read(GMimeMessage *msg, const struct mime_limits *lim,

@@ -26,6 +26,7 @@
  */
 #include <string.h>
 
+#include "charset.h"
 #include "mime_int.h"
 
 #define SCAN_LINE	1024		/* bytes of a line the pre-scan looks at */
@@ -445,7 +446,7 @@ static void charset_pin(const char *name)
      * (Shift_JIS as CP932); GMime decodes the word under its own label
      * too (the parser, other readers of the field), so both are kept.
      */
-    const char *as = mime_charset_reading(name, strlen(name));
+    const char *as = charset_reading(name, strlen(name));
 
     g_mutex_lock(&lock);
     if (pinned == NULL)

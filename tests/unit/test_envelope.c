@@ -869,6 +869,29 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"Gr\x9f\xa7" "e\n",
 	{{EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e\n"}}},
+    {"HTML without a charset parameter: its <meta> tag names the charset",
+	"From: a@example.ru\n"
+	"Subject: meta\n"
+	"Content-Type: text/html\n"
+	"\n"
+	"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">"
+	"</head><body><p>\xc7\xe4\xf0\xe0\xe2\xf1\xf2\xe2\xf3\xe9\xf2\xe5</p></body></html>\n",
+	{{EQ, "text", "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5"}, {EQ, "text_from", "html"}}},
+    {"HTML <meta charset> found after quoted-printable is undone",
+	"From: a@example.ru\n"
+	"Subject: meta\n"
+	"Content-Type: text/html\n"
+	"Content-Transfer-Encoding: quoted-printable\n"
+	"\n"
+	"<meta charset=3D'WINDOWS-1251'><p>=C7=E4=F0=E0=E2=F1=F2=E2=F3=E9=F2=E5</p>\n",
+	{{EQ, "text", "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5"}}},
+    {"HTML whose charset parameter and <meta> tag differ: the parameter wins",
+	"From: a@example.ru\n"
+	"Subject: meta\n"
+	"Content-Type: text/html; charset=utf-8\n"
+	"\n"
+	"<meta charset=\"koi8-r\"><p>\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5</p>\n",
+	{{EQ, "text", "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5"}}},
     {"charset=iso-8859-15 still converted by iconv (its euro sign is 0xA4)",
 	"From: alice@example.org\n"
 	"Subject: latin9\n"
