@@ -5,7 +5,8 @@
 # random bytes again under another name. The store holds the original once, as a zstd frame, and
 # no copy of an attachment (no content, no blob); intakectl ticket lists the three with ids and
 # the SHA-256 the milter saw; intakectl attachment writes each one's bytes, equal to the file that
-# was attached (base64 keeps every byte); an unknown id fails naming it.
+# was attached (base64 keeps every byte); an unknown id fails naming it. Then a mail whose
+# Content-Type declares no boundary: its text and its attachment still reach the ticket.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/worker.sh"
 h_init it_worker_attachment
@@ -66,6 +67,32 @@ if h_ctl "$C" attachment "$number" 999999 > /dev/null 2> "$T/err-none"; then
 else
     h_check "grep -q 'has no attachment 999999' '$T/err-none'" \
 	"intakectl attachment: an unknown id fails, naming it"
+fi
+
+# A multipart whose content does not use its boundary (none declared here: a script's mail):
+# the parts are still found (common/mime_repair.c), so the ticket has the text and the file.
+{
+    printf 'From: Bob <bob@client.test>\nTo: support@example.test\nSubject: no boundary\n'
+    printf 'Message-ID: <attach-2@client.test>\nMIME-Version: 1.0\nContent-Type: multipart/mixed\n\n'
+    printf -- '--q\nContent-Type: text/plain\n\nThe scanner shows error 7.\n'
+    printf -- '--q\nContent-Type: application/octet-stream; name="scan.bin"\n'
+    printf 'Content-Transfer-Encoding: base64\n\n'
+    base64 -w 76 "$T/data.bin"
+    printf -- '--q--\n'
+} > "$T/mail2.eml"
+h_send_files "$P" bob@client.test support@example.test "$T/mail2.eml" | grep -q $'\t250\t' ||
+    h_die "the mail without a boundary was not accepted"
+h_wait_for "h_worker_drained '$C' 2" 60 "worker: a second ticket"
+number=$(h_sql "$C" "SELECT number FROM tickets WHERE title = 'no boundary'")
+h_ctl "$C" --json ticket "$number" > "$T/ticket2.json" || h_fail "intakectl ticket failed"
+h_assert_eq "The scanner shows error 7." "$(jq -r '.messages[0].body' "$T/ticket2.json")" \
+    "no boundary: the ticket has the mail's text"
+id=$(jq '.messages[0].attachments[] | select(.filename == "scan.bin") | .id' "$T/ticket2.json")
+if [ -n "$id" ] && h_ctl "$C" attachment "$number" "$id" > "$T/out-scan" && cmp -s "$T/out-scan" "$T/data.bin"
+then
+    h_pass "no boundary: intakectl attachment gives scan.bin byte-identical"
+else
+    h_fail "no boundary: scan.bin not listed or not the file attached (id '$id')"
 fi
 
 h_worker_stop
