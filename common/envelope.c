@@ -418,13 +418,18 @@ json_t *envelope_build(const struct envelope_input *in, const struct envelope_li
     json_object_set_new(env, "encrypted", body.encrypted ? json_string(body.encrypted)
 			: json_null());
     mime_body_clear(&body);
-    json_object_set_new(env, "mime_truncated", json_boolean(cut.cut || cut.header_cut));
+    json_object_set_new(env, "mime_truncated", json_boolean(cut.cut || cut.header_cut
+							     || cut.filler_cut));
     json_object_set_new(env, "mime_limits", json_pack("{s:i,s:i}", "parts", (int) max_parts,
 						      "depth", (int) max_depth));
     if (cut.header_cut)
 	add_warning(warnings, 0, "header fields past what the parser reads (100 KB and 200"
 		    " parameters a field; 1 MB, 10,000 fields, 10,000 addresses, 10,000 parameters"
 		    " in all): the rest was not parsed");
+    if (cut.filler_cut)
+	add_warning(warnings, 0, "text outside the parts of a multipart (before its first"
+		    " boundary, after its last, or all of one without a usable boundary) past"
+		    " 2 MB in all: the rest of it was not parsed");
     if (cut.repaired)
 	add_warning(warnings, 0, strcmp(cut.repaired, "boundary") == 0
 		    ? "a multipart whose content does not use its boundary: its parts were read"

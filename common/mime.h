@@ -25,6 +25,7 @@ struct mime_cut {
     gint64  offset;			/* where it was cut */
     const char *why;			/* "parts", "depth", "boundary" (static) */
     gboolean header_cut;		/* header text past the bounds dropped */
+    gboolean filler_cut;		/* prologue or epilogue past 2 MB dropped */
     const char *repaired;		/* NULL, "boundary" or "text" (mime_repair.c) */
 };
 

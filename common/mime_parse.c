@@ -67,6 +67,8 @@ struct scan {
     guint   parts;
     gboolean in_header;
     gboolean part_header;		/* the header is a part's, not a message's */
+    gboolean filler;			/* in a multipart's prologue or epilogue */
+    gboolean line_filler;		/* the line scan_line() read was one of those */
     GString *ct;			/* the block's last Content-Type value */
     GMimeParserOptions *opts;		/* the parser's */
 };
@@ -104,6 +106,7 @@ static gboolean scan_header_end(struct scan *s)
     const char *b = NULL;
 
     s->part_header = FALSE;
+    s->filler = FALSE;
     if (s->ct->len > 0)
 	ct = g_mime_content_type_parse(s->opts, s->ct->str);
     g_string_truncate(s->ct, 0);
@@ -115,8 +118,10 @@ static gboolean scan_header_end(struct scan *s)
 	return TRUE;
     }
     /* Only a multipart's boundary opens a level (GMime ignores the others). */
-    if (g_mime_content_type_is_type(ct, "multipart", "*"))
+    if (g_mime_content_type_is_type(ct, "multipart", "*")) {
 	b = g_mime_content_type_get_parameter(ct, "boundary");
+	s->filler = TRUE;		/* its prologue, all of it without a boundary */
+    }
     if (b && strlen(b) > BOUNDARY_MAX) {
 	g_object_unref(ct);
 	return FALSE;
@@ -154,6 +159,7 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 	len--;
+    s->line_filler = FALSE;
     if (s->levels->len > 1 && len >= 2 && line[0] == '-' && line[1] == '-') {
 	const char *b = line + 2;
 	gsize   blen = len - 2;
@@ -175,6 +181,7 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 	    if (end) {
 		scan_pop_to(s, i);
 		s->in_header = FALSE;
+		s->filler = TRUE;		/* the epilogue */
 	    } else {
 		scan_pop_to(s, i + 1);
 		lv = &g_array_index(s->levels, struct scan_level, i);
@@ -185,12 +192,17 @@ static gboolean scan_line(struct scan *s, const char *line, gsize len, guint max
 		}
 		s->in_header = TRUE;
 		s->part_header = TRUE;
+		s->filler = FALSE;
 		g_string_truncate(s->ct, 0);
 	    }
 	    return TRUE;
 	}
     }
-    if (!s->in_header || len > 0)
+    if (!s->in_header) {
+	s->line_filler = s->filler;
+	return TRUE;
+    }
+    if (len > 0)
 	return TRUE;
     /* The end of a header block. */
     s->in_header = FALSE;
@@ -547,13 +559,54 @@ static void add_block(GArray *blocks, gint64 start, gint64 end, struct hcopy *hc
 }
 
 /*
+ * A multipart's prologue (before its first boundary; all of its content
+ * when it has no boundary, or one its content does not use) and epilogue
+ * (after its last) are held by GMime in memory, whole: 50 MB of either
+ * took 114 MB. The parser sees FILLER_MAX bytes of them in all, whole
+ * lines; the lines past that are a block read as nothing, up to the next
+ * line that is not filler (a boundary, the end). mime_repair.c finds the
+ * parts of a multipart without a usable boundary in what was kept.
+ */
+#define FILLER_MAX	(2 * 1024 * 1024)
+
+struct filler {
+    gsize   kept;			/* filler bytes the parser sees */
+    gint64  drop_from;			/* where the lines being dropped began, or -1 */
+    gboolean dropped;
+};
+
+/* filler_line - account for the line [start, end) that scan_line() read */
+static void filler_line(struct filler *f, const struct scan *s, gint64 start, gint64 end,
+			GArray *blocks)
+{
+    if (s->line_filler && (f->drop_from >= 0 || f->kept + (gsize) (end - start) > FILLER_MAX)) {
+	if (f->drop_from < 0)
+	    f->drop_from = start;
+	f->kept = FILLER_MAX;		/* later filler goes too */
+	f->dropped = TRUE;
+	return;
+    }
+    if (s->line_filler)
+	f->kept += (gsize) (end - start);
+    if (f->drop_from >= 0) {
+	struct block b = {f->drop_from, start, g_byte_array_new()};
+
+	g_array_append_val(blocks, b);
+	f->drop_from = -1;
+    }
+}
+
+/*
  * scan_limit - the offset where the parser must stop, or -1; *blocks gets
- * the header blocks to read from copies (struct block, offsets from the
- * start), *dropped whether the copies left out header text.
+ * the header blocks to read from copies and the filler to leave out
+ * (struct block, offsets from the start), *dropped whether the copies
+ * left out header text, *filler_cut whether filler was left out.
  */
 static gint64 scan_limit(GMimeStream *stream, GMimeParserOptions *opts, guint max_parts,
-			 guint max_depth, const char **why, GArray *blocks, gboolean *dropped)
+			 guint max_depth, const char **why, GArray *blocks, gboolean *dropped,
+			 gboolean *filler_cut)
 {
+    struct filler fl = {0, -1, FALSE};
     struct scan s = {0};
     struct scan_level top = {NULL, 0, FALSE};
     struct ew_state ew = {0};
@@ -583,6 +636,8 @@ static gint64 scan_limit(GMimeStream *stream, GMimeParserOptions *opts, guint ma
 		continue;
 	    if (!scan_line(&s, line, line_len, max_parts, max_depth, why))
 		cut = line_start;
+	    else
+		filler_line(&fl, &s, line_start, offset + i + 1, blocks);
 	    line_len = 0;
 	    if (in_block && !s.in_header) {	/* a header block ended with this line */
 		in_block = FALSE;
@@ -601,8 +656,21 @@ static gint64 scan_limit(GMimeStream *stream, GMimeParserOptions *opts, guint ma
 	}
 	offset += n;
     }
-    if (cut < 0 && line_len > 0 && !scan_line(&s, line, line_len, max_parts, max_depth, why))
-	cut = line_start;
+    if (cut < 0 && line_len > 0) {
+	if (!scan_line(&s, line, line_len, max_parts, max_depth, why))
+	    cut = line_start;
+	else
+	    filler_line(&fl, &s, line_start, offset, blocks);
+    }
+    if (fl.drop_from >= 0) {		/* filler to the end, or to the cut */
+	struct block b = {fl.drop_from, cut >= 0 ? cut : offset, g_byte_array_new()};
+
+	if (b.end > b.start)
+	    g_array_append_val(blocks, b);
+	else
+	    g_byte_array_free(b.copy, TRUE);
+    }
+    *filler_cut = fl.dropped;
     /* A header block without its end: GMime reads it to the end. */
     if (cut < 0 && in_block && (ew.needs || hc.changed || hc.altered)) {
 	*dropped = *dropped || hc.changed;
@@ -641,10 +709,13 @@ static GMimeStream *defused_stream(GMimeStream *stream, gint64 start, gint64 end
 	    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
 	    g_object_unref(part);
 	}
-	/* The stream owns the copy. */
-	part = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&b->copy));
-	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
-	g_object_unref(part);
+	if (b->copy->len == 0) {		/* filler left out: nothing instead */
+	    g_byte_array_free(g_steal_pointer(&b->copy), TRUE);
+	} else {				/* the stream owns the copy */
+	    part = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&b->copy));
+	    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), part);
+	    g_object_unref(part);
+	}
 	pos = MIN(start + b->end, end);
     }
     if (pos < end) {
@@ -671,10 +742,12 @@ GMimeMessage *mime_parse_limited(GMimeStream *stream, GMimeParserOptions *opts,
     cut->offset = -1;
     cut->why = NULL;
     cut->header_cut = FALSE;
+    cut->filler_cut = FALSE;
     cut->repaired = NULL;
     if (start < 0)
 	start = 0;
-    limit = scan_limit(stream, opts, max_parts, max_depth, &why, blocks, &cut->header_cut);
+    limit = scan_limit(stream, opts, max_parts, max_depth, &why, blocks, &cut->header_cut,
+		       &cut->filler_cut);
     end = g_mime_stream_tell(stream);
     if (limit >= 0) {
 	cut->cut = TRUE;

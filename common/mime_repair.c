@@ -182,7 +182,12 @@ const char *mime_repair(GMimeMessage *msg, GMimeParserOptions *opts, guint max_p
     }
     subtype = g_mime_content_type_get_media_subtype(g_mime_object_get_content_type(
 							GMIME_OBJECT(e.mp)));
-    fixed = reparse(subtype && *subtype ? subtype : "mixed", boundary, start, opts,
+    /* It goes into a header line of our own: a token, or "mixed". */
+    if (subtype == NULL || *subtype == 0 || strlen(subtype) > 40
+	|| strspn(subtype, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_")
+	!= strlen(subtype))
+	subtype = "mixed";
+    fixed = reparse(subtype, boundary, start, opts,
 		    max_parts - e.parts, max_depth - e.depth, &sub);
     got = fixed && GMIME_IS_MULTIPART(g_mime_message_get_mime_part(fixed))
 	? GMIME_MULTIPART(g_mime_message_get_mime_part(fixed)) : NULL;
@@ -201,6 +206,7 @@ const char *mime_repair(GMimeMessage *msg, GMimeParserOptions *opts, guint max_p
 	g_mime_multipart_set_boundary(e.mp, boundary);
 	g_mime_multipart_set_prologue(e.mp, blank_text(before) ? NULL : before);
     }
+    cut->filler_cut |= sub.filler_cut;
     if (sub.cut || sub.header_cut) {
 	cut->cut |= sub.cut;
 	cut->header_cut |= sub.header_cut;

@@ -332,6 +332,25 @@ def multipart_plain(n):
                 "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n")
 
 
+@case("SIZE of text before a multipart's first boundary (its prologue, held whole by GMime)")
+def preamble(n):
+    return multipart(fill("preamble words that go on and on\r\n", n)
+                     + "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n")
+
+
+@case("SIZE of text after a multipart's last boundary (its epilogue)")
+def epilogue(n):
+    return multipart("--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n"
+                     + fill("epilogue words that go on and on\r\n", n) + "\r\n")
+
+
+@case("SIZE of text after a nested multipart's last boundary, before its parent's")
+def inner_epilogue(n):
+    return multipart("--b\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n"
+                     "--c\r\nContent-Type: text/plain\r\n\r\nhi\r\n--c--\r\n"
+                     + fill("epilogue words that go on and on\r\n", n))
+
+
 @case("an unused boundary inside each of 100 nested message/rfc822 parts")
 def boundary_unused_nested(n):
     depth = 100

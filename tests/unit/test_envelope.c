@@ -32,6 +32,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "html.h"
+#include "mime.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- */
@@ -2043,6 +2044,71 @@ static void test_big_bodies(void)
     g_string_free(raw, TRUE);
 }
 
+/* filler_prologue - the prologue GMime keeps of msg's top multipart: its length */
+static gsize filler_prologue(const char *raw, gsize len)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    struct mime_cut cut;
+    GMimeMessage *msg = mime_parse(stream, opts, 1000, 20, &cut);
+    GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+    const char *p = top && GMIME_IS_MULTIPART(top)
+	? g_mime_multipart_get_prologue(GMIME_MULTIPART(top)) : NULL;
+    gsize   n = p ? strlen(p) : 0;
+
+    if (msg)
+	g_object_unref(msg);
+    g_mime_parser_options_free(opts);
+    g_object_unref(stream);
+    return n;
+}
+
+/*
+ * Text outside a multipart's parts (its prologue, its epilogue, all of a
+ * multipart without a usable boundary) is held by GMime in memory: the
+ * parser sees 2 MB of it in all (common/mime_parse.c, FILLER_MAX).
+ */
+static void test_filler_bound(void)
+{
+    GString *raw = g_string_new("From: alice@example.org\nSubject: filler\nMIME-Version: 1.0\n"
+				"Content-Type: multipart/mixed; boundary=b\n\n");
+    json_t *env;
+    gsize   n;
+
+    for (int i = 0; i < 100000; i++)		/* 3.2 MB of preamble */
+	g_string_append(raw, "preamble words that go on and on\n");
+    g_string_append(raw, "--b\nContent-Type: text/plain\n\nThe printer is on fire.\n"
+		    "--b\nContent-Type: application/pdf; name=\"a.pdf\"\n\nPDF\n--b--\n");
+    n = filler_prologue(raw->str, raw->len);
+    ok(n > 1024 * 1024 && n <= 2 * 1024 * 1024, "3 MB of preamble: the parser keeps at most 2 MB"
+       " of it (%zu bytes)", n);
+    for (int i = 0; i < 100000; i++)		/* 3.2 MB of epilogue */
+	g_string_append(raw, "epilogue words that go on and on\n");
+    env = build_len(raw->str, raw->len, NULL);
+    is_str(jpath_str(env, "text"), "The printer is on fire.",
+	   "3 MB of preamble and epilogue: the part after the preamble is the text");
+    is_int((long long) json_array_size(json_object_get(env, "attachments")), 1,
+	   "3 MB of preamble and epilogue: the attachment after it listed");
+    ok(json_is_true(json_object_get(env, "mime_truncated")),
+       "3 MB of preamble and epilogue: mime_truncated");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+
+    /* Without a boundary: the parts found in the 2 MB kept (mime_repair.c). */
+    raw = g_string_new("From: alice@example.org\nSubject: filler\nMIME-Version: 1.0\n"
+		       "Content-Type: multipart/mixed\n\n--q\nContent-Type: text/plain\n\nHello.\n"
+		       "--q\nContent-Type: text/csv; name=\"big.csv\"\n\n");
+    for (int i = 0; i < 100000; i++)		/* 3.2 MB of one attachment */
+	g_string_append(raw, "1,2,3,4,5,6,7,8,9,10,11,12,13,14\n");
+    g_string_append(raw, "--q--\n");
+    env = build_len(raw->str, raw->len, NULL);
+    is_str(jpath_str(env, "text"), "Hello.", "3 MB without a boundary: the first part's text");
+    ok(json_is_true(json_object_get(env, "mime_truncated")),
+       "3 MB without a boundary: mime_truncated (the attachment is cut at 2 MB)");
+    json_decref(env);
+    g_string_free(raw, TRUE);
+}
+
 static void test_attachments_by_part(void)
 {
     static const char raw[] = HDR "Subject: three\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
@@ -2132,6 +2198,7 @@ static void run_unit(void)
     test_attachments_by_part();
     test_header_bounds();
     test_charset_words();
+    test_filler_bound();
     test_html_bounds();
     test_hidden_boundaries();
 }
