@@ -20,7 +20,8 @@
  *	max_out bytes of text have been produced. A lexer in front of the
  *	parser keeps what libxml2 would hold without bound from it: comments
  *	(left out), tags over 16 KB (cut), elements nested over 1024 deep
- *	(the text stops there).
+ *	(the text stops there), runs of text without a tag (broken every
+ *	16 KB), the content of script and style (left out).
  *
  *	html_text_new() starts a conversion (never NULL).
  *	html_text_feed() hands it the next piece of HTML; it returns FALSE
@@ -52,12 +53,25 @@
  * nested tags took 40 MB). So the HTML goes through this lexer first: it
  * leaves comments out (they have no text), ends a tag after TAG_MAX bytes
  * (closing an open quote and adding the '>'; the rest of the tag is left
- * out) and passes the content of script and style as it is (a "<" there
- * starts no tag). And html_text_feed() stops the parser when elements
+ * out) and knows the content of script and style for what it is (a "<"
+ * there starts no tag). And html_text_feed() stops the parser when elements
  * nest deeper than DEPTH_MAX. The lexer keeps no more than its state.
  */
 #define TAG_MAX		16384
 #define DEPTH_MAX	1024
+
+/*
+ * XXX libxml2's push parser also holds a run of text until the '<' after
+ * it, and the content of script and style until their end tag: 40 MB of
+ * words without a tag took 59 MB, and the text never filled up to stop
+ * it. So the lexer breaks a run of text with an empty comment after
+ * TEXT_RUN bytes where that splits neither an entity nor a character
+ * (after white space, before '&'; after 2 x TEXT_RUN before any byte
+ * that starts a character), and leaves the content of script and style
+ * out (it has no text).
+ */
+#define TEXT_RUN	16384
+#define RUN_BREAK	"<!---->"
 
 enum lex_state {
     LEX_TEXT,				/* text */
@@ -80,6 +94,7 @@ struct lex {
     gboolean end_tag;			/* "</..." */
     char    raw_end[10];		/* "</script" or "</style" in LEX_RAW */
     guint   raw_match;			/* bytes of raw_end seen */
+    gsize   run;			/* bytes of text since the last tag or break */
     char    p1, p2;			/* the two bytes before, in a comment */
 };
 
@@ -114,10 +129,21 @@ static void lex_step(struct lex *lx, char c, GString *out)
 {
     switch (lx->state) {
     case LEX_TEXT:
-	if (c == '<')
+	if (c == '<') {
 	    lx->state = LEX_LT;
-	else
-	    g_string_append_c(out, c);
+	    lx->run = 0;
+	    return;
+	}
+	if (++lx->run > TEXT_RUN && (c == '&' || (lx->run > 2 * TEXT_RUN
+						    && ((unsigned char) c & 0xC0) != 0x80))) {
+	    g_string_append(out, RUN_BREAK);
+	    lx->run = 1;
+	}
+	g_string_append_c(out, c);
+	if (lx->run > TEXT_RUN && (c == ' ' || c == '\n' || c == '\t' || c == '\r')) {
+	    g_string_append(out, RUN_BREAK);
+	    lx->run = 0;
+	}
 	return;
     case LEX_LT:
 	if (c == '!') {
@@ -179,10 +205,10 @@ static void lex_step(struct lex *lx, char c, GString *out)
 	    lx->state = LEX_TAG_SKIP;
 	}
 	return;
-    case LEX_RAW:
-	g_string_append_c(out, c);
+    case LEX_RAW:				/* left out but for its end tag */
 	if (g_ascii_tolower(c) == lx->raw_end[lx->raw_match]) {
 	    if (lx->raw_end[++lx->raw_match] == 0) {
+		g_string_append(out, lx->raw_end);
 		lex_tag_begin(lx, '/', lx->raw_match);
 		lx->name_done = TRUE;
 	    }

@@ -1929,6 +1929,37 @@ static void test_html_bounds(void)
     is_str(text, "after", "html lexer: '<' and '<!--' in a script start nothing");
     g_free(text);
 
+    /* Runs of text broken every 16 KB (common/html.c, TEXT_RUN): no entity or character split. */
+    {
+	GString *want = g_string_new(NULL);
+
+	html = g_string_new("<p>");
+	for (int i = 0; i < 20000; i++) {	/* 140 KB, white space every 7 KB */
+	    g_string_append(html, i % 1000 == 999 ? "&amp;\xc3\xa9 " : "&amp;\xc3\xa9");
+	    g_string_append(want, i % 1000 == 999 ? "&\xc3\xa9 " : "&\xc3\xa9");
+	}
+	for (int i = 0; i < 20000; i++) {	/* 120 KB without white space or an entity */
+	    g_string_append(html, "\xe2\x82\xac\xc3\xa9x");
+	    g_string_append(want, "\xe2\x82\xac\xc3\xa9x");
+	}
+	g_string_append(html, "</p>");
+	text = html_to_text(html->str, html->len, 1024 * 1024);
+	ok(text && strcmp(text, want->str) == 0, "html lexer: 260 KB of text without a tag comes"
+	   " out whole: entities and characters intact (%zu bytes, want %zu)",
+	   text ? strlen(text) : 0, want->len);
+	g_free(text);
+	g_string_free(html, TRUE);
+	g_string_free(want, TRUE);
+    }
+    html = g_string_new("<p>a</p><script>");
+    for (int i = 0; i < 100000; i++)		/* 1.2 MB of script */
+	g_string_append(html, "if (a<b) x--;");
+    g_string_append(html, "</script><p>after</p>");
+    text = html_to_text(html->str, html->len, 1000);
+    is_str(text, "a\n\nafter", "html lexer: 1.2 MB of script left out, the text after it kept");
+    g_free(text);
+    g_string_free(html, TRUE);
+
     html = g_string_new("<p>top</p>");
     for (int i = 0; i < 12000; i++)		/* more than one piece for the parser */
 	g_string_append(html, "<b><i>");
