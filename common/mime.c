@@ -358,8 +358,10 @@ static GMimeStream *part_stream(GMimeObject *obj, gboolean *declared)
     *declared = FALSE;
     if (src == NULL)
 	return NULL;
+    /* A <meta> naming UTF-16 is read as UTF-8, as the HTML standard says: it is ASCII. */
     if (charset == NULL && mime_is_text(obj, "html")
-	&& meta_charset(content, src, meta, sizeof(meta)))
+	&& meta_charset(content, src, meta, sizeof(meta))
+	&& g_ascii_strncasecmp(meta, "utf-16", 6) != 0)
 	charset = meta;
     filtered = decoded(content, src);
     if (charset && charset_utf8_first(charset, strlen(charset)))

@@ -886,6 +886,13 @@ static const struct env_case env_cases[] = {
 	"\n"
 	"<meta charset=3D'WINDOWS-1251'><p>=C7=E4=F0=E0=E2=F1=F2=E2=F3=E9=F2=E5</p>\n",
 	{{EQ, "text", "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5"}}},
+    {"HTML whose <meta> says UTF-16 (it cannot: it is read as ASCII) is read as UTF-8",
+	"From: a@example.org\n"
+	"Subject: meta\n"
+	"Content-Type: text/html\n"
+	"\n"
+	"<meta charset=\"utf-16\"><p>Gr\xc3\xbc\xc3\x9f" "e</p>\n",
+	{{EQ, "text", "Gr\xc3\xbc\xc3\x9f" "e"}}},
     {"HTML whose charset parameter and <meta> tag differ: the parameter wins",
 	"From: a@example.ru\n"
 	"Subject: meta\n"
