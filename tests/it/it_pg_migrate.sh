@@ -97,7 +97,10 @@ h_worker_stop
 # making is other tests' business): FAQ entries (one removed again, still named by a ticket's
 # suggestion), a project with a task, notes on both, time entries on a ticket and on the task,
 # events to a sink (one sent, one owed, the event counter at 42) and a sink's id of a ticket.
-TS=2026-11-03T10:00:00Z
+# A day ago: a fixed date became 30 days old on 2026-12-03, and the PostgreSQL worker's
+# maintenance (autogen_keep_days, events_keep_days) deleted the kept-apart mail and the sent
+# event before run 5's verify.
+TS=$(date -u -d '1 day ago' +%Y-%m-%dT%H:%M:%SZ)
 h_sql "$C" "INSERT INTO faq(collection, title, url, body, language, updated_at) VALUES
 	      ('', 'Old entry', NULL, 'Removed since.', NULL, '$TS'),
 	      ('', 'Resetting your password', 'https://help.example/1', 'Use the link.', 'en', '$TS');
