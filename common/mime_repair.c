@@ -76,9 +76,10 @@ static void find_empty(GMimeObject *obj, guint depth, struct empty *e)
 	find_empty(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), depth + 1, e);
 }
 
+/* bchar - RFC 2046's boundary characters (strchr() would take a NUL for one) */
 static gboolean bchar(int c)
 {
-    return g_ascii_isalnum(c) || strchr("'()+_,-./:=? ", c) != NULL;
+    return c != 0 && (g_ascii_isalnum(c) || strchr("'()+_,-./:=? ", c) != NULL);
 }
 
 /*
