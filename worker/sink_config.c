@@ -7,6 +7,7 @@
  *	struct sinks *sinks_load(cfg, errors)
  *	struct sinks *sinks_free(s)
  *	const char **sinks_wanting(s, kind, mailbox)
+ *	gboolean sinks_want(s, kind, mailbox)
  *	void	sinks_dump_keys(out)
  *	int	sink_key_duration(kf, group, key)
  * DESCRIPTION
@@ -22,7 +23,10 @@
  *	or NULL with every problem added to errors. sinks_wanting() is the
  *	NULL-terminated names of the sinks that want an event of kind for
  *	mailbox (g_free the array, the names are borrowed from s), or NULL
- *	when none does. sinks_dump_keys() prints the common keys (and the
+ *	when none does. sinks_want() says whether any does, without
+ *	allocating: a stage asks it before it builds an event's payload
+ *	(the mail's text copied into JSON), which most workers, without
+ *	sinks, would build only to throw away. sinks_dump_keys() prints the common keys (and the
  *	webhook type's, sink_webhook_dump_keys(), and the rt type's) with their
  *	defaults as config-defaults prints the others (it_docs_config_keys).
  * DIAGNOSTICS
@@ -305,6 +309,23 @@ struct sinks *sinks_free(struct sinks *s)
     return NULL;
 }
 
+/* wants - whether sink sc wants an event of kind for mailbox */
+static gboolean wants(const struct sink_conf *sc, enum sink_event_kind kind, const char *mailbox)
+{
+    if (!(sc->events & (1u << kind)))
+	return FALSE;
+    return sc->mailboxes == NULL
+	|| (mailbox && g_strv_contains((const char *const *) sc->mailboxes, mailbox));
+}
+
+gboolean sinks_want(const struct sinks *s, enum sink_event_kind kind, const char *mailbox)
+{
+    for (guint i = 0; s && i < s->list->len; i++)
+	if (wants(g_ptr_array_index(s->list, i), kind, mailbox))
+	    return TRUE;
+    return FALSE;
+}
+
 const char **sinks_wanting(const struct sinks *s, enum sink_event_kind kind,
 			   const char *mailbox)
 {
@@ -315,10 +336,7 @@ const char **sinks_wanting(const struct sinks *s, enum sink_event_kind kind,
     for (guint i = 0; i < s->list->len; i++) {
 	const struct sink_conf *sc = g_ptr_array_index(s->list, i);
 
-	if (!(sc->events & (1u << kind)))
-	    continue;
-	if (sc->mailboxes && (mailbox == NULL
-			      || !g_strv_contains((const char *const *) sc->mailboxes, mailbox)))
+	if (!wants(sc, kind, mailbox))
 	    continue;
 	if (names == NULL)
 	    names = g_ptr_array_new();

@@ -53,6 +53,7 @@ void    sinks_dump_keys(FILE *out);
 int     sink_key_duration(GKeyFile *kf, const char *group, const char *key);
 const char **sinks_wanting(const struct sinks *s, enum sink_event_kind kind,
 			   const char *mailbox);
+gboolean sinks_want(const struct sinks *s, enum sink_event_kind kind, const char *mailbox);
 
 /* sink_event.c */
 int     sink_event_emit(struct store *st, const struct sinks *s, enum sink_event_kind kind,

@@ -135,7 +135,7 @@ static enum stage_result keep_apart(struct job *job)
 	job->pl->duplicates++;
 	return STAGE_DONE;
     }
-    {
+    if (sinks_want(job->pl->sinks, SINK_EV_AUTOGEN_KEPT, job->mailbox_name)) {
 	/* autogen.kept (docs/events.md): no ticket, the mail and why it was kept apart. */
 	json_t *payload = json_object();
 	json_t *ag = json_object();

@@ -293,18 +293,24 @@ static int emit_events(struct job *job, gint64 msg_row, const char *text, const 
     const char *status = job->is_new ? (job->status ? job->status : "new")
 	: job->reopen ? "open" : ti->status;
     const char *requestor = job->is_new ? job->customer_address : ti->customer_address;
-    json_t *payload = json_object();
-    json_t *msg = sink_event_message(job->env, text);
-    int     rc;
+    enum sink_event_kind kind = job->is_new ? SINK_EV_TICKET_CREATED : SINK_EV_MESSAGE_ADDED;
+    json_t *payload, *msg;
+    int     rc = STORE_OK;
 
-    json_object_set_new(msg, "note", note ? json_string(note) : json_null());
-    json_object_set_new(payload, "ticket", sink_event_ticket(job->number, job->mailbox_name,
-							     title, status, requestor));
-    json_object_set_new(payload, "message", msg);
-    rc = sink_event_emit(st, job->pl->sinks, job->is_new ? SINK_EV_TICKET_CREATED
-			 : SINK_EV_MESSAGE_ADDED, job->ticket_id, job->number,
-			 job->mailbox_name, msg_row, payload, why);
-    if (rc != STORE_OK || job->is_new || !job->reopen)
+    /* Payloads only for a sink that wants them: most workers have none, and the message's
+     * carries a copy of the whole text. */
+    if (sinks_want(job->pl->sinks, kind, job->mailbox_name)) {
+	payload = json_object();
+	msg = sink_event_message(job->env, text);
+	json_object_set_new(msg, "note", note ? json_string(note) : json_null());
+	json_object_set_new(payload, "ticket", sink_event_ticket(job->number, job->mailbox_name,
+								 title, status, requestor));
+	json_object_set_new(payload, "message", msg);
+	rc = sink_event_emit(st, job->pl->sinks, kind, job->ticket_id, job->number,
+			     job->mailbox_name, msg_row, payload, why);
+    }
+    if (rc != STORE_OK || job->is_new || !job->reopen
+	|| !sinks_want(job->pl->sinks, SINK_EV_TICKET_REOPENED, job->mailbox_name))
 	return rc;
     payload = json_object();
     json_object_set_new(payload, "ticket", sink_event_ticket(job->number, job->mailbox_name,

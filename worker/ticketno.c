@@ -22,10 +22,40 @@
  *	the same three forms, and returns it as the store writes it (no
  *	leading zeros: "[#prj-007]" is PRJ-7). All results are newly
  *	allocated (g_free).
+ *
+ *	The patterns are compiled once and kept (pattern_regex()): every mail
+ *	is looked up, in the writer thread, and compiling with JIT cost more
+ *	than matching. A few patterns at most (the configured prefix, which a
+ *	reload may change, and the two record kinds); the cache is emptied
+ *	should it ever hold PATTERN_CACHE_MAX.
  */
 #include <string.h>
 
 #include "ticketno.h"
+
+#define PATTERN_CACHE_MAX	16
+
+/* pattern_regex - the compiled pattern (g_regex_unref), or NULL when it does not compile */
+static GRegex *pattern_regex(const char *pattern)
+{
+    static GMutex lock;
+    static GHashTable *cache;		/* pattern -> GRegex */
+    GRegex *re;
+
+    g_mutex_lock(&lock);
+    if (cache == NULL || g_hash_table_size(cache) >= PATTERN_CACHE_MAX) {
+	g_clear_pointer(&cache, g_hash_table_destroy);
+	cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				      (GDestroyNotify) g_regex_unref);
+    }
+    if ((re = g_hash_table_lookup(cache, pattern)) == NULL
+	&& (re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL)) != NULL)
+	g_hash_table_insert(cache, g_strdup(pattern), re);
+    if (re)
+	g_regex_ref(re);
+    g_mutex_unlock(&lock);
+    return re;
+}
 
 char   *ticketno_format(const char *prefix, int year, gint64 seq)
 {
@@ -48,7 +78,7 @@ char   *ticketno_find(const char *prefix, const char *subject)
 
     if (subject == NULL)
 	return NULL;
-    re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+    re = pattern_regex(pattern);
     if (re && g_regex_match(re, subject, 0, &mi)) {
 	g_autofree char *rest = g_match_info_fetch(mi, 1);
 
@@ -72,7 +102,7 @@ char   *ticketno_find_record(const char *kind, const char *subject)
 
     if (subject == NULL)
 	return NULL;
-    re = g_regex_new(pattern, G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+    re = pattern_regex(pattern);
     if (re && g_regex_match(re, subject, 0, &mi)) {
 	g_autofree char *digits = g_match_info_fetch(mi, 1);
 	gint64  n = g_ascii_strtoll(digits, NULL, 10);	/* nine digits: no overflow */

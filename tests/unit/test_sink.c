@@ -140,7 +140,23 @@ static void test_config_valid(void)
 
 	ok(sinks_wanting(&empty, SINK_EV_TICKET_CREATED, "sales") == NULL,
 	   "no sink wants it: NULL");
+	ok(!sinks_want(&empty, SINK_EV_TICKET_CREATED, "sales"), "sinks_want: none, FALSE");
+	ok(!sinks_want(NULL, SINK_EV_TICKET_CREATED, "sales"), "sinks_want: no sinks, FALSE");
 	g_ptr_array_free(empty.list, TRUE);
+    }
+    {
+	/* sinks_want() says yes exactly when sinks_wanting() names a sink, for every event,
+	 * for a mailbox a sink names, one none names, and none. */
+	const char *mailboxes[] = {"sales", "support", NULL};
+	int     differ = 0;
+
+	for (int k = 0; k < SINK_EVENT_KINDS; k++)
+	    for (size_t i = 0; i < G_N_ELEMENTS(mailboxes); i++) {
+		g_autofree const char **w = sinks_wanting(s, k, mailboxes[i]);
+
+		differ += (w != NULL) != sinks_want(s, k, mailboxes[i]);
+	    }
+	is_int(differ, 0, "sinks_want() agrees with sinks_wanting() for every event and mailbox");
     }
     sinks_free(s);
     config_free(cfg);

@@ -123,6 +123,24 @@ static void test_find(void)
 	       find_cases[i].prefix, shown);
     }
     ok(ticketno_find("INT", NULL) == NULL, "ticketno_find(NULL subject) is NULL");
+    {
+	/* More prefixes than ticketno.c keeps compiled, in turn, twice: each finds its own
+	 * number and not the one before's, however the cache was emptied in between. */
+	int     wrong = 0;
+
+	for (int round = 0; round < 2; round++)
+	    for (int i = 0; i < 40; i++) {
+		g_autofree char *prefix = g_strdup_printf("P%d", i);
+		g_autofree char *other = g_strdup_printf("[#P%d-2026-000001]", (i + 39) % 40);
+		g_autofree char *subject = g_strdup_printf("Re: [#%s-2026-%06d]", prefix, i + 1);
+		g_autofree char *want = g_strdup_printf("%s-2026-%06d", prefix, i + 1);
+		g_autofree char *got = ticketno_find(prefix, subject);
+		g_autofree char *none = ticketno_find(prefix, other);
+
+		wrong += g_strcmp0(got, want) != 0 || none != NULL;
+	    }
+	is_int(wrong, 0, "ticketno_find() with 40 prefixes in turn, twice: each its own number");
+    }
 
     /* What ticketno_format() writes, ticketno_find() finds in its tag. */
     {
