@@ -253,8 +253,32 @@ static int sq_maintain(struct store *st, char **why)
     return STORE_BUSY;
 }
 
+/*
+ * A statement journal (what a SAVEPOINT needs to roll back: the pages it
+ * changed, as they were) stays in memory up to STMTJRNL_SPILL bytes, and
+ * only beyond that goes to a temporary file. The worker runs every entry
+ * in a savepoint of the batch's transaction; SQLite's 64 KiB default was
+ * exceeded by some entry of nearly every batch, and once a journal is a
+ * file it is not truncated when the savepoint is released, so every
+ * later entry of the batch wrote its pages there: two thirds of the
+ * writer's pwrite() calls went to /var/tmp/etilqs_* (strace, make bench's
+ * mails). In memory it is emptied at each release, so 4 MB bounds one
+ * entry's, not the batch's. A process-wide setting, which SQLite takes
+ * only before it is initialised: made once, before the first connection.
+ * Refused (SQLite initialised already by someone else): only slower.
+ */
+#define STMTJRNL_SPILL	(4 * 1024 * 1024)
+
+static gpointer configure_sqlite(gpointer unused)
+{
+    (void) sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMTJRNL_SPILL);
+    return NULL;
+}
+
 static int sq_open(struct store *st, char **why)
 {
+    static GOnce configured = G_ONCE_INIT;
+
     struct sq *sq = g_new0(struct sq, 1);
     g_autofree char *dir = NULL;
     int     rc, ret;
@@ -279,6 +303,7 @@ static int sq_open(struct store *st, char **why)
 	    goto fail;
 	goto prepare;
     }
+    g_once(&configured, configure_sqlite, NULL);
     /* One connection per thread: SQLite's own mutexes are not needed. */
     rc = sqlite3_open_v2(sq->path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 			 | SQLITE_OPEN_NOMUTEX, NULL);

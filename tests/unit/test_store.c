@@ -888,6 +888,67 @@ static void test_index_cut(struct store *st)
     g_string_free(subject, TRUE);
 }
 
+/* temp_files - how many of this process's open files are SQLite's temporary ones (unlinked
+ * etilqs_* files: a statement journal that left memory) */
+static int temp_files(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+    const char *name;
+    int     n = 0;
+
+    while (d && (name = g_dir_read_name(d)) != NULL) {
+	g_autofree char *path = g_build_filename("/proc/self/fd", name, NULL);
+	g_autofree char *target = g_file_read_link(path, NULL);
+
+	n += target && strstr(target, "etilqs_") != NULL;
+    }
+    return n;
+}
+
+/*
+ * A batch as the worker writes it: one transaction, each entry in a savepoint, a ticket
+ * and a 24 KB message with 100 thread ids each (FTS5 flushes its terms at every savepoint). The savepoints'
+ * journal stays in memory (store_sqlite.c, STMTJRNL_SPILL): with SQLite's 64 KiB default it
+ * became a temporary file that every later entry of the batch wrote its pages to.
+ */
+static void test_statement_journal(struct store *st)
+{
+    g_autofree char *why = NULL;
+    int     failed = 0, during = 0;
+
+    is_int(st->ops->begin(st, &why), STORE_OK, "batch: begin");
+    for (int i = 0; i < 64; i++) {
+	g_autofree char *number = NULL;
+	g_autofree char *key = g_strdup_printf("support:<batch-%d@client.example>", i);
+	g_autofree char *msgid = g_strdup_printf("batch-%d@client.example", i);
+	GString *body = g_string_new(NULL);
+	struct store_message m;
+	gint64  id, mid;
+
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+
+	while (body->len < 24 * 1024)
+	    g_string_append_printf(body, "w%xq%d ", (unsigned) (body->len * 2654435761u), i);
+	/* A long References field: its ids land all over the index the earlier entries of
+	 * the batch filled, so each savepoint changes many pages that were there before it. */
+	for (unsigned j = 0; j < 100; j++)
+	    g_ptr_array_add(ids, g_strdup_printf("%08x.%d@refs.example",
+						 (unsigned) ((i * 100 + j) * 2654435761u), i));
+	g_ptr_array_add(ids, NULL);
+	m = message(key, msgid, "alice@example.test", body->str);
+	m.thread_ids = (const char *const *) ids->pdata;
+	failed += st->ops->savepoint(st, &why) != STORE_OK;
+	id = new_ticket(st, "A batch", "alice@example.test", &number);
+	failed += st->ops->add_message(st, id, &m, &mid, &why) != STORE_OK;
+	failed += st->ops->release(st, &why) != STORE_OK;
+	during += temp_files();
+	g_string_free(body, TRUE);
+    }
+    is_int(failed, 0, "batch: 64 entries, each in a savepoint");
+    is_int(during, 0, "batch: no statement journal left memory (no etilqs_ file open)");
+    is_int(st->ops->commit(st, &why), STORE_OK, "batch: commit");
+}
+
 /* Messages with attachments and thread ids; duplicates; parties. */
 static void test_messages(struct store *st)
 {
@@ -2170,6 +2231,7 @@ int     main(void)
     test_category(st);
     test_full_text(st);
     test_index_cut(st);
+    test_statement_journal(st);
     test_readonly(st);
     store_close(st);
 
