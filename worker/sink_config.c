@@ -26,9 +26,10 @@
  *	when none does. sinks_want() says whether any does, without
  *	allocating: a stage asks it before it builds an event's payload
  *	(the mail's text copied into JSON), which most workers, without
- *	sinks, would build only to throw away. sinks_dump_keys() prints the common keys (and the
- *	webhook type's, sink_webhook_dump_keys(), and the rt type's) with their
- *	defaults as config-defaults prints the others (it_docs_config_keys).
+ *	sinks, would build only to throw away. sinks_dump_keys() prints
+ *	the common keys (and the webhook type's, sink_webhook_dump_keys(),
+ *	and the rt type's) with their defaults as config-defaults prints
+ *	the others (it_docs_config_keys).
  * DIAGNOSTICS
  *	"intake.conf:LINE: [sink NAME] key 'KEY': what is wrong; expected ...".
  */

@@ -264,8 +264,9 @@ static int sq_maintain(struct store *st, char **why)
  * writer's pwrite() calls went to /var/tmp/etilqs_* (strace, make bench's
  * mails). In memory it is emptied at each release, so 4 MB bounds one
  * entry's, not the batch's. A process-wide setting, which SQLite takes
- * only before it is initialised: made once, before the first connection.
- * Refused (SQLite initialised already by someone else): only slower.
+ * only before it is initialised: made once, before the first connection
+ * (the read-only one of the HTTP API may come first). Refused (SQLite
+ * initialised already by another user in the process): only slower.
  */
 #define STMTJRNL_SPILL	(4 * 1024 * 1024)
 
@@ -278,11 +279,12 @@ static gpointer configure_sqlite(gpointer unused)
 static int sq_open(struct store *st, char **why)
 {
     static GOnce configured = G_ONCE_INIT;
-
     struct sq *sq = g_new0(struct sq, 1);
     g_autofree char *dir = NULL;
     int     rc, ret;
 
+    /* Before any connection, the read-only one too: the first open initialises SQLite. */
+    g_once(&configured, configure_sqlite, NULL);
     sq->path = g_strdup(st->cfg->store_path);
     dir = g_path_get_dirname(sq->path);
     if (!sqlite3_threadsafe()) {
@@ -303,7 +305,6 @@ static int sq_open(struct store *st, char **why)
 	    goto fail;
 	goto prepare;
     }
-    g_once(&configured, configure_sqlite, NULL);
     /* One connection per thread: SQLite's own mutexes are not needed. */
     rc = sqlite3_open_v2(sq->path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 			 | SQLITE_OPEN_NOMUTEX, NULL);
