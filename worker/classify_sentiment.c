@@ -49,9 +49,13 @@
 #include "log.h"
 #include "words.h"
 
+/*
+ * One table, so that a word of the mail costs one lookup: its value is the
+ * word's valence + VALENCE_BIAS (1 to 32; 0: not a sentiment word), with
+ * NEGATOR set when it is a negator too.
+ */
 struct lexicon {
-    GHashTable *valence;		/* word -> valence + 16 (never 0) */
-    GHashTable *negators;		/* word -> word */
+    GHashTable *words;			/* word -> valence + VALENCE_BIAS | NEGATOR */
 };
 
 struct sentiment {
@@ -60,13 +64,14 @@ struct sentiment {
 };
 
 #define VALENCE_BIAS 16
+#define VALENCE_MASK 0x3f
+#define NEGATOR	0x40
 
 static void lexicon_free(gpointer p)
 {
     struct lexicon *lx = p;
 
-    g_hash_table_destroy(lx->valence);
-    g_hash_table_destroy(lx->negators);
+    g_hash_table_destroy(lx->words);
     g_free(lx);
 }
 
@@ -139,8 +144,7 @@ static struct lexicon *lexicon_load(const char *dir, const char *lang, char **wh
 	return NULL;
     }
     lx = g_new0(struct lexicon, 1);
-    lx->valence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    lx->negators = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    lx->words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     json_object_foreach(labels, key, v) {
 	char   *w;
 
@@ -153,15 +157,18 @@ static struct lexicon *lexicon_load(const char *dir, const char *lang, char **wh
 	    break;
 	}
 	if ((w = one_word(key)) != NULL)
-	    g_hash_table_replace(lx->valence, w,
+	    g_hash_table_replace(lx->words, w,
 				 GINT_TO_POINTER((int) json_integer_value(v) + VALENCE_BIAS));
     }
     if (lx && negators) {
 	json_object_foreach(negators, key, v) {
 	    char   *w = one_word(key);
+	    gpointer old;
 
-	    if (w)
-		g_hash_table_add(lx->negators, w);
+	    if (w == NULL)
+		continue;
+	    old = g_hash_table_lookup(lx->words, w);
+	    g_hash_table_replace(lx->words, w, GINT_TO_POINTER(GPOINTER_TO_INT(old) | NEGATOR));
 	}
     }
     json_decref(labels);
@@ -229,13 +236,14 @@ struct scorer {
 static void score_word(const char *word, void *ctx)
 {
     struct scorer *sc = ctx;
-    int     v = word ? GPOINTER_TO_INT(g_hash_table_lookup(sc->lx->valence, word)) : 0;
+    int     e = word ? GPOINTER_TO_INT(g_hash_table_lookup(sc->lx->words, word)) : 0;
+    int     v = e & VALENCE_MASK;
 
     if (v) {
 	sc->sum += sc->negate ? VALENCE_BIAS - v : v - VALENCE_BIAS;
 	sc->scored++;
     }
-    sc->negate = word && g_hash_table_contains(sc->lx->negators, word);
+    sc->negate = (e & NEGATOR) != 0;
 }
 
 int     sentiment_score(const struct sentiment *s, const char *language, const char *text,

@@ -100,8 +100,9 @@ static void test_lexicons(void)
     has_str(why ? why : "", "no lexicon (LANG/labels.json) in", "with the reason");
     g_clear_pointer(&why, g_free);
 
-    write_file("de", "labels.json", "{\"gut\": 3, \"schlecht\": -3, \"gar nicht\": -5}");
-    write_file("de", "negators.json", "{\"nicht\": 1}");
+    write_file("de", "labels.json", "{\"gut\": 3, \"schlecht\": -3, \"gar nicht\": -5,"
+	       " \"kein\": -1, \"toll\": 16, \"mies\": -15}");
+    write_file("de", "negators.json", "{\"nicht\": 1, \"kein\": 1}");
     s = sentiment_new(tmpdir, langs, &why);
     ok(s != NULL && why == NULL, "a German lexicon, no English one: loads");
     is_str(sentiment_languages(s), "de", "German only");
@@ -113,6 +114,16 @@ static void test_lexicons(void)
     ok(r.sum == 0, "an entry of two words never matches (%d)", r.sum);
     (void) sentiment_score(s, "de", "GUT", 3, &r);
     ok(r.sum == 3, "case folded");
+    /* A word both in the lexicon and a negator: it counts, and turns the next word. */
+    (void) sentiment_score(s, "de", "kein gut", 8, &r);
+    ok(r.sum == -4 && r.scored == 2, "'kein gut': -1 and -3 (%d, %zu scored)", r.sum, r.scored);
+    (void) sentiment_score(s, "de", "nicht kein", 10, &r);
+    ok(r.sum == 1 && r.scored == 1, "'nicht kein': +1 (%d)", r.sum);
+    /* The ends of the valence range, kept apart from the negator mark. */
+    (void) sentiment_score(s, "de", "toll mies", 9, &r);
+    ok(r.sum == 1 && r.scored == 2, "'toll mies': 16 - 15 (%d)", r.sum);
+    (void) sentiment_score(s, "de", "nicht toll nicht mies", 21, &r);
+    ok(r.sum == -1 && r.scored == 2, "'nicht toll nicht mies': -16 + 15 (%d)", r.sum);
     sentiment_free(s);
 
     write_file("fr", "labels.json", "{\"bon\": \"good\"}");
