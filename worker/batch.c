@@ -4,21 +4,46 @@
  * SYNOPSIS
  *	#include "batch.h"
  *
- *	void	batch_run(runner, entries)
+ *	struct batch *batch_start(runner, entries)
+ *	void	batch_finish(batch)
+ *	struct batch *batch_drop(batch)
  *	char   *batch_autogen_summary(pl)
  *	void	batch_pause_ms(ms, stop)
  * DESCRIPTION
- *	batch_run() is the writer's side of intake-worker: the entries of one
- *	read (struct queue_entry *) are handed to the preparing threads
- *	(prepare.c), entries delivered too often go to the dead-letter stream,
- *	and the rest run through the pipeline (pipeline.c) in stream order,
- *	in one store transaction that is retried with backoff while the store
- *	is busy. Only after the commit are the entries acknowledged; then the
- *	outbox and the sink senders are woken. It returns once every
- *	preparation of the batch is done, so that between batches the
- *	preparing threads are idle (SIGHUP's reload frees what they read).
- *	A runner borrows everything from the worker (intake-worker.c), which
- *	makes one per batch: outbox and senders change on reload.
+ *	A batch is the writer's side of intake-worker for the entries of
+ *	one read (struct queue_entry *; the batch takes a reference to the
+ *	array, whose free function frees them).
+ *
+ *	batch_start() moves entries delivered too often to the dead-letter
+ *	stream, reloads the category model and the FAQ entries if the store
+ *	has newer ones (classify_refresh(): no preparing thread works at that
+ *	moment), and hands the rest to the preparing threads (prepare.c),
+ *	which start on them at once. The runner is copied: it borrows
+ *	everything from the worker (intake-worker.c), which makes one per
+ *	read, since outbox and senders change on reload.
+ *
+ *	batch_finish() runs the entries through the pipeline (pipeline.c) in
+ *	stream order, in one store transaction that is retried with backoff
+ *	while the store is busy. Only after the commit are the entries
+ *	acknowledged; then the outbox and the sink senders are woken, and
+ *	the batch is freed once every preparation of it is done.
+ *
+ *	Just before the batch's last commit, every entry has run, so every
+ *	preparation of the batch is done and the preparing threads are idle.
+ *	There batch_finish() calls the runner's before_commit (once; not
+ *	again when the commit is retried): the worker reads the next batch
+ *	and starts it, so that the threads prepare it while this one
+ *	commits and is acknowledged (before, they waited for the commit, and
+ *	the next batch began with nothing prepared). From that call on the
+ *	pipeline's threads_reading belongs to the next batch. The next batch
+ *	is read before this one is acknowledged; a crash in between leaves
+ *	both pending, and the store's de-duplication key makes the second
+ *	pass of this one a no-op, as for any crash before an acknowledgement.
+ *
+ *	batch_drop() frees a batch that was started and will not be run
+ *	(SIGTERM came after it was read ahead): it waits for its
+ *	preparations; its entries stay pending, delivered again at the next
+ *	start. It returns NULL and takes NULL.
  *
  *	batch_autogen_summary() is the log's count of auto-generated mail
  *	kept apart or noted since start (g_free).
@@ -35,6 +60,16 @@
 #include "pipeline.h"
 #include "prepare.h"
 #include "sink_sender.h"
+
+struct batch {
+    struct batch_runner br;		/* a copy */
+    GPtrArray *entries;			/* a reference: the read's entries */
+    GPtrArray *work;			/* those the pipeline runs, in stream order */
+    GPtrArray *done;			/* ids acknowledged without running (deleted) */
+    struct prepare_batch *prep;		/* NULL: no preparing threads */
+    guint   kept_before;		/* autogen_total() at the start */
+    gboolean handed_over;		/* before_commit ran: threads_reading is the next's */
+};
 
 void    batch_pause_ms(int ms, volatile sig_atomic_t *stop)
 {
@@ -67,12 +102,13 @@ static gboolean dead_letter(struct batch_runner *br, struct queue_entry *e)
 /*
  * run_transaction - process entries in one store transaction, retrying
  * the whole of it while the store is busy; acknowledge what committed.
- * Each entry in stream order, with its preparation from batch (waited
- * for when not done yet), the same one again on a retry.
+ * Each entry in stream order, with its preparation from the batch (waited
+ * for when not done yet), the same one again on a retry. The batch's last
+ * transaction calls before_commit, once.
  */
-static void run_transaction(struct batch_runner *br, GPtrArray *todo, GPtrArray *done,
-			    struct prepare_batch *batch)
+static void run_transaction(struct batch *b, GPtrArray *todo, GPtrArray *done, gboolean last)
 {
+    struct batch_runner *br = &b->br;
     const struct store_ops *ops = br->pl->store->ops;
     guint   already = done->len;		/* gone entries, acknowledged too */
     int     backoff = 100;
@@ -99,7 +135,7 @@ static void run_transaction(struct batch_runner *br, GPtrArray *todo, GPtrArray 
 	} else {
 	    for (guint i = 0; i < todo->len && !retry; i++) {
 		struct queue_entry *e = g_ptr_array_index(todo, i);
-		enum pipe_result r = pipeline_entry(br->pl, e, prepare_batch_wait(batch, e),
+		enum pipe_result r = pipeline_entry(br->pl, e, prepare_batch_wait(b->prep, e),
 						    &why);
 		char   *w2 = NULL;
 
@@ -121,6 +157,13 @@ static void run_transaction(struct batch_runner *br, GPtrArray *todo, GPtrArray 
 		    retry = TRUE;
 		    break;
 		}
+	    }
+	    /* Every entry ran, so every preparation is done: the threads may take the next. */
+	    if (!retry && last && br->before_commit && !b->handed_over
+		&& prepare_batch_idle(b->prep)) {
+		b->handed_over = TRUE;
+		br->pl->threads_reading = FALSE;
+		br->before_commit(br->context);
 	    }
 	    t0 = g_get_monotonic_time();
 	    if (!retry && ops->commit(br->pl->store, &why) != STORE_OK)
@@ -187,29 +230,27 @@ char   *batch_autogen_summary(const struct pipeline *pl)
 }
 
 /*
- * batch_run - the entries of one read. Entries delivered before (the
- * worker died while it held them, or they failed) each get a transaction
- * of their own: should one of them crash the worker again, the others
- * are already committed and do not climb towards max_deliveries with it.
- * New entries share one transaction (one fsync for all).
+ * batch_start - the entries of one read: dead letters moved, the rest
+ * handed to the preparing threads
  */
-void    batch_run(struct batch_runner *br, GPtrArray *entries)
+struct batch *batch_start(const struct batch_runner *br, GPtrArray *entries)
 {
-    g_autoptr(GPtrArray) work = g_ptr_array_new();
-    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
-    g_autoptr(GPtrArray) done = g_ptr_array_new();
-    guint   kept_before = autogen_total(br->pl);
-    struct prepare_batch *batch;
+    struct batch *b = g_new0(struct batch, 1);
 
+    b->br = *br;
+    b->entries = g_ptr_array_ref(entries);
+    b->work = g_ptr_array_new();
+    b->done = g_ptr_array_new();
+    b->kept_before = autogen_total(br->pl);
     for (guint i = 0; i < entries->len && !*br->stop; i++) {
 	struct queue_entry *e = g_ptr_array_index(entries, i);
 
-	if (dead_letter(br, e))
+	if (dead_letter(&b->br, e))
 	    continue;
 	if (e->fields->len == 0)		/* deleted while pending */
-	    g_ptr_array_add(done, e->id);
+	    g_ptr_array_add(b->done, e->id);
 	else
-	    g_ptr_array_add(work, e);
+	    g_ptr_array_add(b->work, e);
     }
     /*
      * The category model and the FAQ entries the preparing threads read are
@@ -218,34 +259,71 @@ void    batch_run(struct batch_runner *br, GPtrArray *entries)
      */
     classify_refresh(br->pl);
     /* The preparing threads start on every entry now, while the writer stores the first. */
-    batch = prepare_batch_new(br->preparer, work);
-    br->pl->threads_reading = batch != NULL;
-    for (guint i = 0; i < work->len && !*br->stop; i++) {
-	struct queue_entry *e = g_ptr_array_index(work, i);
+    b->prep = prepare_batch_new(br->preparer, b->work);
+    br->pl->threads_reading = b->prep != NULL;
+    return b;
+}
+
+/* batch_free - a batch's preparations (once done) and arrays freed; NULL */
+static struct batch *batch_free(struct batch *b)
+{
+    b->prep = prepare_batch_free(b->prep);
+    if (!b->handed_over)
+	b->br.pl->threads_reading = FALSE;
+    g_ptr_array_free(b->done, TRUE);
+    g_ptr_array_free(b->work, TRUE);
+    g_ptr_array_unref(b->entries);
+    g_free(b);
+    return NULL;
+}
+
+/*
+ * batch_finish - the batch run, committed, acknowledged and freed. Entries
+ * delivered before (the worker died while it held them, or they failed)
+ * each get a transaction of their own: should one of them crash the
+ * worker again, the others are already committed and do not climb
+ * towards max_deliveries with it. New entries share one transaction (one
+ * fsync for all), the batch's last.
+ */
+void    batch_finish(struct batch *b)
+{
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    struct batch_runner *br = &b->br;
+
+    for (guint i = 0; i < b->work->len && !*br->stop; i++) {
+	struct queue_entry *e = g_ptr_array_index(b->work, i);
 
 	if (e->deliveries > 1) {
 	    g_autoptr(GPtrArray) one = g_ptr_array_new();
 
 	    g_ptr_array_add(one, e);
-	    run_transaction(br, one, done, batch);
-	    g_ptr_array_set_size(done, 0);
+	    run_transaction(b, one, b->done, FALSE);
+	    g_ptr_array_set_size(b->done, 0);
 	} else {
 	    g_ptr_array_add(fresh, e);
 	}
     }
-    if (fresh->len || done->len)
-	run_transaction(br, fresh, done, batch);
-    /*
-     * Waits for every preparation still running (SIGTERM came mid-batch):
-     * between batches the preparing threads are idle, and only there do a
-     * SIGHUP's reload (which frees what they read) and SIGTERM's exit happen.
-     */
-    batch = prepare_batch_free(batch);
-    br->pl->threads_reading = FALSE;
+    if (fresh->len || b->done->len)
+	run_transaction(b, fresh, b->done, TRUE);
     /* The batch summary: auto-generated mail makes no ticket, so the log counts it. */
-    if (autogen_total(br->pl) != kept_before) {
+    if (autogen_total(br->pl) != b->kept_before) {
 	g_autofree char *kept = batch_autogen_summary(br->pl);
 
 	msg_info("auto-generated mail kept apart since start: %s", kept);
     }
+    /*
+     * Waits for every preparation still running (SIGTERM came mid-batch):
+     * once no batch is left the preparing threads are idle, and only then do
+     * a SIGHUP's reload (which frees what they read) and SIGTERM's exit
+     * happen (intake-worker.c).
+     */
+    batch_free(b);
+}
+
+struct batch *batch_drop(struct batch *b)
+{
+    if (b == NULL)
+	return NULL;
+    msg_info("stopping: %u entries read ahead stay pending", b->entries->len);
+    return batch_free(b);
 }

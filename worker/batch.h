@@ -10,6 +10,7 @@
 struct preparer;
 struct outbox;
 struct sink_senders;
+struct batch;
 
 /* What a batch needs of the worker; all borrowed. */
 struct batch_runner {
@@ -21,9 +22,14 @@ struct batch_runner {
     struct outbox *outbox;		/* NULL: none to wake */
     struct sink_senders *senders;
     volatile sig_atomic_t *stop;	/* set by SIGTERM: stop retrying */
+    /* NULL, or called once before the batch's last commit, its preparing threads idle */
+    void    (*before_commit) (void *context);
+    void   *context;
 };
 
-void    batch_run(struct batch_runner *runner, GPtrArray *entries);
+struct batch *batch_start(const struct batch_runner *runner, GPtrArray *entries);
+void    batch_finish(struct batch *batch);
+struct batch *batch_drop(struct batch *batch);
 char   *batch_autogen_summary(const struct pipeline *pl);
 void    batch_pause_ms(int ms, volatile sig_atomic_t *stop);
 

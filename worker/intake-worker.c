@@ -55,12 +55,19 @@
  *		(config_check() with worker_config_check()), exit 0 or 1
  *	-v	verbose logging
  *
+ *	Under a backlog the next batch is read just before this one's
+ *	commit (read_ahead(), batch.c), so that the preparing threads work
+ *	while the writer commits; own pending entries and claims are read
+ *	by the main loop only, after a commit.
+ *
  *	Signals are acted on between batches only, when the preparing
  *	threads are idle. SIGTERM and SIGINT: finish the batch in hand,
- *	then exit. SIGHUP: read the configuration, the routing rules, the
- *	keyword tags, the sinks and the sentiment lexicons again (all kept
- *	as they were if the new configuration, rules or tags file or a
- *	[sink NAME] has errors).
+ *	then exit; a batch read ahead is not run, its entries stay pending
+ *	for the next start. SIGHUP: once a batch read ahead has run (it was
+ *	read under the configuration in force), read the configuration, the
+ *	routing rules, the keyword tags, the sinks and the sentiment
+ *	lexicons again (all kept as they were if the new configuration,
+ *	rules or tags file or a [sink NAME] has errors).
  *	At start and on SIGHUP the FAQ entries of [worker] faq_directory
  *	are read again (faq_files.c; a file with an error is logged and its
  *	entry kept as it was).
@@ -126,6 +133,9 @@ struct worker {
     struct sentiment *sentiment;	/* pl.sentiment; NULL: no lexicon */
     struct worker_metrics *metrics;	/* for the life of the process */
     guint64 connects;			/* the consumer connection's, counted */
+    gboolean pending;			/* own pending entries still to read */
+    gint64  last_claim;			/* monotonic ms of the last claim that found all */
+    struct batch *next;			/* read ahead, being prepared; NULL: none */
 };
 
 static void on_signal(int sig)
@@ -146,13 +156,70 @@ static void pause_ms(int ms)
 /*	Batches								    */
 /* ---------------------------------------------------------------- */
 
+static void read_ahead(void *context);
+
+/* runner - what a batch borrows of the worker as it is now */
+static struct batch_runner runner(struct worker *w)
+{
+    struct batch_runner br = {w->cfg, w->q, &w->pl, w->preparer, w->metrics, w->outbox,
+	w->senders, &got_term, read_ahead, w};
+
+    return br;
+}
+
+/* count_connects - connections to Redis made since the last look; the first is no reconnect */
+static void count_connects(struct worker *w)
+{
+    guint64 n = redisq_connects(queue_redis(w->q));
+
+    if (n > w->connects)
+	worker_metrics_reconnects(w->metrics, n - MAX(w->connects, 1));
+    w->connects = n;
+}
+
+/* claim_due - time to take over what other consumers hold too long */
+static gboolean claim_due(const struct worker *w)
+{
+    return g_get_monotonic_time() / 1000 - w->last_claim >= w->cfg->worker_claim_interval_ms;
+}
+
+/*
+ * read_ahead - a batch's before_commit (batch.c): the next read's entries
+ * handed to the preparing threads, idle at that moment, so that they
+ * prepare while the writer commits. Only a read of new entries, without
+ * waiting: not while own pending entries are gone over or a claim is due
+ * (the main loop reads those), nor once a signal waits, whose reload or
+ * exit needs no batch left. A failed read is the main loop's to retry.
+ */
+static void read_ahead(void *context)
+{
+    struct worker *w = context;
+    g_autoptr(GPtrArray) entries = NULL;
+    g_autofree char *why = NULL;
+    struct batch_runner br;
+
+    if (w->next || w->preparer == NULL || w->pending || got_term || got_hup || claim_due(w))
+	return;
+    entries = g_ptr_array_new_with_free_func(queue_entry_free);
+    if (queue_read(w->q, FALSE, w->cfg->worker_batch, -1, entries, &why) < 0) {
+	msg_warn("queue: reading ahead: %s", why);
+	return;
+    }
+    count_connects(w);
+    if (entries->len == 0)
+	return;
+    worker_metrics_batch(w->metrics, "ahead");
+    br = runner(w);
+    w->next = batch_start(&br, entries);
+}
+
 /* process_batch - the entries of one read (batch.c), with what the worker has now */
 static void process_batch(struct worker *w, GPtrArray *entries)
 {
-    struct batch_runner br = {w->cfg, w->q, &w->pl, w->preparer, w->metrics, w->outbox,
-	w->senders, &got_term};
+    struct batch_runner br = runner(w);
 
-    batch_run(&br, entries);
+    worker_metrics_batch(w->metrics, "after");
+    batch_finish(batch_start(&br, entries));
 }
 
 /* ---------------------------------------------------------------- */
@@ -447,7 +514,6 @@ int     main(int argc, char **argv)
     struct daemon_opts opt;
     struct daemon_user user;
     g_autofree char *why = NULL;
-    gint64  last_claim = 0;
     int     redis_errors = 0;
 
     daemon_options(argc, argv, "intake-worker", &opt);
@@ -508,27 +574,32 @@ int     main(int argc, char **argv)
     sentinel_announce(w.cfg, "starting");
 
     /* Own pending entries first: what this consumer held when it stopped. */
-    for (gboolean pending = TRUE; !got_term;) {
+    for (w.pending = TRUE; !got_term;) {
 	g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(queue_entry_free);
 	g_autofree char *why = NULL;
 	gint64  now = g_get_monotonic_time() / 1000;
 	int     rc = 0;
 
+	if (now >= w.durable_next)
+	    check_durable(&w);
+	if (w.next) {
+	    /* Read ahead before the last commit; a signal waits until it is run too. */
+	    batch_finish(g_steal_pointer(&w.next));
+	    continue;
+	}
 	if (got_hup) {
 	    got_hup = 0;
 	    reload(&w);
-	    pending = TRUE;
+	    w.pending = TRUE;
 	}
-	if (now >= w.durable_next)
-	    check_durable(&w);
-	if (pending) {
+	if (w.pending) {
 	    rc = queue_read(w.q, TRUE, w.cfg->worker_batch, 0, entries, &why);
 	    if (rc == 0 && entries->len == 0)
-		pending = FALSE;
-	} else if (now - last_claim >= w.cfg->worker_claim_interval_ms) {
+		w.pending = FALSE;
+	} else if (claim_due(&w)) {
 	    rc = queue_claim(w.q, w.cfg->worker_claim_idle_ms, w.cfg->worker_batch, entries, &why);
 	    if (rc == 0 && entries->len < (guint) w.cfg->worker_batch)
-		last_claim = now;
+		w.last_claim = now;
 	} else {
 	    rc = queue_read(w.q, FALSE, w.cfg->worker_batch, w.cfg->worker_block_ms, entries, &why);
 	}
@@ -544,17 +615,12 @@ int     main(int argc, char **argv)
 	    msg_info("queue: redis %s answers again", redis);
 	    redis_errors = 0;
 	}
-	{
-	    /* Connections made since the last look; the first one is not a reconnect. */
-	    guint64 n = redisq_connects(queue_redis(w.q));
-
-	    if (n > w.connects)
-		worker_metrics_reconnects(w.metrics, n - MAX(w.connects, 1));
-	    w.connects = n;
-	}
+	count_connects(&w);
 	if (entries->len)
 	    process_batch(&w, entries);
     }
+    /* SIGTERM after a read ahead: its entries stay pending for the next start. */
+    w.next = batch_drop(w.next);
     {
 	g_autofree char *kept = batch_autogen_summary(&w.pl);
 

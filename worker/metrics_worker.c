@@ -17,6 +17,7 @@
  *	void	worker_metrics_classify(wm, part, seconds)
  *	void	worker_metrics_autogen(wm, kind, n)
  *	void	worker_metrics_reconnects(wm, n)
+ *	void	worker_metrics_batch(wm, read)
  * DESCRIPTION
  *	The one definition of the worker's metric names, types, labels and
  *	help texts (docs/metrics.md describes each). worker_metrics_new()
@@ -85,7 +86,7 @@ struct worker_metrics {
 
     /* consumer thread */
     struct metric_family *consumed, *tickets, *followups, *duplicates, *dead_moved,
-	   *commit, *stage, *autogen, *reconnects, *classify;
+	   *commit, *stage, *autogen, *reconnects, *classify, *batches;
 
     /* scrape time */
     struct metric_family *redis_up, *stream_length, *pending, *pending_age, *dead_letters,
@@ -125,6 +126,9 @@ struct worker_metrics *worker_metrics_new(void)
 			    "Entries moved to the dead-letter stream by this worker.", NULL);
     wm->reconnects = FAMILY(METRIC_COUNTER, "intake_redis_reconnects_total",
 			    "Connections the consumer made to Redis after its first.", NULL);
+    wm->batches = FAMILY(METRIC_COUNTER, "intake_batches_total",
+			 "Batches the consumer read, by when: after the last commit, or ahead,"
+			 " while the last batch committed.", "read");
     wm->stage = HISTOGRAM("intake_stage_duration_seconds",
 			  "Time one job spent in a pipeline stage.", "stage", stage_bounds);
     wm->classify = HISTOGRAM("intake_classify_duration_seconds",
@@ -166,6 +170,8 @@ struct worker_metrics *worker_metrics_new(void)
 #undef HISTOGRAM
     for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
 	metrics_add(wm->autogen, autogen_kind_name(k), 0);
+    metrics_add(wm->batches, "after", 0);
+    metrics_add(wm->batches, "ahead", 0);
     return wm;
 }
 
@@ -233,6 +239,12 @@ void    worker_metrics_reconnects(struct worker_metrics *wm, guint n)
 {
     if (wm && n)
 	metrics_add(wm->reconnects, NULL, n);
+}
+
+void    worker_metrics_batch(struct worker_metrics *wm, const char *read)
+{
+    if (wm)
+	metrics_add(wm->batches, read, 1);
 }
 
 /* ---------------------------------------------------------------- */

@@ -21,5 +21,6 @@ void    worker_metrics_stage(struct worker_metrics *wm, const char *stage, doubl
 void    worker_metrics_classify(struct worker_metrics *wm, const char *part, double seconds);
 void    worker_metrics_autogen(struct worker_metrics *wm, const char *kind, guint n);
 void    worker_metrics_reconnects(struct worker_metrics *wm, guint n);
+void    worker_metrics_batch(struct worker_metrics *wm, const char *read);
 
 #endif

@@ -9,6 +9,7 @@
  *
  *	struct prepare_batch *prepare_batch_new(p, entries)
  *	const struct prepared *prepare_batch_wait(b, entry)
+ *	gboolean prepare_batch_idle(b)
  *	struct prepare_batch *prepare_batch_free(b)
  * DESCRIPTION
  *	More than half of a ticket's CPU time is work that needs no store:
@@ -46,10 +47,16 @@
  *	only read, never changed, by the writer: a batch rolled back and
  *	retried (the store was busy) uses it again.
  *
+ *	prepare_batch_idle() is TRUE when every entry of b is prepared (or
+ *	b is NULL): no thread works for b any more. The writer asks it
+ *	before it hands the next read to the pool while it commits this
+ *	batch (batch.c): only a pool idle between two batches may see the
+ *	category model and the FAQ entries reloaded.
+ *
  *	prepare_batch_free() waits until every entry of the batch is
  *	prepared, then frees the preparations, and returns NULL. So once
- *	it returned the pool is idle: the worker frees it only between
- *	batches, where SIGHUP's reload and SIGTERM's exit happen, and what
+ *	it returned no thread works for that batch: the worker reloads
+ *	(SIGHUP) and exits (SIGTERM) only when no batch is left, so what
  *	the threads read (the configuration, rules, tags, lexicons) never
  *	changes under them.
  *
@@ -239,6 +246,18 @@ const struct prepared *prepare_batch_wait(struct prepare_batch *b, const struct 
     worker_metrics_stage(b->preparer->pl->metrics, "prepare_wait",
 			 (g_get_monotonic_time() - t0) / 1e6);
     return &it->p;
+}
+
+gboolean prepare_batch_idle(struct prepare_batch *b)
+{
+    gboolean idle;
+
+    if (b == NULL)
+	return TRUE;
+    g_mutex_lock(&b->lock);
+    idle = b->left == 0;
+    g_mutex_unlock(&b->lock);
+    return idle;
 }
 
 struct prepare_batch *prepare_batch_free(struct prepare_batch *b)

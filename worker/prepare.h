@@ -24,6 +24,7 @@ struct preparer *preparer_free(struct preparer *p);
 
 struct prepare_batch *prepare_batch_new(struct preparer *p, GPtrArray *entries);
 const struct prepared *prepare_batch_wait(struct prepare_batch *b, const struct queue_entry *e);
+gboolean prepare_batch_idle(struct prepare_batch *b);
 struct prepare_batch *prepare_batch_free(struct prepare_batch *b);
 
 #endif

@@ -30,7 +30,8 @@
  *	own_pending it walks this consumer's pending entries (those it was
  *	given before a crash or restart), from the start on the first call
  *	and onwards on later calls, and finds nothing when it has seen them
- *	all; otherwise it waits up to block_ms for new entries.
+ *	all; otherwise it waits up to block_ms for new entries (block_ms < 0:
+ *	not at all, for a read ahead of the next batch).
  *	queue_claim() takes entries that other (dead) consumers have held
  *	longer than min_idle_ms, walking the pending list in rounds.
  *	Entries read from a pending list carry their delivery count. A field
@@ -259,9 +260,51 @@ int     queue_entry_unpack(struct queue_entry *qe)
     return 0;
 }
 
-/* add_entries - entries of an [id, [field, value...]] array */
-static void add_entries(redisReply *list, GPtrArray *entries, const struct intake_config *cfg)
+/*
+ * A read's reply, freed when the last field that points into it is: the
+ * fields of a batch are most of a megabyte, and copying them out of the
+ * reply cost the writer as much as parsing the reply did.
+ */
+struct reply_hold {
+    gint    refs;			/* atomic: an entry may be freed by any thread */
+    redisReply *r;
+};
+
+static struct reply_hold *reply_hold_new(redisReply *r)
 {
+    struct reply_hold *h = g_new(struct reply_hold, 1);
+
+    h->refs = 1;
+    h->r = r;
+    return h;
+}
+
+static void reply_release(gpointer p)
+{
+    struct reply_hold *h = p;
+
+    if (g_atomic_int_dec_and_test(&h->refs)) {
+	freeReplyObject(h->r);
+	g_free(h);
+    }
+}
+
+/* field_bytes - a string of the held reply as GBytes, holding it */
+static GBytes *field_bytes(const redisReply *s, struct reply_hold *h)
+{
+    g_atomic_int_inc(&h->refs);
+    return g_bytes_new_with_free_func(s->str, s->len, reply_release, h);
+}
+
+/*
+ * add_entries - entries of list, an [id, [field, value...]] array in the
+ * reply r, which it takes: freed with the last of their fields
+ */
+static void add_entries(redisReply *list, redisReply *r, GPtrArray *entries,
+			const struct intake_config *cfg)
+{
+    struct reply_hold *h = reply_hold_new(r);
+
     for (size_t i = 0; list && list->type == REDIS_REPLY_ARRAY && i < list->elements; i++) {
 	redisReply *e = list->element[i];
 	redisReply *f;
@@ -276,11 +319,12 @@ static void add_entries(redisReply *list, GPtrArray *entries, const struct intak
 	    if (f->element[j]->type != REDIS_REPLY_STRING
 		|| f->element[j + 1]->type != REDIS_REPLY_STRING)
 		continue;
-	    g_ptr_array_add(fields, g_bytes_new(f->element[j]->str, f->element[j]->len));
-	    g_ptr_array_add(fields, g_bytes_new(f->element[j + 1]->str, f->element[j + 1]->len));
+	    g_ptr_array_add(fields, field_bytes(f->element[j], h));
+	    g_ptr_array_add(fields, field_bytes(f->element[j + 1], h));
 	}
 	g_ptr_array_add(entries, queue_entry_new(e->element[0]->str, fields, cfg));
     }
+    reply_release(h);
 }
 
 /*
@@ -324,6 +368,9 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
     if (own_pending) {
 	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
 		      "COUNT", n, "STREAMS", q->cfg->redis_stream, q->pending_cursor, NULL);
+    } else if (block_ms < 0) {
+	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
+		      "COUNT", n, "STREAMS", q->cfg->redis_stream, ">", NULL);
     } else {
 	redisq_set_timeout(q->rq, block_ms + q->cfg->redis_timeout_ms);
 	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
@@ -333,8 +380,9 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
 	return -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0
 	&& r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
-	add_entries(r->element[0]->element[1], entries, q->cfg);
-    freeReplyObject(r);
+	add_entries(r->element[0]->element[1], r, entries, q->cfg);
+    else
+	freeReplyObject(r);
     if (own_pending && entries->len > from) {
 	const struct queue_entry *last = g_ptr_array_index(entries, entries->len - 1);
 
@@ -362,9 +410,10 @@ int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entr
 	    g_free(q->claim_cursor);
 	    q->claim_cursor = g_strdup(r->element[0]->str);
 	}
-	add_entries(r->element[1], entries, q->cfg);
+	add_entries(r->element[1], r, entries, q->cfg);
+    } else {
+	freeReplyObject(r);
     }
-    freeReplyObject(r);
     return fill_deliveries(q, entries, from, why);
 }
 
