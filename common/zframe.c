@@ -7,6 +7,7 @@
  *	char   *zframe_pack(src, len, &out_len)
  *	int	zframe_pack_file(fd, len, at, &out_len, &why)
  *	char   *zframe_unpack(src, len, cap, &out_len, &why)
+ *	int	zframe_check(src, len, cap, &out_len, &why)
  * DESCRIPTION
  *	With [milter] stream_compression = zstd the "raw" and "text" fields
  *	of a stream entry are each one zstd frame (docs/envelope.md): mail
@@ -38,6 +39,17 @@
  *	states more than cap, and then any frame whose content is not that
  *	size or fails its checksum: a corrupt or hostile entry makes the
  *	reader allocate at most cap bytes.
+ *
+ *	zframe_check() makes the same checks as zframe_unpack(), including
+ *	the content's size and checksum, without keeping the content: it
+ *	decompresses PIECE bytes at a time into a buffer it reuses, and
+ *	gives the content's size in *out_len. The worker checks an original
+ *	that it stores as the frame it came in this way: a batch no longer
+ *	holds every original decompressed, up to [milter] raw_max_size
+ *	each. Its context's buffer is the smaller of the frame's window and
+ *	its content (zstd's choice), so at most cap bytes, whatever window a
+ *	hostile frame asks for; a context that grew past KEEP_DCTX for a
+ *	large original is freed, not shelved.
  * DIAGNOSTICS
  *	zframe_pack() cannot fail (out of memory ends the process, as in
  *	GLib). The others return NULL or -1 with *why (g_free).
@@ -49,11 +61,13 @@
 #include "zframe.h"
 
 #define PIECE	(64 * 1024)
+#define KEEP_DCTX (1024 * 1024)	/* zframe_check(): a context larger is not shelved */
 
 /* One shelf of spare contexts per kind, each taken for one call. */
 static GMutex shelf_lock;
 static GSList *spare_cctx;
 static GSList *spare_dctx;
+static GSList *spare_check_dctx;	/* zframe_check()'s, set to stream */
 
 /* take - a spare context from *shelf, or NULL */
 static void *take(GSList **shelf)
@@ -172,32 +186,44 @@ int     zframe_pack_file(int fd, gsize len, gsize at, gsize *out_len, char **why
     return rc;
 }
 
-char   *zframe_unpack(const void *src, gsize len, gsize cap, gsize *out_len, char **why)
+/* frame_ok - one frame of exactly len bytes that states its size, at most cap; or *why */
+static gboolean frame_ok(const void *src, gsize len, gsize cap, unsigned long long *out_size,
+			 char **why)
 {
     unsigned long long size = ZSTD_getFrameContentSize(src, len);
     size_t  frame = ZSTD_findFrameCompressedSize(src, len);
-    ZSTD_DCtx *d;
-    char   *out;
-    size_t  n;
 
     if (size == ZSTD_CONTENTSIZE_ERROR) {
 	*why = g_strdup("not a zstd frame");
-	return NULL;
+	return FALSE;
     }
     if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
 	*why = g_strdup("the zstd frame does not state its size");
-	return NULL;
+	return FALSE;
     }
     if (size > cap) {
 	*why = g_strdup_printf("the zstd frame holds %llu bytes, more than the limit of %zu",
 			       size, (size_t) cap);
-	return NULL;
+	return FALSE;
     }
     if (ZSTD_isError(frame) || frame != len) {
 	*why = g_strdup_printf("the zstd frame is %s", ZSTD_isError(frame) ? "truncated"
 			       : "followed by other bytes");
-	return NULL;
+	return FALSE;
     }
+    *out_size = size;
+    return TRUE;
+}
+
+char   *zframe_unpack(const void *src, gsize len, gsize cap, gsize *out_len, char **why)
+{
+    unsigned long long size;
+    ZSTD_DCtx *d;
+    char   *out;
+    size_t  n;
+
+    if (!frame_ok(src, len, cap, &size, why))
+	return NULL;
     if ((d = take(&spare_dctx)) == NULL && (d = ZSTD_createDCtx()) == NULL)
 	g_error("zstd: out of memory");
     out = g_malloc((gsize) size + 1);
@@ -212,4 +238,40 @@ char   *zframe_unpack(const void *src, gsize len, gsize cap, gsize *out_len, cha
     out[n] = 0;
     *out_len = n;
     return out;
+}
+
+int     zframe_check(const void *src, gsize len, gsize cap, gsize *out_len, char **why)
+{
+    unsigned long long size;
+    ZSTD_inBuffer in = {src, len, 0};
+    g_autofree char *piece = NULL;
+    ZSTD_DCtx *d;
+    gsize   total = 0;
+    size_t  left = 1;
+
+    if (!frame_ok(src, len, cap, &size, why))
+	return -1;
+    if ((d = take(&spare_check_dctx)) == NULL && (d = ZSTD_createDCtx()) == NULL)
+	g_error("zstd: out of memory");
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+    piece = g_malloc(PIECE);
+    while (left != 0 && !ZSTD_isError(left) && total <= size) {
+	ZSTD_outBuffer out = {piece, PIECE, 0};
+
+	left = ZSTD_decompressStream(d, &out, &in);
+	total += out.pos;
+	if (left != 0 && in.pos == in.size && out.pos < PIECE)
+	    break;				/* input used up, frame not ended */
+    }
+    if (ZSTD_sizeof_DCtx(d) > KEEP_DCTX)
+	ZSTD_freeDCtx(d);			/* a large window's buffer: not kept */
+    else
+	put_back(&spare_check_dctx, d);
+    if (ZSTD_isError(left) || left != 0 || total != size) {
+	*why = g_strdup_printf("the zstd frame is corrupt: %s",
+			       ZSTD_isError(left) ? ZSTD_getErrorName(left) : "short content");
+	return -1;
+    }
+    *out_len = total;
+    return 0;
 }

@@ -9,5 +9,6 @@
 char   *zframe_pack(const void *src, gsize len, gsize *out_len);
 int     zframe_pack_file(int fd, gsize len, gsize at, gsize *out_len, char **why);
 char   *zframe_unpack(const void *src, gsize len, gsize cap, gsize *out_len, char **why);
+int     zframe_check(const void *src, gsize len, gsize cap, gsize *out_len, char **why);
 
 #endif

@@ -51,23 +51,27 @@
  *	value, ...; it takes the array): the reader's one way to find the
  *	fields of common/stream.h in an entry. An "enc" this worker does not
  *	know sets error. An entry whose "enc" is zstd is left packed: its
- *	text and raw fields are decompressed (common/zframe.c) by
- *	queue_entry_unpack(), which the first stage calls (stage_decode.c),
- *	in a preparing thread when there are any: decompressing is CPU work
- *	the reading writer thread need not do. Each is bounded before
- *	anything is allocated: raw by [milter] raw_max_size, text by twice
- *	max_text_size (room for a milter configured a little higher than
- *	this worker), both as configured when the entry was read. A frame
- *	past its bound, corrupt or truncated leaves the entry with error set
- *	(the first stage fails with it, so the entry ends as a dead letter
- *	that dlq retry can bring back once the limit is raised) and with the
- *	fields as they came. A raw field that came as a frame and unpacked
- *	cleanly stays available as it came (raw_zstd): the store keeps that
- *	frame instead of compressing the original again; so does a text
- *	field (text_zstd), for the message's text. queue_entry_unpack() does
- *	its work once (a batch retried uses the entry as it left it) and
- *	returns -1 when error is set. Until it returned, text, raw, their
- *	frames and error belong to the thread that calls it.
+ *	text field is decompressed (common/zframe.c) and its raw field
+ *	checked by queue_entry_unpack(), which the first stage calls
+ *	(stage_decode.c), in a preparing thread when there are any:
+ *	decompressing is CPU work the reading writer thread need not do.
+ *	Each is bounded before anything is allocated: raw by [milter]
+ *	raw_max_size, text by twice max_text_size (room for a milter
+ *	configured a little higher than this worker), both as configured
+ *	when the entry was read. A frame past its bound, corrupt or
+ *	truncated leaves the entry with error set (the first stage fails
+ *	with it, so the entry ends as a dead letter that dlq retry can bring
+ *	back once the limit is raised) and with the fields as they came.
+ *	The original is never kept decompressed: nothing in the pipeline
+ *	reads it (the milter sent what the worker needs in the envelope),
+ *	and the store keeps the frame as it came, so zframe_check() reads
+ *	it through (size and checksum) with a small buffer; then raw_zstd
+ *	is the frame, raw NULL and raw_len the original's size. A text that
+ *	came as a frame stays available as it came too (text_zstd), for the
+ *	message's text. queue_entry_unpack() does its work once (a batch
+ *	retried uses the entry as it left it) and returns -1 when error is
+ *	set. Until it returned, text, raw, their frames and error belong to
+ *	the thread that calls it.
  *
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
@@ -98,7 +102,6 @@ void    queue_entry_free(gpointer p)
     g_free(e->id);
     g_free(e->error);
     g_free(e->unpacked_text);
-    g_free(e->unpacked_raw);
     if (e->fields)
 	g_ptr_array_unref(e->fields);
     g_free(e);
@@ -234,20 +237,27 @@ struct queue_entry *queue_entry_new(const char *id, GPtrArray *fields,
 
 int     queue_entry_unpack(struct queue_entry *qe)
 {
-    const char *text = qe->text, *raw = qe->raw;
-    gsize   text_len = qe->text_len, raw_len = qe->raw_len;
+    const char *text = qe->text;
+    gsize   text_len = qe->text_len, raw_len = 0;
+    g_autofree char *why = NULL;
 
     if (!qe->packed)
 	return qe->error ? -1 : 0;
     qe->packed = FALSE;
     if (unpack(qe, STREAM_TEXT, &text, &text_len, &qe->unpacked_text, qe->text_cap,
-	       "twice [milter] max_text_size") < 0
-	|| unpack(qe, STREAM_RAW, &raw, &raw_len, &qe->unpacked_raw, qe->raw_cap,
-		  "[milter] raw_max_size") < 0)
+	       "twice [milter] max_text_size") < 0)
 	return -1;
-    if (qe->unpacked_raw) {
+    /* The original is stored as the frame it came in: checked, never kept decompressed. */
+    if (qe->raw && zframe_check(qe->raw, qe->raw_len, qe->raw_cap, &raw_len, &why) < 0) {
+	qe->error = g_strdup_printf("stream entry field '%s': %s ([milter] raw_max_size)",
+				    STREAM_RAW, why);
+	return -1;
+    }
+    if (qe->raw) {
 	qe->raw_zstd = qe->raw;
 	qe->raw_zstd_len = qe->raw_len;
+	qe->raw = NULL;
+	qe->raw_len = raw_len;
     }
     if (qe->unpacked_text) {
 	qe->text_zstd = qe->text;
@@ -255,8 +265,6 @@ int     queue_entry_unpack(struct queue_entry *qe)
     }
     qe->text = text;
     qe->text_len = text_len;
-    qe->raw = raw;
-    qe->raw_len = raw_len;
     return 0;
 }
 

@@ -13,13 +13,12 @@ struct queue_entry {
     gsize   len;
     const char *text;			/* the body text, or NULL */
     gsize   text_len;
-    const char *raw;			/* the original message, or NULL */
-    gsize   raw_len;
+    const char *raw;			/* the original message, or NULL (none, or packed) */
+    gsize   raw_len;			/* its size (packed: once checked, the frame's content) */
     gint64  deliveries;
     char   *error;			/* why the fields could not be read, or NULL */
-    char   *unpacked_text;		/* text and raw when they came compressed */
-    char   *unpacked_raw;
-    const char *raw_zstd;		/* raw as it came, one checked zstd frame, or NULL */
+    char   *unpacked_text;		/* text when it came compressed */
+    const char *raw_zstd;		/* the original as it came, one checked zstd frame, or NULL */
     gsize   raw_zstd_len;
     const char *text_zstd;		/* text as it came, one checked zstd frame, or NULL */
     gsize   text_zstd_len;

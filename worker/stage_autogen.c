@@ -108,6 +108,7 @@ static enum stage_result keep_apart(struct job *job)
     struct store *st = job->pl->store;
     g_autofree char *envelope = json_dumps(job->env, JSON_COMPACT);
     g_autoptr(GBytes) raw = NULL;
+    g_autoptr(GBytes) raw_zstd = NULL;
     struct store_autogen a = {0};
     gboolean added = FALSE;
     char   *why = NULL;
@@ -115,7 +116,9 @@ static enum stage_result keep_apart(struct job *job)
 
     if (envelope == NULL)
 	return stage_store_status(STORE_ERROR, job, g_strdup("cannot encode the envelope"));
-    if (job->raw && job->raw_len)
+    if (job->raw_zstd)
+	raw_zstd = g_bytes_new_static(job->raw_zstd, job->raw_zstd_len);
+    else if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
     a.dedupe_key = job->dedupe_key;
     a.mailbox = job->mailbox_name;
@@ -127,6 +130,7 @@ static enum stage_result keep_apart(struct job *job)
     a.date = json_string_value(json_object_get(job->env, "date"));
     a.envelope = envelope;
     a.raw = raw;
+    a.raw_zstd = raw_zstd;
     if ((rc = st->ops->keep_autogen(st, &a, &added, &why)) != STORE_OK)
 	return stage_store_status(rc, job, why);
     if (!added) {

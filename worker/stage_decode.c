@@ -10,10 +10,10 @@
  *	A text field that is there but empty (a mail with no text: only an
  *	attachment, an encrypted body) is an empty text, not a missing one
  *	(queue_entry_new() never gives NULL for a field that is there).
- *	Text and raw are decompressed here (queue_entry_unpack(): in a
- *	preparing thread when there are any); an entry whose compressed
- *	fields cannot be read, or whose encoding this worker does not know,
- *	fails here with its reason.
+ *	The text is decompressed and the original's frame checked here
+ *	(queue_entry_unpack(): in a preparing thread when there are any); an
+ *	entry whose compressed fields cannot be read, or whose encoding this
+ *	worker does not know, fails here with its reason.
  *	An entry with no envelope field, or one this worker cannot read,
  *	fails with the reason: it is retried and, after [worker]
  *	max_deliveries, kept in the dead-letter stream for a postmaster.

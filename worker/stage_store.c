@@ -347,10 +347,11 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
      */
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
-    /* The milter's frame of it: stored as is, not compressed a second time. */
-    if (raw && job->raw_zstd)
+    /* The milter's frame of it (checked, never decompressed here): stored as is. */
+    if (job->raw_zstd)
 	raw_zstd = g_bytes_new_static(job->raw_zstd, job->raw_zstd_len);
-    whole = raw != NULL && !json_is_true(json_object_get(env, "raw_truncated"));
+    whole = (raw != NULL || raw_zstd != NULL)
+	&& !json_is_true(json_object_get(env, "raw_truncated"));
     if (json_object_get(env, "mime_limits"))
 	mime_limits = json_dumps(json_object_get(env, "mime_limits"), JSON_COMPACT);
     note = cut_note(env, json_array_size(json_object_get(env, "attachments")) > 0 && !whole);

@@ -220,6 +220,7 @@ struct store_autogen {
     const char *date;			/* the mail's Date, ISO 8601, or NULL */
     const char *envelope;
     GBytes *raw;			/* may be NULL */
+    GBytes *raw_zstd;			/* raw as one checked zstd frame, or NULL: stored as is */
 };
 
 /* A kept mail read back for import (owned: store_autogen_row_clear()). */

@@ -254,7 +254,9 @@ int     pg_keep_autogen(struct store *st, const struct store_autogen *a,
     int     ret;
 
     *added = FALSE;
-    if (a->raw) {
+    if (a->raw_zstd) {
+	raw = g_bytes_ref(a->raw_zstd);
+    } else if (a->raw) {
 	gsize   len, packed_len = 0;
 	gconstpointer p = g_bytes_get_data(a->raw, &len);
 	char   *packed = zframe_pack(p, len, &packed_len);

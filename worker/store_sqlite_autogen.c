@@ -30,8 +30,10 @@ int     sq_keep_autogen(struct store *st, const struct store_autogen *a,
 
     *added = FALSE;
     iso_time(time(NULL), now, NULL);
-    /* Compressed as a message's original is (store_sqlite_blob.c). */
-    if (a->raw) {
+    /* Compressed as a message's original is (store_sqlite_blob.c), or as it came. */
+    if (a->raw_zstd) {
+	raw = g_bytes_ref(a->raw_zstd);
+    } else if (a->raw) {
 	gsize   len;
 	gconstpointer p = g_bytes_get_data(a->raw, &len);
 

@@ -53,6 +53,10 @@ static void round_trip(const char *label, const char *data, gsize len)
     ok(back && back_len == len && memcmp(back, data, len) == 0, "%s: the same %zu bytes",
        label, (size_t) len);
     ok(back && back[back_len] == 0, "%s: NUL after the content", label);
+    back_len = 0;
+    ok(zframe_check(z, zlen, len, &back_len, &why) == 0 && back_len == len,
+       "%s: checked without unpacking, %zu bytes (%s)", label, (size_t) back_len,
+       why ? why : "ok");
 }
 
 /* refused - zframe_unpack() of src refuses with a reason containing want */
@@ -65,6 +69,9 @@ static void refused(const char *label, const void *src, gsize len, gsize cap, co
     ok(out == NULL, "%s: refused", label);
     has_str(why, want, "%s: says why", label);
     g_free(out);
+    g_clear_pointer(&why, g_free);
+    ok(zframe_check(src, len, cap, &n, &why) < 0, "%s: refused by the check", label);
+    has_str(why, want, "%s: the check says why", label);
 }
 
 static void test_round_trips(void)
@@ -149,6 +156,38 @@ static void test_refusals(void)
     refused("a frame without its size", sizeless, ob.pos, 1000, "does not state its size");
 }
 
+/*
+ * test_window - a frame of 5 bytes that asks for a window of 1 GB is read
+ * like any other (zstd sizes its buffer by the content, not the window);
+ * a large original is read in pieces, its checksum checked
+ */
+static void test_window(void)
+{
+    /* magic; 4-byte content size, no single segment; window 2^(10+20); size 5; raw last block */
+    static const guchar frame[] = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 20 << 3, 5, 0, 0, 0,
+	(5 << 3) | 1, 0, 0, 'h', 'e', 'l', 'l', 'o'};
+    g_autofree char *why = NULL;
+    gsize   n = 0;
+
+    ok(zframe_check(frame, sizeof(frame), 1000, &n, &why) == 0 && n == 5,
+       "a frame of 5 bytes asking for a 1 GB window: checked (%s)", why ? why : "ok");
+    g_clear_pointer(&why, g_free);
+    /* A larger original, checked in pieces: the same size and checksum as unpacked. */
+    {
+	g_autofree char *t = text(3 * 1024 * 1024 + 17);
+	gsize   zlen;
+	g_autofree char *z = zframe_pack(t, 3 * 1024 * 1024 + 17, &zlen);
+
+	ok(zframe_check(z, zlen, 10 * 1024 * 1024, &n, &why) == 0 && n == 3 * 1024 * 1024 + 17,
+	   "3 MB checked in pieces (%s)", why ? why : "ok");
+	z[zlen - 2] ^= 0x01;			/* in the checksum */
+	g_clear_pointer(&why, g_free);
+	ok(zframe_check(z, zlen, 10 * 1024 * 1024, &n, &why) < 0,
+	   "its checksum damaged: refused by the check");
+	has_str(why, "corrupt", "as corrupt");
+    }
+}
+
 int     main(void)
 {
     test_round_trips();
@@ -157,5 +196,6 @@ int     main(void)
     test_pack_file("empty spool file", 0, 0);
     test_pack_file("first 100 KB of 150 KB", 100000, 50000);
     test_refusals();
+    test_window();
     return tap_done();
 }
