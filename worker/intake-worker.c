@@ -583,7 +583,7 @@ int     main(int argc, char **argv)
 	if (now >= w.durable_next)
 	    check_durable(&w);
 	if (w.next) {
-	    /* Read ahead before the last commit; a signal waits until it is run too. */
+	    /* Read ahead before the last commit: run before a SIGHUP's reload (SIGTERM: below). */
 	    batch_finish(g_steal_pointer(&w.next));
 	    continue;
 	}

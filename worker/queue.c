@@ -377,6 +377,8 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
 	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
 		      "COUNT", n, "STREAMS", q->cfg->redis_stream, q->pending_cursor, NULL);
     } else if (block_ms < 0) {
+	/* The last blocking read lengthened it: a read ahead waits [redis] timeout at most. */
+	redisq_set_timeout(q->rq, q->cfg->redis_timeout_ms);
 	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
 		      "COUNT", n, "STREAMS", q->cfg->redis_stream, ">", NULL);
     } else {

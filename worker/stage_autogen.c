@@ -116,7 +116,7 @@ static enum stage_result keep_apart(struct job *job)
 
     if (envelope == NULL)
 	return stage_store_status(STORE_ERROR, job, g_strdup("cannot encode the envelope"));
-    if (job->raw_zstd)
+    if (job->raw_zstd && job->raw_len)
 	raw_zstd = g_bytes_new_static(job->raw_zstd, job->raw_zstd_len);
     else if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);

@@ -348,7 +348,7 @@ static enum stage_result add_incoming(struct job *job, const char *system_note)
     if (job->raw && job->raw_len)
 	raw = g_bytes_new_static(job->raw, job->raw_len);
     /* The milter's frame of it (checked, never decompressed here): stored as is. */
-    if (job->raw_zstd)
+    if (job->raw_zstd && job->raw_len)
 	raw_zstd = g_bytes_new_static(job->raw_zstd, job->raw_zstd_len);
     whole = (raw != NULL || raw_zstd != NULL)
 	&& !json_is_true(json_object_get(env, "raw_truncated"));
