@@ -1,5 +1,5 @@
 # scaleout.sh: section 6 of make bench (BENCH_SECTIONS=scaleout), sourced by tests/bench/run after
-# its helpers (bench_mails, drain, cpu_ms, rate, h_*). The same BENCH_SCALE_ENVELOPES (default
+# its helpers (bench_mails, drain, aof_settle, cpu_ms, rate, h_*). The same BENCH_SCALE_ENVELOPES (default
 # BENCH_ENVELOPES) envelopes, made from section 2's mails, drained by:
 #   - SQLite's single worker (section 2's drain), the baseline of the same run;
 #   - PostgreSQL (a private cluster, tests/lib/pg.sh) with 1, 2 and 4 workers of one consumer
@@ -45,6 +45,7 @@ scale_fill() {
     h_redis_cli DEL intake:envelopes > /dev/null
     "$BIN/envelope-tool" -c "$T/intake.conf" -m support -u -x -n "$SCALE_N" "$MAILDIR"/*.eml ||
 	{ echo "bench: envelope-tool failed"; exit 1; }
+    aof_settle
 }
 scale_stop() {
     local p
