@@ -61,7 +61,7 @@ MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \
 	    worker/store_sqlite_util.c worker/store_sqlite_tickets.c worker/store_sqlite_outbox.c \
 	    worker/store_sqlite_autogen.c worker/store_sqlite_reports.c worker/store_sqlite_cases.c \
-	    worker/store_sqlite_blob.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c \
+	    worker/store_sqlite_blob.c worker/store_sqlite_fts.c worker/store_sqlite_faq.c worker/ctl_show.c worker/rules.c \
 	    worker/rules_match.c worker/cfgfile.c worker/ticketno.c worker/quote.c worker/classify_lang.c \
 	    worker/faq_files.c worker/classify_tags.c worker/classify_sentiment.c worker/words.c \
 	    worker/stem.c worker/nbayes.c worker/store_sqlite_model.c \

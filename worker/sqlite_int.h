@@ -65,6 +65,10 @@ struct sq {
     struct ZSTD_CCtx_s *zc;		/* made at first use, reused: store_sqlite_blob.c */
     struct ZSTD_DCtx_s *zd;
     struct fts_tokenizer *fts;		/* made at first search: store_sqlite_api.c */
+    /* Text for messages_fts at commit: store_sqlite_fts.c. */
+    GArray *fts_rows;			/* kept rows, in the order added */
+    guint   fts_mark;			/* fts_rows->len at the job's savepoint */
+    gsize   fts_bytes;			/* text kept in fts_rows */
 };
 
 #define SQ(st)	((struct sq *) (st)->impl)
@@ -72,6 +76,13 @@ struct sq {
 /* Room for "YYYY-MM-DDTHH:MM:SSZ" and the null byte. */
 #define ISO_TIME_SIZE	21
 #define ISO_TIME_MAX	G_GINT64_CONSTANT(253402300799)	/* 9999-12-31T23:59:59Z */
+
+/* store_sqlite_fts.c */
+void    sq_fts_keep(struct sq *sq, gint64 message_id, const char *subject, const char *body);
+int     sq_fts_mark(struct sq *sq, char **why);
+void    sq_fts_undo(struct sq *sq);
+void    sq_fts_forget(struct sq *sq);
+int     sq_fts_flush(struct sq *sq, char **why);
 
 /* store_sqlite_util.c */
 const char *iso_time(gint64 unix_time, char buf[ISO_TIME_SIZE], int *year);

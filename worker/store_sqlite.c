@@ -15,6 +15,7 @@
  *	(tickets, messages, parties, thread ids), store_sqlite_outbox.c
  *	(replies), store_sqlite_autogen.c (kept-apart auto-generated mail),
  *	store_sqlite_blob.c (the zstd originals, attachments read back),
+ *	store_sqlite_fts.c (incoming text kept for the full-text index until commit),
  *	store_sqlite_reports.c (rows for intakectl) and store_sqlite_cases.c
  *	(what the routing rules decided: queue, assignee, case, tags);
  *	store_sqlite_api.c the read-only connection and rows of the HTTP API.
@@ -200,6 +201,9 @@ static void sq_free(struct sq *sq)
 	msg_warn("%s: close: %s", sq->path, sqlite3_errstr(rc));
     sq_free_codecs(sq);
     fts_tokenizer_free(sq->fts);
+    sq_fts_forget(sq);
+    if (sq->fts_rows)
+	g_array_free(sq->fts_rows, TRUE);
     g_free(sq->path);
     g_free(sq);
 }
@@ -358,6 +362,7 @@ static int sq_begin(struct store *st, char **why)
     struct sq *sq = SQ(st);
     int     ret = sq_run(sq, S_BEGIN, why);
 
+    sq_fts_forget(sq);
     if (ret == STORE_OK)
 	sq->in_txn = TRUE;
     return ret;
@@ -385,16 +390,15 @@ static int sq_commit(struct store *st, char **why)
 	return STORE_BUSY;
     }
     /*
-     * Full-text indexing happens here, once per transaction, not as each
-     * message is added: FTS5 flushes its pending terms at every SAVEPOINT,
-     * and the pipeline takes one per job, so indexing message by message
-     * wrote one index segment per message (a sixth of the worker's time,
-     * and ever more segments to merge). Messages of jobs rolled back to
-     * their savepoint are gone by now and are not indexed. Outgoing
-     * messages are automatic acknowledgements (template text) for now:
+     * The incoming messages of the transaction go into the full-text
+     * index here, once (store_sqlite_fts.c); those of jobs rolled back to
+     * their savepoint were forgotten with them. 'fts-indexed' still says
+     * up to which message the index is complete (schema migrations that
+     * rebuild the index read it). Outgoing messages are automatic
+     * acknowledgements (template text) for now:
      * XXX index agents' replies too once the store has them.
      */
-    if ((ret = sq_run(sq, S_FTS_INSERT, why)) != STORE_OK
+    if ((ret = sq_fts_flush(sq, why)) != STORE_OK
 	|| (ret = sq_run(sq, S_FTS_MARK, why)) != STORE_OK)
 	return ret;
     ret = sq_run(sq, S_COMMIT, why);
@@ -409,6 +413,7 @@ static void sq_rollback(struct store *st)
     char   *why = NULL;
 
     sq->in_txn = FALSE;
+    sq_fts_forget(sq);
     if (sqlite3_get_autocommit(sq->db))
 	return;					/* nothing open */
     if (sq_run(sq, S_ROLLBACK, &why) != STORE_OK) {
@@ -419,7 +424,9 @@ static void sq_rollback(struct store *st)
 
 static int sq_savepoint(struct store *st, char **why)
 {
-    return sq_run(SQ(st), S_SAVEPOINT, why);
+    int     ret = sq_fts_mark(SQ(st), why);
+
+    return ret != STORE_OK ? ret : sq_run(SQ(st), S_SAVEPOINT, why);
 }
 
 static int sq_release(struct store *st, char **why)
@@ -432,6 +439,7 @@ static void sq_rollback_to(struct store *st)
     struct sq *sq = SQ(st);
     char   *why = NULL;
 
+    sq_fts_undo(sq);
     if (sqlite3_get_autocommit(sq->db))
 	return;					/* SQLite already undid everything */
     if (sq_run(sq, S_ROLLBACK_TO, &why) != STORE_OK || sq_run(sq, S_RELEASE, &why) != STORE_OK) {

@@ -555,10 +555,7 @@ const struct stmt_def sq_stmt_defs[S_COUNT] = {
 	" body, raw, raw_truncated, note, created_at, mime_limits, full_text)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"},
     [S_FTS_INSERT] = {"index message text",
-	"INSERT INTO messages_fts(rowid, subject, body)"
-	" SELECT id, " FTS_SUBJECT ", " FTS_BODY " FROM messages"
-	" WHERE id > (SELECT value FROM counters WHERE name = 'fts-indexed')"
-	"   AND direction = 'in' ORDER BY id"},
+	"INSERT INTO messages_fts(rowid, subject, body) VALUES(?1, ?2, ?3)"},
     [S_FTS_MARK] = {"mark messages indexed",
 	"UPDATE counters SET value = (SELECT coalesce(max(id), 0) FROM messages)"
 	" WHERE name = 'fts-indexed'"},

@@ -405,8 +405,13 @@ static int insert_message(struct sq *sq, gint64 ticket_id, const struct store_me
 	return ret;
     }
     *message_id = sqlite3_last_insert_rowid(sq->db);
-    /* Indexed for full-text search at commit: see sq_commit(). */
     return STORE_OK;
+}
+
+/* indexed - whether messages_fts takes m: incoming mail (see sq_commit()) */
+static gboolean indexed(const struct store_message *m)
+{
+    return m->direction && strcmp(m->direction, "in") == 0;
 }
 
 int     sq_add_message(struct store *st, gint64 ticket_id,
@@ -437,9 +442,20 @@ int     sq_add_message(struct store *st, gint64 ticket_id,
 	|| (ret = sq_bind(sq, S_TICKET_TOUCH, why, "it", ticket_id, now)) != STORE_OK)
 	goto out;
     ret = sq_run(sq, S_TICKET_TOUCH, why);
+    /*
+     * An incoming message's text goes into the full-text index at commit
+     * (store_sqlite_fts.c), kept once the operation is in; outside a
+     * transaction, now, as part of the operation.
+     */
+    if (ret == STORE_OK && !sq->in_txn && indexed(m)) {
+	sq_fts_keep(sq, id, m->subject, m->body);
+	ret = sq_fts_flush(sq, why);
+    }
 
 out:
     if ((ret = op_end(sq, ret, why)) == STORE_OK && message_id)
 	*message_id = id;
+    if (ret == STORE_OK && sq->in_txn && indexed(m))
+	sq_fts_keep(sq, id, m->subject, m->body);
     return ret;
 }

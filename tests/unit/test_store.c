@@ -1147,6 +1147,80 @@ static void test_messages(struct store *st)
 }
 
 /* Savepoints undo one job of a transaction; rollback undoes all. */
+/*
+ * test_index_kept - the text waiting for the full-text index (store_sqlite_fts.c): a
+ * batch of large texts goes into the index ahead of the commit (more than 4 MB kept),
+ * and a job rolled back after that, or the whole transaction, leaves nothing indexed;
+ * a message added outside a transaction is indexed at once.
+ */
+static void test_index_kept(struct store *st)
+{
+    g_autoptr(GString) big = g_string_new(NULL);
+    g_autofree char *why = NULL;
+    int     failed = 0;
+
+    while (big->len < STORE_INDEX_TEXT_MAX)
+	g_string_append(big, "filler words of a long mail ");
+    is_int(st->ops->begin(st, &why), STORE_OK, "index kept: begin");
+    for (int i = 0; i < 24; i++) {
+	g_autofree char *key = g_strdup_printf("support:<big-%d@client.example>", i);
+	g_autofree char *mid = g_strdup_printf("big-%d@client.example", i);
+	g_autofree char *text = g_strdup_printf("bigword%c %s", 'a' + i, big->str);
+	g_autofree char *number = NULL;
+	struct store_message m = message(key, mid, "hal@example.test", text);
+
+	m.subject = "Index test";
+
+	failed += st->ops->savepoint(st, &why) != STORE_OK;
+	failed += st->ops->add_message(st, new_ticket(st, "Big", "hal@example.test", &number),
+				       &m, NULL, &why) != STORE_OK;
+	if (i == 23)
+	    st->ops->rollback_to(st);
+	else
+	    failed += st->ops->release(st, &why) != STORE_OK;
+    }
+    is_int(failed, 0, "index kept: 24 jobs of %zu bytes of text each", big->len);
+    is_int(st->ops->commit(st, &why), STORE_OK, "index kept: commit");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'bigworda OR bigwordp OR bigwordw'"), 3,
+	   "index kept: the first, a middle and the last job kept are indexed");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'bigwordx'"), 0, "index kept: the job rolled back is not");
+
+    is_int(st->ops->begin(st, &why), STORE_OK, "index kept: begin again");
+    for (int i = 0; i < 20; i++) {
+	g_autofree char *key = g_strdup_printf("support:<gone-%d@client.example>", i);
+	g_autofree char *mid = g_strdup_printf("gone-%d@client.example", i);
+	g_autofree char *text = g_strdup_printf("goneword %s", big->str);
+	g_autofree char *number = NULL;
+	struct store_message m = message(key, mid, "hal@example.test", text);
+
+	m.subject = "Index test";
+
+	failed += st->ops->savepoint(st, &why) != STORE_OK;
+	failed += st->ops->add_message(st, new_ticket(st, "Gone", "hal@example.test", &number),
+				       &m, NULL, &why) != STORE_OK;
+	failed += st->ops->release(st, &why) != STORE_OK;
+    }
+    st->ops->rollback(st);
+    is_int(failed, 0, "index kept: 20 more jobs, then the transaction rolled back");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'goneword'"), 0, "index kept: nothing of them indexed");
+
+    {
+	g_autofree char *number = NULL;
+	struct store_message m = message("support:<alone@client.example>", "alone@client.example",
+					 "hal@example.test", "aloneword");
+
+	m.subject = "Index test";
+
+	is_int(st->ops->add_message(st, new_ticket(st, "Alone", "hal@example.test", &number), &m,
+				    NULL, &why), STORE_OK, "index kept: a message outside a transaction");
+	is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		       " MATCH 'aloneword'"), 1, "index kept: it is indexed at once");
+    }
+}
+
 static void test_transactions(struct store *st)
 {
     g_autofree char *na = NULL;
@@ -1157,6 +1231,11 @@ static void test_transactions(struct store *st)
     struct store_ticket_info info = {0};
     struct store_message m = message("support:<job-a@client.example>", "job-a@client.example",
 				     "dave@example.test", "job a");
+    struct store_message mb = message("support:<job-b@client.example>", "job-b@client.example",
+				      "erin@example.test", NULL);
+    struct store_message mc = message("support:<job-c@client.example>", "job-c@client.example",
+				      "frank@example.test", NULL);
+    gint64  idb = 0, idc = 0;
 
     is_int(st->ops->begin(st, &why), STORE_OK, "begin");
     is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job A");
@@ -1164,13 +1243,25 @@ static void test_transactions(struct store *st)
     is_int(st->ops->release(st, &why), STORE_OK, "release, job A");
 
     is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job B");
-    new_ticket(st, "Job B", "erin@example.test", &nb);
+    mb.body = "jobbeeword";
+    mb.subject = mc.subject = "Index test";	/* test_fts() counts the printers */
+    st->ops->add_message(st, new_ticket(st, "Job B", "erin@example.test", &nb), &mb, &idb, &why);
     st->ops->rollback_to(st);
 
     is_int(st->ops->savepoint(st, &why), STORE_OK, "savepoint, job C");
-    new_ticket(st, "Job C", "frank@example.test", &nc);
+    mc.body = "jobceeword";
+    is_int(st->ops->add_message(st, new_ticket(st, "Job C", "frank@example.test", &nc), &mc,
+				&idc, &why), STORE_OK, "job C's message");
     is_int(st->ops->release(st, &why), STORE_OK, "release, job C");
     is_int(st->ops->commit(st, &why), STORE_OK, "commit");
+    /* Job C's message took the id job B's had: B's text must not be indexed under it. */
+    is_int(idc, idb, "job C's message has the id job B's had (SQLite gives it again)");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
+		   " MATCH 'jobbeeword'"), 0, "job B's text is not in the full-text index");
+    is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts f JOIN messages m"
+		   " ON m.id = f.rowid WHERE messages_fts MATCH 'jobceeword'"
+		   " AND m.dedupe_key = 'support:<job-c@client.example>'"), 1,
+	   "job C's text is, under job C's message");
 
     st->ops->find_ticket(st, na, &info, &why);
     is_str(info.title, "Job A", "job A kept");
@@ -1191,6 +1282,7 @@ static void test_transactions(struct store *st)
     st->ops->find_ticket(st, nd, &info, &why);
     is_int(info.id, 0, "rollback undoes the transaction");
     store_ticket_info_clear(&info);
+    test_index_kept(st);
     st->ops->rollback(st);
     ok(1, "rollback without a transaction is harmless");
     is_int(st->ops->commit(st, &why), STORE_ERROR, "commit without begin: error");
