@@ -1148,6 +1148,33 @@ static void test_messages(struct store *st)
 
 /* Savepoints undo one job of a transaction; rollback undoes all. */
 /*
+ * big_job - one job of test_index_kept(): in a savepoint, a ticket and its message, whose
+ * text is word and then big; released, or rolled back to the savepoint unless keep. The
+ * number of steps that failed.
+ */
+static int big_job(struct store *st, const char *name, int i, const char *word,
+		   const char *big, gboolean keep)
+{
+    g_autofree char *key = g_strdup_printf("support:<%s-%d@client.example>", name, i);
+    g_autofree char *mid = g_strdup_printf("%s-%d@client.example", name, i);
+    g_autofree char *text = g_strdup_printf("%s %s", word, big);
+    g_autofree char *number = NULL;
+    g_autofree char *why = NULL;
+    struct store_message m = message(key, mid, "hal@example.test", text);
+    int     failed = 0;
+
+    m.subject = "Index test";		/* test_fts() counts the printers */
+    failed += st->ops->savepoint(st, &why) != STORE_OK;
+    failed += st->ops->add_message(st, new_ticket(st, name, "hal@example.test", &number),
+				   &m, NULL, &why) != STORE_OK;
+    if (keep)
+	failed += st->ops->release(st, &why) != STORE_OK;
+    else
+	st->ops->rollback_to(st);
+    return failed;
+}
+
+/*
  * test_index_kept - the text waiting for the full-text index (store_sqlite_fts.c): a
  * batch of large texts goes into the index ahead of the commit (more than 4 MB kept),
  * and a job rolled back after that, or the whole transaction, leaves nothing indexed;
@@ -1163,21 +1190,9 @@ static void test_index_kept(struct store *st)
 	g_string_append(big, "filler words of a long mail ");
     is_int(st->ops->begin(st, &why), STORE_OK, "index kept: begin");
     for (int i = 0; i < 24; i++) {
-	g_autofree char *key = g_strdup_printf("support:<big-%d@client.example>", i);
-	g_autofree char *mid = g_strdup_printf("big-%d@client.example", i);
-	g_autofree char *text = g_strdup_printf("bigword%c %s", 'a' + i, big->str);
-	g_autofree char *number = NULL;
-	struct store_message m = message(key, mid, "hal@example.test", text);
+	g_autofree char *word = g_strdup_printf("bigword%c", 'a' + i);
 
-	m.subject = "Index test";
-
-	failed += st->ops->savepoint(st, &why) != STORE_OK;
-	failed += st->ops->add_message(st, new_ticket(st, "Big", "hal@example.test", &number),
-				       &m, NULL, &why) != STORE_OK;
-	if (i == 23)
-	    st->ops->rollback_to(st);
-	else
-	    failed += st->ops->release(st, &why) != STORE_OK;
+	failed += big_job(st, "big", i, word, big->str, i < 23);
     }
     is_int(failed, 0, "index kept: 24 jobs of %zu bytes of text each", big->len);
     is_int(st->ops->commit(st, &why), STORE_OK, "index kept: commit");
@@ -1188,20 +1203,8 @@ static void test_index_kept(struct store *st)
 		   " MATCH 'bigwordx'"), 0, "index kept: the job rolled back is not");
 
     is_int(st->ops->begin(st, &why), STORE_OK, "index kept: begin again");
-    for (int i = 0; i < 20; i++) {
-	g_autofree char *key = g_strdup_printf("support:<gone-%d@client.example>", i);
-	g_autofree char *mid = g_strdup_printf("gone-%d@client.example", i);
-	g_autofree char *text = g_strdup_printf("goneword %s", big->str);
-	g_autofree char *number = NULL;
-	struct store_message m = message(key, mid, "hal@example.test", text);
-
-	m.subject = "Index test";
-
-	failed += st->ops->savepoint(st, &why) != STORE_OK;
-	failed += st->ops->add_message(st, new_ticket(st, "Gone", "hal@example.test", &number),
-				       &m, NULL, &why) != STORE_OK;
-	failed += st->ops->release(st, &why) != STORE_OK;
-    }
+    for (int i = 0; i < 20; i++)
+	failed += big_job(st, "gone", i, "goneword", big->str, TRUE);
     st->ops->rollback(st);
     is_int(failed, 0, "index kept: 20 more jobs, then the transaction rolled back");
     is_int(sql_int(cfg->store_path, "SELECT count(*) FROM messages_fts WHERE messages_fts"
