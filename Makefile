@@ -55,7 +55,7 @@ COMMON   := common/log.c common/config.c common/addr.c common/addrlist.c common/
 	    common/autogen.c common/mctx.c common/srs.c common/forward.c common/returned.c \
 	    common/mstats.c common/zframe.c
 # Redis connections split from redisq.c; Redis Sentinel (docs/design.md "Highly available Redis").
-COMMON   += common/redisq_connect.c common/redisq_pool.c common/sentinel.c common/sentinel_conf.c
+COMMON   += common/redisq_connect.c common/redisq_send.c common/redisq_pool.c common/sentinel.c common/sentinel_conf.c
 MILTER   := milter/intake-milter.c milter/generation.c milter/signals.c \
 	    milter/durable_watch.c milter/mstats_flush.c
 WORKER_LIB := worker/store.c worker/store_sqlite.c worker/store_sqlite_sql.c \

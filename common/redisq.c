@@ -9,6 +9,8 @@
  *	redisReply *redisq_argv_tail(rq, &why, argc, argv, lens, tail_fd, tail_off,
  *				     tail_len)
  *	redisReply *redisq_run(rq, &why, arg, ..., NULL)
+ *	int	redisq_send(rq, &why, n, cmds)	(redisq_send.c)
+ *	guint	redisq_collect(rq, &why)
  *	redisReply *redisq_vrun(rq, &why, first, ap)
  *	int	redisq_error_is(rq, code)
  *	int	redisq_ok(rq)
@@ -37,6 +39,9 @@
  *	fit for a log line. redisq_run() is redisq_argv() for a command
  *	whose arguments are C strings, listed up to a NULL (at most 32);
  *	redisq_vrun() takes them as a va_list.
+ *	redisq_send() writes n commands at once and leaves their replies
+ *	to be read later; redisq_collect() tells how many of them, from the
+ *	first, succeeded.
  *	redisq_argv_tail() is redisq_argv() with one more argument at the
  *	end, tail_len bytes read from tail_fd (from offset tail_off, with pread()):
  *	hiredis formats a whole command in memory, so a large argument (the
@@ -152,6 +157,7 @@ struct redisq *redisq_free(struct redisq *rq)
 	redisFree(rq->ctx);
     redisq_backoff_clear(&rq->own);
     g_free(rq->where);
+    g_free(rq->sent_why);
     g_free(rq);
     return NULL;
 }
@@ -184,10 +190,13 @@ static int closed_while_idle(struct redisq *rq)
  * closed while it sat idle is replaced at once (no backoff: nothing has
  * failed yet); if the server is still away, the connect fails as usual.
  */
-static int ready(struct redisq *rq, char **why, gboolean *reused)
+int     redisq_ready(struct redisq *rq, char **why, gboolean *reused)
 {
     *why = NULL;
     rq->code[0] = 0;
+    /* A redisq_send()'s replies first: the socket holds them, and the next reply is after. */
+    if (rq->ctx && rq->unread)
+	redisq_read_unread(rq);
     if (rq->ctx && rq->bo != &rq->own) {
 	gint64  next_try;
 
@@ -216,7 +225,7 @@ static int ready(struct redisq *rq, char **why, gboolean *reused)
  * Redis), it is the first try, and no transaction is open. The
  * connection is dropped and the retry logged.
  */
-static int resend_unsent(struct redisq *rq, gboolean reused, int attempt, int err)
+int     redisq_resend_unsent(struct redisq *rq, gboolean reused, int attempt, int err)
 {
     if (!reused || attempt > 0 || rq->in_multi || (err != EPIPE && err != ECONNRESET))
 	return 0;
@@ -226,7 +235,7 @@ static int resend_unsent(struct redisq *rq, gboolean reused, int attempt, int er
     return 1;
 }
 
-static redisReply *check_reply(struct redisq *rq, redisReply *r, char **why)
+redisReply *redisq_check_reply(struct redisq *rq, redisReply *r, char **why)
 {
     if (r == NULL) {
 	/* Retry the connection soon, but not in a tight loop. */
@@ -287,7 +296,7 @@ static void note_transaction(struct redisq *rq, const char *cmd, size_t len, int
  * exchange - send one formatted request, read its reply. The first write
  * is made here (redisBufferWrite()): when it fails, no byte of the
  * request has left (one write() either sends some or fails), which is
- * what makes sending it again safe (resend_unsent()). The rest is
+ * what makes sending it again safe (redisq_resend_unsent()). The rest is
  * written and the reply read by redisGetReply().
  */
 static redisReply *exchange(struct redisq *rq, char **why, const char *cmd, size_t len)
@@ -297,20 +306,20 @@ static redisReply *exchange(struct redisq *rq, char **why, const char *cmd, size
 	void   *r = NULL;
 	int     done = 0;
 
-	if (ready(rq, why, &reused) < 0)
+	if (redisq_ready(rq, why, &reused) < 0)
 	    return NULL;
 	if (redisAppendFormattedCommand(rq->ctx, cmd, len) != REDIS_OK)
-	    return check_reply(rq, NULL, why);
+	    return redisq_check_reply(rq, NULL, why);
 	if (redisBufferWrite(rq->ctx, &done) != REDIS_OK) {
 	    int     err = errno;
 
-	    if (rq->ctx->err == REDIS_ERR_IO && resend_unsent(rq, reused, attempt, err))
+	    if (rq->ctx->err == REDIS_ERR_IO && redisq_resend_unsent(rq, reused, attempt, err))
 		continue;
-	    return check_reply(rq, NULL, why);
+	    return redisq_check_reply(rq, NULL, why);
 	}
 	if (redisGetReply(rq->ctx, &r) != REDIS_OK)
 	    r = NULL;
-	r = check_reply(rq, r, why);
+	r = redisq_check_reply(rq, r, why);
 	note_transaction(rq, cmd, len, r != NULL);
 	return r;
     }
@@ -392,7 +401,7 @@ static int send_all(int fd, const char *buf, size_t len, const char **err, int *
  * small arguments go out in one buffer with the tail's "$LEN\r\n"; the
  * tail follows a piece at a time. hiredis's output buffer is empty between
  * commands (it writes all before reading a reply), so redisGetReply()
- * only reads, and the reply goes through check_reply() like any other.
+ * only reads, and the reply goes through redisq_check_reply() like any other.
  * When not a byte of the head could be sent, the request goes again on a
  * new connection, as in exchange().
  */
@@ -417,10 +426,10 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
     for (int attempt = 0;; attempt++) {
 	gboolean reused, sent = FALSE;
 
-	if (ready(rq, why, &reused) < 0)
+	if (redisq_ready(rq, why, &reused) < 0)
 	    return NULL;
 	rc = send_all(rq->ctx->fd, head->str, head->len, &err, &errnum, &sent);
-	if (rc == 0 || sent || !resend_unsent(rq, reused, attempt, errnum))
+	if (rc == 0 || sent || !redisq_resend_unsent(rq, reused, attempt, errnum))
 	    break;
     }
     if (rc == 0)
@@ -451,7 +460,7 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
     }
     if (redisGetReply(rq->ctx, &r) != REDIS_OK)
 	r = NULL;
-    return check_reply(rq, r, why);
+    return redisq_check_reply(rq, r, why);
 }
 
 redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap)

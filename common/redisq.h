@@ -20,6 +20,15 @@ redisReply *redisq_argv_tail(struct redisq *rq, char **why, int argc, const char
 redisReply *redisq_run(struct redisq *rq, char **why, const char *first, ...)
 	G_GNUC_NULL_TERMINATED;
 redisReply *redisq_vrun(struct redisq *rq, char **why, const char *first, va_list ap);
+
+/* One command of redisq_send(): argc arguments of lens[i] bytes each. */
+struct redisq_cmd {
+    int     argc;
+    const char *const *argv;
+    const size_t *lens;
+};
+int     redisq_send(struct redisq *rq, char **why, guint n, const struct redisq_cmd *cmds);
+guint   redisq_collect(struct redisq *rq, char **why);
 int     redisq_error_is(const struct redisq *rq, const char *code);
 int     redisq_ok(struct redisq *rq);
 void    redisq_disconnect(struct redisq *rq);

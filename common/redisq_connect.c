@@ -56,6 +56,8 @@ void    redisq_backoff_clear(struct backoff *bo)
 
 void    redisq_drop(struct redisq *rq)
 {
+    /* Replies still to read would be read from the next connection: they are lost. */
+    redisq_unread_lost(rq);
     if (rq->ctx) {
 	redisFree(rq->ctx);
 	rq->ctx = NULL;

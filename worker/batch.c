@@ -191,17 +191,9 @@ static void run_transaction(struct batch *b, GPtrArray *todo, GPtrArray *done, g
 			   br->pl->messages_added - added, br->pl->duplicates - dups);
     for (int k = AUTOGEN_HUMAN + 1; k < AUTOGEN_KINDS; k++)
 	worker_metrics_autogen(br->metrics, autogen_kind_name(k), br->pl->autogen_kept[k] - kept[k]);
-    if (done->len) {
-	char   *why = NULL;
-
-	if (queue_ack(br->q, (const char *const *) done->pdata, done->len, &why) < 0) {
-	    msg_warn("cannot acknowledge %u committed entries (they will be delivered"
-		     " again and found to be duplicates): %s", done->len, why);
-	    g_free(why);
-	} else {
-	    worker_metrics_consumed(br->metrics, done->len);
-	}
-    }
+    /* Counted when sent: a refusal that comes back later is logged (queue_ack()). */
+    if (done->len && queue_ack(br->q, (const char *const *) done->pdata, done->len) == 0)
+	worker_metrics_consumed(br->metrics, done->len);
     if (br->pl->replies_queued && br->outbox)
 	outbox_kick(br->outbox);
     sink_senders_kick(br->senders);

@@ -6,7 +6,7 @@
  *	struct redisq *queue_redis(q)
  *	int	queue_read(q, own_pending, count, block_ms, entries, &why)
  *	int	queue_claim(q, min_idle_ms, count, entries, &why)
- *	int	queue_ack(q, ids, n, &why)
+ *	int	queue_ack(q, ids, n)
  *	int	queue_note_error(q, id, error, &why)
  *	char   *queue_last_error(q, id)
  *	int	queue_dead_letter(q, entry, error, &why)
@@ -40,7 +40,9 @@
  *	queue_ack() deletes and acknowledges entries whose tickets are
  *	committed (in that order, without MULTI: see the function): the
  *	stream then holds only entries that are not yet acknowledged, and
- *	nothing unacknowledged is ever trimmed. queue_note_error() remembers why an entry failed (hash
+ *	nothing unacknowledged is ever trimmed. It does not wait for
+ *	Redis's answer: that is read and, if need be, logged at the next read,
+ *	claim or acknowledgement (the function says why). queue_note_error() remembers why an entry failed (hash
  *	STREAM:errors), for the dead-letter record; Redis refuses it at
  *	maxmemory (HSET), which costs only that text. queue_dead_letter()
  *	moves an entry to [redis] dead_stream with the error text and
@@ -76,12 +78,15 @@
  *	queue_redis() is the queue's connection, for other questions to the
  *	same server (common/durable.c).
  * DIAGNOSTICS
- *	0 on success; -1 and *why (g_free) on failure.
+ *	0 on success; -1 and *why (g_free) on failure. queue_ack() logs
+ *	its failures itself (some are known only later) and returns -1 when
+ *	it could not send.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "queue.h"
 #include "stream.h"
 #include "zframe.h"
@@ -93,7 +98,30 @@ struct queue {
     char   *errors_key;
     char   *pending_cursor;		/* own pending: last id seen */
     char   *claim_cursor;		/* XAUTOCLAIM start */
+    guint   acking;			/* entries of the last queue_ack(), not collected */
 };
+
+/* ack_failed - what the log says of an acknowledgement that failed */
+static void ack_failed(guint n, const char *why)
+{
+    msg_warn("cannot acknowledge %u committed entries (they will be delivered again"
+	     " and found to be duplicates): %s", n, why ? why : "no reply");
+}
+
+/*
+ * collect_ack - the outcome of the last queue_ack(), logged when XDEL or
+ * XACK failed (see queue_ack()).
+ */
+static void collect_ack(struct queue *q)
+{
+    g_autofree char *why = NULL;
+
+    if (q->acking == 0)
+	return;
+    if (redisq_collect(q->rq, &why) < 2)
+	ack_failed(q->acking, why);
+    q->acking = 0;
+}
 
 void    queue_entry_free(gpointer p)
 {
@@ -124,6 +152,7 @@ struct queue *queue_free(struct queue *q)
 {
     if (q == NULL)
 	return NULL;
+    collect_ack(q);
     redisq_free(q->rq);
     g_free(q->consumer);
     g_free(q->errors_key);
@@ -373,6 +402,7 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
     guint   from = entries->len;
     redisReply *r;
 
+    collect_ack(q);
     if (own_pending) {
 	r = group_cmd(q, why, "XREADGROUP", "GROUP", q->cfg->worker_group, q->consumer,
 		      "COUNT", n, "STREAMS", q->cfg->redis_stream, q->pending_cursor, NULL);
@@ -411,6 +441,7 @@ int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entr
     guint   from = entries->len;
     redisReply *r;
 
+    collect_ack(q);
     r = group_cmd(q, why, "XAUTOCLAIM", q->cfg->redis_stream, q->cfg->worker_group,
 		  q->consumer, idle, q->claim_cursor, "COUNT", n, NULL);
     if (r == NULL)
@@ -486,41 +517,63 @@ static GPtrArray *argv_new(const char *first, ...)
 
 /*
  * queue_ack - XDEL, then XACK, then HDEL of the error notes, as three
- * plain commands. Not in MULTI: at maxmemory Redis refuses every command
- * queued in a transaction (queuing takes memory), and acknowledging is
- * what must work then. Not atomic, so the order matters: a crash after
- * XDEL leaves the entry pending with no fields, and whoever reads it
- * next acknowledges it as done (worker/intake-worker.c); XACK first would
- * leave an acknowledged entry in the stream that no one ever reads.
+ * plain commands written together and not waited for (redisq_send()):
+ * with appendfsync always their round trip is Redis's fsync, some 4 ms a
+ * batch that the writer now spends on the next batch. Their replies are
+ * read before the next command on the connection, and the outcome logged
+ * by collect_ack() at the next read, claim or acknowledgement, or when
+ * the queue is freed. Once written, Redis runs them whether or not the
+ * worker lives to read the replies; commands not all written, or refused,
+ * leave the entries pending: delivered again, found stored (their
+ * de-duplication keys) and acknowledged then. Not in MULTI: at maxmemory
+ * Redis refuses every command queued in a transaction (queuing takes
+ * memory), and acknowledging is what must work then. Not atomic, so the
+ * order matters: Redis runs them in the order sent, and a crash after
+ * XDEL leaves the entry pending with no fields, which whoever reads it
+ * next acknowledges as done (worker/intake-worker.c); XACK first would
+ * leave an acknowledged entry in the stream that no one ever reads. XACK
+ * goes whether XDEL succeeded or not: both name the same key and neither
+ * is refused at maxmemory, so what refuses one (a key of another type, a
+ * replica after a failover, a lost connection) refuses the other.
  * XXX A failed HDEL only leaves error notes behind; it is not reported.
  */
-int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why)
+int     queue_ack(struct queue *q, const char *const *ids, guint n)
 {
+    g_autofree char *why = NULL;
     static const char *const cmds[] = {"XDEL", "XACK", "HDEL"};
+    struct redisq_cmd rc[G_N_ELEMENTS(cmds)];
+    g_autofree const char **argv = NULL;
+    g_autofree size_t *lens = NULL;
+    guint   total = 0, at = 0;
 
+    collect_ack(q);
     if (n == 0)
 	return 0;
+    for (guint c = 0; c < G_N_ELEMENTS(cmds); c++)
+	total += n + (c == 1 ? 3 : 2);		/* XACK names the group */
+    argv = g_new(const char *, total);
+    lens = g_new(size_t, total);
     for (guint c = 0; c < G_N_ELEMENTS(cmds); c++) {
 	const char *key = c == 2 ? q->errors_key : q->cfg->redis_stream;
-	guint   fixed = c == 1 ? 3 : 2;		/* XACK names the group */
-	g_autofree const char **argv = g_new(const char *, n + fixed);
-	g_autofree size_t *lens = g_new(size_t, n + fixed);
-	redisReply *r;
+	guint   fixed = c == 1 ? 3 : 2;
 
-	argv[0] = cmds[c];
-	argv[1] = key;
-	argv[2] = q->cfg->worker_group;
+	rc[c].argc = (int) (n + fixed);
+	rc[c].argv = argv + at;
+	rc[c].lens = lens + at;
+	argv[at] = cmds[c];
+	argv[at + 1] = key;
+	argv[at + 2] = q->cfg->worker_group;
 	for (guint i = 0; i < n; i++)
-	    argv[fixed + i] = ids[i];
+	    argv[at + fixed + i] = ids[i];
 	for (guint i = 0; i < n + fixed; i++)
-	    lens[i] = strlen(argv[i]);
-	r = redisq_argv(q->rq, why, n + fixed, argv, lens);
-	if (r == NULL && c < 2)
-	    return -1;
-	if (r)
-	    freeReplyObject(r);
-	g_clear_pointer(why, g_free);
+	    lens[at + i] = strlen(argv[at + i]);
+	at += n + fixed;
     }
+    if (redisq_send(q->rq, &why, G_N_ELEMENTS(cmds), rc) < 0) {
+	ack_failed(n, why);
+	return -1;
+    }
+    q->acking = n;
     return 0;
 }
 

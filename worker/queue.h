@@ -35,7 +35,7 @@ int     queue_read(struct queue *q, gboolean own_pending, int count, int block_m
 		   GPtrArray *entries, char **why);
 int     queue_claim(struct queue *q, int min_idle_ms, int count, GPtrArray *entries,
 		    char **why);
-int     queue_ack(struct queue *q, const char *const *ids, guint n, char **why);
+int     queue_ack(struct queue *q, const char *const *ids, guint n);
 int     queue_note_error(struct queue *q, const char *id, const char *error, char **why);
 char   *queue_last_error(struct queue *q, const char *id);
 int     queue_dead_letter(struct queue *q, const struct queue_entry *e, const char *error,

@@ -9,7 +9,12 @@
  *	connection; a command whose reply is lost (the server read it and
  *	closed) fails and is not sent again (no second connection arrives:
  *	the server may have run it); a connection that dies inside MULTI is
- *	not replaced (the queued commands would run outside the transaction).
+ *	not replaced (the queued commands would run outside the transaction);
+ *	commands sent without waiting (redisq_send()) go in one write, in
+ *	order; the next command reads their replies first and gets its own,
+ *	and redisq_collect() then reports the first refused with the
+ *	server's text; all answered is all succeeded; a connection closed
+ *	before the replies is a failure, without a new connection.
  *	The whole path through Postfix and a real Redis restart is
  *	it_redis_restart.sh.
  */
@@ -31,12 +36,16 @@
 enum script {
     ANSWER_AND_CLOSE,			/* read a command, answer +OK, close */
     READ_AND_CLOSE,			/* read a command, close without an answer */
+    PIPELINE,				/* read three commands, answer an error and two
+					 * numbers, then a PING with +PONG, close */
+    THREE_OK,				/* read three commands, answer three numbers, close */
 };
 
 struct fake {
     int     lfd;
     enum script script;
-    char    got[256];			/* the command read */
+    char    got[256];			/* the command(s) read first */
+    char    then[64];			/* PIPELINE: the command read after */
 };
 
 static gpointer serve(gpointer data)
@@ -53,6 +62,15 @@ static gpointer serve(gpointer data)
     f->got[n > 0 ? n : 0] = 0;
     if (f->script == ANSWER_AND_CLOSE && write(fd, "+OK\r\n", 5) != 5)
 	f->got[0] = 0;
+    f->then[0] = 0;
+    if (f->script == THREE_OK && write(fd, ":1\r\n:1\r\n:0\r\n", 12) != 12)
+	f->got[0] = 0;
+    if (f->script == PIPELINE && write(fd, "-ERR first\r\n:1\r\n:0\r\n", 20) == 20) {
+	n = read(fd, f->then, sizeof(f->then) - 1);
+	f->then[n > 0 ? n : 0] = 0;
+	if (write(fd, "+PONG\r\n", 7) != 7)
+	    f->then[0] = 0;
+    }
     close(fd);
     return NULL;
 }
@@ -158,6 +176,57 @@ int     main(void)
     g_clear_pointer(&r, freeReplyObject);
     g_clear_pointer(&why, g_free);
     rq = redisq_free(rq);
+
+    /* 4. Sent without waiting; the next command reads the replies first. */
+    {
+	static const char *const a1[] = {"XDEL", "s", "1-1"};
+	static const char *const a2[] = {"XACK", "s", "g", "1-1"};
+	static const char *const a3[] = {"HDEL", "e", "1-1"};
+	static const size_t l1[] = {4, 1, 3}, l2[] = {4, 1, 1, 3}, l3[] = {4, 1, 3};
+	const struct redisq_cmd cmds[] = {{3, a1, l1}, {4, a2, l2}, {3, a3, l3}};
+
+	rq = redisq_new(cfg);
+	t = serve_next(&f, PIPELINE);
+	is_int(redisq_send(rq, &why, 3, cmds), 0, "send: written (%s)", why ? why : "ok");
+	g_clear_pointer(&why, g_free);
+	r = redisq_run(rq, &why, "PING", NULL);
+	g_thread_join(t);
+	ok(strstr(f.got, "XDEL") && strstr(f.got, "XACK") && strstr(f.got, "HDEL")
+	   && strstr(f.got, "XDEL") < strstr(f.got, "XACK")
+	   && strstr(f.got, "XACK") < strstr(f.got, "HDEL") && !strstr(f.got, "PING"),
+	   "send: the three commands arrived in one write, in order, before the PING");
+	ok(r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0,
+	   "send: the next command read the three replies first and got its own (%s)",
+	   r ? r->str : why);
+	has_str(f.then, "PING", "send: the PING went on the same connection");
+	g_clear_pointer(&r, freeReplyObject);
+	g_clear_pointer(&why, g_free);
+	is_int(redisq_collect(rq, &why), 0, "send: collected: none succeeded from the first");
+	has_str(why, "server said: ERR first", "send: the first failure is the server's error");
+	g_clear_pointer(&why, g_free);
+	is_int((long long) redisq_connects(rq), 1, "send: one connection");
+	rq = redisq_free(rq);
+
+	rq = redisq_new(cfg);
+	t = serve_next(&f, THREE_OK);
+	is_int(redisq_send(rq, &why, 3, cmds), 0, "send, all answered: written");
+	is_int(redisq_collect(rq, &why), 3, "send, all answered: all three succeeded");
+	ok(why == NULL, "send, all answered: no failure text");
+	g_thread_join(t);
+	g_clear_pointer(&why, g_free);
+	rq = redisq_free(rq);
+
+	rq = redisq_new(cfg);
+	t = serve_next(&f, READ_AND_CLOSE);
+	is_int(redisq_send(rq, &why, 3, cmds), 0, "send, no reply: written");
+	g_thread_join(t);
+	is_int(redisq_collect(rq, &why), 0, "send, no reply: none succeeded");
+	has_str(why, "redis unix:", "send, no reply: the failure names the server (%s)",
+		why ? why : "none");
+	ok(no_connection_waiting(f.lfd), "send, no reply: not sent again (no second connection)");
+	g_clear_pointer(&why, g_free);
+	rq = redisq_free(rq);
+    }
 
     close(f.lfd);
     config_free(cfg);
